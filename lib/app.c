@@ -1,0 +1,234 @@
+/* app.c - service start-up: config, log, secrets, handles, loop. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "clock.h"
+#include "log.h"
+
+/* Keys every service understands; a service may add its own. */
+static const char *const common_keys[] = {
+	"log.level", "log.file",
+	"redis.socket", "redis.host", "redis.port", "redis.password_file",
+	"redis.timeout_ms",
+	"db.socket", "db.host", "db.port", "db.name", "db.user",
+	"db.password_file", "db.timeout_s",
+	"jwt.secret_file",
+	"http.max_body", "tz.offset_minutes",
+	NULL
+};
+
+#define MAX_KEYS 128
+
+/* common_keys + spec->extra_keys into one NULL-terminated list. */
+static void
+known_keys(const struct pb_app_spec *spec, const char **out, size_t max)
+{
+	size_t n = 0, i;
+
+	for (i = 0; common_keys[i] != NULL && n + 1 < max; i++)
+		out[n++] = common_keys[i];
+	for (i = 0; spec->extra_keys != NULL && spec->extra_keys[i] != NULL &&
+	    n + 1 < max; i++)
+		out[n++] = spec->extra_keys[i];
+	out[n] = NULL;
+}
+
+static enum pb_err
+open_log(struct pb_app *app, char *err, size_t errlen)
+{
+	enum pb_log_level lvl = PB_LOG_INFO;
+	const char *s = pb_config_get(app->cfg, "log.level", "info");
+	const char *file = pb_config_get(app->cfg, "log.file", NULL);
+
+	if (pb_log_level_parse(s, &lvl) != PB_OK) {
+		snprintf(err, errlen, "log.level must be debug, info, warn or "
+		    "error");
+		return PB_ERR_CONFIG;
+	}
+	if (file != NULL) {
+		if (pb_log_open_file(app->spec->service, file, lvl) != PB_OK) {
+			snprintf(err, errlen, "cannot open log.file %s", file);
+			return PB_ERR_CONFIG;
+		}
+	} else {
+		pb_log_open(app->spec->service, -1, lvl);
+	}
+	return PB_OK;
+}
+
+static enum pb_err
+open_redis(struct pb_app *app, char *err, size_t errlen)
+{
+	struct pb_redis_opts o;
+	char *password = NULL;
+	long port = 6379, timeout = 1000;
+	enum pb_err rc;
+
+	memset(&o, 0, sizeof(o));
+	o.socket = pb_config_get(app->cfg, "redis.socket", NULL);
+	o.host = pb_config_get(app->cfg, "redis.host", o.socket ? NULL :
+	    "127.0.0.1");
+	rc = pb_config_get_long(app->cfg, "redis.port", 6379, 1, 65535, &port,
+	    err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "redis.timeout_ms", 1000, 10,
+		    60000, &timeout, err, errlen);
+	if (rc != PB_OK)
+		return rc;
+	/* Redis AUTH is required: ARCHITECTURE.md runs Redis with requirepass */
+	rc = pb_config_secret(app->cfg, "redis.password", 1, &password, err,
+	    errlen);
+	if (rc != PB_OK)
+		return rc;
+	o.port = (int)port;
+	o.password = password;
+	o.timeout_ms = (int)timeout;
+	o.connect_timeout_ms = (int)timeout;
+	rc = pb_redis_new(&o, &app->redis);
+	pb_config_secret_free(password);
+	if (rc != PB_OK)
+		snprintf(err, errlen, "redis: %s", pb_strerror(rc));
+	return rc;
+}
+
+static enum pb_err
+open_db(struct pb_app *app, char *err, size_t errlen)
+{
+	struct pb_db_opts o;
+	char *password = NULL;
+	long port = 3306, timeout = 5;
+	enum pb_err rc;
+
+	memset(&o, 0, sizeof(o));
+	o.socket = pb_config_get(app->cfg, "db.socket", NULL);
+	o.host = pb_config_get(app->cfg, "db.host", o.socket ? NULL :
+	    "127.0.0.1");
+	o.user = pb_config_get(app->cfg, "db.user", NULL);
+	o.database = pb_config_get(app->cfg, "db.name", NULL);
+	if (o.user == NULL || o.database == NULL) {
+		snprintf(err, errlen, "db.user and db.name are required");
+		return PB_ERR_CONFIG;
+	}
+	rc = pb_config_get_long(app->cfg, "db.port", 3306, 1, 65535, &port,
+	    err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "db.timeout_s", 5, 1, 60,
+		    &timeout, err, errlen);
+	if (rc != PB_OK)
+		return rc;
+	rc = pb_config_secret(app->cfg, "db.password", 1, &password, err,
+	    errlen);
+	if (rc != PB_OK)
+		return rc;
+	o.port = (unsigned)port;
+	o.password = password;
+	o.connect_timeout_s = 2;
+	o.rw_timeout_s = (unsigned)timeout;
+	rc = pb_db_new(&o, &app->db);
+	pb_config_secret_free(password);
+	if (rc != PB_OK)
+		snprintf(err, errlen, "db: %s", pb_strerror(rc));
+	return rc;
+}
+
+enum pb_err
+pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
+    size_t errlen)
+{
+	const char *keys[MAX_KEYS];
+	long max_body = PB_DEFAULT_MAX_BODY, tz = 540;
+	enum pb_err rc;
+
+	memset(app, 0, sizeof(*app));
+	app->spec = spec;
+	err[0] = '\0';
+	pb_log_open(spec->service, -1, PB_LOG_INFO);
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium initialisation failed");
+		rc = PB_ERR_INTERNAL;
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "libcurl initialisation failed");
+		rc = PB_ERR_INTERNAL;
+		goto out;
+	}
+	rc = pb_clock_init_from_env();
+	if (rc != PB_OK) {
+		snprintf(err, errlen, "PHONEBILL_CLOCK_OFFSET_MS is malformed "
+		    "or not allowed");
+		goto out;
+	}
+	rc = pb_config_load(getenv("PHONEBILL_CONFIG"), &app->cfg, err, errlen);
+	if (rc != PB_OK)
+		goto out;
+	known_keys(spec, keys, MAX_KEYS);
+	rc = pb_config_check_known(app->cfg, keys, err, errlen);
+	if (rc == PB_OK)
+		rc = open_log(app, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "http.max_body",
+		    PB_DEFAULT_MAX_BODY, 1024, 16L * 1024 * 1024, &max_body, err,
+		    errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "tz.offset_minutes", 540,
+		    -720, 840, &tz, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_secret(app->cfg, "jwt.secret", PB_JWT_SECRET_MIN,
+		    &app->jwt_secret, err, errlen);
+	if (rc == PB_OK)
+		rc = open_redis(app, err, errlen);
+	if (rc == PB_OK)
+		rc = open_db(app, err, errlen);
+	if (rc != PB_OK)
+		goto out;
+	app->max_body = (size_t)max_body;
+	app->tz_offset_min = (int)tz;
+	if (spec->init != NULL)
+		rc = spec->init(app, err, errlen);
+out:
+	if (rc != PB_OK)
+		pb_app_fini(app);
+	return rc;
+}
+
+void
+pb_app_fini(struct pb_app *app)
+{
+	if (app->spec != NULL && app->spec->fini != NULL && app->svc != NULL)
+		app->spec->fini(app);
+	pb_redis_free(app->redis);
+	pb_db_free(app->db);
+	pb_config_secret_free(app->jwt_secret);
+	pb_config_free(app->cfg);
+	app->redis = NULL;
+	app->db = NULL;
+	app->jwt_secret = NULL;
+	app->cfg = NULL;
+}
+
+int
+pb_app_main(const struct pb_app_spec *spec)
+{
+	struct pb_app app;
+	char err[512];
+	int status;
+
+	if (pb_app_init(&app, spec, err, sizeof(err)) != PB_OK) {
+		pb_log_msg(PB_LOG_ERROR, "startup_failed", err);
+		pb_log_close();
+		return 1;
+	}
+	pb_log_msg(PB_LOG_INFO, "startup", "ready");
+	status = pb_request_serve(&app);
+	pb_app_fini(&app);
+	pb_db_library_end();
+	curl_global_cleanup();
+	pb_log_close();
+	return status;
+}

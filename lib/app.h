@@ -1,0 +1,59 @@
+/*
+ * app.h - the per-process context of a service and its start-up.
+ *
+ * A service's main() fills a struct pb_app_spec (name, URL prefix, route
+ * table, extra config keys, hooks) and calls pb_app_main(), which loads
+ * the config (PHONEBILL_CONFIG), opens the log, loads secrets (refusing to
+ * start without them), creates the long-lived Redis and MariaDB handles,
+ * runs the request loop and releases everything on SIGTERM.
+ */
+#ifndef PB_APP_H
+#define PB_APP_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "redis.h"
+#include "request.h"
+
+#define PB_JWT_SECRET_MIN 32        /* bytes */
+#define PB_DEFAULT_MAX_BODY 65536   /* bytes */
+
+struct pb_app;
+
+struct pb_app_spec {
+	const char *service;            /* "auth", also the log's svc= */
+	const char *prefix;             /* "/api/v1/auth" */
+	const struct pb_route *routes;
+	size_t nroutes;
+	const char *const *extra_keys;  /* more config keys, NULL-terminated */
+	/* optional: called after the common set-up / before tear-down */
+	enum pb_err (*init)(struct pb_app *app, char *err, size_t errlen);
+	void (*fini)(struct pb_app *app);
+};
+
+struct pb_app {
+	const struct pb_app_spec *spec;
+	struct pb_config *cfg;
+	struct pb_redis *redis;
+	struct pb_db *db;
+	char *jwt_secret;               /* >= PB_JWT_SECRET_MIN bytes */
+	size_t max_body;                /* bytes */
+	int tz_offset_min;              /* minutes east of UTC for responses */
+	void *svc;                      /* service-private state (init/fini) */
+};
+
+/*
+ * Set up app from spec and the environment.  On failure err holds a
+ * one-line reason for the operator and everything is released.
+ */
+enum pb_err pb_app_init(struct pb_app *app, const struct pb_app_spec *spec,
+    char *err, size_t errlen);
+void pb_app_fini(struct pb_app *app);
+
+/* init + pb_request_serve + fini; returns the process exit status. */
+int pb_app_main(const struct pb_app_spec *spec);
+
+#endif

@@ -1,0 +1,47 @@
+/* health.c - dependency health endpoint. */
+#include <string.h>
+
+#include "app.h"
+#include "clock.h"
+#include "health.h"
+#include "log.h"
+
+void
+pb_health_handler(struct pb_req *req)
+{
+	struct pb_app *app = req->app;
+	char ts[PB_CLOCK_RFC3339_LEN];
+	int redis_up, db_up;
+	cJSON *data;
+
+	redis_up = pb_redis_ping(app->redis) == PB_OK;
+	db_up = pb_db_ping(app->db) == PB_OK;
+	if (!redis_up)
+		pb_log_msg(PB_LOG_WARN, "health_redis_down",
+		    pb_redis_last_error(app->redis));
+	if (!db_up)
+		pb_log_msg(PB_LOG_WARN, "health_db_down",
+		    pb_db_last_error(app->db));
+	(void)pb_clock_rfc3339(pb_clock_now_ms(), app->tz_offset_min, ts,
+	    sizeof(ts));
+	data = cJSON_CreateObject();
+	if (data == NULL ||
+	    cJSON_AddStringToObject(data, "status",
+	    redis_up && db_up ? "UP" : "DOWN") == NULL ||
+	    cJSON_AddStringToObject(data, "service", app->spec->service) == NULL ||
+	    cJSON_AddStringToObject(data, "redis", redis_up ? "UP" : "DOWN") == NULL ||
+	    cJSON_AddStringToObject(data, "database", db_up ? "UP" : "DOWN") == NULL ||
+	    cJSON_AddStringToObject(data, "time", ts) == NULL) {
+		cJSON_Delete(data);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		return;
+	}
+	if (redis_up && db_up) {
+		pb_req_ok(req, 200, "정상", data);
+		return;
+	}
+	(void)pb_req_add_header(req, "Retry-After", "5");
+	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
+	    !redis_up && !db_up ? "redis and database unavailable" :
+	    !redis_up ? "redis unavailable" : "database unavailable", data);
+}

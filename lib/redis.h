@@ -1,0 +1,58 @@
+/*
+ * redis.h - one Redis connection per process, replaced after any error.
+ *
+ * hiredis 0.14 makes a context unusable after an I/O or protocol error, so
+ * this module frees it at once and connects afresh on the next command.
+ * Connection attempts after a failure are spaced by a backoff that doubles
+ * from 50 ms to 2 s (ms), so a Redis outage costs each request one failed
+ * check instead of a connect storm.  AUTH is sent on every new connection
+ * when a password is set.  hiredis 0.14 has no TLS: use a unix socket or
+ * loopback.
+ */
+#ifndef PB_REDIS_H
+#define PB_REDIS_H
+
+#include <stddef.h>
+#include <hiredis/hiredis.h>
+
+#include "err.h"
+
+struct pb_redis_opts {
+	const char *socket;         /* unix socket path, or NULL for TCP */
+	const char *host;           /* TCP host when socket is NULL */
+	int port;
+	const char *password;       /* NULL or "" for no AUTH */
+	int connect_timeout_ms;     /* ms; 0 -> 500 */
+	int timeout_ms;             /* ms per command; 0 -> 1000 */
+};
+
+struct pb_redis;
+
+/* Copy the options; does not connect.  Caller frees with pb_redis_free. */
+enum pb_err pb_redis_new(const struct pb_redis_opts *opts,
+    struct pb_redis **out);
+void pb_redis_free(struct pb_redis *r);
+
+/*
+ * Run one command (argv form, binary-safe).  On PB_OK *reply is the reply
+ * (caller frees with freeReplyObject); a Redis error reply
+ * (REDIS_REPLY_ERROR) is still PB_OK -- inspect reply->type.  On
+ * PB_ERR_UNAVAILABLE (cannot connect, AUTH refused, I/O error, timeout)
+ * *reply is NULL and the connection has been dropped.  A command that fails
+ * because a reused connection turned out to be closed by the server
+ * (EOF/reset before any reply) is retried once on a new connection; a
+ * timeout is never retried (the command may have run).
+ */
+enum pb_err pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
+    const char **argv, const size_t *argvlen);
+
+/* PING; PB_OK when the server answered PONG. */
+enum pb_err pb_redis_ping(struct pb_redis *r);
+
+/* 1 when a connection is currently open (it may still be dead). */
+int pb_redis_connected(const struct pb_redis *r);
+
+/* Reason for the last failure (static or owned by r; never NULL). */
+const char *pb_redis_last_error(const struct pb_redis *r);
+
+#endif

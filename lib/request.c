@@ -1,0 +1,599 @@
+/* request.c - FastCGI accept loop, limits, routing, envelopes. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "clock.h"
+#include "json.h"
+#include "log.h"
+#include "request.h"
+
+static volatile sig_atomic_t shutdown_requested;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	shutdown_requested = 1;
+	FCGX_ShutdownPending();
+}
+
+struct code_text {
+	const char *code;
+	const char *message;
+};
+
+static const struct code_text code_texts[] = {
+	{ "VALIDATION_ERROR", "요청 값이 올바르지 않습니다." },
+	{ "UNAUTHORIZED", "인증이 필요합니다." },
+	{ "FORBIDDEN", "서비스 이용 권한이 없습니다." },
+	{ "NOT_FOUND", "요청한 리소스를 찾을 수 없습니다." },
+	{ "METHOD_NOT_ALLOWED", "허용되지 않은 요청 방식입니다." },
+	{ "PAYLOAD_TOO_LARGE", "요청 본문이 너무 큽니다." },
+	{ "UNSUPPORTED_MEDIA_TYPE", "지원하지 않는 Content-Type입니다. "
+	    "application/json을 사용해주세요." },
+	{ "RATE_LIMITED", "요청이 너무 많습니다. 잠시 후 다시 시도해주세요." },
+	{ "UPSTREAM_INVALID", "외부 시스템 응답이 올바르지 않습니다." },
+	{ "SERVICE_UNAVAILABLE", "일시적으로 서비스 이용이 어렵습니다." },
+	{ "INTERNAL_SERVER_ERROR", "서버 내부 오류가 발생했습니다." },
+};
+
+const char *
+pb_req_default_message(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(code_texts) / sizeof(code_texts[0]); i++)
+		if (strcmp(code_texts[i].code, code) == 0)
+			return code_texts[i].message;
+	return "요청을 처리하지 못했습니다.";
+}
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default:  return "Status";
+	}
+}
+
+int
+pb_req_id_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+		if (i >= PB_REQ_ID_MAX)
+			return 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A random UUID v4 as the request id. */
+static void
+new_request_id(char *out, size_t outlen)
+{
+	unsigned char r[16];
+
+	randombytes_buf(r, sizeof(r));
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(out, outlen,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5],
+	    r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+}
+
+const char *
+pb_req_param(const struct pb_req *req, const char *name)
+{
+	if (req->fcgx == NULL)
+		return NULL;
+	return FCGX_GetParam(name, req->fcgx->envp);
+}
+
+const char *
+pb_req_path_param(const struct pb_req *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->nparams; i++)
+		if (strcmp(req->param_names[i], name) == 0)
+			return req->params[i];
+	return NULL;
+}
+
+static int
+header_safe(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+enum pb_err
+pb_req_add_header(struct pb_req *req, const char *name, const char *value)
+{
+	if (!header_safe(name) || !header_safe(value) ||
+	    strchr(name, ':') != NULL)
+		return PB_ERR_INVAL;
+	return pb_buf_printf(&req->headers, "%s: %s\r\n", name, value);
+}
+
+void
+pb_req_send(struct pb_req *req, int status, const char *body, size_t len)
+{
+	char head[PB_REQ_MAX_HEADERS + 512];
+	int n;
+
+	if (req->responded) {
+		pb_log_msg(PB_LOG_ERROR, "double_response",
+		    "handler tried to respond twice");
+		return;
+	}
+	req->responded = 1;
+	req->status = status;
+	if (req->fcgx == NULL) {
+		/* unit tests run handlers without a connection */
+		if (req->sent.max > 0)
+			(void)pb_buf_append(&req->sent, body, len);
+		return;
+	}
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n"
+	    "X-Request-ID: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s\r\n",
+	    status, status_text(status), len, req->request_id,
+	    req->headers.data != NULL ? req->headers.data : "");
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		pb_log_msg(PB_LOG_ERROR, "response_headers_too_long", "dropped");
+		return;
+	}
+	FCGX_PutStr(head, n, req->fcgx->out);
+	if (len > 0)
+		FCGX_PutStr(body, (int)len, req->fcgx->out);
+}
+
+/* Serialise root and send it; 500 fallback if that fails. */
+static void
+send_json(struct pb_req *req, int status, cJSON *root)
+{
+	static const char fallback[] =
+	    "{\"success\":false,\"error\":{\"code\":\"INTERNAL_SERVER_ERROR\","
+	    "\"message\":\"서버 내부 오류가 발생했습니다.\"}}";
+	char *text = root != NULL ? pb_json_print(root) : NULL;
+
+	if (text == NULL) {
+		pb_log_msg(PB_LOG_ERROR, "response_encode_failed", "out of memory");
+		pb_req_send(req, 500, fallback, sizeof(fallback) - 1);
+	} else {
+		pb_req_send(req, status, text, strlen(text));
+	}
+	cJSON_free(text);
+}
+
+void
+pb_req_ok(struct pb_req *req, int status, const char *msg, cJSON *data)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	if (root == NULL ||
+	    cJSON_AddBoolToObject(root, "success", 1) == NULL ||
+	    cJSON_AddStringToObject(root, "message", msg) == NULL) {
+		cJSON_Delete(data);
+		data = NULL;
+	}
+	if (root != NULL && data != NULL)
+		cJSON_AddItemToObject(root, "data", data);
+	else
+		cJSON_Delete(data);
+	send_json(req, status, root);
+	cJSON_Delete(root);
+}
+
+void
+pb_req_error(struct pb_req *req, int status, const char *code,
+    const char *message, const char *details, cJSON *extra)
+{
+	char ts[PB_CLOCK_RFC3339_LEN];
+	int tz = req->app != NULL ? req->app->tz_offset_min : 540;
+	cJSON *root = cJSON_CreateObject();
+	cJSON *err = cJSON_CreateObject();
+
+	(void)pb_clock_rfc3339(pb_clock_now_ms(), tz, ts, sizeof(ts));
+	if (message == NULL)
+		message = pb_req_default_message(code);
+	if (root == NULL || err == NULL ||
+	    cJSON_AddBoolToObject(root, "success", 0) == NULL ||
+	    cJSON_AddStringToObject(err, "code", code) == NULL ||
+	    cJSON_AddStringToObject(err, "message", message) == NULL ||
+	    (details != NULL &&
+	    cJSON_AddStringToObject(err, "details", details) == NULL) ||
+	    cJSON_AddStringToObject(err, "timestamp", ts) == NULL) {
+		cJSON_Delete(root);
+		cJSON_Delete(err);
+		cJSON_Delete(extra);
+		send_json(req, 500, NULL);
+		return;
+	}
+	cJSON_AddItemToObject(root, "error", err);
+	if (extra != NULL)
+		cJSON_AddItemToObject(root, "data", extra);
+	send_json(req, status, root);
+	cJSON_Delete(root);
+}
+
+/* Compare one pattern segment with one path segment (lengths given). */
+static int
+segment_matches(const char *pat, size_t plen, const char *seg, size_t slen,
+    int *is_param)
+{
+	*is_param = plen >= 3 && pat[0] == '{' && pat[plen - 1] == '}';
+	if (*is_param)
+		return slen > 0;
+	return plen == slen && memcmp(pat, seg, plen) == 0;
+}
+
+/* Does pattern match path?  Fills offsets of parameters when it does. */
+static int
+pattern_matches(const char *pattern, const char *path, size_t *poff,
+    size_t *plen, size_t *np)
+{
+	const char *p = pattern, *s = path;
+	size_t pl, sl;
+	int is_param;
+
+	*np = 0;
+	for (;;) {
+		if (*p != '/' || *s != '/')
+			return *p == '\0' && *s == '\0';
+		p++;
+		s++;
+		pl = strcspn(p, "/");
+		sl = strcspn(s, "/");
+		if (!segment_matches(p, pl, s, sl, &is_param))
+			return 0;
+		if (is_param) {
+			if (*np >= PB_REQ_MAX_PARAMS)
+				return 0;
+			poff[*np] = (size_t)(s - path);
+			plen[*np] = sl;
+			(*np)++;
+		}
+		p += pl;
+		s += sl;
+	}
+}
+
+/* Names of the {placeholders} of pattern, in order. */
+static void
+param_names(const char *pattern, const char **names, size_t n,
+    char *store, size_t storelen)
+{
+	size_t i = 0, o = 0, len;
+	const char *p = pattern;
+
+	while (i < n && (p = strchr(p, '{')) != NULL) {
+		len = strcspn(p + 1, "}");
+		if (o + len + 1 > storelen)
+			break;
+		memcpy(store + o, p + 1, len);
+		store[o + len] = '\0';
+		names[i++] = store + o;
+		o += len + 1;
+		p += len + 1;
+	}
+}
+
+enum pb_err
+pb_route_match(const struct pb_route *routes, size_t n, const char *method,
+    const char *path, struct pb_req *req, const struct pb_route **route,
+    char *allow, size_t allowlen)
+{
+	size_t i, j, np, poff[PB_REQ_MAX_PARAMS], plen[PB_REQ_MAX_PARAMS];
+	size_t pathlen, o = 0;
+	int path_known = 0;
+	char *store;
+
+	*route = NULL;
+	if (allow != NULL && allowlen > 0)
+		allow[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!pattern_matches(routes[i].pattern, path, poff, plen, &np))
+			continue;
+		if (strcmp(routes[i].method, method) != 0) {
+			if (allow != NULL && allowlen > 0 &&
+			    strstr(allow, routes[i].method) == NULL) {
+				int w = snprintf(allow + o, allowlen - o, "%s%s",
+				    o ? ", " : "", routes[i].method);
+				if (w > 0 && (size_t)w < allowlen - o)
+					o += (size_t)w;
+			}
+			path_known = 1;
+			continue;
+		}
+		*route = &routes[i];
+		if (req == NULL)
+			return PB_OK;
+		/* one allocation: path copy for values, then the names */
+		pathlen = strlen(path);
+		store = malloc(pathlen * 2 + 2 + strlen(routes[i].pattern));
+		if (store == NULL)
+			return PB_ERR_NOMEM;
+		free(req->param_store);
+		req->param_store = store;
+		req->nparams = np;
+		for (j = 0; j < np; j++) {
+			memcpy(store, path + poff[j], plen[j]);
+			store[plen[j]] = '\0';
+			req->params[j] = store;
+			store += plen[j] + 1;
+		}
+		param_names(routes[i].pattern, req->param_names, np, store,
+		    strlen(routes[i].pattern) + 1);
+		return PB_OK;
+	}
+	return path_known ? PB_ERR_STATE : PB_ERR_NOTFOUND;
+}
+
+int
+pb_req_json_content_type(const char *ct)
+{
+	static const char mt[] = "application/json";
+	const char *p;
+
+	if (ct == NULL || strncasecmp(ct, mt, sizeof(mt) - 1) != 0)
+		return 0;
+	p = ct + sizeof(mt) - 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return 1;
+	if (*p != ';')
+		return 0;
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncasecmp(p, "charset=", 8) != 0)
+		return 0;
+	p += 8;
+	if (*p == '"')
+		p++;
+	if (strncasecmp(p, "utf-8", 5) != 0)
+		return 0;
+	p += 5;
+	if (*p == '"')
+		p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '\0';
+}
+
+long long
+pb_req_content_length(const char *s)
+{
+	long long v = 0;
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 18)
+			return -2;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static void
+req_reset(struct pb_req *req)
+{
+	free(req->path);
+	free(req->query);
+	free(req->body);
+	free(req->param_store);
+	pb_buf_free(&req->headers);
+	pb_buf_free(&req->sent);
+	memset(req, 0, sizeof(*req));
+}
+
+/* Read exactly want bytes of body (want <= max_body). */
+static enum pb_err
+read_body(struct pb_req *req, size_t want)
+{
+	size_t got = 0;
+	int n;
+
+	req->body = malloc(want + 1);
+	if (req->body == NULL)
+		return PB_ERR_NOMEM;
+	while (got < want) {
+		n = FCGX_GetStr(req->body + got, (int)(want - got),
+		    req->fcgx->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	req->body[got] = '\0';
+	req->body_len = got;
+	return got == want ? PB_OK : PB_ERR_IO;
+}
+
+static void
+access_log(const struct pb_req *req)
+{
+	struct pb_logline l;
+
+	pb_log_begin(&l, req->status >= 500 ? PB_LOG_WARN : PB_LOG_INFO,
+	    "request");
+	pb_log_str(&l, "method", req->method);
+	pb_log_str(&l, "path", req->path != NULL ? req->path : "");
+	pb_log_int(&l, "status", req->status);
+	pb_log_int(&l, "bytes_in", (long long)req->body_len);
+	pb_log_int(&l, "dur_ms", pb_clock_mono_ms() - req->start_ms);
+	pb_log_str(&l, "remote", req->remote_addr);
+	pb_log_end(&l);
+}
+
+/* Everything between accept and the handler; returns after responding. */
+static void
+handle_one(struct pb_app *app, struct pb_req *req)
+{
+	const char *uri, *rid, *ct, *m, *q;
+	char allow[128];
+	long long clen;
+	size_t plen;
+	enum pb_err rc;
+	const struct pb_route *route;
+
+	rid = pb_req_param(req, "HTTP_X_REQUEST_ID");
+	if (pb_req_id_valid(rid))
+		(void)pb_strlcpy(req->request_id, rid, sizeof(req->request_id));
+	else
+		new_request_id(req->request_id, sizeof(req->request_id));
+	pb_log_set_request_id(req->request_id);
+	m = pb_req_param(req, "REQUEST_METHOD");
+	(void)pb_strlcpy(req->method, m != NULL ? m : "", sizeof(req->method));
+	(void)pb_strlcpy(req->remote_addr, pb_req_param(req, "REMOTE_ADDR") ?
+	    pb_req_param(req, "REMOTE_ADDR") : "", sizeof(req->remote_addr));
+
+	uri = pb_req_param(req, "REQUEST_URI");
+	if (uri == NULL || uri[0] != '/' || strlen(uri) > PB_REQ_MAX_PATH) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "request URI missing or too long", NULL);
+		return;
+	}
+	q = strchr(uri, '?');
+	plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	req->path = strndup(uri, plen);
+	req->query = strdup(q != NULL ? q + 1 : "");
+	if (req->path == NULL || req->query == NULL) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		return;
+	}
+
+	/* limits first: nothing is read that we would refuse anyway */
+	clen = pb_req_content_length(pb_req_param(req, "CONTENT_LENGTH"));
+	if (clen == -2) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "malformed Content-Length", NULL);
+		return;
+	}
+	if (clen > (long long)app->max_body) {
+		pb_req_error(req, 413, "PAYLOAD_TOO_LARGE", NULL,
+		    "request body is over the limit", NULL);
+		return;
+	}
+	if (clen > 0) {
+		ct = pb_req_param(req, "CONTENT_TYPE");
+		if (!pb_req_json_content_type(ct)) {
+			pb_req_error(req, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
+			    NULL, NULL);
+			return;
+		}
+		if (read_body(req, (size_t)clen) != PB_OK) {
+			pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+			    "request body shorter than Content-Length", NULL);
+			return;
+		}
+	}
+
+	rc = pb_route_match(app->spec->routes, app->spec->nroutes, req->method,
+	    req->path, req, &route, allow, sizeof(allow));
+	if (rc == PB_ERR_NOTFOUND) {
+		pb_req_error(req, 404, "NOT_FOUND", NULL, NULL, NULL);
+		return;
+	}
+	if (rc == PB_ERR_STATE) {
+		(void)pb_req_add_header(req, "Allow", allow);
+		pb_req_error(req, 405, "METHOD_NOT_ALLOWED", NULL, NULL, NULL);
+		return;
+	}
+	if (rc != PB_OK) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		return;
+	}
+	req->route = route;
+	route->fn(req);
+	if (!req->responded) {
+		pb_log_msg(PB_LOG_ERROR, "no_response",
+		    "handler returned without responding");
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+	}
+}
+
+int
+pb_request_serve(struct pb_app *app)
+{
+	FCGX_Request fcgx;
+	struct pb_req req;
+	struct sigaction sa;
+	int status = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;        /* no SA_RESTART: accept() must return */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);  /* mod_fcgid's graceful stop */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		pb_log_msg(PB_LOG_ERROR, "startup_failed",
+		    "cannot initialise FastCGI");
+		return 1;
+	}
+	memset(&req, 0, sizeof(req));
+	while (!shutdown_requested) {
+		if (FCGX_Accept_r(&fcgx) < 0)
+			break;
+		req.app = app;
+		req.fcgx = &fcgx;
+		req.start_ms = pb_clock_mono_ms();
+		pb_buf_init(&req.headers, PB_REQ_MAX_HEADERS);
+		handle_one(app, &req);
+		access_log(&req);
+		FCGX_Finish_r(&fcgx);
+		pb_log_set_request_id(NULL);
+		req_reset(&req);
+	}
+	FCGX_Free(&fcgx, 1);
+	pb_log_msg(PB_LOG_INFO, "shutdown", "stopping");
+	return status;
+}

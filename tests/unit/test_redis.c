@@ -1,0 +1,83 @@
+/* test_redis.c - against the real test Redis (skips without one). */
+#include <stdlib.h>
+
+#include "redis.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	const char *sock = getenv("PHONEBILL_TEST_REDIS_SOCKET");
+	const char *pass = getenv("PHONEBILL_TEST_REDIS_PASSWORD");
+	struct pb_redis_opts o = { 0 };
+	struct pb_redis *r = NULL, *bad = NULL;
+	redisReply *rep = NULL;
+	const char *set[] = { "SET", "pb:test:key", "v\0x" };
+	size_t setlen[] = { 3, 11, 3 };
+	const char *get[] = { "GET", "pb:test:key" };
+	size_t getlen[] = { 3, 11 };
+	const char *del[] = { "DEL", "pb:test:key" };
+	size_t dellen[] = { 3, 11 };
+	const char *kill[] = { "CLIENT", "KILL", "TYPE", "normal" };
+	size_t killlen[] = { 6, 4, 4, 6 };
+
+	if (sock == NULL || pass == NULL)
+		return tap_skip_all("PHONEBILL_TEST_REDIS_SOCKET not set");
+	o.socket = sock;
+	o.password = pass;
+	is_int(pb_redis_new(&o, &r), PB_OK, "new");
+	ok(!pb_redis_connected(r), "lazy: not connected before first command");
+	is_int(pb_redis_ping(r), PB_OK, "ping with AUTH");
+	is_int(pb_redis_cmd(r, &rep, 3, set, setlen), PB_OK, "SET binary value");
+	freeReplyObject(rep);
+	is_int(pb_redis_cmd(r, &rep, 2, get, getlen), PB_OK, "GET");
+	ok(rep != NULL && rep->type == REDIS_REPLY_STRING && rep->len == 3 &&
+	    memcmp(rep->str, "v\0x", 3) == 0, "binary-safe round trip");
+	freeReplyObject(rep);
+
+	/* the server closes our connection: the next command heals itself */
+	is_int(pb_redis_cmd(r, &rep, 4, kill, killlen), PB_OK,
+	    "CLIENT KILL (our own connection too)");
+	freeReplyObject(rep);
+	rep = NULL;
+	is_int(pb_redis_cmd(r, &rep, 2, get, getlen), PB_OK,
+	    "command after server-side close is retried on a new connection");
+	ok(rep != NULL && rep->type == REDIS_REPLY_STRING, "value still there");
+	freeReplyObject(rep);
+	is_int(pb_redis_cmd(r, &rep, 2, del, dellen), PB_OK, "DEL");
+	freeReplyObject(rep);
+
+	/* an error reply is an answer, not an outage */
+	{
+		const char *wrong[] = { "INCR" };
+		size_t wronglen[] = { 4 };
+		is_int(pb_redis_cmd(r, &rep, 1, wrong, wronglen), PB_OK,
+		    "error reply is PB_OK");
+		ok(rep != NULL && rep->type == REDIS_REPLY_ERROR,
+		    "reply type is error");
+		freeReplyObject(rep);
+	}
+	pb_redis_free(r);
+
+	o.password = "wrong-password";
+	pb_redis_new(&o, &bad);
+	is_int(pb_redis_ping(bad), PB_ERR_UNAVAILABLE, "bad AUTH unavailable");
+	ok(strstr(pb_redis_last_error(bad), "AUTH") != NULL ||
+	    strlen(pb_redis_last_error(bad)) > 0, "reason recorded");
+	is_int(pb_redis_ping(bad), PB_ERR_UNAVAILABLE,
+	    "backoff: fails fast without reconnecting");
+	pb_redis_free(bad);
+
+	o.socket = "/nonexistent/redis.sock";
+	o.password = pass;
+	pb_redis_new(&o, &bad);
+	is_int(pb_redis_ping(bad), PB_ERR_UNAVAILABLE, "no server: unavailable");
+	ok(!pb_redis_connected(bad), "no context kept after failure");
+	pb_redis_free(bad);
+	pb_redis_free(NULL);
+
+	o.socket = NULL;
+	o.host = NULL;
+	is_int(pb_redis_new(&o, &bad), PB_ERR_INVAL, "needs socket or host");
+	return tap_done();
+}
