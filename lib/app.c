@@ -178,10 +178,10 @@ pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "tz.offset_minutes", 540,
 		    -720, 840, &tz, err, errlen);
-	if (rc == PB_OK)
+	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT))
 		rc = pb_config_secret(app->cfg, "jwt.secret", PB_JWT_SECRET_MIN,
 		    &app->jwt_secret, err, errlen);
-	if (rc == PB_OK)
+	if (rc == PB_OK && !(spec->flags & PB_APP_NO_REDIS))
 		rc = open_redis(app, err, errlen);
 	if (rc == PB_OK)
 		rc = open_db(app, err, errlen);

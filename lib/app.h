@@ -23,8 +23,13 @@
 
 struct pb_app;
 
+/* pb_app_spec.flags: dependencies a program does without. */
+#define PB_APP_NO_REDIS 0x1u        /* no Redis handle (app->redis NULL) */
+#define PB_APP_NO_JWT   0x2u        /* no JWT secret (app->jwt_secret NULL) */
+
 struct pb_app_spec {
 	const char *service;            /* "auth", also the log's svc= */
+	unsigned flags;                 /* PB_APP_NO_* */
 	const char *prefix;             /* "/api/v1/auth" */
 	const struct pb_route *routes;
 	size_t nroutes;

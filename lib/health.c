@@ -14,7 +14,8 @@ pb_health_handler(struct pb_req *req)
 	int redis_up, db_up;
 	cJSON *data;
 
-	redis_up = pb_redis_ping(app->redis) == PB_OK;
+	/* a program without Redis (PB_APP_NO_REDIS) reports it as not used */
+	redis_up = app->redis == NULL || pb_redis_ping(app->redis) == PB_OK;
 	db_up = pb_db_ping(app->db) == PB_OK;
 	if (!redis_up)
 		pb_log_msg(PB_LOG_WARN, "health_redis_down",
@@ -29,7 +30,8 @@ pb_health_handler(struct pb_req *req)
 	    cJSON_AddStringToObject(data, "status",
 	    redis_up && db_up ? "UP" : "DOWN") == NULL ||
 	    cJSON_AddStringToObject(data, "service", app->spec->service) == NULL ||
-	    cJSON_AddStringToObject(data, "redis", redis_up ? "UP" : "DOWN") == NULL ||
+	    cJSON_AddStringToObject(data, "redis", app->redis == NULL ?
+	    "NOT_USED" : redis_up ? "UP" : "DOWN") == NULL ||
 	    cJSON_AddStringToObject(data, "database", db_up ? "UP" : "DOWN") == NULL ||
 	    cJSON_AddStringToObject(data, "time", ts) == NULL) {
 		cJSON_Delete(data);
