@@ -488,8 +488,9 @@ handle_one(struct pb_app *app, struct pb_req *req)
 	pb_log_set_request_id(req->request_id);
 	m = pb_req_param(req, "REQUEST_METHOD");
 	(void)pb_strlcpy(req->method, m != NULL ? m : "", sizeof(req->method));
-	(void)pb_strlcpy(req->remote_addr, pb_req_param(req, "REMOTE_ADDR") ?
-	    pb_req_param(req, "REMOTE_ADDR") : "", sizeof(req->remote_addr));
+	m = pb_req_param(req, "REMOTE_ADDR");
+	(void)pb_strlcpy(req->remote_addr, m != NULL ? m : "",
+	    sizeof(req->remote_addr));
 
 	uri = pb_req_param(req, "REQUEST_URI");
 	if (uri == NULL || uri[0] != '/' || strlen(uri) > PB_REQ_MAX_PATH) {
