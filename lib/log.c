@@ -339,3 +339,26 @@ pb_mask_name(const char *in, char *out, size_t outlen)
 	pb_buf_free(&b);
 	return rc;
 }
+
+enum pb_err
+pb_mask_digits(const char *in, size_t min_run, char *out, size_t outlen)
+{
+	size_t i = 0, j, run;
+
+	if (outlen == 0)
+		return PB_ERR_TOOBIG;
+	while (in[i] != '\0') {
+		for (j = i; in[j] >= '0' && in[j] <= '9'; j++)
+			;
+		run = j > i ? j - i : 1;
+		if (i + run >= outlen)
+			break;          /* never emit part of a digit run */
+		if (j > i && run >= min_run)
+			memset(out + i, '#', run);
+		else
+			memcpy(out + i, in + i, run);
+		i += run;
+	}
+	out[i] = '\0';
+	return in[i] == '\0' ? PB_OK : PB_ERR_TOOBIG;
+}

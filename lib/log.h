@@ -81,4 +81,14 @@ enum pb_err pb_mask_phone(const char *in, char *out, size_t outlen);
  */
 enum pb_err pb_mask_name(const char *in, char *out, size_t outlen);
 
+/*
+ * Copy in to out with every run of min_run or more ASCII digits replaced
+ * by '#' of the same length ("/customer/01012345678" -> "/customer/
+ * ###########"): for paths and free text that may hold a phone number.
+ * PB_ERR_TOOBIG (out holds a truncated, still masked copy) if it does not
+ * fit.
+ */
+enum pb_err pb_mask_digits(const char *in, size_t min_run, char *out,
+    size_t outlen);
+
 #endif

@@ -63,6 +63,7 @@ status_text(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 302: return "Found";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -456,12 +457,21 @@ read_body(struct pb_req *req, size_t want)
 static void
 access_log(const struct pb_req *req)
 {
+	char path[PB_REQ_MAX_PATH + 1];
 	struct pb_logline l;
 
 	pb_log_begin(&l, req->status >= 500 ? PB_LOG_WARN : PB_LOG_INFO,
 	    "request");
 	pb_log_str(&l, "method", req->method);
-	pb_log_str(&l, "path", req->path != NULL ? req->path : "");
+	/* the route pattern names the operation without the values */
+	if (req->route != NULL) {
+		pb_log_str(&l, "route", req->route->pattern);
+	} else {
+		/* an unmatched path may still carry a line number */
+		(void)pb_mask_digits(req->path != NULL ? req->path : "", 6,
+		    path, sizeof(path));
+		pb_log_str(&l, "path", path);
+	}
 	pb_log_int(&l, "status", req->status);
 	pb_log_int(&l, "bytes_in", (long long)req->body_len);
 	pb_log_int(&l, "dur_ms", pb_clock_mono_ms() - req->start_ms);

@@ -67,6 +67,16 @@ main(void)
 	pb_mask_name("a\nb", m, sizeof(m));
 	is_str(m, "***", "control characters in a name");
 
+	is_int(pb_mask_digits("/api/v1/kos/bill/available-months/01012345678",
+	    6, out, sizeof(out)), PB_OK, "mask digits");
+	is_str(out, "/api/v1/kos/bill/available-months/###########",
+	    "line number in a path hidden");
+	pb_mask_digits("/api/v1/x/2026/12345/123456", 6, out, sizeof(out));
+	is_str(out, "/api/v1/x/2026/12345/######", "short runs kept");
+	is_int(pb_mask_digits("ab0101234567", 6, m, 6), PB_ERR_TOOBIG,
+	    "mask digits: small out");
+	is_str(m, "ab", "never emits part of a digit run");
+
 	f = tmpfile();
 	fd = fileno(f);
 	pb_log_open("test", fd, PB_LOG_INFO);
