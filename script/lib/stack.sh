@@ -1,0 +1,651 @@
+# shellcheck shell=bash
+# script/lib/stack.sh - start and stop the local stack (MariaDB, Redis, the
+# migrations, lighttpd or Apache running the FastCGI services) under one state
+# directory.  Sourced by script/server, script/test, script/stackctl and
+# tests/bench/run.sh; it never uses Debian's packaged daemons, their configs,
+# ports or data directories.
+#
+# Inputs (environment, set before calling pb_stack_init):
+#   PB_STATE             state directory (absolute or relative to the repo), required
+#   PB_HTTP_PORT         lighttpd plain HTTP port            (default 8080)
+#   PB_HTTPS_PORT        lighttpd HTTPS port                 (default 8443)
+#   PB_APACHE_HTTP_PORT  Apache plain HTTP port              (default PB_HTTP_PORT)
+#   PB_APACHE_HTTPS_PORT Apache HTTPS port                   (default PB_HTTPS_PORT)
+#   PB_PROCS             FastCGI processes per service       (default 2)
+#   PB_LOG_LEVEL         services' log.level                 (default info)
+#   PB_UNITTEST_DB       1: also create phonebill_unittest   (default 0)
+#   PB_BIN_AUTH, PB_BIN_BILL, PB_BIN_PRODUCT   FastCGI programs (default: the build's)
+#   PB_KOS_PORT          KOS simulator port (reserved; not started yet)
+# pb_stack_init writes them to $PB_STATE/stack.env so that script/stackctl can
+# act on a running stack later with the same values.
+#
+# Every daemon writes a pid file; stopping only ever signals the pid read from
+# that file, after checking that the process still runs the expected program.
+
+PB_ROOT=${PB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+
+pb_log() { printf 'stack: %s\n' "$*" >&2; }
+pb_die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
+
+# --- initialisation ----------------------------------------------------------
+
+pb_stack_init() {
+	[ -n "${PB_STATE:-}" ] || pb_die "PB_STATE is not set"
+	umask 022
+	case $PB_STATE in /*) ;; *) PB_STATE=$PB_ROOT/$PB_STATE ;; esac
+	mkdir -p "$PB_STATE"
+	PB_STATE=$(cd "$PB_STATE" && pwd)
+	if [ -f "$PB_STATE/stack.env" ] && [ "${PB_REUSE_ENV:-0}" = 1 ]; then
+		# shellcheck disable=SC1091
+		. "$PB_STATE/stack.env"
+	fi
+	PB_HTTP_PORT=${PB_HTTP_PORT:-8080}
+	PB_HTTPS_PORT=${PB_HTTPS_PORT:-8443}
+	PB_APACHE_HTTP_PORT=${PB_APACHE_HTTP_PORT:-$PB_HTTP_PORT}
+	PB_APACHE_HTTPS_PORT=${PB_APACHE_HTTPS_PORT:-$PB_HTTPS_PORT}
+	PB_PROCS=${PB_PROCS:-2}
+	PB_LOG_LEVEL=${PB_LOG_LEVEL:-info}
+	PB_UNITTEST_DB=${PB_UNITTEST_DB:-0}
+	PB_KOS_PORT=${PB_KOS_PORT:-9080}
+	PB_BIN_AUTH=${PB_BIN_AUTH:-$PB_ROOT/fcgi/auth/phonebill-auth}
+	PB_BIN_BILL=${PB_BIN_BILL:-$PB_ROOT/fcgi/bill/phonebill-bill}
+	PB_BIN_PRODUCT=${PB_BIN_PRODUCT:-$PB_ROOT/fcgi/product/phonebill-product}
+	case $PB_PROCS in ''|*[!0-9]*) pb_die "PB_PROCS must be a number" ;; esac
+	[ "$PB_PROCS" -ge 1 ] || pb_die "PB_PROCS must be at least 1"
+
+	if [ "$(id -u)" = 0 ]; then
+		PB_AS_ROOT=1
+		PB_RUN_USER=www-data PB_RUN_GROUP=www-data
+		PB_DB_USER=mysql PB_REDIS_USER=redis
+		PB_DB_ADMIN=root
+		for u in www-data mysql redis; do
+			id "$u" >/dev/null 2>&1 || pb_die "system user '$u' is missing (install the packages: script/setup)"
+		done
+	else
+		PB_AS_ROOT=0
+		PB_RUN_USER=$(id -un) PB_RUN_GROUP=$(id -gn)
+		PB_DB_USER=$PB_RUN_USER PB_REDIS_USER=$PB_RUN_USER
+		PB_DB_ADMIN=$PB_RUN_USER
+	fi
+
+	# Directory layout (absolute paths, shared by the templates).
+	PB_SECRETS=$PB_STATE/secrets
+	PB_CONF_DIR=$PB_STATE/conf
+	PB_TLS_DIR=$PB_STATE/tls
+	PB_DB_DIR=$PB_STATE/mariadb
+	PB_DB_SOCKET=$PB_DB_DIR/mariadb.sock
+	PB_REDIS_DIR=$PB_STATE/redis
+	PB_REDIS_SOCKET=$PB_REDIS_DIR/redis.sock
+	PB_LIGHTTPD_DIR=$PB_STATE/lighttpd
+	PB_APACHE_DIR=$PB_STATE/apache
+	PB_WWW_DIR=$PB_ROOT/www
+
+	mkdir -p "$PB_CONF_DIR" "$PB_TLS_DIR"
+	chmod 0755 "$PB_STATE" "$PB_CONF_DIR"
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		# MariaDB, Redis and the web server's workers run as other users:
+		# each must be able to reach the state directory and the programs.
+		local u
+		for u in "$PB_RUN_USER" "$PB_DB_USER" "$PB_REDIS_USER"; do
+			pb_check_traverse "$u" "$PB_STATE"
+		done
+		pb_check_traverse "$PB_RUN_USER" "$PB_ROOT/fcgi"
+	fi
+	chmod 0700 "$PB_TLS_DIR"
+	pb_write_env
+}
+
+pb_write_env() {
+	local f=$PB_STATE/stack.env
+	{
+		echo "# written by script/lib/stack.sh; read by script/stackctl"
+		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
+		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT \
+		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT; do
+			printf '%s=%q\n' "$v" "${!v}"
+		done
+	} >"$f.tmp" && mv "$f.tmp" "$f"
+}
+
+# Run a command as the FastCGI programs' user (www-data when root).
+pb_as_run_user() {
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		runuser -u "$PB_RUN_USER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# pb_check_traverse USER DIR: every directory from / down to DIR must be
+# searchable by USER.
+pb_check_traverse() {
+	local user=$1 dir=$2 d="" part
+	local IFS=/
+	for part in $dir; do
+		[ -n "$part" ] || continue
+		d=$d/$part
+		[ -d "$d" ] || break
+		if ! runuser -u "$user" -- test -x "$d" 2>/dev/null; then
+			pb_die "user $user cannot enter $d (needed for $dir): run 'chmod o+x $d', or put the repository somewhere every user can reach (e.g. /srv or /tmp)"
+		fi
+	done
+}
+
+# The web servers' workers and the FastCGI programs run as $PB_RUN_USER: it
+# must be able to reach the binaries, the configs, the secrets and www/.
+pb_check_reachable() {
+	local p
+	for p in "$@"; do
+		if ! pb_as_run_user test -r "$p"; then
+			local d=$p bad=""
+			while [ "$d" != / ] && [ -n "$d" ]; do
+				d=$(dirname "$d")
+				pb_as_run_user test -x "$d" || bad=$d
+			done
+			if [ -n "$bad" ]; then
+				pb_die "user $PB_RUN_USER cannot traverse $bad (needed for $p): run 'chmod o+x $bad' or clone the repo elsewhere (e.g. under /srv or /tmp)"
+			fi
+			pb_die "user $PB_RUN_USER cannot read $p"
+		fi
+	done
+}
+
+# --- pid files ---------------------------------------------------------------
+
+# pb_pid_of PIDFILE EXE-SUBSTRING: print the pid if it is alive and its
+# command line contains the expected program name.
+pb_pid_of() {
+	local pidfile=$1 expect=$2 pid cmd
+	[ -r "$pidfile" ] || return 1
+	pid=$(tr -dc '0-9' <"$pidfile")
+	[ -n "$pid" ] || return 1
+	kill -0 "$pid" 2>/dev/null || return 1
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	case $cmd in *"$expect"*) echo "$pid" ;; *) return 1 ;; esac
+}
+
+# pb_stop_pid PIDFILE EXE-SUBSTRING NAME [TIMEOUT-S]
+pb_stop_pid() {
+	local pidfile=$1 expect=$2 name=$3 timeout=${4:-30} pid i
+	if ! pid=$(pb_pid_of "$pidfile" "$expect"); then
+		rm -f "$pidfile"
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < timeout * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		pb_log "$name (pid $pid) did not stop in ${timeout}s; sending SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		sleep 0.2
+	fi
+	rm -f "$pidfile"
+	pb_log "$name stopped"
+}
+
+# pb_wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.1 s.
+pb_wait_for() {
+	local timeout=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < timeout * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	pb_log "timed out after ${timeout}s waiting for $what"
+	return 1
+}
+
+# Fail early and clearly when a port is taken by something else.
+pb_port_free() {
+	local port=$1
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		pb_die "port 127.0.0.1:$port is already in use by another program"
+	fi
+}
+
+# --- secrets -----------------------------------------------------------------
+
+# Secrets are generated once, into $PB_SECRETS, mode 0600, owned by the user
+# the FastCGI programs run as.  Values are hex so that they can be placed in
+# SQL and in redis.conf without quoting problems.
+PB_SECRET_NAMES="redis_password jwt_secret db_auth_password db_bill_password db_product_password db_unittest_password db_kos_sim_password"
+
+pb_secrets() {
+	local s f
+	mkdir -p "$PB_SECRETS"
+	chmod 0700 "$PB_SECRETS"
+	for s in $PB_SECRET_NAMES; do
+		f=$PB_SECRETS/$s
+		if [ ! -s "$f" ]; then
+			(umask 077 && openssl rand -hex 32 >"$f.tmp") || pb_die "openssl rand failed"
+			mv "$f.tmp" "$f"
+		fi
+		chmod 0600 "$f"
+	done
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		chown -R "$PB_RUN_USER:$PB_RUN_GROUP" "$PB_SECRETS"
+	fi
+}
+
+pb_secret() { tr -d '\n' <"$PB_SECRETS/$1"; }
+
+# --- TLS ---------------------------------------------------------------------
+
+pb_tls_cert() {
+	[ -s "$PB_TLS_DIR/cert.pem" ] && [ -s "$PB_TLS_DIR/key.pem" ] && return 0
+	pb_log "generating a self-signed certificate for 127.0.0.1/localhost"
+	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -days 825 -subj "/CN=localhost" -addext "basicConstraints=critical,CA:FALSE" \
+	    -addext "extendedKeyUsage=serverAuth" \
+	    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+	    -keyout "$PB_TLS_DIR/key.pem" -out "$PB_TLS_DIR/cert.pem" 2>/dev/null) ||
+		pb_die "openssl could not create the certificate"
+	chmod 0600 "$PB_TLS_DIR/key.pem"
+	chmod 0644 "$PB_TLS_DIR/cert.pem"
+}
+
+# --- templates ---------------------------------------------------------------
+
+# pb_render TEMPLATE OUTPUT: replace @VAR@ with the value of PB_VAR (or of the
+# few plain names below).  Fails on any @WORD@ left unreplaced.
+pb_render() {
+	local in=$1 out=$2 sedscript v
+	sedscript=$(mktemp)
+	for v in STATE ROOT CONF_DIR TLS_DIR SECRETS DB_SOCKET REDIS_SOCKET WWW_DIR \
+	    LIGHTTPD_DIR APACHE_DIR HTTP_PORT HTTPS_PORT APACHE_HTTP_PORT APACHE_HTTPS_PORT \
+	    PROCS LOG_LEVEL RUN_USER RUN_GROUP BIN_AUTH BIN_BILL BIN_PRODUCT KOS_PORT \
+	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG; do
+		local name=PB_$v val
+		val=${!name-}
+		val=${val//\\/\\\\}
+		val=${val//|/\\|}
+		val=${val//&/\\&}
+		printf 's|@%s@|%s|g\n' "$v" "$val" >>"$sedscript"
+	done
+	sed -f "$sedscript" "$in" >"$out.tmp"
+	rm -f "$sedscript"
+	if grep -n '@[A-Z_]*@' "$out.tmp" | grep -v '^[0-9]*:[[:space:]]*#' >&2; then
+		rm -f "$out.tmp"
+		pb_die "unreplaced @VARS@ in $in"
+	fi
+	mv "$out.tmp" "$out"
+}
+
+# The services' own config files (no secrets inside: *_file keys point to
+# $PB_SECRETS).
+pb_service_configs() {
+	local svc
+	for svc in auth bill product; do
+		PB_SERVICE=$svc PB_DB_NAME=phonebill_$svc PB_DB_USER_NAME=phonebill_$svc \
+			pb_render "$PB_ROOT/conf/phonebill/service.conf.in" "$PB_CONF_DIR/$svc.conf"
+		chmod 0644 "$PB_CONF_DIR/$svc.conf"
+	done
+	# KOS simulator (later issue): conf/phonebill/kos-sim.conf.in, db kos_sim.
+}
+
+pb_www() {
+	if [ ! -d "$PB_WWW_DIR" ]; then
+		mkdir -p "$PB_WWW_DIR"
+		cat >"$PB_WWW_DIR/index.html" <<'EOF'
+<!doctype html>
+<html lang="ko">
+<head><meta charset="utf-8"><title>phonebill</title></head>
+<body><h1>phonebill</h1><p>The web UI is not built yet. API: <code>/api/v1/auth/health</code></p></body>
+</html>
+EOF
+	fi
+}
+
+# JSON error documents the web servers send for errors they answer themselves
+# (a body over the server's limit, an unknown service prefix, a dead backend).
+pb_error_docs() {
+	local dir=$1 code
+	mkdir -p "$dir"
+	for code in 400 403 404 405 408 411 413 414 431 500 502 503 504; do
+		cp "$PB_ROOT/conf/httpd/errors/$code.json" "$dir/$code.json" 2>/dev/null || true
+	done
+}
+
+# --- MariaDB -----------------------------------------------------------------
+
+pb_mariadb_admin() {
+	mariadb --no-defaults --protocol=socket -S "$PB_DB_SOCKET" -u "$PB_DB_ADMIN" "$@"
+}
+
+pb_mariadb_ready() {
+	mariadb-admin --no-defaults --protocol=socket -S "$PB_DB_SOCKET" -u "$PB_DB_ADMIN" \
+		--connect-timeout=2 ping
+}
+
+pb_mariadb_start() {
+	if pb_pid_of "$PB_DB_DIR/mariadb.pid" mariadbd >/dev/null; then
+		pb_wait_for 60 "MariaDB" pb_mariadb_ready || pb_die "MariaDB runs but does not answer"
+		return 0
+	fi
+	mkdir -p "$PB_DB_DIR"
+	[ "$PB_AS_ROOT" = 1 ] && chown "$PB_DB_USER:" "$PB_DB_DIR"
+	chmod 0755 "$PB_DB_DIR"
+	if [ ! -d "$PB_DB_DIR/data/mysql" ]; then
+		pb_log "initialising MariaDB data directory $PB_DB_DIR/data"
+		rm -rf "$PB_DB_DIR/data"
+		mkdir -p "$PB_DB_DIR/data"
+		[ "$PB_AS_ROOT" = 1 ] && chown "$PB_DB_USER:" "$PB_DB_DIR/data"
+		chmod 0700 "$PB_DB_DIR/data"
+		local extra=()
+		[ "$PB_AS_ROOT" = 1 ] && extra=(--user="$PB_DB_USER")
+		mariadb-install-db --no-defaults "${extra[@]}" --datadir="$PB_DB_DIR/data" \
+			--auth-root-authentication-method=socket --skip-test-db \
+			>"$PB_DB_DIR/install.log" 2>&1 ||
+			{ tail -n 20 "$PB_DB_DIR/install.log" >&2; pb_die "mariadb-install-db failed"; }
+	fi
+	rm -f "$PB_DB_SOCKET"
+	local args=(--no-defaults)
+	[ "$PB_AS_ROOT" = 1 ] && args+=(--user="$PB_DB_USER")
+	args+=(--datadir="$PB_DB_DIR/data" --socket="$PB_DB_SOCKET"
+		--pid-file="$PB_DB_DIR/mariadb.pid" --log-error="$PB_DB_DIR/mariadb.err"
+		--skip-networking --skip-name-resolve
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_nopad_bin
+		--default-time-zone=+00:00
+		--innodb-buffer-pool-size=64M --max-connections=300
+		--wait-timeout=28800)
+	pb_log "starting MariaDB (socket $PB_DB_SOCKET)"
+	setsid mariadbd "${args[@]}" </dev/null >>"$PB_DB_DIR/mariadb.out" 2>&1 &
+	local i
+	for ((i = 0; i < 600; i++)); do
+		pb_mariadb_ready >/dev/null 2>&1 && break
+		if [ "$i" -gt 20 ] && ! pb_pid_of "$PB_DB_DIR/mariadb.pid" mariadbd >/dev/null &&
+			! jobs -r | grep -q .; then
+			break
+		fi
+		sleep 0.1
+	done
+	if ! pb_mariadb_ready >/dev/null 2>&1; then
+		tail -n 20 "$PB_DB_DIR/mariadb.err" >&2 2>/dev/null
+		pb_die "MariaDB did not start (log: $PB_DB_DIR/mariadb.err)"
+	fi
+}
+
+pb_mariadb_stop() {
+	pb_stop_pid "$PB_DB_DIR/mariadb.pid" mariadbd MariaDB 60
+}
+
+pb_migrate() {
+	local extra=()
+	[ "$PB_UNITTEST_DB" = 1 ] && extra+=(--with-unittest)
+	"$PB_ROOT/db/migrate" --socket "$PB_DB_SOCKET" --admin-user "$PB_DB_ADMIN" \
+		--secrets "$PB_SECRETS" "${extra[@]}" || pb_die "migrations failed"
+}
+
+# --- Redis -------------------------------------------------------------------
+
+pb_redis_ready() {
+	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" ping 2>/dev/null |
+		grep -qx PONG
+}
+
+pb_redis_start() {
+	if pb_pid_of "$PB_REDIS_DIR/redis.pid" redis-server >/dev/null; then
+		return 0
+	fi
+	mkdir -p "$PB_REDIS_DIR/data"
+	chmod 0750 "$PB_REDIS_DIR"
+	chmod 0700 "$PB_REDIS_DIR/data"
+	# redis.conf carries requirepass: readable by the Redis user only.
+	local conf=$PB_REDIS_DIR/redis.conf pw
+	pw=$(pb_secret redis_password)
+	case $pw in *[!A-Za-z0-9]*|'') pb_die "redis_password must be alphanumeric" ;; esac
+	(umask 077 && PB_REDIS_LOG=$PB_REDIS_DIR/redis.log \
+		pb_render "$PB_ROOT/conf/redis/redis.conf.in" "$conf")
+	printf 'requirepass %s\n' "$pw" >>"$conf"
+	chmod 0600 "$conf"
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		# Group www-data so that the web server's user reaches the socket
+		# (unixsocketperm 770) and nobody else does.
+		chown -R "$PB_REDIS_USER:$PB_RUN_GROUP" "$PB_REDIS_DIR"
+	fi
+	rm -f "$PB_REDIS_SOCKET"
+	pb_log "starting Redis (socket $PB_REDIS_SOCKET)"
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		runuser -u "$PB_REDIS_USER" -g "$PB_RUN_GROUP" -- redis-server "$conf" ||
+			pb_die "redis-server failed to start"
+	else
+		redis-server "$conf" || pb_die "redis-server failed to start"
+	fi
+	pb_wait_for 20 "Redis" pb_redis_ready ||
+		{ tail -n 20 "$PB_REDIS_DIR/redis.log" >&2; pb_die "Redis did not start"; }
+}
+
+pb_redis_stop() {
+	pb_stop_pid "$PB_REDIS_DIR/redis.pid" redis-server Redis 30
+}
+
+# --- lighttpd ----------------------------------------------------------------
+
+pb_lighttpd_conf() {
+	local d=$PB_LIGHTTPD_DIR
+	mkdir -p "$d/sockets" "$d/log" "$d/tmp" "$d/errors"
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		chown "$PB_RUN_USER:$PB_RUN_GROUP" "$d/sockets" "$d/log" "$d/tmp"
+	fi
+	chmod 0700 "$d/sockets" "$d/tmp"
+	chmod 0755 "$d" "$d/log" "$d/errors"
+	pb_error_docs "$d/errors"
+	# lighttpd looks for <prefix><status>.html: the JSON documents under that name
+	# (their Content-Type is set in the config).
+	# Static files: the timestamp is the time this config was made (lighttpd
+	# cannot fill it per request; Apache does, with mod_include).
+	local f now
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	for f in "$d"/errors/*.json; do
+		[ -e "$f" ] || continue
+		sed "s|@TIMESTAMP@|$now|" "$f" >"$d/errors/api-$(basename "$f" .json).html"
+	done
+	[ -f "$PB_CONF_DIR/lighttpd.local.conf" ] || echo "# extra lighttpd settings for this stack" >"$PB_CONF_DIR/lighttpd.local.conf"
+	pb_render "$PB_ROOT/conf/httpd/lighttpd/phonebill.conf.in" "$PB_CONF_DIR/lighttpd.conf"
+	lighttpd -tt -f "$PB_CONF_DIR/lighttpd.conf" >/dev/null ||
+		pb_die "lighttpd rejects $PB_CONF_DIR/lighttpd.conf"
+}
+
+pb_fcgi_prereqs() {
+	local b
+	for b in "$PB_BIN_AUTH" "$PB_BIN_BILL" "$PB_BIN_PRODUCT"; do
+		[ -x "$b" ] || pb_die "FastCGI program $b is missing: build first (script/setup)"
+	done
+	pb_check_reachable "$PB_BIN_AUTH" "$PB_BIN_BILL" "$PB_BIN_PRODUCT" \
+		"$PB_CONF_DIR/auth.conf" "$PB_SECRETS/jwt_secret" "$PB_WWW_DIR/index.html"
+}
+
+pb_lighttpd_start() {
+	if pb_pid_of "$PB_LIGHTTPD_DIR/lighttpd.pid" lighttpd >/dev/null; then
+		return 0
+	fi
+	pb_service_configs
+	pb_www
+	pb_tls_cert
+	pb_lighttpd_conf
+	pb_fcgi_prereqs
+	pb_port_free "$PB_HTTP_PORT"
+	pb_port_free "$PB_HTTPS_PORT"
+	pb_log "starting lighttpd (https://127.0.0.1:$PB_HTTPS_PORT/, http://127.0.0.1:$PB_HTTP_PORT/)"
+	# lighttpd daemonises itself (server.pid-file) once it listens and has
+	# spawned the FastCGI processes.
+	lighttpd -f "$PB_CONF_DIR/lighttpd.conf" </dev/null ||
+		{ tail -n 20 "$PB_LIGHTTPD_DIR/log/error.log" >&2 2>/dev/null; pb_die "lighttpd failed to start"; }
+	pb_wait_for 10 "lighttpd pid file" pb_pid_of "$PB_LIGHTTPD_DIR/lighttpd.pid" lighttpd ||
+		{ tail -n 20 "$PB_LIGHTTPD_DIR/log/error.log" >&2 2>/dev/null; pb_die "lighttpd did not start"; }
+}
+
+pb_lighttpd_stop() {
+	pb_stop_web "$PB_LIGHTTPD_DIR/lighttpd.pid" lighttpd lighttpd
+}
+
+# --- Apache ------------------------------------------------------------------
+
+pb_apache_conf() {
+	local d=$PB_APACHE_DIR
+	mkdir -p "$d/log" "$d/run" "$d/fcgid" "$d/errors"
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		chown "$PB_RUN_USER:$PB_RUN_GROUP" "$d/fcgid"
+		PB_APACHE_USER_DIRECTIVES="User $PB_RUN_USER
+Group $PB_RUN_GROUP"
+	else
+		PB_APACHE_USER_DIRECTIVES="# not root: Apache runs as $(id -un)"
+	fi
+	chmod 0700 "$d/fcgid"
+	chmod 0755 "$d" "$d/errors"
+	pb_error_docs "$d/errors"
+	# mod_include fills the timestamp per request.
+	local f ts='<!--#config timefmt="%Y-%m-%dT%H:%M:%SZ" --><!--#echo var="DATE_GMT" -->'
+	for f in "$d"/errors/*.json; do
+		[ -e "$f" ] || continue
+		sed "s|@TIMESTAMP@|$ts|" "$f" >"${f%.json}.shtml"
+	done
+	[ -f "$PB_CONF_DIR/apache.local.conf" ] || echo "# extra Apache settings for this stack" >"$PB_CONF_DIR/apache.local.conf"
+	pb_render "$PB_ROOT/conf/httpd/apache/phonebill.conf.in" "$PB_CONF_DIR/apache.conf.tmp"
+	# User/Group lines are multi-line: substituted here, not by sed.
+	awk -v repl="$PB_APACHE_USER_DIRECTIVES" '{ if ($0 == "#@USER_DIRECTIVES@") print repl; else print }' \
+		"$PB_CONF_DIR/apache.conf.tmp" >"$PB_CONF_DIR/apache.conf"
+	rm -f "$PB_CONF_DIR/apache.conf.tmp"
+	apache2 -t -f "$PB_CONF_DIR/apache.conf" >/dev/null 2>"$d/configtest.log" ||
+		{ cat "$d/configtest.log" >&2; pb_die "Apache rejects $PB_CONF_DIR/apache.conf"; }
+}
+
+pb_apache_start() {
+	if pb_pid_of "$PB_APACHE_DIR/run/apache2.pid" apache2 >/dev/null; then
+		return 0
+	fi
+	pb_service_configs
+	pb_www
+	pb_tls_cert
+	pb_apache_conf
+	pb_fcgi_prereqs
+	pb_port_free "$PB_APACHE_HTTP_PORT"
+	pb_port_free "$PB_APACHE_HTTPS_PORT"
+	pb_log "starting Apache (https://127.0.0.1:$PB_APACHE_HTTPS_PORT/, http://127.0.0.1:$PB_APACHE_HTTP_PORT/)"
+	# A clean environment: Debian's apache2 reads APACHE_* variables only from
+	# its own envvars file, which this config does not use.
+	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C \
+		apache2 -f "$PB_CONF_DIR/apache.conf" -k start </dev/null ||
+		{ tail -n 20 "$PB_APACHE_DIR/log/error.log" >&2 2>/dev/null; pb_die "Apache failed to start"; }
+	pb_wait_for 10 "Apache pid file" pb_pid_of "$PB_APACHE_DIR/run/apache2.pid" apache2 ||
+		{ tail -n 20 "$PB_APACHE_DIR/log/error.log" >&2 2>/dev/null; pb_die "Apache did not start"; }
+}
+
+pb_apache_stop() {
+	pb_stop_web "$PB_APACHE_DIR/run/apache2.pid" apache2 Apache
+}
+
+# --- health ------------------------------------------------------------------
+
+# pb_wait_health URL SECONDS: until the URL answers 200.
+pb_health_ok() {
+	[ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 3 "$1")" = 200 ]
+}
+
+pb_wait_health() {
+	local url=$1 timeout=${2:-30}
+	if ! pb_wait_for "$timeout" "$url" pb_health_ok "$url"; then
+		pb_log "last answer from $url:"
+		curl -sk -i --max-time 3 "$url" >&2 || true
+		echo >&2
+		return 1
+	fi
+}
+
+# --- the whole stack ---------------------------------------------------------
+
+# pb_backends_start: secrets, MariaDB, migrations, Redis.
+pb_backends_start() {
+	pb_secrets
+	pb_mariadb_start
+	pb_migrate
+	pb_redis_start
+}
+
+pb_stack_stop() {
+	pb_lighttpd_stop
+	pb_apache_stop
+	pb_redis_stop
+	pb_mariadb_stop
+}
+
+# pb_descendants PID: every process below PID.
+pb_descendants() {
+	local queue=("$1") p d ppid
+	local -A kids=()
+	for d in /proc/[0-9]*; do
+		ppid=$(awk '{ print $4 }' "$d/stat" 2>/dev/null) || continue
+		[ -n "$ppid" ] && kids[$ppid]+=" ${d#/proc/}"
+	done
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		for d in ${kids[$p]:-}; do
+			echo "$d"
+			queue+=("$d")
+		done
+	done
+}
+
+# pb_stop_web PIDFILE EXE NAME: stop a web server; then make sure that none
+# of the FastCGI programs it ran outlives it (a program that ignores SIGTERM
+# would otherwise stay behind, orphaned).  Their pids are written to
+# <pidfile>.fcgi before the server stops and only those are signalled.
+pb_stop_web() {
+	local pidfile=$1 exe=$2 name=$3 pid kids p i left
+	if pid=$(pb_pid_of "$pidfile" "$exe"); then
+		kids=$(comm -12 <(pb_descendants "$pid" | sort) <(pb_fcgi_pids | sort))
+		echo "$kids" >"$pidfile.fcgi"
+	fi
+	pb_stop_pid "$pidfile" "$exe" "$name" 30
+	[ -s "$pidfile.fcgi" ] || { rm -f "$pidfile.fcgi"; return 0; }
+	for ((i = 0; i < 50; i++)); do
+		left=""
+		for p in $(cat "$pidfile.fcgi"); do
+			pb_is_stack_fcgi "$p" && left="$left $p"
+		done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	if [ -n "$left" ]; then
+		pb_log "FastCGI processes$left outlived $name by 5s: SIGKILL"
+		kill -KILL $left 2>/dev/null || true
+	fi
+	rm -f "$pidfile.fcgi"
+}
+
+# pb_is_stack_fcgi PID: PID runs with one of this stack's service configs.
+pb_is_stack_fcgi() {
+	{ tr '\0' '\n' <"/proc/$1/environ"; } 2>/dev/null |
+		grep -qx "PHONEBILL_CONFIG=$PB_CONF_DIR/[a-z-]*\.conf"
+}
+
+# The pids of this stack's FastCGI programs (read from /proc: a process
+# whose environment names one of this stack's config files).  For tests that
+# check that no process died; nothing is ever signalled by this list.
+pb_fcgi_pids() {
+	local d pid
+	for d in /proc/[0-9]*; do
+		pid=${d#/proc/}
+		pb_is_stack_fcgi "$pid" && echo "$pid"
+	done
+	return 0
+}
+
+pb_status() {
+	local name pidfile exe pid
+	while read -r name pidfile exe; do
+		if pid=$(pb_pid_of "$PB_STATE/$pidfile" "$exe"); then
+			printf '%-9s running (pid %s)\n' "$name" "$pid"
+		else
+			printf '%-9s stopped\n' "$name"
+		fi
+	done <<EOF
+mariadb mariadb/mariadb.pid mariadbd
+redis redis/redis.pid redis-server
+lighttpd lighttpd/lighttpd.pid lighttpd
+apache apache/run/apache2.pid apache2
+EOF
+}

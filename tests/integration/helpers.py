@@ -1,0 +1,73 @@
+"""Shared checks for the integration tests."""
+import re
+from datetime import datetime
+
+SERVICES = ("auth", "bills", "products")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+JSON_CT = "application/json; charset=utf-8"
+
+
+def eq(actual, expected, what):
+    assert actual == expected, "%s: expected %r, got %r" % (what, expected, actual)
+
+
+def status(r, expected):
+    assert r.status == expected, "expected HTTP %d, got %d: %r" % (
+        expected, r.status, r.body[:300])
+
+
+def json_headers(r):
+    ct = r.header("Content-Type")
+    assert ct is not None, "no Content-Type"
+    eq(ct.replace(" ", "").lower(), JSON_CT.replace(" ", ""), "Content-Type")
+    cl = r.header("Content-Length")
+    assert cl is not None, "no Content-Length (Transfer-Encoding: %s)" % (
+        r.header("Transfer-Encoding"),)
+    eq(int(cl), len(r.body), "Content-Length vs body length")
+
+
+def request_id(r):
+    rid = r.header("X-Request-ID")
+    assert rid is not None, "no X-Request-ID header"
+    assert REQUEST_ID.match(rid), "X-Request-ID %r is not 1-64 of [A-Za-z0-9._-]" % rid
+    return rid
+
+
+def timestamp(value):
+    assert isinstance(value, str) and RFC3339.match(value), \
+        "timestamp %r is not RFC 3339" % (value,)
+    datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def error_envelope(r, code, expected_status):
+    """The API's error envelope with this code; returns the parsed body."""
+    status(r, expected_status)
+    json_headers(r)
+    b = r.json()
+    assert isinstance(b, dict), "body is not an object: %r" % (b,)
+    eq(b.get("success"), False, "success")
+    err = b.get("error")
+    assert isinstance(err, dict), "no error object: %r" % (b,)
+    eq(err.get("code"), code, "error.code")
+    assert isinstance(err.get("message"), str) and err["message"], "error.message missing"
+    timestamp(err.get("timestamp"))
+    return b
+
+
+def find_key(obj, key):
+    """The first value of key anywhere in a JSON document (depth first)."""
+    if isinstance(obj, dict):
+        if key in obj:
+            return obj[key]
+        for v in obj.values():
+            found = find_key(v, key)
+            if found is not None:
+                return found
+    elif isinstance(obj, list):
+        for v in obj:
+            found = find_key(v, key)
+            if found is not None:
+                return found
+    return None
