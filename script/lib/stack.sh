@@ -15,7 +15,9 @@
 #   PB_LOG_LEVEL         services' log.level                 (default info)
 #   PB_UNITTEST_DB       1: also create phonebill_unittest   (default 0)
 #   PB_BIN_AUTH, PB_BIN_BILL, PB_BIN_PRODUCT   FastCGI programs (default: the build's)
-#   PB_KOS_PORT          KOS simulator port (reserved; not started yet)
+#   PB_KOS_PORT          KOS simulator port on lighttpd      (default 9080)
+#   PB_APACHE_KOS_PORT   KOS simulator port on Apache        (default PB_KOS_PORT)
+#   PB_BIN_KOS           the KOS simulator program           (default: the build's)
 # pb_stack_init writes them to $PB_STATE/stack.env so that script/stackctl can
 # act on a running stack later with the same values.
 #
@@ -47,6 +49,8 @@ pb_stack_init() {
 	PB_LOG_LEVEL=${PB_LOG_LEVEL:-info}
 	PB_UNITTEST_DB=${PB_UNITTEST_DB:-0}
 	PB_KOS_PORT=${PB_KOS_PORT:-9080}
+	PB_APACHE_KOS_PORT=${PB_APACHE_KOS_PORT:-$PB_KOS_PORT}
+	PB_BIN_KOS=${PB_BIN_KOS:-$PB_ROOT/fcgi/kos-sim/phonebill-kos-sim}
 	PB_BIN_AUTH=${PB_BIN_AUTH:-$PB_ROOT/fcgi/auth/phonebill-auth}
 	PB_BIN_BILL=${PB_BIN_BILL:-$PB_ROOT/fcgi/bill/phonebill-bill}
 	PB_BIN_PRODUCT=${PB_BIN_PRODUCT:-$PB_ROOT/fcgi/product/phonebill-product}
@@ -100,8 +104,8 @@ pb_write_env() {
 	{
 		echo "# written by script/lib/stack.sh; read by script/stackctl"
 		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
-		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT \
-		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT; do
+		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT PB_APACHE_KOS_PORT \
+		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$f.tmp" && mv "$f.tmp" "$f"
@@ -210,7 +214,7 @@ pb_port_free() {
 # Secrets are generated once, into $PB_SECRETS, mode 0600, owned by the user
 # the FastCGI programs run as.  Values are hex so that they can be placed in
 # SQL and in redis.conf without quoting problems.
-PB_SECRET_NAMES="redis_password jwt_secret db_auth_password db_bill_password db_product_password db_unittest_password db_kos_sim_password"
+PB_SECRET_NAMES="redis_password jwt_secret db_auth_password db_bill_password db_product_password db_unittest_password db_kos_sim_password mvno_hmac_secret"
 
 pb_secrets() {
 	local s f
@@ -256,6 +260,7 @@ pb_render() {
 	for v in STATE ROOT CONF_DIR TLS_DIR SECRETS DB_SOCKET REDIS_SOCKET WWW_DIR \
 	    LIGHTTPD_DIR APACHE_DIR HTTP_PORT HTTPS_PORT APACHE_HTTP_PORT APACHE_HTTPS_PORT \
 	    PROCS LOG_LEVEL RUN_USER RUN_GROUP BIN_AUTH BIN_BILL BIN_PRODUCT KOS_PORT \
+	    BIN_KOS APACHE_KOS_PORT \
 	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG; do
 		local name=PB_$v val
 		val=${!name-}
@@ -282,7 +287,9 @@ pb_service_configs() {
 			pb_render "$PB_ROOT/conf/phonebill/service.conf.in" "$PB_CONF_DIR/$svc.conf"
 		chmod 0644 "$PB_CONF_DIR/$svc.conf"
 	done
-	# KOS simulator (later issue): conf/phonebill/kos-sim.conf.in, db kos_sim.
+	# The KOS simulator: its own database and account (kos_sim).
+	pb_render "$PB_ROOT/conf/phonebill/kos-sim.conf.in" "$PB_CONF_DIR/kos-sim.conf"
+	chmod 0644 "$PB_CONF_DIR/kos-sim.conf"
 }
 
 pb_www() {
@@ -372,7 +379,8 @@ pb_mariadb_stop() {
 }
 
 pb_migrate() {
-	local extra=()
+	# The local stacks always run the KOS simulator (db/kos-sim).
+	local extra=(--with-kos-sim)
 	[ "$PB_UNITTEST_DB" = 1 ] && extra+=(--with-unittest)
 	"$PB_ROOT/db/migrate" --socket "$PB_DB_SOCKET" --admin-user "$PB_DB_ADMIN" \
 		--secrets "$PB_SECRETS" "${extra[@]}" || pb_die "migrations failed"
@@ -450,10 +458,10 @@ pb_lighttpd_conf() {
 
 pb_fcgi_prereqs() {
 	local b
-	for b in "$PB_BIN_AUTH" "$PB_BIN_BILL" "$PB_BIN_PRODUCT"; do
+	for b in "$PB_BIN_AUTH" "$PB_BIN_BILL" "$PB_BIN_PRODUCT" "$PB_BIN_KOS"; do
 		[ -x "$b" ] || pb_die "FastCGI program $b is missing: build first (script/setup)"
 	done
-	pb_check_reachable "$PB_BIN_AUTH" "$PB_BIN_BILL" "$PB_BIN_PRODUCT" \
+	pb_check_reachable "$PB_BIN_AUTH" "$PB_BIN_BILL" "$PB_BIN_PRODUCT" "$PB_BIN_KOS" \
 		"$PB_CONF_DIR/auth.conf" "$PB_SECRETS/jwt_secret" "$PB_WWW_DIR/index.html"
 }
 
@@ -468,6 +476,7 @@ pb_lighttpd_start() {
 	pb_fcgi_prereqs
 	pb_port_free "$PB_HTTP_PORT"
 	pb_port_free "$PB_HTTPS_PORT"
+	pb_port_free "$PB_KOS_PORT"
 	pb_log "starting lighttpd (https://127.0.0.1:$PB_HTTPS_PORT/, http://127.0.0.1:$PB_HTTP_PORT/)"
 	# lighttpd daemonises itself (server.pid-file) once it listens and has
 	# spawned the FastCGI processes.
@@ -523,6 +532,7 @@ pb_apache_start() {
 	pb_fcgi_prereqs
 	pb_port_free "$PB_APACHE_HTTP_PORT"
 	pb_port_free "$PB_APACHE_HTTPS_PORT"
+	pb_port_free "$PB_APACHE_KOS_PORT"
 	pb_log "starting Apache (https://127.0.0.1:$PB_APACHE_HTTPS_PORT/, http://127.0.0.1:$PB_APACHE_HTTP_PORT/)"
 	# A clean environment: Debian's apache2 reads APACHE_* variables only from
 	# its own envvars file, which this config does not use.

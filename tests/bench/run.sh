@@ -20,6 +20,7 @@ TARGET=${BENCH_PATH:-/api/v1/auth/health}
 
 export PB_STATE=var/bench
 export PB_HTTP_PORT=${BENCH_HTTP_PORT:-38080} PB_HTTPS_PORT=${BENCH_HTTPS_PORT:-38443}
+export PB_KOS_PORT=${BENCH_KOS_PORT:-39080}
 export PB_PROCS=${BENCH_PROCS:-2}
 # The services log every request at info: warn keeps the disk out of it.
 export PB_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
