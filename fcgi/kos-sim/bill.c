@@ -436,6 +436,47 @@ refusal(const char *line, const char *month)
 	return d;
 }
 
+/*
+ * Load the line and the plan catalogue for a bill operation.  Answers the
+ * line-level outcomes itself -- 1001 no such line, 1002 terminated, 9999
+ * when the database fails -- and then returns 1 (*code set for business
+ * outcomes); returns 0 when the caller goes on.  *l and *plans are the
+ * caller's to free in both cases.
+ */
+static int
+bill_line_load(struct pb_req *req, const char *line, const char *month,
+    struct ks_line **l, struct ks_plan **plans, size_t *nplans,
+    const char **code)
+{
+	int found = 0;
+
+	*l = malloc(sizeof(**l));
+	*plans = calloc(KS_MAX_PLANS, sizeof(**plans));
+	if (*l == NULL || *plans == NULL) {
+		ks_reply_system(req, "out of memory");
+		return 1;
+	}
+	if (ks_line_load(req->app->db, line, *l, &found) != PB_OK ||
+	    ks_plans_load(req->app->db, *plans, KS_MAX_PLANS, nplans) !=
+	    PB_OK) {
+		ks_reply_system(req, pb_db_last_error(req->app->db));
+		return 1;
+	}
+	if (!found) {
+		*code = KS_RC_BILL_NO_LINE;
+		ks_reply(req, 200, *code, "존재하지 않는 회선입니다.",
+		    refusal(line, month));
+		return 1;
+	}
+	if (strcmp((*l)->status, "TERMINATED") == 0) {
+		*code = KS_RC_BILL_INACTIVE;
+		ks_reply(req, 200, *code, "해지된 회선입니다.",
+		    refusal(line, month));
+		return 1;
+	}
+	return 0;
+}
+
 void
 ks_bill_inquiry(struct pb_req *req)
 {
@@ -450,7 +491,7 @@ ks_bill_inquiry(struct pb_req *req)
 	cJSON *root = NULL, *data = NULL;
 	const char *line, *month, *rid, *code = NULL;
 	size_t nplans = 0;
-	int mi, found = 0, fail = 0;
+	int mi, fail = 0;
 
 	if (!ks_fault_begin(req, KS_OP_BILL_INQUIRY))
 		return;
@@ -474,30 +515,8 @@ ks_bill_inquiry(struct pb_req *req)
 		    "must be 1-64 characters of [A-Za-z0-9._-]");
 		goto out;
 	}
-	l = malloc(sizeof(*l));
-	plans = calloc(KS_MAX_PLANS, sizeof(*plans));
-	if (l == NULL || plans == NULL) {
-		ks_reply_system(req, "out of memory");
+	if (bill_line_load(req, line, month, &l, &plans, &nplans, &code))
 		goto out;
-	}
-	if (ks_line_load(req->app->db, line, l, &found) != PB_OK ||
-	    ks_plans_load(req->app->db, plans, KS_MAX_PLANS, &nplans) !=
-	    PB_OK) {
-		ks_reply_system(req, pb_db_last_error(req->app->db));
-		goto out;
-	}
-	if (!found) {
-		code = KS_RC_BILL_NO_LINE;
-		ks_reply(req, 200, code, "존재하지 않는 회선입니다.",
-		    refusal(line, month));
-		goto out;
-	}
-	if (strcmp(l->status, "TERMINATED") == 0) {
-		code = KS_RC_BILL_INACTIVE;
-		ks_reply(req, 200, code, "해지된 회선입니다.",
-		    refusal(line, month));
-		goto out;
-	}
 	ks_today(req->app, &today);
 	if (!has_bill(l, plans, nplans, &today, mi)) {
 		code = KS_RC_BILL_NO_BILL;
@@ -535,7 +554,7 @@ ks_bill_months(struct pb_req *req)
 	const char *line = pb_req_path_param(req, "lineNumber"), *code = NULL;
 	char m[8];
 	size_t nplans = 0;
-	int cur_mi, mi, found = 0, fail = 0, count = 0;
+	int cur_mi, mi, fail = 0, count = 0;
 
 	if (!ks_fault_begin(req, KS_OP_BILL_MONTHS))
 		return;
@@ -543,30 +562,8 @@ ks_bill_months(struct pb_req *req)
 		ks_reply_invalid(req, "lineNumber", "must be 11 digits");
 		return;
 	}
-	l = malloc(sizeof(*l));
-	plans = calloc(KS_MAX_PLANS, sizeof(*plans));
-	if (l == NULL || plans == NULL) {
-		ks_reply_system(req, "out of memory");
+	if (bill_line_load(req, line, NULL, &l, &plans, &nplans, &code))
 		goto out;
-	}
-	if (ks_line_load(req->app->db, line, l, &found) != PB_OK ||
-	    ks_plans_load(req->app->db, plans, KS_MAX_PLANS, &nplans) !=
-	    PB_OK) {
-		ks_reply_system(req, pb_db_last_error(req->app->db));
-		goto out;
-	}
-	if (!found) {
-		code = KS_RC_BILL_NO_LINE;
-		ks_reply(req, 200, code, "존재하지 않는 회선입니다.",
-		    refusal(line, NULL));
-		goto out;
-	}
-	if (strcmp(l->status, "TERMINATED") == 0) {
-		code = KS_RC_BILL_INACTIVE;
-		ks_reply(req, 200, code, "해지된 회선입니다.",
-		    refusal(line, NULL));
-		goto out;
-	}
 	ks_today(req->app, &today);
 	cur_mi = ks_month_index(today.y, today.m);
 	data = cJSON_CreateObject();
