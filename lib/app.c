@@ -17,7 +17,7 @@ static const char *const common_keys[] = {
 	"redis.timeout_ms",
 	"db.socket", "db.host", "db.port", "db.name", "db.user",
 	"db.password_file", "db.timeout_s",
-	"jwt.secret_file",
+	"jwt.secret_file", "pii.key_file", "pii.index_key_file",
 	"http.max_body", "tz.offset_minutes",
 	NULL
 };
@@ -59,6 +59,35 @@ open_log(struct pb_app *app, char *err, size_t errlen)
 		pb_log_open(app->spec->service, -1, lvl);
 	}
 	return PB_OK;
+}
+
+/* The two PII keys (hex secrets) into app->pii_key / pii_index_key. */
+static enum pb_err
+load_pii(struct pb_app *app, char *err, size_t errlen)
+{
+	static const char *const names[] = { "pii.key", "pii.index_key" };
+	unsigned char *dst[2];
+	char *hex = NULL;
+	enum pb_err rc = PB_OK;
+	size_t i;
+
+	dst[0] = app->pii_key;
+	dst[1] = app->pii_index_key;
+	for (i = 0; i < 2 && rc == PB_OK; i++) {
+		rc = pb_config_secret(app->cfg, names[i], 64, &hex, err,
+		    errlen);
+		if (rc != PB_OK)
+			break;
+		rc = pb_crypto_key_from_hex(hex, dst[i]);
+		if (rc != PB_OK)
+			snprintf(err, errlen, "%s must be 64 hex characters",
+			    names[i]);
+		pb_config_secret_free(hex);
+		hex = NULL;
+	}
+	if (rc == PB_OK)
+		app->has_pii = 1;
+	return rc;
 }
 
 static enum pb_err
@@ -181,6 +210,8 @@ pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT))
 		rc = pb_config_secret(app->cfg, "jwt.secret", PB_JWT_SECRET_MIN,
 		    &app->jwt_secret, err, errlen);
+	if (rc == PB_OK && (spec->flags & PB_APP_PII))
+		rc = load_pii(app, err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_REDIS))
 		rc = open_redis(app, err, errlen);
 	if (rc == PB_OK)
@@ -205,6 +236,9 @@ pb_app_fini(struct pb_app *app)
 	pb_redis_free(app->redis);
 	pb_db_free(app->db);
 	pb_config_secret_free(app->jwt_secret);
+	sodium_memzero(app->pii_key, sizeof(app->pii_key));
+	sodium_memzero(app->pii_index_key, sizeof(app->pii_index_key));
+	app->has_pii = 0;
 	pb_config_free(app->cfg);
 	app->redis = NULL;
 	app->db = NULL;

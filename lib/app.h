@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "crypto.h"
+
 #include "config.h"
 #include "db.h"
 #include "err.h"
@@ -26,6 +28,7 @@ struct pb_app;
 /* pb_app_spec.flags: dependencies a program does without. */
 #define PB_APP_NO_REDIS 0x1u        /* no Redis handle (app->redis NULL) */
 #define PB_APP_NO_JWT   0x2u        /* no JWT secret (app->jwt_secret NULL) */
+#define PB_APP_PII      0x4u        /* load pii.key and pii.index_key */
 
 struct pb_app_spec {
 	const char *service;            /* "auth", also the log's svc= */
@@ -45,6 +48,11 @@ struct pb_app {
 	struct pb_redis *redis;
 	struct pb_db *db;
 	char *jwt_secret;               /* >= PB_JWT_SECRET_MIN bytes */
+	/* with PB_APP_PII: XChaCha20-Poly1305 key and blind-index HMAC key
+	 * (secrets pii.key / pii.index_key, 64 hex characters each) */
+	int has_pii;
+	unsigned char pii_key[PB_CRYPTO_KEY_LEN];
+	unsigned char pii_index_key[PB_CRYPTO_KEY_LEN];
 	size_t max_body;                /* bytes */
 	int tz_offset_min;              /* minutes east of UTC for responses */
 	void *svc;                      /* service-private state (init/fini) */

@@ -196,6 +196,21 @@ pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
 }
 
 enum pb_err
+pb_redis_cmd_str(struct pb_redis *r, redisReply **reply, int argc,
+    const char **argv)
+{
+	size_t lens[PB_REDIS_MAX_ARGS];
+	int i;
+
+	*reply = NULL;
+	if (r == NULL || argc < 1 || argc > PB_REDIS_MAX_ARGS)
+		return PB_ERR_INVAL;
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	return pb_redis_cmd(r, reply, argc, argv, lens);
+}
+
+enum pb_err
 pb_redis_ping(struct pb_redis *r)
 {
 	const char *argv[1] = { "PING" };

@@ -46,6 +46,15 @@ void pb_redis_free(struct pb_redis *r);
 enum pb_err pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
     const char **argv, const size_t *argvlen);
 
+/*
+ * pb_redis_cmd for arguments that are NUL-terminated strings (keys,
+ * numbers, Lua scripts): the lengths are taken with strlen.  At most
+ * PB_REDIS_MAX_ARGS arguments (PB_ERR_INVAL beyond).
+ */
+#define PB_REDIS_MAX_ARGS 16
+enum pb_err pb_redis_cmd_str(struct pb_redis *r, redisReply **reply,
+    int argc, const char **argv);
+
 /* PING; PB_OK when the server answered PONG. */
 enum pb_err pb_redis_ping(struct pb_redis *r);
 

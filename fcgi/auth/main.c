@@ -1,20 +1,38 @@
 /*
  * phonebill-auth - the auth service, a FastCGI responder under /api/v1/auth.
- * Thin on purpose: the route table and the start-up spec; everything else
- * lives in libphonebill.
+ * Thin on purpose: the route table and the start-up spec; the handlers are
+ * in handlers.c, the user store in users.c.
  */
 #include "app.h"
+#include "auth.h"
 #include "health.h"
 
 static const struct pb_route routes[] = {
 	{ "GET", "/api/v1/auth/health", pb_health_handler },
+	{ "POST", "/api/v1/auth/login", auth_login },
+	{ "POST", "/api/v1/auth/logout", auth_logout },
+	{ "GET", "/api/v1/auth/verify", auth_verify },
+	{ "POST", "/api/v1/auth/refresh", auth_refresh },
+	{ "GET", "/api/v1/auth/permissions", auth_permissions },
+	{ "POST", "/api/v1/auth/permissions/check", auth_permissions_check },
+	{ "GET", "/api/v1/auth/user-info", auth_user_info },
+};
+
+static const char *const auth_keys[] = {
+	"auth.max_failures", "auth.lock_seconds", "auth.login_rate_limit",
+	"auth.login_rate_window_s", "auth.trusted_proxies",
+	NULL
 };
 
 static const struct pb_app_spec spec = {
 	.service = "auth",
+	.flags = PB_APP_PII,
 	.prefix = "/api/v1/auth",
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.extra_keys = auth_keys,
+	.init = auth_init,
+	.fini = auth_fini,
 };
 
 int

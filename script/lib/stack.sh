@@ -214,7 +214,7 @@ pb_port_free() {
 # Secrets are generated once, into $PB_SECRETS, mode 0600, owned by the user
 # the FastCGI programs run as.  Values are hex so that they can be placed in
 # SQL and in redis.conf without quoting problems.
-PB_SECRET_NAMES="redis_password jwt_secret db_auth_password db_bill_password db_product_password db_unittest_password db_kos_sim_password mvno_hmac_secret"
+PB_SECRET_NAMES="redis_password jwt_secret db_auth_password db_bill_password db_product_password db_unittest_password db_kos_sim_password mvno_hmac_secret pii_key pii_index_key"
 
 pb_secrets() {
 	local s f
@@ -285,6 +285,11 @@ pb_service_configs() {
 	for svc in auth bill product; do
 		PB_SERVICE=$svc PB_DB_NAME=phonebill_$svc PB_DB_USER_NAME=phonebill_$svc \
 			pb_render "$PB_ROOT/conf/phonebill/service.conf.in" "$PB_CONF_DIR/$svc.conf"
+		if [ "$svc" = auth ]; then
+			pb_render "$PB_ROOT/conf/phonebill/auth.conf.in" "$PB_CONF_DIR/auth.conf.extra"
+			cat "$PB_CONF_DIR/auth.conf.extra" >>"$PB_CONF_DIR/auth.conf"
+			rm -f "$PB_CONF_DIR/auth.conf.extra"
+		fi
 		chmod 0644 "$PB_CONF_DIR/$svc.conf"
 	done
 	# The KOS simulator: its own database and account (kos_sim).
@@ -566,12 +571,34 @@ pb_wait_health() {
 
 # --- the whole stack ---------------------------------------------------------
 
-# pb_backends_start: secrets, MariaDB, migrations, Redis.
+# pb_seed_users: the demo users (README), with the admin CLI; idempotent
+# (--if-missing).  Passwords go to the CLI on stdin, never on a command line.
+pb_seed_users() {
+	local bin=${PB_BIN_ADMIN:-$PB_ROOT/fcgi/admin/phonebill-admin}
+	[ -x "$bin" ] || pb_die "$bin is missing: build first (script/setup)"
+	pb_service_configs
+	local id cust line name pw perms out
+	while read -r id cust line name pw perms; do
+		# shellcheck disable=SC2086
+		out=$(printf '%s\n' "$pw" | pb_as_run_user env -i PATH="$PATH" LANG=C.UTF-8 \
+			PHONEBILL_CONFIG="$PB_CONF_DIR/auth.conf" \
+			"$bin" add "$id" --customer "$cust" --line "$line" --name "$name" $perms \
+			--if-missing 2>&1) || pb_die "seeding $id failed: $out"
+	done <<'USERS'
+demo01 C0001 010-1234-5678 김민준 Phonebill!1 --perm BILL_INQUIRY --perm PRODUCT_CHANGE
+demo02 C0002 010-2345-6789 이서연 Phonebill!2 --perm BILL_INQUIRY
+demo03 C0003 010-3456-7890 박지훈 Phonebill!3 --perm BILL_INQUIRY --perm PRODUCT_CHANGE
+USERS
+	pb_log "demo users seeded (demo01, demo02, demo03)"
+}
+
+# pb_backends_start: secrets, MariaDB, migrations, Redis, demo users.
 pb_backends_start() {
 	pb_secrets
 	pb_mariadb_start
 	pb_migrate
 	pb_redis_start
+	pb_seed_users
 }
 
 pb_stack_stop() {

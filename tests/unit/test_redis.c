@@ -57,6 +57,28 @@ main(void)
 		    "reply type is error");
 		freeReplyObject(rep);
 	}
+	{
+		const char *setv[] = { "SET", "pb:test:str", "42" };
+		const char *getv[] = { "GET", "pb:test:str" };
+		const char *delv[] = { "DEL", "pb:test:str" };
+		const char *many[PB_REDIS_MAX_ARGS + 1];
+		int i;
+
+		is_int(pb_redis_cmd_str(r, &rep, 3, setv), PB_OK,
+		    "cmd_str SET");
+		freeReplyObject(rep);
+		is_int(pb_redis_cmd_str(r, &rep, 2, getv), PB_OK, "cmd_str GET");
+		ok(rep != NULL && rep->type == REDIS_REPLY_STRING &&
+		    strcmp(rep->str, "42") == 0, "cmd_str lengths from strlen");
+		freeReplyObject(rep);
+		pb_redis_cmd_str(r, &rep, 2, delv);
+		freeReplyObject(rep);
+		for (i = 0; i <= PB_REDIS_MAX_ARGS; i++)
+			many[i] = "x";
+		is_int(pb_redis_cmd_str(r, &rep, PB_REDIS_MAX_ARGS + 1, many),
+		    PB_ERR_INVAL, "cmd_str refuses too many arguments");
+		ok(rep == NULL, "no reply on refusal");
+	}
 	pb_redis_free(r);
 
 	o.password = "wrong-password";

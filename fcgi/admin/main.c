@@ -1,0 +1,257 @@
+/*
+ * phonebill-admin - provision the auth service's users (there is no public
+ * self-registration).  Reads the auth service's config (PHONEBILL_CONFIG)
+ * and its secrets like the service does.
+ *
+ *   phonebill-admin add USERID --customer ID --line 010-1234-5678 --name NAME
+ *                   [--perm BILL_INQUIRY] [--perm PRODUCT_CHANGE] [--if-missing]
+ *   phonebill-admin passwd USERID
+ *   phonebill-admin grant|revoke USERID PERMISSION
+ *   phonebill-admin unlock USERID
+ *   phonebill-admin list
+ *
+ * Passwords are read from stdin (one line; without echo on a terminal),
+ * never from the command line, where ps and shell history would show them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "../auth/auth.h"
+#include "authz.h"
+#include "json.h"
+#include "lockout.h"
+#include "log.h"
+
+static const char *const admin_keys[] = {
+	"auth.max_failures", "auth.lock_seconds", "auth.login_rate_limit",
+	"auth.login_rate_window_s", "auth.trusted_proxies",
+	NULL
+};
+
+static const struct pb_app_spec spec = {
+	.service = "admin",
+	.flags = PB_APP_PII,
+	.extra_keys = admin_keys,
+};
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: phonebill-admin add USERID --customer ID "
+	    "--line NUMBER --name NAME [--perm P]... [--if-missing]\n"
+	    "       phonebill-admin passwd USERID\n"
+	    "       phonebill-admin grant|revoke USERID PERMISSION\n"
+	    "       phonebill-admin unlock USERID\n"
+	    "       phonebill-admin list\n"
+	    "Passwords are read from stdin, never from arguments.\n");
+	return 2;
+}
+
+/* One line from stdin into pw (no echo on a terminal); PB_OK if 8-50. */
+static enum pb_err
+read_password(char *pw, size_t pwlen)
+{
+	struct termios old, noecho;
+	int tty = isatty(STDIN_FILENO);
+	size_t n;
+	enum pb_err rc = PB_ERR_INVAL;
+
+	if (tty) {
+		fprintf(stderr, "password: ");
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			noecho = old;
+			noecho.c_lflag &= ~(tcflag_t)ECHO;
+			(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+		} else {
+			tty = 0;
+		}
+	}
+	if (fgets(pw, (int)pwlen, stdin) != NULL) {
+		n = strcspn(pw, "\r\n");
+		pw[n] = '\0';
+		if (n >= AUTH_PW_MIN && n <= AUTH_PW_MAX)
+			rc = PB_OK;
+	}
+	if (tty) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fprintf(stderr, "\n");
+	}
+	if (rc != PB_OK)
+		fprintf(stderr, "phonebill-admin: the password must be %d-%d "
+		    "characters on one line of stdin\n", AUTH_PW_MIN,
+		    AUTH_PW_MAX);
+	return rc;
+}
+
+static void
+print_user(void *ud, const struct auth_user *u)
+{
+	char line[32], name[PB_SESSION_NAME_MAX];
+	char *perms = NULL;
+	cJSON *p = pb_authz_perms_json(u->perms);
+
+	(void)ud;
+	(void)pb_mask_phone(u->line, line, sizeof(line));
+	(void)pb_mask_name(u->name, name, sizeof(name));
+	perms = p != NULL ? pb_json_print(p) : NULL;
+	printf("%-20s %-12s %-14s %-10s %-10s %s\n", u->user_id,
+	    u->customer_id, line, name, u->status, perms ? perms : "[]");
+	cJSON_free(perms);
+	cJSON_Delete(p);
+}
+
+static int
+cmd_add(struct pb_app *app, int argc, char **argv)
+{
+	struct auth_user u;
+	char pw[AUTH_PW_MAX + 8];
+	unsigned perms = 0, bit;
+	int if_missing = 0, i, status = 1;
+	const char *cust = NULL, *line = NULL, *name = NULL;
+	enum pb_err rc;
+
+	memset(&u, 0, sizeof(u));
+	if (argc < 3 || auth_uid_canon(argv[2], u.user_id,
+	    sizeof(u.user_id)) != PB_OK)
+		return usage();
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--if-missing") == 0) {
+			if_missing = 1;
+		} else if (i + 1 < argc && strcmp(argv[i], "--customer") == 0) {
+			cust = argv[++i];
+		} else if (i + 1 < argc && strcmp(argv[i], "--line") == 0) {
+			line = argv[++i];
+		} else if (i + 1 < argc && strcmp(argv[i], "--name") == 0) {
+			name = argv[++i];
+		} else if (i + 1 < argc && strcmp(argv[i], "--perm") == 0) {
+			bit = pb_authz_perm_parse(argv[++i]);
+			if (bit == 0)
+				return usage();
+			perms |= bit;
+		} else {
+			return usage();
+		}
+	}
+	if (cust == NULL || line == NULL || name == NULL || cust[0] == '\0' ||
+	    pb_authz_line_format(line, u.line, sizeof(u.line)) != PB_OK ||
+	    pb_strlcpy(u.customer_id, cust, sizeof(u.customer_id)) != PB_OK ||
+	    pb_strlcpy(u.name, name, sizeof(u.name)) != PB_OK ||
+	    name[0] == '\0')
+		return usage();
+	if (read_password(pw, sizeof(pw)) != PB_OK)
+		goto out;
+	{
+		struct auth_user old;
+		rc = auth_user_load(app, u.user_id, &old);
+		sodium_memzero(&old, sizeof(old));
+		if (rc == PB_OK && if_missing) {
+			printf("%s exists; unchanged\n", u.user_id);
+			status = 0;
+			goto out;
+		}
+		if (rc == PB_OK) {
+			fprintf(stderr, "phonebill-admin: %s exists\n",
+			    u.user_id);
+			goto out;
+		}
+		if (rc != PB_ERR_NOTFOUND) {
+			fprintf(stderr, "phonebill-admin: database: %s\n",
+			    pb_strerror(rc));
+			goto out;
+		}
+	}
+	if (pb_crypto_pwhash(pw, strlen(pw), u.hash, sizeof(u.hash)) != PB_OK ||
+	    auth_user_add(app, &u) != PB_OK) {
+		fprintf(stderr, "phonebill-admin: cannot add %s\n", u.user_id);
+		goto out;
+	}
+	for (bit = 1; bit <= PB_PERM_ALL; bit <<= 1)
+		if ((perms & bit) && auth_user_set_perm(app, u.user_id, bit,
+		    1) != PB_OK) {
+			fprintf(stderr, "phonebill-admin: cannot grant\n");
+			goto out;
+		}
+	printf("%s added\n", u.user_id);
+	status = 0;
+out:
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(&u, sizeof(u));
+	return status;
+}
+
+static int
+run(struct pb_app *app, int argc, char **argv)
+{
+	char uid[AUTH_UID_MAX + 1], pw[AUTH_PW_MAX + 8];
+	char hash[PB_CRYPTO_HASH_MAX];
+	const char *cmd = argv[1];
+	unsigned bit;
+	enum pb_err rc;
+	int status = 1;
+
+	if (strcmp(cmd, "add") == 0)
+		return cmd_add(app, argc, argv);
+	if (strcmp(cmd, "list") == 0) {
+		if (argc != 2)
+			return usage();
+		rc = auth_user_list(app, print_user, NULL);
+		if (rc != PB_OK)
+			fprintf(stderr, "phonebill-admin: %s\n", pb_strerror(rc));
+		return rc == PB_OK ? 0 : 1;
+	}
+	if (argc < 3 || auth_uid_canon(argv[2], uid, sizeof(uid)) != PB_OK)
+		return usage();
+	if (strcmp(cmd, "passwd") == 0 && argc == 3) {
+		if (read_password(pw, sizeof(pw)) != PB_OK)
+			return 1;
+		rc = pb_crypto_pwhash(pw, strlen(pw), hash, sizeof(hash));
+		sodium_memzero(pw, sizeof(pw));
+		if (rc == PB_OK)
+			rc = auth_user_set_password(app, uid, hash);
+	} else if ((strcmp(cmd, "grant") == 0 || strcmp(cmd, "revoke") == 0) &&
+	    argc == 4) {
+		bit = pb_authz_perm_parse(argv[3]);
+		if (bit == 0)
+			return usage();
+		rc = auth_user_set_perm(app, uid, bit,
+		    strcmp(cmd, "grant") == 0);
+	} else if (strcmp(cmd, "unlock") == 0 && argc == 3) {
+		rc = pb_lockout_reset(app->redis, uid);
+	} else {
+		return usage();
+	}
+	if (rc == PB_OK) {
+		printf("%s: %s done\n", uid, cmd);
+		status = 0;
+	} else {
+		fprintf(stderr, "phonebill-admin: %s %s: %s\n", cmd, uid,
+		    pb_strerror(rc));
+	}
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pb_app app;
+	char err[512];
+	int status;
+
+	if (argc < 2)
+		return usage();
+	if (pb_app_init(&app, &spec, err, sizeof(err)) != PB_OK) {
+		fprintf(stderr, "phonebill-admin: %s\n", err);
+		return 1;
+	}
+	status = run(&app, argc, argv);
+	pb_app_fini(&app);
+	pb_db_library_end();
+	pb_log_close();
+	return status;
+}

@@ -1,0 +1,81 @@
+/*
+ * auth.h - the auth service's private parts: its settings and the user
+ * store (phonebill_auth.users / user_permissions / login_history), shared
+ * by the FastCGI program and the phonebill-admin CLI.
+ */
+#ifndef PB_AUTH_AUTH_H
+#define PB_AUTH_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "crypto.h"
+#include "lockout.h"
+#include "request.h"
+#include "session.h"
+
+#define AUTH_UID_MIN 3
+#define AUTH_UID_MAX 20
+#define AUTH_PW_MIN  8    /* bytes */
+#define AUTH_PW_MAX  50   /* bytes */
+
+/* The service's settings (app->svc). */
+struct auth_svc {
+	struct pb_lockout_opts lock;
+	long rate_limit;                /* login attempts per window per address */
+	int64_t rate_window_ms;         /* ms */
+	char trusted_proxies[256];      /* comma-separated addresses */
+};
+
+struct auth_user {
+	uint64_t id;
+	char user_id[AUTH_UID_MAX + 1];
+	char customer_id[65];
+	char line[16];                  /* "010-1234-5678" */
+	char name[PB_SESSION_NAME_MAX];
+	char hash[PB_CRYPTO_HASH_MAX];
+	char status[16];                /* ACTIVE, INACTIVE, SUSPENDED */
+	unsigned perms;                 /* PB_PERM_* */
+};
+
+/* Trim ASCII space and lower-case in into out; PB_ERR_INVAL unless the
+ * result is 3-20 of [a-z0-9_-]. */
+enum pb_err auth_uid_canon(const char *in, char *out, size_t outlen);
+
+/* Load a user by canonical id: PB_OK, PB_ERR_NOTFOUND, or a DB error. */
+enum pb_err auth_user_load(struct pb_app *app, const char *uid,
+    struct auth_user *out);
+/* Insert u (line already normalised; hash from pb_crypto_pwhash).
+ * PB_ERR_STATE when the id exists. */
+enum pb_err auth_user_add(struct pb_app *app, const struct auth_user *u);
+enum pb_err auth_user_set_password(struct pb_app *app, const char *uid,
+    const char *hash);
+/* Grant (on=1) or revoke a PB_PERM_* bit. */
+enum pb_err auth_user_set_perm(struct pb_app *app, const char *uid,
+    unsigned bit, int on);
+
+typedef void (*auth_user_fn)(void *ud, const struct auth_user *u);
+/* Every user, ordered by id, decrypted (the callback masks what it shows). */
+enum pb_err auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud);
+
+/* One login_history row: result SUCCESS/FAILURE/LOCKED/RATE_LIMITED. */
+enum pb_err auth_history_write(struct pb_app *app, const char *request_id,
+    const char *uid, const char *result, const char *reason,
+    const char *client_masked, const char *user_agent);
+/* Time of the last successful login as RFC 3339 ("" when none). */
+enum pb_err auth_last_login(struct pb_app *app, const char *uid, char *out,
+    size_t outlen);
+
+/* Handlers (handlers.c). */
+void auth_login(struct pb_req *req);
+void auth_logout(struct pb_req *req);
+void auth_verify(struct pb_req *req);
+void auth_refresh(struct pb_req *req);
+void auth_permissions(struct pb_req *req);
+void auth_permissions_check(struct pb_req *req);
+void auth_user_info(struct pb_req *req);
+enum pb_err auth_init(struct pb_app *app, char *err, size_t errlen);
+void auth_fini(struct pb_app *app);
+
+#endif

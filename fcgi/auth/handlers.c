@@ -1,0 +1,734 @@
+/* handlers.c - the seven operations of /api/v1/auth. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "authz.h"
+#include "clock.h"
+#include "json.h"
+#include "jwt.h"
+#include "lockout.h"
+#include "log.h"
+#include "ratelimit.h"
+
+#define ADDR_MAX 64
+
+static struct auth_svc *
+svc_of(struct pb_req *req)
+{
+	return req->app->svc;
+}
+
+static void
+unavailable(struct pb_req *req, const char *what)
+{
+	pb_log_msg(PB_LOG_WARN, "dependency_down", what);
+	(void)pb_req_add_header(req, "Retry-After", "5");
+	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL, NULL, NULL);
+}
+
+static void
+internal(struct pb_req *req, const char *what)
+{
+	pb_log_msg(PB_LOG_ERROR, "internal_error", what);
+	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+}
+
+/* Parse the body strictly and check it against spec; 400 on failure. */
+static cJSON *
+body_json(struct pb_req *req, const struct pb_json_field *spec, size_t n)
+{
+	cJSON *root = NULL;
+	const char *why = NULL, *field = NULL;
+	char details[160];
+
+	if (req->body == NULL || req->body_len == 0) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "request body is required", NULL);
+		return NULL;
+	}
+	if (pb_json_parse(req->body, req->body_len, PB_JSON_MAX_DEPTH, &root,
+	    &why) != PB_OK) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, why, NULL);
+		return NULL;
+	}
+	if (pb_json_check(root, spec, n, &field, &why) != PB_OK) {
+		snprintf(details, sizeof(details), "%s: %s",
+		    field != NULL && field[0] != '\0' ? field : "body",
+		    why != NULL ? why : "invalid");
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* 1 when addr is one of the comma-separated list. */
+static int
+in_list(const char *list, const char *addr)
+{
+	size_t n = strlen(addr);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0' && n > 0) {
+		const char *e = strchr(p, ',');
+		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && *p == ' ') {
+			p++;
+			len--;
+		}
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (len == n && memcmp(p, addr, n) == 0)
+			return 1;
+		p = e != NULL ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+static int
+addr_chars_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n >= ADDR_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		    (c >= 'A' && c <= 'F') || c == '.' || c == ':'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The client's address: REMOTE_ADDR, or -- only when REMOTE_ADDR is a
+ * configured trusted proxy -- the last address of X-Forwarded-For (the one
+ * that proxy saw; earlier entries are the client's own claims).
+ */
+static void
+client_addr(struct pb_req *req, char *out, size_t outlen)
+{
+	const char *xff, *last;
+	size_t n;
+
+	(void)pb_strlcpy(out, req->remote_addr, outlen);
+	if (!in_list(svc_of(req)->trusted_proxies, req->remote_addr))
+		return;
+	xff = pb_req_param(req, "HTTP_X_FORWARDED_FOR");
+	if (xff == NULL)
+		return;
+	last = strrchr(xff, ',');
+	last = last != NULL ? last + 1 : xff;
+	while (*last == ' ')
+		last++;
+	n = strlen(last);
+	while (n > 0 && last[n - 1] == ' ')
+		n--;
+	if (addr_chars_ok(last, n) && n < outlen) {
+		memcpy(out, last, n);
+		out[n] = '\0';
+	}
+}
+
+/* IPv4: last octet dropped (a.b.c.x); IPv6: first three groups + ::x. */
+static void
+mask_addr(const char *addr, char *out, size_t outlen)
+{
+	const char *p;
+	size_t n;
+	int groups = 0;
+
+	if (strchr(addr, ':') == NULL) {
+		p = strrchr(addr, '.');
+		n = p != NULL ? (size_t)(p - addr) : 0;
+		snprintf(out, outlen, "%.*s.x", (int)n, addr);
+		return;
+	}
+	for (p = addr; *p != '\0' && groups < 3; p++)
+		if (*p == ':')
+			groups++;
+	n = (size_t)(p - addr);
+	snprintf(out, outlen, "%.*s:x", (int)n, addr);
+}
+
+struct history {
+	const char *result;
+	const char *reason;
+	char uid[AUTH_UID_MAX + 1];
+	char client[ADDR_MAX + 8];
+};
+
+/*
+ * After the response: flush it to the web server, then write history.
+ * Rate-limited attempts are only logged: a flood must not become a flood
+ * of INSERTs.
+ */
+static void
+history_after(struct pb_req *req, const struct history *h)
+{
+	struct pb_logline l;
+	enum pb_err rc = PB_OK;
+
+	if (req->fcgx != NULL)
+		(void)FCGX_FFlush(req->fcgx->out);
+	if (strcmp(h->result, "RATE_LIMITED") != 0)
+		rc = auth_history_write(req->app, req->request_id, h->uid,
+		    h->result, h->reason, h->client,
+		    pb_req_param(req, "HTTP_USER_AGENT"));
+	pb_log_begin(&l, rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "login");
+	pb_log_str(&l, "user", h->uid);
+	pb_log_str(&l, "result", h->result);
+	pb_log_str(&l, "reason", h->reason);
+	pb_log_str(&l, "client", h->client);
+	if (rc != PB_OK)
+		pb_log_str(&l, "history", pb_strerror(rc));
+	pb_log_end(&l);
+}
+
+static cJSON *
+user_json(const struct pb_session *s)
+{
+	cJSON *u = cJSON_CreateObject(), *perms = pb_authz_perms_json(s->perms);
+
+	if (u == NULL || perms == NULL ||
+	    cJSON_AddStringToObject(u, "userId", s->user_id) == NULL ||
+	    cJSON_AddStringToObject(u, "userName", s->name) == NULL ||
+	    cJSON_AddStringToObject(u, "phoneNumber", s->line) == NULL) {
+		cJSON_Delete(u);
+		cJSON_Delete(perms);
+		return NULL;
+	}
+	cJSON_AddItemToObject(u, "permissions", perms);
+	return u;
+}
+
+/* New access and refresh tokens for session s; caller frees both. */
+static enum pb_err
+issue_pair(struct pb_req *req, const struct pb_session *s, int64_t now_s,
+    char **access, char **refresh)
+{
+	struct pb_jwt_claims c;
+	const char *key = req->app->jwt_secret;
+	enum pb_err rc;
+
+	*access = *refresh = NULL;
+	memset(&c, 0, sizeof(c));
+	(void)pb_strlcpy(c.sub, s->user_id, sizeof(c.sub));
+	(void)pb_strlcpy(c.sid, s->sid, sizeof(c.sid));
+	c.iat = c.nbf = now_s;
+	c.typ = PB_JWT_ACCESS;
+	c.exp = now_s + PB_AUTHZ_ACCESS_TTL_S;
+	rc = pb_crypto_random_hex(16, c.jti, sizeof(c.jti));
+	if (rc == PB_OK)
+		rc = pb_jwt_issue(key, strlen(key), &c, access);
+	if (rc != PB_OK)
+		goto out;
+	c.typ = PB_JWT_REFRESH;
+	c.exp = now_s + PB_AUTHZ_REFRESH_TTL_S;
+	(void)pb_strlcpy(c.jti, s->rjti, sizeof(c.jti));
+	rc = pb_jwt_issue(key, strlen(key), &c, refresh);
+out:
+	if (rc != PB_OK) {
+		free(*access);
+		*access = NULL;
+	}
+	return rc;
+}
+
+static void
+lock_message(const struct auth_svc *sv, char *out, size_t outlen)
+{
+	long min = (long)((sv->lock.lock_ms + 59999) / 60000);
+
+	snprintf(out, outlen, "계정이 잠금되었습니다. %ld분 후 다시 "
+	    "시도해주세요.", min);
+}
+
+void
+auth_login(struct pb_req *req)
+{
+	static const struct pb_json_field spec[] = {
+		{ "userId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64 },
+		{ "password", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128 },
+		{ "autoLogin", PB_JSON_BOOL, PB_JSON_NULLABLE, 0, 0 },
+	};
+	struct auth_svc *sv = svc_of(req);
+	struct history h;
+	struct auth_user u;
+	struct pb_session s;
+	struct pb_logline l;
+	cJSON *root = NULL, *data = NULL, *user = NULL;
+	char addr[ADDR_MAX], msg[160], details[160];
+	char *access = NULL, *refresh = NULL;
+	const char *pw;
+	size_t pwlen;
+	int auto_login = 0, slot = 0, locked_now = 0, remaining = 0, retry = 0;
+	int known, reset_failed;
+	int64_t until = 0, now_ms;
+	enum pb_err rc;
+
+	memset(&h, 0, sizeof(h));
+	memset(&u, 0, sizeof(u));
+	memset(&s, 0, sizeof(s));
+	root = body_json(req, spec, sizeof(spec) / sizeof(spec[0]));
+	if (root == NULL)
+		goto out;
+	pw = pb_json_get_string(root, "password");
+	(void)pb_json_get_bool(root, "autoLogin", &auto_login);
+	if (auth_uid_canon(pb_json_get_string(root, "userId"), h.uid,
+	    sizeof(h.uid)) != PB_OK) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "userId: 3-20 of [A-Za-z0-9_-]", NULL);
+		goto out;
+	}
+	pwlen = strlen(pw);
+	if (pwlen < AUTH_PW_MIN || pwlen > AUTH_PW_MAX) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "password: 8-50 characters", NULL);
+		goto out;
+	}
+	client_addr(req, addr, sizeof(addr));
+	mask_addr(addr, h.client, sizeof(h.client));
+
+	/* per-address rate limit, before anything costs us */
+	rc = pb_ratelimit_hit(req->app->redis, "login", addr, sv->rate_limit,
+	    sv->rate_window_ms, &retry);
+	if (rc == PB_ERR_TOOBIG) {
+		snprintf(msg, sizeof(msg), "%d", retry);
+		(void)pb_req_add_header(req, "Retry-After", msg);
+		pb_req_error(req, 429, "RATE_LIMITED", NULL, NULL, NULL);
+		h.result = "RATE_LIMITED";
+		history_after(req, &h);
+		goto out;
+	}
+	if (rc != PB_OK) {
+		unavailable(req, "redis");
+		goto out;
+	}
+	/* the account (or its absence) first: a DB outage must not use up
+	 * one of the five attempts */
+	rc = auth_user_load(req->app, h.uid, &u);
+	if (rc != PB_OK && rc != PB_ERR_NOTFOUND) {
+		unavailable(req, "database");
+		goto out;
+	}
+	known = rc == PB_OK && strcmp(u.status, "ACTIVE") == 0;
+	now_ms = pb_clock_now_ms();
+	rc = pb_lockout_reserve(req->app->redis, h.uid, &sv->lock, now_ms,
+	    &slot, &until);
+	if (rc == PB_ERR_STATE) {
+		lock_message(sv, msg, sizeof(msg));
+		pb_req_error(req, 401, "AUTH_003", msg,
+		    "이전 5회 연속 실패로 인한 임시 잠금 상태입니다.", NULL);
+		h.result = "LOCKED";
+		h.reason = "ACCOUNT_LOCKED";
+		history_after(req, &h);
+		goto out;
+	}
+	if (rc != PB_OK) {
+		unavailable(req, "redis");
+		goto out;
+	}
+	/* one verification per reserved slot; unknown ids hit the dummy */
+	rc = pb_crypto_pwverify(known ? u.hash : NULL, pw, pwlen);
+	pb_log_begin(&l, PB_LOG_INFO, "pwhash_verify");
+	pb_log_int(&l, "slot", slot);
+	pb_log_end(&l);
+	if (rc != PB_OK) {
+		rc = pb_lockout_fail(req->app->redis, h.uid, &sv->lock,
+		    pb_clock_now_ms(), slot, &locked_now, &remaining, &until);
+		if (rc != PB_OK) {
+			unavailable(req, "redis");
+			goto out;
+		}
+		h.result = locked_now ? "LOCKED" : "FAILURE";
+		h.reason = locked_now ? "LOCKED_NOW" : "BAD_CREDENTIALS";
+		if (locked_now) {
+			snprintf(msg, sizeof(msg), "%d회 연속 실패하여 %ld분간 "
+			    "계정이 잠금되었습니다.", sv->lock.max_failures,
+			    (long)((sv->lock.lock_ms + 59999) / 60000));
+			snprintf(details, sizeof(details), "%ld분 후 다시 "
+			    "시도해주세요.",
+			    (long)((sv->lock.lock_ms + 59999) / 60000));
+			pb_req_error(req, 401, "AUTH_002", msg, details, NULL);
+		} else {
+			snprintf(details, sizeof(details), "남은 시도 횟수: "
+			    "%d회", remaining);
+			pb_req_error(req, 401, "AUTH_001",
+			    "ID 또는 비밀번호를 확인해주세요", details, NULL);
+		}
+		history_after(req, &h);
+		goto out;
+	}
+	reset_failed = 0;
+	if (pb_lockout_reset(req->app->redis, h.uid) != PB_OK)
+		reset_failed = 1;
+	/* the session and its tokens */
+	(void)pb_strlcpy(s.user_id, u.user_id, sizeof(s.user_id));
+	(void)pb_strlcpy(s.customer_id, u.customer_id, sizeof(s.customer_id));
+	(void)pb_strlcpy(s.line, u.line, sizeof(s.line));
+	(void)pb_strlcpy(s.name, u.name, sizeof(s.name));
+	s.perms = u.perms;
+	s.auto_login = auto_login;
+	if (reset_failed || pb_crypto_random_hex(16, s.sid, sizeof(s.sid)) != PB_OK ||
+	    pb_crypto_random_hex(16, s.rjti, sizeof(s.rjti)) != PB_OK) {
+		unavailable(req, "redis");
+		goto out;
+	}
+	rc = pb_session_create(req->app->redis, &s, auto_login ?
+	    PB_AUTHZ_AUTO_MS : PB_AUTHZ_IDLE_MS);
+	if (rc != PB_OK) {
+		unavailable(req, "redis");
+		goto out;
+	}
+	if (issue_pair(req, &s, now_ms / 1000, &access, &refresh) != PB_OK) {
+		internal(req, "token issue failed");
+		goto out;
+	}
+	data = cJSON_CreateObject();
+	user = user_json(&s);
+	if (data == NULL || user == NULL ||
+	    cJSON_AddStringToObject(data, "accessToken", access) == NULL ||
+	    cJSON_AddStringToObject(data, "refreshToken", refresh) == NULL ||
+	    cJSON_AddNumberToObject(data, "expiresIn",
+	    PB_AUTHZ_ACCESS_TTL_S) == NULL) {
+		cJSON_Delete(user);
+		internal(req, "out of memory");
+		goto out;
+	}
+	cJSON_AddItemToObject(data, "user", user);
+	pb_req_ok(req, 200, "로그인이 성공적으로 완료되었습니다.", data);
+	data = NULL;
+	h.result = "SUCCESS";
+	history_after(req, &h);
+out:
+	cJSON_Delete(data);
+	cJSON_Delete(root);
+	if (access != NULL) {
+		sodium_memzero(access, strlen(access));
+		free(access);
+	}
+	if (refresh != NULL) {
+		sodium_memzero(refresh, strlen(refresh));
+		free(refresh);
+	}
+	sodium_memzero(&u, sizeof(u));
+}
+
+void
+auth_logout(struct pb_req *req)
+{
+	struct pb_principal p;
+	struct pb_logline l;
+	int64_t left_ms;
+	enum pb_err rc;
+
+	if (pb_authz_require(req, 0, &p) != PB_OK)
+		return;
+	left_ms = p.tok.exp * 1000 - pb_clock_now_ms();
+	rc = pb_session_deny(req->app->redis, p.tok.jti, left_ms + 1000);
+	if (rc == PB_OK)
+		rc = pb_session_delete(req->app->redis, p.s.sid);
+	if (rc != PB_OK) {
+		unavailable(req, "redis");
+		return;
+	}
+	pb_log_begin(&l, PB_LOG_INFO, "logout");
+	pb_log_str(&l, "user", p.s.user_id);
+	pb_log_end(&l);
+	pb_req_ok(req, 200, "로그아웃이 성공적으로 완료되었습니다.", NULL);
+}
+
+void
+auth_verify(struct pb_req *req)
+{
+	struct pb_principal p;
+	cJSON *data = NULL, *user = NULL;
+	int64_t left;
+
+	if (pb_authz_require(req, 0, &p) != PB_OK)
+		return;
+	left = p.tok.exp - pb_clock_now_ms() / 1000;
+	data = cJSON_CreateObject();
+	user = user_json(&p.s);
+	if (data == NULL || user == NULL ||
+	    cJSON_AddBoolToObject(data, "valid", 1) == NULL ||
+	    cJSON_AddNumberToObject(data, "expiresIn",
+	    (double)(left > 0 ? left : 0)) == NULL) {
+		cJSON_Delete(data);
+		cJSON_Delete(user);
+		internal(req, "out of memory");
+		return;
+	}
+	cJSON_AddItemToObject(data, "user", user);
+	pb_req_ok(req, 200, "토큰이 유효합니다.", data);
+}
+
+static void
+refresh_invalid(struct pb_req *req)
+{
+	pb_req_error(req, 401, "REFRESH_TOKEN_INVALID",
+	    "Refresh Token이 유효하지 않습니다.", "다시 로그인해주세요.", NULL);
+}
+
+void
+auth_refresh(struct pb_req *req)
+{
+	static const struct pb_json_field spec[] = {
+		{ "refreshToken", PB_JSON_STRING, PB_JSON_REQUIRED, 1,
+		    PB_JWT_MAX_TOKEN },
+	};
+	struct pb_jwt_claims c;
+	struct pb_session s;
+	struct pb_logline l;
+	cJSON *root = NULL, *data = NULL;
+	char *access = NULL, *refresh = NULL;
+	char new_rjti[PB_SESSION_ID_MAX + 1];
+	const char *key = req->app->jwt_secret;
+	int64_t now_s = pb_clock_now_ms() / 1000;
+	enum pb_err rc;
+
+	root = body_json(req, spec, 1);
+	if (root == NULL)
+		goto out;
+	rc = pb_jwt_verify(key, strlen(key), pb_json_get_string(root,
+	    "refreshToken"), PB_JWT_REFRESH, now_s, &c);
+	if (rc != PB_OK) {
+		refresh_invalid(req);
+		goto out;
+	}
+	if (pb_crypto_random_hex(16, new_rjti, sizeof(new_rjti)) != PB_OK) {
+		internal(req, "random");
+		goto out;
+	}
+	rc = pb_session_rotate(req->app->redis, c.sid, c.sub, c.jti, new_rjti,
+	    PB_AUTHZ_IDLE_MS, &s);
+	if (rc == PB_ERR_UNAVAILABLE) {
+		unavailable(req, "redis");
+		goto out;
+	}
+	if (rc == PB_ERR_STATE) {
+		/* a used refresh token came back: stolen or replayed */
+		pb_log_begin(&l, PB_LOG_WARN, "security_refresh_reuse");
+		pb_log_str(&l, "user", c.sub);
+		pb_log_str(&l, "action", "session family revoked");
+		pb_log_end(&l);
+	}
+	if (rc != PB_OK) {
+		refresh_invalid(req);
+		goto out;
+	}
+	if (issue_pair(req, &s, now_s, &access, &refresh) != PB_OK) {
+		internal(req, "token issue failed");
+		goto out;
+	}
+	data = cJSON_CreateObject();
+	if (data == NULL ||
+	    cJSON_AddStringToObject(data, "accessToken", access) == NULL ||
+	    cJSON_AddStringToObject(data, "refreshToken", refresh) == NULL ||
+	    cJSON_AddNumberToObject(data, "expiresIn",
+	    PB_AUTHZ_ACCESS_TTL_S) == NULL) {
+		internal(req, "out of memory");
+		goto out;
+	}
+	pb_req_ok(req, 200, "토큰이 성공적으로 갱신되었습니다.", data);
+	data = NULL;
+out:
+	cJSON_Delete(root);
+	cJSON_Delete(data);
+	free(access);
+	free(refresh);
+}
+
+static cJSON *
+perm_json(unsigned bit, unsigned have)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "permission",
+	    pb_authz_perm_name(bit)) == NULL ||
+	    cJSON_AddStringToObject(o, "description",
+	    pb_authz_perm_text(bit)) == NULL ||
+	    cJSON_AddBoolToObject(o, "granted", (have & bit) != 0) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+void
+auth_permissions(struct pb_req *req)
+{
+	static const unsigned bits[] = { PB_PERM_BILL_INQUIRY,
+	    PB_PERM_PRODUCT_CHANGE };
+	struct pb_principal p;
+	cJSON *data = NULL, *arr;
+	size_t i;
+
+	if (pb_authz_require(req, 0, &p) != PB_OK)
+		return;
+	data = cJSON_CreateObject();
+	arr = data != NULL ? cJSON_AddArrayToObject(data, "permissions") : NULL;
+	if (arr == NULL ||
+	    cJSON_AddStringToObject(data, "userId", p.s.user_id) == NULL)
+		goto fail;
+	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		cJSON *o = perm_json(bits[i], p.s.perms);
+		if (o == NULL)
+			goto fail;
+		cJSON_AddItemToArray(arr, o);
+	}
+	pb_req_ok(req, 200, "권한 정보를 성공적으로 조회했습니다.", data);
+	return;
+fail:
+	cJSON_Delete(data);
+	internal(req, "out of memory");
+}
+
+void
+auth_permissions_check(struct pb_req *req)
+{
+	static const struct pb_json_field spec[] = {
+		{ "serviceType", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
+	};
+	struct pb_principal p;
+	cJSON *root = NULL, *data = NULL, *det;
+	const char *type;
+	unsigned bit;
+	int has;
+
+	if (pb_authz_require(req, 0, &p) != PB_OK)
+		return;
+	root = body_json(req, spec, 1);
+	if (root == NULL)
+		return;
+	type = pb_json_get_string(root, "serviceType");
+	bit = pb_authz_perm_parse(type);
+	if (bit == 0) {
+		pb_req_error(req, 400, "VALIDATION_ERROR",
+		    "serviceType은 BILL_INQUIRY 또는 PRODUCT_CHANGE여야 합니다.",
+		    "serviceType: BILL_INQUIRY or PRODUCT_CHANGE", NULL);
+		goto out;
+	}
+	has = (p.s.perms & bit) != 0;
+	data = cJSON_CreateObject();
+	det = perm_json(bit, p.s.perms);
+	if (data == NULL || det == NULL ||
+	    cJSON_AddStringToObject(data, "serviceType", type) == NULL ||
+	    cJSON_AddBoolToObject(data, "hasPermission", has) == NULL) {
+		cJSON_Delete(det);
+		internal(req, "out of memory");
+		goto out;
+	}
+	cJSON_AddItemToObject(data, "permissionDetails", det);
+	pb_req_ok(req, 200, has ? "서비스 접근 권한이 확인되었습니다." :
+	    "서비스 접근 권한이 없습니다.", data);
+	data = NULL;
+out:
+	cJSON_Delete(data);
+	cJSON_Delete(root);
+}
+
+void
+auth_user_info(struct pb_req *req)
+{
+	struct pb_principal p;
+	struct auth_user u;
+	cJSON *data = NULL, *perms = NULL;
+	char last[PB_CLOCK_RFC3339_LEN];
+	const char *status;
+	enum pb_err rc;
+
+	if (pb_authz_require(req, 0, &p) != PB_OK)
+		return;
+	rc = auth_user_load(req->app, p.s.user_id, &u);
+	if (rc == PB_ERR_NOTFOUND) {
+		pb_req_error(req, 404, "USER_NOT_FOUND",
+		    "사용자 정보를 찾을 수 없습니다.",
+		    "해당 사용자가 존재하지 않습니다.", NULL);
+		goto out;
+	}
+	if (rc == PB_OK)
+		rc = auth_last_login(req->app, p.s.user_id, last, sizeof(last));
+	if (rc != PB_OK) {
+		unavailable(req, "database");
+		goto out;
+	}
+	status = strcmp(u.status, "ACTIVE") == 0 ? "ACTIVE" : "INACTIVE";
+	data = cJSON_CreateObject();
+	perms = pb_authz_perms_json(u.perms);
+	if (data == NULL || perms == NULL ||
+	    cJSON_AddStringToObject(data, "userId", u.user_id) == NULL ||
+	    cJSON_AddStringToObject(data, "userName", u.name) == NULL ||
+	    cJSON_AddStringToObject(data, "phoneNumber", u.line) == NULL ||
+	    cJSON_AddStringToObject(data, "status", status) == NULL ||
+	    (last[0] != '\0' &&
+	    cJSON_AddStringToObject(data, "lastLoginAt", last) == NULL)) {
+		cJSON_Delete(perms);
+		internal(req, "out of memory");
+		goto out;
+	}
+	cJSON_AddItemToObject(data, "permissions", perms);
+	pb_req_ok(req, 200, "사용자 정보를 성공적으로 조회했습니다.", data);
+	data = NULL;
+out:
+	cJSON_Delete(data);
+	sodium_memzero(&u, sizeof(u));
+}
+
+enum pb_err
+auth_init(struct pb_app *app, char *err, size_t errlen)
+{
+	struct auth_svc *sv;
+	long maxf = 5, lock = 1800, rl = 20, win = 60;
+	enum pb_err rc;
+
+	rc = pb_config_get_long(app->cfg, "auth.max_failures", 5, 1, 100, &maxf,
+	    err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "auth.lock_seconds", 1800, 1,
+		    86400 * 7, &lock, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "auth.login_rate_limit", 20, 1,
+		    1000000, &rl, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "auth.login_rate_window_s", 60,
+		    1, 86400, &win, err, errlen);
+	if (rc != PB_OK)
+		return rc;
+	if (pb_crypto_dummy_init() != PB_OK) {
+		snprintf(err, errlen, "cannot make the dummy password hash");
+		return PB_ERR_NOMEM;
+	}
+	sv = calloc(1, sizeof(*sv));
+	if (sv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return PB_ERR_NOMEM;
+	}
+	sv->lock.max_failures = (int)maxf;
+	sv->lock.lock_ms = (int64_t)lock * 1000;
+	sv->rate_limit = rl;
+	sv->rate_window_ms = (int64_t)win * 1000;
+	if (pb_strlcpy(sv->trusted_proxies, pb_config_get(app->cfg,
+	    "auth.trusted_proxies", ""), sizeof(sv->trusted_proxies)) != PB_OK) {
+		free(sv);
+		snprintf(err, errlen, "auth.trusted_proxies is too long");
+		return PB_ERR_CONFIG;
+	}
+	app->svc = sv;
+	return PB_OK;
+}
+
+void
+auth_fini(struct pb_app *app)
+{
+	free(app->svc);
+	app->svc = NULL;
+}

@@ -1,0 +1,191 @@
+/* authz.c - bearer token + live session + permission (see authz.h). */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "authz.h"
+#include "clock.h"
+#include "log.h"
+
+static const struct {
+	unsigned bit;
+	const char *name;
+	const char *text;
+} perms[] = {
+	{ PB_PERM_BILL_INQUIRY, "BILL_INQUIRY", "요금 조회 서비스 이용 권한" },
+	{ PB_PERM_PRODUCT_CHANGE, "PRODUCT_CHANGE",
+	    "상품 변경 서비스 이용 권한" },
+};
+#define NPERMS (sizeof(perms) / sizeof(perms[0]))
+
+unsigned
+pb_authz_perm_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < NPERMS; i++)
+		if (strcmp(perms[i].name, name) == 0)
+			return perms[i].bit;
+	return 0;
+}
+
+const char *
+pb_authz_perm_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < NPERMS; i++)
+		if (perms[i].bit == bit)
+			return perms[i].name;
+	return NULL;
+}
+
+const char *
+pb_authz_perm_text(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < NPERMS; i++)
+		if (perms[i].bit == bit)
+			return perms[i].text;
+	return NULL;
+}
+
+cJSON *
+pb_authz_perms_json(unsigned bits)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; a != NULL && i < NPERMS; i++) {
+		cJSON *s;
+
+		if (!(bits & perms[i].bit))
+			continue;
+		s = cJSON_CreateString(perms[i].name);
+		if (s == NULL) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+		cJSON_AddItemToArray(a, s);
+	}
+	return a;
+}
+
+enum pb_err
+pb_authz_line_format(const char *in, char *out, size_t outlen)
+{
+	char d[12];
+	size_t n = 0, i;
+
+	if (out != NULL && outlen > 0)
+		out[0] = '\0';
+	if (in == NULL || out == NULL || outlen < 14)
+		return PB_ERR_INVAL;
+	for (i = 0; in[i] != '\0'; i++) {
+		if (in[i] == '-')
+			continue;
+		if (in[i] < '0' || in[i] > '9' || n >= 11)
+			return PB_ERR_INVAL;
+		d[n++] = in[i];
+	}
+	d[n] = '\0';
+	if (n != 11 || d[0] != '0' || d[1] != '1')
+		return PB_ERR_INVAL;
+	/* dashes, when present, must be where they belong */
+	if (strchr(in, '-') != NULL && (strlen(in) != 13 || in[3] != '-' ||
+	    in[8] != '-'))
+		return PB_ERR_INVAL;
+	snprintf(out, outlen, "%.3s-%.4s-%.4s", d, d + 3, d + 7);
+	return PB_OK;
+}
+
+int
+pb_authz_line_is_own(const struct pb_principal *p, const char *line)
+{
+	char a[16];
+
+	if (p == NULL || pb_authz_line_format(line, a, sizeof(a)) != PB_OK)
+		return 0;
+	return strcmp(a, p->s.line) == 0;
+}
+
+/* The token of "Authorization: Bearer <token>", or NULL. */
+static const char *
+bearer(const struct pb_req *req)
+{
+	const char *h = pb_req_param(req, "HTTP_AUTHORIZATION");
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h != '\0' ? h : NULL;
+}
+
+enum pb_err
+pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
+{
+	const struct pb_app *app = req->app;
+	const char *tok;
+	struct pb_logline l;
+	enum pb_err rc;
+
+	memset(out, 0, sizeof(*out));
+	tok = bearer(req);
+	if (tok == NULL) {
+		pb_req_error(req, 401, "UNAUTHORIZED", "인증이 필요합니다.",
+		    "유효한 토큰이 필요합니다.", NULL);
+		rc = PB_ERR_INVAL;
+		goto out;
+	}
+	if (app == NULL || app->jwt_secret == NULL || app->redis == NULL) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		    NULL);
+		rc = PB_ERR_CONFIG;
+		goto out;
+	}
+	rc = pb_jwt_verify(app->jwt_secret, strlen(app->jwt_secret), tok,
+	    PB_JWT_ACCESS, pb_clock_now_ms() / 1000, &out->tok);
+	if (rc == PB_ERR_TIMEOUT) {
+		pb_req_error(req, 401, "TOKEN_EXPIRED", "토큰이 만료되었습니다.",
+		    "새로운 토큰을 발급받아주세요.", NULL);
+		goto out;
+	}
+	if (rc != PB_OK) {
+		pb_req_error(req, 401, "TOKEN_INVALID",
+		    "유효하지 않은 토큰입니다.", "올바른 토큰을 제공해주세요.",
+		    NULL);
+		goto out;
+	}
+	rc = pb_session_touch(app->redis, out->tok.sid, out->tok.sub,
+	    out->tok.jti, PB_AUTHZ_IDLE_MS, &out->s);
+	if (rc == PB_ERR_UNAVAILABLE) {
+		(void)pb_req_add_header(req, "Retry-After", "5");
+		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL, NULL, NULL);
+		goto out;
+	}
+	if (rc != PB_OK) {
+		pb_req_error(req, 401, "TOKEN_INVALID",
+		    "유효하지 않은 토큰입니다.", "세션이 종료되었습니다. 다시 "
+		    "로그인해주세요.", NULL);
+		goto out;
+	}
+	if ((out->s.perms & perm) != perm) {
+		pb_log_begin(&l, PB_LOG_INFO, "forbidden");
+		pb_log_str(&l, "user", out->s.user_id);
+		pb_log_int(&l, "need", (long long)perm);
+		pb_log_end(&l);
+		pb_req_error(req, 403, "FORBIDDEN", "서비스 이용 권한이 없습니다",
+		    NULL, NULL);
+		rc = PB_ERR_STATE;
+		goto out;
+	}
+	rc = PB_OK;
+out:
+	if (rc != PB_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}

@@ -1,0 +1,66 @@
+/*
+ * authz.h - who is calling, and may they: for every service's handlers.
+ *
+ * pb_authz_require() takes the bearer token of the request, verifies it
+ * as an access token (jwt.h: HS256 pinned, every claim checked), checks
+ * that its jti is not denylisted and that its session is alive in Redis
+ * (renewing an idle session), loads the principal from the session and
+ * checks the permission.  On failure it has already answered with our
+ * envelope: 401 UNAUTHORIZED (no bearer token), 401 TOKEN_EXPIRED,
+ * 401 TOKEN_INVALID (forged, wrong type -- a refresh token is never an
+ * access token -- or the session ended), 403 FORBIDDEN (permission
+ * missing), 503 SERVICE_UNAVAILABLE (Redis down: fail closed).
+ */
+#ifndef PB_AUTHZ_H
+#define PB_AUTHZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "jwt.h"
+#include "request.h"
+#include "session.h"
+
+#define PB_PERM_BILL_INQUIRY   0x1u
+#define PB_PERM_PRODUCT_CHANGE 0x2u
+#define PB_PERM_ALL            0x3u
+
+#define PB_AUTHZ_ACCESS_TTL_S   1800       /* s, access token */
+#define PB_AUTHZ_REFRESH_TTL_S  86400      /* s, refresh token */
+#define PB_AUTHZ_IDLE_MS        1800000LL  /* ms, sliding session TTL */
+#define PB_AUTHZ_AUTO_MS        86400000LL /* ms, auto-login session TTL */
+
+struct pb_principal {
+	struct pb_session s;            /* user, customer, line, perms */
+	struct pb_jwt_claims tok;       /* the access token's claims */
+};
+
+/*
+ * Authenticate req and require perm (PB_PERM_* bits; 0: any signed-in
+ * user).  PB_OK with *out filled; otherwise the response has been sent
+ * and *out is zeroed.
+ */
+enum pb_err pb_authz_require(struct pb_req *req, unsigned perm,
+    struct pb_principal *out);
+
+/* "BILL_INQUIRY" -> PB_PERM_BILL_INQUIRY; 0 when unknown. */
+unsigned pb_authz_perm_parse(const char *name);
+/* Static name of one permission bit, or NULL. */
+const char *pb_authz_perm_name(unsigned bit);
+/* Static Korean description of one permission bit, or NULL. */
+const char *pb_authz_perm_text(unsigned bit);
+/* ["BILL_INQUIRY", ...] for the bits set; caller owns (NULL: no memory). */
+cJSON *pb_authz_perms_json(unsigned perms);
+
+/*
+ * Normalise a line number: "01012345678" or "010-1234-5678" (10 or 11
+ * digits, 01x prefix) -> "010-1234-5678" in out (outlen >= 14).
+ * PB_ERR_INVAL when it is not a mobile line number.
+ */
+enum pb_err pb_authz_line_format(const char *in, char *out, size_t outlen);
+/* 1 when line (either form) is the principal's own line. */
+int pb_authz_line_is_own(const struct pb_principal *p, const char *line);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * crypto.h - libsodium for passwords, personal data and random ids.
+ *
+ * Passwords: Argon2id (crypto_pwhash_str, at least libsodium's INTERACTIVE
+ * limits).  A user id that does not exist is verified against a dummy hash
+ * made with the same parameters, so the time of a login does not tell
+ * whether the account exists.
+ * Personal data: XChaCha20-Poly1305 (nonce || ciphertext || tag) with a
+ * 32-byte key, and an HMAC-SHA256 blind index with a second key so that
+ * equal values can be found without decrypting.
+ * sodium_init() must have run (pb_app_init does it).
+ */
+#ifndef PB_CRYPTO_H
+#define PB_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define PB_CRYPTO_KEY_LEN     32   /* bytes of an AEAD or index key */
+#define PB_CRYPTO_HASH_MAX    128  /* bytes of a pwhash string, with NUL */
+#define PB_CRYPTO_INDEX_LEN   32   /* bytes of a blind index */
+#define PB_CRYPTO_SEAL_OVERHEAD (24 + 16) /* nonce + tag, bytes */
+#define PB_CRYPTO_PASSWORD_MAX 128 /* bytes we ever hash */
+
+/* Hash pw[0..len) into out (NUL-terminated, outlen >= PB_CRYPTO_HASH_MAX). */
+enum pb_err pb_crypto_pwhash(const char *pw, size_t len, char *out,
+    size_t outlen);
+/*
+ * PB_OK when pw matches hash, PB_ERR_INVAL when it does not (or hash is
+ * malformed).  With hash NULL the dummy hash is used and the answer is
+ * always PB_ERR_INVAL, at the same cost.
+ */
+enum pb_err pb_crypto_pwverify(const char *hash, const char *pw, size_t len);
+/* Make the dummy hash now (start-up), so the first unknown id is not faster
+ * or slower than the others. */
+enum pb_err pb_crypto_dummy_init(void);
+
+/* Exactly 64 hex characters -> 32-byte key.  PB_ERR_CONFIG otherwise. */
+enum pb_err pb_crypto_key_from_hex(const char *hex,
+    unsigned char key[PB_CRYPTO_KEY_LEN]);
+
+/*
+ * Encrypt pt[0..ptlen) under key; *out (caller frees with free()) holds
+ * ptlen + PB_CRYPTO_SEAL_OVERHEAD bytes, *outlen says how many.
+ */
+enum pb_err pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN],
+    const void *pt, size_t ptlen, unsigned char **out, size_t *outlen);
+/*
+ * Decrypt what pb_crypto_seal made into out[0..outlen) NUL-terminated
+ * (the plaintext must fit with its NUL: PB_ERR_TOOBIG otherwise).
+ * PB_ERR_INVAL when the data was forged or the key is wrong.
+ */
+enum pb_err pb_crypto_open(const unsigned char key[PB_CRYPTO_KEY_LEN],
+    const void *ct, size_t ctlen, char *out, size_t outlen, size_t *ptlen);
+
+/* HMAC-SHA256(key, data) -> out (PB_CRYPTO_INDEX_LEN bytes). */
+void pb_crypto_blind_index(const unsigned char key[PB_CRYPTO_KEY_LEN],
+    const void *data, size_t len, unsigned char out[PB_CRYPTO_INDEX_LEN]);
+
+/* nbytes random bytes as lower-case hex into out (outlen >= 2*nbytes+1). */
+enum pb_err pb_crypto_random_hex(size_t nbytes, char *out, size_t outlen);
+
+/* Constant-time comparison of two NUL-terminated strings: 1 when equal. */
+int pb_crypto_str_eq(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,218 @@
+/* jwt.c - HS256 tokens: libjwt signs and verifies, we check the rest. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jwt.h>             /* libjwt's (we use -iquote for lib/) */
+#include <sodium.h>
+
+#include "buf.h"
+#include "json.h"
+#include "jwt.h"
+
+#define PART_MAX 2048   /* bytes of a decoded header or payload */
+
+static const char *
+typ_name(enum pb_jwt_type t)
+{
+	return t == PB_JWT_REFRESH ? "refresh" : "access";
+}
+
+static int
+id_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		char c = s[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return n > 0 && n <= PB_JWT_ID_MAX;
+}
+
+enum pb_err
+pb_jwt_issue(const char *key, size_t keylen, const struct pb_jwt_claims *c,
+    char **out)
+{
+	jwt_t *jwt = NULL;
+	char *tok = NULL;
+	enum pb_err rc = PB_ERR_INVAL;
+
+	*out = NULL;
+	if (key == NULL || keylen < PB_JWT_KEY_MIN || keylen > 4096) {
+		rc = PB_ERR_CONFIG;
+		goto out;
+	}
+	if (!id_ok(c->sub) || !id_ok(c->jti) || !id_ok(c->sid))
+		goto out;
+	rc = PB_ERR_NOMEM;
+	if (jwt_new(&jwt) != 0)
+		goto out;
+	if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)key,
+	    (int)keylen) != 0 ||
+	    jwt_add_grant(jwt, "iss", PB_JWT_ISSUER) != 0 ||
+	    jwt_add_grant(jwt, "aud", PB_JWT_AUDIENCE) != 0 ||
+	    jwt_add_grant(jwt, "sub", c->sub) != 0 ||
+	    jwt_add_grant(jwt, "jti", c->jti) != 0 ||
+	    jwt_add_grant(jwt, "sid", c->sid) != 0 ||
+	    jwt_add_grant(jwt, "typ", typ_name(c->typ)) != 0 ||
+	    jwt_add_grant_int(jwt, "iat", (long)c->iat) != 0 ||
+	    jwt_add_grant_int(jwt, "nbf", (long)c->nbf) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", (long)c->exp) != 0)
+		goto out;
+	tok = jwt_encode_str(jwt);
+	if (tok == NULL)
+		goto out;
+	*out = tok;
+	rc = PB_OK;
+out:
+	jwt_free(jwt);
+	return rc;
+}
+
+/* Base64url (no padding) part [p, p+n) -> strict JSON object. */
+static enum pb_err
+part_json(const char *p, size_t n, cJSON **out)
+{
+	unsigned char bin[PART_MAX];
+	size_t binlen = 0;
+	const char *end = NULL;
+
+	*out = NULL;
+	if (n == 0 || n > (PART_MAX / 3) * 4)
+		return PB_ERR_INVAL;
+	if (sodium_base642bin(bin, sizeof(bin), p, n, NULL, &binlen, &end,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != p + n)
+		return PB_ERR_INVAL;
+	if (pb_json_parse((const char *)bin, binlen, 2, out, NULL) != PB_OK)
+		return PB_ERR_INVAL;
+	if (!cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return PB_ERR_INVAL;
+	}
+	return PB_OK;
+}
+
+static enum pb_err
+check_header(const cJSON *h)
+{
+	static const struct pb_json_field spec[] = {
+		{ "alg", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16 },
+		{ "typ", PB_JSON_STRING, 0, 1, 16 },
+	};
+	const char *typ;
+
+	if (pb_json_check(h, spec, 2, NULL, NULL) != PB_OK)
+		return PB_ERR_INVAL;
+	if (strcmp(pb_json_get_string(h, "alg"), "HS256") != 0)
+		return PB_ERR_INVAL;
+	typ = pb_json_get_string(h, "typ");
+	if (cJSON_GetObjectItemCaseSensitive(h, "typ") != NULL &&
+	    (typ == NULL || strcmp(typ, "JWT") != 0))
+		return PB_ERR_INVAL;
+	return PB_OK;
+}
+
+static enum pb_err
+check_claims(const cJSON *p, enum pb_jwt_type want, int64_t now_s,
+    struct pb_jwt_claims *c)
+{
+	static const struct pb_json_field spec[] = {
+		{ "iss", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64 },
+		{ "aud", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64 },
+		{ "sub", PB_JSON_STRING, PB_JSON_REQUIRED, 1, PB_JWT_ID_MAX },
+		{ "jti", PB_JSON_STRING, PB_JSON_REQUIRED, 16, PB_JWT_ID_MAX },
+		{ "sid", PB_JSON_STRING, PB_JSON_REQUIRED, 16, PB_JWT_ID_MAX },
+		{ "typ", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16 },
+		{ "iat", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40 },
+		{ "nbf", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40 },
+		{ "exp", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40 },
+	};
+	long long iat = 0, nbf = 0, exp = 0;
+
+	if (pb_json_check(p, spec, sizeof(spec) / sizeof(spec[0]), NULL,
+	    NULL) != PB_OK)
+		return PB_ERR_INVAL;
+	if (strcmp(pb_json_get_string(p, "iss"), PB_JWT_ISSUER) != 0 ||
+	    strcmp(pb_json_get_string(p, "aud"), PB_JWT_AUDIENCE) != 0 ||
+	    strcmp(pb_json_get_string(p, "typ"), typ_name(want)) != 0)
+		return PB_ERR_INVAL;
+	if (pb_strlcpy(c->sub, pb_json_get_string(p, "sub"),
+	    sizeof(c->sub)) != PB_OK ||
+	    pb_strlcpy(c->jti, pb_json_get_string(p, "jti"),
+	    sizeof(c->jti)) != PB_OK ||
+	    pb_strlcpy(c->sid, pb_json_get_string(p, "sid"),
+	    sizeof(c->sid)) != PB_OK ||
+	    !id_ok(c->sub) || !id_ok(c->jti) || !id_ok(c->sid))
+		return PB_ERR_INVAL;
+	if (!pb_json_get_int(p, "iat", &iat) || !pb_json_get_int(p, "nbf",
+	    &nbf) || !pb_json_get_int(p, "exp", &exp))
+		return PB_ERR_INVAL;
+	if (exp <= iat || nbf > exp || iat > now_s + PB_JWT_LEEWAY_S ||
+	    nbf > now_s + PB_JWT_LEEWAY_S)
+		return PB_ERR_INVAL;
+	c->typ = want;
+	c->iat = iat;
+	c->nbf = nbf;
+	c->exp = exp;
+	if (exp <= now_s)
+		return PB_ERR_TIMEOUT;
+	return PB_OK;
+}
+
+enum pb_err
+pb_jwt_verify(const char *key, size_t keylen, const char *token,
+    enum pb_jwt_type want, int64_t now_s, struct pb_jwt_claims *out)
+{
+	const char *d1, *d2;
+	cJSON *hdr = NULL, *pay = NULL;
+	jwt_t *jwt = NULL;
+	size_t len, i;
+	enum pb_err rc = PB_ERR_INVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (key == NULL || keylen < PB_JWT_KEY_MIN) {
+		rc = PB_ERR_CONFIG;
+		goto out;
+	}
+	if (token == NULL)
+		goto out;
+	len = strnlen(token, PB_JWT_MAX_TOKEN + 1);
+	if (len == 0 || len > PB_JWT_MAX_TOKEN)
+		goto out;
+	for (i = 0; i < len; i++) {
+		char ch = token[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+		    ch == '.'))
+			goto out;
+	}
+	d1 = strchr(token, '.');
+	d2 = d1 != NULL ? strchr(d1 + 1, '.') : NULL;
+	if (d1 == NULL || d2 == NULL || strchr(d2 + 1, '.') != NULL ||
+	    d2[1] == '\0')
+		goto out;
+	/* our own look at the header before libjwt sees the token */
+	if (part_json(token, (size_t)(d1 - token), &hdr) != PB_OK ||
+	    check_header(hdr) != PB_OK)
+		goto out;
+	if (jwt_decode(&jwt, token, (const unsigned char *)key,
+	    (int)keylen) != 0 || jwt == NULL)
+		goto out;
+	if (jwt_get_alg(jwt) != JWT_ALG_HS256)
+		goto out;
+	/* the signature is good: now the claims, from the bytes signed */
+	if (part_json(d1 + 1, (size_t)(d2 - d1 - 1), &pay) != PB_OK)
+		goto out;
+	rc = check_claims(pay, want, now_s, out);
+out:
+	if (rc != PB_OK && rc != PB_ERR_TIMEOUT)
+		memset(out, 0, sizeof(*out));
+	jwt_free(jwt);
+	cJSON_Delete(hdr);
+	cJSON_Delete(pay);
+	return rc;
+}

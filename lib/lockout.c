@@ -1,0 +1,164 @@
+/* lockout.c - login failure counter and lock (see lockout.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lockout.h"
+
+#define KEY_MAX 96
+#define CLEANUP_MS (24LL * 3600 * 1000) /* ms added to the key's TTL */
+
+/* ARGV: now, max, lock ms, key ttl ms.  {1, until} locked; {0, slot}. */
+static const char reserve_lua[] =
+	"local now = tonumber(ARGV[1]) local max = tonumber(ARGV[2]) "
+	"local v = redis.call('HMGET', KEYS[1], 'n', 'until') "
+	"local n = tonumber(v[1]) or 0 local u = tonumber(v[2]) or 0 "
+	"if u > 0 and u <= now then redis.call('DEL', KEYS[1]) n = 0 u = 0 end "
+	"if u > now then return {1, u} end "
+	"if n >= max then u = now + tonumber(ARGV[3]) "
+	"redis.call('HSET', KEYS[1], 'until', u) "
+	"redis.call('PEXPIRE', KEYS[1], ARGV[4]) return {1, u} end "
+	"n = redis.call('HINCRBY', KEYS[1], 'n', 1) "
+	"redis.call('PEXPIRE', KEYS[1], ARGV[4]) "
+	"return {0, n}";
+
+/* ARGV: now, max, lock ms, key ttl ms, slot.  {1, until} locked by this
+ * failure; {0, remaining}. */
+static const char fail_lua[] =
+	"local now = tonumber(ARGV[1]) local max = tonumber(ARGV[2]) "
+	"local slot = tonumber(ARGV[5]) "
+	"if slot < max then return {0, max - slot} end "
+	"local u = tonumber(redis.call('HGET', KEYS[1], 'until')) or 0 "
+	"if u <= now then u = now + tonumber(ARGV[3]) "
+	"redis.call('HSET', KEYS[1], 'until', u, 'n', max) "
+	"redis.call('PEXPIRE', KEYS[1], ARGV[4]) end "
+	"return {1, u}";
+
+static enum pb_err
+key_of(const char *uid, char *out, size_t outlen)
+{
+	int n;
+
+	if (uid == NULL || uid[0] == '\0' || strlen(uid) > PB_LOCKOUT_UID_MAX)
+		return PB_ERR_INVAL;
+	n = snprintf(out, outlen, "v1:auth:fail:%s", uid);
+	return n > 0 && (size_t)n < outlen ? PB_OK : PB_ERR_TOOBIG;
+}
+
+/* Run script with the common arguments (+ slot when >= 0); two integers. */
+static enum pb_err
+eval2(struct pb_redis *r, const char *script, const char *key,
+    const struct pb_lockout_opts *o, int64_t now_ms, int slot,
+    long long *a, long long *b)
+{
+	char now[24], max[16], lock[24], ttl[24], sl[16];
+	const char *argv[9];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+	int argc = 8;
+
+	snprintf(now, sizeof(now), "%" PRId64, now_ms);
+	snprintf(max, sizeof(max), "%d", o->max_failures);
+	snprintf(lock, sizeof(lock), "%" PRId64, o->lock_ms);
+	snprintf(ttl, sizeof(ttl), "%" PRId64, (int64_t)(o->lock_ms + CLEANUP_MS));
+	snprintf(sl, sizeof(sl), "%d", slot);
+	argv[0] = "EVAL";
+	argv[1] = script;
+	argv[2] = "1";
+	argv[3] = key;
+	argv[4] = now;
+	argv[5] = max;
+	argv[6] = lock;
+	argv[7] = ttl;
+	argv[8] = sl;
+	if (slot >= 0)
+		argc = 9;
+	rc = pb_redis_cmd_str(r, &rep, argc, argv);
+	if (rc != PB_OK)
+		goto out;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    rep->element[0]->type != REDIS_REPLY_INTEGER ||
+	    rep->element[1]->type != REDIS_REPLY_INTEGER) {
+		rc = PB_ERR_INTERNAL;
+		goto out;
+	}
+	*a = rep->element[0]->integer;
+	*b = rep->element[1]->integer;
+out:
+	freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
+pb_lockout_reserve(struct pb_redis *r, const char *uid,
+    const struct pb_lockout_opts *o, int64_t now_ms, int *slot,
+    int64_t *until)
+{
+	char key[KEY_MAX];
+	long long a = 0, b = 0;
+	enum pb_err rc;
+
+	*slot = 0;
+	*until = 0;
+	rc = key_of(uid, key, sizeof(key));
+	if (rc != PB_OK || o->max_failures < 1 || o->lock_ms < 1) {
+		rc = PB_ERR_INVAL;
+		goto out;
+	}
+	rc = eval2(r, reserve_lua, key, o, now_ms, -1, &a, &b);
+	if (rc != PB_OK)
+		goto out;
+	if (a == 1) {
+		*until = b;
+		rc = PB_ERR_STATE;
+		goto out;
+	}
+	*slot = (int)b;
+out:
+	return rc;
+}
+
+enum pb_err
+pb_lockout_fail(struct pb_redis *r, const char *uid,
+    const struct pb_lockout_opts *o, int64_t now_ms, int slot,
+    int *locked_now, int *remaining, int64_t *until)
+{
+	char key[KEY_MAX];
+	long long a = 0, b = 0;
+	enum pb_err rc;
+
+	*locked_now = 0;
+	*remaining = 0;
+	*until = 0;
+	rc = key_of(uid, key, sizeof(key));
+	if (rc != PB_OK || slot < 1)
+		return PB_ERR_INVAL;
+	rc = eval2(r, fail_lua, key, o, now_ms, slot, &a, &b);
+	if (rc != PB_OK)
+		return rc;
+	if (a == 1) {
+		*locked_now = 1;
+		*until = b;
+	} else {
+		*remaining = (int)b;
+	}
+	return PB_OK;
+}
+
+enum pb_err
+pb_lockout_reset(struct pb_redis *r, const char *uid)
+{
+	char key[KEY_MAX];
+	const char *argv[2];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	rc = key_of(uid, key, sizeof(key));
+	if (rc != PB_OK)
+		return rc;
+	argv[0] = "DEL";
+	argv[1] = key;
+	rc = pb_redis_cmd_str(r, &rep, 2, argv);
+	freeReplyObject(rep);
+	return rc;
+}
