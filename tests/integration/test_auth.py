@@ -23,6 +23,7 @@ import string
 import subprocess
 import time
 
+import helpers
 from helpers import eq, status, json_headers, request_id, error_envelope
 from run import Skip
 
@@ -106,6 +107,13 @@ def validate(value, schema, path="$"):
     if isinstance(value, list) and "items" in schema:
         for i, v in enumerate(value):
             validate(v, schema["items"], "%s[%d]" % (path, i))
+
+
+def error_envelope(r, code, expected_status):
+    """helpers.error_envelope, and the body valid against ErrorResponse."""
+    b = helpers.error_envelope(r, code, expected_status)
+    validate(b, _doc()["components"]["schemas"]["ErrorResponse"])
+    return b
 
 
 def check_data(r, schema_name):
