@@ -157,30 +157,28 @@ mask_addr(const char *addr, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s:x", (int)n, addr);
 }
 
+/* What a login leaves in the history; result and reason are literals. */
 struct history {
 	const char *result;
 	const char *reason;
 	char uid[AUTH_UID_MAX + 1];
 	char client[ADDR_MAX + 8];
+	char agent[129];                /* User-Agent, cut to the column */
 };
 
-/*
- * After the response: flush it to the web server, then write history.
- * Rate-limited attempts are only logged: a flood must not become a flood
- * of INSERTs.
- */
+/* Deferred (pb_req_after): the history row and the log line. */
 static void
-history_after(struct pb_req *req, const struct history *h)
+history_write(struct pb_req *req, void *arg)
 {
+	const struct history *h = arg;
 	struct pb_logline l;
 	enum pb_err rc = PB_OK;
 
-	if (req->fcgx != NULL)
-		(void)FCGX_FFlush(req->fcgx->out);
+	/* rate-limited attempts are only logged: a flood must not become a
+	 * flood of INSERTs */
 	if (strcmp(h->result, "RATE_LIMITED") != 0)
 		rc = auth_history_write(req->app, req->request_id, h->uid,
-		    h->result, h->reason, h->client,
-		    pb_req_param(req, "HTTP_USER_AGENT"));
+		    h->result, h->reason, h->client, h->agent);
 	pb_log_begin(&l, rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "login");
 	pb_log_str(&l, "user", h->uid);
 	pb_log_str(&l, "result", h->result);
@@ -189,6 +187,17 @@ history_after(struct pb_req *req, const struct history *h)
 	if (rc != PB_OK)
 		pb_log_str(&l, "history", pb_strerror(rc));
 	pb_log_end(&l);
+}
+
+/* Record the attempt once the response is out (at once if that fails). */
+static void
+history_after(struct pb_req *req, struct history *h)
+{
+	const char *ua = pb_req_param(req, "HTTP_USER_AGENT");
+
+	(void)pb_strlcpy(h->agent, ua != NULL ? ua : "", sizeof(h->agent));
+	if (pb_req_after(req, history_write, h, sizeof(*h)) != PB_OK)
+		history_write(req, h);
 }
 
 static cJSON *
