@@ -1,0 +1,128 @@
+/*
+ * breaker.h - a circuit breaker shared by every process on the host.
+ *
+ * One process sees too few calls to judge KOS and must not keep hammering
+ * a dead KOS alone, so the state lives in a small file mapped by every
+ * process (MAP_SHARED) and is changed only under a process-shared robust
+ * mutex (a process that dies holding it cannot wedge the others).  One
+ * breaker per KOS operation group.
+ *
+ * CLOSED -> OPEN when, over the sliding window, at least min_calls calls
+ * ended and the failure rate or the slow-call rate reached its threshold.
+ * OPEN -> HALF_OPEN after open_ms.  In HALF_OPEN only half_open_permits
+ * calls may run at once; a permit whose holder has not released it within
+ * permit_ttl_ms (the process died, or hung) is taken back.  All permitted
+ * probes succeeding -> CLOSED (window cleared); any probe failing -> OPEN
+ * again.  Only transport errors, timeouts, HTTP 5xx and garbage are
+ * failures: KOS business result codes are answers (PB_BREAKER_SUCCESS).
+ *
+ * Times are pb_clock_mono_ms() (never the overridable wall clock).
+ */
+#ifndef PB_BREAKER_H
+#define PB_BREAKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define PB_BREAKER_MAX_GROUPS 8
+#define PB_BREAKER_NAME_MAX   32      /* bytes, including the NUL */
+#define PB_BREAKER_MAX_PERMITS 16     /* half_open_permits ceiling */
+
+enum pb_breaker_state {
+	PB_BREAKER_CLOSED = 0,
+	PB_BREAKER_OPEN,
+	PB_BREAKER_HALF_OPEN
+};
+
+enum pb_breaker_outcome {
+	PB_BREAKER_SUCCESS = 0,     /* an answer, business codes included */
+	PB_BREAKER_FAILURE          /* transport, timeout, 5xx, garbage */
+};
+
+struct pb_breaker_opts {
+	int64_t window_ms;          /* ms of the sliding window; 0 -> 60000 */
+	unsigned min_calls;         /* calls in the window before judging; 0 -> 10 */
+	unsigned failure_pct;       /* open at this failure rate, %; 0 -> 50 */
+	int64_t slow_call_ms;       /* a call this long counts as slow; 0 -> 3000 */
+	unsigned slow_pct;          /* open at this slow-call rate, %; 0 -> 80 */
+	int64_t open_ms;            /* ms to stay open; 0 -> 30000 */
+	unsigned half_open_permits; /* probes at once in half-open; 0 -> 3 */
+	int64_t permit_ttl_ms;      /* ms before an unreleased permit lapses; 0 -> 10000 */
+};
+
+/* What a caller holds between acquire and release. */
+struct pb_breaker_ticket {
+	int group;
+	int probe;                  /* 1 when this call holds a half-open permit */
+	uint64_t generation;        /* state generation at acquire */
+	int64_t start_ms;           /* monotonic ms */
+};
+
+struct pb_breaker_stats {
+	enum pb_breaker_state state;
+	unsigned calls;             /* calls ended in the window */
+	unsigned failures;
+	unsigned slow;
+	unsigned permits_in_use;    /* half-open probes running */
+	int64_t open_until_ms;      /* when OPEN: monotonic ms it may half-open */
+	uint64_t transitions;       /* state changes since the file was made */
+	uint64_t rejected;          /* calls refused while open */
+};
+
+struct pb_breaker;
+
+/*
+ * Map (creating if needed, mode 0600) the state file at path, with the
+ * named groups names[0..ngroups) (e.g. "kos.bill", "kos.product") and the
+ * same opts for each.  Every process of every service on the host passes
+ * the same path.  A file made with other group names or another layout is
+ * reinitialised (a new file renamed over the path; processes still
+ * mapping the old one are not disturbed).  Every process must pass the same
+ * opts: the window's bucket width is fixed by the process that creates the
+ * file.  PB_ERR_CONFIG for half_open_permits over PB_BREAKER_MAX_PERMITS or
+ * a path that is not a regular file of ours.  Keep the file on tmpfs (/run):
+ * its monotonic times mean nothing after a reboot.  Caller frees with
+ * pb_breaker_close.
+ */
+enum pb_err pb_breaker_open(const char *path, const char *const *names,
+    size_t ngroups, const struct pb_breaker_opts *opts,
+    struct pb_breaker **out);
+void pb_breaker_close(struct pb_breaker *b);
+
+/* Index of the group called name, or -1. */
+int pb_breaker_group(const struct pb_breaker *b, const char *name);
+
+/*
+ * Ask to call group.  PB_OK: go ahead and call pb_breaker_release with the
+ * ticket when the call ends.  PB_ERR_UNAVAILABLE: the breaker is open (or
+ * half-open with every permit taken); do not call, and tell the client to
+ * retry after *retry_after_ms (max(1000, time left open); 1000 when
+ * half-open with every permit taken).  PB_ERR_INVAL for a bad group,
+ * PB_ERR_INTERNAL if the shared mutex cannot be taken (treat as open).
+ * Never blocks on I/O.
+ */
+enum pb_err pb_breaker_acquire(struct pb_breaker *b, int group,
+    struct pb_breaker_ticket *t, int64_t *retry_after_ms);
+
+/*
+ * Record how the call ended (duration measured from the ticket).  A ticket
+ * acquired before a state transition is ignored (stale), and releasing the
+ * same ticket twice does nothing.
+ */
+void pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
+    enum pb_breaker_outcome outcome);
+
+/*
+ * Current state and counters of group (for /health and logs).  An open
+ * breaker whose wait has passed still reads OPEN until the next acquire
+ * moves it to half-open.  PB_ERR_INVAL for a bad group.
+ */
+enum pb_err pb_breaker_stats(struct pb_breaker *b, int group,
+    struct pb_breaker_stats *out);
+
+/* "CLOSED", "OPEN", "HALF_OPEN". */
+const char *pb_breaker_state_name(enum pb_breaker_state s);
+
+#endif

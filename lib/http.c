@@ -1,0 +1,264 @@
+/* http.c - libcurl wrapper (see http.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "clock.h"
+#include "http.h"
+
+struct pb_http {
+	CURL *curl;
+	pid_t pid;                  /* process that created curl */
+	struct pb_buf *sink;        /* the current call's body */
+	int toobig;                 /* the current call passed max_response */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+enum pb_err
+pb_http_new(struct pb_http **out)
+{
+	struct pb_http *h;
+	enum pb_err rc = PB_ERR_NOMEM;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		goto out;
+	h->curl = curl_easy_init();
+	if (h->curl == NULL) {
+		free(h);
+		goto out;
+	}
+	h->pid = getpid();
+	*out = h;
+	rc = PB_OK;
+out:
+	return rc;
+}
+
+void
+pb_http_free(struct pb_http *h)
+{
+	if (h == NULL)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+void
+pb_http_resp_free(struct pb_http_resp *resp)
+{
+	if (resp == NULL)
+		return;
+	pb_buf_free(&resp->body);
+}
+
+static size_t
+write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct pb_http *h = userdata;
+	size_t n = size * nmemb;    /* curl guarantees size == 1 */
+
+	if (pb_buf_append(h->sink, ptr, n) != PB_OK) {
+		/* TOOBIG or NOMEM: returning short aborts the transfer */
+		h->toobig = 1;
+		return 0;
+	}
+	return n;
+}
+
+/* A header value: 1..max printable ASCII, no CR/LF (no header injection). */
+static int
+printable(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= max || (unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] > 0x7e)
+			return 0;
+	}
+	return i > 0;
+}
+
+static enum pb_err
+map_curl(CURLcode cc, int toobig)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return PB_OK;
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return toobig || cc == CURLE_FILESIZE_EXCEEDED ?
+		    PB_ERR_TOOBIG : PB_ERR_UNAVAILABLE;
+	case CURLE_OPERATION_TIMEDOUT:
+		return PB_ERR_TIMEOUT;
+	case CURLE_OUT_OF_MEMORY:
+		return PB_ERR_NOMEM;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return PB_ERR_INVAL;
+	default:
+		/* connect, resolve, send/recv, empty reply, TLS, partial file */
+		return PB_ERR_UNAVAILABLE;
+	}
+}
+
+static int
+scheme_ok(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0 ||
+	    strncmp(url, "https://", 8) == 0;
+}
+
+enum pb_err
+pb_http_do(struct pb_http *h, const struct pb_http_req *req,
+    struct pb_http_resp *resp)
+{
+	struct curl_slist *hdrs = NULL, *tmp;
+	char line[PB_HTTP_HEADER_MAX + 32];
+	const char *method;
+	long connect_ms;
+	int64_t t0;
+	CURLcode cc;
+	size_t i;
+	int n;
+	enum pb_err rc = PB_ERR_INVAL;
+
+	memset(resp, 0, sizeof(*resp));
+	pb_buf_init(&resp->body, req != NULL ? req->max_response : 0);
+	t0 = pb_clock_mono_ms();
+	if (h == NULL || req == NULL || req->url == NULL ||
+	    !scheme_ok(req->url) || req->total_timeout_ms <= 0 ||
+	    req->max_response == 0 || req->nheaders > PB_HTTP_MAX_HEADERS ||
+	    (req->nheaders > 0 && req->headers == NULL) ||
+	    (req->body == NULL && req->body_len > 0))
+		goto out;
+	if (req->request_id != NULL && !printable(req->request_id, 128))
+		goto out;
+	if (req->content_type != NULL && !printable(req->content_type, 128))
+		goto out;
+	for (i = 0; i < req->nheaders; i++) {
+		if (req->headers[i] == NULL ||
+		    !printable(req->headers[i], PB_HTTP_HEADER_MAX) ||
+		    strchr(req->headers[i], ':') == NULL)
+			goto out;
+	}
+	method = req->method;
+	if (method == NULL)
+		method = req->body != NULL ? "POST" : "GET";
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
+	    strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0)
+		goto out;
+
+	/* After fork() the parent's connections must not be used. */
+	if (h->pid != getpid()) {
+		curl_easy_cleanup(h->curl);
+		h->curl = curl_easy_init();
+		h->pid = getpid();
+	}
+	rc = PB_ERR_NOMEM;
+	if (h->curl == NULL)
+		goto out;
+
+	/* Build the header list; each append may fail. */
+	if (req->body != NULL) {
+		n = snprintf(line, sizeof(line), "Content-Type: %s",
+		    req->content_type != NULL ? req->content_type :
+		    "application/json");
+		if (n < 0 || (size_t)n >= sizeof(line))
+			goto out;
+		if ((tmp = curl_slist_append(hdrs, line)) == NULL)
+			goto out;
+		hdrs = tmp;
+	}
+	if (req->request_id != NULL) {
+		n = snprintf(line, sizeof(line), "X-Request-ID: %s",
+		    req->request_id);
+		if (n < 0 || (size_t)n >= sizeof(line))
+			goto out;
+		if ((tmp = curl_slist_append(hdrs, line)) == NULL)
+			goto out;
+		hdrs = tmp;
+	}
+	for (i = 0; i < req->nheaders; i++) {
+		if ((tmp = curl_slist_append(hdrs, req->headers[i])) == NULL)
+			goto out;
+		hdrs = tmp;
+	}
+	/* No "Expect: 100-continue" round trip for larger POSTs. */
+	if ((tmp = curl_slist_append(hdrs, "Expect:")) == NULL)
+		goto out;
+	hdrs = tmp;
+
+	connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms :
+	    1000;
+	if (connect_ms > req->total_timeout_ms)
+		connect_ms = req->total_timeout_ms;
+
+	/* reset keeps the connection cache: connections are reused. */
+	curl_easy_reset(h->curl);
+	h->sink = &resp->body;
+	h->toobig = 0;
+	h->errbuf[0] = '\0';
+	cc = CURLE_OK;
+#define SET(opt, val) \
+	do { if (cc == CURLE_OK) cc = curl_easy_setopt(h->curl, opt, val); } \
+	while (0)
+	SET(CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROXY, "");
+	SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	SET(CURLOPT_TIMEOUT_MS, req->total_timeout_ms);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_response);
+	SET(CURLOPT_WRITEFUNCTION, write_cb);
+	SET(CURLOPT_WRITEDATA, h);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	SET(CURLOPT_ERRORBUFFER, h->errbuf);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+		SET(CURLOPT_POST, 1L);
+		SET(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
+		SET(CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(req->body != NULL ? req->body_len : 0));
+		if (strcmp(method, "PUT") == 0)
+			SET(CURLOPT_CUSTOMREQUEST, "PUT");
+	} else if (strcmp(method, "DELETE") == 0) {
+		SET(CURLOPT_CUSTOMREQUEST, "DELETE");
+		if (req->body != NULL) {
+			SET(CURLOPT_POSTFIELDS, req->body);
+			SET(CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)req->body_len);
+		}
+	}
+#undef SET
+	if (cc != CURLE_OK) {
+		rc = map_curl(cc, 0);
+		goto done;
+	}
+	cc = curl_easy_perform(h->curl);
+	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	rc = map_curl(cc, h->toobig);
+	if (rc != PB_OK)
+		pb_buf_reset(&resp->body);
+done:
+	/* Drop the pointers into this call's memory before returning. */
+	(void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+	(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+	h->sink = NULL;
+out:
+	curl_slist_free_all(hdrs);
+	resp->elapsed_ms = pb_clock_mono_ms() - t0;
+	return rc;
+}
