@@ -572,6 +572,23 @@ init_result(struct pb_kos_result *res)
 	res->breaker_state = "NONE";
 }
 
+/* A POST operation: the JSON body from kv (name, value, ..., NULL). */
+static enum pb_err
+post_kos(struct pb_kos *k, struct kos_call *c, const char *const *kv,
+    struct pb_kos_result *res)
+{
+	char *body = body_of(kv);
+	enum pb_err rc;
+
+	if (body == NULL)
+		return PB_ERR_NOMEM;
+	c->body = body;
+	rc = call_kos(k, c, res);
+	c->body = NULL;
+	cJSON_free(body);
+	return rc;
+}
+
 enum pb_err
 pb_kos_bill_inquiry(struct pb_kos *k, const char *line, const char *month,
     const char *request_id, struct pb_kos_result *res)
@@ -579,7 +596,6 @@ pb_kos_bill_inquiry(struct pb_kos *k, const char *line, const char *month,
 	struct kos_call c = { PB_KOS_BILL_INQUIRY, "/api/v1/kos/bill/inquiry",
 	    NULL, request_id, line };
 	char kmonth[8];
-	char *body = NULL;
 	enum pb_err rc = PB_ERR_INVAL;
 
 	init_result(res);
@@ -590,14 +606,9 @@ pb_kos_bill_inquiry(struct pb_kos *k, const char *line, const char *month,
 		const char *kv[] = { "lineNumber", line, "billingMonth", kmonth,
 		    "requestId", request_id, NULL };
 
-		rc = PB_ERR_NOMEM;
-		if ((body = body_of(kv)) == NULL)
-			goto out;
+		rc = post_kos(k, &c, kv, res);
 	}
-	c.body = body;
-	rc = call_kos(k, &c, res);
 out:
-	cJSON_free(body);
 	return rc;
 }
 
@@ -629,7 +640,6 @@ pb_kos_product_inquiry(struct pb_kos *k, const char *line,
 {
 	struct kos_call c = { PB_KOS_PRODUCT_INQUIRY,
 	    "/api/v1/kos/product/inquiry", NULL, request_id, line };
-	char *body = NULL;
 	enum pb_err rc = PB_ERR_INVAL;
 
 	init_result(res);
@@ -639,14 +649,9 @@ pb_kos_product_inquiry(struct pb_kos *k, const char *line,
 		const char *kv[] = { "lineNumber", line, "requestId",
 		    request_id, NULL };
 
-		rc = PB_ERR_NOMEM;
-		if ((body = body_of(kv)) == NULL)
-			goto out;
+		rc = post_kos(k, &c, kv, res);
 	}
-	c.body = body;
-	rc = call_kos(k, &c, res);
 out:
-	cJSON_free(body);
 	return rc;
 }
 
@@ -673,7 +678,6 @@ pb_kos_product_change(struct pb_kos *k, const char *line,
 {
 	struct kos_call c = { PB_KOS_PRODUCT_CHANGE,
 	    "/api/v1/kos/product/change", NULL, request_id, line };
-	char *body = NULL;
 	enum pb_err rc = PB_ERR_INVAL;
 
 	init_result(res);
@@ -685,13 +689,8 @@ pb_kos_product_change(struct pb_kos *k, const char *line,
 		    current_code, "targetProductCode", target_code,
 		    "requestId", request_id, NULL };
 
-		rc = PB_ERR_NOMEM;
-		if ((body = body_of(kv)) == NULL)
-			goto out;
+		rc = post_kos(k, &c, kv, res);
 	}
-	c.body = body;
-	rc = call_kos(k, &c, res);
 out:
-	cJSON_free(body);
 	return rc;
 }
