@@ -17,7 +17,7 @@
  * A put is durable when it returns PB_OK: the file is written under a
  * temporary name (".tmp-..."), fsync'ed, renamed to its final name, and
  * the directory is fsync'ed.  Temporary files left by a crash are ignored
- * and removed by open and replay once they are older than a minute.
+ * and removed by pb_spool_replay once they are older than a minute.
  *
  * Replay claims each record with flock(LOCK_EX|LOCK_NB) on its open file,
  * so several processes (or threads, each with its own pb_spool) may
@@ -75,8 +75,8 @@ struct pb_spool;
  * Open (and create) the spool directory and its failed/ subdirectory.
  * PB_ERR_INVAL for bad options, PB_ERR_CONFIG when the directory is not
  * ours or is writable by group/others, PB_ERR_IO when it cannot be
- * created or opened (or is not a directory), PB_ERR_NOMEM.  *out is NULL on
- * failure; caller frees with pb_spool_close.
+ * created or opened (or is not a directory), PB_ERR_NOMEM.  *out is NULL
+ * on failure; caller frees with pb_spool_close.
  */
 enum pb_err pb_spool_open(const struct pb_spool_opts *o, struct pb_spool **out);
 /* Close the directory and wipe the key; NULL is a no-op. */
