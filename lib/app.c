@@ -125,8 +125,9 @@ open_redis(struct pb_app *app, char *err, size_t errlen)
 	return rc;
 }
 
-static enum pb_err
-open_db(struct pb_app *app, char *err, size_t errlen)
+enum pb_err
+pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
+    size_t errlen)
 {
 	struct pb_db_opts o;
 	char *password = NULL;
@@ -158,7 +159,7 @@ open_db(struct pb_app *app, char *err, size_t errlen)
 	o.password = password;
 	o.connect_timeout_s = 2;
 	o.rw_timeout_s = (unsigned)timeout;
-	rc = pb_db_new(&o, &app->db);
+	rc = pb_db_new(&o, out);
 	pb_config_secret_free(password);
 	if (rc != PB_OK)
 		snprintf(err, errlen, "db: %s", pb_strerror(rc));
@@ -184,6 +185,11 @@ pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "libcurl initialisation failed");
+		rc = PB_ERR_INTERNAL;
+		goto out;
+	}
+	if (pb_db_library_init() != PB_OK) {
+		snprintf(err, errlen, "MariaDB client library initialisation failed");
 		rc = PB_ERR_INTERNAL;
 		goto out;
 	}
@@ -215,7 +221,7 @@ pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_REDIS))
 		rc = open_redis(app, err, errlen);
 	if (rc == PB_OK)
-		rc = open_db(app, err, errlen);
+		rc = pb_app_db_open(app, &app->db, err, errlen);
 	if (rc != PB_OK)
 		goto out;
 	app->max_body = (size_t)max_body;

@@ -11,6 +11,7 @@
 #define PB_APP_H
 
 #include <stddef.h>
+#include <cjson/cJSON.h>
 
 #include "crypto.h"
 
@@ -40,6 +41,10 @@ struct pb_app_spec {
 	/* optional: called after the common set-up / before tear-down */
 	enum pb_err (*init)(struct pb_app *app, char *err, size_t errlen);
 	void (*fini)(struct pb_app *app);
+	/* optional: add the service's own state to GET .../health's data
+	 * (breakers, spool, outbox); return 0 when something it needs is
+	 * down (the answer is then 503) */
+	int (*health)(struct pb_app *app, cJSON *data);
 };
 
 struct pb_app {
@@ -66,6 +71,13 @@ enum pb_err pb_app_init(struct pb_app *app, const struct pb_app_spec *spec,
     char *err, size_t errlen);
 void pb_app_fini(struct pb_app *app);
 
+/*
+ * Open another MariaDB handle with the service's db.* settings (for a
+ * background thread, which must never share the request thread's).
+ * Caller frees with pb_db_free.
+ */
+enum pb_err pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
+    size_t errlen);
 /* init + pb_request_serve + fini; returns the process exit status. */
 int pb_app_main(const struct pb_app_spec *spec);
 

@@ -127,3 +127,19 @@ pb_clock_rfc3339(int64_t ms, int offset_min, char *out, size_t outlen)
 	}
 	return (n > 0 && (size_t)n < outlen) ? PB_OK : PB_ERR_TOOBIG;
 }
+
+int64_t
+pb_clock_from_date(const struct pb_date *d, int offset_min)
+{
+	/* days from 1970-01-01 of a proleptic Gregorian date */
+	int64_t y = d->year - (d->month <= 2);
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t mp = (d->month + 9) % 12;
+	int64_t doy = (153 * mp + 2) / 5 + d->day - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = era * 146097 + doe - 719468;
+
+	return ((days * 24 + d->hour) * 60 + d->min - offset_min) * 60000 +
+	    (int64_t)d->sec * 1000;
+}

@@ -42,5 +42,8 @@ struct pb_date {
 	int year, month, day, hour, min, sec;
 };
 void pb_clock_date(int64_t ms, int offset_min, struct pb_date *out);
+/* The inverse: ms since the epoch of the local time d at offset_min
+ * (fields are not range-checked; sec may carry into minutes, etc.). */
+int64_t pb_clock_from_date(const struct pb_date *d, int offset_min);
 
 #endif

@@ -537,6 +537,12 @@ pb_db_last_error(const struct pb_db *db)
 	return db->last_error;
 }
 
+enum pb_err
+pb_db_library_init(void)
+{
+	return mysql_library_init(0, NULL, NULL) == 0 ? PB_OK : PB_ERR_INTERNAL;
+}
+
 void
 pb_db_library_end(void)
 {

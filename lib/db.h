@@ -46,7 +46,8 @@ struct pb_db_param {
 /* Parameter builders for compound literals in calls. */
 #define PB_DB_P_INT(v)  ((struct pb_db_param){ PB_DB_INT, (v), NULL, 0 })
 #define PB_DB_P_STR(v)  ((struct pb_db_param){ PB_DB_TEXT, 0, (v), strlen(v) })
-#define PB_DB_P_BIN(v, n) ((struct pb_db_param){ PB_DB_TEXT, 0, (v), (n) })
+#define PB_DB_P_BIN(v, n) ((struct pb_db_param){ PB_DB_TEXT, 0, \
+	(const char *)(const void *)(v), (n) })
 #define PB_DB_P_NULL    ((struct pb_db_param){ PB_DB_NULL, 0, NULL, 0 })
 
 /* One result row: vals[i] is NULL for SQL NULL; borrowed until return. */
@@ -91,6 +92,9 @@ unsigned pb_db_last_errno(const struct pb_db *db);
 /* The last library error text, for operator logs only -- never for clients. */
 const char *pb_db_last_error(const struct pb_db *db);
 
+/* Initialise the client library once, before a second thread uses it
+ * (mysql_init is not thread-safe the first time). */
+enum pb_err pb_db_library_init(void);
 /* Release the client library's global state at exit (valgrind-clean). */
 void pb_db_library_end(void);
 

@@ -11,7 +11,7 @@ pb_health_handler(struct pb_req *req)
 {
 	struct pb_app *app = req->app;
 	char ts[PB_CLOCK_RFC3339_LEN];
-	int redis_up, db_up;
+	int redis_up, db_up, svc_up = 1;
 	cJSON *data;
 
 	/* a program without Redis (PB_APP_NO_REDIS) reports it as not used */
@@ -38,12 +38,18 @@ pb_health_handler(struct pb_req *req)
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
 		return;
 	}
-	if (redis_up && db_up) {
+	if (app->spec->health != NULL)
+		svc_up = app->spec->health(app, data);
+	if (!svc_up)
+		cJSON_ReplaceItemInObject(data, "status",
+		    cJSON_CreateString("DOWN"));
+	if (redis_up && db_up && svc_up) {
 		pb_req_ok(req, 200, "정상", data);
 		return;
 	}
 	(void)pb_req_add_header(req, "Retry-After", "5");
 	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
 	    !redis_up && !db_up ? "redis and database unavailable" :
-	    !redis_up ? "redis unavailable" : "database unavailable", data);
+	    !redis_up ? "redis unavailable" : !db_up ? "database unavailable" :
+	    "a dependency is unavailable", data);
 }

@@ -646,3 +646,40 @@ pb_request_serve(struct pb_app *app)
 	pb_log_msg(PB_LOG_INFO, "shutdown", "stopping");
 	return status;
 }
+
+void
+pb_req_unavailable(struct pb_req *req, const char *what)
+{
+	pb_log_msg(PB_LOG_WARN, "dependency_down", what);
+	(void)pb_req_add_header(req, "Retry-After", "5");
+	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL, NULL, NULL);
+}
+
+cJSON *
+pb_req_json_body(struct pb_req *req, const struct pb_json_field *spec,
+    size_t n)
+{
+	cJSON *root = NULL;
+	const char *why = NULL, *field = NULL;
+	char details[160];
+
+	if (req->body == NULL || req->body_len == 0) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "request body is required", NULL);
+		return NULL;
+	}
+	if (pb_json_parse(req->body, req->body_len, PB_JSON_MAX_DEPTH, &root,
+	    &why) != PB_OK) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, why, NULL);
+		return NULL;
+	}
+	if (pb_json_check(root, spec, n, &field, &why) != PB_OK) {
+		snprintf(details, sizeof(details), "%s: %s",
+		    field != NULL && field[0] != '\0' ? field : "body",
+		    why != NULL ? why : "invalid");
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}

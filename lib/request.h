@@ -117,6 +117,17 @@ void pb_req_ok(struct pb_req *req, int status, const char *msg, cJSON *data);
 void pb_req_error(struct pb_req *req, int status, const char *code,
     const char *message, const char *details, cJSON *extra);
 
+/* 503 SERVICE_UNAVAILABLE with Retry-After: 5; what (a dependency's name)
+ * goes to the log only. */
+void pb_req_unavailable(struct pb_req *req, const char *what);
+struct pb_json_field;
+/*
+ * The body parsed strictly (json.h) and checked against spec[0..n); on
+ * failure the 400 VALIDATION_ERROR has been sent and NULL is returned.
+ * Caller frees with cJSON_Delete.
+ */
+cJSON *pb_req_json_body(struct pb_req *req, const struct pb_json_field *spec,
+    size_t n);
 /* The standard Korean message for an error code (never NULL). */
 const char *pb_req_default_message(const char *code);
 

@@ -24,47 +24,10 @@ svc_of(struct pb_req *req)
 }
 
 static void
-unavailable(struct pb_req *req, const char *what)
-{
-	pb_log_msg(PB_LOG_WARN, "dependency_down", what);
-	(void)pb_req_add_header(req, "Retry-After", "5");
-	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL, NULL, NULL);
-}
-
-static void
 internal(struct pb_req *req, const char *what)
 {
 	pb_log_msg(PB_LOG_ERROR, "internal_error", what);
 	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
-}
-
-/* Parse the body strictly and check it against spec; 400 on failure. */
-static cJSON *
-body_json(struct pb_req *req, const struct pb_json_field *spec, size_t n)
-{
-	cJSON *root = NULL;
-	const char *why = NULL, *field = NULL;
-	char details[160];
-
-	if (req->body == NULL || req->body_len == 0) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "request body is required", NULL);
-		return NULL;
-	}
-	if (pb_json_parse(req->body, req->body_len, PB_JSON_MAX_DEPTH, &root,
-	    &why) != PB_OK) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, why, NULL);
-		return NULL;
-	}
-	if (pb_json_check(root, spec, n, &field, &why) != PB_OK) {
-		snprintf(details, sizeof(details), "%s: %s",
-		    field != NULL && field[0] != '\0' ? field : "body",
-		    why != NULL ? why : "invalid");
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
 }
 
 /* 1 when addr is one of the comma-separated list. */
@@ -285,7 +248,7 @@ auth_login(struct pb_req *req)
 	memset(&h, 0, sizeof(h));
 	memset(&u, 0, sizeof(u));
 	memset(&s, 0, sizeof(s));
-	root = body_json(req, spec, sizeof(spec) / sizeof(spec[0]));
+	root = pb_req_json_body(req, spec, sizeof(spec) / sizeof(spec[0]));
 	if (root == NULL)
 		goto out;
 	pw = pb_json_get_string(root, "password");
@@ -317,14 +280,14 @@ auth_login(struct pb_req *req)
 		goto out;
 	}
 	if (rc != PB_OK) {
-		unavailable(req, "redis");
+		pb_req_unavailable(req, "redis");
 		goto out;
 	}
 	/* the account (or its absence) first: a DB outage must not use up
 	 * one of the five attempts */
 	rc = auth_user_load(req->app, h.uid, &u);
 	if (rc != PB_OK && rc != PB_ERR_NOTFOUND) {
-		unavailable(req, "database");
+		pb_req_unavailable(req, "database");
 		goto out;
 	}
 	known = rc == PB_OK && strcmp(u.status, "ACTIVE") == 0;
@@ -341,7 +304,7 @@ auth_login(struct pb_req *req)
 		goto out;
 	}
 	if (rc != PB_OK) {
-		unavailable(req, "redis");
+		pb_req_unavailable(req, "redis");
 		goto out;
 	}
 	/* one verification per reserved slot; unknown ids hit the dummy */
@@ -353,7 +316,7 @@ auth_login(struct pb_req *req)
 		rc = pb_lockout_fail(req->app->redis, h.uid, &sv->lock,
 		    pb_clock_now_ms(), slot, &locked_now, &remaining, &until);
 		if (rc != PB_OK) {
-			unavailable(req, "redis");
+			pb_req_unavailable(req, "redis");
 			goto out;
 		}
 		h.result = locked_now ? "LOCKED" : "FAILURE";
@@ -387,13 +350,13 @@ auth_login(struct pb_req *req)
 	s.auto_login = auto_login;
 	if (reset_failed || pb_crypto_random_hex(16, s.sid, sizeof(s.sid)) != PB_OK ||
 	    pb_crypto_random_hex(16, s.rjti, sizeof(s.rjti)) != PB_OK) {
-		unavailable(req, "redis");
+		pb_req_unavailable(req, "redis");
 		goto out;
 	}
 	rc = pb_session_create(req->app->redis, &s, auto_login ?
 	    PB_AUTHZ_AUTO_MS : PB_AUTHZ_IDLE_MS);
 	if (rc != PB_OK) {
-		unavailable(req, "redis");
+		pb_req_unavailable(req, "redis");
 		goto out;
 	}
 	if (issue_pair(req, &s, now_ms / 1000, &access, &refresh) != PB_OK) {
@@ -445,7 +408,7 @@ auth_logout(struct pb_req *req)
 	if (rc == PB_OK)
 		rc = pb_session_delete(req->app->redis, p.s.sid);
 	if (rc != PB_OK) {
-		unavailable(req, "redis");
+		pb_req_unavailable(req, "redis");
 		return;
 	}
 	pb_log_begin(&l, PB_LOG_INFO, "logout");
@@ -503,7 +466,7 @@ auth_refresh(struct pb_req *req)
 	int64_t now_s = pb_clock_now_ms() / 1000;
 	enum pb_err rc;
 
-	root = body_json(req, spec, 1);
+	root = pb_req_json_body(req, spec, 1);
 	if (root == NULL)
 		goto out;
 	rc = pb_jwt_verify(key, strlen(key), pb_json_get_string(root,
@@ -519,7 +482,7 @@ auth_refresh(struct pb_req *req)
 	rc = pb_session_rotate(req->app->redis, c.sid, c.sub, c.jti, new_rjti,
 	    PB_AUTHZ_IDLE_MS, &s);
 	if (rc == PB_ERR_UNAVAILABLE) {
-		unavailable(req, "redis");
+		pb_req_unavailable(req, "redis");
 		goto out;
 	}
 	if (rc == PB_ERR_STATE) {
@@ -615,7 +578,7 @@ auth_permissions_check(struct pb_req *req)
 
 	if (pb_authz_require(req, 0, &p) != PB_OK)
 		return;
-	root = body_json(req, spec, 1);
+	root = pb_req_json_body(req, spec, 1);
 	if (root == NULL)
 		return;
 	type = pb_json_get_string(root, "serviceType");
@@ -667,7 +630,7 @@ auth_user_info(struct pb_req *req)
 	if (rc == PB_OK)
 		rc = auth_last_login(req->app, p.s.user_id, last, sizeof(last));
 	if (rc != PB_OK) {
-		unavailable(req, "database");
+		pb_req_unavailable(req, "database");
 		goto out;
 	}
 	status = strcmp(u.status, "ACTIVE") == 0 ? "ACTIVE" : "INACTIVE";

@@ -49,6 +49,7 @@ pb_stack_init() {
 	PB_LOG_LEVEL=${PB_LOG_LEVEL:-info}
 	PB_UNITTEST_DB=${PB_UNITTEST_DB:-0}
 	PB_KOS_PORT=${PB_KOS_PORT:-9080}
+	PB_BREAKER_OPEN_MS=${PB_BREAKER_OPEN_MS:-30000}
 	PB_APACHE_KOS_PORT=${PB_APACHE_KOS_PORT:-$PB_KOS_PORT}
 	PB_BIN_KOS=${PB_BIN_KOS:-$PB_ROOT/fcgi/kos-sim/phonebill-kos-sim}
 	PB_BIN_AUTH=${PB_BIN_AUTH:-$PB_ROOT/fcgi/auth/phonebill-auth}
@@ -105,7 +106,7 @@ pb_write_env() {
 		echo "# written by script/lib/stack.sh; read by script/stackctl"
 		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
 		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT PB_APACHE_KOS_PORT \
-		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS; do
+		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$f.tmp" && mv "$f.tmp" "$f"
@@ -261,7 +262,7 @@ pb_render() {
 	    LIGHTTPD_DIR APACHE_DIR HTTP_PORT HTTPS_PORT APACHE_HTTP_PORT APACHE_HTTPS_PORT \
 	    PROCS LOG_LEVEL RUN_USER RUN_GROUP BIN_AUTH BIN_BILL BIN_PRODUCT KOS_PORT \
 	    BIN_KOS APACHE_KOS_PORT \
-	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG; do
+	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG SVC_KOS_PORT BREAKER_OPEN_MS; do
 		local name=PB_$v val
 		val=${!name-}
 		val=${val//\\/\\\\}
@@ -280,15 +281,33 @@ pb_render() {
 
 # The services' own config files (no secrets inside: *_file keys point to
 # $PB_SECRETS).
+# PB_SVC_KOS_PORT: the KOS simulator port the services call (the web
+# server being started serves it).
 pb_service_configs() {
-	local svc
+	local svc extra
+	PB_SVC_KOS_PORT=${PB_SVC_KOS_PORT:-$PB_KOS_PORT}
+	PB_BREAKER_OPEN_MS=${PB_BREAKER_OPEN_MS:-30000}
+	# The breaker's state file and the history spools, writable by the
+	# services' user only.
+	mkdir -p "$PB_STATE/run" "$PB_STATE/spool/bill" "$PB_STATE/spool/product"
+	chmod 0750 "$PB_STATE/run" "$PB_STATE/spool"
+	chmod 0700 "$PB_STATE/spool/bill" "$PB_STATE/spool/product"
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		chown "$PB_RUN_USER:$PB_RUN_GROUP" "$PB_STATE/run" "$PB_STATE/spool" \
+			"$PB_STATE/spool/bill" "$PB_STATE/spool/product"
+	fi
 	for svc in auth bill product; do
 		PB_SERVICE=$svc PB_DB_NAME=phonebill_$svc PB_DB_USER_NAME=phonebill_$svc \
 			pb_render "$PB_ROOT/conf/phonebill/service.conf.in" "$PB_CONF_DIR/$svc.conf"
-		if [ "$svc" = auth ]; then
-			pb_render "$PB_ROOT/conf/phonebill/auth.conf.in" "$PB_CONF_DIR/auth.conf.extra"
-			cat "$PB_CONF_DIR/auth.conf.extra" >>"$PB_CONF_DIR/auth.conf"
-			rm -f "$PB_CONF_DIR/auth.conf.extra"
+		extra=
+		case $svc in
+		auth) extra=auth.conf.in ;;
+		bill|product) extra=backoffice.conf.in ;;
+		esac
+		if [ -n "$extra" ]; then
+			PB_SERVICE=$svc pb_render "$PB_ROOT/conf/phonebill/$extra" "$PB_CONF_DIR/$svc.conf.extra"
+			cat "$PB_CONF_DIR/$svc.conf.extra" >>"$PB_CONF_DIR/$svc.conf"
+			rm -f "$PB_CONF_DIR/$svc.conf.extra"
 		fi
 		chmod 0644 "$PB_CONF_DIR/$svc.conf"
 	done
@@ -474,7 +493,7 @@ pb_lighttpd_start() {
 	if pb_pid_of "$PB_LIGHTTPD_DIR/lighttpd.pid" lighttpd >/dev/null; then
 		return 0
 	fi
-	pb_service_configs
+	PB_SVC_KOS_PORT=$PB_KOS_PORT pb_service_configs
 	pb_www
 	pb_tls_cert
 	pb_lighttpd_conf
@@ -530,7 +549,7 @@ pb_apache_start() {
 	if pb_pid_of "$PB_APACHE_DIR/run/apache2.pid" apache2 >/dev/null; then
 		return 0
 	fi
-	pb_service_configs
+	PB_SVC_KOS_PORT=$PB_APACHE_KOS_PORT pb_service_configs
 	pb_www
 	pb_tls_cert
 	pb_apache_conf

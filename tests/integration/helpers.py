@@ -1,5 +1,7 @@
 """Shared checks for the integration tests."""
+import os
 import re
+import subprocess
 from datetime import datetime
 
 SERVICES = ("auth", "bills", "products")
@@ -71,3 +73,16 @@ def find_key(obj, key):
             if found is not None:
                 return found
     return None
+
+
+def admin_sql(state_dir, query):
+    """Rows (lists of strings) of a query run as the stack's MariaDB admin
+    over its socket; None when that is not possible here."""
+    p = subprocess.run(["mariadb", "--no-defaults", "--protocol=socket", "-S",
+                        os.path.join(state_dir, "mariadb", "mariadb.sock"), "-u",
+                        "root" if os.geteuid() == 0 else os.environ.get("USER", "root"),
+                        "--batch", "--skip-column-names", "-e", query],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+    if p.returncode != 0:
+        return None
+    return [line.split("\t") for line in p.stdout.decode().splitlines()]

@@ -24,6 +24,7 @@ import subprocess
 import time
 
 import helpers
+import schema
 from helpers import eq, status, json_headers, request_id, error_envelope
 from run import Skip
 
@@ -39,95 +40,14 @@ DEMO = {"demo01": ("Phonebill!1", ["BILL_INQUIRY", "PRODUCT_CHANGE"], "010-1234-
 
 
 # --- the design's schemas ------------------------------------------------------
-def _openapi():
-    import yaml
-    for d in (os.environ.get("PHONEBILL_OPENAPI_DIR"),
-              os.path.join(ROOT, "..", "shared", "reference", "openapi"),
-              "/work/shared/reference/openapi"):
-        if d and os.path.isfile(os.path.join(d, "auth-service-api.yaml")):
-            with open(os.path.join(d, "auth-service-api.yaml"), encoding="utf-8") as f:
-                return yaml.safe_load(f)
-    raise AssertionError("auth-service-api.yaml not found (set PHONEBILL_OPENAPI_DIR)")
-
-
-_DOC = None
+DOC = schema.Doc("auth-service-api.yaml")
+validate = DOC.validate
+error_envelope = DOC.error_envelope
+check_data = DOC.check_data
 
 
 def _doc():
-    global _DOC
-    if _DOC is None:
-        _DOC = _openapi()
-    return _DOC
-
-
-def _resolve(schema):
-    while isinstance(schema, dict) and "$ref" in schema:
-        ref = schema["$ref"]
-        assert ref.startswith("#/"), "external $ref %s" % ref
-        node = _doc()
-        for part in ref[2:].split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
-def validate(value, schema, path="$"):
-    """type / required / properties / enum / pattern / items / $ref /
-    minLength / maxLength / format date-time."""
-    schema = _resolve(schema)
-    t = schema.get("type")
-    types = {"object": dict, "array": list, "string": str, "boolean": bool}
-    if t == "integer":
-        assert isinstance(value, int) and not isinstance(value, bool), \
-            "%s: %r is not an integer" % (path, value)
-    elif t == "number":
-        assert isinstance(value, (int, float)) and not isinstance(value, bool), \
-            "%s: %r is not a number" % (path, value)
-    elif t in types:
-        assert isinstance(value, types[t]), "%s: %r is not %s" % (path, value, t)
-    if "enum" in schema:
-        assert value in schema["enum"], "%s: %r not in %r" % (path, value, schema["enum"])
-    if isinstance(value, str):
-        if "pattern" in schema:
-            assert re.search(schema["pattern"], value), "%s: %r !~ %s" % (
-                path, value, schema["pattern"])
-        if "minLength" in schema:
-            assert len(value) >= schema["minLength"], "%s: too short" % path
-        if "maxLength" in schema:
-            assert len(value) <= schema["maxLength"], "%s: too long" % path
-        if schema.get("format") == "date-time":
-            assert re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$",
-                            value), "%s: %r is not date-time" % (path, value)
-    if isinstance(value, dict):
-        for k in schema.get("required", []):
-            assert k in value, "%s: required %r missing" % (path, k)
-        for k, sub in schema.get("properties", {}).items():
-            if k in value:
-                validate(value[k], sub, "%s.%s" % (path, k))
-    if isinstance(value, list) and "items" in schema:
-        for i, v in enumerate(value):
-            validate(v, schema["items"], "%s[%d]" % (path, i))
-
-
-def error_envelope(r, code, expected_status):
-    """helpers.error_envelope, and the body valid against ErrorResponse."""
-    b = helpers.error_envelope(r, code, expected_status)
-    validate(b, _doc()["components"]["schemas"]["ErrorResponse"])
-    return b
-
-
-def check_data(r, schema_name):
-    """200, envelope, and data valid against <schema_name>.properties.data
-    (or the whole schema's data $ref)."""
-    status(r, 200)
-    json_headers(r)
-    request_id(r)
-    b = r.json()
-    eq(b.get("success"), True, "success")
-    assert isinstance(b.get("message"), str) and b["message"], "message"
-    s = _resolve(_doc()["components"]["schemas"][schema_name])
-    validate(b, s)
-    return b.get("data")
+    return DOC.doc()
 
 
 # --- helpers -------------------------------------------------------------------
@@ -586,14 +506,9 @@ def test_login_history_written(ctx):
     time.sleep(0.3)
     q = ("SELECT result, reason, client_masked FROM phonebill_auth.login_history "
          "WHERE user_id = '%s' ORDER BY id" % u)
-    p = subprocess.run(["mariadb", "--no-defaults", "--protocol=socket", "-S",
-                        os.path.join(st, "mariadb", "mariadb.sock"), "-u",
-                        "root" if os.geteuid() == 0 else os.environ.get("USER", "root"),
-                        "--batch", "--skip-column-names", "-e", q],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
-    if p.returncode != 0:
-        raise Skip("cannot query MariaDB as admin: %s" % p.stderr.decode()[:200])
-    rows = [l.split("\t") for l in p.stdout.decode().splitlines()]
+    rows = helpers.admin_sql(st, q)
+    if rows is None:
+        raise Skip("cannot query MariaDB as admin")
     eq([r[0] for r in rows], ["FAILURE", "SUCCESS"], "history results")
     assert rows[0][2].endswith(".x"), "client not masked: %r" % rows[0][2]
 

@@ -26,6 +26,19 @@ main(void)
 	pb_clock_date(1796050800000LL /* 2026-11-30T15:00:00Z */, 540, &d);
 	ok(d.year == 2026 && d.month == 12 && d.day == 1 && d.hour == 0,
 	    "KST date crosses into December");
+	is_int((long long)pb_clock_from_date(&d, 540), 1796050800000LL,
+	    "from_date inverts date (KST)");
+	{
+		struct pb_date e = { 2024, 2, 29, 23, 59, 59 };
+		struct pb_date f = { 1970, 1, 1, 0, 0, 0 };
+
+		pb_clock_date(pb_clock_from_date(&e, 0), 0, &d);
+		ok(d.year == 2024 && d.month == 2 && d.day == 29 &&
+		    d.hour == 23 && d.sec == 59, "leap day round trip");
+		is_int((long long)pb_clock_from_date(&f, 0), 0LL, "epoch");
+		is_int((long long)pb_clock_from_date(&f, 540), -32400000LL,
+		    "epoch in KST is 9 h earlier");
+	}
 	pb_clock_date(-1, 0, &d);
 	ok(d.year == 1969 && d.sec == 59, "negative ms floors to 1969");
 

@@ -1,0 +1,634 @@
+/*
+ * handlers.c - GET /bills/menu and POST /bills/inquiry.
+ *
+ * A bill is read cache-aside (cache.h): "v1:bill:{line}:{YYYYMM}" holds the
+ * BillInfo JSON we serve, for an hour (+ jitter); a closed month's bill is
+ * also kept 30 days under "v1:bill-stale:..." and served, flagged stale,
+ * when KOS is unavailable.  KOS "no bill that month" (1003), "no such
+ * line" (1001) and "line terminated" (1002) are answers: cached for a
+ * minute as {"resultCode","resultMessage"} and turned into 404s.  The
+ * answer goes out first; the history rows and the MVNO delivery follow
+ * (pb_req_after).  The answer is also kept an hour in Redis under
+ * "v1:bill-req:{requestId}" so that GET /bills/inquiry/{id} sees it at
+ * once, even while MariaDB is away.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bill.h"
+#include "buf.h"
+#include "cache.h"
+#include "clock.h"
+#include "crypto.h"
+#include "json.h"
+#include "log.h"
+
+#define RESPONSE_MAX (PB_CACHE_VALUE_MAX + 4096)
+#define NEG_PREFIX "{\"resultCode\":"
+
+static struct bill_svc *
+svc_of(struct pb_req *req)
+{
+	return req->app->svc;
+}
+
+void
+bill_current_month(const struct pb_app *app, char out[8])
+{
+	struct pb_date d;
+
+	pb_clock_date(pb_clock_now_ms(), app->tz_offset_min, &d);
+	snprintf(out, 8, "%04u-%02u", (unsigned)d.year % 10000u,
+	    (unsigned)d.month % 100u);
+}
+
+int
+bill_month_valid(const char *s)
+{
+	int i;
+
+	if (s == NULL || strlen(s) != 7 || s[4] != '-')
+		return 0;
+	for (i = 0; i < 7; i++)
+		if (i != 4 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	if (s[0] == '0' || (s[5] == '0' && s[6] == '0') ||
+	    (s[5] == '1' && s[6] > '2') || s[5] > '1')
+		return 0;
+	return 1;
+}
+
+void
+bill_line_digits(const char *line, char *out, size_t outlen)
+{
+	size_t j = 0;
+
+	for (; *line != '\0' && j + 1 < outlen; line++)
+		if (*line >= '0' && *line <= '9')
+			out[j++] = *line;
+	out[j] = '\0';
+}
+
+/* Seconds until the next month starts in the service's time zone. */
+static int
+secs_to_month_end(const struct pb_app *app)
+{
+	struct pb_date d;
+	int64_t now = pb_clock_now_ms(), next;
+
+	pb_clock_date(now, app->tz_offset_min, &d);
+	d.day = 1;
+	d.hour = d.min = d.sec = 0;
+	if (++d.month > 12) {
+		d.month = 1;
+		d.year++;
+	}
+	next = pb_clock_from_date(&d, app->tz_offset_min);
+	return next > now ? (int)((next - now) / 1000) + 1 : 1;
+}
+
+/* --- GET /bills/menu -------------------------------------------------------- */
+
+struct months_ctx {
+	struct bill_svc *svc;
+	const char *digits;
+	const char *rid;
+	int64_t retry_after_ms;
+};
+
+static enum pb_err
+load_months(void *ud, struct pb_cache_value *v)
+{
+	struct months_ctx *c = ud;
+	struct pb_kos_result res;
+	cJSON *arr = NULL;
+	enum pb_err rc;
+	size_t i;
+
+	rc = pb_kos_bill_months(c->svc->bo.kos, c->digits, c->rid, &res);
+	c->retry_after_ms = res.retry_after_ms;
+	if (rc != PB_OK)
+		goto out;
+	if (strcmp(res.code, "0000") != 0 && strcmp(res.code, "1001") != 0 &&
+	    strcmp(res.code, "1002") != 0) {
+		rc = PB_ERR_UNAVAILABLE;    /* 9999: KOS cannot answer now */
+		goto out;
+	}
+	arr = cJSON_CreateArray();
+	for (i = 0; arr != NULL && i < res.nmonths; i++)
+		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(res.months[i]))) {
+			rc = PB_ERR_NOMEM;
+			goto out;
+		}
+	v->val = arr != NULL ? pb_json_print(arr) : NULL;
+	if (v->val == NULL) {
+		rc = PB_ERR_NOMEM;
+		goto out;
+	}
+	v->len = strlen(v->val);
+	/* the list changes when a month starts: never cache across that */
+	v->ttl_s = strcmp(res.code, "0000") == 0 ? BILL_MONTHS_TTL_S :
+	    BILL_NEG_TTL_S;
+	if (v->ttl_s > secs_to_month_end(c->svc->bo.app))
+		v->ttl_s = secs_to_month_end(c->svc->bo.app);
+	v->stale_ok = strcmp(res.code, "0000") == 0;
+out:
+	cJSON_Delete(arr);
+	pb_kos_result_free(&res);
+	return rc;
+}
+
+static void
+kos_failed(struct pb_req *req, enum pb_err rc, int64_t retry_after_ms)
+{
+	char ra[24];
+
+	if (rc == PB_ERR_PARSE || rc == PB_ERR_TOOBIG) {
+		pb_req_error(req, 502, "UPSTREAM_INVALID", NULL,
+		    "KOS answered garbage", NULL);
+		return;
+	}
+	if (rc != PB_ERR_UNAVAILABLE && rc != PB_ERR_TIMEOUT) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		return;
+	}
+	snprintf(ra, sizeof(ra), "%lld", retry_after_ms > 0 ?
+	    (long long)((retry_after_ms + 999) / 1000) : 5LL);
+	(void)pb_req_add_header(req, "Retry-After", ra);
+	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
+	    rc == PB_ERR_TIMEOUT ? "KOS did not answer in time" :
+	    "KOS is unavailable", NULL);
+}
+
+void
+bill_menu(struct pb_req *req)
+{
+	struct bill_svc *svc = svc_of(req);
+	struct pb_principal p;
+	struct pb_cache_opts co;
+	struct pb_cache_result cr;
+	struct months_ctx mc;
+	char digits[16], key[64], stale[64], month[8];
+	cJSON *data = NULL, *ci, *months = NULL;
+	enum pb_err rc;
+
+	memset(&cr, 0, sizeof(cr));
+	if (pb_authz_require(req, PB_PERM_BILL_INQUIRY, &p) != PB_OK)
+		return;
+	bill_line_digits(p.s.line, digits, sizeof(digits));
+	snprintf(key, sizeof(key), "v1:bill-months:%s", digits);
+	snprintf(stale, sizeof(stale), "v1:bill-months-stale:%s", digits);
+	memset(&co, 0, sizeof(co));
+	co.key = key;
+	co.stale_key = stale;
+	co.stale_ttl_s = BILL_STALE_TTL_S;
+	co.wait_ms = svc->bo.kos_timeout_ms + 500;
+	co.lock_ms = svc->bo.kos_timeout_ms + 1000;
+	mc.svc = svc;
+	mc.digits = digits;
+	mc.rid = req->request_id;
+	mc.retry_after_ms = 0;
+	rc = pb_cache_fetch(req->app->redis, &co, load_months, &mc, &cr);
+	if (rc != PB_OK) {
+		kos_failed(req, rc, mc.retry_after_ms);
+		goto out;
+	}
+	if (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, &months, NULL) !=
+	    PB_OK || !cJSON_IsArray(months)) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		goto out;
+	}
+	bill_current_month(req->app, month);
+	data = cJSON_CreateObject();
+	ci = data != NULL ? cJSON_AddObjectToObject(data, "customerInfo") : NULL;
+	if (ci == NULL ||
+	    cJSON_AddStringToObject(ci, "customerId", p.s.customer_id) == NULL ||
+	    cJSON_AddStringToObject(ci, "lineNumber", p.s.line) == NULL ||
+	    !cJSON_AddItemToObject(data, "availableMonths", months) ||
+	    (months = NULL, 0) ||
+	    cJSON_AddStringToObject(data, "currentMonth", month) == NULL ||
+	    cJSON_AddBoolToObject(data, "stale", cr.source == PB_CACHE_STALE) ==
+	    NULL) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		goto out;
+	}
+	pb_req_ok(req, 200, "요금조회 메뉴를 성공적으로 조회했습니다", data);
+	data = NULL;
+out:
+	cJSON_Delete(months);
+	cJSON_Delete(data);
+	pb_cache_result_free(&cr);
+}
+
+/* --- POST /bills/inquiry ---------------------------------------------------- */
+
+struct inquiry {
+	struct bill_svc *svc;
+	struct pb_principal p;
+	char digits[16];
+	char month[8];
+	char rid[40];
+	int past;                       /* a closed month */
+	int64_t start_ms;
+	/* what KOS said (when called) */
+	int kos_called;
+	enum pb_err kos_rc;
+	char code[8];
+	char message[PB_KOS_MESSAGE_MAX];
+	char trace[72];
+	const char *breaker_state;
+	const char *failure;
+	unsigned attempts;
+	int64_t kos_start_ms, kos_end_ms, kos_latency_ms, retry_after_ms;
+};
+
+static enum pb_err
+load_bill(void *ud, struct pb_cache_value *v)
+{
+	struct inquiry *q = ud;
+	struct pb_kos_result res;
+	char summary[BILL_SUMMARY_MAX];
+	cJSON *info = NULL, *neg = NULL;
+	enum pb_err rc;
+
+	q->kos_called = 1;
+	q->kos_start_ms = pb_clock_now_ms();
+	rc = pb_kos_bill_inquiry(q->svc->bo.kos, q->digits, q->month, q->rid,
+	    &res);
+	q->kos_end_ms = pb_clock_now_ms();
+	q->kos_rc = rc;
+	(void)pb_strlcpy(q->code, res.code, sizeof(q->code));
+	(void)pb_strlcpy(q->message, res.message, sizeof(q->message));
+	(void)pb_strlcpy(q->trace, res.trace_id, sizeof(q->trace));
+	q->breaker_state = res.breaker_state;
+	q->failure = pb_kos_failure_name(res.failure);
+	q->attempts = res.attempts;
+	q->kos_latency_ms = res.latency_ms;
+	q->retry_after_ms = res.retry_after_ms;
+	if (rc != PB_OK)
+		goto out;
+	if (strcmp(res.code, "0000") == 0) {
+		info = bill_info_from_kos(cJSON_GetObjectItemCaseSensitive(res.data,
+		    "billInfo"), summary, sizeof(summary));
+		if (info == NULL) {
+			rc = PB_ERR_PARSE;
+			goto out;
+		}
+		v->val = pb_json_print(info);
+		v->ttl_s = BILL_TTL_S;
+		v->stale_ok = q->past;
+	} else if (strcmp(res.code, "1001") == 0 ||
+	    strcmp(res.code, "1002") == 0 || strcmp(res.code, "1003") == 0) {
+		neg = cJSON_CreateObject();
+		if (neg != NULL &&
+		    cJSON_AddStringToObject(neg, "resultCode", res.code) != NULL &&
+		    cJSON_AddStringToObject(neg, "resultMessage", res.message) !=
+		    NULL)
+			v->val = pb_json_print(neg);
+		v->ttl_s = BILL_NEG_TTL_S;
+	} else {
+		rc = PB_ERR_UNAVAILABLE;    /* 9999 or unknown: no answer */
+		goto out;
+	}
+	if (v->val == NULL) {
+		rc = PB_ERR_NOMEM;
+		goto out;
+	}
+	v->len = strlen(v->val);
+out:
+	cJSON_Delete(info);
+	cJSON_Delete(neg);
+	pb_kos_result_free(&res);
+	return rc;
+}
+
+/* What the after-hook gets: the record to write (pointer copied). */
+struct after_arg {
+	cJSON *rec;
+};
+
+/* The MVNO AP payload (text) of an inquiry record; info (may be NULL) is
+ * the BillInfo answered. */
+static char *
+mvno_payload(const cJSON *rec, const cJSON *info)
+{
+	const char *code = pb_json_get_string(rec, "resultCode");
+	char ts[PB_CLOCK_RFC3339_LEN], line[16];
+	cJSON *o = cJSON_CreateObject(), *bi = NULL;
+	long long done = 0;
+	char *text = NULL;
+
+	(void)pb_json_get_int(rec, "completedAt", &done);
+	(void)pb_clock_rfc3339(done, 0, ts, sizeof(ts));
+	if (code == NULL)
+		code = pb_json_get_string(rec, "errorCode");
+	if (pb_authz_line_format(pb_json_get_string(rec, "line"), line,
+	    sizeof(line)) != PB_OK)
+		goto out;
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "eventType", "BILL_INQUIRY") == NULL ||
+	    cJSON_AddStringToObject(o, "requestId",
+	    pb_json_get_string(rec, "requestId")) == NULL ||
+	    cJSON_AddStringToObject(o, "customerId",
+	    pb_json_get_string(rec, "customerId")) == NULL ||
+	    cJSON_AddStringToObject(o, "lineNumber", line) == NULL ||
+	    cJSON_AddStringToObject(o, "billingMonth",
+	    pb_json_get_string(rec, "month")) == NULL ||
+	    cJSON_AddStringToObject(o, "status",
+	    pb_json_get_string(rec, "status")) == NULL ||
+	    cJSON_AddStringToObject(o, "resultCode", code != NULL ? code : "") ==
+	    NULL ||
+	    cJSON_AddStringToObject(o, "processedAt", ts) == NULL)
+		goto out;
+	bi = info != NULL ? cJSON_Duplicate(info, 1) : cJSON_CreateNull();
+	if (bi == NULL || !cJSON_AddItemToObject(o, "billInfo", bi))
+		goto out;
+	bi = NULL;
+	text = pb_json_print(o);
+out:
+	cJSON_Delete(bi);
+	cJSON_Delete(o);
+	return text;
+}
+
+/* After the answer went out: summary and MVNO payload, then the rows. */
+static void
+after_inquiry(struct pb_req *req, void *arg)
+{
+	struct after_arg *a = arg;
+	struct bill_svc *svc = req->app->svc;
+	const char *resp = pb_json_get_string(a->rec, "response");
+	const cJSON *info = NULL;
+	char summary[BILL_SUMMARY_MAX], *mv = NULL;
+	cJSON *data = NULL;
+
+	if (resp != NULL &&
+	    pb_json_parse(resp, strlen(resp), PB_JSON_MAX_DEPTH, &data, NULL) ==
+	    PB_OK) {
+		info = cJSON_GetObjectItemCaseSensitive(data, "billInfo");
+		if (cJSON_IsObject(info)) {
+			bill_info_summary(info, summary, sizeof(summary));
+			(void)cJSON_AddStringToObject(a->rec, "summary", summary);
+		} else {
+			info = NULL;
+		}
+	}
+	if (svc->bo.mvno.url[0] != '\0') {
+		mv = mvno_payload(a->rec, info);
+		if (mv == NULL || cJSON_AddStringToObject(a->rec, "mvno", mv) ==
+		    NULL)
+			pb_log_msg(PB_LOG_ERROR, "mvno_payload_failed",
+			    pb_json_get_string(a->rec, "requestId"));
+	}
+	(void)pb_backoffice_record(&svc->bo, a->rec);
+	free(mv);
+	cJSON_Delete(data);
+	cJSON_Delete(a->rec);
+}
+
+/*
+ * Queue the history record and keep the answer for the status operation.
+ * status "COMPLETED"/"FAILED"; data: the data object answered (text) or
+ * NULL; err_code: our error code (NULL when answered).
+ */
+static void
+finish(struct pb_req *req, struct inquiry *q, const char *status,
+    const char *data, const char *err_code, enum pb_cache_source src,
+    int stale)
+{
+	struct after_arg a;
+	struct pb_breaker_stats st;
+	int64_t now = pb_clock_now_ms();
+	const char *code = q->code[0] != '\0' ? q->code : NULL;
+	char key[80], *kv = NULL;
+	cJSON *rec = NULL, *proc;
+	int hit = src == PB_CACHE_HIT || src == PB_CACHE_WAITED;
+
+	if (data != NULL) {
+		/* "<user>\n<data>" for GET /bills/inquiry/{id} */
+		size_t ul = strlen(q->p.s.user_id), dl = strlen(data);
+
+		snprintf(key, sizeof(key), "v1:bill-req:%s", q->rid);
+		kv = malloc(ul + dl + 2);
+		if (kv != NULL) {
+			memcpy(kv, q->p.s.user_id, ul);
+			kv[ul] = '\n';
+			memcpy(kv + ul + 1, data, dl + 1);
+			(void)pb_cache_set(req->app->redis, key, kv, ul + dl + 1,
+			    BILL_RESULT_TTL_S, -1);
+		}
+	}
+	if (!q->kos_called) {
+		int g = pb_breaker_group(q->svc->bo.breaker, PB_BO_GROUP_BILL);
+
+		q->breaker_state = g >= 0 &&
+		    pb_breaker_stats(q->svc->bo.breaker, g, &st) == PB_OK ?
+		    pb_breaker_state_name(st.state) : "NONE";
+	}
+	rec = cJSON_CreateObject();
+	proc = rec != NULL ? cJSON_AddObjectToObject(rec, "process") : NULL;
+	if (proc == NULL ||
+	    cJSON_AddStringToObject(rec, "requestId", q->rid) == NULL ||
+	    cJSON_AddStringToObject(rec, "userId", q->p.s.user_id) == NULL ||
+	    cJSON_AddStringToObject(rec, "customerId", q->p.s.customer_id) ==
+	    NULL ||
+	    cJSON_AddStringToObject(rec, "line", q->digits) == NULL ||
+	    cJSON_AddStringToObject(rec, "month", q->month) == NULL ||
+	    cJSON_AddStringToObject(rec, "status", status) == NULL ||
+	    (code != NULL &&
+	    cJSON_AddStringToObject(rec, "resultCode", code) == NULL) ||
+	    (q->message[0] != '\0' &&
+	    cJSON_AddStringToObject(rec, "resultMessage", q->message) == NULL) ||
+	    (err_code != NULL &&
+	    cJSON_AddStringToObject(rec, "errorCode", err_code) == NULL) ||
+	    (data != NULL &&
+	    cJSON_AddStringToObject(rec, "response", data) == NULL) ||
+	    cJSON_AddNumberToObject(rec, "requestedAt", (double)q->start_ms) ==
+	    NULL ||
+	    cJSON_AddNumberToObject(rec, "completedAt", (double)now) == NULL ||
+	    cJSON_AddBoolToObject(proc, "cacheHit", hit) == NULL ||
+	    cJSON_AddBoolToObject(proc, "kosCalled", q->kos_called) == NULL ||
+	    (q->trace[0] != '\0' &&
+	    cJSON_AddStringToObject(proc, "kosTraceId", q->trace) == NULL) ||
+	    (code != NULL &&
+	    cJSON_AddStringToObject(proc, "kosResultCode", code) == NULL) ||
+	    (q->message[0] != '\0' &&
+	    cJSON_AddStringToObject(proc, "kosResultMessage", q->message) ==
+	    NULL) ||
+	    cJSON_AddStringToObject(proc, "breakerState",
+	    q->breaker_state != NULL ? q->breaker_state : "NONE") == NULL ||
+	    cJSON_AddNumberToObject(proc, "elapsedMs",
+	    (double)(now - q->start_ms)) == NULL ||
+	    (q->kos_called &&
+	    (cJSON_AddNumberToObject(proc, "kosRequestedAt",
+	    (double)q->kos_start_ms) == NULL ||
+	    cJSON_AddNumberToObject(proc, "kosRespondedAt",
+	    (double)q->kos_end_ms) == NULL ||
+	    cJSON_AddNumberToObject(proc, "kosLatencyMs",
+	    (double)q->kos_latency_ms) == NULL ||
+	    cJSON_AddNumberToObject(proc, "kosAttempts", q->attempts) == NULL ||
+	    cJSON_AddStringToObject(proc, "kosFailure", q->failure != NULL ?
+	    q->failure : "none") == NULL)) ||
+	    cJSON_AddBoolToObject(proc, "stale", stale) == NULL) {
+		pb_log_msg(PB_LOG_ERROR, "history_lost", "out of memory");
+		cJSON_Delete(rec);
+		goto out;
+	}
+	a.rec = rec;
+	if (pb_req_after(req, after_inquiry, &a, sizeof(a)) != PB_OK)
+		after_inquiry(req, &a);
+out:
+	free(kv);
+}
+
+static int
+line_is_future(const char *month, const char *current)
+{
+	return strcmp(month, current) > 0;
+}
+
+void
+bill_inquiry(struct pb_req *req)
+{
+	static const struct pb_json_field spec[] = {
+		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13 },
+		{ "inquiryMonth", PB_JSON_STRING, PB_JSON_NULLABLE, 7, 7 },
+	};
+	struct bill_svc *svc = svc_of(req);
+	struct inquiry q;
+	struct pb_cache_opts co;
+	struct pb_cache_result cr;
+	struct pb_buf data, out;
+	char line[16], current[8], key[80], stale[80], kmonth[8], ts[40];
+	char hex[13];
+	const char *lineno, *month;
+	cJSON *root = NULL, *neg = NULL;
+	enum pb_err rc;
+	int is_stale = 0;
+
+	memset(&q, 0, sizeof(q));
+	memset(&cr, 0, sizeof(cr));
+	pb_buf_init(&data, RESPONSE_MAX);
+	pb_buf_init(&out, RESPONSE_MAX);
+	q.svc = svc;
+	q.start_ms = pb_clock_now_ms();
+	if (pb_authz_require(req, PB_PERM_BILL_INQUIRY, &q.p) != PB_OK)
+		goto done;
+	root = pb_req_json_body(req, spec, sizeof(spec) / sizeof(spec[0]));
+	if (root == NULL)
+		goto done;
+	lineno = pb_json_get_string(root, "lineNumber");
+	if (pb_authz_line_format(lineno, line, sizeof(line)) != PB_OK) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "lineNumber: 010-1234-5678 or 01012345678", NULL);
+		goto done;
+	}
+	if (!pb_authz_line_is_own(&q.p, line)) {
+		pb_req_error(req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
+		    "lineNumber is not the signed-in user's line", NULL);
+		goto done;
+	}
+	bill_current_month(req->app, current);
+	month = pb_json_get_string(root, "inquiryMonth");
+	if (month == NULL) {
+		month = current;
+	} else if (!bill_month_valid(month)) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "inquiryMonth: YYYY-MM", NULL);
+		goto done;
+	} else if (line_is_future(month, current)) {
+		pb_req_error(req, 400, "VALIDATION_ERROR",
+		    "아직 청구되지 않은 월입니다", "inquiryMonth is in the future",
+		    NULL);
+		goto done;
+	}
+	(void)pb_strlcpy(q.month, month, sizeof(q.month));
+	q.past = strcmp(q.month, current) < 0;
+	bill_line_digits(line, q.digits, sizeof(q.digits));
+	if (pb_crypto_random_hex(6, hex, sizeof(hex)) != PB_OK ||
+	    pb_kos_month_to_kos(q.month, kmonth, sizeof(kmonth)) != PB_OK) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		goto done;
+	}
+	{
+		struct pb_date d;
+
+		pb_clock_date(q.start_ms, req->app->tz_offset_min, &d);
+		snprintf(q.rid, sizeof(q.rid), "REQ_%04d%02d%02d_%s",
+		    d.year % 10000, d.month, d.day, hex);
+	}
+	snprintf(key, sizeof(key), "v1:bill:%s:%s", q.digits, kmonth);
+	snprintf(stale, sizeof(stale), "v1:bill-stale:%s:%s", q.digits, kmonth);
+	memset(&co, 0, sizeof(co));
+	co.key = key;
+	co.stale_key = q.past ? stale : NULL;
+	co.stale_ttl_s = BILL_STALE_TTL_S;
+	co.wait_ms = svc->bo.kos_timeout_ms + 500;
+	co.lock_ms = svc->bo.kos_timeout_ms + 1000;
+	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);
+	if (rc != PB_OK) {
+		kos_failed(req, rc, q.retry_after_ms);
+		finish(req, &q, "FAILED", NULL,
+		    rc == PB_ERR_PARSE || rc == PB_ERR_TOOBIG ? "UPSTREAM_INVALID" :
+		    "SERVICE_UNAVAILABLE", cr.source, 0);
+		goto done;
+	}
+	if (cr.len >= sizeof(NEG_PREFIX) - 1 &&
+	    memcmp(cr.val, NEG_PREFIX, sizeof(NEG_PREFIX) - 1) == 0) {
+		const char *c = NULL, *m = NULL;
+
+		if (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, &neg, NULL) ==
+		    PB_OK) {
+			c = pb_json_get_string(neg, "resultCode");
+			m = pb_json_get_string(neg, "resultMessage");
+		}
+		if (c != NULL && q.code[0] == '\0')
+			(void)pb_strlcpy(q.code, c, sizeof(q.code));
+		if (m != NULL && q.message[0] == '\0')
+			(void)pb_strlcpy(q.message, m, sizeof(q.message));
+		if (c != NULL && strcmp(c, "1001") == 0)
+			pb_req_error(req, 404, "NOT_FOUND",
+			    "회선 정보를 찾을 수 없습니다", m, NULL);
+		else if (c != NULL && strcmp(c, "1002") == 0)
+			pb_req_error(req, 404, "BILL_NOT_FOUND",
+			    "해지된 회선은 요금을 조회할 수 없습니다", m, NULL);
+		else
+			pb_req_error(req, 404, "BILL_NOT_FOUND",
+			    "해당 월의 청구 내역이 없습니다", m, NULL);
+		finish(req, &q, "FAILED", NULL, "BILL_NOT_FOUND", cr.source, 0);
+		goto done;
+	}
+	is_stale = cr.source == PB_CACHE_STALE;
+	if (is_stale) {
+		(void)pb_clock_rfc3339(pb_clock_now_ms() - cr.stale_age_s * 1000,
+		    req->app->tz_offset_min, ts, sizeof(ts));
+		pb_log_msg(PB_LOG_WARN, "bill_stale_served", q.rid);
+	}
+	/* The cached BillInfo goes out as stored: no re-encoding. */
+	if (pb_buf_printf(&data, "{\"requestId\":\"%s\",\"status\":\"COMPLETED\","
+	    "\"billInfo\":", q.rid) != PB_OK ||
+	    pb_buf_append(&data, cr.val, cr.len) != PB_OK ||
+	    (is_stale ? pb_buf_printf(&data, ",\"stale\":true,\"cachedAt\":\"%s\"}",
+	    ts) : pb_buf_append_str(&data, ",\"stale\":false}")) != PB_OK ||
+	    pb_buf_append_str(&out, "{\"success\":true,\"message\":\"") != PB_OK ||
+	    pb_buf_append_str(&out, is_stale ?
+	    "KOS 장애로 마지막으로 확인된 요금 정보를 보여드립니다" :
+	    "요금조회가 완료되었습니다") != PB_OK ||
+	    pb_buf_append_str(&out, "\",\"data\":") != PB_OK ||
+	    pb_buf_append(&out, data.data, data.len) != PB_OK ||
+	    pb_buf_append_char(&out, '}') != PB_OK) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		goto done;
+	}
+	pb_req_send(req, 200, out.data, out.len);
+	if (q.code[0] == '\0')
+		(void)pb_strlcpy(q.code, "0000", sizeof(q.code));
+	finish(req, &q, "COMPLETED", data.data, NULL, cr.source, is_stale);
+done:
+	cJSON_Delete(neg);
+	cJSON_Delete(root);
+	pb_cache_result_free(&cr);
+	pb_buf_free(&data);
+	pb_buf_free(&out);
+}

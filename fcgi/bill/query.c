@@ -1,0 +1,529 @@
+/*
+ * query.c - GET /bills/inquiry/{requestId} and GET /bills/history.
+ *
+ * A stored result is the caller's own or it does not exist (404 either
+ * way: another user's request id is not even confirmed to exist).  Redis
+ * holds the last hour's answers (so a result is visible at once, even
+ * while MariaDB is away); MariaDB holds them all.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bill.h"
+#include "cache.h"
+#include "clock.h"
+#include "crypto.h"
+#include "history.h"
+#include "json.h"
+#include "log.h"
+
+#define PAGE_SIZE_DEFAULT 20
+#define PAGE_SIZE_MAX     100
+#define PAGE_MAX          100000
+#define QUERY_VALUE_MAX   64
+
+/* The value of n decimal digits at s (the caller checked they are digits). */
+static int
+digits_at(const char *s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0 && *s >= '0' && *s <= '9')
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/* --- GET /bills/inquiry/{requestId} ---------------------------------------- */
+
+struct stored {
+	char user[PB_SESSION_ID_MAX + 1];
+	char status[16];
+	char message[PB_KOS_MESSAGE_MAX];
+	char error_code[64];
+	char *response;             /* data object text, or NULL */
+	int found;
+};
+
+static enum pb_err
+stored_row(void *ud, const struct pb_db_row *row)
+{
+	struct stored *s = ud;
+
+	if (row->ncols < 5 || s->found)
+		return PB_OK;
+	s->found = 1;
+	(void)pb_strlcpy(s->user, row->vals[0] != NULL ? row->vals[0] : "",
+	    sizeof(s->user));
+	(void)pb_strlcpy(s->status, row->vals[1] != NULL ? row->vals[1] : "",
+	    sizeof(s->status));
+	(void)pb_strlcpy(s->message, row->vals[3] != NULL ? row->vals[3] : "",
+	    sizeof(s->message));
+	(void)pb_strlcpy(s->error_code, row->vals[4] != NULL ? row->vals[4] : "",
+	    sizeof(s->error_code));
+	if (row->vals[2] != NULL) {
+		s->response = malloc(row->lens[2] + 1);
+		if (s->response == NULL)
+			return PB_ERR_NOMEM;
+		memcpy(s->response, row->vals[2], row->lens[2]);
+		s->response[row->lens[2]] = '\0';
+	}
+	return PB_OK;
+}
+
+/* The Korean reason of a failed inquiry, for errorMessage. */
+static const char *
+failure_text(const struct stored *s)
+{
+	if (strcmp(s->error_code, "BILL_NOT_FOUND") == 0)
+		return "해당 월의 청구 내역이 없습니다";
+	if (strcmp(s->error_code, "UPSTREAM_INVALID") == 0)
+		return "KOS 시스템 응답 오류";
+	return "KOS 시스템 연동 실패";
+}
+
+void
+bill_status(struct pb_req *req)
+{
+	const char *rid = pb_req_path_param(req, "requestId");
+	struct pb_principal p;
+	struct stored s;
+	struct pb_db_param prm[1];
+	char key[96], *v = NULL, *nl;
+	size_t len = 0;
+	cJSON *data = NULL;
+	enum pb_err rc;
+
+	memset(&s, 0, sizeof(s));
+	if (pb_authz_require(req, PB_PERM_BILL_INQUIRY, &p) != PB_OK)
+		return;
+	if (rid == NULL || !pb_req_id_valid(rid)) {
+		pb_req_error(req, 404, "NOT_FOUND", NULL,
+		    "no such requestId", NULL);
+		return;
+	}
+	snprintf(key, sizeof(key), "v1:bill-req:%s", rid);
+	if (pb_cache_get(req->app->redis, key, &v, &len) == PB_OK &&
+	    (nl = memchr(v, '\n', len)) != NULL) {
+		*nl = '\0';
+		if (!pb_crypto_str_eq(v, p.s.user_id))
+			goto notfound;
+		if (pb_json_parse(nl + 1, len - (size_t)(nl + 1 - v),
+		    PB_JSON_MAX_DEPTH, &data, NULL) != PB_OK)
+			goto internal;
+		goto answer;
+	}
+	prm[0] = PB_DB_P_STR(rid);
+	rc = pb_db_query(req->app->db,
+	    "SELECT user_id, status, response_json, result_message, error_code "
+	    "FROM bill_request_history WHERE request_id = ?", prm, 1,
+	    stored_row, &s);
+	if (rc == PB_ERR_UNAVAILABLE) {
+		pb_req_unavailable(req, "database");
+		goto out;
+	}
+	if (rc != PB_OK)
+		goto internal;
+	if (!s.found || !pb_crypto_str_eq(s.user, p.s.user_id))
+		goto notfound;
+	if (s.response != NULL) {
+		if (pb_json_parse(s.response, strlen(s.response),
+		    PB_JSON_MAX_DEPTH, &data, NULL) != PB_OK)
+			goto internal;
+	} else {
+		data = cJSON_CreateObject();
+		if (data == NULL ||
+		    cJSON_AddStringToObject(data, "requestId", rid) == NULL ||
+		    cJSON_AddStringToObject(data, "status", s.status[0] != '\0' ?
+		    s.status : "FAILED") == NULL ||
+		    cJSON_AddStringToObject(data, "errorMessage",
+		    failure_text(&s)) == NULL)
+			goto internal;
+		if (s.message[0] != '\0' &&
+		    cJSON_AddStringToObject(data, "details", s.message) == NULL)
+			goto internal;
+	}
+answer:
+	pb_req_ok(req, 200, strcmp(pb_json_get_string(data, "status") != NULL ?
+	    pb_json_get_string(data, "status") : "", "COMPLETED") == 0 ?
+	    "요금조회 결과를 조회했습니다" : "요금조회에 실패했습니다", data);
+	data = NULL;
+	goto out;
+notfound:
+	pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId", NULL);
+	goto out;
+internal:
+	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+out:
+	cJSON_Delete(data);
+	free(s.response);
+	free(v);
+}
+
+/* --- GET /bills/history ----------------------------------------------------- */
+
+struct filters {
+	char line[16];              /* "" = every line of the user */
+	char start[11], end[11];    /* YYYY-MM-DD or "" */
+	char status[16];
+	long page, size;
+};
+
+/* Percent-decode one query value into out; 0 when malformed or too long. */
+static int
+qdecode(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t i, j = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (j + 1 >= outlen)
+			return 0;
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			if (i + 2 >= n)
+				return 0;
+			hi = s[i + 1];
+			lo = s[i + 2];
+			hi = hi >= '0' && hi <= '9' ? hi - '0' :
+			    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 :
+			    hi >= 'A' && hi <= 'F' ? hi - 'A' + 10 : -1;
+			lo = lo >= '0' && lo <= '9' ? lo - '0' :
+			    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
+			    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
+			if (hi < 0 || lo < 0)
+				return 0;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (c == '\0' || (unsigned char)c < 0x20)
+			return 0;
+		out[j++] = c;
+	}
+	out[j] = '\0';
+	return 1;
+}
+
+static int
+date_valid(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = digits_at(s, 4);
+	m = digits_at(s + 5, 2);
+	d = digits_at(s + 8, 2);
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return 0;
+	return 1;
+}
+
+static int
+number(const char *s, long min, long max, long *out)
+{
+	long v = 0;
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 7)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > max)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/* Parse the query string; on failure details says which parameter. */
+static int
+parse_filters(const char *query, struct filters *f, char *details,
+    size_t dlen)
+{
+	const char *p = query, *amp, *eq;
+	char name[24], val[QUERY_VALUE_MAX];
+	unsigned seen = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->page = 1;
+	f->size = PAGE_SIZE_DEFAULT;
+	while (p != NULL && *p != '\0') {
+		size_t n, vn;
+		unsigned bit;
+
+		amp = strchr(p, '&');
+		n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', n);
+		if (n == 0)
+			goto next;
+		if (eq == NULL || (size_t)(eq - p) >= sizeof(name)) {
+			snprintf(details, dlen, "malformed query parameter");
+			return 0;
+		}
+		memcpy(name, p, (size_t)(eq - p));
+		name[eq - p] = '\0';
+		vn = n - (size_t)(eq - p) - 1;
+		if (!qdecode(eq + 1, vn, val, sizeof(val))) {
+			snprintf(details, dlen, "%s: malformed value", name);
+			return 0;
+		}
+		if (strcmp(name, "lineNumber") == 0) {
+			bit = 1;
+			if (pb_authz_line_format(val, f->line, sizeof(f->line)) !=
+			    PB_OK) {
+				snprintf(details, dlen,
+				    "lineNumber: 010-1234-5678 or 01012345678");
+				return 0;
+			}
+		} else if (strcmp(name, "startDate") == 0 ||
+		    strcmp(name, "endDate") == 0) {
+			bit = name[0] == 's' ? 2 : 4;
+			if (!date_valid(val)) {
+				snprintf(details, dlen, "%s: YYYY-MM-DD", name);
+				return 0;
+			}
+			(void)pb_strlcpy(name[0] == 's' ? f->start : f->end, val,
+			    sizeof(f->start));
+		} else if (strcmp(name, "page") == 0) {
+			bit = 8;
+			if (!number(val, 1, PAGE_MAX, &f->page)) {
+				snprintf(details, dlen, "page: 1-%d", PAGE_MAX);
+				return 0;
+			}
+		} else if (strcmp(name, "size") == 0) {
+			bit = 16;
+			if (!number(val, 1, PAGE_SIZE_MAX, &f->size)) {
+				snprintf(details, dlen, "size: 1-%d", PAGE_SIZE_MAX);
+				return 0;
+			}
+		} else if (strcmp(name, "status") == 0) {
+			bit = 32;
+			if (strcmp(val, "COMPLETED") != 0 &&
+			    strcmp(val, "PROCESSING") != 0 &&
+			    strcmp(val, "FAILED") != 0) {
+				snprintf(details, dlen,
+				    "status: COMPLETED, PROCESSING or FAILED");
+				return 0;
+			}
+			(void)pb_strlcpy(f->status, val, sizeof(f->status));
+		} else {
+			snprintf(details, dlen, "unknown query parameter");
+			return 0;
+		}
+		if (seen & bit) {
+			snprintf(details, dlen, "%s: given twice", name);
+			return 0;
+		}
+		seen |= bit;
+next:
+		p = amp != NULL ? amp + 1 : NULL;
+	}
+	if (f->start[0] != '\0' && f->end[0] != '\0' &&
+	    strcmp(f->start, f->end) > 0) {
+		snprintf(details, dlen, "startDate is after endDate");
+		return 0;
+	}
+	return 1;
+}
+
+/* A local date (00:00 in the service's zone), plus days -> SQL UTC time. */
+static void
+local_day_sql(const char *date, int add_days, int tz, char *out,
+    size_t outlen)
+{
+	struct pb_date d;
+
+	memset(&d, 0, sizeof(d));
+	d.year = digits_at(date, 4);
+	d.month = digits_at(date + 5, 2);
+	d.day = digits_at(date + 8, 2);
+	pb_history_sqltime(pb_clock_from_date(&d, tz) +
+	    (int64_t)add_days * 86400000, out, outlen);
+}
+
+/* "2026-11-24 01:02:03.456" (UTC) -> RFC 3339 in the service's zone. */
+static int
+sql_to_rfc3339(const char *sql, int tz, char *out, size_t outlen)
+{
+	struct pb_date d;
+
+	if (sql == NULL || strlen(sql) < 19)
+		return 0;
+	d.year = digits_at(sql, 4);
+	d.month = digits_at(sql + 5, 2);
+	d.day = digits_at(sql + 8, 2);
+	d.hour = digits_at(sql + 11, 2);
+	d.min = digits_at(sql + 14, 2);
+	d.sec = digits_at(sql + 17, 2);
+	return pb_clock_rfc3339(pb_clock_from_date(&d, 0), tz, out, outlen) ==
+	    PB_OK;
+}
+
+struct page_ctx {
+	struct pb_req *req;
+	struct pb_history h;        /* for opening the sealed line numbers */
+	cJSON *items;
+	long long total;
+	enum pb_err err;
+};
+
+static enum pb_err
+count_row(void *ud, const struct pb_db_row *row)
+{
+	struct page_ctx *c = ud;
+
+	if (row->ncols >= 1 && row->vals[0] != NULL)
+		c->total = strtoll(row->vals[0], NULL, 10);
+	return PB_OK;
+}
+
+static enum pb_err
+item_row(void *ud, const struct pb_db_row *row)
+{
+	struct page_ctx *c = ud;
+	char ts[PB_CLOCK_RFC3339_LEN], line[16], *digits = NULL;
+	size_t dlen = 0;
+	cJSON *it;
+	int tz = c->req->app->tz_offset_min;
+
+	if (row->ncols < 7)
+		return PB_ERR_INTERNAL;
+	it = cJSON_CreateObject();
+	if (it == NULL || !cJSON_AddItemToArray(c->items, it))
+		goto nomem;
+	if (pb_history_open(&c->h, row->vals[1], row->lens[1], &digits,
+	    &dlen) != PB_OK || pb_authz_line_format(digits, line,
+	    sizeof(line)) != PB_OK) {
+		free(digits);
+		pb_log_msg(PB_LOG_ERROR, "history_line_unreadable", row->vals[0]);
+		return PB_ERR_INTERNAL;
+	}
+	free(digits);
+	if (cJSON_AddStringToObject(it, "requestId", row->vals[0]) == NULL ||
+	    cJSON_AddStringToObject(it, "lineNumber", line) == NULL ||
+	    cJSON_AddStringToObject(it, "inquiryMonth", row->vals[2]) == NULL ||
+	    !sql_to_rfc3339(row->vals[3], tz, ts, sizeof(ts)) ||
+	    cJSON_AddStringToObject(it, "requestTime", ts) == NULL ||
+	    (row->vals[4] != NULL &&
+	    (!sql_to_rfc3339(row->vals[4], tz, ts, sizeof(ts)) ||
+	    cJSON_AddStringToObject(it, "processTime", ts) == NULL)) ||
+	    cJSON_AddStringToObject(it, "status", row->vals[5]) == NULL ||
+	    (row->vals[6] != NULL &&
+	    cJSON_AddStringToObject(it, "resultSummary", row->vals[6]) == NULL))
+		goto nomem;
+	return PB_OK;
+nomem:
+	return PB_ERR_NOMEM;
+}
+
+#define HISTORY_WHERE \
+	" FROM bill_request_history WHERE user_id = ? " \
+	"AND (? = 0 OR line_number_bidx = ?) " \
+	"AND (? = 0 OR requested_at >= ?) AND (? = 0 OR requested_at < ?) " \
+	"AND (? = 0 OR status = ?)"
+
+void
+bill_history(struct pb_req *req)
+{
+	struct pb_principal p;
+	struct filters f;
+	struct page_ctx c;
+	struct pb_db_param prm[11];
+	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
+	char details[96], t1[PB_HISTORY_SQLTIME_LEN], t2[PB_HISTORY_SQLTIME_LEN];
+	char digits[16];
+	long long pages;
+	cJSON *data = NULL, *pg;
+	enum pb_err rc;
+	int tz = req->app->tz_offset_min;
+
+	memset(&c, 0, sizeof(c));
+	if (pb_authz_require(req, PB_PERM_BILL_INQUIRY, &p) != PB_OK)
+		return;
+	if (!parse_filters(req->query, &f, details, sizeof(details))) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
+		return;
+	}
+	if (f.line[0] != '\0' && !pb_authz_line_is_own(&p, f.line)) {
+		pb_req_error(req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
+		    "lineNumber is not the signed-in user's line", NULL);
+		return;
+	}
+	memset(bidx, 0, sizeof(bidx));
+	c.req = req;
+	c.h.app = req->app;
+	if (f.line[0] != '\0') {
+		bill_line_digits(f.line, digits, sizeof(digits));
+		pb_history_line_index(&c.h, digits, bidx);
+	}
+	t1[0] = t2[0] = '\0';
+	if (f.start[0] != '\0')
+		local_day_sql(f.start, 0, tz, t1, sizeof(t1));
+	if (f.end[0] != '\0')
+		local_day_sql(f.end, 1, tz, t2, sizeof(t2));
+	prm[0] = PB_DB_P_STR(p.s.user_id);
+	prm[1] = PB_DB_P_INT(f.line[0] != '\0');
+	prm[2] = PB_DB_P_BIN(bidx, sizeof(bidx));
+	prm[3] = PB_DB_P_INT(t1[0] != '\0');
+	prm[4] = PB_DB_P_STR(t1[0] != '\0' ? t1 : "1970-01-01 00:00:00.000");
+	prm[5] = PB_DB_P_INT(t2[0] != '\0');
+	prm[6] = PB_DB_P_STR(t2[0] != '\0' ? t2 : "1970-01-01 00:00:00.000");
+	prm[7] = PB_DB_P_INT(f.status[0] != '\0');
+	prm[8] = PB_DB_P_STR(f.status);
+	rc = pb_db_query(req->app->db, "SELECT COUNT(*)" HISTORY_WHERE, prm, 9,
+	    count_row, &c);
+	if (rc != PB_OK)
+		goto fail;
+	c.items = cJSON_CreateArray();
+	if (c.items == NULL)
+		goto internal;
+	prm[9] = PB_DB_P_INT(f.size);
+	prm[10] = PB_DB_P_INT((f.page - 1) * f.size);
+	rc = pb_db_query(req->app->db,
+	    "SELECT request_id, line_number_enc, billing_month, requested_at, "
+	    "completed_at, status, result_summary" HISTORY_WHERE
+	    " ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?", prm, 11,
+	    item_row, &c);
+	if (rc != PB_OK)
+		goto fail;
+	pages = (c.total + f.size - 1) / f.size;
+	data = cJSON_CreateObject();
+	if (data == NULL || !cJSON_AddItemToObject(data, "items", c.items)) {
+		goto internal;
+	}
+	c.items = NULL;
+	pg = cJSON_AddObjectToObject(data, "pagination");
+	if (pg == NULL ||
+	    cJSON_AddNumberToObject(pg, "currentPage", (double)f.page) == NULL ||
+	    cJSON_AddNumberToObject(pg, "totalPages", (double)pages) == NULL ||
+	    cJSON_AddNumberToObject(pg, "totalItems", (double)c.total) == NULL ||
+	    cJSON_AddNumberToObject(pg, "pageSize", (double)f.size) == NULL ||
+	    cJSON_AddBoolToObject(pg, "hasNext", f.page < pages) == NULL ||
+	    cJSON_AddBoolToObject(pg, "hasPrevious", f.page > 1) == NULL)
+		goto internal;
+	pb_req_ok(req, 200, "요금조회 이력을 조회했습니다", data);
+	data = NULL;
+	goto out;
+fail:
+	if (rc == PB_ERR_UNAVAILABLE) {
+		pb_req_unavailable(req, "database");
+		goto out;
+	}
+internal:
+	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+out:
+	cJSON_Delete(c.items);
+	cJSON_Delete(data);
+}

@@ -1,0 +1,394 @@
+/* cache.c - cache-aside over Redis (see cache.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "clock.h"
+#include "crypto.h"
+#include "log.h"
+
+#define DEFAULT_STALE_TTL_S (7 * 24 * 3600)
+#define DEFAULT_JITTER_PCT  10
+#define DEFAULT_LOCK_MS     5000
+#define DEFAULT_WAIT_MS     4000
+#define POLL_FIRST_MS       10
+#define POLL_MAX_MS         80
+#define STALE_STAMP_LEN     14      /* "<13 digits ms>:" */
+
+/* Delete KEYS[1] only when it still holds our token. */
+static const char unlock_lua[] =
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then "
+	"return redis.call('DEL', KEYS[1]) end return 0";
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+const char *
+pb_cache_source_name(enum pb_cache_source s)
+{
+	switch (s) {
+	case PB_CACHE_HIT: return "HIT";
+	case PB_CACHE_WAITED: return "WAITED";
+	case PB_CACHE_LOADED: return "LOADED";
+	case PB_CACHE_BYPASS: return "BYPASS";
+	case PB_CACHE_STALE: return "STALE";
+	}
+	return "?";
+}
+
+static int
+key_ok(const char *key)
+{
+	size_t n;
+
+	if (key == NULL)
+		return 0;
+	n = strlen(key);
+	return n > 0 && n < PB_CACHE_KEY_MAX - 5; /* room for ":lock" */
+}
+
+enum pb_err
+pb_cache_get(struct pb_redis *r, const char *key, char **val, size_t *len)
+{
+	const char *argv[2] = { "GET", key };
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	*val = NULL;
+	*len = 0;
+	if (!key_ok(key))
+		return PB_ERR_INVAL;
+	rc = pb_redis_cmd_str(r, &rep, 2, argv);
+	if (rc != PB_OK)
+		goto out;
+	if (rep->type == REDIS_REPLY_NIL) {
+		rc = PB_ERR_NOTFOUND;
+	} else if (rep->type != REDIS_REPLY_STRING) {
+		rc = PB_ERR_UNAVAILABLE;
+	} else if (rep->len > PB_CACHE_VALUE_MAX) {
+		rc = PB_ERR_TOOBIG;
+	} else {
+		*val = malloc(rep->len + 1);
+		if (*val == NULL) {
+			rc = PB_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(*val, rep->str, rep->len);
+		(*val)[rep->len] = '\0';
+		*len = rep->len;
+	}
+out:
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
+pb_cache_set(struct pb_redis *r, const char *key, const char *val, size_t len,
+    int ttl_s, int jitter_pct)
+{
+	char ttl[24];
+	const char *argv[5];
+	size_t lens[5];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+	long long t = ttl_s;
+
+	if (!key_ok(key) || val == NULL || ttl_s <= 0)
+		return PB_ERR_INVAL;
+	if (len > PB_CACHE_VALUE_MAX)
+		return PB_ERR_TOOBIG;
+	if (jitter_pct == 0)
+		jitter_pct = DEFAULT_JITTER_PCT;
+	if (jitter_pct > 0 && jitter_pct <= 100 && ttl_s >= 10)
+		t += randombytes_uniform((uint32_t)(ttl_s * jitter_pct / 100) + 1);
+	snprintf(ttl, sizeof(ttl), "%lld", t);
+	argv[0] = "SET";
+	argv[1] = key;
+	argv[2] = val;
+	argv[3] = "EX";
+	argv[4] = ttl;
+	lens[0] = 3;
+	lens[1] = strlen(key);
+	lens[2] = len;
+	lens[3] = 2;
+	lens[4] = strlen(ttl);
+	rc = pb_redis_cmd(r, &rep, 5, argv, lens);
+	if (rc == PB_OK && rep->type == REDIS_REPLY_ERROR)
+		rc = PB_ERR_UNAVAILABLE;
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
+pb_cache_del(struct pb_redis *r, const char *const *keys, size_t n)
+{
+	const char *argv[9];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+	size_t i;
+
+	if (n == 0)
+		return PB_OK;
+	if (n > 8)
+		return PB_ERR_INVAL;
+	argv[0] = "DEL";
+	for (i = 0; i < n; i++) {
+		if (!key_ok(keys[i]))
+			return PB_ERR_INVAL;
+		argv[i + 1] = keys[i];
+	}
+	rc = pb_redis_cmd_str(r, &rep, (int)n + 1, argv);
+	if (rc == PB_OK && rep->type == REDIS_REPLY_ERROR)
+		rc = PB_ERR_UNAVAILABLE;
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return rc;
+}
+
+static int
+lock_key(const char *key, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s:lock", key);
+
+	return n > 0 && (size_t)n < outlen;
+}
+
+enum pb_err
+pb_cache_lock(struct pb_redis *r, const char *key, int64_t ms, char *token,
+    size_t tokenlen)
+{
+	char lk[PB_CACHE_KEY_MAX], px[24];
+	const char *argv[6];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	if (!key_ok(key) || ms <= 0 || tokenlen < PB_CACHE_TOKEN_LEN + 1 ||
+	    !lock_key(key, lk, sizeof(lk)))
+		return PB_ERR_INVAL;
+	rc = pb_crypto_random_hex(PB_CACHE_TOKEN_LEN / 2, token, tokenlen);
+	if (rc != PB_OK)
+		return rc;
+	snprintf(px, sizeof(px), "%" PRId64, ms);
+	argv[0] = "SET";
+	argv[1] = lk;
+	argv[2] = token;
+	argv[3] = "NX";
+	argv[4] = "PX";
+	argv[5] = px;
+	rc = pb_redis_cmd_str(r, &rep, 6, argv);
+	if (rc != PB_OK)
+		goto out;
+	if (rep->type == REDIS_REPLY_NIL)
+		rc = PB_ERR_STATE;
+	else if (rep->type != REDIS_REPLY_STATUS)
+		rc = PB_ERR_UNAVAILABLE;
+out:
+	if (rep != NULL)
+		freeReplyObject(rep);
+	if (rc != PB_OK)
+		token[0] = '\0';
+	return rc;
+}
+
+void
+pb_cache_unlock(struct pb_redis *r, const char *key, const char *token)
+{
+	char lk[PB_CACHE_KEY_MAX];
+	const char *argv[5];
+	redisReply *rep = NULL;
+
+	if (!key_ok(key) || token == NULL || token[0] == '\0' ||
+	    !lock_key(key, lk, sizeof(lk)))
+		return;
+	argv[0] = "EVAL";
+	argv[1] = unlock_lua;
+	argv[2] = "1";
+	argv[3] = lk;
+	argv[4] = token;
+	if (pb_redis_cmd_str(r, &rep, 5, argv) == PB_OK)
+		freeReplyObject(rep);
+}
+
+/* 1 when the lock of key is held (by anyone); 0 free; -1 Redis error. */
+static int
+lock_held(struct pb_redis *r, const char *key)
+{
+	char lk[PB_CACHE_KEY_MAX];
+	const char *argv[2];
+	redisReply *rep = NULL;
+	int held = -1;
+
+	if (!lock_key(key, lk, sizeof(lk)))
+		return -1;
+	argv[0] = "EXISTS";
+	argv[1] = lk;
+	if (pb_redis_cmd_str(r, &rep, 2, argv) != PB_OK)
+		return -1;
+	if (rep->type == REDIS_REPLY_INTEGER)
+		held = rep->integer > 0;
+	freeReplyObject(rep);
+	return held;
+}
+
+void
+pb_cache_result_free(struct pb_cache_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->val);
+	memset(res, 0, sizeof(*res));
+}
+
+/* The stale copy is "<13-digit ms>:<value>". */
+static void
+store_stale(struct pb_redis *r, const struct pb_cache_opts *o,
+    const struct pb_cache_value *v)
+{
+	char *buf;
+	int ttl = o->stale_ttl_s > 0 ? o->stale_ttl_s : DEFAULT_STALE_TTL_S;
+
+	if (o->stale_key == NULL || !v->stale_ok ||
+	    v->len + STALE_STAMP_LEN > PB_CACHE_VALUE_MAX)
+		return;
+	buf = malloc(v->len + STALE_STAMP_LEN + 1);
+	if (buf == NULL)
+		return;
+	snprintf(buf, STALE_STAMP_LEN + 1, "%013" PRId64 ":", pb_clock_now_ms());
+	memcpy(buf + STALE_STAMP_LEN, v->val, v->len);
+	(void)pb_cache_set(r, o->stale_key, buf, v->len + STALE_STAMP_LEN, ttl,
+	    -1);
+	free(buf);
+}
+
+static enum pb_err
+read_stale(struct pb_redis *r, const struct pb_cache_opts *o,
+    struct pb_cache_result *res)
+{
+	char *raw = NULL, *end = NULL;
+	size_t len = 0;
+	long long ms;
+	enum pb_err rc;
+
+	if (o->stale_key == NULL)
+		return PB_ERR_NOTFOUND;
+	rc = pb_cache_get(r, o->stale_key, &raw, &len);
+	if (rc != PB_OK)
+		return rc;
+	if (len < STALE_STAMP_LEN || raw[STALE_STAMP_LEN - 1] != ':') {
+		free(raw);
+		return PB_ERR_PARSE;
+	}
+	ms = strtoll(raw, &end, 10);
+	res->stale_age_s = end == raw + STALE_STAMP_LEN - 1 && ms > 0 ?
+	    (pb_clock_now_ms() - ms) / 1000 : -1;
+	memmove(raw, raw + STALE_STAMP_LEN, len - STALE_STAMP_LEN + 1);
+	res->val = raw;
+	res->len = len - STALE_STAMP_LEN;
+	res->source = PB_CACHE_STALE;
+	return PB_OK;
+}
+
+/* Call load; hand the value to res; store it when store is set. */
+static enum pb_err
+do_load(struct pb_redis *r, const struct pb_cache_opts *o, int store,
+    pb_cache_load_fn load, void *ud, struct pb_cache_result *res)
+{
+	struct pb_cache_value v;
+	enum pb_err rc;
+
+	memset(&v, 0, sizeof(v));
+	rc = load(ud, &v);
+	res->load_err = rc;
+	if (rc != PB_OK) {
+		free(v.val);
+		if ((rc == PB_ERR_UNAVAILABLE || rc == PB_ERR_TIMEOUT) &&
+		    read_stale(r, o, res) == PB_OK) {
+			pb_log_msg(PB_LOG_WARN, "cache_stale",
+			    "origin failed, serving the stale copy");
+			return PB_OK;
+		}
+		return rc;
+	}
+	if (v.val == NULL)
+		return PB_ERR_INTERNAL;
+	if (store && v.ttl_s > 0) {
+		(void)pb_cache_set(r, o->key, v.val, v.len, v.ttl_s,
+		    o->jitter_pct);
+		store_stale(r, o, &v);
+	}
+	res->val = v.val;
+	res->len = v.len;
+	res->source = store ? PB_CACHE_LOADED : PB_CACHE_BYPASS;
+	return PB_OK;
+}
+
+enum pb_err
+pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
+    pb_cache_load_fn load, void *ud, struct pb_cache_result *res)
+{
+	char token[PB_CACHE_TOKEN_LEN + 1];
+	int64_t lock_ms, wait_ms, deadline, poll;
+	enum pb_err rc;
+	int round;
+
+	memset(res, 0, sizeof(*res));
+	res->stale_age_s = -1;
+	if (o == NULL || !key_ok(o->key) || load == NULL)
+		return PB_ERR_INVAL;
+	lock_ms = o->lock_ms > 0 ? o->lock_ms : DEFAULT_LOCK_MS;
+	wait_ms = o->wait_ms > 0 ? o->wait_ms : DEFAULT_WAIT_MS;
+
+	rc = pb_cache_get(r, o->key, &res->val, &res->len);
+	if (rc == PB_OK) {
+		res->source = PB_CACHE_HIT;
+		return PB_OK;
+	}
+	if (rc != PB_ERR_NOTFOUND && rc != PB_ERR_TOOBIG)
+		return do_load(r, o, 0, load, ud, res);  /* Redis down */
+
+	for (round = 0; round < 2; round++) {
+		rc = pb_cache_lock(r, o->key, lock_ms, token, sizeof(token));
+		if (rc == PB_OK) {
+			rc = do_load(r, o, 1, load, ud, res);
+			pb_cache_unlock(r, o->key, token);
+			return rc;
+		}
+		if (rc != PB_ERR_STATE)
+			return do_load(r, o, 0, load, ud, res);
+		/* Someone else is loading: wait for the value. */
+		deadline = pb_clock_mono_ms() + wait_ms;
+		poll = POLL_FIRST_MS;
+		for (;;) {
+			sleep_ms(poll);
+			rc = pb_cache_get(r, o->key, &res->val, &res->len);
+			if (rc == PB_OK) {
+				res->source = PB_CACHE_WAITED;
+				return PB_OK;
+			}
+			if (rc != PB_ERR_NOTFOUND)
+				return do_load(r, o, 0, load, ud, res);
+			if (lock_held(r, o->key) == 0)
+				break;  /* the loader gave up: try to load */
+			if (pb_clock_mono_ms() >= deadline)
+				return do_load(r, o, 0, load, ud, res);
+			if (poll < POLL_MAX_MS)
+				poll *= 2;
+		}
+	}
+	return do_load(r, o, 0, load, ud, res);
+}

@@ -1,0 +1,110 @@
+/*
+ * cache.h - cache-aside over Redis, with single-flight and stale-if-error.
+ *
+ * Values are the JSON we serve, stored as is (no re-encoding on a hit).
+ * Keys are versioned and typed by the caller ("v1:bill:01012345678:202611").
+ *
+ * pb_cache_fetch() is the whole read path:
+ *   1. GET key: a hit is returned at once.
+ *   2. Miss: take the single-flight lock "<key>:lock" (SET NX PX with a
+ *      random token).  The holder calls load(), stores the value with its
+ *      TTL (+ jitter), releases the lock (compare-and-delete: never someone
+ *      else's lock) and returns it.
+ *   3. Someone else holds the lock: poll the key (10 ms, doubling to 80 ms)
+ *      until the value appears (a "waited" hit), the lock disappears
+ *      without a value (the holder failed: try to take the lock once more),
+ *      or wait_ms passes (then load() without the lock: the answer matters
+ *      more than the saving).
+ *   4. load() failed with PB_ERR_UNAVAILABLE or PB_ERR_TIMEOUT and the
+ *      caller named a stale key: the long-lived copy kept there is
+ *      returned with source PB_CACHE_STALE.
+ *   Redis down (any Redis error): load() is called directly, nothing is
+ *   stored, and the answer stays correct (source PB_CACHE_BYPASS).
+ *
+ * load() decides the TTL of each value (0: do not cache it -- errors are
+ * never cached; a business "not found" may be cached briefly) and whether
+ * it may be kept as a stale copy.
+ */
+#ifndef PB_CACHE_H
+#define PB_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "redis.h"
+
+#define PB_CACHE_KEY_MAX   160               /* bytes, with the NUL */
+#define PB_CACHE_VALUE_MAX (512 * 1024)      /* bytes of one value */
+#define PB_CACHE_TOKEN_LEN 32                /* hex chars of a lock token */
+
+enum pb_cache_source {
+	PB_CACHE_HIT = 0,       /* found in the cache */
+	PB_CACHE_WAITED,        /* another process loaded it while we waited */
+	PB_CACHE_LOADED,        /* we loaded it (and stored it if ttl > 0) */
+	PB_CACHE_BYPASS,        /* Redis unavailable: loaded, not stored */
+	PB_CACHE_STALE          /* load failed; the stale copy is returned */
+};
+
+/* What load() hands back: value (malloc'd; pb_cache takes it), ttl_s
+ * (0: do not cache), stale_ok (1: also keep the stale copy). */
+struct pb_cache_value {
+	char *val;
+	size_t len;
+	int ttl_s;
+	int stale_ok;
+};
+
+/* Load from the origin.  PB_OK with v filled, or the origin's error. */
+typedef enum pb_err (*pb_cache_load_fn)(void *ud, struct pb_cache_value *v);
+
+struct pb_cache_opts {
+	const char *key;            /* required */
+	const char *stale_key;      /* NULL: no stale copy */
+	int stale_ttl_s;            /* s the stale copy lives; 0 -> 7 days */
+	int jitter_pct;             /* + up to this % of ttl; 0 -> 10, -1 none */
+	int64_t lock_ms;            /* single-flight lock lifetime; 0 -> 5000 */
+	int64_t wait_ms;            /* ms to wait for another loader; 0 -> 4000 */
+};
+
+struct pb_cache_result {
+	char *val;                  /* owned: free() */
+	size_t len;
+	enum pb_cache_source source;
+	enum pb_err load_err;       /* what load() returned, PB_OK if not called */
+	int64_t stale_age_s;        /* with PB_CACHE_STALE: seconds since stored
+	                               (-1 unknown) */
+};
+
+/*
+ * The read path above.  PB_OK: res->val holds the value.  Otherwise the
+ * error of load() (the origin failed and no stale copy was there), or
+ * PB_ERR_TOOBIG / PB_ERR_NOMEM.  res is always initialised; release it
+ * with pb_cache_result_free.  load may be called at most twice.
+ */
+enum pb_err pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
+    pb_cache_load_fn load, void *ud, struct pb_cache_result *res);
+void pb_cache_result_free(struct pb_cache_result *res);
+
+/* Plain GET: PB_OK (*val malloc'd, NUL-terminated), PB_ERR_NOTFOUND,
+ * PB_ERR_UNAVAILABLE, PB_ERR_TOOBIG. */
+enum pb_err pb_cache_get(struct pb_redis *r, const char *key, char **val,
+    size_t *len);
+/* SET key val EX ttl_s (+ jitter_pct % at most; -1 none). */
+enum pb_err pb_cache_set(struct pb_redis *r, const char *key, const char *val,
+    size_t len, int ttl_s, int jitter_pct);
+/* DEL the keys (at most 8); PB_OK also when they did not exist. */
+enum pb_err pb_cache_del(struct pb_redis *r, const char *const *keys,
+    size_t n);
+
+/* Single-flight lock: PB_OK (token filled, PB_CACHE_TOKEN_LEN + 1 bytes),
+ * PB_ERR_STATE (held by someone else), PB_ERR_UNAVAILABLE. */
+enum pb_err pb_cache_lock(struct pb_redis *r, const char *key, int64_t ms,
+    char *token, size_t tokenlen);
+/* Release our lock only (compare-and-delete). */
+void pb_cache_unlock(struct pb_redis *r, const char *key, const char *token);
+
+/* "HIT", "WAITED", "LOADED", "BYPASS", "STALE" */
+const char *pb_cache_source_name(enum pb_cache_source s);
+
+#endif

@@ -1,0 +1,324 @@
+/* history.c - history records never lost, and the MVNO outbox (history.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "app.h"
+#include "buf.h"
+#include "crypto.h"
+#include "history.h"
+#include "json.h"
+#include "log.h"
+
+#define RID_MAX 65
+
+void
+pb_history_sqltime(int64_t ms, char *out, size_t outlen)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms < 0 || gmtime_r(&t, &tm) == NULL) {
+		(void)pb_strlcpy(out, "1970-01-01 00:00:00.000", outlen);
+		return;
+	}
+	snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d.%03d",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+enum pb_err
+pb_history_seal(struct pb_history *h, const char *text, size_t len,
+    unsigned char **out, size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (h->app == NULL || !h->app->has_pii)
+		return PB_ERR_CONFIG;
+	return pb_crypto_seal(h->app->pii_key, text, len, out, outlen);
+}
+
+void
+pb_history_line_index(struct pb_history *h, const char *digits,
+    unsigned char *out)
+{
+	pb_crypto_blind_index(h->app->pii_index_key, digits, strlen(digits),
+	    out);
+}
+
+enum pb_err
+pb_history_open(struct pb_history *h, const void *ct, size_t ctlen,
+    char **out, size_t *outlen)
+{
+	size_t cap;
+	enum pb_err rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (h->app == NULL || !h->app->has_pii)
+		return PB_ERR_CONFIG;
+	if (ctlen < PB_CRYPTO_SEAL_OVERHEAD ||
+	    ctlen > PB_HISTORY_PAYLOAD_MAX + PB_CRYPTO_SEAL_OVERHEAD)
+		return PB_ERR_INVAL;
+	cap = ctlen - PB_CRYPTO_SEAL_OVERHEAD + 1;
+	*out = malloc(cap);
+	if (*out == NULL)
+		return PB_ERR_NOMEM;
+	rc = pb_crypto_open(h->app->pii_key, ct, ctlen, *out, cap, outlen);
+	if (rc != PB_OK) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static const char *
+rec_id(const cJSON *rec)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "requestId");
+
+	return cJSON_IsString(id) && pb_req_id_valid(id->valuestring) ?
+	    id->valuestring : NULL;
+}
+
+enum pb_err
+pb_history_save(struct pb_history *h, struct pb_db *db, const cJSON *rec)
+{
+	struct pb_logline l;
+	const char *rid = rec_id(rec);
+	char *text = NULL;
+	enum pb_err rc, src;
+
+	if (rid == NULL)
+		return PB_ERR_INVAL;
+	rc = src = h->spec->apply(h, db, rec);
+	if (rc == PB_OK || h->spool == NULL)
+		goto out;
+	text = cJSON_PrintUnformatted(rec);
+	rc = text == NULL ? PB_ERR_NOMEM :
+	    pb_spool_put(h->spool, h->spec->kind, rid, text, strlen(text));
+out:
+	pb_log_begin(&l, rc == PB_OK ? (src == PB_OK ? PB_LOG_DEBUG :
+	    PB_LOG_WARN) : PB_LOG_ERROR, rc != PB_OK ? "history_lost" :
+	    src == PB_OK ? "history_written" : "history_spooled");
+	pb_log_str(&l, "kind", h->spec->kind);
+	pb_log_str(&l, "request_id", rid);
+	if (src != PB_OK)
+		pb_log_str(&l, "db", pb_strerror(src));
+	if (rc != PB_OK)
+		pb_log_str(&l, "error", pb_strerror(rc));
+	pb_log_end(&l);
+	free(text);
+	return rc;
+}
+
+struct replay_ctx {
+	struct pb_history *h;
+	struct pb_db *db;
+};
+
+static enum pb_err
+replay_one(void *ud, const char *kind, const char *key, const char *data,
+    size_t len)
+{
+	struct replay_ctx *c = ud;
+	cJSON *rec;
+	enum pb_err rc;
+
+	if (strcmp(kind, c->h->spec->kind) != 0)
+		return PB_ERR_INVAL;
+	if (pb_json_parse(data, len, PB_JSON_MAX_DEPTH, &rec, NULL) != PB_OK || !cJSON_IsObject(rec))
+		return PB_ERR_PARSE;
+	rc = rec_id(rec) != NULL && strcmp(rec_id(rec), key) == 0 ?
+	    c->h->spec->apply(c->h, c->db, rec) : PB_ERR_INVAL;
+	cJSON_Delete(rec);
+	return rc;
+}
+
+enum pb_err
+pb_history_replay(struct pb_history *h, struct pb_db *db, size_t max,
+    size_t *done)
+{
+	struct replay_ctx c = { h, db };
+	size_t n = 0;
+	enum pb_err rc;
+
+	if (done != NULL)
+		*done = 0;
+	if (h->spool == NULL || pb_spool_pending(h->spool) == 0)
+		return PB_OK;
+	rc = pb_spool_replay(h->spool, replay_one, &c, max, &n);
+	if (n > 0) {
+		struct pb_logline l;
+
+		pb_log_begin(&l, PB_LOG_INFO, "history_replayed");
+		pb_log_str(&l, "kind", h->spec->kind);
+		pb_log_int(&l, "records", (long long)n);
+		pb_log_end(&l);
+	}
+	if (done != NULL)
+		*done = n;
+	return rc;
+}
+
+/* --- the outbox ------------------------------------------------------------- */
+
+struct due {
+	char ids[PB_HISTORY_BATCH][RID_MAX];
+	size_t n;
+};
+
+static enum pb_err
+due_row(void *ud, const struct pb_db_row *row)
+{
+	struct due *d = ud;
+
+	if (d->n >= PB_HISTORY_BATCH || row->ncols < 1 || row->vals[0] == NULL ||
+	    row->lens[0] >= RID_MAX)
+		return PB_OK;
+	memcpy(d->ids[d->n], row->vals[0], row->lens[0]);
+	d->ids[d->n][row->lens[0]] = '\0';
+	d->n++;
+	return PB_OK;
+}
+
+struct payload {
+	unsigned char *ct;
+	size_t len;
+	long long attempts;
+	int found;
+};
+
+static enum pb_err
+payload_row(void *ud, const struct pb_db_row *row)
+{
+	struct payload *p = ud;
+
+	if (row->ncols < 2 || p->found)
+		return PB_OK;
+	p->found = 1;
+	p->attempts = row->vals[1] != NULL ? strtoll(row->vals[1], NULL, 10) : 0;
+	if (row->vals[0] == NULL || row->lens[0] == 0)
+		return PB_OK;
+	p->ct = malloc(row->lens[0]);
+	if (p->ct == NULL)
+		return PB_ERR_NOMEM;
+	memcpy(p->ct, row->vals[0], row->lens[0]);
+	p->len = row->lens[0];
+	return PB_OK;
+}
+
+/* Deliver one claimed row.  PB_OK acknowledged; PB_ERR_UNAVAILABLE the
+ * MVNO AP did not take it; other errors: our side (DB, data). */
+static enum pb_err
+deliver_one(struct pb_history *h, struct pb_db *db, struct pb_http *http,
+    const struct pb_mvno_opts *mvno, const char *rid)
+{
+	const struct pb_history_spec *s = h->spec;
+	struct pb_db_param p[6];
+	struct payload pl = { NULL, 0, 0, 0 };
+	struct pb_mvno_attempt att;
+	struct pb_logline l;
+	char idem[128], err[64];
+	char *body = NULL;
+	size_t blen = 0;
+	long long attempt, next_ms;
+	enum pb_err rc, drc;
+
+	memset(&att, 0, sizeof(att));
+	p[0] = PB_DB_P_STR(rid);
+	rc = pb_db_query(db, s->sql_payload, p, 1, payload_row, &pl);
+	if (rc != PB_OK)
+		goto out;
+	if (!pl.found || pl.ct == NULL) {
+		rc = PB_ERR_NOTFOUND;
+		goto out;
+	}
+	rc = pb_history_open(h, pl.ct, pl.len, &body, &blen);
+	if (rc != PB_OK)
+		goto out;
+	snprintf(idem, sizeof(idem), "%s:%s", s->kind, rid);
+	drc = pb_mvno_deliver(http, mvno, body, blen, idem, rid, &att);
+	attempt = pl.attempts + 1;
+	(void)pb_strlcpy(err, drc == PB_OK ? "" : att.error[0] != '\0' ?
+	    att.error : pb_strerror(drc), sizeof(err));
+	p[0] = PB_DB_P_STR(rid);
+	p[1] = PB_DB_P_INT(attempt);
+	p[2] = PB_DB_P_INT(att.http_status);
+	p[3] = PB_DB_P_INT(att.elapsed_ms);
+	p[4] = PB_DB_P_STR(drc == PB_OK ? "ACKNOWLEDGED" : "FAILED");
+	p[5] = drc == PB_OK ? PB_DB_P_NULL : PB_DB_P_STR(err);
+	(void)pb_db_exec(db, s->sql_attempt, p, 6, NULL, NULL);
+	if (drc == PB_OK) {
+		p[0] = PB_DB_P_STR(rid);
+		rc = pb_db_exec(db, s->sql_delivered, p, 1, NULL, NULL);
+	} else {
+		next_ms = pb_mvno_backoff_ms((unsigned)attempt);
+		p[0] = PB_DB_P_INT(next_ms * 1000);  /* microseconds */
+		p[1] = PB_DB_P_STR(err);
+		p[2] = PB_DB_P_STR(rid);
+		rc = pb_db_exec(db, s->sql_retry, p, 3, NULL, NULL);
+		if (rc == PB_OK)
+			rc = PB_ERR_UNAVAILABLE;
+	}
+	pb_log_begin(&l, drc == PB_OK ? PB_LOG_DEBUG : PB_LOG_WARN,
+	    drc == PB_OK ? "mvno_delivered" : "mvno_not_delivered");
+	pb_log_str(&l, "kind", s->kind);
+	pb_log_str(&l, "request_id", rid);
+	pb_log_int(&l, "attempt", attempt);
+	pb_log_int(&l, "http_status", att.http_status);
+	pb_log_int(&l, "elapsed_ms", att.elapsed_ms);
+	if (drc != PB_OK)
+		pb_log_str(&l, "error", err);
+	pb_log_end(&l);
+out:
+	free(pl.ct);
+	if (body != NULL)
+		sodium_memzero(body, blen);
+	free(body);
+	return rc;
+}
+
+enum pb_err
+pb_history_deliver(struct pb_history *h, struct pb_db *db,
+    struct pb_http *http, const struct pb_mvno_opts *mvno,
+    size_t *delivered)
+{
+	const struct pb_history_spec *s = h->spec;
+	struct pb_db_param p[2];
+	struct due d;
+	uint64_t won;
+	size_t i, n = 0;
+	enum pb_err rc;
+
+	if (delivered != NULL)
+		*delivered = 0;
+	if (s->sql_due == NULL || mvno == NULL || mvno->url == NULL ||
+	    mvno->url[0] == '\0')
+		return PB_OK;
+	memset(&d, 0, sizeof(d));
+	rc = pb_db_query(db, s->sql_due, NULL, 0, due_row, &d);
+	if (rc != PB_OK)
+		return rc;
+	for (i = 0; i < d.n; i++) {
+		won = 0;
+		p[0] = PB_DB_P_INT(PB_HISTORY_LEASE_S);
+		p[1] = PB_DB_P_STR(d.ids[i]);
+		rc = pb_db_exec(db, s->sql_claim, p, 2, &won, NULL);
+		if (rc != PB_OK)
+			return rc;
+		if (won != 1)
+			continue;   /* another process or node has it */
+		rc = deliver_one(h, db, http, mvno, d.ids[i]);
+		if (rc == PB_OK)
+			n++;
+		else if (rc == PB_ERR_UNAVAILABLE)
+			break;      /* the MVNO AP is down: no use trying the rest */
+	}
+	if (delivered != NULL)
+		*delivered = n;
+	return PB_OK;
+}

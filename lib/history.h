@@ -1,0 +1,103 @@
+/*
+ * history.h - history records that are never lost, and the MVNO AP outbox.
+ *
+ * A service describes its history table once (struct pb_history_spec):
+ * how a record -- a JSON object keyed by its request id -- is written to
+ * MariaDB (idempotently: a replayed record must change nothing), and the
+ * SQL of the table's MVNO outbox columns.
+ *
+ * pb_history_save() writes a record after the response has gone out; when
+ * MariaDB cannot take it, the record goes to the durable local spool
+ * (spool.h, sealed with the personal-data key) and pb_history_replay(),
+ * run by the background worker, writes it once MariaDB is back.
+ *
+ * The outbox: a record that carries an MVNO payload stores it sealed in
+ * its row with mvno_next_at set.  pb_history_deliver() (background worker)
+ * claims due rows with a lease (an UPDATE that only one process or node can
+ * win), POSTs each payload to the MVNO AP (mvno.h), records the attempt
+ * and either marks the row delivered (payload dropped) or schedules the
+ * next attempt with a growing backoff.  Delivery never touches the
+ * customer's response.
+ */
+#ifndef PB_HISTORY_H
+#define PB_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "mvno.h"
+#include "spool.h"
+
+#define PB_HISTORY_LEASE_S     30    /* s a claimed delivery is reserved */
+#define PB_HISTORY_BATCH       16    /* deliveries per pass */
+#define PB_HISTORY_PAYLOAD_MAX (256 * 1024) /* bytes of an MVNO payload */
+#define PB_HISTORY_SQLTIME_LEN 24    /* "2026-11-24 01:02:03.456" + NUL */
+
+struct pb_app;
+struct pb_history;
+
+struct pb_history_spec {
+	const char *kind;           /* spool kind and log name: "bill.inquiry" */
+	/* Write rec to MariaDB; idempotent on its request id.  PB_OK, or
+	 * PB_ERR_UNAVAILABLE (try again later), or another error (the record
+	 * itself is bad: it is set aside, never retried). */
+	enum pb_err (*apply)(struct pb_history *h, struct pb_db *db,
+	    const cJSON *rec);
+	/* The outbox (all may be NULL: no MVNO delivery).  Parameters:
+	 *   due:       () -> rows of (request_id) with mvno_next_at <= now,
+	 *              oldest first, at most PB_HISTORY_BATCH
+	 *   claim:     (lease_s, request_id) -> 1 affected row when won
+	 *   payload:   (request_id) -> one row (mvno_payload_enc, mvno_attempts)
+	 *   delivered: (request_id) -> delivered now, payload dropped
+	 *   retry:     (next_in_ms, error, request_id)
+	 *   attempt:   (request_id, attempt, http_status, elapsed_ms, outcome,
+	 *              error) -> a row of the attempts table */
+	const char *sql_due;
+	const char *sql_claim;
+	const char *sql_payload;
+	const char *sql_delivered;
+	const char *sql_retry;
+	const char *sql_attempt;
+};
+
+struct pb_history {
+	const struct pb_history_spec *spec;
+	struct pb_app *app;         /* borrowed: PII keys, clock offset */
+	struct pb_spool *spool;     /* borrowed; NULL: no spool */
+};
+
+/*
+ * Write rec (its "requestId" names it) now; on failure put it in the
+ * spool.  PB_OK when either holds it; otherwise the record is lost and an
+ * error line says so.
+ */
+enum pb_err pb_history_save(struct pb_history *h, struct pb_db *db,
+    const cJSON *rec);
+/* Write spooled records (at most max, 0 = all); PB_ERR_UNAVAILABLE when
+ * MariaDB is still away. */
+enum pb_err pb_history_replay(struct pb_history *h, struct pb_db *db,
+    size_t max, size_t *done);
+/* One pass over the due deliveries; *delivered (may be NULL) counts the
+ * acknowledged ones. */
+enum pb_err pb_history_deliver(struct pb_history *h, struct pb_db *db,
+    struct pb_http *http, const struct pb_mvno_opts *mvno,
+    size_t *delivered);
+
+/* Helpers for apply functions. */
+/* ms since the epoch (UTC) -> "YYYY-MM-DD HH:MM:SS.mmm" for DATETIME(3). */
+void pb_history_sqltime(int64_t ms, char *out, size_t outlen);
+/* Seal text with the PII key: *out malloc'd. */
+enum pb_err pb_history_seal(struct pb_history *h, const char *text,
+    size_t len, unsigned char **out, size_t *outlen);
+/* Blind index of a line number's 11 digits (PB_CRYPTO_INDEX_LEN bytes). */
+void pb_history_line_index(struct pb_history *h, const char *digits,
+    unsigned char *out);
+/* Open what pb_history_seal made; *out malloc'd, NUL-terminated. */
+enum pb_err pb_history_open(struct pb_history *h, const void *ct,
+    size_t ctlen, char **out, size_t *outlen);
+
+#endif
