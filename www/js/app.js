@@ -330,19 +330,19 @@ function billResultScreen(root) {
     h('p.total-note', estimated ? '오늘까지 사용한 만큼 계산한 예상 금액이며, 달이 끝나면 확정됩니다.' : '확정된 청구 금액입니다.'),
     facts([['청구 요금', won(b.totalCharge)], ['할인 합계', b.totalDiscount ? `- ${won(b.totalDiscount)}` : won(0)]], 'facts-inline'));
 
-  const plan = h('div.card',
+  const plan = h('div.card.bill-plan',
     h('h2', '요금제와 약정'),
     facts([['요금제', b.productName], ['약정', b.contract || '약정 없음'], ['청구 월', monthText(b.billingMonth)]]),
     b.charges.length ? [h('h3', '청구 내역'), amountList(b.charges, 'charges')] : null,
     h('h3', '할인 내역'),
     b.discounts.length ? amountList(b.discounts, 'discounts', true) : h('p.muted', '적용된 할인이 없습니다.'));
 
-  const usage = h('div.card',
+  const usage = h('div.card.bill-usage',
     h('h2', '사용량'),
     h('ul.usage', { role: 'list' },
       usageItem('통화', b.usage.voice), usageItem('문자', b.usage.sms), usageItem('데이터', b.usage.data)));
 
-  const pay = h('div.card',
+  const pay = h('div.card.bill-pay',
     h('h2', '단말기 · 해지 · 납부'),
     facts([
       ['단말기 할부 잔여금', b.deviceRemaining ? `${won(b.deviceRemaining)}${b.deviceName ? ` (${b.deviceName})` : ''}` : won(b.deviceRemaining ?? 0)],
@@ -645,7 +645,7 @@ function confirmDialog(current, target) {
       h('p', `${current.name || '현재 요금제'} → ${target.name}`),
       h('p.hint', '신청하면 바로 적용되며 이 화면에서 취소할 수 없습니다.'),
       h('div.actions', yes, no)));
-  document.put(body, dialog);
+  document.body.append(dialog);
   return {
     ask() {
       return new Promise((resolve) => {

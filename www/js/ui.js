@@ -93,6 +93,6 @@ export function errorBox(title, err, actions) {
     actions && actions.length ? h('div.actions', actions) : null);
 }
 
-export function button(text, onclick, cls = 'btn') {
+export function button(text, onclick, cls = 'btn btn-secondary') {
   return h(`button.${cls.split(' ').join('.')}`, { type: 'button', onclick }, text);
 }
