@@ -355,6 +355,20 @@ test('plan-change-happy-path', async (t) => {
       eq(b.data && b.data.productInfo && b.data.productInfo.productCode, '5G-STANDARD-001', 'plan at KOS after the change');
     }
   } finally {
+    // Back to the seeded plan through our own API too, so that the
+    // services' cached customer and bill data follow (a simulator reset
+    // alone would leave them describing the changed plan for hours).
+    if (changes.length) {
+      try {
+        const s = await apiLogin(USERS.demo01);
+        await s.api.fetch(`${BASE}/api/v1/products/change`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${s.token}`, 'Idempotency-Key': crypto.randomUUID() },
+          data: { lineNumber: '01012345678', currentProductCode: '5G-STANDARD-001', targetProductCode: '5G-PREMIUM-001' },
+        });
+        await s.api.dispose();
+      } catch { /* the reset below still puts KOS back */ }
+    }
     await resetSimulator();
   }
 });
@@ -496,6 +510,8 @@ test('keyboard-and-labels', async (t) => {
 // --- harness ---------------------------------------------------------------------
 
 async function main() {
+  // No fault switch left over from another suite.
+  if (KOS) await kos('POST', '/_sim/faults/reset', {}).catch(() => {});
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
   let passed = 0; let failed = 0; let skipped = 0;
   for (const tc of tests) {
