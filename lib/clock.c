@@ -9,7 +9,12 @@
 
 #include "clock.h"
 
-/* Override state; a FastCGI process is single-threaded. */
+/*
+ * Override state.  A process may run a background thread (lib/worker.c)
+ * that reads the clock while a test or start-up code sets it, so every
+ * access is atomic: the pinned value is stored before the flag that
+ * publishes it (release/acquire).
+ */
 static int clock_fixed;         /* 1 when pinned */
 static int64_t clock_fixed_ms;
 static int64_t clock_offset_ms;
@@ -19,11 +24,11 @@ pb_clock_now_ms(void)
 {
 	struct timespec ts;
 
-	if (clock_fixed)
-		return clock_fixed_ms;
+	if (__atomic_load_n(&clock_fixed, __ATOMIC_ACQUIRE))
+		return __atomic_load_n(&clock_fixed_ms, __ATOMIC_RELAXED);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    clock_offset_ms;
+	    __atomic_load_n(&clock_offset_ms, __ATOMIC_RELAXED);
 }
 
 int64_t
@@ -38,22 +43,22 @@ pb_clock_mono_ms(void)
 void
 pb_clock_set_fixed(int64_t ms)
 {
-	clock_fixed = 1;
-	clock_fixed_ms = ms;
+	__atomic_store_n(&clock_fixed_ms, ms, __ATOMIC_RELAXED);
+	__atomic_store_n(&clock_fixed, 1, __ATOMIC_RELEASE);
 }
 
 void
 pb_clock_set_offset(int64_t offset_ms)
 {
-	clock_fixed = 0;
-	clock_offset_ms = offset_ms;
+	__atomic_store_n(&clock_offset_ms, offset_ms, __ATOMIC_RELAXED);
+	__atomic_store_n(&clock_fixed, 0, __ATOMIC_RELEASE);
 }
 
 void
 pb_clock_reset(void)
 {
-	clock_fixed = 0;
-	clock_offset_ms = 0;
+	__atomic_store_n(&clock_offset_ms, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&clock_fixed, 0, __ATOMIC_RELEASE);
 }
 
 enum pb_err

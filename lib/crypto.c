@@ -92,7 +92,7 @@ pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *pt,
 
 	*out = NULL;
 	*outlen = 0;
-	if (pt == NULL || ptlen > 65536)
+	if (pt == NULL || ptlen > PB_CRYPTO_SEAL_MAX)
 		goto out;
 	buf = malloc(ptlen + PB_CRYPTO_SEAL_OVERHEAD);
 	if (buf == NULL) {

@@ -23,6 +23,7 @@
 #define PB_CRYPTO_INDEX_LEN   32   /* bytes of a blind index */
 #define PB_CRYPTO_SEAL_OVERHEAD (24 + 16) /* nonce + tag, bytes */
 #define PB_CRYPTO_PASSWORD_MAX 128 /* bytes we ever hash */
+#define PB_CRYPTO_SEAL_MAX    (1024 * 1024) /* bytes of plaintext sealed */
 
 /* Hash pw[0..len) into out (NUL-terminated, outlen >= PB_CRYPTO_HASH_MAX). */
 enum pb_err pb_crypto_pwhash(const char *pw, size_t len, char *out,
@@ -44,6 +45,7 @@ enum pb_err pb_crypto_key_from_hex(const char *hex,
 /*
  * Encrypt pt[0..ptlen) under key; *out (caller frees with free()) holds
  * ptlen + PB_CRYPTO_SEAL_OVERHEAD bytes, *outlen says how many.
+ * PB_ERR_INVAL when pt is NULL or ptlen > PB_CRYPTO_SEAL_MAX.
  */
 enum pb_err pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN],
     const void *pt, size_t ptlen, unsigned char **out, size_t *outlen);

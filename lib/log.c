@@ -10,11 +10,17 @@
 #include "clock.h"
 #include "log.h"
 
+/*
+ * Service, descriptor and level are set at start-up, before any thread
+ * (lib/worker.c) starts, and only read afterwards.  The request id is
+ * per thread: a background thread's lines must not carry the id of the
+ * request the main thread is serving.
+ */
 static char log_service[32] = "phonebill";
 static int log_fd = -1;         /* -1: stderr */
 static int log_fd_owned;        /* 1 when pb_log_open_file opened it */
 static enum pb_log_level log_min = PB_LOG_INFO;
-static char log_rid[72];
+static __thread char log_rid[72];
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 

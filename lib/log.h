@@ -11,6 +11,10 @@
  * PB_LOG_LINE_MAX bytes; a longer one ends with truncated=1.
  *
  * Personal data must go through pb_mask_phone()/pb_mask_name() first.
+ *
+ * Threads: pb_log_open, pb_log_open_file and pb_log_close are for
+ * start-up and exit, before other threads start and after they stop.
+ * Writing lines is safe from any thread; the request id is per thread.
  */
 #ifndef PB_LOG_H
 #define PB_LOG_H
@@ -40,7 +44,8 @@ void pb_log_close(void);
 /* "debug", "info", "warn", "error" (case-sensitive). */
 enum pb_err pb_log_level_parse(const char *s, enum pb_log_level *out);
 
-/* The request id stamped on each line until cleared (copied; NULL clears). */
+/* The request id stamped on each of this thread's lines until cleared
+   (copied; NULL clears). */
 void pb_log_set_request_id(const char *rid);
 
 /* A line under construction; lives on the caller's stack. */

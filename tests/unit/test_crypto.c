@@ -55,6 +55,21 @@ main(void)
 	    PB_ERR_INVAL, "wrong key refused");
 	is_int(pb_crypto_open(key, ct2, 10, out, sizeof(out), &n),
 	    PB_ERR_INVAL, "truncated refused");
+	{
+		unsigned char *big = calloc(1, PB_CRYPTO_SEAL_MAX + 1), *bct;
+		size_t bctlen;
+
+		ok(big != NULL && pb_crypto_seal(key, big, PB_CRYPTO_SEAL_MAX,
+		    &bct, &bctlen) == PB_OK &&
+		    bctlen == PB_CRYPTO_SEAL_MAX + PB_CRYPTO_SEAL_OVERHEAD,
+		    "seal up to PB_CRYPTO_SEAL_MAX");
+		if (big != NULL && bct != NULL)
+			free(bct);
+		is_int(big != NULL ? pb_crypto_seal(key, big,
+		    PB_CRYPTO_SEAL_MAX + 1, &bct, &bctlen) : PB_ERR_NOMEM,
+		    PB_ERR_INVAL, "over PB_CRYPTO_SEAL_MAX refused");
+		free(big);
+	}
 	pb_crypto_blind_index(key, "01012345678", 11, ia);
 	pb_crypto_blind_index(key, "01012345678", 11, ib);
 	ok(memcmp(ia, ib, sizeof(ia)) == 0, "blind index deterministic");

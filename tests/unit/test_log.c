@@ -1,4 +1,5 @@
-/* test_log.c - escaping, masking, one line per event. */
+/* test_log.c - escaping, masking, one line per event, per-thread ids. */
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -16,6 +17,17 @@ read_all(int fd, char *out, size_t outlen)
 		o += (size_t)n;
 	out[o] = '\0';
 	return o;
+}
+
+/* A second thread: its lines carry its own request id, or none. */
+static void *
+other_thread(void *arg)
+{
+	(void)arg;
+	pb_log_msg(PB_LOG_INFO, "from_thread_a", "no id here");
+	pb_log_set_request_id("rid-thread");
+	pb_log_msg(PB_LOG_INFO, "from_thread_b", "own id");
+	return NULL;
 }
 
 int
@@ -111,6 +123,30 @@ main(void)
 	ok(n <= PB_LOG_LINE_MAX, "line capped");
 	ok(n > 0 && out[n - 1] == '\n' && strstr(out, "truncated=1") != NULL,
 	    "truncated line marked and terminated");
+
+	/* the request id is per thread */
+	{
+		pthread_t th;
+		char *a, *b, *c;
+
+		ok(ftruncate(fd, 0) == 0, "log file truncated again");
+		lseek(fd, 0, SEEK_SET);
+		pb_log_set_request_id("rid-main");
+		ok(pthread_create(&th, NULL, other_thread, NULL) == 0 &&
+		    pthread_join(th, NULL) == 0, "thread ran");
+		pb_log_msg(PB_LOG_INFO, "from_main", "main id");
+		read_all(fd, out, sizeof(out));
+		a = strstr(out, "event=from_thread_a");
+		b = strstr(out, "event=from_thread_b");
+		c = strstr(out, "event=from_main");
+		ok(a != NULL && b != NULL && c != NULL, "three lines");
+		ok(strstr(out, "rid=\"rid-main\" event=from_thread") == NULL,
+		    "a thread never carries the main thread's id");
+		ok(strstr(out, "rid=\"rid-thread\" event=from_thread_b") != NULL,
+		    "a thread's own id stamped");
+		ok(strstr(out, "rid=\"rid-main\" event=from_main") != NULL,
+		    "main thread's id unchanged by the thread");
+	}
 
 	enum pb_log_level lv;
 	is_int(pb_log_level_parse("warn", &lv), PB_OK, "parse level");
