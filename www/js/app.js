@@ -1,0 +1,719 @@
+// app.js - the eight screens (docs PRODUCT.md SCR-001 … SCR-008) and a hash
+// router.  Each screen is a function that fills <main>; what one screen
+// hands to the next lives in `state`, in memory only, and is dropped at
+// logout.
+
+import * as api from './api.js';
+import { h, put, clear, uid, won, monthText, dateText, dateTimeText, facts, loading, errorBox, button,
+  PAYMENT_STATUS, LINE_STATUS } from './ui.js';
+
+// Shown on failures that need a person (SCR-008).
+const CUSTOMER_CENTRE = { name: '폰빌모바일 고객센터', phone: '1599-0114', hours: '평일 09:00~18:00' };
+
+const main = document.getElementById('content');
+const headerUser = document.getElementById('header-user');
+
+let state = freshState();
+let flash = null; // a message for the next screen: {kind, text}
+let renderSeq = 0; // guards async screens against navigation in between
+
+function freshState() {
+  return { bill: { menu: null, month: '', result: null }, product: { menu: null, target: null, pending: null, result: null } };
+}
+
+// --- routing -----------------------------------------------------------------
+
+const ROUTES = {
+  '/login': { screen: loginScreen, title: '로그인', public: true },
+  '/main': { screen: mainScreen, title: '메인' },
+  '/bills': { screen: billMenuScreen, title: '요금 조회', perm: 'BILL_INQUIRY' },
+  '/bills/result': { screen: billResultScreen, title: '요금 조회 결과', perm: 'BILL_INQUIRY' },
+  '/products': { screen: productMenuScreen, title: '상품 변경', perm: 'PRODUCT_CHANGE' },
+  '/products/select': { screen: productSelectScreen, title: '요금제 선택', perm: 'PRODUCT_CHANGE' },
+  '/products/change': { screen: productChangeScreen, title: '요금제 변경 신청', perm: 'PRODUCT_CHANGE' },
+  '/products/result': { screen: productResultScreen, title: '요금제 변경 결과', perm: 'PRODUCT_CHANGE' },
+};
+
+function currentPath() {
+  const p = window.location.hash.replace(/^#/, '');
+  return ROUTES[p] ? p : '';
+}
+
+export function go(path, replace) {
+  if (replace) window.location.replace(`#${path}`);
+  else window.location.hash = path;
+}
+
+async function route() {
+  let path = currentPath();
+  if (!path) { go(api.isLoggedIn() ? '/main' : '/login', true); return; }
+  const r = ROUTES[path];
+  if (!r.public && !api.isLoggedIn()) {
+    // A page reached by the back button after logout shows nothing.
+    state = freshState();
+    go('/login', true);
+    return;
+  }
+  if (r.public && api.isLoggedIn()) { go('/main', true); return; }
+  const user = api.getUser();
+  if (r.perm && user && !user.permissions.includes(r.perm)) {
+    flash = { kind: 'error', text: '서비스 이용 권한이 없습니다' };
+    go('/main', true);
+    return;
+  }
+  renderHeader();
+  for (const d of document.querySelectorAll('dialog.dialog')) d.remove();
+  const seq = ++renderSeq;
+  clear(main);
+  document.title = `${r.title} | 폰빌모바일`;
+  main.dataset.screen = path.slice(1).replace('/', '-');
+  const ctx = { alive: () => seq === renderSeq };
+  try {
+    await r.screen(main, ctx);
+  } catch (e) {
+    if (!ctx.alive()) return;
+    clear(main);
+    put(main, errorBox('화면을 표시하지 못했습니다.', e, [button('다시 시도', route)]));
+  }
+}
+
+function focusHeading() {
+  const h1 = main.querySelector('h1');
+  if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus({ preventScroll: false }); }
+}
+
+function renderHeader() {
+  clear(headerUser);
+  const user = api.getUser();
+  if (!api.isLoggedIn() || !user) return;
+  put(headerUser, 
+    h('span.header-line', h('span.visually-hidden', '회선번호 '), user.lineNumber),
+    button('로그아웃', doLogout, 'btn btn-small btn-ghost'));
+}
+
+async function doLogout() {
+  state = freshState();
+  await api.logout();
+  flash = { kind: 'info', text: '로그아웃되었습니다.' };
+  renderHeader();
+  go('/login', true);
+}
+
+api.onSessionLost((code) => {
+  state = freshState();
+  flash = { kind: 'error', text: code === 'UNAUTHORIZED' ? '로그인이 필요합니다.' : '로그인 시간이 만료되었습니다. 다시 로그인해주세요.' };
+  go('/login', true);
+});
+
+function flashBox() {
+  if (!flash) return null;
+  const f = flash;
+  flash = null;
+  return h(`div.alert.alert-${f.kind}`, { role: f.kind === 'error' ? 'alert' : 'status' }, h('p', f.text));
+}
+
+function screenHead(title, lead) {
+  return [h('h1', title), lead ? h('p.lead', lead) : null];
+}
+
+function navButtons(...items) {
+  return h('div.actions', items);
+}
+
+function linkButton(text, path, cls = 'btn btn-secondary') {
+  return h(`a.${cls.split(' ').join('.')}`, { href: `#${path}` }, text);
+}
+
+// --- SCR-001 login -------------------------------------------------------------
+
+function field({ label, type = 'text', name, autocomplete, hint, attrs = {} }) {
+  const id = uid(name);
+  const hintId = hint ? `${id}-hint` : null;
+  const errId = `${id}-error`;
+  const input = h('input', { id, name, type, autocomplete, 'aria-describedby': [hintId, errId].filter(Boolean).join(' '), ...attrs });
+  const err = h('p.field-error', { id: errId, hidden: true });
+  const wrap = h('div.field', h('label', { for: id }, label), hint ? h('p.hint', { id: hintId }, hint) : null, input, err);
+  return {
+    wrap, input,
+    setError(text) {
+      err.textContent = text || '';
+      err.hidden = !text;
+      if (text) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+    },
+  };
+}
+
+function loginScreen(root) {
+  const id = field({ label: '아이디', name: 'userId', autocomplete: 'username', attrs: { maxlength: 20, autocapitalize: 'none', spellcheck: 'false', required: true } });
+  const pw = field({ label: '비밀번호', type: 'password', name: 'password', autocomplete: 'current-password', attrs: { maxlength: 50, required: true } });
+  const autoId = uid('auto');
+  const auto = h('input', { type: 'checkbox', id: autoId, name: 'autoLogin', 'aria-describedby': `${autoId}-hint` });
+  const submit = h('button.btn.btn-primary.btn-block', { type: 'submit' }, '로그인');
+  const msg = h('div.form-message', { 'aria-live': 'assertive' });
+  const form = h('form.card.login-card', { novalidate: true },
+    id.wrap, pw.wrap,
+    h('div.check', auto, h('label', { for: autoId }, '자동 로그인'),
+      h('p.hint', { id: `${autoId}-hint` }, '이 기기에서 24시간 동안 로그인 상태를 유지합니다. 공용 기기에서는 사용하지 마세요.')),
+    msg, submit);
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clear(msg);
+    const userId = id.input.value.trim();
+    const password = pw.input.value;
+    id.setError(userId ? '' : '아이디를 입력해주세요.');
+    pw.setError(password ? '' : '비밀번호를 입력해주세요.');
+    if (!userId) { id.input.focus(); return; }
+    if (!password) { pw.input.focus(); return; }
+    submit.disabled = true;
+    submit.textContent = '로그인 중…';
+    form.setAttribute('aria-busy', 'true');
+    try {
+      await api.login(userId, password, auto.checked);
+      go('/main');
+    } catch (e) {
+      submit.disabled = false;
+      submit.textContent = '로그인';
+      form.removeAttribute('aria-busy');
+      pw.input.value = '';
+      const box = h('div.alert.alert-error', { role: 'alert' });
+      if (e.code === 'AUTH_002' || e.code === 'AUTH_003') {
+        box.classList.add('alert-lock');
+        put(box, h('p.alert-title', e.message), e.details ? h('p', e.details) : null);
+      } else if (e.code === 'AUTH_001') {
+        put(box, h('p.alert-title', e.message));
+        const left = api.remainingAttempts(e);
+        if (left != null) {
+          put(box, h('p.attempts', `남은 시도 횟수: ${left}회`),
+            h('p.alert-detail', '5회 연속으로 틀리면 30분 동안 로그인할 수 없습니다.'));
+        }
+      } else if (e.code === 'VALIDATION_ERROR') {
+        put(box, h('p.alert-title', 'ID 또는 비밀번호를 확인해주세요'));
+      } else {
+        put(box, h('p.alert-title', '로그인하지 못했습니다.'), h('p', e.message));
+      }
+      put(msg, box);
+      pw.input.focus();
+    }
+  });
+
+  put(root, h('section.screen.screen-narrow',
+    h('div.brand-block', h('p.brand-mark', { 'aria-hidden': 'true' }, '폰빌'),
+      ...screenHead('로그인', '요금 조회와 요금제 변경을 하려면 로그인해주세요.')),
+    flashBox(), form));
+  (id.input.value ? pw.input : id.input).focus();
+}
+
+// --- SCR-002 main ----------------------------------------------------------------
+
+async function mainScreen(root, ctx) {
+  const box = h('section.screen');
+  put(root, box);
+  const body = h('div', loading('회원 정보를 불러오는 중입니다…'));
+  const f = flashBox();
+  put(box, ...screenHead('메인'), f, body);
+  focusHeading();
+  let user;
+  try {
+    user = await api.loadUser();
+  } catch (e) {
+    if (!ctx.alive()) return;
+    clear(body);
+    put(body, errorBox('회원 정보를 불러오지 못했습니다.', e, [button('다시 시도', () => route())]));
+    return;
+  }
+  if (!ctx.alive()) return;
+  renderHeader();
+  clear(body);
+  const h1 = box.querySelector('h1');
+  h1.textContent = user.userName ? `${user.userName}님, 안녕하세요` : '안녕하세요';
+  put(body, 
+    h('div.card.line-card',
+      h('p.line-label', '내 회선'),
+      h('p.line-number', { 'data-testid': 'line-number' }, user.lineNumber || '-')),
+    h('h2.visually-hidden', '서비스'),
+    h('ul.service-cards', { role: 'list' },
+      serviceCard('요금 조회', '월별 청구 요금과 사용량, 납부 정보를 확인합니다.', '/bills', user.permissions.includes('BILL_INQUIRY'), 'bill'),
+      serviceCard('상품 변경', '지금 쓰는 요금제를 확인하고 다른 요금제로 바꿉니다.', '/products', user.permissions.includes('PRODUCT_CHANGE'), 'product')));
+}
+
+function serviceCard(title, desc, path, enabled, key) {
+  if (enabled) {
+    return h('li', h('a.service-card', { href: `#${path}`, 'data-card': key },
+      h('span.service-title', title), h('span.service-desc', desc), h('span.service-go', { 'aria-hidden': 'true' }, '→')));
+  }
+  const noteId = uid('noperm');
+  return h('li', h('div.service-card.is-disabled', { 'data-card': key, 'aria-disabled': 'true', 'aria-describedby': noteId },
+    h('span.service-title', title), h('span.service-desc', desc),
+    h('span.service-note', { id: noteId }, '서비스 이용 권한이 없습니다')));
+}
+
+// --- SCR-003 bill menu -------------------------------------------------------------
+
+async function billMenuScreen(root, ctx) {
+  const box = h('section.screen.screen-narrow');
+  const body = h('div', loading('요금 조회 메뉴를 불러오는 중입니다…'));
+  put(box, ...screenHead('요금 조회', '조회할 달을 고르세요. 이번 달은 오늘까지 사용한 금액(예상)이 나옵니다.'), flashBox(), body);
+  put(root, box);
+  focusHeading();
+  let menu;
+  try {
+    menu = await api.billMenu();
+  } catch (e) {
+    if (!ctx.alive()) return;
+    clear(body);
+    put(body, errorBox('요금 조회 메뉴 로딩에 실패하였습니다', e, [button('다시 시도', () => route()), linkButton('메인으로', '/main')]));
+    return;
+  }
+  if (!ctx.alive()) return;
+  state.bill.menu = menu;
+  clear(body);
+  if (!menu.months.length) {
+    put(body, facts([['회선번호', menu.lineNumber]]),
+      h('div.alert.alert-info', { role: 'status' }, h('p', '조회할 수 있는 청구 내역이 없습니다.')),
+      navButtons(linkButton('메인으로', '/main')));
+    return;
+  }
+  const selId = uid('month');
+  const select = h('select', { id: selId, name: 'inquiryMonth' },
+    menu.months.map((m) => h('option', { value: m }, m === menu.currentMonth ? `${monthText(m)} (이번 달)` : monthText(m))));
+  select.value = menu.months.includes(state.bill.month) ? state.bill.month : (menu.months.includes(menu.currentMonth) ? menu.currentMonth : menu.months[0]);
+  const submit = h('button.btn.btn-primary.btn-block', { type: 'submit' }, '조회하기');
+  const msg = h('div.form-message', { 'aria-live': 'polite' });
+  const form = h('form.card', { novalidate: true },
+    facts([['회선번호', menu.lineNumber, 'mono'], ['고객번호', menu.customerId]]),
+    h('div.field', h('label', { for: selId }, '조회 월'), select),
+    msg, submit);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const month = select.value;
+    state.bill.month = month;
+    submit.disabled = true;
+    select.disabled = true;
+    submit.textContent = '조회 중…';
+    clear(msg);
+    put(msg, loading(`${monthText(month)} 요금을 조회하고 있습니다…`));
+    try {
+      const result = await api.billInquiry(menu.lineNumber, month === menu.currentMonth ? '' : month);
+      if (!ctx.alive()) return;
+      state.bill.result = result;
+      go('/bills/result');
+    } catch (e) {
+      if (!ctx.alive()) return;
+      submit.disabled = false;
+      select.disabled = false;
+      submit.textContent = '조회하기';
+      clear(msg);
+      put(msg, errorBox('요금 조회 신청에 실패하였습니다', e));
+    }
+  });
+  put(body, form, navButtons(linkButton('메인으로', '/main')));
+}
+
+// --- SCR-004 bill result -------------------------------------------------------------
+
+function billResultScreen(root) {
+  const b = state.bill.result;
+  if (!b) { go('/bills', true); return; }
+  const estimated = b.billStatus === 'ESTIMATED';
+  const box = h('section.screen.screen-wide');
+  put(box, ...screenHead(`${monthText(b.billingMonth)} 요금`));
+  if (b.stale) {
+    put(box, h('div.alert.alert-warn', { role: 'status', 'data-testid': 'stale-notice' },
+      h('p.alert-title', '최신 정보를 가져오지 못해 저장된 요금 정보를 보여드립니다.'),
+      h('p', b.cachedAt ? `${dateTimeText(b.cachedAt)} 기준 정보입니다. 잠시 후 다시 조회하면 최신 정보를 볼 수 있습니다.`
+        : '잠시 후 다시 조회하면 최신 정보를 볼 수 있습니다.')));
+  }
+  const total = h('div.card.total-card',
+    h('p.total-label', estimated ? '이번 달 예상 청구 금액' : '청구 금액'),
+    h('p.total-amount', { 'data-testid': 'total-amount' }, won(b.totalAmount)),
+    h('p.total-note', estimated ? '오늘까지 사용한 만큼 계산한 예상 금액이며, 달이 끝나면 확정됩니다.' : '확정된 청구 금액입니다.'),
+    facts([['청구 요금', won(b.totalCharge)], ['할인 합계', b.totalDiscount ? `- ${won(b.totalDiscount)}` : won(0)]], 'facts-inline'));
+
+  const plan = h('div.card.bill-plan',
+    h('h2', '요금제와 약정'),
+    facts([['요금제', b.productName], ['약정', b.contract || '약정 없음'], ['청구 월', monthText(b.billingMonth)]]),
+    b.charges.length ? [h('h3', '청구 내역'), amountList(b.charges, 'charges')] : null,
+    h('h3', '할인 내역'),
+    b.discounts.length ? amountList(b.discounts, 'discounts', true) : h('p.muted', '적용된 할인이 없습니다.'));
+
+  const usage = h('div.card.bill-usage',
+    h('h2', '사용량'),
+    h('ul.usage', { role: 'list' },
+      usageItem('통화', b.usage.voice), usageItem('문자', b.usage.sms), usageItem('데이터', b.usage.data)));
+
+  const pay = h('div.card.bill-pay',
+    h('h2', '단말기 · 해지 · 납부'),
+    facts([
+      ['단말기 할부 잔여금', b.deviceRemaining ? `${won(b.deviceRemaining)}${b.deviceName ? ` (${b.deviceName})` : ''}` : won(b.deviceRemaining ?? 0)],
+      ['예상 해지 위약금', won(b.terminationFee ?? 0)],
+      ['청구일', b.payment.billingDate ? dateText(b.payment.billingDate) : ''],
+      ['납부 기한', b.payment.dueDate ? dateText(b.payment.dueDate) : ''],
+      ['납부 상태', PAYMENT_STATUS[b.payment.status] || b.payment.status, `status-${(b.payment.status || '').toLowerCase()}`],
+      ['납부 방법', b.payment.method],
+    ]));
+
+  put(box, h('div.result-grid', total, plan, usage, pay),
+    navButtons(linkButton('다른 월 조회', '/bills', 'btn btn-primary'), linkButton('메인으로', '/main')));
+  put(root, box);
+  focusHeading();
+}
+
+function amountList(list, key, negative) {
+  return h(`ul.amounts.amounts-${key}`, { role: 'list' },
+    list.map((x) => h('li', h('span.amount-name', x.name), h('span.amount-value', negative ? `- ${won(x.amount)}` : won(x.amount)))));
+}
+
+function usageItem(label, value) {
+  return h('li.usage-item', h('span.usage-label', label), h('span.usage-value', value || '-'));
+}
+
+// --- SCR-005 product menu ---------------------------------------------------------------
+
+function planSummary(p, opts = {}) {
+  if (!p) return h('p.muted', '등록된 요금제가 없습니다.');
+  return h('div.plan-summary',
+    h(opts.heading || 'p.plan-name', p.name),
+    h('p.plan-fee', p.monthlyFee == null ? '' : `월 ${won(p.monthlyFee)}`),
+    h('ul.allowances', { role: 'list' },
+      h('li', h('span', '데이터'), h('strong', p.data || '-')),
+      h('li', h('span', '통화'), h('strong', p.voice || '-')),
+      h('li', h('span', '문자'), h('strong', p.sms || '-'))));
+}
+
+async function productMenuScreen(root, ctx) {
+  const box = h('section.screen.screen-narrow');
+  const body = h('div', loading('상품 변경 메뉴를 불러오는 중입니다…'));
+  put(box, ...screenHead('상품 변경', '지금 쓰는 요금제를 확인하고 바꿀 요금제를 고르세요.'), flashBox(), body);
+  put(root, box);
+  focusHeading();
+  const user = api.getUser();
+  let menu;
+  try {
+    menu = await api.productMenu(user.lineNumber);
+  } catch (e) {
+    if (!ctx.alive()) return;
+    clear(body);
+    put(body, errorBox('상품 변경 요청 메뉴 로딩에 실패하였습니다', e, [button('다시 시도', () => route()), linkButton('메인으로', '/main')]));
+    return;
+  }
+  if (!ctx.alive()) return;
+  state.product.menu = menu;
+  state.product.target = null;
+  clear(body);
+  const suspended = menu.lineStatus && menu.lineStatus !== 'ACTIVE';
+  put(body, 
+    h('div.card',
+      h('h2', '고객 정보'),
+      facts([['고객명', menu.customerName], ['고객번호', menu.customerId], ['회선번호', menu.lineNumber, 'mono'],
+        ['회선 상태', LINE_STATUS[menu.lineStatus] || menu.lineStatus, suspended ? 'status-overdue' : '']])),
+    h('div.card', h('h2', '현재 요금제'), planSummary(menu.currentProduct, { heading: 'p.plan-name' })),
+    h('div.alert.alert-warn', { role: 'note' },
+      h('p.alert-title', '변경 전에 확인하세요'),
+      h('ul',
+        menu.terminationFee ? h('li', `약정 기간 중입니다${menu.termEndDate ? ` (${dateText(menu.termEndDate)}까지)` : ''}. 요금제에 따라 약정 할인이 달라지거나 위약금(현재 예상 ${won(menu.terminationFee)})이 생길 수 있습니다.`)
+          : h('li', '약정 중인 경우 요금제 변경으로 위약금이 생길 수 있습니다.'),
+        h('li', '요금제 변경은 신청한 날부터 적용되고, 이번 달 요금은 변경된 요금제 기준으로 계산됩니다.'),
+        suspended ? h('li', '회선이 정지 상태이면 요금제를 변경할 수 없습니다.') : null)),
+    navButtons(linkButton('요금제 선택하기', '/products/select', 'btn btn-primary'), linkButton('메인으로', '/main')));
+}
+
+// --- SCR-006 plan selection ----------------------------------------------------------------
+
+async function productSelectScreen(root, ctx) {
+  const menu = state.product.menu;
+  if (!menu) { go('/products', true); return; }
+  const box = h('section.screen');
+  const body = h('div', loading('변경할 수 있는 요금제를 불러오는 중입니다…'));
+  put(box, ...screenHead('요금제 선택', '바꿀 요금제를 하나 고르세요.'), body);
+  put(root, box);
+  focusHeading();
+  const current = menu.currentProduct;
+  let plans;
+  try {
+    plans = await api.availableProducts(current && current.code);
+  } catch (e) {
+    if (!ctx.alive()) return;
+    clear(body);
+    put(body, errorBox('상품 변경 화면 접속에 실패하였습니다', e, [button('다시 시도', () => route()), linkButton('이전으로', '/products')]));
+    return;
+  }
+  if (!ctx.alive()) return;
+  clear(body);
+  const next = h('button.btn.btn-primary', { type: 'submit', disabled: true }, '다음');
+  const hint = h('p.hint.select-hint', { id: uid('selhint') }, '요금제를 선택하면 다음 단계로 갈 수 있습니다.');
+  next.setAttribute('aria-describedby', hint.id);
+  const cards = plans.map((p) => {
+    const id = uid('plan');
+    const input = h('input', { type: 'radio', name: 'plan', id, value: p.code, disabled: !p.available });
+    if (state.product.target && state.product.target.code === p.code && p.available) input.checked = true;
+    return h('li', h('label.plan-card', { for: id, class: p.available ? '' : 'is-disabled' },
+      input,
+      h('span.plan-card-body',
+        h('span.plan-name', p.name),
+        h('span.plan-fee', p.monthlyFee == null ? '' : `월 ${won(p.monthlyFee)}`),
+        h('span.allowances',
+          h('span', `데이터 ${p.data || '-'}`), h('span', `통화 ${p.voice || '-'}`), h('span', `문자 ${p.sms || '-'}`)),
+        p.available ? null : h('span.plan-note', '지금은 변경할 수 없는 요금제입니다'))));
+  });
+  const form = h('form', { novalidate: true },
+    h('div.card.current-plan', h('h2', '현재 요금제'), planSummary(current)),
+    plans.length
+      ? h('fieldset.plan-list', h('legend', '변경할 요금제'), h('ul.plan-cards', { role: 'list' }, cards))
+      : h('div.alert.alert-info', { role: 'status' }, h('p', '지금 변경할 수 있는 요금제가 없습니다.')),
+    hint,
+    h('div.actions', next, linkButton('이전으로', '/products')));
+  const update = () => {
+    const sel = form.querySelector('input[name="plan"]:checked');
+    next.disabled = !sel;
+    hint.textContent = sel ? `선택한 요금제: ${plans.find((p) => p.code === sel.value).name}` : '요금제를 선택하면 다음 단계로 갈 수 있습니다.';
+  };
+  form.addEventListener('change', update);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const sel = form.querySelector('input[name="plan"]:checked');
+    if (!sel) return;
+    state.product.target = plans.find((p) => p.code === sel.value);
+    state.product.pending = null;
+    go('/products/change');
+  });
+  put(body, form);
+  update();
+}
+
+// --- SCR-007 change request ------------------------------------------------------------------
+
+const CHECK_LABEL = { PRODUCT_AVAILABLE: '판매 중인 요금제인지 확인', OPERATOR_MATCH: '같은 사업자의 요금제인지 확인', LINE_STATUS: '회선 상태 확인' };
+const CHECK_ORDER = ['PRODUCT_AVAILABLE', 'OPERATOR_MATCH', 'LINE_STATUS'];
+const STEP_MS = 350;
+
+function productChangeScreen(root, ctx) {
+  const menu = state.product.menu;
+  const target = state.product.target;
+  if (!menu || !target) { go(menu ? '/products/select' : '/products', true); return; }
+  const current = menu.currentProduct || {};
+  const diff = typeof target.monthlyFee === 'number' && typeof current.monthlyFee === 'number' ? target.monthlyFee - current.monthlyFee : null;
+
+  const rows = new Map(CHECK_ORDER.map((t) => {
+    const status = h('span.check-status', '대기');
+    const msg = h('span.check-msg');
+    const li = h('li.check.is-waiting', { 'data-check': t }, h('span.check-icon', { 'aria-hidden': 'true' }), h('span.check-text', h('span.check-label', CHECK_LABEL[t]), msg), status);
+    return [t, { li, status, msg }];
+  }));
+  const setRow = (t, kind, text, message) => {
+    let r = rows.get(t);
+    if (!r) {
+      const status = h('span.check-status');
+      const msg = h('span.check-msg');
+      const li = h('li.check', { 'data-check': t }, h('span.check-icon', { 'aria-hidden': 'true' }), h('span.check-text', h('span.check-label', t), msg), status);
+      put(checkList, li);
+      r = { li, status, msg };
+      rows.set(t, r);
+    }
+    r.li.className = `check is-${kind}`;
+    r.status.textContent = text;
+    r.msg.textContent = message || '';
+  };
+  const checkList = h('ol.checks', [...rows.values()].map((r) => r.li));
+  const checkMsg = h('div.check-message', { 'aria-live': 'polite' });
+  const recheck = button('사전 체크 다시 하기', () => runCheck(), 'btn btn-secondary');
+  recheck.hidden = true;
+  const submit = h('button.btn.btn-primary', { type: 'button', disabled: true }, '변경 신청');
+  const submitMsg = h('div.form-message', { 'aria-live': 'assertive' });
+
+  const box = h('section.screen.screen-narrow',
+    ...screenHead('요금제 변경 신청'),
+    h('div.card.compare',
+      h('div.compare-side', h('p.compare-label', '현재 요금제'), h('p.compare-name', current.name || '-'), h('p.compare-fee', current.monthlyFee == null ? '' : `월 ${won(current.monthlyFee)}`)),
+      h('p.compare-arrow', { 'aria-hidden': 'true' }, '→'),
+      h('div.compare-side.compare-target', h('p.compare-label', '변경할 요금제'), h('p.compare-name', target.name), h('p.compare-fee', target.monthlyFee == null ? '' : `월 ${won(target.monthlyFee)}`)),
+      diff == null ? null : h('p.compare-diff', diff === 0 ? '월 요금 변동 없음' : diff > 0 ? `월 ${won(diff)} 늘어납니다` : `월 ${won(-diff)} 줄어듭니다`)),
+    h('div.alert.alert-warn', { role: 'note' },
+      h('p.alert-title', '유의사항'),
+      h('ul',
+        h('li', '변경은 신청 즉시 적용되며, 이번 달 요금은 변경된 요금제 기준으로 계산됩니다.'),
+        h('li', '약정 할인과 결합 할인은 바뀐 요금제에 따라 달라질 수 있습니다.'),
+        menu.terminationFee ? h('li', `약정 기간 중입니다. 예상 해지 위약금은 ${won(menu.terminationFee)}입니다.`) : null,
+        h('li', '변경 신청 후에는 이 화면에서 취소할 수 없습니다.'))),
+    h('div.card',
+      h('h2', '사전 체크'),
+      h('p.hint', '변경할 수 있는지 세 가지를 확인합니다. 모두 통과해야 신청할 수 있습니다.'),
+      checkList, checkMsg, recheck),
+    submitMsg,
+    h('div.actions', submit, linkButton('다른 요금제 선택', '/products/select')));
+  put(root, box);
+  focusHeading();
+
+  let passed = false;
+  async function runCheck() {
+    passed = false;
+    submit.disabled = true;
+    recheck.hidden = true;
+    clear(checkMsg);
+    for (const t of CHECK_ORDER) setRow(t, 'waiting', '대기', '');
+    setRow(CHECK_ORDER[0], 'running', '확인 중…', '');
+    put(checkMsg, loading('사전 체크를 진행하고 있습니다…'));
+    let res;
+    try {
+      res = await api.validateChange(menu.lineNumber, current.code, target.code);
+    } catch (e) {
+      if (!ctx.alive()) return;
+      for (const t of CHECK_ORDER) setRow(t, 'waiting', '대기', '');
+      clear(checkMsg);
+      put(checkMsg, errorBox('사전 체크를 하지 못했습니다.', e));
+      recheck.hidden = false;
+      return;
+    }
+    // Show the items one after another, as the checks are listed.
+    const byType = new Map(res.items.map((x) => [x.type, x]));
+    const order = CHECK_ORDER.concat(res.items.map((x) => x.type).filter((t) => !CHECK_ORDER.includes(t)));
+    for (let i = 0; i < order.length; i++) {
+      const t = order[i];
+      if (!ctx.alive()) return;
+      setRow(t, 'running', '확인 중…', '');
+      await new Promise((r) => setTimeout(r, STEP_MS));
+      if (!ctx.alive()) return;
+      const x = byType.get(t);
+      if (!x) setRow(t, 'skipped', '결과 없음', '');
+      else if (x.result === 'PASS') setRow(t, 'pass', '통과', x.message);
+      else setRow(t, 'fail', '실패', x.message);
+    }
+    clear(checkMsg);
+    passed = res.passed;
+    if (passed) {
+      put(checkMsg, h('div.alert.alert-success', { role: 'status' }, h('p.alert-title', '사전 체크를 모두 통과했습니다. 변경을 신청할 수 있습니다.')));
+      submit.disabled = false;
+    } else {
+      const failed = res.items.filter((x) => x.result !== 'PASS').map((x) => x.message).filter(Boolean);
+      put(checkMsg, h('div.alert.alert-error', { role: 'alert', 'data-testid': 'precheck-failed' },
+        h('p.alert-title', '상품 사전 체크에 실패하였습니다'),
+        res.reason && !failed.includes(res.reason) ? h('p', res.reason) : null,
+        failed.length ? h('ul', failed.map((m) => h('li', m))) : null,
+        h('p.alert-detail', '다른 요금제를 고르거나, 회선 상태를 확인한 뒤 다시 시도해주세요.')));
+      recheck.hidden = false;
+    }
+  }
+
+  const dialog = confirmDialog(current, target);
+  submit.addEventListener('click', async () => {
+    if (!passed) return;
+    const ok = await dialog.ask();
+    if (!ok || !ctx.alive()) return;
+    // One key per confirmed submission; a retry of the same submission reuses it.
+    if (!state.product.pending || state.product.pending.target !== target.code) {
+      state.product.pending = { key: api.newIdempotencyKey(), target: target.code };
+    }
+    await sendChange();
+  });
+
+  async function sendChange() {
+    submit.disabled = true;
+    submit.textContent = '신청 중…';
+    clear(submitMsg);
+    put(submitMsg, loading('요금제 변경을 처리하고 있습니다. 창을 닫지 마세요…'));
+    try {
+      const r = await api.changeProduct(menu.lineNumber, current.code, target.code, state.product.pending.key);
+      if (!ctx.alive()) return;
+      state.product.result = { ok: true, ...r, previousName: current.name };
+      state.product.pending = null;
+      go('/products/result');
+    } catch (e) {
+      if (!ctx.alive()) return;
+      if (e.code === 'CHANGE_REJECTED' || e.code === 'PRECHECK_FAILED' || e.code === 'FORBIDDEN' || e.code === 'VALIDATION_ERROR') {
+        state.product.result = { ok: false, error: { code: e.code, message: e.message, details: e.details, body: e.body }, targetName: target.name };
+        state.product.pending = null;
+        go('/products/result');
+        return;
+      }
+      // The outcome is unknown (KOS down, timeout): the same key is sent again on retry.
+      submit.textContent = '변경 신청';
+      clear(submitMsg);
+      put(submitMsg, errorBox('요금제 변경 요청을 완료하지 못했습니다.', e, [button('다시 시도', () => sendChange(), 'btn btn-primary')]));
+    }
+  }
+
+  runCheck();
+}
+
+function confirmDialog(current, target) {
+  const yes = h('button.btn.btn-primary', { type: 'submit', value: 'yes' }, '변경하기');
+  const no = h('button.btn.btn-secondary', { type: 'submit', value: 'no' }, '취소');
+  const titleId = uid('dlg');
+  const dialog = h('dialog.dialog', { 'aria-labelledby': titleId },
+    h('form', { method: 'dialog' },
+      h('h2', { id: titleId }, '요금제를 변경할까요?'),
+      h('p', `${current.name || '현재 요금제'} → ${target.name}`),
+      h('p.hint', '신청하면 바로 적용되며 이 화면에서 취소할 수 없습니다.'),
+      h('div.actions', yes, no)));
+  document.body.append(dialog);
+  return {
+    ask() {
+      return new Promise((resolve) => {
+        dialog.returnValue = '';
+        dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true });
+        dialog.showModal();
+        no.focus();
+      });
+    },
+  };
+}
+
+// --- SCR-008 result ----------------------------------------------------------------------------
+
+function remedyFor(err) {
+  const text = `${err.code} ${err.message} ${err.details || ''}`;
+  if (/SUSPEND|정지/.test(text)) return '회선이 정지 상태입니다. 정지를 해제한 뒤 다시 신청해주세요. 미납으로 정지된 경우 요금을 납부하면 해제됩니다.';
+  if (/TERMINAT|해지/.test(text)) return '해지된 회선은 요금제를 변경할 수 없습니다.';
+  if (/NOT_ON_SALE|판매|종료/.test(text)) return '지금 판매 중인 다른 요금제를 선택해주세요.';
+  if (/OPERATOR|사업자/.test(text)) return '폰빌모바일 요금제 중에서 다시 선택해주세요.';
+  if (/MISMATCH|일치|동일/.test(text)) return '요금제 정보가 바뀌었을 수 있습니다. 상품 변경 메뉴에서 처음부터 다시 시도해주세요.';
+  return '잠시 후 다시 시도하거나 고객센터로 문의해주세요.';
+}
+
+function productResultScreen(root) {
+  const r = state.product.result;
+  if (!r) { go('/products', true); return; }
+  const box = h('section.screen.screen-narrow');
+  if (r.ok) {
+    put(box, ...screenHead('요금제 변경 완료'),
+      h('div.alert.alert-success', { role: 'status' }, h('p.alert-title', r.message && /완료/.test(r.message) ? r.message : '상품 변경이 완료되었습니다')),
+      h('div.card',
+        facts([
+          ['변경 전 요금제', r.previousName],
+          ['변경된 요금제', r.productName, 'strong'],
+          ['월 요금', r.monthlyFee == null ? '' : won(r.monthlyFee)],
+          ['적용일', r.effectiveDate ? dateText(r.effectiveDate) : ''],
+          ['주문 번호', r.orderNumber, 'mono'],
+        ])),
+      navButtons(linkButton('요금 조회', '/bills', 'btn btn-secondary'), linkButton('메인으로', '/main', 'btn btn-primary')));
+    // What was loaded before the change is out of date now.
+    state.product.menu = null;
+    state.product.target = null;
+    state.bill.result = null;
+  } else {
+    const e = r.error;
+    put(box, ...screenHead('요금제 변경 실패'),
+      h('div.alert.alert-error', { role: 'alert' },
+        h('p.alert-title', e.message || '상품 변경에 실패하였습니다'),
+        e.details && e.details !== e.message ? h('p', { 'data-testid': 'failure-reason' }, e.details) : null),
+      h('div.card',
+        h('h2', '이렇게 해보세요'),
+        h('p', remedyFor(e)),
+        h('h2', '도움이 필요하면'),
+        h('p', `${CUSTOMER_CENTRE.name} `, h('a.tel', { href: `tel:${CUSTOMER_CENTRE.phone}` }, CUSTOMER_CENTRE.phone), ` (${CUSTOMER_CENTRE.hours})`)),
+      navButtons(linkButton('다른 요금제 선택', '/products/select', 'btn btn-primary'), linkButton('메인으로', '/main')));
+  }
+  put(root, box);
+  focusHeading();
+}
+
+// --- start ------------------------------------------------------------------------------------
+
+window.addEventListener('hashchange', route);
+// A page restored from the back/forward cache after logout must not show data.
+window.addEventListener('pageshow', (ev) => { if (ev.persisted && !api.isLoggedIn()) { clear(main); route(); } });
+
+(async () => {
+  if (!api.isLoggedIn()) await api.resumeAutoLogin();
+  route();
+})();
