@@ -90,8 +90,9 @@ load_pii(struct pb_app *app, char *err, size_t errlen)
 	return rc;
 }
 
-static enum pb_err
-open_redis(struct pb_app *app, char *err, size_t errlen)
+enum pb_err
+pb_app_redis_open(struct pb_app *app, struct pb_redis **out, char *err,
+    size_t errlen)
 {
 	struct pb_redis_opts o;
 	char *password = NULL;
@@ -118,7 +119,7 @@ open_redis(struct pb_app *app, char *err, size_t errlen)
 	o.password = password;
 	o.timeout_ms = (int)timeout;
 	o.connect_timeout_ms = (int)timeout;
-	rc = pb_redis_new(&o, &app->redis);
+	rc = pb_redis_new(&o, out);
 	pb_config_secret_free(password);
 	if (rc != PB_OK)
 		snprintf(err, errlen, "redis: %s", pb_strerror(rc));
@@ -219,7 +220,7 @@ pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
 	if (rc == PB_OK && (spec->flags & PB_APP_PII))
 		rc = load_pii(app, err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_REDIS))
-		rc = open_redis(app, err, errlen);
+		rc = pb_app_redis_open(app, &app->redis, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_app_db_open(app, &app->db, err, errlen);
 	if (rc != PB_OK)

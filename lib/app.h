@@ -78,6 +78,9 @@ void pb_app_fini(struct pb_app *app);
  */
 enum pb_err pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
     size_t errlen);
+/* The same for Redis (redis.* settings). */
+enum pb_err pb_app_redis_open(struct pb_app *app, struct pb_redis **out,
+    char *err, size_t errlen);
 /* init + pb_request_serve + fini; returns the process exit status. */
 int pb_app_main(const struct pb_app_spec *spec);
 

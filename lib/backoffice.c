@@ -16,13 +16,15 @@ static const char *const groups[] = {
 
 /* The worker's pass: spooled history first, then due deliveries. */
 static void
-tick(void *ud)
+worker_pass(void *ud)
 {
 	struct pb_backoffice *bo = ud;
 
 	if (pb_history_replay(&bo->whist, bo->wdb, 200, NULL) ==
 	    PB_ERR_UNAVAILABLE)
 		return;  /* MariaDB away: the outbox is there too */
+	if (bo->tick != NULL)
+		bo->tick(bo);
 	(void)pb_history_deliver(&bo->whist, bo->wdb, bo->whttp, &bo->mvno,
 	    NULL);
 }
@@ -130,6 +132,10 @@ open_kos(struct pb_backoffice *bo, char *err, size_t errlen)
 		o.http = bo->http;
 		rc = pb_kos_new(&o, &bo->kos);
 	}
+	if (rc == PB_OK) {
+		o.http = NULL;      /* the worker's client makes its own */
+		rc = pb_kos_new(&o, &bo->wkos);
+	}
 	if (rc != PB_OK)
 		snprintf(err, errlen, "kos: %s", pb_strerror(rc));
 	return rc;
@@ -192,13 +198,15 @@ open_mvno(struct pb_backoffice *bo, char *err, size_t errlen)
 
 enum pb_err
 pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
-    const struct pb_history_spec *spec, char *err, size_t errlen)
+    const struct pb_history_spec *spec, void (*tick)(struct pb_backoffice *),
+    char *err, size_t errlen)
 {
 	long interval;
 	enum pb_err rc;
 
 	memset(bo, 0, sizeof(*bo));
 	bo->app = app;
+	bo->tick = tick;
 	rc = open_breaker(bo, err, errlen);
 	if (rc == PB_OK)
 		rc = open_kos(bo, err, errlen);
@@ -211,6 +219,8 @@ pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 		    &interval, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_app_db_open(app, &bo->wdb, err, errlen);
+	if (rc == PB_OK && app->redis != NULL)
+		rc = pb_app_redis_open(app, &bo->wredis, err, errlen);
 	if (rc == PB_OK) {
 		rc = pb_http_new(&bo->whttp);
 		if (rc != PB_OK)
@@ -224,7 +234,7 @@ pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 	bo->whist.spec = spec;
 	bo->whist.app = app;
 	bo->whist.spool = bo->wspool;
-	rc = pb_worker_start(tick, bo, interval, &bo->worker);
+	rc = pb_worker_start(worker_pass, bo, interval, &bo->worker);
 	if (rc != PB_OK)
 		snprintf(err, errlen, "worker: %s", pb_strerror(rc));
 out:
@@ -239,11 +249,13 @@ pb_backoffice_fini(struct pb_backoffice *bo)
 	pb_worker_stop(bo->worker);
 	bo->worker = NULL;
 	pb_kos_free(bo->kos);
+	pb_kos_free(bo->wkos);
 	pb_http_free(bo->http);
 	pb_http_free(bo->whttp);
 	pb_spool_close(bo->spool);
 	pb_spool_close(bo->wspool);
 	pb_db_free(bo->wdb);
+	pb_redis_free(bo->wredis);
 	pb_breaker_close(bo->breaker);
 	pb_config_secret_free(bo->mvno_secret);
 	memset(bo, 0, sizeof(*bo));

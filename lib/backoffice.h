@@ -66,16 +66,21 @@ struct pb_backoffice {
 	struct pb_http *whttp;
 	struct pb_spool *wspool;
 	struct pb_history whist;
+	struct pb_kos *wkos;            /* the worker's KOS client */
+	struct pb_redis *wredis;        /* the worker's Redis */
+	void (*tick)(struct pb_backoffice *bo); /* the service's own pass */
 	int64_t kos_timeout_ms;
 };
 
 /*
  * Read the keys above and set everything up; spec is the service's
- * history table.  The worker starts at once.  On failure err says why
- * and everything is released.
+ * history table; tick (may be NULL) runs in the worker after each pass,
+ * with the worker's handles (bo->wdb, bo->wkos).  The worker starts at
+ * once.  On failure err says why and everything is released.
  */
 enum pb_err pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
-    const struct pb_history_spec *spec, char *err, size_t errlen);
+    const struct pb_history_spec *spec, void (*tick)(struct pb_backoffice *),
+    char *err, size_t errlen);
 /* Stop the worker and release everything (bo may be half set up). */
 void pb_backoffice_fini(struct pb_backoffice *bo);
 

@@ -64,6 +64,30 @@ struct pb_history_spec {
 	const char *sql_attempt;
 };
 
+/* The outbox SQL of a table with the standard columns (request_id,
+ * mvno_payload_enc, mvno_next_at, mvno_attempts, mvno_delivered_at,
+ * mvno_last_error) and an mvno_delivery_attempts table beside it:
+ * designated initialisers for a struct pb_history_spec. */
+#define PB_HISTORY_OUTBOX(t) \
+	.sql_due = "SELECT request_id FROM " t " WHERE mvno_next_at IS NOT " \
+	    "NULL AND mvno_next_at <= UTC_TIMESTAMP(3) ORDER BY mvno_next_at " \
+	    "LIMIT 16", \
+	.sql_claim = "UPDATE " t " SET mvno_next_at = DATE_ADD(" \
+	    "UTC_TIMESTAMP(3), INTERVAL ? SECOND) WHERE request_id = ? AND " \
+	    "mvno_next_at IS NOT NULL AND mvno_next_at <= UTC_TIMESTAMP(3)", \
+	.sql_payload = "SELECT mvno_payload_enc, mvno_attempts FROM " t \
+	    " WHERE request_id = ?", \
+	.sql_delivered = "UPDATE " t " SET mvno_delivered_at = " \
+	    "UTC_TIMESTAMP(3), mvno_attempts = mvno_attempts + 1, " \
+	    "mvno_next_at = NULL, mvno_payload_enc = NULL, " \
+	    "mvno_last_error = NULL WHERE request_id = ?", \
+	.sql_retry = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, " \
+	    "mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? " \
+	    "MICROSECOND), mvno_last_error = ? WHERE request_id = ?", \
+	.sql_attempt = "INSERT INTO mvno_delivery_attempts (request_id, " \
+	    "attempt, http_status, elapsed_ms, outcome, error) VALUES " \
+	    "(?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id"
+
 struct pb_history {
 	const struct pb_history_spec *spec;
 	struct pb_app *app;         /* borrowed: PII keys, clock offset */

@@ -249,6 +249,13 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 	}
 	cc = curl_easy_perform(h->curl);
 	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	{
+		long sent = 0;
+
+		/* bytes of request headers sent: 0 when no connection was made */
+		(void)curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &sent);
+		resp->sent = sent > 0;
+	}
 	rc = map_curl(cc, h->toobig);
 	if (rc != PB_OK)
 		pb_buf_reset(&resp->body);

@@ -50,6 +50,8 @@ struct pb_http_resp {
 	struct pb_buf body;         /* owned; NUL-terminated (data may be NULL
 	                               when the body was empty) */
 	int64_t elapsed_ms;         /* ms spent in the call */
+	int sent;                   /* 1 when the request reached the server
+	                               (0: no connection, nothing sent) */
 };
 
 /* Create the per-process client; caller frees with pb_http_free. */

@@ -405,6 +405,7 @@ attempt(struct pb_kos *k, const struct kos_call *c, const char *url,
 	clear_answer(res);
 	rc = pb_http_do(k->http, &req, &resp);
 	res->http_status = resp.status;
+	res->sent = res->sent || resp.sent;
 	switch (rc) {
 	case PB_OK:
 		break;

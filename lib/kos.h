@@ -115,6 +115,8 @@ struct pb_kos_result {
 	const char *breaker_state;   /* static: "CLOSED", "OPEN", "HALF_OPEN",
 	                                or "NONE" without a breaker */
 	enum pb_kos_failure failure;
+	int sent;                    /* 1 when any attempt reached KOS (a
+	                                change may then have been made) */
 	/* available months (PB_KOS_BILL_MONTHS with code "0000"): "YYYY-MM",
 	   newest first */
 	char months[PB_KOS_MAX_MONTHS][8];

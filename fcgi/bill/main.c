@@ -27,7 +27,8 @@ init(struct pb_app *app, char *err, size_t errlen)
 
 	if (svc == NULL)
 		return PB_ERR_NOMEM;
-	rc = pb_backoffice_init(&svc->bo, app, &bill_history_spec, err, errlen);
+	rc = pb_backoffice_init(&svc->bo, app, &bill_history_spec, NULL, err,
+	    errlen);
 	if (rc != PB_OK) {
 		free(svc);
 		return rc;

@@ -16,23 +16,10 @@
 #include "crypto.h"
 #include "history.h"
 #include "json.h"
+#include "listing.h"
 #include "log.h"
 
 #define PAGE_SIZE_DEFAULT 20
-#define PAGE_SIZE_MAX     100
-#define PAGE_MAX          100000
-#define QUERY_VALUE_MAX   64
-
-/* The value of n decimal digits at s (the caller checked they are digits). */
-static int
-digits_at(const char *s, int n)
-{
-	int v = 0;
-
-	while (n-- > 0 && *s >= '0' && *s <= '9')
-		v = v * 10 + (*s++ - '0');
-	return v;
-}
 
 /* --- GET /bills/inquiry/{requestId} ---------------------------------------- */
 
@@ -162,215 +149,6 @@ out:
 
 /* --- GET /bills/history ----------------------------------------------------- */
 
-struct filters {
-	char line[16];              /* "" = every line of the user */
-	char start[11], end[11];    /* YYYY-MM-DD or "" */
-	char status[16];
-	long page, size;
-};
-
-/* Percent-decode one query value into out; 0 when malformed or too long. */
-static int
-qdecode(const char *s, size_t n, char *out, size_t outlen)
-{
-	size_t i, j = 0;
-	int hi, lo;
-
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (j + 1 >= outlen)
-			return 0;
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			if (i + 2 >= n)
-				return 0;
-			hi = s[i + 1];
-			lo = s[i + 2];
-			hi = hi >= '0' && hi <= '9' ? hi - '0' :
-			    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 :
-			    hi >= 'A' && hi <= 'F' ? hi - 'A' + 10 : -1;
-			lo = lo >= '0' && lo <= '9' ? lo - '0' :
-			    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
-			    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
-			if (hi < 0 || lo < 0)
-				return 0;
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (c == '\0' || (unsigned char)c < 0x20)
-			return 0;
-		out[j++] = c;
-	}
-	out[j] = '\0';
-	return 1;
-}
-
-static int
-date_valid(const char *s)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d, i;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	y = digits_at(s, 4);
-	m = digits_at(s + 5, 2);
-	d = digits_at(s + 8, 2);
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return 0;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return 0;
-	return 1;
-}
-
-static int
-number(const char *s, long min, long max, long *out)
-{
-	long v = 0;
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 7)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v < min || v > max)
-		return 0;
-	*out = v;
-	return 1;
-}
-
-/* Parse the query string; on failure details says which parameter. */
-static int
-parse_filters(const char *query, struct filters *f, char *details,
-    size_t dlen)
-{
-	const char *p = query, *amp, *eq;
-	char name[24], val[QUERY_VALUE_MAX];
-	unsigned seen = 0;
-
-	memset(f, 0, sizeof(*f));
-	f->page = 1;
-	f->size = PAGE_SIZE_DEFAULT;
-	while (p != NULL && *p != '\0') {
-		size_t n, vn;
-		unsigned bit;
-
-		amp = strchr(p, '&');
-		n = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		eq = memchr(p, '=', n);
-		if (n == 0)
-			goto next;
-		if (eq == NULL || (size_t)(eq - p) >= sizeof(name)) {
-			snprintf(details, dlen, "malformed query parameter");
-			return 0;
-		}
-		memcpy(name, p, (size_t)(eq - p));
-		name[eq - p] = '\0';
-		vn = n - (size_t)(eq - p) - 1;
-		if (!qdecode(eq + 1, vn, val, sizeof(val))) {
-			snprintf(details, dlen, "%s: malformed value", name);
-			return 0;
-		}
-		if (strcmp(name, "lineNumber") == 0) {
-			bit = 1;
-			if (pb_authz_line_format(val, f->line, sizeof(f->line)) !=
-			    PB_OK) {
-				snprintf(details, dlen,
-				    "lineNumber: 010-1234-5678 or 01012345678");
-				return 0;
-			}
-		} else if (strcmp(name, "startDate") == 0 ||
-		    strcmp(name, "endDate") == 0) {
-			bit = name[0] == 's' ? 2 : 4;
-			if (!date_valid(val)) {
-				snprintf(details, dlen, "%s: YYYY-MM-DD", name);
-				return 0;
-			}
-			(void)pb_strlcpy(name[0] == 's' ? f->start : f->end, val,
-			    sizeof(f->start));
-		} else if (strcmp(name, "page") == 0) {
-			bit = 8;
-			if (!number(val, 1, PAGE_MAX, &f->page)) {
-				snprintf(details, dlen, "page: 1-%d", PAGE_MAX);
-				return 0;
-			}
-		} else if (strcmp(name, "size") == 0) {
-			bit = 16;
-			if (!number(val, 1, PAGE_SIZE_MAX, &f->size)) {
-				snprintf(details, dlen, "size: 1-%d", PAGE_SIZE_MAX);
-				return 0;
-			}
-		} else if (strcmp(name, "status") == 0) {
-			bit = 32;
-			if (strcmp(val, "COMPLETED") != 0 &&
-			    strcmp(val, "PROCESSING") != 0 &&
-			    strcmp(val, "FAILED") != 0) {
-				snprintf(details, dlen,
-				    "status: COMPLETED, PROCESSING or FAILED");
-				return 0;
-			}
-			(void)pb_strlcpy(f->status, val, sizeof(f->status));
-		} else {
-			snprintf(details, dlen, "unknown query parameter");
-			return 0;
-		}
-		if (seen & bit) {
-			snprintf(details, dlen, "%s: given twice", name);
-			return 0;
-		}
-		seen |= bit;
-next:
-		p = amp != NULL ? amp + 1 : NULL;
-	}
-	if (f->start[0] != '\0' && f->end[0] != '\0' &&
-	    strcmp(f->start, f->end) > 0) {
-		snprintf(details, dlen, "startDate is after endDate");
-		return 0;
-	}
-	return 1;
-}
-
-/* A local date (00:00 in the service's zone), plus days -> SQL UTC time. */
-static void
-local_day_sql(const char *date, int add_days, int tz, char *out,
-    size_t outlen)
-{
-	struct pb_date d;
-
-	memset(&d, 0, sizeof(d));
-	d.year = digits_at(date, 4);
-	d.month = digits_at(date + 5, 2);
-	d.day = digits_at(date + 8, 2);
-	pb_history_sqltime(pb_clock_from_date(&d, tz) +
-	    (int64_t)add_days * 86400000, out, outlen);
-}
-
-/* "2026-11-24 01:02:03.456" (UTC) -> RFC 3339 in the service's zone. */
-static int
-sql_to_rfc3339(const char *sql, int tz, char *out, size_t outlen)
-{
-	struct pb_date d;
-
-	if (sql == NULL || strlen(sql) < 19)
-		return 0;
-	d.year = digits_at(sql, 4);
-	d.month = digits_at(sql + 5, 2);
-	d.day = digits_at(sql + 8, 2);
-	d.hour = digits_at(sql + 11, 2);
-	d.min = digits_at(sql + 14, 2);
-	d.sec = digits_at(sql + 17, 2);
-	return pb_clock_rfc3339(pb_clock_from_date(&d, 0), tz, out, outlen) ==
-	    PB_OK;
-}
-
 struct page_ctx {
 	struct pb_req *req;
 	struct pb_history h;        /* for opening the sealed line numbers */
@@ -414,10 +192,10 @@ item_row(void *ud, const struct pb_db_row *row)
 	if (cJSON_AddStringToObject(it, "requestId", row->vals[0]) == NULL ||
 	    cJSON_AddStringToObject(it, "lineNumber", line) == NULL ||
 	    cJSON_AddStringToObject(it, "inquiryMonth", row->vals[2]) == NULL ||
-	    !sql_to_rfc3339(row->vals[3], tz, ts, sizeof(ts)) ||
+	    !pb_listing_rfc3339(row->vals[3], tz, ts, sizeof(ts)) ||
 	    cJSON_AddStringToObject(it, "requestTime", ts) == NULL ||
 	    (row->vals[4] != NULL &&
-	    (!sql_to_rfc3339(row->vals[4], tz, ts, sizeof(ts)) ||
+	    (!pb_listing_rfc3339(row->vals[4], tz, ts, sizeof(ts)) ||
 	    cJSON_AddStringToObject(it, "processTime", ts) == NULL)) ||
 	    cJSON_AddStringToObject(it, "status", row->vals[5]) == NULL ||
 	    (row->vals[6] != NULL &&
@@ -438,7 +216,11 @@ void
 bill_history(struct pb_req *req)
 {
 	struct pb_principal p;
-	struct filters f;
+	static const char *const statuses[] = {
+		"COMPLETED", "PROCESSING", "FAILED", NULL
+	};
+	static const struct pb_listing_opts lo = { PAGE_SIZE_DEFAULT, statuses };
+	struct pb_listing f;
 	struct page_ctx c;
 	struct pb_db_param prm[11];
 	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
@@ -452,7 +234,7 @@ bill_history(struct pb_req *req)
 	memset(&c, 0, sizeof(c));
 	if (pb_authz_require(req, PB_PERM_BILL_INQUIRY, &p) != PB_OK)
 		return;
-	if (!parse_filters(req->query, &f, details, sizeof(details))) {
+	if (!pb_listing_parse(req->query, &lo, &f, details, sizeof(details))) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
 		return;
 	}
@@ -470,9 +252,9 @@ bill_history(struct pb_req *req)
 	}
 	t1[0] = t2[0] = '\0';
 	if (f.start[0] != '\0')
-		local_day_sql(f.start, 0, tz, t1, sizeof(t1));
+		pb_listing_day_sql(f.start, 0, tz, t1, sizeof(t1));
 	if (f.end[0] != '\0')
-		local_day_sql(f.end, 1, tz, t2, sizeof(t2));
+		pb_listing_day_sql(f.end, 1, tz, t2, sizeof(t2));
 	prm[0] = PB_DB_P_STR(p.s.user_id);
 	prm[1] = PB_DB_P_INT(f.line[0] != '\0');
 	prm[2] = PB_DB_P_BIN(bidx, sizeof(bidx));

@@ -158,28 +158,5 @@ out:
 const struct pb_history_spec bill_history_spec = {
 	.kind = "bill.inquiry",
 	.apply = apply,
-	.sql_due =
-	    "SELECT request_id FROM bill_request_history "
-	    "WHERE mvno_next_at IS NOT NULL AND mvno_next_at <= UTC_TIMESTAMP(3) "
-	    "ORDER BY mvno_next_at LIMIT 16",
-	.sql_claim =
-	    "UPDATE bill_request_history SET mvno_next_at = "
-	    "DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? SECOND) WHERE request_id = ? "
-	    "AND mvno_next_at IS NOT NULL AND mvno_next_at <= UTC_TIMESTAMP(3)",
-	.sql_payload =
-	    "SELECT mvno_payload_enc, mvno_attempts FROM bill_request_history "
-	    "WHERE request_id = ?",
-	.sql_delivered =
-	    "UPDATE bill_request_history SET mvno_delivered_at = "
-	    "UTC_TIMESTAMP(3), mvno_attempts = mvno_attempts + 1, "
-	    "mvno_next_at = NULL, mvno_payload_enc = NULL, "
-	    "mvno_last_error = NULL WHERE request_id = ?",
-	.sql_retry =
-	    "UPDATE bill_request_history SET mvno_attempts = mvno_attempts + 1, "
-	    "mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? MICROSECOND), "
-	    "mvno_last_error = ? WHERE request_id = ?",
-	.sql_attempt =
-	    "INSERT INTO mvno_delivery_attempts (request_id, attempt, "
-	    "http_status, elapsed_ms, outcome, error) VALUES (?, ?, ?, ?, ?, ?) "
-	    "ON DUPLICATE KEY UPDATE id = id",
+	PB_HISTORY_OUTBOX("bill_request_history"),
 };

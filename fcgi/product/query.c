@@ -1,0 +1,195 @@
+/* query.c - GET /products/history: the caller's plan changes, newest first. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "history.h"
+#include "json.h"
+#include "listing.h"
+#include "log.h"
+#include "product.h"
+
+#define PAGE_SIZE_DEFAULT 10
+
+struct page_ctx {
+	struct pb_req *req;
+	struct pb_history h;
+	cJSON *items;
+	long long total;
+};
+
+static enum pb_err
+count_row(void *ud, const struct pb_db_row *row)
+{
+	struct page_ctx *c = ud;
+
+	if (row->ncols >= 1 && row->vals[0] != NULL)
+		c->total = strtoll(row->vals[0], NULL, 10);
+	return PB_OK;
+}
+
+static int
+add_time(cJSON *o, const char *name, const char *sql, int tz)
+{
+	char ts[PB_CLOCK_RFC3339_LEN];
+
+	if (sql == NULL)
+		return 1;
+	return pb_listing_rfc3339(sql, tz, ts, sizeof(ts)) &&
+	    cJSON_AddStringToObject(o, name, ts) != NULL;
+}
+
+static int
+add_str(cJSON *o, const char *name, const char *v)
+{
+	return v == NULL || cJSON_AddStringToObject(o, name, v) != NULL;
+}
+
+/* request_id, line_number_enc, status, current code/name, target
+ * code/name, requested_at, completed_at, result_message, kos_order_no */
+static enum pb_err
+item_row(void *ud, const struct pb_db_row *row)
+{
+	struct page_ctx *c = ud;
+	int tz = c->req->app->tz_offset_min;
+	char line[16], *digits = NULL;
+	size_t dlen = 0;
+	const char *st;
+	cJSON *it;
+
+	if (row->ncols < 11)
+		return PB_ERR_INTERNAL;
+	if (pb_history_open(&c->h, row->vals[1], row->lens[1], &digits,
+	    &dlen) != PB_OK || pb_authz_line_format(digits, line,
+	    sizeof(line)) != PB_OK) {
+		free(digits);
+		pb_log_msg(PB_LOG_ERROR, "history_line_unreadable", row->vals[0]);
+		return PB_ERR_INTERNAL;
+	}
+	free(digits);
+	st = row->vals[2] != NULL && strcmp(row->vals[2], "REQUESTED") == 0 ?
+	    "PROCESSING" : row->vals[2];
+	it = cJSON_CreateObject();
+	if (it == NULL || !cJSON_AddItemToArray(c->items, it)) {
+		cJSON_Delete(it);
+		return PB_ERR_NOMEM;
+	}
+	if (!add_str(it, "requestId", row->vals[0]) ||
+	    !add_str(it, "lineNumber", line) ||
+	    !add_str(it, "processStatus", st) ||
+	    !add_str(it, "currentProductCode", row->vals[3]) ||
+	    !add_str(it, "currentProductName", row->vals[4]) ||
+	    !add_str(it, "targetProductCode", row->vals[5]) ||
+	    !add_str(it, "targetProductName", row->vals[6]) ||
+	    !add_time(it, "requestedAt", row->vals[7], tz) ||
+	    !add_time(it, "processedAt", row->vals[8], tz) ||
+	    !add_str(it, "resultMessage", row->vals[9]) ||
+	    !add_str(it, "orderNumber", row->vals[10]))
+		return PB_ERR_NOMEM;
+	return PB_OK;
+}
+
+#define HISTORY_WHERE \
+	" FROM product_change_history WHERE user_id = ? " \
+	"AND (? = 0 OR line_number_bidx = ?) " \
+	"AND (? = 0 OR requested_at >= ?) AND (? = 0 OR requested_at < ?) " \
+	"AND (? = 0 OR status = ?)"
+
+void
+prod_history(struct pb_req *req)
+{
+	static const char *const statuses[] = {
+		"COMPLETED", "PROCESSING", "FAILED", NULL
+	};
+	static const struct pb_listing_opts lo = { PAGE_SIZE_DEFAULT, statuses };
+	struct pb_principal p;
+	struct pb_listing f;
+	struct page_ctx c;
+	struct pb_db_param prm[11];
+	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
+	char details[96], t1[PB_HISTORY_SQLTIME_LEN], t2[PB_HISTORY_SQLTIME_LEN];
+	char digits[12];
+	const char *status;
+	long long pages;
+	cJSON *data = NULL, *pg;
+	enum pb_err rc;
+	int tz = req->app->tz_offset_min;
+
+	memset(&c, 0, sizeof(c));
+	if (pb_authz_require(req, PB_PERM_PRODUCT_CHANGE, &p) != PB_OK)
+		return;
+	if (!pb_listing_parse(req->query, &lo, &f, details, sizeof(details))) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
+		return;
+	}
+	memset(bidx, 0, sizeof(bidx));
+	c.req = req;
+	c.h.app = req->app;
+	if (f.line[0] != '\0') {
+		if (!prod_own_line(req, &p, f.line, digits))
+			return;
+		pb_history_line_index(&c.h, digits, bidx);
+	}
+	t1[0] = t2[0] = '\0';
+	if (f.start[0] != '\0')
+		pb_listing_day_sql(f.start, 0, tz, t1, sizeof(t1));
+	if (f.end[0] != '\0')
+		pb_listing_day_sql(f.end, 1, tz, t2, sizeof(t2));
+	status = strcmp(f.status, "PROCESSING") == 0 ? "REQUESTED" : f.status;
+	prm[0] = PB_DB_P_STR(p.s.user_id);
+	prm[1] = PB_DB_P_INT(f.line[0] != '\0');
+	prm[2] = PB_DB_P_BIN(bidx, sizeof(bidx));
+	prm[3] = PB_DB_P_INT(t1[0] != '\0');
+	prm[4] = PB_DB_P_STR(t1[0] != '\0' ? t1 : "1970-01-01 00:00:00.000");
+	prm[5] = PB_DB_P_INT(t2[0] != '\0');
+	prm[6] = PB_DB_P_STR(t2[0] != '\0' ? t2 : "1970-01-01 00:00:00.000");
+	prm[7] = PB_DB_P_INT(status[0] != '\0');
+	prm[8] = PB_DB_P_STR(status);
+	rc = pb_db_query(req->app->db, "SELECT COUNT(*)" HISTORY_WHERE, prm, 9,
+	    count_row, &c);
+	if (rc != PB_OK)
+		goto fail;
+	c.items = cJSON_CreateArray();
+	if (c.items == NULL)
+		goto internal;
+	prm[9] = PB_DB_P_INT(f.size);
+	prm[10] = PB_DB_P_INT((f.page - 1) * f.size);
+	rc = pb_db_query(req->app->db,
+	    "SELECT request_id, line_number_enc, status, current_product_code, "
+	    "current_product_name, target_product_code, target_product_name, "
+	    "requested_at, completed_at, result_message, kos_order_no"
+	    HISTORY_WHERE " ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?",
+	    prm, 11, item_row, &c);
+	if (rc != PB_OK)
+		goto fail;
+	pages = (c.total + f.size - 1) / f.size;
+	data = cJSON_CreateObject();
+	if (data == NULL || !cJSON_AddItemToObject(data, "history", c.items))
+		goto internal;
+	c.items = NULL;
+	pg = cJSON_AddObjectToObject(data, "pagination");
+	if (pg == NULL ||
+	    cJSON_AddNumberToObject(pg, "page", (double)f.page) == NULL ||
+	    cJSON_AddNumberToObject(pg, "size", (double)f.size) == NULL ||
+	    cJSON_AddNumberToObject(pg, "totalElements", (double)c.total) ==
+	    NULL ||
+	    cJSON_AddNumberToObject(pg, "totalPages", (double)pages) == NULL ||
+	    cJSON_AddBoolToObject(pg, "hasNext", f.page < pages) == NULL ||
+	    cJSON_AddBoolToObject(pg, "hasPrevious", f.page > 1) == NULL)
+		goto internal;
+	pb_req_ok(req, 200, "상품변경 이력을 조회했습니다", data);
+	data = NULL;
+	goto out;
+fail:
+	if (rc == PB_ERR_UNAVAILABLE) {
+		pb_req_unavailable(req, "database");
+		goto out;
+	}
+internal:
+	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+out:
+	cJSON_Delete(c.items);
+	cJSON_Delete(data);
+}

@@ -1,0 +1,228 @@
+/* listing.c - history query strings and time columns (listing.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "authz.h"
+#include "buf.h"
+#include "clock.h"
+#include "history.h"
+#include "listing.h"
+
+/* The value of n decimal digits at s (the caller checked they are digits). */
+static int
+digits_at(const char *s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0 && *s >= '0' && *s <= '9')
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/* Percent-decode one query value into out; 0 when malformed or too long. */
+static int
+qdecode(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t i, j = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (j + 1 >= outlen)
+			return 0;
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			if (i + 2 >= n)
+				return 0;
+			hi = s[i + 1];
+			lo = s[i + 2];
+			hi = hi >= '0' && hi <= '9' ? hi - '0' :
+			    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 :
+			    hi >= 'A' && hi <= 'F' ? hi - 'A' + 10 : -1;
+			lo = lo >= '0' && lo <= '9' ? lo - '0' :
+			    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
+			    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
+			if (hi < 0 || lo < 0)
+				return 0;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (c == '\0' || (unsigned char)c < 0x20)
+			return 0;
+		out[j++] = c;
+	}
+	out[j] = '\0';
+	return 1;
+}
+
+static int
+date_valid(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = digits_at(s, 4);
+	m = digits_at(s + 5, 2);
+	d = digits_at(s + 8, 2);
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return 0;
+	return 1;
+}
+
+static int
+number(const char *s, long min, long max, long *out)
+{
+	long v = 0;
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 7)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > max)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+static int
+status_ok(const struct pb_listing_opts *o, const char *v)
+{
+	const char *const *s;
+
+	for (s = o->statuses; s != NULL && *s != NULL; s++)
+		if (strcmp(*s, v) == 0)
+			return 1;
+	return 0;
+}
+
+int
+pb_listing_parse(const char *query, const struct pb_listing_opts *o,
+    struct pb_listing *f, char *details, size_t dlen)
+{
+	const char *p = query, *amp, *eq;
+	char name[24], val[PB_LISTING_VALUE_MAX];
+	unsigned seen = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->page = 1;
+	f->size = o->default_size;
+	while (p != NULL && *p != '\0') {
+		size_t n, vn;
+		unsigned bit;
+
+		amp = strchr(p, '&');
+		n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', n);
+		if (n == 0)
+			goto next;
+		if (eq == NULL || (size_t)(eq - p) >= sizeof(name)) {
+			snprintf(details, dlen, "malformed query parameter");
+			return 0;
+		}
+		memcpy(name, p, (size_t)(eq - p));
+		name[eq - p] = '\0';
+		vn = n - (size_t)(eq - p) - 1;
+		if (!qdecode(eq + 1, vn, val, sizeof(val))) {
+			snprintf(details, dlen, "%s: malformed value", name);
+			return 0;
+		}
+		if (strcmp(name, "lineNumber") == 0) {
+			bit = 1;
+			if (pb_authz_line_format(val, f->line, sizeof(f->line)) !=
+			    PB_OK) {
+				snprintf(details, dlen,
+				    "lineNumber: 010-1234-5678 or 01012345678");
+				return 0;
+			}
+		} else if (strcmp(name, "startDate") == 0 ||
+		    strcmp(name, "endDate") == 0) {
+			bit = name[0] == 's' ? 2 : 4;
+			if (!date_valid(val)) {
+				snprintf(details, dlen, "%s: YYYY-MM-DD", name);
+				return 0;
+			}
+			(void)pb_strlcpy(name[0] == 's' ? f->start : f->end, val,
+			    sizeof(f->start));
+		} else if (strcmp(name, "page") == 0) {
+			bit = 8;
+			if (!number(val, 1, PB_LISTING_PAGE_MAX, &f->page)) {
+				snprintf(details, dlen, "page: 1-%d", PB_LISTING_PAGE_MAX);
+				return 0;
+			}
+		} else if (strcmp(name, "size") == 0) {
+			bit = 16;
+			if (!number(val, 1, PB_LISTING_SIZE_MAX, &f->size)) {
+				snprintf(details, dlen, "size: 1-%d", PB_LISTING_SIZE_MAX);
+				return 0;
+			}
+		} else if (strcmp(name, "status") == 0) {
+			bit = 32;
+			if (!status_ok(o, val)) {
+				snprintf(details, dlen, "status: not a known status");
+				return 0;
+			}
+			(void)pb_strlcpy(f->status, val, sizeof(f->status));
+		} else {
+			snprintf(details, dlen, "unknown query parameter");
+			return 0;
+		}
+		if (seen & bit) {
+			snprintf(details, dlen, "%s: given twice", name);
+			return 0;
+		}
+		seen |= bit;
+next:
+		p = amp != NULL ? amp + 1 : NULL;
+	}
+	if (f->start[0] != '\0' && f->end[0] != '\0' &&
+	    strcmp(f->start, f->end) > 0) {
+		snprintf(details, dlen, "startDate is after endDate");
+		return 0;
+	}
+	return 1;
+}
+
+void
+pb_listing_day_sql(const char *date, int add_days, int tz, char *out,
+    size_t outlen)
+{
+	struct pb_date d;
+
+	memset(&d, 0, sizeof(d));
+	d.year = digits_at(date, 4);
+	d.month = digits_at(date + 5, 2);
+	d.day = digits_at(date + 8, 2);
+	pb_history_sqltime(pb_clock_from_date(&d, tz) +
+	    (int64_t)add_days * 86400000, out, outlen);
+}
+
+int
+pb_listing_rfc3339(const char *sql, int tz, char *out, size_t outlen)
+{
+	struct pb_date d;
+
+	if (sql == NULL || strlen(sql) < 19)
+		return 0;
+	d.year = digits_at(sql, 4);
+	d.month = digits_at(sql + 5, 2);
+	d.day = digits_at(sql + 8, 2);
+	d.hour = digits_at(sql + 11, 2);
+	d.min = digits_at(sql + 14, 2);
+	d.sec = digits_at(sql + 17, 2);
+	return pb_clock_rfc3339(pb_clock_from_date(&d, 0), tz, out, outlen) ==
+	    PB_OK;
+}
+

@@ -1,0 +1,42 @@
+/*
+ * listing.h - the history operations' query strings and time columns.
+ *
+ * GET .../history takes lineNumber, startDate, endDate (YYYY-MM-DD, days in
+ * the service's time zone), page (1-based), size and status.  The parser
+ * is strict: an unknown parameter, a repeated one, a malformed value or a
+ * start after the end is refused with a one-line reason for the client.
+ */
+#ifndef PB_LISTING_H
+#define PB_LISTING_H
+
+#include <stddef.h>
+
+#define PB_LISTING_PAGE_MAX  100000
+#define PB_LISTING_SIZE_MAX  100
+#define PB_LISTING_VALUE_MAX 64      /* bytes of one decoded value */
+
+struct pb_listing_opts {
+	long default_size;               /* page size when none is given */
+	const char *const *statuses;     /* accepted status values, NULL-ended */
+};
+
+struct pb_listing {
+	char line[16];                   /* "010-1234-5678", "" = all */
+	char start[11], end[11];         /* YYYY-MM-DD or "" */
+	char status[16];                 /* "" = any */
+	long page, size;
+};
+
+/* 1 when query is acceptable (f filled); 0 with details set otherwise. */
+int pb_listing_parse(const char *query, const struct pb_listing_opts *o,
+    struct pb_listing *f, char *details, size_t dlen);
+
+/* 00:00 of date (YYYY-MM-DD, checked) in the zone tz (minutes east of UTC),
+ * plus add_days, as a UTC DATETIME(3) text for SQL. */
+void pb_listing_day_sql(const char *date, int add_days, int tz, char *out,
+    size_t outlen);
+
+/* A DATETIME(3) column (UTC text) -> RFC 3339 in zone tz; 0 if malformed. */
+int pb_listing_rfc3339(const char *sql, int tz, char *out, size_t outlen);
+
+#endif
