@@ -45,6 +45,7 @@ struct pb_app_spec {
 	 * (breakers, spool, outbox); return 0 when something it needs is
 	 * down (the answer is then 503) */
 	int (*health)(struct pb_app *app, cJSON *data);
+	const void *ctx;                /* service-defined, for the hooks */
 };
 
 struct pb_app {

@@ -302,3 +302,35 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 	    bo->mvno.url[0] != '\0' ? "ENABLED" : "DISABLED");
 	return 1;
 }
+
+enum pb_err
+pb_backoffice_app_init(struct pb_app *app, char *err, size_t errlen)
+{
+	const struct pb_backoffice_spec *bs = app->spec->ctx;
+	struct pb_backoffice *bo = calloc(1, sizeof(*bo));
+	enum pb_err rc;
+
+	if (bo == NULL)
+		return PB_ERR_NOMEM;
+	rc = pb_backoffice_init(bo, app, bs->history, bs->tick, err, errlen);
+	if (rc != PB_OK) {
+		free(bo);
+		return rc;
+	}
+	app->svc = bo;
+	return PB_OK;
+}
+
+void
+pb_backoffice_app_fini(struct pb_app *app)
+{
+	pb_backoffice_fini(app->svc);
+	free(app->svc);
+	app->svc = NULL;
+}
+
+int
+pb_backoffice_app_health(struct pb_app *app, cJSON *data)
+{
+	return pb_backoffice_health(app->svc, data);
+}

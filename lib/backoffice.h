@@ -84,6 +84,20 @@ enum pb_err pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 /* Stop the worker and release everything (bo may be half set up). */
 void pb_backoffice_fini(struct pb_backoffice *bo);
 
+/*
+ * The app hooks of a back-office service (struct pb_app_spec init, fini,
+ * health): spec->ctx points to a struct pb_backoffice_spec, and app->svc
+ * becomes the struct pb_backoffice.
+ */
+struct pb_backoffice_spec {
+	const struct pb_history_spec *history;
+	void (*tick)(struct pb_backoffice *bo);  /* may be NULL */
+};
+enum pb_err pb_backoffice_app_init(struct pb_app *app, char *err,
+    size_t errlen);
+void pb_backoffice_app_fini(struct pb_app *app);
+int pb_backoffice_app_health(struct pb_app *app, cJSON *data);
+
 /* Save a history record now (after the response) and wake the worker so
  * that the MVNO delivery starts at once. */
 enum pb_err pb_backoffice_record(struct pb_backoffice *bo, const cJSON *rec);

@@ -1,10 +1,12 @@
 /* listing.c - history query strings and time columns (listing.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "authz.h"
 #include "buf.h"
 #include "clock.h"
+#include "crypto.h"
 #include "history.h"
 #include "listing.h"
 
@@ -226,3 +228,62 @@ pb_listing_rfc3339(const char *sql, int tz, char *out, size_t outlen)
 	    PB_OK;
 }
 
+
+static enum pb_err
+count_row(void *ud, const struct pb_db_row *row)
+{
+	long long *total = ud;
+
+	if (row->ncols >= 1 && row->vals[0] != NULL)
+		*total = strtoll(row->vals[0], NULL, 10);
+	return PB_OK;
+}
+
+#define LISTING_WHERE \
+	" WHERE user_id = ? AND (? = 0 OR line_number_bidx = ?) " \
+	"AND (? = 0 OR requested_at >= ?) AND (? = 0 OR requested_at < ?) " \
+	"AND (? = 0 OR status = ?)"
+
+enum pb_err
+pb_listing_query(struct pb_db *db, const char *table, const char *cols,
+    const char *user, const struct pb_listing *f, const unsigned char *bidx,
+    const char *status, int tz, pb_db_row_fn fn, void *ud, long long *total)
+{
+	static const unsigned char zero[PB_CRYPTO_INDEX_LEN];
+	char t1[PB_HISTORY_SQLTIME_LEN], t2[PB_HISTORY_SQLTIME_LEN];
+	char sql[1024];
+	struct pb_db_param p[11];
+	enum pb_err rc;
+	int n;
+
+	*total = 0;
+	t1[0] = t2[0] = '\0';
+	if (f->start[0] != '\0')
+		pb_listing_day_sql(f->start, 0, tz, t1, sizeof(t1));
+	if (f->end[0] != '\0')
+		pb_listing_day_sql(f->end, 1, tz, t2, sizeof(t2));
+	p[0] = PB_DB_P_STR(user);
+	p[1] = PB_DB_P_INT(bidx != NULL);
+	p[2] = PB_DB_P_BIN(bidx != NULL ? bidx : zero, PB_CRYPTO_INDEX_LEN);
+	p[3] = PB_DB_P_INT(t1[0] != '\0');
+	p[4] = PB_DB_P_STR(t1[0] != '\0' ? t1 : "1970-01-01 00:00:00.000");
+	p[5] = PB_DB_P_INT(t2[0] != '\0');
+	p[6] = PB_DB_P_STR(t2[0] != '\0' ? t2 : "1970-01-01 00:00:00.000");
+	p[7] = PB_DB_P_INT(status[0] != '\0');
+	p[8] = PB_DB_P_STR(status);
+	p[9] = PB_DB_P_INT(f->size);
+	p[10] = PB_DB_P_INT((f->page - 1) * f->size);
+	/* table and cols are the caller's constants, never data */
+	n = snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s" LISTING_WHERE,
+	    table);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return PB_ERR_TOOBIG;
+	rc = pb_db_query(db, sql, p, 9, count_row, total);
+	if (rc != PB_OK)
+		return rc;
+	n = snprintf(sql, sizeof(sql), "SELECT %s FROM %s" LISTING_WHERE
+	    " ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?", cols, table);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return PB_ERR_TOOBIG;
+	return pb_db_query(db, sql, p, 11, fn, ud);
+}

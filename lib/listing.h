@@ -11,6 +11,9 @@
 
 #include <stddef.h>
 
+#include "db.h"
+#include "err.h"
+
 #define PB_LISTING_PAGE_MAX  100000
 #define PB_LISTING_SIZE_MAX  100
 #define PB_LISTING_VALUE_MAX 64      /* bytes of one decoded value */
@@ -38,5 +41,18 @@ void pb_listing_day_sql(const char *date, int add_days, int tz, char *out,
 
 /* A DATETIME(3) column (UTC text) -> RFC 3339 in zone tz; 0 if malformed. */
 int pb_listing_rfc3339(const char *sql, int tz, char *out, size_t outlen);
+
+/*
+ * The two queries of one history page.  table has user_id,
+ * line_number_bidx, requested_at, status and id columns; cols are the
+ * page's columns.  bidx (may be NULL) is the blind index of f->line;
+ * status the stored status to filter on ("" = any); tz the zone of the
+ * dates.  *total receives the count, and fn one call per row of the page
+ * (newest first).
+ */
+enum pb_err pb_listing_query(struct pb_db *db, const char *table,
+    const char *cols, const char *user, const struct pb_listing *f,
+    const unsigned char *bidx, const char *status, int tz, pb_db_row_fn fn,
+    void *ud, long long *total);
 
 #endif

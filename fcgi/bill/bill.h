@@ -6,6 +6,7 @@
  * query.c     stored results and history
  * billinfo.c  a KOS bill -> our BillInfo JSON
  * record.c    the history tables and the MVNO outbox
+ * The service's state (app->svc) is its struct pb_backoffice.
  */
 #ifndef PB_BILL_BILL_H
 #define PB_BILL_BILL_H
@@ -25,11 +26,6 @@
 #define BILL_RESULT_TTL_S   3600          /* s, stored result in Redis */
 #define BILL_STALE_TTL_S    (30 * 86400)  /* s, copy kept for KOS outages */
 #define BILL_SUMMARY_MAX    256
-
-struct bill_svc {
-	struct pb_backoffice bo;
-	int history_max_page;
-};
 
 extern const struct pb_history_spec bill_history_spec;
 

@@ -27,7 +27,7 @@
 #define RESPONSE_MAX (PB_CACHE_VALUE_MAX + 4096)
 #define NEG_PREFIX "{\"resultCode\":"
 
-static struct bill_svc *
+static struct pb_backoffice *
 svc_of(struct pb_req *req)
 {
 	return req->app->svc;
@@ -91,7 +91,7 @@ secs_to_month_end(const struct pb_app *app)
 /* --- GET /bills/menu -------------------------------------------------------- */
 
 struct months_ctx {
-	struct bill_svc *svc;
+	struct pb_backoffice *svc;
 	const char *digits;
 	const char *rid;
 	int64_t retry_after_ms;
@@ -106,7 +106,7 @@ load_months(void *ud, struct pb_cache_value *v)
 	enum pb_err rc;
 	size_t i;
 
-	rc = pb_kos_bill_months(c->svc->bo.kos, c->digits, c->rid, &res);
+	rc = pb_kos_bill_months(c->svc->kos, c->digits, c->rid, &res);
 	c->retry_after_ms = res.retry_after_ms;
 	if (rc != PB_OK)
 		goto out;
@@ -130,8 +130,8 @@ load_months(void *ud, struct pb_cache_value *v)
 	/* the list changes when a month starts: never cache across that */
 	v->ttl_s = strcmp(res.code, "0000") == 0 ? BILL_MONTHS_TTL_S :
 	    BILL_NEG_TTL_S;
-	if (v->ttl_s > secs_to_month_end(c->svc->bo.app))
-		v->ttl_s = secs_to_month_end(c->svc->bo.app);
+	if (v->ttl_s > secs_to_month_end(c->svc->app))
+		v->ttl_s = secs_to_month_end(c->svc->app);
 	v->stale_ok = strcmp(res.code, "0000") == 0;
 out:
 	cJSON_Delete(arr);
@@ -164,7 +164,7 @@ kos_failed(struct pb_req *req, enum pb_err rc, int64_t retry_after_ms)
 void
 bill_menu(struct pb_req *req)
 {
-	struct bill_svc *svc = svc_of(req);
+	struct pb_backoffice *svc = svc_of(req);
 	struct pb_principal p;
 	struct pb_cache_opts co;
 	struct pb_cache_result cr;
@@ -183,8 +183,8 @@ bill_menu(struct pb_req *req)
 	co.key = key;
 	co.stale_key = stale;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
-	co.wait_ms = svc->bo.kos_timeout_ms + 500;
-	co.lock_ms = svc->bo.kos_timeout_ms + 1000;
+	co.wait_ms = svc->kos_timeout_ms + 500;
+	co.lock_ms = svc->kos_timeout_ms + 1000;
 	mc.svc = svc;
 	mc.digits = digits;
 	mc.rid = req->request_id;
@@ -224,7 +224,7 @@ out:
 /* --- POST /bills/inquiry ---------------------------------------------------- */
 
 struct inquiry {
-	struct bill_svc *svc;
+	struct pb_backoffice *svc;
 	struct pb_principal p;
 	char digits[16];
 	char month[8];
@@ -254,7 +254,7 @@ load_bill(void *ud, struct pb_cache_value *v)
 
 	q->kos_called = 1;
 	q->kos_start_ms = pb_clock_now_ms();
-	rc = pb_kos_bill_inquiry(q->svc->bo.kos, q->digits, q->month, q->rid,
+	rc = pb_kos_bill_inquiry(q->svc->kos, q->digits, q->month, q->rid,
 	    &res);
 	q->kos_end_ms = pb_clock_now_ms();
 	q->kos_rc = rc;
@@ -357,7 +357,7 @@ static void
 after_inquiry(struct pb_req *req, void *arg)
 {
 	struct after_arg *a = arg;
-	struct bill_svc *svc = req->app->svc;
+	struct pb_backoffice *svc = req->app->svc;
 	const char *resp = pb_json_get_string(a->rec, "response");
 	const cJSON *info = NULL;
 	char summary[BILL_SUMMARY_MAX], *mv = NULL;
@@ -374,14 +374,14 @@ after_inquiry(struct pb_req *req, void *arg)
 			info = NULL;
 		}
 	}
-	if (svc->bo.mvno.url[0] != '\0') {
+	if (svc->mvno.url[0] != '\0') {
 		mv = mvno_payload(a->rec, info);
 		if (mv == NULL || cJSON_AddStringToObject(a->rec, "mvno", mv) ==
 		    NULL)
 			pb_log_msg(PB_LOG_ERROR, "mvno_payload_failed",
 			    pb_json_get_string(a->rec, "requestId"));
 	}
-	(void)pb_backoffice_record(&svc->bo, a->rec);
+	(void)pb_backoffice_record(svc, a->rec);
 	free(mv);
 	cJSON_Delete(data);
 	cJSON_Delete(a->rec);
@@ -420,10 +420,10 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 		}
 	}
 	if (!q->kos_called) {
-		int g = pb_breaker_group(q->svc->bo.breaker, PB_BO_GROUP_BILL);
+		int g = pb_breaker_group(q->svc->breaker, PB_BO_GROUP_BILL);
 
 		q->breaker_state = g >= 0 &&
-		    pb_breaker_stats(q->svc->bo.breaker, g, &st) == PB_OK ?
+		    pb_breaker_stats(q->svc->breaker, g, &st) == PB_OK ?
 		    pb_breaker_state_name(st.state) : "NONE";
 	}
 	rec = cJSON_CreateObject();
@@ -495,7 +495,7 @@ bill_inquiry(struct pb_req *req)
 		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13 },
 		{ "inquiryMonth", PB_JSON_STRING, PB_JSON_NULLABLE, 7, 7 },
 	};
-	struct bill_svc *svc = svc_of(req);
+	struct pb_backoffice *svc = svc_of(req);
 	struct inquiry q;
 	struct pb_cache_opts co;
 	struct pb_cache_result cr;
@@ -564,8 +564,8 @@ bill_inquiry(struct pb_req *req)
 	co.key = key;
 	co.stale_key = q.past ? stale : NULL;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
-	co.wait_ms = svc->bo.kos_timeout_ms + 500;
-	co.lock_ms = svc->bo.kos_timeout_ms + 1000;
+	co.wait_ms = svc->kos_timeout_ms + 500;
+	co.lock_ms = svc->kos_timeout_ms + 1000;
 	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);
 	if (rc != PB_OK) {
 		kos_failed(req, rc, q.retry_after_ms);

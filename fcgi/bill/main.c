@@ -19,41 +19,9 @@ static const struct pb_route routes[] = {
 
 static const char *const keys[] = { PB_BACKOFFICE_KEYS, NULL };
 
-static enum pb_err
-init(struct pb_app *app, char *err, size_t errlen)
-{
-	struct bill_svc *svc = calloc(1, sizeof(*svc));
-	enum pb_err rc;
-
-	if (svc == NULL)
-		return PB_ERR_NOMEM;
-	rc = pb_backoffice_init(&svc->bo, app, &bill_history_spec, NULL, err,
-	    errlen);
-	if (rc != PB_OK) {
-		free(svc);
-		return rc;
-	}
-	app->svc = svc;
-	return PB_OK;
-}
-
-static void
-fini(struct pb_app *app)
-{
-	struct bill_svc *svc = app->svc;
-
-	pb_backoffice_fini(&svc->bo);
-	free(svc);
-	app->svc = NULL;
-}
-
-static int
-health(struct pb_app *app, cJSON *data)
-{
-	struct bill_svc *svc = app->svc;
-
-	return pb_backoffice_health(&svc->bo, data);
-}
+static const struct pb_backoffice_spec backoffice = {
+	&bill_history_spec, NULL
+};
 
 static const struct pb_app_spec spec = {
 	.service = "bill",
@@ -62,9 +30,10 @@ static const struct pb_app_spec spec = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.extra_keys = keys,
-	.init = init,
-	.fini = fini,
-	.health = health,
+	.init = pb_backoffice_app_init,
+	.fini = pb_backoffice_app_fini,
+	.health = pb_backoffice_app_health,
+	.ctx = &backoffice,
 };
 
 int

@@ -154,18 +154,7 @@ struct page_ctx {
 	struct pb_history h;        /* for opening the sealed line numbers */
 	cJSON *items;
 	long long total;
-	enum pb_err err;
 };
-
-static enum pb_err
-count_row(void *ud, const struct pb_db_row *row)
-{
-	struct page_ctx *c = ud;
-
-	if (row->ncols >= 1 && row->vals[0] != NULL)
-		c->total = strtoll(row->vals[0], NULL, 10);
-	return PB_OK;
-}
 
 static enum pb_err
 item_row(void *ud, const struct pb_db_row *row)
@@ -206,12 +195,6 @@ nomem:
 	return PB_ERR_NOMEM;
 }
 
-#define HISTORY_WHERE \
-	" FROM bill_request_history WHERE user_id = ? " \
-	"AND (? = 0 OR line_number_bidx = ?) " \
-	"AND (? = 0 OR requested_at >= ?) AND (? = 0 OR requested_at < ?) " \
-	"AND (? = 0 OR status = ?)"
-
 void
 bill_history(struct pb_req *req)
 {
@@ -222,9 +205,8 @@ bill_history(struct pb_req *req)
 	static const struct pb_listing_opts lo = { PAGE_SIZE_DEFAULT, statuses };
 	struct pb_listing f;
 	struct page_ctx c;
-	struct pb_db_param prm[11];
 	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
-	char details[96], t1[PB_HISTORY_SQLTIME_LEN], t2[PB_HISTORY_SQLTIME_LEN];
+	char details[96];
 	char digits[16];
 	long long pages;
 	cJSON *data = NULL, *pg;
@@ -250,34 +232,14 @@ bill_history(struct pb_req *req)
 		bill_line_digits(f.line, digits, sizeof(digits));
 		pb_history_line_index(&c.h, digits, bidx);
 	}
-	t1[0] = t2[0] = '\0';
-	if (f.start[0] != '\0')
-		pb_listing_day_sql(f.start, 0, tz, t1, sizeof(t1));
-	if (f.end[0] != '\0')
-		pb_listing_day_sql(f.end, 1, tz, t2, sizeof(t2));
-	prm[0] = PB_DB_P_STR(p.s.user_id);
-	prm[1] = PB_DB_P_INT(f.line[0] != '\0');
-	prm[2] = PB_DB_P_BIN(bidx, sizeof(bidx));
-	prm[3] = PB_DB_P_INT(t1[0] != '\0');
-	prm[4] = PB_DB_P_STR(t1[0] != '\0' ? t1 : "1970-01-01 00:00:00.000");
-	prm[5] = PB_DB_P_INT(t2[0] != '\0');
-	prm[6] = PB_DB_P_STR(t2[0] != '\0' ? t2 : "1970-01-01 00:00:00.000");
-	prm[7] = PB_DB_P_INT(f.status[0] != '\0');
-	prm[8] = PB_DB_P_STR(f.status);
-	rc = pb_db_query(req->app->db, "SELECT COUNT(*)" HISTORY_WHERE, prm, 9,
-	    count_row, &c);
-	if (rc != PB_OK)
-		goto fail;
 	c.items = cJSON_CreateArray();
 	if (c.items == NULL)
 		goto internal;
-	prm[9] = PB_DB_P_INT(f.size);
-	prm[10] = PB_DB_P_INT((f.page - 1) * f.size);
-	rc = pb_db_query(req->app->db,
-	    "SELECT request_id, line_number_enc, billing_month, requested_at, "
-	    "completed_at, status, result_summary" HISTORY_WHERE
-	    " ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?", prm, 11,
-	    item_row, &c);
+	rc = pb_listing_query(req->app->db, "bill_request_history",
+	    "request_id, line_number_enc, billing_month, requested_at, "
+	    "completed_at, status, result_summary", p.s.user_id, &f,
+	    f.line[0] != '\0' ? bidx : NULL, f.status, tz, item_row, &c,
+	    &c.total);
 	if (rc != PB_OK)
 		goto fail;
 	pages = (c.total + f.size - 1) / f.size;

@@ -336,8 +336,8 @@ prod_customer_text(struct prod_ctx *c, const char *digits, char **text,
 	snprintf(key, sizeof(key), "v1:prod-customer:%s", digits);
 	memset(&co, 0, sizeof(co));
 	co.key = key;
-	co.wait_ms = c->svc->bo.kos_timeout_ms + 500;
-	co.lock_ms = c->svc->bo.kos_timeout_ms + 1000;
+	co.wait_ms = c->svc->kos_timeout_ms + 500;
+	co.lock_ms = c->svc->kos_timeout_ms + 1000;
 	rc = pb_cache_fetch(c->redis, &co, load_customer, &l, &cr);
 	if (rc != PB_OK) {
 		ke->rc = rc;
@@ -455,8 +455,8 @@ prod_catalog(struct prod_ctx *c, cJSON **out, struct prod_kos_err *ke)
 	ke->retry_after_ms = 0;
 	memset(&co, 0, sizeof(co));
 	co.key = "v1:prod-catalog";
-	co.wait_ms = c->svc->bo.kos_timeout_ms + 500;
-	co.lock_ms = c->svc->bo.kos_timeout_ms + 1000;
+	co.wait_ms = c->svc->kos_timeout_ms + 500;
+	co.lock_ms = c->svc->kos_timeout_ms + 1000;
 	rc = pb_cache_fetch(c->redis, &co, load_catalog, &l, &cr);
 	if (rc == PB_OK &&
 	    (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, out, NULL) !=

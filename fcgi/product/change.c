@@ -305,7 +305,7 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 
 	if (data != NULL)
 		text = pb_json_print(data);
-	if (deliver && c->svc->bo.mvno.url[0] != '\0')
+	if (deliver && c->svc->mvno.url[0] != '\0')
 		mv = mvno_payload(r, status, code != NULL ? code : err_code,
 		    message != NULL ? message : "", order, eff, now);
 	if (rec == NULL ||
@@ -342,8 +342,8 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 	    cJSON_AddNumberToObject(rec, "requestedAt", (double)now) == NULL)
 		goto out;
 	(void)pb_history_save(c->hist, c->db, rec);
-	if (c->svc->bo.worker != NULL && mv != NULL)
-		pb_worker_wake(c->svc->bo.worker);
+	if (c->svc->worker != NULL && mv != NULL)
+		pb_worker_wake(c->svc->worker);
 	(void)pb_strlcpy(r->status, status, sizeof(r->status));
 	(void)pb_strlcpy(r->result_code, code != NULL ? code : "",
 	    sizeof(r->result_code));
@@ -679,13 +679,6 @@ replay(struct pb_req *req, struct prod_ctx *c, struct row *r, const char *cur,
 void
 prod_change(struct pb_req *req)
 {
-	static const struct pb_json_field spec[] = {
-		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13 },
-		{ "currentProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
-		{ "targetProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
-		{ "requestDate", PB_JSON_STRING, PB_JSON_NULLABLE, 0, 40 },
-		{ "changeEffectiveDate", PB_JSON_STRING, PB_JSON_NULLABLE, 0, 10 },
-	};
 	struct pb_principal p;
 	struct prod_ctx c;
 	struct prod_kos_err ke;
@@ -708,19 +701,9 @@ prod_change(struct pb_req *req)
 		    "Idempotency-Key: 1-128 printable ASCII characters", NULL);
 		return;
 	}
-	root = pb_req_json_body(req, spec, sizeof(spec) / sizeof(spec[0]));
+	root = prod_change_body(req, &p, 1, &cur, &tgt, digits);
 	if (root == NULL)
 		return;
-	cur = pb_json_get_string(root, "currentProductCode");
-	tgt = pb_json_get_string(root, "targetProductCode");
-	if (!prod_code_valid(cur) || !prod_code_valid(tgt)) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "product codes: 1-32 of [A-Za-z0-9._-]", NULL);
-		goto out;
-	}
-	if (!prod_own_line(req, &p, pb_json_get_string(root, "lineNumber"),
-	    digits))
-		goto out;
 	prod_ctx_init(&c, req);
 	if (idem != NULL) {
 		rc = load_row(&c, NULL, p.s.user_id, idem, &r);
@@ -896,7 +879,7 @@ pending_cb(void *ud, const struct pb_db_row *row)
 void
 prod_resolve_pending(struct pb_backoffice *bo)
 {
-	struct prod_svc *svc = (struct prod_svc *)(void *)bo;
+	struct pb_backoffice *svc = bo;
 	struct prod_ctx c;
 	struct pending pend;
 	struct pb_kos_result res;

@@ -13,15 +13,15 @@
 void
 prod_ctx_init(struct prod_ctx *c, struct pb_req *req)
 {
-	struct prod_svc *svc = req->app->svc;
+	struct pb_backoffice *svc = req->app->svc;
 
 	memset(c, 0, sizeof(*c));
 	c->app = req->app;
 	c->svc = svc;
 	c->redis = req->app->redis;
 	c->db = req->app->db;
-	c->kos = svc->bo.kos;
-	c->hist = &svc->bo.hist;
+	c->kos = svc->kos;
+	c->hist = &svc->hist;
 	c->rid = req->request_id;
 }
 
@@ -270,14 +270,46 @@ out:
 	cJSON_Delete(cust);
 }
 
-void
-prod_validation(struct pb_req *req)
+/*
+ * The body of change/validation (with_dates 0) or change (1): parsed
+ * strictly, product codes checked, the line the caller's own.  NULL when
+ * the 400/403 has been sent; otherwise the caller frees the tree.
+ */
+cJSON *
+prod_change_body(struct pb_req *req, const struct pb_principal *p,
+    int with_dates, const char **cur, const char **tgt, char digits[12])
 {
 	static const struct pb_json_field spec[] = {
 		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13 },
 		{ "currentProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
 		{ "targetProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
+		{ "requestDate", PB_JSON_STRING, PB_JSON_NULLABLE, 0, 40 },
+		{ "changeEffectiveDate", PB_JSON_STRING, PB_JSON_NULLABLE, 0, 10 },
 	};
+	cJSON *root;
+
+	root = pb_req_json_body(req, spec, with_dates ? 5 : 3);
+	if (root == NULL)
+		return NULL;
+	*cur = pb_json_get_string(root, "currentProductCode");
+	*tgt = pb_json_get_string(root, "targetProductCode");
+	if (!prod_code_valid(*cur) || !prod_code_valid(*tgt)) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "product codes: 1-32 of [A-Za-z0-9._-]", NULL);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	if (!prod_own_line(req, p, pb_json_get_string(root, "lineNumber"),
+	    digits)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+void
+prod_validation(struct pb_req *req)
+{
 	struct pb_principal p;
 	struct prod_ctx c;
 	struct prod_kos_err ke;
@@ -288,19 +320,9 @@ prod_validation(struct pb_req *req)
 
 	if (pb_authz_require(req, PB_PERM_PRODUCT_CHANGE, &p) != PB_OK)
 		return;
-	root = pb_req_json_body(req, spec, sizeof(spec) / sizeof(spec[0]));
+	root = prod_change_body(req, &p, 0, &cur, &tgt, digits);
 	if (root == NULL)
 		return;
-	cur = pb_json_get_string(root, "currentProductCode");
-	tgt = pb_json_get_string(root, "targetProductCode");
-	if (!prod_code_valid(cur) || !prod_code_valid(tgt)) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "product codes: 1-32 of [A-Za-z0-9._-]", NULL);
-		goto out;
-	}
-	if (!prod_own_line(req, &p, pb_json_get_string(root, "lineNumber"),
-	    digits))
-		goto out;
 	prod_ctx_init(&c, req);
 	cust = own_customer(req, &c, digits);
 	if (cust == NULL)

@@ -7,6 +7,7 @@
  * change.c    the change, its status, and resolving unknown outcomes
  * record.c    the history table and its MVNO outbox
  * query.c     GET /products/history
+ * The service's state (app->svc) is its struct pb_backoffice.
  */
 #ifndef PB_PRODUCT_PRODUCT_H
 #define PB_PRODUCT_PRODUCT_H
@@ -28,16 +29,12 @@
 #define PROD_MSG_MAX        256
 #define PROD_CHECK_AFTER_MS 5000         /* ms before asking KOS again */
 
-struct prod_svc {
-	struct pb_backoffice bo;
-};
-
 extern const struct pb_history_spec prod_history_spec;
 
 /* The handles one thread works with (request thread or worker). */
 struct prod_ctx {
 	struct pb_app *app;
-	struct prod_svc *svc;
+	struct pb_backoffice *svc;
 	struct pb_redis *redis;
 	struct pb_db *db;
 	struct pb_kos *kos;
@@ -105,6 +102,9 @@ int prod_code_valid(const char *s);
  * answered (and 0 returned) when the line is not the caller's. */
 int prod_own_line(struct pb_req *req, const struct pb_principal *p,
     const char *line, char digits[12]);
+
+cJSON *prod_change_body(struct pb_req *req, const struct pb_principal *p,
+    int with_dates, const char **cur, const char **tgt, char digits[12]);
 
 /* handlers */
 void prod_menu(struct pb_req *req);

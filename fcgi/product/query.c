@@ -20,16 +20,6 @@ struct page_ctx {
 	long long total;
 };
 
-static enum pb_err
-count_row(void *ud, const struct pb_db_row *row)
-{
-	struct page_ctx *c = ud;
-
-	if (row->ncols >= 1 && row->vals[0] != NULL)
-		c->total = strtoll(row->vals[0], NULL, 10);
-	return PB_OK;
-}
-
 static int
 add_time(cJSON *o, const char *name, const char *sql, int tz)
 {
@@ -91,12 +81,6 @@ item_row(void *ud, const struct pb_db_row *row)
 	return PB_OK;
 }
 
-#define HISTORY_WHERE \
-	" FROM product_change_history WHERE user_id = ? " \
-	"AND (? = 0 OR line_number_bidx = ?) " \
-	"AND (? = 0 OR requested_at >= ?) AND (? = 0 OR requested_at < ?) " \
-	"AND (? = 0 OR status = ?)"
-
 void
 prod_history(struct pb_req *req)
 {
@@ -107,9 +91,8 @@ prod_history(struct pb_req *req)
 	struct pb_principal p;
 	struct pb_listing f;
 	struct page_ctx c;
-	struct pb_db_param prm[11];
 	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
-	char details[96], t1[PB_HISTORY_SQLTIME_LEN], t2[PB_HISTORY_SQLTIME_LEN];
+	char details[96];
 	char digits[12];
 	const char *status;
 	long long pages;
@@ -132,36 +115,18 @@ prod_history(struct pb_req *req)
 			return;
 		pb_history_line_index(&c.h, digits, bidx);
 	}
-	t1[0] = t2[0] = '\0';
-	if (f.start[0] != '\0')
-		pb_listing_day_sql(f.start, 0, tz, t1, sizeof(t1));
-	if (f.end[0] != '\0')
-		pb_listing_day_sql(f.end, 1, tz, t2, sizeof(t2));
+	/* PROCESSING is stored as REQUESTED */
 	status = strcmp(f.status, "PROCESSING") == 0 ? "REQUESTED" : f.status;
-	prm[0] = PB_DB_P_STR(p.s.user_id);
-	prm[1] = PB_DB_P_INT(f.line[0] != '\0');
-	prm[2] = PB_DB_P_BIN(bidx, sizeof(bidx));
-	prm[3] = PB_DB_P_INT(t1[0] != '\0');
-	prm[4] = PB_DB_P_STR(t1[0] != '\0' ? t1 : "1970-01-01 00:00:00.000");
-	prm[5] = PB_DB_P_INT(t2[0] != '\0');
-	prm[6] = PB_DB_P_STR(t2[0] != '\0' ? t2 : "1970-01-01 00:00:00.000");
-	prm[7] = PB_DB_P_INT(status[0] != '\0');
-	prm[8] = PB_DB_P_STR(status);
-	rc = pb_db_query(req->app->db, "SELECT COUNT(*)" HISTORY_WHERE, prm, 9,
-	    count_row, &c);
-	if (rc != PB_OK)
-		goto fail;
 	c.items = cJSON_CreateArray();
 	if (c.items == NULL)
 		goto internal;
-	prm[9] = PB_DB_P_INT(f.size);
-	prm[10] = PB_DB_P_INT((f.page - 1) * f.size);
-	rc = pb_db_query(req->app->db,
-	    "SELECT request_id, line_number_enc, status, current_product_code, "
+	rc = pb_listing_query(req->app->db, "product_change_history",
+	    "request_id, line_number_enc, status, current_product_code, "
 	    "current_product_name, target_product_code, target_product_name, "
-	    "requested_at, completed_at, result_message, kos_order_no"
-	    HISTORY_WHERE " ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?",
-	    prm, 11, item_row, &c);
+	    "requested_at, completed_at, result_message, kos_order_no",
+	    p.s.user_id, &f,
+	    f.line[0] != '\0' ? bidx : NULL, status, tz, item_row, &c,
+	    &c.total);
 	if (rc != PB_OK)
 		goto fail;
 	pages = (c.total + f.size - 1) / f.size;
