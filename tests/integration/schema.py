@@ -15,6 +15,9 @@ DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2
 
 def _load(filename):
     import yaml
+    if os.path.isabs(filename):
+        with open(filename, encoding="utf-8") as f:
+            return yaml.safe_load(f)
     for d in (os.environ.get("PHONEBILL_OPENAPI_DIR"),
               os.path.join(ROOT, "..", "shared", "reference", "openapi"),
               "/work/shared/reference/openapi"):
@@ -25,7 +28,8 @@ def _load(filename):
 
 
 class Doc:
-    """One design document, loaded on first use."""
+    """One OpenAPI document, loaded on first use: a design document's file
+    name (looked up as _load says) or an absolute path."""
 
     def __init__(self, filename):
         self.filename = filename
