@@ -55,8 +55,8 @@ const char *pb_authz_perm_text(unsigned bit);
 cJSON *pb_authz_perms_json(unsigned perms);
 
 /*
- * Normalise a line number: "01012345678" or "010-1234-5678" (10 or 11
- * digits, 01x prefix) -> "010-1234-5678" in out (outlen >= 14).
+ * Normalise a line number: "01012345678" or "010-1234-5678" (11 digits,
+ * 01x prefix) -> "010-1234-5678" in out (outlen >= 14).
  * PB_ERR_INVAL when it is not a mobile line number.
  */
 enum pb_err pb_authz_line_format(const char *in, char *out, size_t outlen);

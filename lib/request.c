@@ -193,14 +193,20 @@ pb_req_send(struct pb_req *req, int status, const char *body, size_t len)
 static void
 send_json(struct pb_req *req, int status, cJSON *root)
 {
-	static const char fallback[] =
-	    "{\"success\":false,\"error\":{\"code\":\"INTERNAL_SERVER_ERROR\","
-	    "\"message\":\"서버 내부 오류가 발생했습니다.\"}}";
 	char *text = root != NULL ? pb_json_print(root) : NULL;
+	char fallback[256], ts[PB_CLOCK_RFC3339_LEN];
+	int n;
 
 	if (text == NULL) {
+		/* no allocation from here on: a fixed body on the stack */
 		pb_log_msg(PB_LOG_ERROR, "response_encode_failed", "out of memory");
-		pb_req_send(req, 500, fallback, sizeof(fallback) - 1);
+		(void)pb_clock_rfc3339(pb_clock_now_ms(), 0, ts, sizeof(ts));
+		n = snprintf(fallback, sizeof(fallback),
+		    "{\"success\":false,\"error\":{\"code\":"
+		    "\"INTERNAL_SERVER_ERROR\",\"message\":"
+		    "\"서버 내부 오류가 발생했습니다.\",\"timestamp\":\"%s\"}}", ts);
+		pb_req_send(req, 500, fallback, n > 0 && (size_t)n < sizeof(fallback) ?
+		    (size_t)n : 0);
 	} else {
 		pb_req_send(req, status, text, strlen(text));
 	}

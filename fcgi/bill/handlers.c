@@ -596,7 +596,8 @@ bill_inquiry(struct pb_req *req)
 		else
 			pb_req_error(req, 404, "BILL_NOT_FOUND",
 			    "해당 월의 청구 내역이 없습니다", m, NULL);
-		finish(req, &q, "FAILED", NULL, "BILL_NOT_FOUND", cr.source, 0);
+		finish(req, &q, "FAILED", NULL, c != NULL && strcmp(c, "1001") == 0 ?
+		    "NOT_FOUND" : "BILL_NOT_FOUND", cr.source, 0);
 		goto done;
 	}
 	is_stale = cr.source == PB_CACHE_STALE;

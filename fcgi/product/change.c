@@ -462,6 +462,28 @@ answer_processing(struct pb_req *req, const struct row *r)
 	pb_req_ok(req, 202, "상품변경 요청이 접수되어 처리 중입니다", d);
 }
 
+/* A completed change's answer from its row alone (its stored answer was
+ * lost, e.g. a spooled record replayed without it). */
+static cJSON *
+completed_from_row(const struct row *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "targetProductCode", r->tgt) == NULL ||
+	    !add_opt(o, "targetProductName", r->tgt_name) ||
+	    cJSON_AddStringToObject(o, "requestId", r->rid) == NULL ||
+	    cJSON_AddStringToObject(o, "processStatus", "COMPLETED") == NULL ||
+	    cJSON_AddStringToObject(o, "resultCode", r->result_code) == NULL ||
+	    !add_opt(o, "resultMessage", r->result_message) ||
+	    !add_opt(o, "orderNumber", r->order_no) ||
+	    !add_opt(o, "effectiveDate", r->effective)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* The answer a row stands for (first answer and Idempotency-Key replays). */
 static void
 answer_row(struct pb_req *req, const struct row *r)
@@ -477,8 +499,14 @@ answer_row(struct pb_req *req, const struct row *r)
 	    pb_json_parse(r->response, strlen(r->response), PB_JSON_MAX_DEPTH,
 	    &data, NULL) != PB_OK)
 		data = NULL;
-	if (strcmp(r->status, "COMPLETED") == 0 && data != NULL) {
-		pb_req_ok(req, 200, "요금제가 변경되었습니다", data);
+	if (strcmp(r->status, "COMPLETED") == 0) {
+		if (data == NULL)
+			data = completed_from_row(r);
+		if (data != NULL) {
+			pb_req_ok(req, 200, "요금제가 변경되었습니다", data);
+			return;
+		}
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
 		return;
 	}
 	if (strcmp(r->error_code, "PRECHECK_FAILED") == 0) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "product.h"
@@ -270,6 +271,66 @@ out:
 	cJSON_Delete(cust);
 }
 
+static int
+digits(const char *s, size_t from, size_t n)
+{
+	size_t i;
+
+	for (i = from; i < from + n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * requestDate (RFC 3339, informational) and changeEffectiveDate: a change
+ * takes effect the day KOS makes it, so only today (service time zone) is
+ * accepted; 400 answered otherwise.
+ */
+static int
+dates_ok(struct pb_req *req, const cJSON *root)
+{
+	const char *rd = pb_json_get_string(root, "requestDate");
+	const char *ed = pb_json_get_string(root, "changeEffectiveDate");
+	struct pb_date d;
+	char today[16];
+	size_t n, i = 19;
+
+	if (rd != NULL) {
+		n = strlen(rd);
+		if (n >= 20 && rd[19] == '.')
+			for (i = 20; i < n && rd[i] >= '0' && rd[i] <= '9'; i++)
+				;
+		if (n < 20 || !digits(rd, 0, 4) || rd[4] != '-' ||
+		    !digits(rd, 5, 2) || rd[7] != '-' || !digits(rd, 8, 2) ||
+		    (rd[10] != 'T' && rd[10] != 't') || !digits(rd, 11, 2) ||
+		    rd[13] != ':' || !digits(rd, 14, 2) || rd[16] != ':' ||
+		    !digits(rd, 17, 2) ||
+		    !((i + 1 == n && (rd[i] == 'Z' || rd[i] == 'z')) ||
+		    (i + 6 == n && (rd[i] == '+' || rd[i] == '-') &&
+		    digits(rd, i + 1, 2) && rd[i + 3] == ':' &&
+		    digits(rd, i + 4, 2)))) {
+			pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+			    "requestDate: RFC 3339 date-time", NULL);
+			return 0;
+		}
+	}
+	if (ed != NULL) {
+		pb_clock_date(pb_clock_now_ms(), req->app->tz_offset_min, &d);
+		snprintf(today, sizeof(today), "%04u-%02u-%02u",
+		    (unsigned)d.year % 10000u, (unsigned)d.month % 100u,
+		    (unsigned)d.day % 100u);
+		if (strcmp(ed, today) != 0) {
+			pb_req_error(req, 400, "VALIDATION_ERROR",
+			    "요금제 변경은 신청일에 바로 적용됩니다",
+			    "changeEffectiveDate: only today; a later date is not "
+			    "supported", NULL);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /*
  * The body of change/validation (with_dates 0) or change (1): parsed
  * strictly, product codes checked, the line the caller's own.  NULL when
@@ -291,6 +352,10 @@ prod_change_body(struct pb_req *req, const struct pb_principal *p,
 	root = pb_req_json_body(req, spec, with_dates ? 5 : 3);
 	if (root == NULL)
 		return NULL;
+	if (with_dates && !dates_ok(req, root)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
 	*cur = pb_json_get_string(root, "currentProductCode");
 	*tgt = pb_json_get_string(root, "targetProductCode");
 	if (!prod_code_valid(*cur) || !prod_code_valid(*tgt)) {

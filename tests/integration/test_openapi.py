@@ -838,6 +838,12 @@ def _status(ctx, tok, rid, expect_status=200, code=None):
                   path="/api/v1/products/change/" + rid, tok=tok)
 
 
+def _today_kst():
+    import datetime
+    return datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).strftime(
+        "%Y-%m-%d")
+
+
 def test_product_change_outcomes(ctx):
     ch = "/api/v1/products/change"
     tok = changer(ctx)
@@ -847,8 +853,9 @@ def test_product_change_outcomes(ctx):
         # 200: changed; the same key again: the same answer; another change
         # under that key: 400
         key = "oas-%s-ok" % auth.RUN
-        good = dict(prod.change_body(SEED, "5G-PREMIUM-001"), requestDate=None,
-                    changeEffectiveDate="2026-12-01")
+        good = dict(prod.change_body(SEED, "5G-PREMIUM-001"),
+                    requestDate="2026-11-24T10:30:00+09:00",
+                    changeEffectiveDate=_today_kst())
         body_ok(ch, "POST", good)
         d = expect(ctx, "POST", ch, 200, tok=tok, body=good,
                    headers={"Idempotency-Key": key})["data"]
@@ -927,9 +934,15 @@ def test_product_change_refusals(ctx):
     tok = changer(ctx)
     good = prod.change_body(SEED, "5G-PREMIUM-001")
     for bad in ({}, prod.change_body("", "X"), dict(good, extra=1),
-                dict(good, changeEffectiveDate="2026-12-01T00:00")):
+                dict(good, changeEffectiveDate="2026-12-01T00:00"),
+                dict(good, requestDate="yesterday"),
+                dict(good, requestDate="2026-11-24 10:30:00")):
         body_ok(ch, "POST", bad, valid=False)
         expect(ctx, "POST", ch, 400, "VALIDATION_ERROR", tok=tok, body=bad)
+    # well-formed, but a change cannot be scheduled for later
+    later = dict(good, changeEffectiveDate="2999-01-01")
+    body_ok(ch, "POST", later)
+    expect(ctx, "POST", ch, 400, "VALIDATION_ERROR", tok=tok, body=later)
     expect(ctx, "POST", ch, 400, "VALIDATION_ERROR", tok=tok, body=good,
            headers={"Idempotency-Key": "bad key"})
     expect(ctx, "POST", ch, 403, "FORBIDDEN", tok=tok,
