@@ -3,7 +3,9 @@
 -- With BENCH_TOKEN set: every request is the bill inquiry
 --   POST <url>  Authorization: Bearer $BENCH_TOKEN
 --   {"lineNumber":"$BENCH_LINE","inquiryMonth":"$BENCH_MONTH"}
--- Without it: wrk's own request (GET of the URL), so that the baseline
+-- or, with BENCH_GET=1 as well, GET <url> with that header only (the
+-- stored result, GET /api/v1/bills/inquiry/{requestId}).
+-- Without a token: wrk's own request (GET of the URL), so that the baseline
 -- (/hello) pays the same client-side cost of the response callback.
 --
 -- Every response is checked: anything but 200 is a failure.  done()
@@ -14,7 +16,9 @@
 
 local token = os.getenv("BENCH_TOKEN")
 
-if token ~= nil and token ~= "" then
+if token ~= nil and token ~= "" and os.getenv("BENCH_GET") == "1" then
+	wrk.headers["Authorization"] = "Bearer " .. token
+elseif token ~= nil and token ~= "" then
 	local line = os.getenv("BENCH_LINE") or "010-1234-5678"
 	local month = os.getenv("BENCH_MONTH")
 	if month == nil or not month:match("^%d%d%d%d%-%d%d$") then

@@ -10,7 +10,9 @@
 #            as demo01, one line and month, cache warmed first), every answer
 #            checked for 200 (tests/bench/inquiry.lua); then the inquiry
 #            again with MVNO delivery off (mvno.url emptied in the rendered
-#            bill.conf, lighttpd restarted), then the default config back
+#            bill.conf, lighttpd restarted), then the default config back.
+#            For reference also GET /bills/inquiry/{id} (same token check
+#            and Redis read, no history write or delivery behind it)
 #   zipf     tests/bench/zipf.py: a user per simulator line with bills, a
 #            cold bill cache, N inquiries with Zipf-distributed line and
 #            month; KOS calls per 100 inquiries and the cache hit ratio
@@ -236,7 +238,7 @@ bench_health() {
 bench_inquiry() {
 	local conns=${BENCH_CONNECTIONS:-50} month=${BENCH_MONTH:-$(prev_month_kst)}
 	local line=010-1234-5678 lua=tests/bench/inquiry.lua
-	local code before after
+	local code before after rid
 	local -A ob_start ob_end
 
 	echo "=== inquiry: /hello vs POST /api/v1/bills/inquiry (demo01, $line, $month, cached)"
@@ -254,10 +256,15 @@ bench_inquiry() {
 	[ "$code" = 200 ] || { cat "$BENCH_DIR/inquiry.json" >&2; pb_die "the warming inquiry answered $code"; }
 	after=$(sim_calls bill.inquiry)
 	echo "cache warmed: one inquiry, $((after - before)) KOS call(s); response $(wc -c <"$BENCH_DIR/inquiry.json") bytes"
+	rid=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data"]["requestId"])' "$BENCH_DIR/inquiry.json")
 
 	# The baseline runs the same Lua (without a token: a plain GET) so that
 	# both pay the same client-side cost of checking every response.
 	wrk_run hello "$base/hello" "$conns" "$lua"
+	# A reference inside the bill service: the warming inquiry's stored
+	# result.  The same token check and a Redis read of the same size, but
+	# no history rows and no MVNO delivery behind it.
+	BENCH_GET=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
 	before=$(sim_calls bill.inquiry)
 	ob_start[on]=$(outbox)
 	wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
@@ -286,11 +293,13 @@ bench_inquiry() {
 	echo
 	row endpoint req/s p50_ms p99_ms "checked responses"
 	row /hello "${rps[hello]}" "${p50[hello]}" "${p99[hello]}" "${checked[hello]}"
+	row "GET inquiry/{id} (reference)" "${rps[status]}" "${p50[status]}" "${p99[status]}" "${checked[status]}"
 	row "inquiry (cached, MVNO on)" "${rps[inquiry]}" "${p50[inquiry]}" "${p99[inquiry]}" "${checked[inquiry]}"
 	row "inquiry (cached, MVNO off)" "${rps[inquiry_nomvno]}" "${p50[inquiry_nomvno]}" "${p99[inquiry_nomvno]}" "${checked[inquiry_nomvno]}"
 	echo "ratio inquiry / hello (req/s): MVNO on $(ratio inquiry hello), MVNO off $(ratio inquiry_nomvno hello)   (target >= 0.5, p99 <= 5 ms)"
+	echo "reference GET inquiry/{id} / hello: $(ratio status hello) (no history write, no MVNO delivery)"
 	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
-	for name in hello inquiry inquiry_nomvno; do
+	for name in hello status inquiry inquiry_nomvno; do
 		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
 		case ${checked[$name]} in
 		*failed=0\ *) ;;
