@@ -1,20 +1,45 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh - throughput and latency of a service endpoint against
-# the smallest possible FastCGI program (tests/bench/hello-fcgi), both
-# behind the same lighttpd, same process count, plain HTTP.
+# tests/bench/run.sh - throughput and latency of our endpoints against the
+# smallest possible FastCGI program (tests/bench/hello-fcgi), both behind
+# the same lighttpd, same process count, plain HTTP, measured in one run.
 #
-#   tests/bench/run.sh            (build, start var/bench, measure, stop)
+#   tests/bench/run.sh [health|inquiry|zipf|all]     (default all)
 #
-# Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
-# BENCH_PROCS (FastCGI processes per program, 2), BENCH_PATH (the endpoint
-# compared with /hello, default /api/v1/auth/health), BENCH_KEEP_STACK=1.
-# Not part of script/test: numbers depend on the machine.
+#   health   wrk: /hello vs BENCH_PATH (default /api/v1/auth/health)
+#   inquiry  wrk: /hello vs the cached bill inquiry (POST /api/v1/bills/inquiry
+#            as demo01, one line and month, cache warmed first), every answer
+#            checked for 200 (tests/bench/inquiry.lua); then the inquiry
+#            again with MVNO delivery off (mvno.url emptied in the rendered
+#            bill.conf, lighttpd restarted), then the default config back.
+#            For reference also GET /bills/inquiry/{id} (same token check
+#            and Redis read, no history write or delivery behind it)
+#   zipf     tests/bench/zipf.py: a user per simulator line with bills, a
+#            cold bill cache, N inquiries with Zipf-distributed line and
+#            month; KOS calls per 100 inquiries and the cache hit ratio
+#
+# Each mode builds, starts var/bench (ports 38080/38443, KOS 39080) if it is
+# not running, measures and prints; the stack is stopped at the end.
+# Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (health 32, inquiry
+# 50), BENCH_THREADS (wrk threads, 2), BENCH_PROCS (FastCGI processes per
+# program, 2), BENCH_PATH, BENCH_MONTH (inquiry month YYYY-MM, default the
+# previous month in KST), BENCH_ZIPF_REQUESTS (3000), BENCH_ZIPF_THREADS
+# (16), BENCH_ZIPF_S (1.1), BENCH_ZIPF_SEED (1), BENCH_KEEP_STACK=1.
+# Not part of script/test: numbers depend on the machine; nothing here
+# passes or fails on a number.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
+MODE=${1:-all}
+case $MODE in
+health|inquiry|zipf|all) ;;
+*)
+	echo "usage: $0 [health|inquiry|zipf|all]" >&2
+	exit 2
+	;;
+esac
+
 DURATION=${BENCH_DURATION:-10s}
-CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 TARGET=${BENCH_PATH:-/api/v1/auth/health}
 
@@ -31,8 +56,26 @@ script/setup
 . script/lib/stack.sh
 pb_stack_init
 
+# MVNO delivery on or off for the bill service: pb_lighttpd_start renders
+# the service configs afresh from the templates, so the switch is applied
+# to the rendered bill.conf right after each rendering (the template stays
+# as it is).  BENCH_MVNO=off empties mvno.url, which disables delivery.
+BENCH_MVNO=on
+eval "pb_service_configs_stock() $(declare -f pb_service_configs | tail -n +2)"
+# shellcheck disable=SC2317  # called by script/lib/stack.sh
+pb_service_configs() {
+	pb_service_configs_stock
+	if [ "$BENCH_MVNO" = off ]; then
+		sed -i 's|^mvno\.url *=.*$|mvno.url =|' "$PB_CONF_DIR/bill.conf"
+	fi
+}
+
 stop_all() { [ "${BENCH_KEEP_STACK:-0}" = 1 ] || (pb_stack_stop) >/dev/null 2>&1; }
 trap stop_all EXIT
+
+BENCH_DIR=$PB_STATE/bench      # generated files (tokens are not kept)
+mkdir -p "$BENCH_DIR"
+chmod 0700 "$BENCH_DIR"
 
 # A fresh lighttpd config each run: /hello served like a service.
 pb_lighttpd_stop
@@ -52,8 +95,13 @@ pb_backends_start
 pb_lighttpd_start
 pb_check_reachable "$ROOT/tests/bench/hello-fcgi"
 base=http://127.0.0.1:$PB_HTTP_PORT
-pb_wait_health "$base$TARGET" 30 || pb_die "$TARGET does not answer 200"
+kos=http://127.0.0.1:$PB_KOS_PORT
 pb_wait_health "$base/hello" 30 || pb_die "/hello does not answer 200"
+pb_wait_health "$base/api/v1/auth/health" 30 || pb_die "the auth service does not answer 200"
+pb_wait_health "$base/api/v1/bills/health" 30 || pb_die "the bill service does not answer 200"
+pb_wait_health "$kos/_sim/health" 30 || pb_die "the KOS simulator does not answer 200"
+
+# --- helpers -----------------------------------------------------------------
 
 # wrk's latency table: "50%   1.23ms"; normalise to milliseconds.
 ms() {
@@ -63,28 +111,265 @@ ms() {
 		printf "%.2f", v }'
 }
 
-declare -A rps p50 p99 errs
-for name in hello target; do
-	path=/hello
-	[ "$name" = target ] && path=$TARGET
-	wrk -t"$THREADS" -c"$CONNS" -d2s "$base$path" >/dev/null 2>&1 || true # warm-up
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$base$path")
-	echo "--- wrk $base$path"
+declare -A rps p50 p99 errs checked
+
+# wrk_run NAME URL CONNECTIONS [LUA-SCRIPT]: a 2 s warm-up, then the
+# measured run; results in rps[NAME] p50[NAME] p99[NAME] errs[NAME] and,
+# with the Lua script, checked[NAME] ("ok=N failed=N statuses=...").
+wrk_run() {
+	local name=$1 url=$2 conns=$3 lua=${4:-} out
+	local args=(-t"$THREADS" -c"$conns")
+	[ -n "$lua" ] && args+=(-s "$lua")
+	wrk "${args[@]}" -d2s "$url" >/dev/null 2>&1 || true # warm-up
+	out=$(wrk "${args[@]}" -d"$DURATION" --latency "$url")
+	echo "--- wrk $name: $url ($conns connections)"
 	echo "$out" | sed -n '/Latency Distribution/,/Requests\/sec/p'
+	echo "$out" | grep '^bench-status' || true
 	rps[$name]=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
 	p50[$name]=$(echo "$out" | ms 50%)
 	p99[$name]=$(echo "$out" | ms 99%)
 	errs[$name]=$(echo "$out" | awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }')
-done
+	checked[$name]=$(echo "$out" | sed -n 's/^bench-status \(ok=[0-9]* failed=[0-9]* statuses=[^ ]*\).*/\1/p')
+}
 
-echo
-printf '%-24s %12s %10s %10s\n' endpoint req/s p50_ms p99_ms
-printf '%-24s %12s %10s %10s\n' /hello "${rps[hello]}" "${p50[hello]}" "${p99[hello]}"
-printf '%-24s %12s %10s %10s\n' "$TARGET" "${rps[target]}" "${p50[target]}" "${p99[target]}"
-awk -v a="${rps[target]}" -v b="${rps[hello]}" -v t="$TARGET" \
-	'BEGIN { if (b > 0) printf "ratio %s / hello (req/s): %.2f\n", t, a / b }'
-echo "($THREADS threads, $CONNS connections, $DURATION, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
-for name in hello target; do
-	[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
-done
+row() {
+	printf '%-34s %10s %8s %8s  %s\n' "$@"
+}
+
+# ratio NAME BASE: NAME's req/s over BASE's
+ratio() {
+	awk -v a="${rps[$1]:-0}" -v b="${rps[$2]:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else printf "-" }'
+}
+
+# The month before the current one, in KST (the services' tz.offset_minutes).
+prev_month_kst() {
+	local now y m
+	now=$(($(date -u +%s) + 9 * 3600))
+	y=$(date -u -d "@$now" +%Y)
+	m=$((10#$(date -u -d "@$now" +%m) - 1))
+	[ "$m" -eq 0 ] && { m=12; y=$((y - 1)); }
+	printf '%04d-%02d\n' "$y" "$m"
+}
+
+# login USER XFF: the access token; the password on stdin.  The login rate
+# limit counts per client address; the bench stack trusts X-Forwarded-For
+# from 127.0.0.1 (auth.trusted_proxies), so each login names its own.
+login() {
+	python3 tests/bench/zipf.py token --base "$base" --user "$1" --xff "$2"
+}
+
+sql() { pb_mariadb_admin -N -B -e "$1"; }
+
+# MVNO outbox of the bill service: pending and delivered rows.
+outbox() {
+	sql "SELECT CONCAT('pending=', COALESCE(SUM(mvno_next_at IS NOT NULL), 0),
+	    ' delivered=', COALESCE(SUM(mvno_delivered_at IS NOT NULL), 0))
+	    FROM phonebill_bill.bill_request_history"
+}
+
+# redis_unlink PATTERN: remove the matching keys; print how many.
+redis_unlink() {
+	local auth
+	auth=$(pb_secret redis_password)
+	REDISCLI_AUTH=$auth redis-cli -s "$PB_REDIS_SOCKET" --scan --pattern "$1" |
+		REDISCLI_AUTH=$auth xargs -r -n 500 redis-cli -s "$PB_REDIS_SOCKET" UNLINK |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
+redis_memory() {
+	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info memory |
+		tr -d '\r' | awk -F: '$1 == "used_memory_human" { u = $2 } $1 == "maxmemory_human" { m = $2 }
+		    $1 == "maxmemory_policy" { p = $2 } END { printf "used %s of maxmemory %s (%s)", u, m, p }'
+}
+
+# Every inquiry keeps its answer an hour in Redis (v1:bill-req:{requestId},
+# about 1.6 KB, for GET /bills/inquiry/{id}); at benchmark rates they fill
+# the stack's 128 MB Redis (maxmemory-policy noeviction) in about a minute,
+# after which Redis refuses writes (logins answer 503).  Each run starts
+# without them, so that runs can follow each other; the memory used after
+# a run is printed.
+clear_stored_results() {
+	echo "stored results removed from Redis: $(redis_unlink 'v1:bill-req:*') v1:bill-req:* keys; $(redis_memory)"
+}
+
+sim_calls() {
+	curl -s --max-time 5 "$kos/_sim/stats" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["operations"][sys.argv[1]]["calls"])' "$1"
+}
+
+# restart_mvno on|off: lighttpd (and every FastCGI program) again, with the
+# bill service's MVNO delivery on or off; checked through its health.
+restart_mvno() {
+	local want
+	BENCH_MVNO=$1
+	pb_lighttpd_stop 2>/dev/null
+	pb_lighttpd_start 2>/dev/null
+	pb_wait_health "$base/api/v1/bills/health" 30 || pb_die "the bill service does not answer after the restart"
+	pb_wait_health "$base/hello" 30 || pb_die "/hello does not answer after the restart"
+	pb_wait_health "$kos/_sim/health" 30 || pb_die "the KOS simulator does not answer after the restart"
+	want=ENABLED
+	[ "$1" = off ] && want=DISABLED
+	curl -s "$base/api/v1/bills/health" | grep -q "\"mvno\":\"$want\"" ||
+		pb_die "the bill service's health does not say mvno $want"
+}
+
+# --- health: /hello vs a GET endpoint ------------------------------------------
+
+bench_health() {
+	local conns=${BENCH_CONNECTIONS:-32}
+	pb_wait_health "$base$TARGET" 30 || pb_die "$TARGET does not answer 200"
+	echo "=== health: /hello vs $TARGET"
+	wrk_run hello "$base/hello" "$conns"
+	wrk_run target "$base$TARGET" "$conns"
+	echo
+	row endpoint req/s p50_ms p99_ms
+	row /hello "${rps[hello]}" "${p50[hello]}" "${p99[hello]}"
+	row "$TARGET" "${rps[target]}" "${p50[target]}" "${p99[target]}"
+	echo "ratio $TARGET / hello (req/s): $(ratio target hello)"
+	echo "($THREADS threads, $conns connections, $DURATION, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
+	for name in hello target; do
+		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
+	done
+	echo
+}
+
+# --- inquiry: /hello vs the cached bill inquiry ----------------------------------
+
+bench_inquiry() {
+	local conns=${BENCH_CONNECTIONS:-50} month=${BENCH_MONTH:-$(prev_month_kst)}
+	local line=010-1234-5678 lua=tests/bench/inquiry.lua
+	local code before after rid
+	local -A ob_start ob_end
+
+	echo "=== inquiry: /hello vs POST /api/v1/bills/inquiry (demo01, $line, $month, cached)"
+	clear_stored_results
+	# demo01's password is the README's (script/lib/stack.sh seeds it).
+	BENCH_TOKEN=$(login demo01 10.250.0.1 <<<'Phonebill!1') || pb_die "demo01 cannot log in"
+	export BENCH_TOKEN BENCH_LINE=$line BENCH_MONTH=$month
+
+	# Warm the cache: one inquiry (a KOS call when the key is cold).
+	before=$(sim_calls bill.inquiry)
+	code=$(curl -s -o "$BENCH_DIR/inquiry.json" -w '%{http_code}' --max-time 10 \
+		"$base/api/v1/bills/inquiry" -H "Authorization: Bearer $BENCH_TOKEN" \
+		-H 'Content-Type: application/json' \
+		-d "{\"lineNumber\":\"$line\",\"inquiryMonth\":\"$month\"}")
+	[ "$code" = 200 ] || { cat "$BENCH_DIR/inquiry.json" >&2; pb_die "the warming inquiry answered $code"; }
+	after=$(sim_calls bill.inquiry)
+	echo "cache warmed: one inquiry, $((after - before)) KOS call(s); response $(wc -c <"$BENCH_DIR/inquiry.json") bytes"
+	rid=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data"]["requestId"])' "$BENCH_DIR/inquiry.json")
+
+	# The baseline runs the same Lua (without a token: a plain GET) so that
+	# both pay the same client-side cost of checking every response.
+	wrk_run hello "$base/hello" "$conns" "$lua"
+	# A reference inside the bill service: the warming inquiry's stored
+	# result.  The same token check and a Redis read of the same size, but
+	# no history rows and no MVNO delivery behind it.
+	BENCH_GET=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
+	before=$(sim_calls bill.inquiry)
+	ob_start[on]=$(outbox)
+	wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	ob_end[on]=$(outbox)
+	after=$(sim_calls bill.inquiry)
+	echo "KOS bill.inquiry calls during warm-up + run: $((after - before))"
+	echo "MVNO outbox before: ${ob_start[on]}; after: ${ob_end[on]}"
+	echo "Redis after the run: $(redis_memory)"
+	clear_stored_results
+
+	echo "--- restarting lighttpd with MVNO delivery off (mvno.url empty in $PB_CONF_DIR/bill.conf)"
+	restart_mvno off
+	before=$(sim_calls bill.inquiry)
+	ob_start[off]=$(outbox)
+	wrk_run inquiry_nomvno "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	ob_end[off]=$(outbox)
+	after=$(sim_calls bill.inquiry)
+	echo "KOS bill.inquiry calls during warm-up + run: $((after - before))"
+	echo "MVNO outbox before: ${ob_start[off]}; after: ${ob_end[off]}"
+	echo "Redis after the run: $(redis_memory)"
+	clear_stored_results
+	echo "--- restarting lighttpd with the default config (MVNO delivery on)"
+	restart_mvno on
+	unset BENCH_TOKEN
+
+	echo
+	row endpoint req/s p50_ms p99_ms "checked responses"
+	row /hello "${rps[hello]}" "${p50[hello]}" "${p99[hello]}" "${checked[hello]}"
+	row "GET inquiry/{id} (reference)" "${rps[status]}" "${p50[status]}" "${p99[status]}" "${checked[status]}"
+	row "inquiry (cached, MVNO on)" "${rps[inquiry]}" "${p50[inquiry]}" "${p99[inquiry]}" "${checked[inquiry]}"
+	row "inquiry (cached, MVNO off)" "${rps[inquiry_nomvno]}" "${p50[inquiry_nomvno]}" "${p99[inquiry_nomvno]}" "${checked[inquiry_nomvno]}"
+	echo "ratio inquiry / hello (req/s): MVNO on $(ratio inquiry hello), MVNO off $(ratio inquiry_nomvno hello)   (target >= 0.5, p99 <= 5 ms)"
+	echo "reference GET inquiry/{id} / hello: $(ratio status hello) (no history write, no MVNO delivery)"
+	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
+	for name in hello status inquiry inquiry_nomvno; do
+		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
+		case ${checked[$name]} in
+		*failed=0\ *) ;;
+		*) echo "warning: $name: not every response was 200: ${checked[$name]:-no bench-status line}" ;;
+		esac
+	done
+	echo
+}
+
+# --- zipf: a skewed workload over every line, from a cold cache -----------------
+
+bench_zipf() {
+	local bin=${PB_BIN_ADMIN:-$ROOT/fcgi/admin/phonebill-admin}
+	local pwfile=$BENCH_DIR/user.pw users=$BENCH_DIR/users lines=$BENCH_DIR/lines
+	local digits cust status nmonths id line out n=0 hist_before
+
+	echo "=== zipf: ${BENCH_ZIPF_REQUESTS:-3000} inquiries over every simulator line with bills, cold cache"
+	# One password for the bench users, generated once for this state dir.
+	[ -s "$pwfile" ] || (umask 077 && printf 'Bench-%s\n' "$(openssl rand -hex 12)" >"$pwfile")
+	python3 tests/bench/zipf.py lines --kos "$kos" >"$lines"
+	: >"$users"
+	while read -r digits cust status nmonths; do
+		case $digits in '#'*) continue ;; esac
+		id=bench-$digits
+		line=${digits:0:3}-${digits:3:4}-${digits:7:4}
+		# as script/lib/stack.sh's pb_seed_users does
+		out=$(pb_as_run_user env -i PATH="$PATH" LANG=C.UTF-8 \
+			PHONEBILL_CONFIG="$PB_CONF_DIR/auth.conf" \
+			"$bin" add "$id" --customer "$cust" --line "$line" --name "벤치 $digits" \
+			--perm BILL_INQUIRY --if-missing 2>&1 <"$pwfile") ||
+			pb_die "adding $id failed: $out"
+		echo "$id $line $status $nmonths" >>"$users"
+		n=$((n + 1))
+	done <"$lines"
+	grep '^#' "$lines" || true
+	echo "$n bench users (bench-<line>, BILL_INQUIRY), one per line with bills"
+
+	# A cold cache: every v1:bill:* key goes (not the stale copies, which
+	# an inquiry does not read while KOS answers).
+	clear_stored_results
+	echo "cold cache: $(redis_unlink 'v1:bill:*') v1:bill:* keys removed"
+
+	hist_before=$(sql "SELECT COALESCE(MAX(id), 0) FROM phonebill_bill.bill_process_history")
+	python3 tests/bench/zipf.py run --base "$base" --kos "$kos" --users "$users" \
+		--password-file "$pwfile" --requests "${BENCH_ZIPF_REQUESTS:-3000}" \
+		--threads "${BENCH_ZIPF_THREADS:-16}" --s "${BENCH_ZIPF_S:-1.1}" \
+		--seed "${BENCH_ZIPF_SEED:-1}"
+	# The history rows are written after each answer: give the last ones
+	# a moment, then read what the service itself recorded.
+	sleep 1
+	sql "SELECT COUNT(*), COALESCE(SUM(cache_hit), 0), COALESCE(SUM(kos_called), 0),
+	    COALESCE(ROUND(AVG(IF(kos_called, elapsed_ms, NULL)), 1), 0),
+	    COALESCE(ROUND(AVG(IF(kos_called, NULL, elapsed_ms)), 1), 0)
+	    FROM phonebill_bill.bill_process_history WHERE id > $hist_before" |
+		awk '{ r = $1 > 0 ? 100 * $2 / $1 : 0
+		    printf "history (bill_process_history): %d rows, cache_hit %d (%.1f %%), kos_called %d\n", $1, $2, r, $3
+		    printf "  server-side elapsed_ms (answer ready), mean: with a KOS call %s, without %s\n", $4, $5 }'
+	echo
+}
+
+# Other work on the machine skews every number: say how busy it was.
+echo "=== $(nproc) cores; load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+case $MODE in
+health) bench_health ;;
+inquiry) bench_inquiry ;;
+zipf) bench_zipf ;;
+all)
+	bench_health
+	bench_zipf
+	bench_inquiry
+	;;
+esac
 exit 0
