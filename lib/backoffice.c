@@ -5,7 +5,10 @@
 
 #include "app.h"
 #include "backoffice.h"
+#include "clock.h"
 #include "log.h"
+
+#define REPLAY_EVERY_MS 2000  /* ms between looks at the spool directory */
 
 #define MVNO_SECRET_MIN 32
 
@@ -19,10 +22,16 @@ static void
 worker_pass(void *ud)
 {
 	struct pb_backoffice *bo = ud;
+	int64_t now = pb_clock_mono_ms();
 
-	if (pb_history_replay(&bo->whist, bo->wdb, 200, NULL) ==
-	    PB_ERR_UNAVAILABLE)
-		return;  /* MariaDB away: the outbox is there too */
+	/* new records first: they are only in memory */
+	(void)pb_history_flush(&bo->whist, bo->wdb, bo->queue);
+	if (now - bo->last_replay_ms >= REPLAY_EVERY_MS) {
+		bo->last_replay_ms = now;
+		if (pb_history_replay(&bo->whist, bo->wdb, 200, NULL) ==
+		    PB_ERR_UNAVAILABLE)
+			return;  /* MariaDB away: the outbox is there too */
+	}
 	if (bo->tick != NULL)
 		bo->tick(bo);
 	(void)pb_history_deliver(&bo->whist, bo->wdb, bo->whttp, &bo->mvno,
@@ -218,6 +227,8 @@ pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 		rc = get_long(app, "worker.interval_ms", 1000, 50, 60000,
 		    &interval, err, errlen);
 	if (rc == PB_OK)
+		rc = pb_history_queue_new(&bo->queue);
+	if (rc == PB_OK)
 		rc = pb_app_db_open(app, &bo->wdb, err, errlen);
 	if (rc == PB_OK && app->redis != NULL)
 		rc = pb_app_redis_open(app, &bo->wredis, err, errlen);
@@ -248,6 +259,10 @@ pb_backoffice_fini(struct pb_backoffice *bo)
 {
 	pb_worker_stop(bo->worker);
 	bo->worker = NULL;
+	/* what the worker had not written yet: now, or spooled */
+	if (bo->queue != NULL && bo->wdb != NULL)
+		(void)pb_history_flush(&bo->whist, bo->wdb, bo->queue);
+	pb_history_queue_free(bo->queue);
 	pb_kos_free(bo->kos);
 	pb_kos_free(bo->wkos);
 	pb_http_free(bo->http);
@@ -262,10 +277,19 @@ pb_backoffice_fini(struct pb_backoffice *bo)
 }
 
 enum pb_err
-pb_backoffice_record(struct pb_backoffice *bo, const cJSON *rec)
+pb_backoffice_record(struct pb_backoffice *bo, cJSON *rec)
 {
-	enum pb_err rc = pb_history_save(&bo->hist, bo->app->db, rec);
+	enum pb_err rc;
 
+	if (pb_history_queue_push(bo->queue, rec) == PB_OK) {
+		pb_worker_wake(bo->worker);
+		return PB_OK;
+	}
+	/* the worker is far behind: write it here (backpressure) */
+	if (bo->hist.spec->prepare != NULL)
+		bo->hist.spec->prepare(&bo->hist, rec);
+	rc = pb_history_save(&bo->hist, bo->app->db, rec);
+	cJSON_Delete(rec);
 	pb_worker_wake(bo->worker);
 	return rc;
 }
@@ -298,6 +322,8 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 	if (sp != NULL)
 		cJSON_AddNumberToObject(sp, "pending",
 		    (double)pb_spool_pending(bo->spool));
+	cJSON_AddNumberToObject(data, "historyQueue",
+	    (double)pb_history_queue_len(bo->queue));
 	cJSON_AddStringToObject(data, "mvno",
 	    bo->mvno.url[0] != '\0' ? "ENABLED" : "DISABLED");
 	return 1;

@@ -66,6 +66,8 @@ struct pb_backoffice {
 	struct pb_http *whttp;
 	struct pb_spool *wspool;
 	struct pb_history whist;
+	struct pb_history_queue *queue; /* records for the worker to write */
+	int64_t last_replay_ms;         /* worker: last look at the spool */
 	struct pb_kos *wkos;            /* the worker's KOS client */
 	struct pb_redis *wredis;        /* the worker's Redis */
 	void (*tick)(struct pb_backoffice *bo); /* the service's own pass */
@@ -98,12 +100,13 @@ enum pb_err pb_backoffice_app_init(struct pb_app *app, char *err,
 void pb_backoffice_app_fini(struct pb_app *app);
 int pb_backoffice_app_health(struct pb_app *app, cJSON *data);
 
-/* Save a history record now (after the response) and wake the worker so
- * that the MVNO delivery starts at once. */
-enum pb_err pb_backoffice_record(struct pb_backoffice *bo, const cJSON *rec);
+/* Hand a history record (ownership taken) to the worker, which writes it
+ * (and starts its MVNO delivery) at once; when the queue is full it is
+ * written here and now. */
+enum pb_err pb_backoffice_record(struct pb_backoffice *bo, cJSON *rec);
 
 /* Add {"kos":{"url":..., "breakers":{group:{state,calls,...}}},
- * "spool":{"pending":n}} to a health answer.  Always 1: an open breaker
+ * "spool":{"pending":n}, "historyQueue":n} to a health answer.  Always 1: an open breaker
  * means KOS is away, not that this service is down (stale bills are still
  * served and the load balancer must keep the node). */
 int pb_backoffice_health(struct pb_backoffice *bo, cJSON *data);

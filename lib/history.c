@@ -1,5 +1,6 @@
 /* history.c - history records never lost, and the MVNO outbox (history.h). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "app.h"
 #include "buf.h"
+#include "clock.h"
 #include "crypto.h"
 #include "history.h"
 #include "json.h"
@@ -94,7 +96,13 @@ pb_history_save(struct pb_history *h, struct pb_db *db, const cJSON *rec)
 
 	if (rid == NULL)
 		return PB_ERR_INVAL;
-	rc = src = h->spec->apply(h, db, rec);
+	rc = src = pb_db_begin(db);
+	if (rc == PB_OK)
+		rc = src = h->spec->apply(h, db, rec);
+	if (rc == PB_OK)
+		rc = src = pb_db_commit(db);
+	if (rc != PB_OK)
+		(void)pb_db_rollback(db);
 	if (rc == PB_OK || h->spool == NULL)
 		goto out;
 	text = cJSON_PrintUnformatted(rec);
@@ -133,7 +141,13 @@ replay_one(void *ud, const char *kind, const char *key, const char *data,
 	if (pb_json_parse(data, len, PB_JSON_MAX_DEPTH, &rec, NULL) != PB_OK || !cJSON_IsObject(rec))
 		return PB_ERR_PARSE;
 	rc = rec_id(rec) != NULL && strcmp(rec_id(rec), key) == 0 ?
-	    c->h->spec->apply(c->h, c->db, rec) : PB_ERR_INVAL;
+	    pb_db_begin(c->db) : PB_ERR_INVAL;
+	if (rc == PB_OK)
+		rc = c->h->spec->apply(c->h, c->db, rec);
+	if (rc == PB_OK)
+		rc = pb_db_commit(c->db);
+	if (rc != PB_OK)
+		(void)pb_db_rollback(c->db);
 	cJSON_Delete(rec);
 	return rc;
 }
@@ -162,6 +176,120 @@ pb_history_replay(struct pb_history *h, struct pb_db *db, size_t max,
 	if (done != NULL)
 		*done = n;
 	return rc;
+}
+
+/* --- the queue ---------------------------------------------------------------- */
+
+struct pb_history_queue {
+	pthread_mutex_t mu;
+	cJSON *recs[PB_HISTORY_QUEUE_MAX];
+	size_t head, n;
+};
+
+enum pb_err
+pb_history_queue_new(struct pb_history_queue **out)
+{
+	struct pb_history_queue *q = calloc(1, sizeof(*q));
+
+	*out = NULL;
+	if (q == NULL)
+		return PB_ERR_NOMEM;
+	if (pthread_mutex_init(&q->mu, NULL) != 0) {
+		free(q);
+		return PB_ERR_INTERNAL;
+	}
+	*out = q;
+	return PB_OK;
+}
+
+void
+pb_history_queue_free(struct pb_history_queue *q)
+{
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < q->n; i++)
+		cJSON_Delete(q->recs[(q->head + i) % PB_HISTORY_QUEUE_MAX]);
+	(void)pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+enum pb_err
+pb_history_queue_push(struct pb_history_queue *q, cJSON *rec)
+{
+	enum pb_err rc = PB_OK;
+
+	(void)pthread_mutex_lock(&q->mu);
+	if (q->n >= PB_HISTORY_QUEUE_MAX)
+		rc = PB_ERR_TOOBIG;
+	else
+		q->recs[(q->head + q->n++) % PB_HISTORY_QUEUE_MAX] = rec;
+	(void)pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+size_t
+pb_history_queue_len(struct pb_history_queue *q)
+{
+	size_t n;
+
+	(void)pthread_mutex_lock(&q->mu);
+	n = q->n;
+	(void)pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+/* Take up to max records off the queue into out; returns how many. */
+static size_t
+queue_take(struct pb_history_queue *q, cJSON **out, size_t max)
+{
+	size_t n = 0;
+
+	(void)pthread_mutex_lock(&q->mu);
+	while (n < max && q->n > 0) {
+		out[n++] = q->recs[q->head];
+		q->head = (q->head + 1) % PB_HISTORY_QUEUE_MAX;
+		q->n--;
+	}
+	(void)pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+size_t
+pb_history_flush(struct pb_history *h, struct pb_db *db,
+    struct pb_history_queue *q)
+{
+	cJSON *batch[PB_HISTORY_FLUSH_BATCH];
+	struct pb_logline l;
+	size_t n, i, total = 0;
+	enum pb_err rc;
+
+	while ((n = queue_take(q, batch, PB_HISTORY_FLUSH_BATCH)) > 0) {
+		for (i = 0; h->spec->prepare != NULL && i < n; i++)
+			h->spec->prepare(h, batch[i]);
+		rc = pb_db_begin(db);
+		for (i = 0; rc == PB_OK && i < n; i++)
+			rc = rec_id(batch[i]) != NULL ?
+			    h->spec->apply(h, db, batch[i]) : PB_ERR_INVAL;
+		if (rc == PB_OK)
+			rc = pb_db_commit(db);
+		if (rc != PB_OK) {
+			/* one by one: each is written or spooled on its own */
+			(void)pb_db_rollback(db);
+			for (i = 0; i < n; i++)
+				(void)pb_history_save(h, db, batch[i]);
+		}
+		pb_log_begin(&l, PB_LOG_DEBUG, "history_flushed");
+		pb_log_str(&l, "kind", h->spec->kind);
+		pb_log_int(&l, "records", (long long)n);
+		pb_log_str(&l, "batch", rc == PB_OK ? "ok" : pb_strerror(rc));
+		pb_log_end(&l);
+		for (i = 0; i < n; i++)
+			cJSON_Delete(batch[i]);
+		total += n;
+	}
+	return total;
 }
 
 /* --- the outbox ------------------------------------------------------------- */
@@ -282,10 +410,11 @@ out:
 	return rc;
 }
 
-enum pb_err
-pb_history_deliver(struct pb_history *h, struct pb_db *db,
-    struct pb_http *http, const struct pb_mvno_opts *mvno,
-    size_t *delivered)
+/* One batch of due rows.  *full: the batch was full (more may be due);
+ * PB_ERR_UNAVAILABLE when the MVNO AP refused (stop for now). */
+static enum pb_err
+deliver_pass(struct pb_history *h, struct pb_db *db, struct pb_http *http,
+    const struct pb_mvno_opts *mvno, size_t *delivered, int *full)
 {
 	const struct pb_history_spec *s = h->spec;
 	struct pb_db_param p[2];
@@ -294,15 +423,12 @@ pb_history_deliver(struct pb_history *h, struct pb_db *db,
 	size_t i, n = 0;
 	enum pb_err rc;
 
-	if (delivered != NULL)
-		*delivered = 0;
-	if (s->sql_due == NULL || mvno == NULL || mvno->url == NULL ||
-	    mvno->url[0] == '\0')
-		return PB_OK;
+	*full = 0;
 	memset(&d, 0, sizeof(d));
 	rc = pb_db_query(db, s->sql_due, NULL, 0, due_row, &d);
 	if (rc != PB_OK)
 		return rc;
+	*full = d.n == PB_HISTORY_BATCH;
 	for (i = 0; i < d.n; i++) {
 		won = 0;
 		p[0] = PB_DB_P_INT(PB_HISTORY_LEASE_S);
@@ -318,7 +444,33 @@ pb_history_deliver(struct pb_history *h, struct pb_db *db,
 		else if (rc == PB_ERR_UNAVAILABLE)
 			break;      /* the MVNO AP is down: no use trying the rest */
 	}
+	*delivered += n;
+	return rc == PB_ERR_UNAVAILABLE ? rc : PB_OK;
+}
+
+enum pb_err
+pb_history_deliver(struct pb_history *h, struct pb_db *db,
+    struct pb_http *http, const struct pb_mvno_opts *mvno,
+    size_t *delivered)
+{
+	int64_t until = pb_clock_mono_ms() + PB_HISTORY_DELIVER_MS;
+	size_t n = 0;
+	enum pb_err rc;
+	int full = 0;
+
+	if (h->spec->sql_due == NULL || mvno == NULL || mvno->url == NULL ||
+	    mvno->url[0] == '\0') {
+		rc = PB_OK;
+		goto out;
+	}
+	/* batch after batch while rows are waiting, for a bounded time */
+	do
+		rc = deliver_pass(h, db, http, mvno, &n, &full);
+	while (rc == PB_OK && full && pb_clock_mono_ms() < until);
+	if (rc == PB_ERR_UNAVAILABLE)
+		rc = PB_OK;
+out:
 	if (delivered != NULL)
 		*delivered = n;
-	return PB_OK;
+	return rc;
 }

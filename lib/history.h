@@ -6,10 +6,15 @@
  * MariaDB (idempotently: a replayed record must change nothing), and the
  * SQL of the table's MVNO outbox columns.
  *
- * pb_history_save() writes a record after the response has gone out; when
- * MariaDB cannot take it, the record goes to the durable local spool
- * (spool.h, sealed with the personal-data key) and pb_history_replay(),
- * run by the background worker, writes it once MariaDB is back.
+ * pb_history_save() writes a record (one transaction around the service's
+ * apply); when MariaDB cannot take it, the record goes to the durable
+ * local spool (spool.h, sealed with the personal-data key) and
+ * pb_history_replay(), run by the background worker, writes it once
+ * MariaDB is back.  A busy request thread hands records to the worker
+ * instead (pb_history_queue_push): the worker writes them in batches, one
+ * transaction each (pb_history_flush), so the request loop never waits on
+ * MariaDB.  A record is in memory only until the next flush (the worker is
+ * woken at once; the queue is flushed again when the process stops).
  *
  * The outbox: a record that carries an MVNO payload stores it sealed in
  * its row with mvno_next_at set.  pb_history_deliver() (background worker)
@@ -36,13 +41,20 @@
 #define PB_HISTORY_BATCH       16    /* deliveries per pass */
 #define PB_HISTORY_PAYLOAD_MAX (256 * 1024) /* bytes of an MVNO payload */
 #define PB_HISTORY_SQLTIME_LEN 24    /* "2026-11-24 01:02:03.456" + NUL */
+#define PB_HISTORY_QUEUE_MAX   8192  /* records waiting for the worker */
+#define PB_HISTORY_FLUSH_BATCH 64    /* records per transaction */
+#define PB_HISTORY_DELIVER_MS  200   /* ms one delivery call may keep going */
 
 struct pb_app;
 struct pb_history;
 
 struct pb_history_spec {
 	const char *kind;           /* spool kind and log name: "bill.inquiry" */
-	/* Write rec to MariaDB; idempotent on its request id.  PB_OK, or
+	/* Complete a queued record before it is written (may be NULL): work
+	 * the request thread handed on.  Must be idempotent. */
+	void (*prepare)(struct pb_history *h, cJSON *rec);
+	/* Write rec to MariaDB inside the caller's transaction; idempotent
+	 * on its request id.  PB_OK, or
 	 * PB_ERR_UNAVAILABLE (try again later), or another error (the record
 	 * itself is bad: it is set aside, never retried). */
 	enum pb_err (*apply)(struct pb_history *h, struct pb_db *db,
@@ -101,12 +113,31 @@ struct pb_history {
  */
 enum pb_err pb_history_save(struct pb_history *h, struct pb_db *db,
     const cJSON *rec);
+/* Records handed from the request thread to the worker (thread-safe). */
+struct pb_history_queue;
+enum pb_err pb_history_queue_new(struct pb_history_queue **out);
+/* Frees the records still queued too (flush first). */
+void pb_history_queue_free(struct pb_history_queue *q);
+/* Take rec (ownership passes on PB_OK); PB_ERR_TOOBIG when
+ * PB_HISTORY_QUEUE_MAX records wait (rec stays the caller's). */
+enum pb_err pb_history_queue_push(struct pb_history_queue *q, cJSON *rec);
+/* Records waiting. */
+size_t pb_history_queue_len(struct pb_history_queue *q);
+/*
+ * Write every queued record, PB_HISTORY_FLUSH_BATCH per transaction; a
+ * batch that fails is written record by record (pb_history_save: a record
+ * MariaDB cannot take is spooled).  Returns the records taken.
+ */
+size_t pb_history_flush(struct pb_history *h, struct pb_db *db,
+    struct pb_history_queue *q);
+
 /* Write spooled records (at most max, 0 = all); PB_ERR_UNAVAILABLE when
  * MariaDB is still away. */
 enum pb_err pb_history_replay(struct pb_history *h, struct pb_db *db,
     size_t max, size_t *done);
-/* One pass over the due deliveries; *delivered (may be NULL) counts the
- * acknowledged ones. */
+/* Deliver what is due: batches of PB_HISTORY_BATCH while full ones keep
+ * coming, for at most PB_HISTORY_DELIVER_MS; stops at the first refusal
+ * by the MVNO AP.  *delivered (may be NULL) counts the acknowledged ones. */
 enum pb_err pb_history_deliver(struct pb_history *h, struct pb_db *db,
     struct pb_http *http, const struct pb_mvno_opts *mvno,
     size_t *delivered);

@@ -23,7 +23,8 @@
 #define BILL_TTL_S          3600          /* s, a bill */
 #define BILL_NEG_TTL_S      60            /* s, "no bill that month" */
 #define BILL_MONTHS_TTL_S   (4 * 3600)    /* s, available months */
-#define BILL_RESULT_TTL_S   3600          /* s, stored result in Redis */
+#define BILL_RESULT_TTL_S   600           /* s, stored result in Redis (MariaDB
+					     has it for good) */
 #define BILL_STALE_TTL_S    (30 * 86400)  /* s, copy kept for KOS outages */
 #define BILL_SUMMARY_MAX    256
 
@@ -34,6 +35,9 @@ void bill_menu(struct pb_req *req);
 void bill_inquiry(struct pb_req *req);
 void bill_status(struct pb_req *req);
 void bill_history(struct pb_req *req);
+
+/* The history spec's prepare hook (handlers.c). */
+void bill_prepare(struct pb_history *h, cJSON *rec);
 
 /* "2026-11" of the service clock in the service's time zone. */
 void bill_current_month(const struct pb_app *app, char out[8]);

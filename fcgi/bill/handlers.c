@@ -8,7 +8,8 @@
  * line" (1001) and "line terminated" (1002) are answers: cached for a
  * minute as {"resultCode","resultMessage"} and turned into 404s.  The
  * answer goes out first; the history rows and the MVNO delivery follow
- * (pb_req_after).  The answer is also kept an hour in Redis under
+ * (pb_req_after hands the record to the worker, which writes records in
+ * batches).  The answer is also kept ten minutes in Redis under
  * "v1:bill-req:{requestId}" so that GET /bills/inquiry/{id} sees it at
  * once, even while MariaDB is away.
  */
@@ -352,16 +353,19 @@ out:
 	return text;
 }
 
-/* After the answer went out: summary and MVNO payload, then the rows. */
-static void
-after_inquiry(struct pb_req *req, void *arg)
+/* In the worker, before the rows are written: the result summary and the
+ * MVNO payload (work the request thread need not do). */
+void
+bill_prepare(struct pb_history *h, cJSON *rec)
 {
-	struct after_arg *a = arg;
-	struct pb_backoffice *svc = req->app->svc;
-	const char *resp = pb_json_get_string(a->rec, "response");
+	struct pb_backoffice *svc = h->app->svc;
+	const char *resp = pb_json_get_string(rec, "response");
 	const cJSON *info = NULL;
 	char summary[BILL_SUMMARY_MAX], *mv = NULL;
 	cJSON *data = NULL;
+
+	if (cJSON_GetObjectItemCaseSensitive(rec, "prepared") != NULL)
+		return;
 
 	if (resp != NULL &&
 	    pb_json_parse(resp, strlen(resp), PB_JSON_MAX_DEPTH, &data, NULL) ==
@@ -369,22 +373,29 @@ after_inquiry(struct pb_req *req, void *arg)
 		info = cJSON_GetObjectItemCaseSensitive(data, "billInfo");
 		if (cJSON_IsObject(info)) {
 			bill_info_summary(info, summary, sizeof(summary));
-			(void)cJSON_AddStringToObject(a->rec, "summary", summary);
+			(void)cJSON_AddStringToObject(rec, "summary", summary);
 		} else {
 			info = NULL;
 		}
 	}
 	if (svc->mvno.url[0] != '\0') {
-		mv = mvno_payload(a->rec, info);
-		if (mv == NULL || cJSON_AddStringToObject(a->rec, "mvno", mv) ==
-		    NULL)
+		mv = mvno_payload(rec, info);
+		if (mv == NULL || cJSON_AddStringToObject(rec, "mvno", mv) == NULL)
 			pb_log_msg(PB_LOG_ERROR, "mvno_payload_failed",
-			    pb_json_get_string(a->rec, "requestId"));
+			    pb_json_get_string(rec, "requestId"));
 	}
-	(void)pb_backoffice_record(svc, a->rec);
+	(void)cJSON_AddTrueToObject(rec, "prepared");
 	free(mv);
 	cJSON_Delete(data);
-	cJSON_Delete(a->rec);
+}
+
+/* After the answer went out: hand the record to the worker. */
+static void
+after_inquiry(struct pb_req *req, void *arg)
+{
+	struct after_arg *a = arg;
+
+	(void)pb_backoffice_record(req->app->svc, a->rec);  /* takes it */
 }
 
 /*

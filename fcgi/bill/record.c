@@ -121,9 +121,7 @@ apply(struct pb_history *h, struct pb_db *db, const cJSON *rec)
 		rc = PB_ERR_INVAL;
 		goto out;
 	}
-	rc = pb_db_begin(db);
-	if (rc != PB_OK)
-		goto out;
+	/* the caller's transaction holds both rows */
 	rc = pb_db_exec(db, insert_request, p, 16, NULL, NULL);
 	if (rc == PB_OK) {
 		p[0] = PB_DB_P_STR(str(rec, "requestId"));
@@ -145,10 +143,6 @@ apply(struct pb_history *h, struct pb_db *db, const cJSON *rec)
 		p[15] = PB_DB_P_INT(flag(proc, "stale"));
 		rc = pb_db_exec(db, insert_process, p, 16, NULL, NULL);
 	}
-	if (rc == PB_OK)
-		rc = pb_db_commit(db);
-	if (rc != PB_OK)
-		(void)pb_db_rollback(db);
 out:
 	free(lenc);
 	free(penc);
@@ -157,6 +151,7 @@ out:
 
 const struct pb_history_spec bill_history_spec = {
 	.kind = "bill.inquiry",
+	.prepare = bill_prepare,
 	.apply = apply,
 	PB_HISTORY_OUTBOX("bill_request_history"),
 };
