@@ -25,7 +25,9 @@ worker_pass(void *ud)
 	int64_t now = pb_clock_mono_ms();
 
 	/* new records first: they are only in memory */
-	(void)pb_history_flush(&bo->whist, bo->wdb, bo->queue);
+	while (pb_history_flush(&bo->whist, bo->wdb, bo->queue, bo->whttp,
+	    &bo->mvno) == PB_HISTORY_FLUSH_MAX)
+		;
 	if (now - bo->last_replay_ms >= REPLAY_EVERY_MS) {
 		bo->last_replay_ms = now;
 		if (pb_history_replay(&bo->whist, bo->wdb, 200, NULL) ==
@@ -260,8 +262,9 @@ pb_backoffice_fini(struct pb_backoffice *bo)
 	pb_worker_stop(bo->worker);
 	bo->worker = NULL;
 	/* what the worker had not written yet: now, or spooled */
-	if (bo->queue != NULL && bo->wdb != NULL)
-		(void)pb_history_flush(&bo->whist, bo->wdb, bo->queue);
+	while (bo->queue != NULL && bo->wdb != NULL &&
+	    pb_history_flush(&bo->whist, bo->wdb, bo->queue, NULL, NULL) > 0)
+		;
 	pb_history_queue_free(bo->queue);
 	pb_kos_free(bo->kos);
 	pb_kos_free(bo->wkos);

@@ -256,16 +256,29 @@ queue_take(struct pb_history_queue *q, cJSON **out, size_t max)
 	return n;
 }
 
+static enum pb_err deliver_payload(struct pb_history *h, struct pb_db *db,
+    struct pb_http *http, const struct pb_mvno_opts *mvno, const char *rid,
+    const char *body, size_t blen, long long attempts);
+
 size_t
 pb_history_flush(struct pb_history *h, struct pb_db *db,
-    struct pb_history_queue *q)
+    struct pb_history_queue *q, struct pb_http *http,
+    const struct pb_mvno_opts *mvno)
 {
-	cJSON *batch[PB_HISTORY_FLUSH_BATCH];
+	/* written records kept for delivery: PB_HISTORY_FLUSH_MAX batches at most per
+	 * call, so the queue is written first and delivered after */
+	cJSON *done[PB_HISTORY_FLUSH_MAX];
 	struct pb_logline l;
-	size_t n, i, total = 0;
+	size_t n, i, total = 0, ndone = 0;
+	int64_t until;
 	enum pb_err rc;
+	int deliver = http != NULL && mvno != NULL && mvno->url != NULL &&
+	    mvno->url[0] != '\0';
 
-	while ((n = queue_take(q, batch, PB_HISTORY_FLUSH_BATCH)) > 0) {
+	while (total < PB_HISTORY_FLUSH_MAX &&
+	    (n = queue_take(q, done + total, PB_HISTORY_FLUSH_BATCH)) > 0) {
+		cJSON **batch = done + total;
+
 		for (i = 0; h->spec->prepare != NULL && i < n; i++)
 			h->spec->prepare(h, batch[i]);
 		rc = pb_db_begin(db);
@@ -275,20 +288,37 @@ pb_history_flush(struct pb_history *h, struct pb_db *db,
 		if (rc == PB_OK)
 			rc = pb_db_commit(db);
 		if (rc != PB_OK) {
-			/* one by one: each is written or spooled on its own */
+			/* one by one: each is written or spooled on its own;
+			 * those are left to the outbox */
 			(void)pb_db_rollback(db);
-			for (i = 0; i < n; i++)
+			for (i = 0; i < n; i++) {
 				(void)pb_history_save(h, db, batch[i]);
+				cJSON_Delete(batch[i]);
+				batch[i] = NULL;
+			}
 		}
 		pb_log_begin(&l, PB_LOG_DEBUG, "history_flushed");
 		pb_log_str(&l, "kind", h->spec->kind);
 		pb_log_int(&l, "records", (long long)n);
 		pb_log_str(&l, "batch", rc == PB_OK ? "ok" : pb_strerror(rc));
 		pb_log_end(&l);
-		for (i = 0; i < n; i++)
-			cJSON_Delete(batch[i]);
 		total += n;
 	}
+	/* deliver what was just written from memory, for a bounded time; the
+	 * rows keep their lease meanwhile (no other worker sends them), and
+	 * whatever is not acknowledged is the outbox's */
+	until = pb_clock_mono_ms() + PB_HISTORY_DELIVER_MS;
+	for (i = 0; deliver && i < total; i++) {
+		const char *pl = done[i] != NULL ?
+		    pb_json_get_string(done[i], "mvno") : NULL;
+
+		if (pl != NULL && (deliver_payload(h, db, http, mvno,
+		    rec_id(done[i]), pl, strlen(pl), 0) == PB_ERR_UNAVAILABLE ||
+		    pb_clock_mono_ms() >= until))
+			break;
+	}
+	for (ndone = 0; ndone < total; ndone++)
+		cJSON_Delete(done[ndone]);
 	return total;
 }
 
@@ -339,38 +369,26 @@ payload_row(void *ud, const struct pb_db_row *row)
 	return PB_OK;
 }
 
-/* Deliver one claimed row.  PB_OK acknowledged; PB_ERR_UNAVAILABLE the
- * MVNO AP did not take it; other errors: our side (DB, data). */
+/* POST one payload (attempt number attempts + 1) and record how it went.
+ * PB_OK acknowledged; PB_ERR_UNAVAILABLE the MVNO AP did not take it;
+ * other errors: our side (DB). */
 static enum pb_err
-deliver_one(struct pb_history *h, struct pb_db *db, struct pb_http *http,
-    const struct pb_mvno_opts *mvno, const char *rid)
+deliver_payload(struct pb_history *h, struct pb_db *db, struct pb_http *http,
+    const struct pb_mvno_opts *mvno, const char *rid, const char *body,
+    size_t blen, long long attempts)
 {
 	const struct pb_history_spec *s = h->spec;
 	struct pb_db_param p[6];
-	struct payload pl = { NULL, 0, 0, 0 };
 	struct pb_mvno_attempt att;
 	struct pb_logline l;
 	char idem[128], err[64];
-	char *body = NULL;
-	size_t blen = 0;
 	long long attempt, next_ms;
 	enum pb_err rc, drc;
 
 	memset(&att, 0, sizeof(att));
-	p[0] = PB_DB_P_STR(rid);
-	rc = pb_db_query(db, s->sql_payload, p, 1, payload_row, &pl);
-	if (rc != PB_OK)
-		goto out;
-	if (!pl.found || pl.ct == NULL) {
-		rc = PB_ERR_NOTFOUND;
-		goto out;
-	}
-	rc = pb_history_open(h, pl.ct, pl.len, &body, &blen);
-	if (rc != PB_OK)
-		goto out;
 	snprintf(idem, sizeof(idem), "%s:%s", s->kind, rid);
 	drc = pb_mvno_deliver(http, mvno, body, blen, idem, rid, &att);
-	attempt = pl.attempts + 1;
+	attempt = attempts + 1;
 	(void)pb_strlcpy(err, drc == PB_OK ? "" : att.error[0] != '\0' ?
 	    att.error : pb_strerror(drc), sizeof(err));
 	p[0] = PB_DB_P_STR(rid);
@@ -402,6 +420,32 @@ deliver_one(struct pb_history *h, struct pb_db *db, struct pb_http *http,
 	if (drc != PB_OK)
 		pb_log_str(&l, "error", err);
 	pb_log_end(&l);
+	return rc;
+}
+
+/* Deliver one claimed row of the outbox. */
+static enum pb_err
+deliver_one(struct pb_history *h, struct pb_db *db, struct pb_http *http,
+    const struct pb_mvno_opts *mvno, const char *rid)
+{
+	struct pb_db_param p[1];
+	struct payload pl = { NULL, 0, 0, 0 };
+	char *body = NULL;
+	size_t blen = 0;
+	enum pb_err rc;
+
+	p[0] = PB_DB_P_STR(rid);
+	rc = pb_db_query(db, h->spec->sql_payload, p, 1, payload_row, &pl);
+	if (rc != PB_OK)
+		goto out;
+	if (!pl.found || pl.ct == NULL) {
+		rc = PB_ERR_NOTFOUND;
+		goto out;
+	}
+	rc = pb_history_open(h, pl.ct, pl.len, &body, &blen);
+	if (rc == PB_OK)
+		rc = deliver_payload(h, db, http, mvno, rid, body, blen,
+		    pl.attempts);
 out:
 	free(pl.ct);
 	if (body != NULL)

@@ -43,6 +43,7 @@
 #define PB_HISTORY_SQLTIME_LEN 24    /* "2026-11-24 01:02:03.456" + NUL */
 #define PB_HISTORY_QUEUE_MAX   8192  /* records waiting for the worker */
 #define PB_HISTORY_FLUSH_BATCH 64    /* records per transaction */
+#define PB_HISTORY_FLUSH_MAX   512   /* records per pb_history_flush call */
 #define PB_HISTORY_DELIVER_MS  200   /* ms one delivery call may keep going */
 
 struct pb_app;
@@ -126,10 +127,16 @@ size_t pb_history_queue_len(struct pb_history_queue *q);
 /*
  * Write every queued record, PB_HISTORY_FLUSH_BATCH per transaction; a
  * batch that fails is written record by record (pb_history_save: a record
- * MariaDB cannot take is spooled).  Returns the records taken.
+ * MariaDB cannot take is spooled).  With http and mvno, the MVNO payloads
+ * of a written batch are then delivered at once from memory (the apply
+ * must have leased them: mvno_next_at a little in the future, so that no
+ * other worker picks them up meanwhile); what the MVNO AP does not
+ * acknowledge stays in the outbox.  Takes at most PB_HISTORY_FLUSH_MAX
+ * records per call; returns how many.
  */
 size_t pb_history_flush(struct pb_history *h, struct pb_db *db,
-    struct pb_history_queue *q);
+    struct pb_history_queue *q, struct pb_http *http,
+    const struct pb_mvno_opts *mvno);
 
 /* Write spooled records (at most max, 0 = all); PB_ERR_UNAVAILABLE when
  * MariaDB is still away. */

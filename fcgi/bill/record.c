@@ -24,7 +24,8 @@ static const char insert_request[] =
 	"result_code, result_message, error_code, result_summary, "
 	"response_json, requested_at, completed_at, mvno_payload_enc, "
 	"mvno_next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	"IF(? = 1, UTC_TIMESTAMP(3), NULL)) ON DUPLICATE KEY UPDATE id = id";
+	"IF(? = 1, DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 30 SECOND), NULL)) "
+	"ON DUPLICATE KEY UPDATE id = id";
 
 static const char insert_process[] =
 	"INSERT INTO bill_process_history (request_id, cache_hit, kos_called, "

@@ -54,6 +54,12 @@ script/setup
 [ -x tests/bench/hello-fcgi ] || make tests/bench/hello-fcgi >/dev/null
 # shellcheck source=../../script/lib/stack.sh
 . script/lib/stack.sh
+# A run starts from empty databases, as script/test does: a backlog of
+# deliveries or history left by an earlier run would be measured too.
+if [ -f "$PB_STATE/stack.env" ]; then
+	(PB_REUSE_ENV=1 pb_stack_init && pb_stack_stop) >/dev/null 2>&1 || true
+fi
+rm -rf "$PB_STATE/mariadb" "$PB_STATE/redis" "$PB_STATE/spool"
 pb_stack_init
 
 # MVNO delivery on or off for the bill service: pb_lighttpd_start renders
@@ -347,9 +353,16 @@ bench_zipf() {
 		--password-file "$pwfile" --requests "${BENCH_ZIPF_REQUESTS:-3000}" \
 		--threads "${BENCH_ZIPF_THREADS:-16}" --s "${BENCH_ZIPF_S:-1.1}" \
 		--seed "${BENCH_ZIPF_SEED:-1}"
-	# The history rows are written after each answer: give the last ones
-	# a moment, then read what the service itself recorded.
-	sleep 1
+	# The history rows are written by each process's worker after the
+	# answers (in batches): wait for all of them (30 s at most), then
+	# read what the service itself recorded.
+	local want=${BENCH_ZIPF_REQUESTS:-3000} got=0 i
+	for ((i = 0; i < 300; i++)); do
+		got=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_process_history WHERE id > $hist_before")
+		[ "$got" -ge "$want" ] && break
+		sleep 0.1
+	done
+	echo "history rows written $((i / 10)).$((i % 10)) s after the last answer ($got of $want)"
 	sql "SELECT COUNT(*), COALESCE(SUM(cache_hit), 0), COALESCE(SUM(kos_called), 0),
 	    COALESCE(ROUND(AVG(IF(kos_called, elapsed_ms, NULL)), 1), 0),
 	    COALESCE(ROUND(AVG(IF(kos_called, NULL, elapsed_ms)), 1), 0)
