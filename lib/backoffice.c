@@ -284,10 +284,11 @@ pb_backoffice_record(struct pb_backoffice *bo, cJSON *rec)
 {
 	enum pb_err rc;
 
-	if (pb_history_queue_push(bo->queue, rec) == PB_OK) {
-		pb_worker_wake(bo->worker);
+	rc = pb_history_queue_push(bo->queue, rec);
+	if (rc == PB_OK)
+		pb_worker_wake(bo->worker);  /* the first one waiting */
+	if (rc != PB_ERR_TOOBIG)
 		return PB_OK;
-	}
 	/* the worker is far behind: write it here (backpressure) */
 	if (bo->hist.spec->prepare != NULL)
 		bo->hist.spec->prepare(&bo->hist, rec);

@@ -223,8 +223,10 @@ pb_history_queue_push(struct pb_history_queue *q, cJSON *rec)
 	(void)pthread_mutex_lock(&q->mu);
 	if (q->n >= PB_HISTORY_QUEUE_MAX)
 		rc = PB_ERR_TOOBIG;
-	else
-		q->recs[(q->head + q->n++) % PB_HISTORY_QUEUE_MAX] = rec;
+	else if (q->n++ > 0)
+		rc = PB_ERR_STATE;  /* queued; the worker is already due */
+	if (rc != PB_ERR_TOOBIG)
+		q->recs[(q->head + q->n - 1) % PB_HISTORY_QUEUE_MAX] = rec;
 	(void)pthread_mutex_unlock(&q->mu);
 	return rc;
 }

@@ -119,8 +119,11 @@ struct pb_history_queue;
 enum pb_err pb_history_queue_new(struct pb_history_queue **out);
 /* Frees the records still queued too (flush first). */
 void pb_history_queue_free(struct pb_history_queue *q);
-/* Take rec (ownership passes on PB_OK); PB_ERR_TOOBIG when
- * PB_HISTORY_QUEUE_MAX records wait (rec stays the caller's). */
+/* Take rec: PB_OK when the queue was empty (wake the worker), PB_ERR_STATE
+ * when records were already waiting (the worker, which always empties the
+ * queue, was woken for the first of them) -- ownership passes in both;
+ * PB_ERR_TOOBIG when PB_HISTORY_QUEUE_MAX records wait (rec stays the
+ * caller's). */
 enum pb_err pb_history_queue_push(struct pb_history_queue *q, cJSON *rec);
 /* Records waiting. */
 size_t pb_history_queue_len(struct pb_history_queue *q);
