@@ -287,3 +287,43 @@ pb_listing_query(struct pb_db *db, const char *table, const char *cols,
 		return PB_ERR_TOOBIG;
 	return pb_db_query(db, sql, p, 11, fn, ud);
 }
+
+void
+pb_listing_reply(struct pb_req *req, enum pb_err rc, cJSON *items,
+    const struct pb_listing *f, long long total,
+    enum pb_listing_style style, const char *message)
+{
+	long long pages = (total + f->size - 1) / f->size;
+	int bill = style == PB_LISTING_BILL;
+	cJSON *data = NULL, *pg;
+
+	if (rc == PB_ERR_UNAVAILABLE) {
+		pb_req_unavailable(req, "database");
+		goto out;
+	}
+	data = rc == PB_OK && items != NULL ? cJSON_CreateObject() : NULL;
+	if (data == NULL ||
+	    !cJSON_AddItemToObject(data, bill ? "items" : "history", items))
+		goto internal;
+	items = NULL;
+	pg = cJSON_AddObjectToObject(data, "pagination");
+	if (pg == NULL ||
+	    cJSON_AddNumberToObject(pg, bill ? "currentPage" : "page",
+	    (double)f->page) == NULL ||
+	    cJSON_AddNumberToObject(pg, bill ? "pageSize" : "size",
+	    (double)f->size) == NULL ||
+	    cJSON_AddNumberToObject(pg, bill ? "totalItems" : "totalElements",
+	    (double)total) == NULL ||
+	    cJSON_AddNumberToObject(pg, "totalPages", (double)pages) == NULL ||
+	    cJSON_AddBoolToObject(pg, "hasNext", f->page < pages) == NULL ||
+	    cJSON_AddBoolToObject(pg, "hasPrevious", f->page > 1) == NULL)
+		goto internal;
+	pb_req_ok(req, 200, message, data);
+	data = NULL;
+	goto out;
+internal:
+	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+out:
+	cJSON_Delete(items);
+	cJSON_Delete(data);
+}

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "db.h"
 #include "err.h"
 
@@ -54,5 +56,23 @@ enum pb_err pb_listing_query(struct pb_db *db, const char *table,
     const char *cols, const char *user, const struct pb_listing *f,
     const unsigned char *bidx, const char *status, int tz, pb_db_row_fn fn,
     void *ud, long long *total);
+
+/* The two designs' page shapes. */
+enum pb_listing_style {
+	PB_LISTING_BILL,     /* {items, pagination{currentPage, totalPages,
+	                        totalItems, pageSize, hasNext, hasPrevious}} */
+	PB_LISTING_PRODUCT   /* {history, pagination{page, size, totalElements,
+	                        totalPages, hasNext, hasPrevious}} */
+};
+
+/*
+ * Answer a history request: rc is pb_listing_query's result (503 when the
+ * database is away, 500 for anything else), items (taken, may be NULL
+ * when rc says why) the page's rows, total their count.
+ */
+struct pb_req;
+void pb_listing_reply(struct pb_req *req, enum pb_err rc, cJSON *items,
+    const struct pb_listing *f, long long total,
+    enum pb_listing_style style, const char *message);
 
 #endif

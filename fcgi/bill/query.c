@@ -208,8 +208,6 @@ bill_history(struct pb_req *req)
 	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
 	char details[96];
 	char digits[16];
-	long long pages;
-	cJSON *data = NULL, *pg;
 	enum pb_err rc;
 	int tz = req->app->tz_offset_min;
 
@@ -233,41 +231,12 @@ bill_history(struct pb_req *req)
 		pb_history_line_index(&c.h, digits, bidx);
 	}
 	c.items = cJSON_CreateArray();
-	if (c.items == NULL)
-		goto internal;
-	rc = pb_listing_query(req->app->db, "bill_request_history",
+	rc = c.items == NULL ? PB_ERR_NOMEM :
+	    pb_listing_query(req->app->db, "bill_request_history",
 	    "request_id, line_number_enc, billing_month, requested_at, "
 	    "completed_at, status, result_summary", p.s.user_id, &f,
 	    f.line[0] != '\0' ? bidx : NULL, f.status, tz, item_row, &c,
 	    &c.total);
-	if (rc != PB_OK)
-		goto fail;
-	pages = (c.total + f.size - 1) / f.size;
-	data = cJSON_CreateObject();
-	if (data == NULL || !cJSON_AddItemToObject(data, "items", c.items)) {
-		goto internal;
-	}
-	c.items = NULL;
-	pg = cJSON_AddObjectToObject(data, "pagination");
-	if (pg == NULL ||
-	    cJSON_AddNumberToObject(pg, "currentPage", (double)f.page) == NULL ||
-	    cJSON_AddNumberToObject(pg, "totalPages", (double)pages) == NULL ||
-	    cJSON_AddNumberToObject(pg, "totalItems", (double)c.total) == NULL ||
-	    cJSON_AddNumberToObject(pg, "pageSize", (double)f.size) == NULL ||
-	    cJSON_AddBoolToObject(pg, "hasNext", f.page < pages) == NULL ||
-	    cJSON_AddBoolToObject(pg, "hasPrevious", f.page > 1) == NULL)
-		goto internal;
-	pb_req_ok(req, 200, "요금조회 이력을 조회했습니다", data);
-	data = NULL;
-	goto out;
-fail:
-	if (rc == PB_ERR_UNAVAILABLE) {
-		pb_req_unavailable(req, "database");
-		goto out;
-	}
-internal:
-	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
-out:
-	cJSON_Delete(c.items);
-	cJSON_Delete(data);
+	pb_listing_reply(req, rc, c.items, &f, c.total, PB_LISTING_BILL,
+	    "요금조회 이력을 조회했습니다");
 }

@@ -95,8 +95,6 @@ prod_history(struct pb_req *req)
 	char details[96];
 	char digits[12];
 	const char *status;
-	long long pages;
-	cJSON *data = NULL, *pg;
 	enum pb_err rc;
 	int tz = req->app->tz_offset_min;
 
@@ -118,43 +116,14 @@ prod_history(struct pb_req *req)
 	/* PROCESSING is stored as REQUESTED */
 	status = strcmp(f.status, "PROCESSING") == 0 ? "REQUESTED" : f.status;
 	c.items = cJSON_CreateArray();
-	if (c.items == NULL)
-		goto internal;
-	rc = pb_listing_query(req->app->db, "product_change_history",
+	rc = c.items == NULL ? PB_ERR_NOMEM :
+	    pb_listing_query(req->app->db, "product_change_history",
 	    "request_id, line_number_enc, status, current_product_code, "
 	    "current_product_name, target_product_code, target_product_name, "
 	    "requested_at, completed_at, result_message, kos_order_no",
 	    p.s.user_id, &f,
 	    f.line[0] != '\0' ? bidx : NULL, status, tz, item_row, &c,
 	    &c.total);
-	if (rc != PB_OK)
-		goto fail;
-	pages = (c.total + f.size - 1) / f.size;
-	data = cJSON_CreateObject();
-	if (data == NULL || !cJSON_AddItemToObject(data, "history", c.items))
-		goto internal;
-	c.items = NULL;
-	pg = cJSON_AddObjectToObject(data, "pagination");
-	if (pg == NULL ||
-	    cJSON_AddNumberToObject(pg, "page", (double)f.page) == NULL ||
-	    cJSON_AddNumberToObject(pg, "size", (double)f.size) == NULL ||
-	    cJSON_AddNumberToObject(pg, "totalElements", (double)c.total) ==
-	    NULL ||
-	    cJSON_AddNumberToObject(pg, "totalPages", (double)pages) == NULL ||
-	    cJSON_AddBoolToObject(pg, "hasNext", f.page < pages) == NULL ||
-	    cJSON_AddBoolToObject(pg, "hasPrevious", f.page > 1) == NULL)
-		goto internal;
-	pb_req_ok(req, 200, "상품변경 이력을 조회했습니다", data);
-	data = NULL;
-	goto out;
-fail:
-	if (rc == PB_ERR_UNAVAILABLE) {
-		pb_req_unavailable(req, "database");
-		goto out;
-	}
-internal:
-	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
-out:
-	cJSON_Delete(c.items);
-	cJSON_Delete(data);
+	pb_listing_reply(req, rc, c.items, &f, c.total, PB_LISTING_PRODUCT,
+	    "상품변경 이력을 조회했습니다");
 }

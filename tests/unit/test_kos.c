@@ -17,6 +17,7 @@
 #include "json.h"
 #include "kos.h"
 #include "log.h"
+#include "simadmin.h"
 #include "tap.h"
 
 #define LINE_DEMO01   "01012345678"
@@ -41,32 +42,11 @@ rid(void)
 	return buf;
 }
 
-/* An admin call through lib/http; returns the status (0 on failure). */
+/* An admin call (simadmin.h); returns the status (0 on failure). */
 static long
 sim(const char *method, const char *path, const char *body, cJSON **out)
 {
-	struct pb_http_req req;
-	struct pb_http_resp r;
-	char url[512];
-	long status = 0;
-
-	if (out != NULL)
-		*out = NULL;
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.url = url;
-	req.body = body;
-	req.body_len = body != NULL ? strlen(body) : 0;
-	req.total_timeout_ms = 5000;
-	req.max_response = 1024 * 1024;
-	if (pb_http_do(admin, &req, &r) == PB_OK) {
-		status = r.status;
-		if (out != NULL && r.body.data != NULL)
-			(void)pb_json_parse(r.body.data, r.body.len, 0, out, NULL);
-	}
-	pb_http_resp_free(&r);
-	return status;
+	return sim_admin(admin, base, method, path, body, out);
 }
 
 static int

@@ -24,6 +24,7 @@
 #include "json.h"
 #include "log.h"
 #include "mvno.h"
+#include "simadmin.h"
 #include "tap.h"
 
 /* Known answer, computed once with
@@ -88,33 +89,11 @@ next_id(char *buf, size_t len)
 	return buf;
 }
 
-/* An admin call; returns the status (0 on failure). */
+/* An admin call (simadmin.h); returns the status (0 on failure). */
 static long
 sim(const char *method, const char *path, const char *body, cJSON **out)
 {
-	struct pb_http_req req;
-	struct pb_http_resp r;
-	char url[512];
-	long status = 0;
-
-	if (out != NULL)
-		*out = NULL;
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.url = url;
-	req.body = body;
-	req.body_len = body != NULL ? strlen(body) : 0;
-	req.total_timeout_ms = 5000;
-	req.max_response = 4 * 1024 * 1024;
-	if (pb_http_do(h, &req, &r) == PB_OK) {
-		status = r.status;
-		if (out != NULL && r.body.data != NULL)
-			(void)pb_json_parse(r.body.data, r.body.len, 0, out,
-			                    NULL);
-	}
-	pb_http_resp_free(&r);
-	return status;
+	return sim_admin(h, base, method, path, body, out);
 }
 
 static void
