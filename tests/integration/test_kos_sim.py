@@ -144,10 +144,9 @@ def server_today(envelope):
 
 
 def month_str(d, back=0):
-    y, m = d.year, d.month - back
-    while m < 1:
-        y, m = y - 1, m + 12
-    return "%04d%02d" % (y, m)
+    """YYYYMM of the month `back` months before d's (negative: after)."""
+    n = d.year * 12 + (d.month - 1) - back
+    return "%04d%02d" % (n // 12, n % 12 + 1)
 
 
 def days_in_month(y, m):
