@@ -171,6 +171,14 @@ enum pb_err
 pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
     size_t errlen)
 {
+	return pb_app_init_config(app, spec, getenv("PHONEBILL_CONFIG"), err,
+	    errlen);
+}
+
+enum pb_err
+pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
+    const char *config_path, char *err, size_t errlen)
+{
 	const char *keys[MAX_KEYS];
 	long max_body = PB_DEFAULT_MAX_BODY, tz = 540;
 	enum pb_err rc;
@@ -200,11 +208,12 @@ pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
 		    "or not allowed");
 		goto out;
 	}
-	rc = pb_config_load(getenv("PHONEBILL_CONFIG"), &app->cfg, err, errlen);
+	rc = pb_config_load(config_path, &app->cfg, err, errlen);
 	if (rc != PB_OK)
 		goto out;
 	known_keys(spec, keys, MAX_KEYS);
-	rc = pb_config_check_known(app->cfg, keys, err, errlen);
+	rc = (spec->flags & PB_APP_OTHERS_CONFIG) ? PB_OK :
+	    pb_config_check_known(app->cfg, keys, err, errlen);
 	if (rc == PB_OK)
 		rc = open_log(app, err, errlen);
 	if (rc == PB_OK)

@@ -30,6 +30,9 @@ struct pb_app;
 #define PB_APP_NO_REDIS 0x1u        /* no Redis handle (app->redis NULL) */
 #define PB_APP_NO_JWT   0x2u        /* no JWT secret (app->jwt_secret NULL) */
 #define PB_APP_PII      0x4u        /* load pii.key and pii.index_key */
+/* another program's configuration: keys this one does not know are
+ * that program's business (phonebill-worker reads the services' files) */
+#define PB_APP_OTHERS_CONFIG 0x8u
 
 struct pb_app_spec {
 	const char *service;            /* "auth", also the log's svc= */
@@ -70,6 +73,12 @@ struct pb_app {
  */
 enum pb_err pb_app_init(struct pb_app *app, const struct pb_app_spec *spec,
     char *err, size_t errlen);
+/* The same with the configuration file named (not PHONEBILL_CONFIG):
+ * for phonebill-worker, which runs each service's history part with that
+ * service's own configuration. */
+enum pb_err pb_app_init_config(struct pb_app *app,
+    const struct pb_app_spec *spec, const char *config_path, char *err,
+    size_t errlen);
 void pb_app_fini(struct pb_app *app);
 
 /*

@@ -6,9 +6,8 @@
 #include "app.h"
 #include "backoffice.h"
 #include "clock.h"
+#include "handoff.h"
 #include "log.h"
-
-#define REPLAY_EVERY_MS 2000  /* ms between looks at the spool directory */
 
 #define MVNO_SECRET_MIN 32
 
@@ -16,29 +15,6 @@ static const char *const groups[] = {
 	PB_BO_GROUP_BILL, PB_BO_GROUP_PRODUCT, PB_BO_GROUP_CHANGE
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
-
-/* The worker's pass: spooled history first, then due deliveries. */
-static void
-worker_pass(void *ud)
-{
-	struct pb_backoffice *bo = ud;
-	int64_t now = pb_clock_mono_ms();
-
-	/* new records first: they are only in memory */
-	while (pb_history_flush(&bo->whist, bo->wdb, bo->queue, bo->whttp,
-	    &bo->mvno) == PB_HISTORY_FLUSH_MAX)
-		;
-	if (now - bo->last_replay_ms >= REPLAY_EVERY_MS) {
-		bo->last_replay_ms = now;
-		if (pb_history_replay(&bo->whist, bo->wdb, 200, NULL) ==
-		    PB_ERR_UNAVAILABLE)
-			return;  /* MariaDB away: the outbox is there too */
-	}
-	if (bo->tick != NULL)
-		bo->tick(bo);
-	(void)pb_history_deliver(&bo->whist, bo->wdb, bo->whttp, &bo->mvno,
-	    NULL);
-}
 
 static enum pb_err
 get_long(struct pb_app *app, const char *key, long def, long min, long max,
@@ -143,10 +119,6 @@ open_kos(struct pb_backoffice *bo, char *err, size_t errlen)
 		o.http = bo->http;
 		rc = pb_kos_new(&o, &bo->kos);
 	}
-	if (rc == PB_OK) {
-		o.http = NULL;      /* the worker's client makes its own */
-		rc = pb_kos_new(&o, &bo->wkos);
-	}
 	if (rc != PB_OK)
 		snprintf(err, errlen, "kos: %s", pb_strerror(rc));
 	return rc;
@@ -173,8 +145,6 @@ open_spools(struct pb_backoffice *bo, char *err, size_t errlen)
 	o.max_records = (size_t)maxrec;
 	o.key = app->has_pii ? app->pii_key : NULL;
 	rc = pb_spool_open(&o, &bo->spool);
-	if (rc == PB_OK)
-		rc = pb_spool_open(&o, &bo->wspool);
 	if (rc != PB_OK)
 		snprintf(err, errlen, "spool.dir %s: %s", o.dir, pb_strerror(rc));
 	return rc;
@@ -210,9 +180,8 @@ open_mvno(struct pb_backoffice *bo, char *err, size_t errlen)
 enum pb_err
 pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
     const struct pb_history_spec *spec, void (*tick)(struct pb_backoffice *),
-    char *err, size_t errlen)
+    int for_worker, char *err, size_t errlen)
 {
-	long interval;
 	enum pb_err rc;
 
 	memset(bo, 0, sizeof(*bo));
@@ -222,34 +191,20 @@ pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 	if (rc == PB_OK)
 		rc = open_kos(bo, err, errlen);
 	if (rc == PB_OK)
-		rc = open_spools(bo, err, errlen);
-	if (rc == PB_OK)
 		rc = open_mvno(bo, err, errlen);
-	if (rc == PB_OK)
-		rc = get_long(app, "worker.interval_ms", 1000, 50, 60000,
-		    &interval, err, errlen);
-	if (rc == PB_OK)
-		rc = pb_history_queue_new(&bo->queue);
-	if (rc == PB_OK)
-		rc = pb_app_db_open(app, &bo->wdb, err, errlen);
-	if (rc == PB_OK && app->redis != NULL)
-		rc = pb_app_redis_open(app, &bo->wredis, err, errlen);
-	if (rc == PB_OK) {
-		rc = pb_http_new(&bo->whttp);
-		if (rc != PB_OK)
-			snprintf(err, errlen, "http: %s", pb_strerror(rc));
-	}
+	if (rc == PB_OK && for_worker)
+		rc = open_spools(bo, err, errlen);
 	if (rc != PB_OK)
 		goto out;
+	/* one thread per process: the "worker's" handles are the app's */
+	bo->wdb = app->db;
+	bo->wredis = app->redis;
+	bo->wkos = bo->kos;
 	bo->hist.spec = spec;
 	bo->hist.app = app;
 	bo->hist.spool = bo->spool;
-	bo->whist.spec = spec;
-	bo->whist.app = app;
-	bo->whist.spool = bo->wspool;
-	rc = pb_worker_start(worker_pass, bo, interval, &bo->worker);
-	if (rc != PB_OK)
-		snprintf(err, errlen, "worker: %s", pb_strerror(rc));
+	bo->hist.mvno_on = bo->mvno.url[0] != '\0';
+	bo->whist = bo->hist;
 out:
 	if (rc != PB_OK)
 		pb_backoffice_fini(bo);
@@ -259,50 +214,19 @@ out:
 void
 pb_backoffice_fini(struct pb_backoffice *bo)
 {
-	pb_worker_stop(bo->worker);
-	bo->worker = NULL;
-	/* what the worker had not written yet: now, or spooled */
-	while (bo->queue != NULL && bo->wdb != NULL &&
-	    pb_history_flush(&bo->whist, bo->wdb, bo->queue, NULL, NULL) > 0)
-		;
-	pb_history_queue_free(bo->queue);
 	pb_kos_free(bo->kos);
-	pb_kos_free(bo->wkos);
 	pb_http_free(bo->http);
-	pb_http_free(bo->whttp);
 	pb_spool_close(bo->spool);
-	pb_spool_close(bo->wspool);
-	pb_db_free(bo->wdb);
-	pb_redis_free(bo->wredis);
 	pb_breaker_close(bo->breaker);
 	pb_config_secret_free(bo->mvno_secret);
 	memset(bo, 0, sizeof(*bo));
-}
-
-enum pb_err
-pb_backoffice_record(struct pb_backoffice *bo, cJSON *rec)
-{
-	enum pb_err rc;
-
-	rc = pb_history_queue_push(bo->queue, rec);
-	if (rc == PB_OK)
-		pb_worker_wake(bo->worker);  /* the first one waiting */
-	if (rc != PB_ERR_TOOBIG)
-		return PB_OK;
-	/* the worker is far behind: write it here (backpressure) */
-	if (bo->hist.spec->prepare != NULL)
-		bo->hist.spec->prepare(&bo->hist, rec);
-	rc = pb_history_save(&bo->hist, bo->app->db, rec);
-	cJSON_Delete(rec);
-	pb_worker_wake(bo->worker);
-	return rc;
 }
 
 int
 pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 {
 	struct pb_breaker_stats st;
-	cJSON *kos, *brs, *b, *sp;
+	cJSON *kos, *brs, *b;
 	size_t i;
 
 	kos = cJSON_AddObjectToObject(data, "kos");
@@ -322,12 +246,7 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 		cJSON_AddNumberToObject(b, "transitions", (double)st.transitions);
 		cJSON_AddNumberToObject(b, "rejected", (double)st.rejected);
 	}
-	sp = cJSON_AddObjectToObject(data, "spool");
-	if (sp != NULL)
-		cJSON_AddNumberToObject(sp, "pending",
-		    (double)pb_spool_pending(bo->spool));
-	cJSON_AddNumberToObject(data, "historyQueue",
-	    (double)pb_history_queue_len(bo->queue));
+	pb_handoff_health(bo->app->redis, pb_clock_now_ms(), data);
 	cJSON_AddStringToObject(data, "mvno",
 	    bo->mvno.url[0] != '\0' ? "ENABLED" : "DISABLED");
 	return 1;
@@ -342,7 +261,7 @@ pb_backoffice_app_init(struct pb_app *app, char *err, size_t errlen)
 
 	if (bo == NULL)
 		return PB_ERR_NOMEM;
-	rc = pb_backoffice_init(bo, app, bs->history, bs->tick, err, errlen);
+	rc = pb_backoffice_init(bo, app, bs->history, bs->tick, 0, err, errlen);
 	if (rc != PB_OK) {
 		free(bo);
 		return rc;

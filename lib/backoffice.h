@@ -1,8 +1,9 @@
 /*
  * backoffice.h - what the bill and product services share to talk to the
  * carrier's back office and the MVNO: the KOS client behind the host-wide
- * circuit breaker, the history spool, the MVNO AP settings, and the
- * background worker that replays the spool and delivers to the MVNO AP.
+ * circuit breaker and the MVNO AP settings; in phonebill-worker also the
+ * history spool.  No background thread: the services hand their records
+ * to phonebill-worker through handoff.h.
  *
  * Configuration keys (PB_BACKOFFICE_KEYS, add them to the spec's
  * extra_keys):
@@ -13,12 +14,18 @@
  *   breaker.window_ms 60000, breaker.min_calls 10, breaker.failure_pct 50,
  *   breaker.slow_call_ms 3000, breaker.slow_pct 80, breaker.open_ms 30000,
  *   breaker.half_open_permits 3, breaker.permit_ttl_ms 10000
- *   spool.dir               this service's spool directory (required)
+ *   spool.dir               phonebill-worker's spool for this service's
+ *                           records while MariaDB is away (required there)
  *   spool.max_records       100000
  *   mvno.url                the MVNO AP's results URL ("" = no delivery)
  *   mvno.hmac_secret(_file) the signing secret (>= 32 bytes) when mvno.url
  *   mvno.timeout_ms         2000 per attempt
- *   worker.interval_ms      1000 between background passes
+ *   worker.interval_ms      1000 ms between phonebill-worker's periodic
+ *                           passes (spool replay, outbox, settlement)
+ *   worker.hold_s           30: s phonebill-worker keeps records in Redis
+ *                           while MariaDB is away before it spools them
+ *   mvno.max_attempts       15: deliveries tried before a dead letter
+ *   mvno.inflight           8: deliveries in flight at once
  */
 #ifndef PB_BACKOFFICE_H
 #define PB_BACKOFFICE_H
@@ -33,7 +40,6 @@
 #include "kos.h"
 #include "mvno.h"
 #include "spool.h"
-#include "worker.h"
 
 struct pb_app;
 
@@ -44,7 +50,8 @@ struct pb_app;
 	"breaker.slow_call_ms", "breaker.slow_pct", "breaker.open_ms", \
 	"breaker.half_open_permits", "breaker.permit_ttl_ms", "spool.dir", \
 	"spool.max_records", "mvno.url", "mvno.hmac_secret", \
-	"mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms"
+	"mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms", \
+	"worker.hold_s", "mvno.max_attempts", "mvno.inflight"
 
 /* Breaker groups, the same in every service sharing the file. */
 #define PB_BO_GROUP_BILL    "kos.bill"
@@ -54,36 +61,32 @@ struct pb_app;
 struct pb_backoffice {
 	struct pb_app *app;             /* borrowed */
 	struct pb_breaker *breaker;
-	struct pb_http *http;           /* request thread's */
-	struct pb_kos *kos;             /* request thread's */
-	struct pb_spool *spool;         /* request thread's */
-	struct pb_history hist;         /* request thread's view */
+	struct pb_http *http;
+	struct pb_kos *kos;
+	struct pb_spool *spool;         /* phonebill-worker only */
+	struct pb_history hist;
 	struct pb_mvno_opts mvno;
 	char *mvno_secret;
-	/* the background worker's own handles */
-	struct pb_worker *worker;
+	/* aliases of the handles above and the app's, under the names the
+	 * periodic passes use (one thread per process: they are the same) */
 	struct pb_db *wdb;
-	struct pb_http *whttp;
-	struct pb_spool *wspool;
+	struct pb_kos *wkos;
+	struct pb_redis *wredis;
 	struct pb_history whist;
-	struct pb_history_queue *queue; /* records for the worker to write */
-	int64_t last_replay_ms;         /* worker: last look at the spool */
-	struct pb_kos *wkos;            /* the worker's KOS client */
-	struct pb_redis *wredis;        /* the worker's Redis */
 	void (*tick)(struct pb_backoffice *bo); /* the service's own pass */
 	int64_t kos_timeout_ms;
 };
 
 /*
  * Read the keys above and set everything up; spec is the service's
- * history table; tick (may be NULL) runs in the worker after each pass,
- * with the worker's handles (bo->wdb, bo->wkos).  The worker starts at
- * once.  On failure err says why and everything is released.
+ * history table; tick (may be NULL) is the service's periodic pass, run
+ * by phonebill-worker.  for_worker: also open the spool.  On failure err
+ * says why and everything is released.
  */
 enum pb_err pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
     const struct pb_history_spec *spec, void (*tick)(struct pb_backoffice *),
-    char *err, size_t errlen);
-/* Stop the worker and release everything (bo may be half set up). */
+    int for_worker, char *err, size_t errlen);
+/* Release everything (bo may be half set up). */
 void pb_backoffice_fini(struct pb_backoffice *bo);
 
 /*
@@ -100,13 +103,8 @@ enum pb_err pb_backoffice_app_init(struct pb_app *app, char *err,
 void pb_backoffice_app_fini(struct pb_app *app);
 int pb_backoffice_app_health(struct pb_app *app, cJSON *data);
 
-/* Hand a history record (ownership taken) to the worker, which writes it
- * (and starts its MVNO delivery) at once; when the queue is full it is
- * written here and now. */
-enum pb_err pb_backoffice_record(struct pb_backoffice *bo, cJSON *rec);
-
 /* Add {"kos":{"url":..., "breakers":{group:{state,calls,...}}},
- * "spool":{"pending":n}, "historyQueue":n} to a health answer.  Always 1: an open breaker
+ * "history":{...} (handoff.h)} to a health answer.  Always 1: an open breaker
  * means KOS is away, not that this service is down (stale bills are still
  * served and the load balancer must keep the node). */
 int pb_backoffice_health(struct pb_backoffice *bo, cJSON *data);

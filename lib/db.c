@@ -50,6 +50,27 @@ classify(unsigned e)
 	}
 }
 
+/*
+ * Server errors that mean "try again later", not "this statement is bad":
+ * 2 when the connection should be replaced too (read-only server: 1290
+ * ER_OPTION_PREVENTS_STATEMENT; Galera node not synced: 1047
+ * ER_UNKNOWN_COM_ERROR; shutting down 1053; connection killed 1927;
+ * too many connections 1040), 1 when it can be kept (deadlock 1213, lock
+ * wait timeout 1205: the transaction was rolled back), 0 otherwise.
+ */
+static int
+server_says_later(unsigned e)
+{
+	switch (e) {
+	case 1290: case 1047: case 1053: case 1927: case 1040:
+		return 2;
+	case 1213: case 1205:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static char *
 dup_or_null(const char *s)
 {
@@ -163,11 +184,13 @@ fail(struct pb_db *db, unsigned e, const char *msg)
 	record(db, e, msg);
 	if (e == ER_DUP_ENTRY)
 		return PB_ERR_STATE;
-	if (classify(e) != FAIL_SERVER) {
+	if (classify(e) != FAIL_SERVER || server_says_later(e) == 2) {
+		/* a read-only or not-ready server: the next connection may
+		 * reach the writer (haproxy, a failover) */
 		disconnect(db);
 		return PB_ERR_UNAVAILABLE;
 	}
-	return PB_ERR_IO;
+	return server_says_later(e) ? PB_ERR_UNAVAILABLE : PB_ERR_IO;
 }
 
 static enum pb_err

@@ -19,7 +19,7 @@
 #include "err.h"
 
 #define PB_DB_STMT_CACHE 32
-#define PB_DB_MAX_PARAMS 32
+#define PB_DB_MAX_PARAMS 128
 #define PB_DB_MAX_COLS   64
 #define PB_DB_MAX_FIELD  (1024 * 1024) /* bytes in one result column */
 

@@ -1,6 +1,5 @@
-/* history.c - history records never lost, and the MVNO outbox (history.h). */
+/* history.c - history rows, the spool replay and the MVNO outbox (history.h). */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "mvno.h"
 #include "buf.h"
 #include "clock.h"
 #include "crypto.h"
@@ -178,152 +178,6 @@ pb_history_replay(struct pb_history *h, struct pb_db *db, size_t max,
 	return rc;
 }
 
-/* --- the queue ---------------------------------------------------------------- */
-
-struct pb_history_queue {
-	pthread_mutex_t mu;
-	cJSON *recs[PB_HISTORY_QUEUE_MAX];
-	size_t head, n;
-};
-
-enum pb_err
-pb_history_queue_new(struct pb_history_queue **out)
-{
-	struct pb_history_queue *q = calloc(1, sizeof(*q));
-
-	*out = NULL;
-	if (q == NULL)
-		return PB_ERR_NOMEM;
-	if (pthread_mutex_init(&q->mu, NULL) != 0) {
-		free(q);
-		return PB_ERR_INTERNAL;
-	}
-	*out = q;
-	return PB_OK;
-}
-
-void
-pb_history_queue_free(struct pb_history_queue *q)
-{
-	size_t i;
-
-	if (q == NULL)
-		return;
-	for (i = 0; i < q->n; i++)
-		cJSON_Delete(q->recs[(q->head + i) % PB_HISTORY_QUEUE_MAX]);
-	(void)pthread_mutex_destroy(&q->mu);
-	free(q);
-}
-
-enum pb_err
-pb_history_queue_push(struct pb_history_queue *q, cJSON *rec)
-{
-	enum pb_err rc = PB_OK;
-
-	(void)pthread_mutex_lock(&q->mu);
-	if (q->n >= PB_HISTORY_QUEUE_MAX)
-		rc = PB_ERR_TOOBIG;
-	else if (q->n++ > 0)
-		rc = PB_ERR_STATE;  /* queued; the worker is already due */
-	if (rc != PB_ERR_TOOBIG)
-		q->recs[(q->head + q->n - 1) % PB_HISTORY_QUEUE_MAX] = rec;
-	(void)pthread_mutex_unlock(&q->mu);
-	return rc;
-}
-
-size_t
-pb_history_queue_len(struct pb_history_queue *q)
-{
-	size_t n;
-
-	(void)pthread_mutex_lock(&q->mu);
-	n = q->n;
-	(void)pthread_mutex_unlock(&q->mu);
-	return n;
-}
-
-/* Take up to max records off the queue into out; returns how many. */
-static size_t
-queue_take(struct pb_history_queue *q, cJSON **out, size_t max)
-{
-	size_t n = 0;
-
-	(void)pthread_mutex_lock(&q->mu);
-	while (n < max && q->n > 0) {
-		out[n++] = q->recs[q->head];
-		q->head = (q->head + 1) % PB_HISTORY_QUEUE_MAX;
-		q->n--;
-	}
-	(void)pthread_mutex_unlock(&q->mu);
-	return n;
-}
-
-static enum pb_err deliver_payload(struct pb_history *h, struct pb_db *db,
-    struct pb_http *http, const struct pb_mvno_opts *mvno, const char *rid,
-    const char *body, size_t blen, long long attempts);
-
-size_t
-pb_history_flush(struct pb_history *h, struct pb_db *db,
-    struct pb_history_queue *q, struct pb_http *http,
-    const struct pb_mvno_opts *mvno)
-{
-	/* written records kept for delivery: PB_HISTORY_FLUSH_MAX batches at most per
-	 * call, so the queue is written first and delivered after */
-	cJSON *done[PB_HISTORY_FLUSH_MAX];
-	struct pb_logline l;
-	size_t n, i, total = 0, ndone = 0;
-	int64_t until;
-	enum pb_err rc;
-	int deliver = http != NULL && mvno != NULL && mvno->url != NULL &&
-	    mvno->url[0] != '\0';
-
-	while (total < PB_HISTORY_FLUSH_MAX &&
-	    (n = queue_take(q, done + total, PB_HISTORY_FLUSH_BATCH)) > 0) {
-		cJSON **batch = done + total;
-
-		for (i = 0; h->spec->prepare != NULL && i < n; i++)
-			h->spec->prepare(h, batch[i]);
-		rc = pb_db_begin(db);
-		for (i = 0; rc == PB_OK && i < n; i++)
-			rc = rec_id(batch[i]) != NULL ?
-			    h->spec->apply(h, db, batch[i]) : PB_ERR_INVAL;
-		if (rc == PB_OK)
-			rc = pb_db_commit(db);
-		if (rc != PB_OK) {
-			/* one by one: each is written or spooled on its own;
-			 * those are left to the outbox */
-			(void)pb_db_rollback(db);
-			for (i = 0; i < n; i++) {
-				(void)pb_history_save(h, db, batch[i]);
-				cJSON_Delete(batch[i]);
-				batch[i] = NULL;
-			}
-		}
-		pb_log_begin(&l, PB_LOG_DEBUG, "history_flushed");
-		pb_log_str(&l, "kind", h->spec->kind);
-		pb_log_int(&l, "records", (long long)n);
-		pb_log_str(&l, "batch", rc == PB_OK ? "ok" : pb_strerror(rc));
-		pb_log_end(&l);
-		total += n;
-	}
-	/* deliver what was just written from memory, for a bounded time; the
-	 * rows keep their lease meanwhile (no other worker sends them), and
-	 * whatever is not acknowledged is the outbox's */
-	until = pb_clock_mono_ms() + PB_HISTORY_DELIVER_MS;
-	for (i = 0; deliver && i < total; i++) {
-		const char *pl = done[i] != NULL ?
-		    pb_json_get_string(done[i], "mvno") : NULL;
-
-		if (pl != NULL && (deliver_payload(h, db, http, mvno,
-		    rec_id(done[i]), pl, strlen(pl), 0) == PB_ERR_UNAVAILABLE ||
-		    pb_clock_mono_ms() >= until))
-			break;
-	}
-	for (ndone = 0; ndone < total; ndone++)
-		cJSON_Delete(done[ndone]);
-	return total;
-}
-
 /* --- the outbox ------------------------------------------------------------- */
 
 struct due {
@@ -371,6 +225,113 @@ payload_row(void *ud, const struct pb_db_row *row)
 	return PB_OK;
 }
 
+static unsigned
+max_attempts(const struct pb_history *h)
+{
+	return h->max_attempts > 0 ? h->max_attempts : 15;
+}
+
+/* A delivery that was not acknowledged: due again after a backoff, or a
+ * dead letter once it has had its attempts. */
+static enum pb_err
+reschedule(struct pb_history *h, struct pb_db *db, const char *rid,
+    long long attempt, const char *err)
+{
+	const struct pb_history_spec *s = h->spec;
+	struct pb_db_param p[3];
+	struct pb_logline l;
+
+	if (attempt >= (long long)max_attempts(h) && s->sql_dead != NULL) {
+		p[0] = PB_DB_P_STR(err);
+		p[1] = PB_DB_P_STR(rid);
+		pb_log_begin(&l, PB_LOG_ERROR, "mvno_dead_letter");
+		pb_log_str(&l, "kind", s->kind);
+		pb_log_str(&l, "request_id", rid);
+		pb_log_int(&l, "attempts", attempt);
+		pb_log_str(&l, "error", err);
+		pb_log_end(&l);
+		return pb_db_exec(db, s->sql_dead, p, 2, NULL, NULL);
+	}
+	p[0] = PB_DB_P_INT(pb_mvno_backoff_ms((unsigned)attempt) * 1000); /* us */
+	p[1] = PB_DB_P_STR(err);
+	p[2] = PB_DB_P_STR(rid);
+	return pb_db_exec(db, s->sql_retry, p, 3, NULL, NULL);
+}
+
+/* One multi-row statement for jobs[from..from+k) (k <= CHUNK): the
+ * attempt rows, padded with the first row again (a duplicate is ignored). */
+static enum pb_err
+book_attempts(struct pb_history *h, struct pb_db *db,
+    const struct pb_mvno_job *jobs, const size_t *idx, size_t k)
+{
+	struct pb_db_param p[PB_HISTORY_BOOK_CHUNK * 6];
+	size_t i, j;
+
+	for (i = 0; i < PB_HISTORY_BOOK_CHUNK; i++) {
+		const struct pb_mvno_job *jb = &jobs[idx[i < k ? i : 0]];
+		int ok = jb->rc == PB_OK;
+
+		j = i * 6;
+		p[j] = PB_DB_P_STR(jb->request_id);
+		p[j + 1] = PB_DB_P_INT(1);
+		p[j + 2] = PB_DB_P_INT(jb->att.http_status);
+		p[j + 3] = PB_DB_P_INT(jb->att.elapsed_ms);
+		p[j + 4] = PB_DB_P_STR(ok ? "ACKNOWLEDGED" : "FAILED");
+		p[j + 5] = ok ? PB_DB_P_NULL : PB_DB_P_STR(jb->att.error);
+	}
+	return pb_db_exec(db, h->spec->sql_attempt_many, p,
+	    PB_HISTORY_BOOK_CHUNK * 6, NULL, NULL);
+}
+
+/* The acknowledged ones among idx[0..k): delivered, in one statement. */
+static enum pb_err
+book_delivered(struct pb_history *h, struct pb_db *db,
+    const struct pb_mvno_job *jobs, const size_t *idx, size_t k)
+{
+	struct pb_db_param p[PB_HISTORY_BOOK_CHUNK];
+	size_t i, n = 0;
+
+	for (i = 0; i < k; i++)
+		if (jobs[idx[i]].rc == PB_OK)
+			p[n++] = PB_DB_P_STR(jobs[idx[i]].request_id);
+	if (n == 0)
+		return PB_OK;
+	for (i = n; i < PB_HISTORY_BOOK_CHUNK; i++)
+		p[i] = p[0];
+	return pb_db_exec(db, h->spec->sql_delivered_many, p,
+	    PB_HISTORY_BOOK_CHUNK, NULL, NULL);
+}
+
+enum pb_err
+pb_history_book(struct pb_history *h, struct pb_db *db,
+    const struct pb_mvno_job *jobs, size_t n)
+{
+	size_t idx[PB_HISTORY_BOOK_CHUNK], i = 0, k;
+	enum pb_err rc = PB_OK, r;
+
+	if (h->spec->sql_attempt_many == NULL)
+		return PB_OK;
+	while (i < n) {
+		/* the jobs that were sent (an unsent one books nothing: its
+		 * row stays due, with its lease) */
+		for (k = 0; i < n && k < PB_HISTORY_BOOK_CHUNK; i++)
+			if (jobs[i].rc == PB_OK || jobs[i].rc == PB_ERR_UNAVAILABLE)
+				idx[k++] = i;
+		if (k == 0)
+			break;
+		r = book_attempts(h, db, jobs, idx, k);
+		if (r == PB_OK)
+			r = book_delivered(h, db, jobs, idx, k);
+		for (size_t j = 0; r == PB_OK && j < k; j++)
+			if (jobs[idx[j]].rc != PB_OK)
+				r = reschedule(h, db, jobs[idx[j]].request_id, 1,
+				    jobs[idx[j]].att.error);
+		if (r != PB_OK)
+			rc = r;
+	}
+	return rc;
+}
+
 /* POST one payload (attempt number attempts + 1) and record how it went.
  * PB_OK acknowledged; PB_ERR_UNAVAILABLE the MVNO AP did not take it;
  * other errors: our side (DB). */
@@ -384,7 +345,7 @@ deliver_payload(struct pb_history *h, struct pb_db *db, struct pb_http *http,
 	struct pb_mvno_attempt att;
 	struct pb_logline l;
 	char idem[128], err[64];
-	long long attempt, next_ms;
+	long long attempt;
 	enum pb_err rc, drc;
 
 	memset(&att, 0, sizeof(att));
@@ -404,11 +365,7 @@ deliver_payload(struct pb_history *h, struct pb_db *db, struct pb_http *http,
 		p[0] = PB_DB_P_STR(rid);
 		rc = pb_db_exec(db, s->sql_delivered, p, 1, NULL, NULL);
 	} else {
-		next_ms = pb_mvno_backoff_ms((unsigned)attempt);
-		p[0] = PB_DB_P_INT(next_ms * 1000);  /* microseconds */
-		p[1] = PB_DB_P_STR(err);
-		p[2] = PB_DB_P_STR(rid);
-		rc = pb_db_exec(db, s->sql_retry, p, 3, NULL, NULL);
+		rc = reschedule(h, db, rid, attempt, err);
 		if (rc == PB_OK)
 			rc = PB_ERR_UNAVAILABLE;
 	}

@@ -1,27 +1,29 @@
 /*
- * history.h - history records that are never lost, and the MVNO AP outbox.
+ * history.h - writing history records to MariaDB, and the MVNO AP outbox.
  *
  * A service describes its history table once (struct pb_history_spec):
  * how a record -- a JSON object keyed by its request id -- is written to
  * MariaDB (idempotently: a replayed record must change nothing), and the
  * SQL of the table's MVNO outbox columns.
  *
- * pb_history_save() writes a record (one transaction around the service's
- * apply); when MariaDB cannot take it, the record goes to the durable
- * local spool (spool.h, sealed with the personal-data key) and
- * pb_history_replay(), run by the background worker, writes it once
- * MariaDB is back.  A busy request thread hands records to the worker
- * instead (pb_history_queue_push): the worker writes them in batches, one
- * transaction each (pb_history_flush), so the request loop never waits on
- * MariaDB.  A record is in memory only until the next flush (the worker is
- * woken at once; the queue is flushed again when the process stops).
+ * The services do not write history themselves: they hand each record to
+ * phonebill-worker through a Redis Stream (handoff.h) before they answer.
+ * The worker applies records in batches, one transaction each, through
+ * the spec's apply; while MariaDB is away it holds them in the stream and
+ * after worker.hold_s puts them in the durable local spool (spool.h,
+ * sealed), which pb_history_replay() writes once MariaDB is back.
+ * pb_history_save() writes one record now (or spools it).
  *
  * The outbox: a record that carries an MVNO payload stores it sealed in
- * its row with mvno_next_at set.  pb_history_deliver() (background worker)
- * claims due rows with a lease (an UPDATE that only one process or node can
- * win), POSTs each payload to the MVNO AP (mvno.h), records the attempt
- * and either marks the row delivered (payload dropped) or schedules the
- * next attempt with a growing backoff.  Delivery never touches the
+ * its row with mvno_next_at set a little in the future (a lease: the
+ * worker delivers it from memory right after the commit,
+ * pb_history_record_deliveries books the outcome).  Rows the worker did
+ * not get to are due when the lease ends: pb_history_deliver() claims due
+ * rows with a lease (an UPDATE only one worker can win), POSTs each
+ * payload (mvno.h), records the attempt and marks the row delivered,
+ * schedules the next attempt with a growing backoff, or -- after
+ * max_attempts -- sets it aside as a dead letter (mvno_dead_at) that
+ * `phonebill-admin` lists and requeues.  Delivery never touches the
  * customer's response.
  */
 #ifndef PB_HISTORY_H
@@ -41,10 +43,8 @@
 #define PB_HISTORY_BATCH       16    /* deliveries per pass */
 #define PB_HISTORY_PAYLOAD_MAX (256 * 1024) /* bytes of an MVNO payload */
 #define PB_HISTORY_SQLTIME_LEN 24    /* "2026-11-24 01:02:03.456" + NUL */
-#define PB_HISTORY_QUEUE_MAX   8192  /* records waiting for the worker */
-#define PB_HISTORY_FLUSH_BATCH 64    /* records per transaction */
-#define PB_HISTORY_FLUSH_MAX   512   /* records per pb_history_flush call */
 #define PB_HISTORY_DELIVER_MS  200   /* ms one delivery call may keep going */
+#define PB_HISTORY_BOOK_CHUNK  16    /* rows per bookkeeping statement */
 
 struct pb_app;
 struct pb_history;
@@ -75,12 +75,22 @@ struct pb_history_spec {
 	const char *sql_delivered;
 	const char *sql_retry;
 	const char *sql_attempt;
+	/*   dead:      (error, request_id) -> given up: a dead letter */
+	const char *sql_dead;
+	/*   delivered_many: PB_HISTORY_BOOK_CHUNK request ids -> delivered
+	 *   attempt_many:   PB_HISTORY_BOOK_CHUNK attempt rows at once */
+	const char *sql_delivered_many;
+	const char *sql_attempt_many;
 };
 
 /* The outbox SQL of a table with the standard columns (request_id,
  * mvno_payload_enc, mvno_next_at, mvno_attempts, mvno_delivered_at,
  * mvno_last_error) and an mvno_delivery_attempts table beside it:
  * designated initialisers for a struct pb_history_spec. */
+#define PB_HISTORY_Q16 "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+#define PB_HISTORY_ATT "(?, ?, ?, ?, ?, ?)"
+#define PB_HISTORY_ATT4 PB_HISTORY_ATT ", " PB_HISTORY_ATT ", " \
+	PB_HISTORY_ATT ", " PB_HISTORY_ATT
 #define PB_HISTORY_OUTBOX(t) \
 	.sql_due = "SELECT request_id FROM " t " WHERE mvno_next_at IS NOT " \
 	    "NULL AND mvno_next_at <= UTC_TIMESTAMP(3) ORDER BY mvno_next_at " \
@@ -99,12 +109,26 @@ struct pb_history_spec {
 	    "MICROSECOND), mvno_last_error = ? WHERE request_id = ?", \
 	.sql_attempt = "INSERT INTO mvno_delivery_attempts (request_id, " \
 	    "attempt, http_status, elapsed_ms, outcome, error) VALUES " \
-	    "(?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id"
+	    "(?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id", \
+	.sql_dead = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, " \
+	    "mvno_next_at = NULL, mvno_dead_at = UTC_TIMESTAMP(3), " \
+	    "mvno_last_error = ? WHERE request_id = ?", \
+	.sql_delivered_many = "UPDATE " t " SET mvno_delivered_at = " \
+	    "UTC_TIMESTAMP(3), mvno_attempts = mvno_attempts + 1, " \
+	    "mvno_next_at = NULL, mvno_payload_enc = NULL, " \
+	    "mvno_last_error = NULL WHERE mvno_delivered_at IS NULL AND " \
+	    "request_id IN (" PB_HISTORY_Q16 ")", \
+	.sql_attempt_many = "INSERT INTO mvno_delivery_attempts (request_id, " \
+	    "attempt, http_status, elapsed_ms, outcome, error) VALUES " \
+	    PB_HISTORY_ATT4 ", " PB_HISTORY_ATT4 ", " PB_HISTORY_ATT4 ", " \
+	    PB_HISTORY_ATT4 " ON DUPLICATE KEY UPDATE id = id"
 
 struct pb_history {
 	const struct pb_history_spec *spec;
 	struct pb_app *app;         /* borrowed: PII keys, clock offset */
 	struct pb_spool *spool;     /* borrowed; NULL: no spool */
+	int mvno_on;                /* 1: results go to the MVNO AP */
+	unsigned max_attempts;      /* deliveries before a dead letter; 0: 15 */
 };
 
 /*
@@ -114,32 +138,13 @@ struct pb_history {
  */
 enum pb_err pb_history_save(struct pb_history *h, struct pb_db *db,
     const cJSON *rec);
-/* Records handed from the request thread to the worker (thread-safe). */
-struct pb_history_queue;
-enum pb_err pb_history_queue_new(struct pb_history_queue **out);
-/* Frees the records still queued too (flush first). */
-void pb_history_queue_free(struct pb_history_queue *q);
-/* Take rec: PB_OK when the queue was empty (wake the worker), PB_ERR_STATE
- * when records were already waiting (the worker, which always empties the
- * queue, was woken for the first of them) -- ownership passes in both;
- * PB_ERR_TOOBIG when PB_HISTORY_QUEUE_MAX records wait (rec stays the
- * caller's). */
-enum pb_err pb_history_queue_push(struct pb_history_queue *q, cJSON *rec);
-/* Records waiting. */
-size_t pb_history_queue_len(struct pb_history_queue *q);
 /*
- * Write every queued record, PB_HISTORY_FLUSH_BATCH per transaction; a
- * batch that fails is written record by record (pb_history_save: a record
- * MariaDB cannot take is spooled).  With http and mvno, the MVNO payloads
- * of a written batch are then delivered at once from memory (the apply
- * must have leased them: mvno_next_at a little in the future, so that no
- * other worker picks them up meanwhile); what the MVNO AP does not
- * acknowledge stays in the outbox.  Takes at most PB_HISTORY_FLUSH_MAX
- * records per call; returns how many.
+ * Book the outcome of deliveries made from memory right after their rows
+ * were committed (their mvno_attempts was 0): the attempt rows and the
+ * acknowledged rows in multi-row statements, the others rescheduled.
  */
-size_t pb_history_flush(struct pb_history *h, struct pb_db *db,
-    struct pb_history_queue *q, struct pb_http *http,
-    const struct pb_mvno_opts *mvno);
+enum pb_err pb_history_book(struct pb_history *h, struct pb_db *db,
+    const struct pb_mvno_job *jobs, size_t n);
 
 /* Write spooled records (at most max, 0 = all); PB_ERR_UNAVAILABLE when
  * MariaDB is still away. */

@@ -49,8 +49,8 @@ out:
 }
 
 /* 1..max characters in [lo, 0x7e]. */
-static int
-header_value_ok(const char *s, size_t max, unsigned char lo)
+int
+pb_mvno_header_ok(const char *s, size_t max, unsigned char lo)
 {
 	size_t i;
 
@@ -63,8 +63,8 @@ header_value_ok(const char *s, size_t max, unsigned char lo)
 	return i > 0;
 }
 
-static int
-url_ok(const char *u)
+int
+pb_mvno_url_ok(const char *u)
 {
 	return u != NULL && (strncmp(u, "http://", 7) == 0 ||
 	                     strncmp(u, "https://", 8) == 0);
@@ -73,8 +73,8 @@ url_ok(const char *u)
 /* A body that is a JSON object (after optional white space).  The full
    check is the receiver's; this keeps arrays and scalars from being
    signed and sent at all. */
-static int
-looks_like_object(const char *b, size_t len)
+int
+pb_mvno_looks_like_object(const char *b, size_t len)
 {
 	size_t i = 0;
 
@@ -86,8 +86,8 @@ looks_like_object(const char *b, size_t len)
 
 /* A 2xx answer whose JSON object says the delivery was not stored;
  *dup is set from data.duplicate. */
-static int
-refused_in_body(const struct pb_buf *body, int *dup)
+int
+pb_mvno_refused_in_body(const struct pb_buf *body, int *dup)
 {
 	cJSON *root = NULL;
 	const char *code;
@@ -112,8 +112,8 @@ refused_in_body(const struct pb_buf *body, int *dup)
 	return refused;
 }
 
-static void
-log_attempt(enum pb_err rc, const struct pb_mvno_attempt *a,
+void
+pb_mvno_log_attempt(enum pb_err rc, const struct pb_mvno_attempt *a,
             const char *idem_key, const char *request_id)
 {
 	struct pb_logline l;
@@ -151,12 +151,12 @@ pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
 	memset(out, 0, sizeof(*out));
 	memset(&resp, 0, sizeof(resp));
 	snprintf(out->error, sizeof(out->error), "invalid");
-	if (h == NULL || o == NULL || !url_ok(o->url) || o->secret == NULL ||
+	if (h == NULL || o == NULL || !pb_mvno_url_ok(o->url) || o->secret == NULL ||
 	    o->secret_len < PB_MVNO_SECRET_MIN || o->timeout_ms < 0 ||
 	    body == NULL || len == 0 || len > PB_MVNO_MAX_BODY ||
-	    !looks_like_object(body, len) ||
-	    !header_value_ok(idem_key, PB_MVNO_IDEM_MAX, 0x21) ||
-	    (request_id != NULL && !header_value_ok(request_id, 128, 0x20)))
+	    !pb_mvno_looks_like_object(body, len) ||
+	    !pb_mvno_header_ok(idem_key, PB_MVNO_IDEM_MAX, 0x21) ||
+	    (request_id != NULL && !pb_mvno_header_ok(request_id, 128, 0x20)))
 		goto out;
 	timeout = o->timeout_ms > 0 ? o->timeout_ms : PB_MVNO_DEFAULT_TIMEOUT;
 
@@ -196,7 +196,7 @@ pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
 		if (resp.status < 200 || resp.status > 299) {
 			snprintf(out->error, sizeof(out->error), "http_%ld",
 			         resp.status);
-		} else if (refused_in_body(&resp.body, &out->duplicate)) {
+		} else if (pb_mvno_refused_in_body(&resp.body, &out->duplicate)) {
 			snprintf(out->error, sizeof(out->error),
 			         "not_acknowledged");
 		} else {
@@ -223,7 +223,7 @@ pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
 		snprintf(out->error, sizeof(out->error), "transport");
 		break;
 	}
-	log_attempt(rc, out, idem_key, request_id);
+	pb_mvno_log_attempt(rc, out, idem_key, request_id);
 out:
 	pb_http_resp_free(&resp);
 	sodium_memzero(sig, sizeof(sig));

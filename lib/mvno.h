@@ -94,4 +94,51 @@ enum pb_err pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
  */
 int64_t pb_mvno_backoff_ms(unsigned attempts);
 
+/* --- several deliveries at once (libcurl multi) ------------------------------ */
+
+#define PB_MVNO_MULTI_MAX 32   /* deliveries in flight at once, at most */
+
+struct pb_mvno_job {
+	/* in */
+	const char *body;          /* JSON object, borrowed */
+	size_t len;
+	const char *idem_key;      /* as for pb_mvno_deliver */
+	const char *request_id;    /* may be NULL */
+	const char *group;         /* jobs of one group (a line) are sent one
+	                              after the other, in array order; NULL:
+	                              no order */
+	/* out */
+	enum pb_err rc;            /* PB_OK acknowledged; PB_ERR_UNAVAILABLE
+	                              not (retry later); PB_ERR_INVAL never
+	                              sent (bad job); PB_ERR_STATE not sent
+	                              because an earlier job of its group was
+	                              not acknowledged (order is kept) */
+	struct pb_mvno_attempt att;
+};
+
+struct pb_mvno_multi;
+
+/* A multi handle with up to inflight (1..PB_MVNO_MULTI_MAX) transfers at
+ * once; its connections are kept and reused between calls. */
+enum pb_err pb_mvno_multi_new(unsigned inflight, struct pb_mvno_multi **out);
+void pb_mvno_multi_free(struct pb_mvno_multi *m);
+
+/*
+ * Deliver jobs[0..n) with the headers and rules of pb_mvno_deliver, up to
+ * the handle's inflight at once, keeping each group's order; returns when
+ * every job has its rc.  Each attempt is logged as by pb_mvno_deliver.
+ * Returns how many were acknowledged.
+ */
+size_t pb_mvno_deliver_many(struct pb_mvno_multi *m,
+    const struct pb_mvno_opts *o, struct pb_mvno_job *jobs, size_t n);
+
+/* Shared with mvno_multi.c (not for other callers). */
+struct pb_buf;
+int pb_mvno_header_ok(const char *s, size_t max, unsigned char lo);
+int pb_mvno_url_ok(const char *u);
+int pb_mvno_looks_like_object(const char *b, size_t len);
+int pb_mvno_refused_in_body(const struct pb_buf *body, int *dup);
+void pb_mvno_log_attempt(enum pb_err rc, const struct pb_mvno_attempt *a,
+    const char *idem_key, const char *request_id);
+
 #endif

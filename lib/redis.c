@@ -195,6 +195,67 @@ pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
 	return PB_ERR_UNAVAILABLE;
 }
 
+/* Send cmds and read their replies once; 0 on success, else -1 with
+ * every reply freed and *got_any telling whether a reply had arrived. */
+static int
+pipe_once(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
+    redisReply **replies, int *got_any)
+{
+	size_t i;
+	void *rep;
+
+	*got_any = 0;
+	for (i = 0; i < n; i++)
+		if (redisAppendCommandArgv(r->ctx, cmds[i].argc, cmds[i].argv,
+		    cmds[i].argvlen) != REDIS_OK)
+			goto fail;
+	for (i = 0; i < n; i++) {
+		rep = NULL;
+		if (redisGetReply(r->ctx, &rep) != REDIS_OK || rep == NULL)
+			goto fail;
+		replies[i] = rep;
+		*got_any = 1;
+	}
+	return 0;
+fail:
+	for (i = 0; i < n; i++) {
+		if (replies[i] != NULL)
+			freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+	return -1;
+}
+
+enum pb_err
+pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
+    redisReply **replies)
+{
+	int attempt, retryable, got_any;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		replies[i] = NULL;
+	if (r == NULL || n == 0 || n > PB_REDIS_MAX_PIPE)
+		return PB_ERR_INVAL;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (ensure_connected(r) != PB_OK)
+			return PB_ERR_UNAVAILABLE;
+		if (pipe_once(r, cmds, n, replies, &got_any) == 0) {
+			r->used = 1;
+			return PB_OK;
+		}
+		retryable = r->used && !got_any &&
+		    stale_connection_error(r->ctx);
+		if (retryable)
+			drop(r, r->ctx->errstr);
+		else
+			connect_failed(r, r->ctx->errstr);
+		if (!retryable)
+			break;
+	}
+	return PB_ERR_UNAVAILABLE;
+}
+
 enum pb_err
 pb_redis_cmd_str(struct pb_redis *r, redisReply **reply, int argc,
     const char **argv)

@@ -55,6 +55,24 @@ enum pb_err pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
 enum pb_err pb_redis_cmd_str(struct pb_redis *r, redisReply **reply,
     int argc, const char **argv);
 
+/*
+ * Several commands in one round trip (a pipeline): cmds[i] is sent in
+ * order, replies[i] receives its reply (caller frees each with
+ * freeReplyObject; error replies are PB_OK as for pb_redis_cmd).  On
+ * PB_ERR_UNAVAILABLE every replies[i] is NULL and the connection has
+ * been dropped; the commands may or may not have run (none is retried
+ * unless the connection was found closed before anything was read).
+ * At most PB_REDIS_MAX_PIPE commands.
+ */
+#define PB_REDIS_MAX_PIPE 8
+struct pb_redis_cmdv {
+	int argc;
+	const char **argv;
+	const size_t *argvlen;
+};
+enum pb_err pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds,
+    size_t n, redisReply **replies);
+
 /* PING; PB_OK when the server answered PONG. */
 enum pb_err pb_redis_ping(struct pb_redis *r);
 

@@ -9,6 +9,7 @@
  *   phonebill-admin grant|revoke USERID PERMISSION
  *   phonebill-admin unlock USERID
  *   phonebill-admin list
+ *   phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]
  *
  * Passwords are read from stdin (one line; without echo on a terminal),
  * never from the command line, where ps and shell history would show them.
@@ -21,6 +22,7 @@
 
 #include <sodium.h>
 
+#include "admin.h"
 #include "app.h"
 #include "../auth/auth.h"
 #include "authz.h"
@@ -40,8 +42,8 @@ static const struct pb_app_spec spec = {
 	.extra_keys = admin_keys,
 };
 
-static int
-usage(void)
+int
+admin_usage(void)
 {
 	fprintf(stderr, "usage: phonebill-admin add USERID --customer ID "
 	    "--line NUMBER --name NAME [--perm P]... [--if-missing]\n"
@@ -49,6 +51,8 @@ usage(void)
 	    "       phonebill-admin grant|revoke USERID PERMISSION\n"
 	    "       phonebill-admin unlock USERID\n"
 	    "       phonebill-admin list\n"
+	    "       phonebill-admin dead-letters list|requeue ID|all|"
+	    "purge [ID|all]\n"
 	    "Passwords are read from stdin, never from arguments.\n");
 	return 2;
 }
@@ -119,7 +123,7 @@ cmd_add(struct pb_app *app, int argc, char **argv)
 	memset(&u, 0, sizeof(u));
 	if (argc < 3 || auth_uid_canon(argv[2], u.user_id,
 	    sizeof(u.user_id)) != PB_OK)
-		return usage();
+		return admin_usage();
 	for (i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--if-missing") == 0) {
 			if_missing = 1;
@@ -132,10 +136,10 @@ cmd_add(struct pb_app *app, int argc, char **argv)
 		} else if (i + 1 < argc && strcmp(argv[i], "--perm") == 0) {
 			bit = pb_authz_perm_parse(argv[++i]);
 			if (bit == 0)
-				return usage();
+				return admin_usage();
 			perms |= bit;
 		} else {
-			return usage();
+			return admin_usage();
 		}
 	}
 	if (cust == NULL || line == NULL || name == NULL || cust[0] == '\0' ||
@@ -143,7 +147,7 @@ cmd_add(struct pb_app *app, int argc, char **argv)
 	    pb_strlcpy(u.customer_id, cust, sizeof(u.customer_id)) != PB_OK ||
 	    pb_strlcpy(u.name, name, sizeof(u.name)) != PB_OK ||
 	    name[0] == '\0')
-		return usage();
+		return admin_usage();
 	if (read_password(pw, sizeof(pw)) != PB_OK)
 		goto out;
 	{
@@ -197,16 +201,18 @@ run(struct pb_app *app, int argc, char **argv)
 
 	if (strcmp(cmd, "add") == 0)
 		return cmd_add(app, argc, argv);
+	if (strcmp(cmd, "dead-letters") == 0)
+		return admin_dead_letters(app, argc, argv);
 	if (strcmp(cmd, "list") == 0) {
 		if (argc != 2)
-			return usage();
+			return admin_usage();
 		rc = auth_user_list(app, print_user, NULL);
 		if (rc != PB_OK)
 			fprintf(stderr, "phonebill-admin: %s\n", pb_strerror(rc));
 		return rc == PB_OK ? 0 : 1;
 	}
 	if (argc < 3 || auth_uid_canon(argv[2], uid, sizeof(uid)) != PB_OK)
-		return usage();
+		return admin_usage();
 	if (strcmp(cmd, "passwd") == 0 && argc == 3) {
 		if (read_password(pw, sizeof(pw)) != PB_OK)
 			return 1;
@@ -218,13 +224,13 @@ run(struct pb_app *app, int argc, char **argv)
 	    argc == 4) {
 		bit = pb_authz_perm_parse(argv[3]);
 		if (bit == 0)
-			return usage();
+			return admin_usage();
 		rc = auth_user_set_perm(app, uid, bit,
 		    strcmp(cmd, "grant") == 0);
 	} else if (strcmp(cmd, "unlock") == 0 && argc == 3) {
 		rc = pb_lockout_reset(app->redis, uid);
 	} else {
-		return usage();
+		return admin_usage();
 	}
 	if (rc == PB_OK) {
 		printf("%s: %s done\n", uid, cmd);
@@ -244,7 +250,7 @@ main(int argc, char **argv)
 	int status;
 
 	if (argc < 2)
-		return usage();
+		return admin_usage();
 	if (pb_app_init(&app, &spec, err, sizeof(err)) != PB_OK) {
 		fprintf(stderr, "phonebill-admin: %s\n", err);
 		return 1;

@@ -59,10 +59,7 @@ typedef void (*auth_user_fn)(void *ud, const struct auth_user *u);
 /* Every user, ordered by id, decrypted (the callback masks what it shows). */
 enum pb_err auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud);
 
-/* One login_history row: result SUCCESS/FAILURE/LOCKED/RATE_LIMITED. */
-enum pb_err auth_history_write(struct pb_app *app, const char *request_id,
-    const char *uid, const char *result, const char *reason,
-    const char *client_masked, const char *user_agent);
+
 /* Time of the last successful login as RFC 3339 ("" when none). */
 enum pb_err auth_last_login(struct pb_app *app, const char *uid, char *out,
     size_t outlen);
@@ -77,5 +74,9 @@ void auth_permissions_check(struct pb_req *req);
 void auth_user_info(struct pb_req *req);
 enum pb_err auth_init(struct pb_app *app, char *err, size_t errlen);
 void auth_fini(struct pb_app *app);
+
+/* The login history table (record.c): applied by phonebill-worker. */
+struct pb_history_spec;
+extern const struct pb_history_spec auth_login_spec;
 
 #endif

@@ -9,6 +9,8 @@
 #include "auth.h"
 #include "authz.h"
 #include "clock.h"
+#include "crypto.h"
+#include "handoff.h"
 #include "json.h"
 #include "jwt.h"
 #include "lockout.h"
@@ -129,19 +131,42 @@ struct history {
 	char agent[129];                /* User-Agent, cut to the column */
 };
 
-/* Deferred (pb_req_after): the history row and the log line. */
-static void
-history_write(struct pb_req *req, void *arg)
+/*
+ * Hand the attempt to phonebill-worker (handoff.h) before the answer goes
+ * out, and log it.  Rate-limited attempts are only logged: a flood must
+ * not become a flood of history rows.  PB_OK when the record is durable
+ * (or none was due).
+ */
+static enum pb_err
+history_record(struct pb_req *req, struct history *h)
 {
-	const struct history *h = arg;
+	const char *ua = pb_req_param(req, "HTTP_USER_AGENT");
+	char event[33];
 	struct pb_logline l;
+	cJSON *rec = NULL;
 	enum pb_err rc = PB_OK;
 
-	/* rate-limited attempts are only logged: a flood must not become a
-	 * flood of INSERTs */
-	if (strcmp(h->result, "RATE_LIMITED") != 0)
-		rc = auth_history_write(req->app, req->request_id, h->uid,
-		    h->result, h->reason, h->client, h->agent);
+	(void)pb_strlcpy(h->agent, ua != NULL ? ua : "", sizeof(h->agent));
+	if (strcmp(h->result, "RATE_LIMITED") != 0) {
+		rec = cJSON_CreateObject();
+		rc = pb_crypto_random_hex(16, event, sizeof(event));
+		if (rc == PB_OK && (rec == NULL ||
+		    cJSON_AddStringToObject(rec, "eventId", event) == NULL ||
+		    cJSON_AddStringToObject(rec, "requestId",
+		    req->request_id) == NULL ||
+		    cJSON_AddStringToObject(rec, "userId", h->uid) == NULL ||
+		    cJSON_AddStringToObject(rec, "result", h->result) == NULL ||
+		    (h->reason != NULL && cJSON_AddStringToObject(rec, "reason",
+		    h->reason) == NULL) ||
+		    cJSON_AddStringToObject(rec, "client", h->client) == NULL ||
+		    cJSON_AddStringToObject(rec, "agent", h->agent) == NULL ||
+		    cJSON_AddNumberToObject(rec, "at",
+		    (double)pb_clock_now_ms()) == NULL))
+			rc = PB_ERR_NOMEM;
+		if (rc == PB_OK)
+			rc = pb_handoff_put_json(req->app->redis,
+			    req->app->pii_key, PB_HANDOFF_LOGIN, rec, NULL, 0);
+	}
 	pb_log_begin(&l, rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "login");
 	pb_log_str(&l, "user", h->uid);
 	pb_log_str(&l, "result", h->result);
@@ -150,17 +175,8 @@ history_write(struct pb_req *req, void *arg)
 	if (rc != PB_OK)
 		pb_log_str(&l, "history", pb_strerror(rc));
 	pb_log_end(&l);
-}
-
-/* Record the attempt once the response is out (at once if that fails). */
-static void
-history_after(struct pb_req *req, struct history *h)
-{
-	const char *ua = pb_req_param(req, "HTTP_USER_AGENT");
-
-	(void)pb_strlcpy(h->agent, ua != NULL ? ua : "", sizeof(h->agent));
-	if (pb_req_after(req, history_write, h, sizeof(*h)) != PB_OK)
-		history_write(req, h);
+	cJSON_Delete(rec);
+	return rc;
 }
 
 static cJSON *
@@ -276,7 +292,7 @@ auth_login(struct pb_req *req)
 		(void)pb_req_add_header(req, "Retry-After", msg);
 		pb_req_error(req, 429, "RATE_LIMITED", NULL, NULL, NULL);
 		h.result = "RATE_LIMITED";
-		history_after(req, &h);
+		(void)history_record(req, &h);
 		goto out;
 	}
 	if (rc != PB_OK) {
@@ -300,7 +316,7 @@ auth_login(struct pb_req *req)
 		    "이전 5회 연속 실패로 인한 임시 잠금 상태입니다.", NULL);
 		h.result = "LOCKED";
 		h.reason = "ACCOUNT_LOCKED";
-		history_after(req, &h);
+		(void)history_record(req, &h);
 		goto out;
 	}
 	if (rc != PB_OK) {
@@ -335,7 +351,7 @@ auth_login(struct pb_req *req)
 			pb_req_error(req, 401, "AUTH_001",
 			    "ID 또는 비밀번호를 확인해주세요", details, NULL);
 		}
-		history_after(req, &h);
+		(void)history_record(req, &h);
 		goto out;
 	}
 	reset_failed = 0;
@@ -375,10 +391,14 @@ auth_login(struct pb_req *req)
 		goto out;
 	}
 	cJSON_AddItemToObject(data, "user", user);
+	/* no token leaves before the login is in the history */
+	h.result = "SUCCESS";
+	if (history_record(req, &h) != PB_OK) {
+		pb_req_unavailable(req, "history");
+		goto out;
+	}
 	pb_req_ok(req, 200, "로그인이 성공적으로 완료되었습니다.", data);
 	data = NULL;
-	h.result = "SUCCESS";
-	history_after(req, &h);
 out:
 	cJSON_Delete(data);
 	cJSON_Delete(root);

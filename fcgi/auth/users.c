@@ -225,26 +225,6 @@ auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud)
 	    list_row, &l);
 }
 
-enum pb_err
-auth_history_write(struct pb_app *app, const char *request_id,
-    const char *uid, const char *result, const char *reason,
-    const char *client_masked, const char *user_agent)
-{
-	char ua[129];
-	struct pb_db_param p[6];
-
-	(void)pb_strlcpy(ua, user_agent != NULL ? user_agent : "", sizeof(ua));
-	p[0] = PB_DB_P_STR(request_id);
-	p[1] = PB_DB_P_STR(uid != NULL ? uid : "");
-	p[2] = PB_DB_P_STR(result);
-	p[3] = reason != NULL ? PB_DB_P_STR(reason) : PB_DB_P_NULL;
-	p[4] = PB_DB_P_STR(client_masked != NULL ? client_masked : "");
-	p[5] = PB_DB_P_STR(ua);
-	return pb_db_exec(app->db, "INSERT INTO login_history (request_id, "
-	    "user_id, result, reason, client_masked, user_agent) VALUES "
-	    "(?, ?, ?, ?, ?, ?)", p, 6, NULL, NULL);
-}
-
 struct last_ctx {
 	int64_t ms;
 	int found;

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "clock.h"
+#include "handoff.h"
 #include "crypto.h"
 #include "json.h"
 #include "log.h"
@@ -304,130 +305,55 @@ out:
 	return rc;
 }
 
-/* What the after-hook gets: the record to write (pointer copied). */
-struct after_arg {
-	cJSON *rec;
-};
-
-/* The MVNO AP payload (text) of an inquiry record; info (may be NULL) is
- * the BillInfo answered. */
-static char *
-mvno_payload(const cJSON *rec, const cJSON *info)
-{
-	const char *code = pb_json_get_string(rec, "resultCode");
-	char ts[PB_CLOCK_RFC3339_LEN], line[16];
-	cJSON *o = cJSON_CreateObject(), *bi = NULL;
-	long long done = 0;
-	char *text = NULL;
-
-	(void)pb_json_get_int(rec, "completedAt", &done);
-	(void)pb_clock_rfc3339(done, 0, ts, sizeof(ts));
-	if (code == NULL)
-		code = pb_json_get_string(rec, "errorCode");
-	if (pb_authz_line_format(pb_json_get_string(rec, "line"), line,
-	    sizeof(line)) != PB_OK)
-		goto out;
-	if (o == NULL ||
-	    cJSON_AddStringToObject(o, "eventType", "BILL_INQUIRY") == NULL ||
-	    cJSON_AddStringToObject(o, "requestId",
-	    pb_json_get_string(rec, "requestId")) == NULL ||
-	    cJSON_AddStringToObject(o, "customerId",
-	    pb_json_get_string(rec, "customerId")) == NULL ||
-	    cJSON_AddStringToObject(o, "lineNumber", line) == NULL ||
-	    cJSON_AddStringToObject(o, "billingMonth",
-	    pb_json_get_string(rec, "month")) == NULL ||
-	    cJSON_AddStringToObject(o, "status",
-	    pb_json_get_string(rec, "status")) == NULL ||
-	    cJSON_AddStringToObject(o, "resultCode", code != NULL ? code : "") ==
-	    NULL ||
-	    cJSON_AddStringToObject(o, "processedAt", ts) == NULL)
-		goto out;
-	bi = info != NULL ? cJSON_Duplicate(info, 1) : cJSON_CreateNull();
-	if (bi == NULL || !cJSON_AddItemToObject(o, "billInfo", bi))
-		goto out;
-	bi = NULL;
-	text = pb_json_print(o);
-out:
-	cJSON_Delete(bi);
-	cJSON_Delete(o);
-	return text;
-}
-
-/* In the worker, before the rows are written: the result summary and the
- * MVNO payload (work the request thread need not do). */
-void
-bill_prepare(struct pb_history *h, cJSON *rec)
-{
-	struct pb_backoffice *svc = h->app->svc;
-	const char *resp = pb_json_get_string(rec, "response");
-	const cJSON *info = NULL;
-	char summary[BILL_SUMMARY_MAX], *mv = NULL;
-	cJSON *data = NULL;
-
-	if (cJSON_GetObjectItemCaseSensitive(rec, "prepared") != NULL)
-		return;
-
-	if (resp != NULL &&
-	    pb_json_parse(resp, strlen(resp), PB_JSON_MAX_DEPTH, &data, NULL) ==
-	    PB_OK) {
-		info = cJSON_GetObjectItemCaseSensitive(data, "billInfo");
-		if (cJSON_IsObject(info)) {
-			bill_info_summary(info, summary, sizeof(summary));
-			(void)cJSON_AddStringToObject(rec, "summary", summary);
-		} else {
-			info = NULL;
-		}
-	}
-	if (svc->mvno.url[0] != '\0') {
-		mv = mvno_payload(rec, info);
-		if (mv == NULL || cJSON_AddStringToObject(rec, "mvno", mv) == NULL)
-			pb_log_msg(PB_LOG_ERROR, "mvno_payload_failed",
-			    pb_json_get_string(rec, "requestId"));
-	}
-	(void)cJSON_AddTrueToObject(rec, "prepared");
-	free(mv);
-	cJSON_Delete(data);
-}
-
-/* After the answer went out: hand the record to the worker. */
-static void
-after_inquiry(struct pb_req *req, void *arg)
-{
-	struct after_arg *a = arg;
-
-	(void)pb_backoffice_record(req->app->svc, a->rec);  /* takes it */
-}
-
 /*
- * Queue the history record and keep the answer for the status operation.
- * status "COMPLETED"/"FAILED"; data: the data object answered (text) or
- * NULL; err_code: our error code (NULL when answered).
+ * Make the history record durable (handoff.h) and keep the answer for the
+ * status operation, in one Redis round trip.  status "COMPLETED"/"FAILED";
+ * data: the data object answered (text) or NULL; err_code: our error code
+ * (NULL when answered).  PB_OK when the record is durable: only then may
+ * a 200 go out.
  */
-static void
+static enum pb_err
 finish(struct pb_req *req, struct inquiry *q, const char *status,
     const char *data, const char *err_code, enum pb_cache_source src,
     int stale)
 {
-	struct after_arg a;
 	struct pb_breaker_stats st;
+	struct pb_redis_cmdv set;
 	int64_t now = pb_clock_now_ms();
 	const char *code = q->code[0] != '\0' ? q->code : NULL;
-	char key[80], *kv = NULL;
+	const char *argv[5];
+	size_t argvlen[5];
+	char key[80], ttl[16], *kv = NULL;
 	cJSON *rec = NULL, *proc;
 	int hit = src == PB_CACHE_HIT || src == PB_CACHE_WAITED;
+	enum pb_err rc = PB_ERR_NOMEM;
 
+	memset(&set, 0, sizeof(set));
 	if (data != NULL) {
-		/* "<user>\n<data>" for GET /bills/inquiry/{id} */
+		/* "<user>\n<data>" for GET /bills/inquiry/{id}, SET in the
+		 * same round trip as the hand-off */
 		size_t ul = strlen(q->p.s.user_id), dl = strlen(data);
 
 		snprintf(key, sizeof(key), "v1:bill-req:%s", q->rid);
+		snprintf(ttl, sizeof(ttl), "%d", BILL_RESULT_TTL_S);
 		kv = malloc(ul + dl + 2);
 		if (kv != NULL) {
 			memcpy(kv, q->p.s.user_id, ul);
 			kv[ul] = '\n';
 			memcpy(kv + ul + 1, data, dl + 1);
-			(void)pb_cache_set(req->app->redis, key, kv, ul + dl + 1,
-			    BILL_RESULT_TTL_S, -1);
+			argv[0] = "SET";
+			argv[1] = key;
+			argv[2] = kv;
+			argv[3] = "EX";
+			argv[4] = ttl;
+			argvlen[0] = 3;
+			argvlen[1] = strlen(key);
+			argvlen[2] = ul + dl + 1;
+			argvlen[3] = 2;
+			argvlen[4] = strlen(ttl);
+			set.argc = 5;
+			set.argv = argv;
+			set.argvlen = argvlen;
 		}
 	}
 	if (!q->kos_called) {
@@ -482,15 +408,17 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 	    cJSON_AddStringToObject(proc, "kosFailure", q->failure != NULL ?
 	    q->failure : "none") == NULL)) ||
 	    cJSON_AddBoolToObject(proc, "stale", stale) == NULL) {
-		pb_log_msg(PB_LOG_ERROR, "history_lost", "out of memory");
-		cJSON_Delete(rec);
+		pb_log_msg(PB_LOG_ERROR, "history_handoff_failed",
+		    "out of memory");
 		goto out;
 	}
-	a.rec = rec;
-	if (pb_req_after(req, after_inquiry, &a, sizeof(a)) != PB_OK)
-		after_inquiry(req, &a);
+	rc = pb_handoff_put_json(req->app->redis, req->app->pii_key,
+	    PB_HANDOFF_BILL, rec, set.argc > 0 ? &set : NULL,
+	    set.argc > 0 ? 1 : 0);
 out:
+	cJSON_Delete(rec);
 	free(kv);
+	return rc;
 }
 
 static int
@@ -580,7 +508,7 @@ bill_inquiry(struct pb_req *req)
 	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);
 	if (rc != PB_OK) {
 		kos_failed(req, rc, q.retry_after_ms);
-		finish(req, &q, "FAILED", NULL,
+		(void)finish(req, &q, "FAILED", NULL,
 		    rc == PB_ERR_PARSE || rc == PB_ERR_TOOBIG ? "UPSTREAM_INVALID" :
 		    "SERVICE_UNAVAILABLE", cr.source, 0);
 		goto done;
@@ -607,7 +535,7 @@ bill_inquiry(struct pb_req *req)
 		else
 			pb_req_error(req, 404, "BILL_NOT_FOUND",
 			    "해당 월의 청구 내역이 없습니다", m, NULL);
-		finish(req, &q, "FAILED", NULL, c != NULL && strcmp(c, "1001") == 0 ?
+		(void)finish(req, &q, "FAILED", NULL, c != NULL && strcmp(c, "1001") == 0 ?
 		    "NOT_FOUND" : "BILL_NOT_FOUND", cr.source, 0);
 		goto done;
 	}
@@ -633,10 +561,15 @@ bill_inquiry(struct pb_req *req)
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
 		goto done;
 	}
-	pb_req_send(req, 200, out.data, out.len);
 	if (q.code[0] == '\0')
 		(void)pb_strlcpy(q.code, "0000", sizeof(q.code));
-	finish(req, &q, "COMPLETED", data.data, NULL, cr.source, is_stale);
+	/* the answer goes out only once its history is durable */
+	if (finish(req, &q, "COMPLETED", data.data, NULL, cr.source,
+	    is_stale) != PB_OK) {
+		pb_req_unavailable(req, "history");
+		goto done;
+	}
+	pb_req_send(req, 200, out.data, out.len);
 done:
 	cJSON_Delete(neg);
 	cJSON_Delete(root);

@@ -14,7 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "authz.h"
 #include "bill.h"
+#include "clock.h"
+#include "log.h"
 #include "crypto.h"
 #include "json.h"
 
@@ -75,6 +80,85 @@ opt_time(long long ms, char *buf, size_t buflen)
 		return PB_DB_P_NULL;
 	pb_history_sqltime(ms, buf, buflen);
 	return PB_DB_P_STR(buf);
+}
+
+/* The MVNO AP payload (text) of an inquiry record; info (may be NULL) is
+ * the BillInfo answered. */
+static char *
+mvno_payload(const cJSON *rec, const cJSON *info)
+{
+	const char *code = pb_json_get_string(rec, "resultCode");
+	char ts[PB_CLOCK_RFC3339_LEN], line[16];
+	cJSON *o = cJSON_CreateObject(), *bi = NULL;
+	long long done = 0;
+	char *text = NULL;
+
+	(void)pb_json_get_int(rec, "completedAt", &done);
+	(void)pb_clock_rfc3339(done, 0, ts, sizeof(ts));
+	if (code == NULL)
+		code = pb_json_get_string(rec, "errorCode");
+	if (pb_authz_line_format(pb_json_get_string(rec, "line"), line,
+	    sizeof(line)) != PB_OK)
+		goto out;
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "eventType", "BILL_INQUIRY") == NULL ||
+	    cJSON_AddStringToObject(o, "requestId",
+	    pb_json_get_string(rec, "requestId")) == NULL ||
+	    cJSON_AddStringToObject(o, "customerId",
+	    pb_json_get_string(rec, "customerId")) == NULL ||
+	    cJSON_AddStringToObject(o, "lineNumber", line) == NULL ||
+	    cJSON_AddStringToObject(o, "billingMonth",
+	    pb_json_get_string(rec, "month")) == NULL ||
+	    cJSON_AddStringToObject(o, "status",
+	    pb_json_get_string(rec, "status")) == NULL ||
+	    cJSON_AddStringToObject(o, "resultCode", code != NULL ? code : "") ==
+	    NULL ||
+	    cJSON_AddStringToObject(o, "processedAt", ts) == NULL)
+		goto out;
+	bi = info != NULL ? cJSON_Duplicate(info, 1) : cJSON_CreateNull();
+	if (bi == NULL || !cJSON_AddItemToObject(o, "billInfo", bi))
+		goto out;
+	bi = NULL;
+	text = pb_json_print(o);
+out:
+	cJSON_Delete(bi);
+	cJSON_Delete(o);
+	return text;
+}
+
+/* In phonebill-worker, before the rows are written: the result summary
+ * and the MVNO payload (work the request thread need not do). */
+void
+bill_prepare(struct pb_history *h, cJSON *rec)
+{
+	const char *resp = pb_json_get_string(rec, "response");
+	const cJSON *info = NULL;
+	char summary[BILL_SUMMARY_MAX], *mv = NULL;
+	cJSON *data = NULL;
+
+	if (cJSON_GetObjectItemCaseSensitive(rec, "prepared") != NULL)
+		return;
+
+	if (resp != NULL &&
+	    pb_json_parse(resp, strlen(resp), PB_JSON_MAX_DEPTH, &data, NULL) ==
+	    PB_OK) {
+		info = cJSON_GetObjectItemCaseSensitive(data, "billInfo");
+		if (cJSON_IsObject(info)) {
+			bill_info_summary(info, summary, sizeof(summary));
+			(void)cJSON_AddStringToObject(rec, "summary", summary);
+		} else {
+			info = NULL;
+		}
+	}
+	if (h->mvno_on) {
+		mv = mvno_payload(rec, info);
+		if (mv == NULL || cJSON_AddStringToObject(rec, "mvno", mv) == NULL)
+			pb_log_msg(PB_LOG_ERROR, "mvno_payload_failed",
+			    pb_json_get_string(rec, "requestId"));
+	}
+	(void)cJSON_AddTrueToObject(rec, "prepared");
+	free(mv);
+	cJSON_Delete(data);
 }
 
 static enum pb_err

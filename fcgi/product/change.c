@@ -28,6 +28,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "crypto.h"
+#include "handoff.h"
 #include "history.h"
 #include "json.h"
 #include "listing.h"
@@ -341,9 +342,13 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 	if (r->requested_at[0] == '\0' &&
 	    cJSON_AddNumberToObject(rec, "requestedAt", (double)now) == NULL)
 		goto out;
-	(void)pb_history_save(c->hist, c->db, rec);
-	if (c->svc->worker != NULL && mv != NULL)
-		pb_worker_wake(c->svc->worker);
+	/* durable before anyone is told: the hand-off to phonebill-worker,
+	 * else the row itself now; with neither the row stays REQUESTED
+	 * (answered 202) and the worker settles it by asking KOS again */
+	if (pb_handoff_put_json(c->redis, c->app->pii_key, PB_HANDOFF_PRODUCT,
+	    rec, NULL, 0) != PB_OK &&
+	    pb_history_save(c->hist, c->db, rec) != PB_OK)
+		goto out;
 	(void)pb_strlcpy(r->status, status, sizeof(r->status));
 	(void)pb_strlcpy(r->result_code, code != NULL ? code : "",
 	    sizeof(r->result_code));

@@ -18,6 +18,7 @@
 #   PB_KOS_PORT          KOS simulator port on lighttpd      (default 9080)
 #   PB_APACHE_KOS_PORT   KOS simulator port on Apache        (default PB_KOS_PORT)
 #   PB_BIN_KOS           the KOS simulator program           (default: the build's)
+#   PB_BIN_WORKER        phonebill-worker                    (default: the build's)
 # pb_stack_init writes them to $PB_STATE/stack.env so that script/stackctl can
 # act on a running stack later with the same values.
 #
@@ -55,6 +56,8 @@ pb_stack_init() {
 	PB_BIN_AUTH=${PB_BIN_AUTH:-$PB_ROOT/fcgi/auth/phonebill-auth}
 	PB_BIN_BILL=${PB_BIN_BILL:-$PB_ROOT/fcgi/bill/phonebill-bill}
 	PB_BIN_PRODUCT=${PB_BIN_PRODUCT:-$PB_ROOT/fcgi/product/phonebill-product}
+	PB_BIN_WORKER=${PB_BIN_WORKER:-$PB_ROOT/fcgi/worker/phonebill-worker}
+	PB_WORKER_DIR=$PB_STATE/worker
 	case $PB_PROCS in ''|*[!0-9]*) pb_die "PB_PROCS must be a number" ;; esac
 	[ "$PB_PROCS" -ge 1 ] || pb_die "PB_PROCS must be at least 1"
 
@@ -508,6 +511,7 @@ pb_lighttpd_start() {
 		{ tail -n 20 "$PB_LIGHTTPD_DIR/log/error.log" >&2 2>/dev/null; pb_die "lighttpd failed to start"; }
 	pb_wait_for 10 "lighttpd pid file" pb_pid_of "$PB_LIGHTTPD_DIR/lighttpd.pid" lighttpd ||
 		{ tail -n 20 "$PB_LIGHTTPD_DIR/log/error.log" >&2 2>/dev/null; pb_die "lighttpd did not start"; }
+	pb_worker_restart
 }
 
 pb_lighttpd_stop() {
@@ -565,10 +569,60 @@ pb_apache_start() {
 		{ tail -n 20 "$PB_APACHE_DIR/log/error.log" >&2 2>/dev/null; pb_die "Apache failed to start"; }
 	pb_wait_for 10 "Apache pid file" pb_pid_of "$PB_APACHE_DIR/run/apache2.pid" apache2 ||
 		{ tail -n 20 "$PB_APACHE_DIR/log/error.log" >&2 2>/dev/null; pb_die "Apache did not start"; }
+	pb_worker_restart
 }
 
 pb_apache_stop() {
 	pb_stop_web "$PB_APACHE_DIR/run/apache2.pid" apache2 Apache
+}
+
+# --- phonebill-worker ---------------------------------------------------------
+# One per stack (a node), as the services' user, with the services' config
+# files; restarted whenever a web server start rewrote them.  setpriv execs
+# (no intermediate process), so the pid file names the worker itself.
+
+pb_worker_start() {
+	if pb_pid_of "$PB_WORKER_DIR/worker.pid" phonebill-worker >/dev/null; then
+		return 0
+	fi
+	[ -x "$PB_BIN_WORKER" ] || pb_die "$PB_BIN_WORKER is missing: build first (script/setup)"
+	[ -f "$PB_CONF_DIR/bill.conf" ] || pb_service_configs
+	mkdir -p "$PB_WORKER_DIR"
+	local as=()
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		chown "$PB_RUN_USER:$PB_RUN_GROUP" "$PB_WORKER_DIR"
+		as=(setpriv --reuid="$PB_RUN_USER" --regid="$PB_RUN_GROUP" --init-groups)
+	fi
+	local clock=()
+	[ -n "${PHONEBILL_ALLOW_CLOCK_OVERRIDE:-}" ] &&
+		clock+=("PHONEBILL_ALLOW_CLOCK_OVERRIDE=$PHONEBILL_ALLOW_CLOCK_OVERRIDE")
+	[ -n "${PHONEBILL_CLOCK_OFFSET_MS:-}" ] &&
+		clock+=("PHONEBILL_CLOCK_OFFSET_MS=$PHONEBILL_CLOCK_OFFSET_MS")
+	setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "${clock[@]}" \
+		"${as[@]}" "$PB_BIN_WORKER" --config-dir "$PB_CONF_DIR" \
+		--name "$(basename "$PB_STATE")-worker" --log "$PB_WORKER_DIR/worker.log" \
+		</dev/null >>"$PB_WORKER_DIR/worker.out" 2>&1 &
+	echo $! >"$PB_WORKER_DIR/worker.pid"
+	sleep 0.2
+	pb_pid_of "$PB_WORKER_DIR/worker.pid" phonebill-worker >/dev/null ||
+		{ tail -n 5 "$PB_WORKER_DIR/worker.out" >&2; pb_die "phonebill-worker did not start"; }
+}
+
+pb_worker_stop() {
+	pb_stop_pid "$PB_WORKER_DIR/worker.pid" phonebill-worker phonebill-worker 30
+}
+
+# SIGKILL, for the drills: nothing it held may be lost.
+pb_worker_kill() {
+	local pid
+	pid=$(pb_pid_of "$PB_WORKER_DIR/worker.pid" phonebill-worker) || return 0
+	kill -KILL "$pid"
+	rm -f "$PB_WORKER_DIR/worker.pid"
+}
+
+pb_worker_restart() {
+	pb_worker_stop
+	pb_worker_start
 }
 
 # --- health ------------------------------------------------------------------
@@ -621,6 +675,7 @@ pb_backends_start() {
 }
 
 pb_stack_stop() {
+	pb_worker_stop
 	pb_lighttpd_stop
 	pb_apache_stop
 	pb_redis_stop
@@ -703,5 +758,6 @@ mariadb mariadb/mariadb.pid mariadbd
 redis redis/redis.pid redis-server
 lighttpd lighttpd/lighttpd.pid lighttpd
 apache apache/run/apache2.pid apache2
+worker worker/worker.pid phonebill-worker
 EOF
 }

@@ -155,7 +155,8 @@ def test_health_shows_breakers(ctx):
     eq(h["status"], "UP", "status")
     for g in ("kos.bill", "kos.product", "kos.change"):
         assert h["kos"]["breakers"][g]["state"] in ("CLOSED", "OPEN", "HALF_OPEN"), h
-    assert isinstance(h["spool"]["pending"], int), h
+    assert isinstance(h["history"]["backlog"], int), h
+    assert h["history"]["state"] in ("UP", "NO_WORKER"), h
 
 
 # --- inquiry ----------------------------------------------------------------------
@@ -429,7 +430,7 @@ def test_mariadb_down_answers_and_history_complete(ctx):
             rids.append(d["requestId"])
         # the stored result is there at once (Redis)
         DOC.check_data(call(ctx, "GET", "/inquiry/" + rids[0], tok), "BillInquiryStatusResponse")
-        assert health(ctx)["spool"]["pending"] >= 1, "records spooled"
+        assert health(ctx)["history"]["backlog"] >= 1, "records held for MariaDB"
     finally:
         ctx.stack("mariadb-start")
 
@@ -440,7 +441,7 @@ def test_mariadb_down_answers_and_history_complete(ctx):
         got = {it["requestId"] for it in r.json()["data"]["items"]}
         return set(rids) <= got
 
-    ctx.wait_for("spooled history replayed", listed, timeout=30)
+    ctx.wait_for("held history written", listed, timeout=30)
     rows = sql(ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE "
                "user_id = '%s'" % u)
     eq(rows[0][0], "9", "every inquiry recorded exactly once")

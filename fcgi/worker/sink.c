@@ -1,0 +1,383 @@
+/*
+ * sink.c - phonebill-worker's sinks: each record kind is written with the
+ * owning service's history spec and configuration (worker.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../auth/auth.h"
+#include "../bill/bill.h"
+#include "../product/product.h"
+#include "clock.h"
+#include "handoff.h"
+#include "json.h"
+#include "log.h"
+#include "worker.h"
+
+#define DELIVER_MAX 256   /* deliveries from memory per batch */
+
+static const struct pb_app_spec app_spec = {
+	.service = "worker",
+	.flags = PB_APP_PII | PB_APP_NO_JWT | PB_APP_OTHERS_CONFIG,
+};
+
+int
+wk_sink_of(const struct wk *w, const char *kind)
+{
+	int i;
+
+	for (i = 0; kind != NULL && i < WK_NSINKS; i++)
+		if (strcmp(w->sinks[i].kind, kind) == 0)
+			return i;
+	return -1;
+}
+
+static enum pb_err
+sink_open(struct wk_sink *s, const char *dir, char *err, size_t errlen)
+{
+	char path[1024], e[512];
+	long hold = 30, inflight = 8, maxatt = 15;
+	enum pb_err rc;
+
+	snprintf(path, sizeof(path), "%s/%s.conf", dir, s->service);
+	rc = pb_app_init_config(&s->app, &app_spec, path, e, sizeof(e));
+	if (rc != PB_OK) {
+		snprintf(err, errlen, "%s: %s", path, e);
+		return rc;
+	}
+	s->up = 1;
+	s->hist.spec = s->spec;
+	s->hist.app = &s->app;
+	if (!s->has_bo)
+		return PB_OK;
+	s->unbooked = calloc(WK_UNBOOKED_MAX, sizeof(*s->unbooked));
+	if (s->unbooked == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return PB_ERR_NOMEM;
+	}
+	rc = pb_backoffice_init(&s->bo, &s->app, s->spec, s->tick, 1, e,
+	    sizeof(e));
+	if (rc == PB_OK)
+		rc = pb_config_get_long(s->app.cfg, "worker.hold_s", 30, 0, 86400,
+		    &hold, e, sizeof(e));
+	if (rc == PB_OK)
+		rc = pb_config_get_long(s->app.cfg, "mvno.inflight", 8, 1,
+		    PB_MVNO_MULTI_MAX, &inflight, e, sizeof(e));
+	if (rc == PB_OK)
+		rc = pb_config_get_long(s->app.cfg, "mvno.max_attempts", 15, 1,
+		    1000, &maxatt, e, sizeof(e));
+	if (rc == PB_OK)
+		rc = pb_mvno_multi_new((unsigned)inflight, &s->multi);
+	if (rc != PB_OK) {
+		snprintf(err, errlen, "%s: %s", path, e);
+		return rc;
+	}
+	s->app.svc = &s->bo;        /* what the services' hooks expect */
+	s->hist = s->bo.hist;
+	s->hist.max_attempts = (unsigned)maxatt;
+	s->bo.hist = s->hist;
+	s->bo.whist = s->hist;
+	s->hold_ms = hold * 1000;
+	return PB_OK;
+}
+
+enum pb_err
+wk_sinks_open(struct wk *w, const char *dir, char *err, size_t errlen)
+{
+	static const struct {
+		const char *kind, *service;
+		const struct pb_history_spec *spec;
+		void (*tick)(struct pb_backoffice *);
+		int has_bo;
+	} defs[WK_NSINKS] = {
+		{ PB_HANDOFF_LOGIN, "auth", &auth_login_spec, NULL, 0 },
+		{ PB_HANDOFF_BILL, "bill", &bill_history_spec, NULL, 1 },
+		{ PB_HANDOFF_PRODUCT, "product", &prod_history_spec,
+		    prod_resolve_pending, 1 },
+	};
+	enum pb_err rc = PB_OK;
+	int i;
+
+	for (i = 0; rc == PB_OK && i < WK_NSINKS; i++) {
+		struct wk_sink *s = &w->sinks[i];
+
+		s->kind = defs[i].kind;
+		s->service = defs[i].service;
+		s->spec = defs[i].spec;
+		s->tick = defs[i].tick;
+		s->has_bo = defs[i].has_bo;
+		rc = sink_open(s, dir, err, errlen);
+	}
+	if (rc == PB_OK) {
+		w->redis = w->sinks[0].app.redis;
+		w->key = w->sinks[0].app.pii_key;
+	}
+	return rc;
+}
+
+void
+wk_sinks_close(struct wk *w)
+{
+	int i;
+
+	for (i = 0; i < WK_NSINKS; i++) {
+		struct wk_sink *s = &w->sinks[i];
+
+		pb_mvno_multi_free(s->multi);
+		free(s->unbooked);
+		if (s->has_bo && s->bo.app != NULL)
+			pb_backoffice_fini(&s->bo);
+		s->app.svc = NULL;
+		if (s->up)
+			pb_app_fini(&s->app);
+		memset(s, 0, sizeof(*s));
+	}
+}
+
+/* --- applying ------------------------------------------------------------------ */
+
+static enum pb_err
+apply_all(struct wk_sink *s, struct wk_entry **e, size_t n)
+{
+	struct pb_db *db = s->app.db;
+	enum pb_err rc;
+	size_t i;
+
+	rc = pb_db_begin(db);
+	for (i = 0; rc == PB_OK && i < n; i++)
+		rc = s->spec->apply(&s->hist, db, e[i]->rec);
+	if (rc == PB_OK)
+		rc = pb_db_commit(db);
+	if (rc != PB_OK)
+		(void)pb_db_rollback(db);
+	return rc;
+}
+
+/* MariaDB refused the batch as a whole: one by one, so that one bad
+ * record does not hold the others. */
+static enum pb_err
+apply_each(struct wk_sink *s, struct wk_entry **e, size_t n)
+{
+	enum pb_err rc;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		rc = apply_all(s, &e[i], 1);
+		if (rc == PB_ERR_UNAVAILABLE)
+			return rc;
+		if (rc == PB_OK || rc == PB_ERR_STATE) {
+			s->written++;
+		} else {
+			e[i]->why = "refused_by_database";
+			pb_log_msg(PB_LOG_ERROR, "history_record_refused",
+			    e[i]->id);
+		}
+		e[i]->done = 1;
+	}
+	return PB_OK;
+}
+
+/* MariaDB has been away for hold_ms: put the records in the local spool
+ * (sealed, fsync'd) so that Redis's memory stays bounded. */
+static void
+spool_all(struct wk_sink *s, struct wk_entry **e, size_t n)
+{
+	const char *rid;
+	size_t i;
+
+	for (i = 0; s->bo.spool != NULL && i < n; i++) {
+		rid = pb_json_get_string(e[i]->rec, "requestId");
+		if (rid == NULL || pb_spool_put(s->bo.spool, s->kind, rid,
+		    e[i]->json, strlen(e[i]->json)) != PB_OK)
+			break;      /* spool full: hold the rest in Redis */
+		e[i]->done = 2;     /* acknowledged, not delivered from here */
+		s->spooled++;
+	}
+}
+
+/* MariaDB did not take the bookkeeping of deliveries just made: keep the
+ * outcomes (bounded) and book them again from wk_sink_periodic, so that
+ * an acknowledged delivery is not sent again when its lease ends.  What
+ * does not fit is re-delivered after the lease (the receiver
+ * de-duplicates). */
+static void
+keep_unbooked(struct wk_sink *s, const struct pb_mvno_job *jobs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && s->nunbooked < WK_UNBOOKED_MAX; i++) {
+		struct wk_unbooked *u = &s->unbooked[s->nunbooked];
+
+		if (jobs[i].rc != PB_OK && jobs[i].rc != PB_ERR_UNAVAILABLE)
+			continue;
+		(void)pb_strlcpy(u->rid, jobs[i].request_id, sizeof(u->rid));
+		u->rc = jobs[i].rc;
+		u->att = jobs[i].att;
+		s->nunbooked++;
+	}
+}
+
+static void
+book_again(struct wk_sink *s)
+{
+	struct pb_mvno_job jobs[WK_UNBOOKED_MAX];
+	size_t i;
+
+	if (s->nunbooked == 0)
+		return;
+	memset(jobs, 0, sizeof(jobs[0]) * s->nunbooked);
+	for (i = 0; i < s->nunbooked; i++) {
+		jobs[i].request_id = s->unbooked[i].rid;
+		jobs[i].rc = s->unbooked[i].rc;
+		jobs[i].att = s->unbooked[i].att;
+	}
+	if (pb_history_book(&s->hist, s->app.db, jobs, s->nunbooked) == PB_OK)
+		s->nunbooked = 0;
+}
+
+/* Deliver the batch's MVNO payloads from memory and book the outcome. */
+static void
+deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
+{
+	struct pb_mvno_job jobs[DELIVER_MAX];
+	char idem[DELIVER_MAX][PB_MVNO_IDEM_MAX + 1];
+	size_t i, k = 0;
+
+	if (!s->has_bo || !s->hist.mvno_on)
+		return;
+	for (i = 0; i < n && k < DELIVER_MAX; i++) {
+		const char *pl = pb_json_get_string(e[i]->rec, "mvno");
+		const char *rid = pb_json_get_string(e[i]->rec, "requestId");
+
+		if (pl == NULL || rid == NULL)
+			continue;
+		memset(&jobs[k], 0, sizeof(jobs[k]));
+		snprintf(idem[k], sizeof(idem[k]), "%s:%s", s->kind, rid);
+		jobs[k].body = pl;
+		jobs[k].len = strlen(pl);
+		jobs[k].idem_key = idem[k];
+		jobs[k].request_id = rid;
+		jobs[k].group = pb_json_get_string(e[i]->rec, "line");
+		k++;
+	}
+	if (k == 0)
+		return;
+	s->delivered += pb_mvno_deliver_many(s->multi, &s->bo.mvno, jobs, k);
+	if (pb_history_book(&s->hist, s->app.db, jobs, k) != PB_OK)
+		keep_unbooked(s, jobs, k);
+}
+
+enum pb_err
+wk_sink_apply(struct wk *w, struct wk_sink *s, struct wk_entry **e, size_t n)
+{
+	enum pb_err rc;
+	size_t i;
+
+	(void)w;
+	if (n == 0)
+		return PB_OK;
+	for (i = 0; s->spec->prepare != NULL && i < n; i++)
+		s->spec->prepare(&s->hist, e[i]->rec);
+	rc = apply_all(s, e, n);
+	if (rc == PB_OK) {
+		for (i = 0; i < n; i++)
+			e[i]->done = 1;
+		s->written += n;
+	} else if (rc != PB_ERR_UNAVAILABLE) {
+		rc = apply_each(s, e, n);
+	}
+	if (rc == PB_ERR_UNAVAILABLE) {
+		int64_t now = pb_clock_mono_ms();
+
+		if (s->db_down_since == 0) {
+			s->db_down_since = now;
+			pb_log_msg(PB_LOG_WARN, "history_held",
+			    pb_db_last_error(s->app.db));
+		}
+		if (now - s->db_down_since >= s->hold_ms)
+			spool_all(s, e, n);
+		return rc;
+	}
+	if (s->db_down_since != 0)
+		pb_log_msg(PB_LOG_INFO, "history_database_back", s->kind);
+	s->db_down_since = 0;
+	return PB_OK;
+}
+
+void
+wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
+{
+	size_t i, k = 0;
+
+	/* only what was written now (a record set aside has nothing due) */
+	for (i = 0; i < n; i++)
+		if (e[i]->done == 1 && e[i]->why == NULL)
+			e[k++] = e[i];
+	deliver(s, e, k);
+}
+
+/* --- periodic work --------------------------------------------------------------- */
+
+void
+wk_sink_periodic(struct wk_sink *s)
+{
+	size_t n = 0;
+
+	if (!s->has_bo)
+		return;
+	book_again(s);
+	if (pb_spool_pending(s->bo.spool) > 0 &&
+	    pb_history_replay(&s->hist, s->app.db, 500, &n) == PB_ERR_UNAVAILABLE)
+		return;             /* MariaDB still away */
+	if (s->tick != NULL)
+		s->tick(&s->bo);
+	(void)pb_history_deliver(&s->hist, s->app.db, s->bo.http, &s->bo.mvno,
+	    NULL);
+}
+
+struct outbox_row {
+	long long waiting, dead, lag_ms;
+};
+
+static enum pb_err
+outbox_cb(void *ud, const struct pb_db_row *row)
+{
+	struct outbox_row *o = ud;
+
+	if (row->ncols == 3) {
+		o->waiting = row->vals[0] != NULL ? strtoll(row->vals[0], NULL, 10) : 0;
+		o->dead = row->vals[1] != NULL ? strtoll(row->vals[1], NULL, 10) : 0;
+		o->lag_ms = row->vals[2] != NULL ? strtoll(row->vals[2], NULL, 10) : 0;
+	}
+	return PB_OK;
+}
+
+void
+wk_sink_outbox(struct wk_sink *s, long long *waiting, long long *dead,
+    long long *lag_ms)
+{
+	static const char bill_sql[] =
+	    "SELECT (SELECT COUNT(*) FROM bill_request_history WHERE "
+	    "mvno_next_at IS NOT NULL), (SELECT COUNT(*) FROM "
+	    "bill_request_history WHERE mvno_dead_at IS NOT NULL), "
+	    "(SELECT TIMESTAMPDIFF(MICROSECOND, MIN(completed_at), "
+	    "UTC_TIMESTAMP(3)) DIV 1000 FROM bill_request_history WHERE "
+	    "mvno_next_at IS NOT NULL)";
+	static const char prod_sql[] =
+	    "SELECT (SELECT COUNT(*) FROM product_change_history WHERE "
+	    "mvno_next_at IS NOT NULL), (SELECT COUNT(*) FROM "
+	    "product_change_history WHERE mvno_dead_at IS NOT NULL), "
+	    "(SELECT TIMESTAMPDIFF(MICROSECOND, MIN(completed_at), "
+	    "UTC_TIMESTAMP(3)) DIV 1000 FROM product_change_history WHERE "
+	    "mvno_next_at IS NOT NULL)";
+	struct outbox_row o = { 0, 0, 0 };
+
+	if (s->has_bo)
+		(void)pb_db_query(s->app.db, s->spec == &bill_history_spec ?
+		    bill_sql : prod_sql, NULL, 0, outbox_cb, &o);
+	*waiting += o.waiting;
+	*dead += o.dead;
+	if (o.lag_ms > *lag_ms)
+		*lag_ms = o.lag_ms;
+}

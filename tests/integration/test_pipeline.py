@@ -1,0 +1,335 @@
+"""History and MVNO deliveries that survive anything (issue 12).
+
+Every drill puts a bounded load of bill inquiries through the web server
+while something fails -- a bill process, the worker, Redis, MariaDB -- and
+then checks, for every inquiry answered 200: its request row, its process
+row, its MVNO delivery acknowledged (our books) and stored once by the
+receiver (the KOS simulator's MVNO AP; re-deliveries it de-duplicated are
+counted and printed, not failed).  An answer that is not 200 is allowed
+while a dependency is away; a 200 without its history is not.
+
+Needs PHONEBILL_TEST_STACK_CTL (stackctl) and runs before test_outage.
+"""
+import http.client
+import json
+import os
+import threading
+import time
+import urllib.parse
+
+import helpers
+import test_auth as auth
+import test_bill as bill
+import test_kos_sim as sim
+from helpers import eq
+from run import Skip
+
+ORDER = 85
+MONTHS = (1, 2, 3)
+
+
+def _tok(ctx):
+    return bill.token(ctx)
+
+
+class Load:
+    """n inquiries from `threads` keep-alive connections (plain HTTP)."""
+
+    def __init__(self, ctx, n, threads=4, pause=0.0):
+        if not ctx.http_url:
+            raise Skip("no plain HTTP URL")
+        u = urllib.parse.urlsplit(ctx.http_url)
+        self.host, self.port = u.hostname, u.port
+        self.tok = _tok(ctx)
+        self.months = [bill.months_back(m) for m in MONTHS]
+        self.n, self.threads, self.pause = n, threads, pause
+        self.results = []
+        self.lock = threading.Lock()
+        self.ts = []
+
+    def _one(self, k):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
+        h = {"Authorization": "Bearer " + self.tok, "Content-Type": "application/json"}
+        for i in range(k, self.n, self.threads):
+            body = json.dumps({"lineNumber": bill.DEMO01_LINE,
+                               "inquiryMonth": self.months[i % len(self.months)]})
+            st, rid = 0, None
+            try:
+                conn.request("POST", "/api/v1/bills/inquiry", body, h)
+                r = conn.getresponse()
+                data = r.read()
+                st = r.status
+                if st == 200:
+                    rid = json.loads(data)["data"]["requestId"]
+                if st != 200 and r.getheader("Connection", "") == "close":
+                    conn.close()
+            except (OSError, http.client.HTTPException, ValueError):
+                conn.close()
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
+            with self.lock:
+                self.results.append((st, rid))
+            if self.pause:
+                time.sleep(self.pause)
+        conn.close()
+
+    def start(self):
+        self.ts = [threading.Thread(target=self._one, args=(k,)) for k in range(self.threads)]
+        for t in self.ts:
+            t.start()
+        return self
+
+    def done(self):
+        return all(not t.is_alive() for t in self.ts)
+
+    def join(self):
+        for t in self.ts:
+            t.join(120)
+        return self
+
+    def ok(self):
+        return [rid for st, rid in self.results if st == 200]
+
+    def codes(self):
+        c = {}
+        for st, _ in self.results:
+            c[st] = c.get(st, 0) + 1
+        return c
+
+
+def _sql(ctx, q):
+    return bill.sql(ctx, q)
+
+
+def _in(rids):
+    return ",".join("'%s'" % r for r in rids)
+
+
+def _count(ctx, q):
+    return int(_sql(ctx, q)[0][0])
+
+
+def verify(ctx, rids, what, timeout=60):
+    """Every rid: request row, process row, delivered, stored by the receiver."""
+    assert rids, "%s: no inquiry answered 200" % what
+    rids = sorted(set(rids))
+    n = len(rids)
+    ids = _in(rids)
+
+    def complete():
+        a = _count(ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history "
+                   "WHERE request_id IN (%s) AND mvno_delivered_at IS NOT NULL" % ids)
+        return a == n
+    try:
+        ctx.wait_for("%s: %d answers recorded and delivered" % (what, n), complete,
+                     timeout=timeout)
+    except AssertionError:
+        req = _count(ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history "
+                     "WHERE request_id IN (%s)" % ids)
+        dl = _count(ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history "
+                    "WHERE request_id IN (%s) AND mvno_delivered_at IS NOT NULL" % ids)
+        raise AssertionError("%s: of %d answered 200, %d recorded, %d delivered; "
+                             "health %r" % (what, n, req, dl, bill.health(ctx).get("history")))
+    proc = _count(ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_process_history "
+                  "WHERE request_id IN (%s)" % ids)
+    eq(proc, n, "%s: process rows" % what)
+    dup_rows = _count(ctx, "SELECT COUNT(*) FROM (SELECT request_id FROM "
+                      "phonebill_bill.bill_request_history WHERE request_id IN (%s) "
+                      "GROUP BY request_id HAVING COUNT(*) > 1) d" % ids)
+    eq(dup_rows, 0, "%s: request rows written twice" % what)
+    acked = _count(ctx, "SELECT COUNT(DISTINCT request_id) FROM "
+                   "phonebill_bill.mvno_delivery_attempts WHERE request_id IN (%s) "
+                   "AND outcome = 'ACKNOWLEDGED'" % ids)
+    eq(acked, n, "%s: acknowledged deliveries" % what)
+    rows = _sql(ctx, "SELECT COUNT(*), COALESCE(SUM(delivery_count - 1), 0) FROM "
+                "kos_sim.mvno_deliveries WHERE request_id IN (%s)" % ids)
+    eq(int(rows[0][0]), n, "%s: results stored by the MVNO AP" % what)
+    print("# %s: %d answered 200, %d recorded, %d delivered, %s re-deliveries "
+          "de-duplicated by the receiver" % (what, n, n, n, rows[0][1]))
+    return n
+
+
+def _bill_pids(ctx):
+    pids = []
+    for p in ctx.stack("fcgi-pids").split():
+        try:
+            with open("/proc/%s/environ" % p, "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(e.startswith(b"PHONEBILL_CONFIG=") and e.endswith(b"/bill.conf") for e in env):
+            pids.append(int(p))
+    return pids
+
+
+def _kill_bill(ctx):
+    n = 0
+    for p in _bill_pids(ctx):
+        try:
+            os.kill(p, 9)
+            n += 1
+        except OSError:
+            pass
+    return n
+
+
+def _warm(ctx):
+    bill.ensure_closed(ctx)
+    for m in MONTHS:
+        eq(bill.inquiry(ctx, bill.months_back(m)).status, 200, "warm-up inquiry")
+
+
+def _worker_up(ctx):
+    ctx.stack("worker-start")
+
+
+# --- the drills --------------------------------------------------------------
+
+def test_health_shows_the_backlog(ctx):
+    _worker_up(ctx)
+    h = ctx.wait_for("history state on health",
+                     lambda: bill.health(ctx).get("history", {}).get("workers", 0) >= 1 and
+                     bill.health(ctx)["history"], timeout=15)
+    for k in ("backlog", "pending", "oldestMs", "dead", "workers", "spooled",
+              "outbox", "outboxDead", "deliveryLagMs"):
+        assert k in h, "history.%s missing: %r" % (k, h)
+    eq(h["state"], "UP", "history state")
+
+
+def test_kill9_bill_processes_under_load(ctx):
+    _warm(ctx)
+    load = Load(ctx, 400, threads=4, pause=0.01).start()
+    kills = 0
+    for _ in range(4):
+        time.sleep(0.4)
+        kills += _kill_bill(ctx)
+    load.join()
+    assert kills > 0, "no bill process was killed"
+    print("# kill -9 of %d bill processes; answers %r" % (kills, load.codes()))
+    verify(ctx, load.ok(), "kill -9 of bill processes")
+
+
+def test_one_inquiry_then_kill9(ctx):
+    _warm(ctx)
+    rids = []
+    for i in range(8):
+        r = bill.inquiry(ctx, bill.months_back(1 + i % 3))
+        eq(r.status, 200, "inquiry %d" % i)
+        rids.append(r.json()["data"]["requestId"])
+        _kill_bill(ctx)
+        # the web server starts a new process for the next request
+        ctx.wait_for("bill answers again", lambda: bill.health(ctx) is not None, timeout=20)
+    verify(ctx, rids, "one inquiry then kill -9, 8 times")
+
+
+def test_worker_kill9_during_batch(ctx):
+    _warm(ctx)
+    ctx.stack("worker-stop")
+    try:
+        load = Load(ctx, 300, threads=4).start().join()
+        eq(load.codes().get(200, 0), 300, "answers while the worker is stopped")
+        ctx.stack("worker-start")
+        time.sleep(0.15)
+        ctx.stack("worker-kill")
+    finally:
+        _worker_up(ctx)
+    verify(ctx, load.ok(), "kill -9 of the worker during a batch")
+
+
+def test_worker_stopped_30s_then_drained(ctx):
+    _warm(ctx)
+    ctx.stack("worker-stop")
+    try:
+        load = Load(ctx, 600, threads=2, pause=0.09).start()
+        t0 = time.monotonic()
+        # the worker's last report lapses after 15 s: health says so
+        ctx.wait_for("health reports no worker", lambda: bill.health(ctx)
+                     .get("history", {}).get("state") == "NO_WORKER", timeout=25)
+        h = bill.health(ctx)["history"]
+        assert h["backlog"] > 0 and h["oldestMs"] > 0, h
+        load.join()
+        time.sleep(max(0.0, 30 - (time.monotonic() - t0)))
+    finally:
+        _worker_up(ctx)
+    t1 = time.monotonic()
+    verify(ctx, load.ok(), "worker stopped 30 s")
+    print("# backlog of %d drained in %.1f s" % (len(load.ok()), time.monotonic() - t1))
+    ctx.wait_for("backlog empty", lambda: bill.health(ctx)["history"]["backlog"] == 0,
+                 timeout=20)
+
+
+def test_redis_restart_under_load(ctx):
+    _warm(ctx)
+    load = Load(ctx, 400, threads=4, pause=0.01).start()
+    time.sleep(0.5)
+    ctx.stack("redis-stop")
+    time.sleep(1.0)
+    ctx.stack("redis-start")
+    load.join()
+    codes = load.codes()
+    print("# Redis restart under load: answers %r" % codes)
+    assert codes.get(200, 0) > 0, codes
+    assert all(c in (200, 503) for c in codes), "only 200 or 503: %r" % codes
+    verify(ctx, load.ok(), "Redis restart")
+
+
+def test_mariadb_read_only_3s(ctx):
+    _warm(ctx)
+    st = auth._state(ctx)
+    load = Load(ctx, 300, threads=4, pause=0.01).start()
+    time.sleep(0.3)
+    helpers.admin_sql(st, "SET GLOBAL read_only = ON")
+    try:
+        time.sleep(3)
+    finally:
+        helpers.admin_sql(st, "SET GLOBAL read_only = OFF")
+    load.join()
+    eq(load.codes().get(200, 0), 300, "every inquiry answered while MariaDB is read-only")
+    verify(ctx, load.ok(), "MariaDB read-only for 3 s")
+    h = bill.health(ctx)["history"]
+    eq(h["dead"], 0, "nothing set aside as a bad record")
+
+
+def test_redis_full_is_503_not_silent_200(ctx):
+    _warm(ctx)
+    used = auth.redis_cli(ctx, "INFO", "memory")
+    mem = [ln for ln in used.splitlines() if ln.startswith("used_memory:")][0]
+    cur = int(mem.split(":")[1])
+    old = auth.redis_cli(ctx, "CONFIG", "GET", "maxmemory").split()[-1]
+    auth.redis_cli(ctx, "CONFIG", "SET", "maxmemory", str(cur // 2))
+    try:
+        r = bill.inquiry(ctx, bill.months_back(1))
+        eq(r.status, 503, "an answer whose history cannot be kept")
+        assert r.header("Retry-After"), "Retry-After on the 503"
+    finally:
+        auth.redis_cli(ctx, "CONFIG", "SET", "maxmemory", old)
+    r = bill.inquiry(ctx, bill.months_back(1))
+    eq(r.status, 200, "answers again once Redis takes writes")
+    verify(ctx, [r.json()["data"]["requestId"]], "after Redis was full")
+
+
+def test_login_history_through_the_worker(ctx):
+    u = auth.new_user(ctx, "pipe", perms=("BILL_INQUIRY",))
+    r = auth.login(ctx, u, auth.PASSWORD)
+    eq(r.status, 200, "login")
+    r = auth.login(ctx, u, "wrong-" + auth.PASSWORD)
+    eq(r.status, 401, "wrong password")
+    ctx.wait_for("both attempts in login_history", lambda: _count(
+        ctx, "SELECT COUNT(*) FROM phonebill_auth.login_history WHERE user_id = '%s'"
+        % u) == 2, timeout=15)
+    rows = _sql(ctx, "SELECT result, event_id IS NOT NULL FROM phonebill_auth.login_history "
+                "WHERE user_id = '%s' ORDER BY id" % u)
+    eq([(a, b) for a, b in rows], [("SUCCESS", "1"), ("FAILURE", "1")], "rows")
+
+
+def test_dead_letter_listed_and_requeued(ctx):
+    """An entry the worker cannot open is set aside, listed by the admin CLI."""
+    auth.redis_cli(ctx, "XADD", "v1:history", "*", "k", "bill.inquiry", "v", "1",
+                   "d", "not-sealed")
+    ctx.wait_for("set aside", lambda: bill.health(ctx)["history"]["dead"] >= 1,
+                 timeout=15)
+    rc, out = auth.admin(ctx, ["dead-letters", "list"], "")
+    eq(rc, 0, "phonebill-admin dead-letters list: %s" % out)
+    assert "cannot_open" in out, out
+    rc, out = auth.admin(ctx, ["dead-letters", "purge"], "")
+    eq(rc, 0, "phonebill-admin dead-letters purge: %s" % out)
+    eq(bill.health(ctx)["history"]["dead"], 0, "dead letters after purge")
