@@ -186,3 +186,27 @@ pb_crypto_str_eq(const char *a, const char *b)
 		return 0;
 	return sodium_memcmp(a, b, la) == 0;
 }
+
+enum pb_err
+pb_crypto_open_alloc(const unsigned char key[PB_CRYPTO_KEY_LEN],
+    const void *ct, size_t ctlen, size_t max_pt, char **out, size_t *ptlen)
+{
+	size_t cap;
+	enum pb_err rc;
+
+	*out = NULL;
+	*ptlen = 0;
+	if (ctlen < PB_CRYPTO_SEAL_OVERHEAD ||
+	    ctlen > max_pt + PB_CRYPTO_SEAL_OVERHEAD)
+		return PB_ERR_INVAL;
+	cap = ctlen - PB_CRYPTO_SEAL_OVERHEAD + 1;
+	*out = malloc(cap);
+	if (*out == NULL)
+		return PB_ERR_NOMEM;
+	rc = pb_crypto_open(key, ct, ctlen, *out, cap, ptlen);
+	if (rc != PB_OK) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}

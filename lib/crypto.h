@@ -57,6 +57,14 @@ enum pb_err pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN],
 enum pb_err pb_crypto_open(const unsigned char key[PB_CRYPTO_KEY_LEN],
     const void *ct, size_t ctlen, char *out, size_t outlen, size_t *ptlen);
 
+/*
+ * pb_crypto_open into a buffer of its own: *out malloc'd (caller frees),
+ * NUL-terminated; PB_ERR_INVAL also for ctlen outside
+ * [PB_CRYPTO_SEAL_OVERHEAD, max_pt + PB_CRYPTO_SEAL_OVERHEAD].
+ */
+enum pb_err pb_crypto_open_alloc(const unsigned char key[PB_CRYPTO_KEY_LEN],
+    const void *ct, size_t ctlen, size_t max_pt, char **out, size_t *ptlen);
+
 /* HMAC-SHA256(key, data) -> out (PB_CRYPTO_INDEX_LEN bytes). */
 void pb_crypto_blind_index(const unsigned char key[PB_CRYPTO_KEY_LEN],
     const void *data, size_t len, unsigned char out[PB_CRYPTO_INDEX_LEN]);

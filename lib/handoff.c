@@ -112,24 +112,8 @@ enum pb_err
 pb_handoff_open(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *sealed,
     size_t len, char **out, size_t *outlen)
 {
-	size_t cap;
-	enum pb_err rc;
-
-	*out = NULL;
-	*outlen = 0;
-	if (len < PB_CRYPTO_SEAL_OVERHEAD ||
-	    len > PB_HANDOFF_REC_MAX + PB_CRYPTO_SEAL_OVERHEAD)
-		return PB_ERR_INVAL;
-	cap = len - PB_CRYPTO_SEAL_OVERHEAD + 1;
-	*out = malloc(cap);
-	if (*out == NULL)
-		return PB_ERR_NOMEM;
-	rc = pb_crypto_open(key, sealed, len, *out, cap, outlen);
-	if (rc != PB_OK) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
+	return pb_crypto_open_alloc(key, sealed, len, PB_HANDOFF_REC_MAX, out,
+	    outlen);
 }
 
 /* --- state, for health and the worker's status command ---------------------- */

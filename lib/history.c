@@ -55,26 +55,12 @@ enum pb_err
 pb_history_open(struct pb_history *h, const void *ct, size_t ctlen,
     char **out, size_t *outlen)
 {
-	size_t cap;
-	enum pb_err rc;
-
 	*out = NULL;
 	*outlen = 0;
 	if (h->app == NULL || !h->app->has_pii)
 		return PB_ERR_CONFIG;
-	if (ctlen < PB_CRYPTO_SEAL_OVERHEAD ||
-	    ctlen > PB_HISTORY_PAYLOAD_MAX + PB_CRYPTO_SEAL_OVERHEAD)
-		return PB_ERR_INVAL;
-	cap = ctlen - PB_CRYPTO_SEAL_OVERHEAD + 1;
-	*out = malloc(cap);
-	if (*out == NULL)
-		return PB_ERR_NOMEM;
-	rc = pb_crypto_open(h->app->pii_key, ct, ctlen, *out, cap, outlen);
-	if (rc != PB_OK) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
+	return pb_crypto_open_alloc(h->app->pii_key, ct, ctlen,
+	    PB_HISTORY_PAYLOAD_MAX, out, outlen);
 }
 
 static const char *
@@ -180,51 +166,6 @@ pb_history_replay(struct pb_history *h, struct pb_db *db, size_t max,
 
 /* --- the outbox ------------------------------------------------------------- */
 
-struct due {
-	char ids[PB_HISTORY_BATCH][RID_MAX];
-	size_t n;
-};
-
-static enum pb_err
-due_row(void *ud, const struct pb_db_row *row)
-{
-	struct due *d = ud;
-
-	if (d->n >= PB_HISTORY_BATCH || row->ncols < 1 || row->vals[0] == NULL ||
-	    row->lens[0] >= RID_MAX)
-		return PB_OK;
-	memcpy(d->ids[d->n], row->vals[0], row->lens[0]);
-	d->ids[d->n][row->lens[0]] = '\0';
-	d->n++;
-	return PB_OK;
-}
-
-struct payload {
-	unsigned char *ct;
-	size_t len;
-	long long attempts;
-	int found;
-};
-
-static enum pb_err
-payload_row(void *ud, const struct pb_db_row *row)
-{
-	struct payload *p = ud;
-
-	if (row->ncols < 2 || p->found)
-		return PB_OK;
-	p->found = 1;
-	p->attempts = row->vals[1] != NULL ? strtoll(row->vals[1], NULL, 10) : 0;
-	if (row->vals[0] == NULL || row->lens[0] == 0)
-		return PB_OK;
-	p->ct = malloc(row->lens[0]);
-	if (p->ct == NULL)
-		return PB_ERR_NOMEM;
-	memcpy(p->ct, row->vals[0], row->lens[0]);
-	p->len = row->lens[0];
-	return PB_OK;
-}
-
 static unsigned
 max_attempts(const struct pb_history *h)
 {
@@ -273,7 +214,7 @@ book_attempts(struct pb_history *h, struct pb_db *db,
 
 		j = i * 6;
 		p[j] = PB_DB_P_STR(jb->request_id);
-		p[j + 1] = PB_DB_P_INT(1);
+		p[j + 1] = PB_DB_P_INT(jb->attempt > 0 ? jb->attempt : 1);
 		p[j + 2] = PB_DB_P_INT(jb->att.http_status);
 		p[j + 3] = PB_DB_P_INT(jb->att.elapsed_ms);
 		p[j + 4] = PB_DB_P_STR(ok ? "ACKNOWLEDGED" : "FAILED");
@@ -324,156 +265,70 @@ pb_history_book(struct pb_history *h, struct pb_db *db,
 			r = book_delivered(h, db, jobs, idx, k);
 		for (size_t j = 0; r == PB_OK && j < k; j++)
 			if (jobs[idx[j]].rc != PB_OK)
-				r = reschedule(h, db, jobs[idx[j]].request_id, 1,
-				    jobs[idx[j]].att.error);
+				r = reschedule(h, db, jobs[idx[j]].request_id,
+				    jobs[idx[j]].attempt > 0 ?
+				    jobs[idx[j]].attempt : 1, jobs[idx[j]].att.error);
 		if (r != PB_OK)
 			rc = r;
 	}
 	return rc;
 }
 
-/* POST one payload (attempt number attempts + 1) and record how it went.
- * PB_OK acknowledged; PB_ERR_UNAVAILABLE the MVNO AP did not take it;
- * other errors: our side (DB). */
-static enum pb_err
-deliver_payload(struct pb_history *h, struct pb_db *db, struct pb_http *http,
-    const struct pb_mvno_opts *mvno, const char *rid, const char *body,
-    size_t blen, long long attempts)
-{
-	const struct pb_history_spec *s = h->spec;
-	struct pb_db_param p[6];
-	struct pb_mvno_attempt att;
-	struct pb_logline l;
-	char idem[128], err[64];
-	long long attempt;
-	enum pb_err rc, drc;
+struct claimed {
+	struct pb_history *h;
+	pb_history_due_fn fn;
+	void *ud;
+	size_t n;
+};
 
-	memset(&att, 0, sizeof(att));
-	snprintf(idem, sizeof(idem), "%s:%s", s->kind, rid);
-	drc = pb_mvno_deliver(http, mvno, body, blen, idem, rid, &att);
-	attempt = attempts + 1;
-	(void)pb_strlcpy(err, drc == PB_OK ? "" : att.error[0] != '\0' ?
-	    att.error : pb_strerror(drc), sizeof(err));
-	p[0] = PB_DB_P_STR(rid);
-	p[1] = PB_DB_P_INT(attempt);
-	p[2] = PB_DB_P_INT(att.http_status);
-	p[3] = PB_DB_P_INT(att.elapsed_ms);
-	p[4] = PB_DB_P_STR(drc == PB_OK ? "ACKNOWLEDGED" : "FAILED");
-	p[5] = drc == PB_OK ? PB_DB_P_NULL : PB_DB_P_STR(err);
-	(void)pb_db_exec(db, s->sql_attempt, p, 6, NULL, NULL);
-	if (drc == PB_OK) {
-		p[0] = PB_DB_P_STR(rid);
-		rc = pb_db_exec(db, s->sql_delivered, p, 1, NULL, NULL);
-	} else {
-		rc = reschedule(h, db, rid, attempt, err);
-		if (rc == PB_OK)
-			rc = PB_ERR_UNAVAILABLE;
-	}
-	pb_log_begin(&l, drc == PB_OK ? PB_LOG_DEBUG : PB_LOG_WARN,
-	    drc == PB_OK ? "mvno_delivered" : "mvno_not_delivered");
-	pb_log_str(&l, "kind", s->kind);
-	pb_log_str(&l, "request_id", rid);
-	pb_log_int(&l, "attempt", attempt);
-	pb_log_int(&l, "http_status", att.http_status);
-	pb_log_int(&l, "elapsed_ms", att.elapsed_ms);
-	if (drc != PB_OK)
-		pb_log_str(&l, "error", err);
-	pb_log_end(&l);
-	return rc;
-}
-
-/* Deliver one claimed row of the outbox. */
 static enum pb_err
-deliver_one(struct pb_history *h, struct pb_db *db, struct pb_http *http,
-    const struct pb_mvno_opts *mvno, const char *rid)
+claimed_row(void *ud, const struct pb_db_row *row)
 {
-	struct pb_db_param p[1];
-	struct payload pl = { NULL, 0, 0, 0 };
-	char *body = NULL;
+	struct claimed *c = ud;
+	char idx[2 * PB_CRYPTO_INDEX_LEN + 1], *body = NULL;
 	size_t blen = 0;
+	long long attempts;
 	enum pb_err rc;
 
-	p[0] = PB_DB_P_STR(rid);
-	rc = pb_db_query(db, h->spec->sql_payload, p, 1, payload_row, &pl);
-	if (rc != PB_OK)
-		goto out;
-	if (!pl.found || pl.ct == NULL) {
-		rc = PB_ERR_NOTFOUND;
-		goto out;
+	if (row->ncols < 4 || row->vals[0] == NULL || row->vals[1] == NULL ||
+	    row->vals[3] == NULL || row->lens[3] != PB_CRYPTO_INDEX_LEN)
+		return PB_OK;
+	attempts = row->vals[2] != NULL ? strtoll(row->vals[2], NULL, 10) : 0;
+	sodium_bin2hex(idx, sizeof(idx), (const unsigned char *)row->vals[3],
+	    PB_CRYPTO_INDEX_LEN);
+	rc = pb_history_open(c->h, row->vals[1], row->lens[1], &body, &blen);
+	if (rc != PB_OK) {
+		pb_log_msg(PB_LOG_ERROR, "mvno_payload_unreadable", row->vals[0]);
+		return PB_OK;   /* its lease ends; an operator sees the lag */
 	}
-	rc = pb_history_open(h, pl.ct, pl.len, &body, &blen);
-	if (rc == PB_OK)
-		rc = deliver_payload(h, db, http, mvno, rid, body, blen,
-		    pl.attempts);
-out:
-	free(pl.ct);
-	if (body != NULL)
-		sodium_memzero(body, blen);
+	c->n++;
+	rc = c->fn(c->ud, row->vals[0], body, blen, attempts + 1, idx);
+	sodium_memzero(body, blen);
 	free(body);
 	return rc;
 }
 
-/* One batch of due rows.  *full: the batch was full (more may be due);
- * PB_ERR_UNAVAILABLE when the MVNO AP refused (stop for now). */
-static enum pb_err
-deliver_pass(struct pb_history *h, struct pb_db *db, struct pb_http *http,
-    const struct pb_mvno_opts *mvno, size_t *delivered, int *full)
+enum pb_err
+pb_history_claim_due(struct pb_history *h, struct pb_db *db,
+    const char *token, size_t max, pb_history_due_fn fn, void *ud,
+    size_t *claimed)
 {
 	const struct pb_history_spec *s = h->spec;
+	struct claimed c = { h, fn, ud, 0 };
 	struct pb_db_param p[2];
-	struct due d;
-	uint64_t won;
-	size_t i, n = 0;
+	uint64_t won = 0;
 	enum pb_err rc;
 
-	*full = 0;
-	memset(&d, 0, sizeof(d));
-	rc = pb_db_query(db, s->sql_due, NULL, 0, due_row, &d);
-	if (rc != PB_OK)
+	*claimed = 0;
+	if (s->sql_claim_many == NULL || max == 0)
+		return PB_OK;
+	p[0] = PB_DB_P_STR(token);
+	p[1] = PB_DB_P_INT((long long)max);
+	rc = pb_db_exec(db, s->sql_claim_many, p, 2, &won, NULL);
+	if (rc != PB_OK || won == 0)
 		return rc;
-	*full = d.n == PB_HISTORY_BATCH;
-	for (i = 0; i < d.n; i++) {
-		won = 0;
-		p[0] = PB_DB_P_INT(PB_HISTORY_LEASE_S);
-		p[1] = PB_DB_P_STR(d.ids[i]);
-		rc = pb_db_exec(db, s->sql_claim, p, 2, &won, NULL);
-		if (rc != PB_OK)
-			return rc;
-		if (won != 1)
-			continue;   /* another process or node has it */
-		rc = deliver_one(h, db, http, mvno, d.ids[i]);
-		if (rc == PB_OK)
-			n++;
-		else if (rc == PB_ERR_UNAVAILABLE)
-			break;      /* the MVNO AP is down: no use trying the rest */
-	}
-	*delivered += n;
-	return rc == PB_ERR_UNAVAILABLE ? rc : PB_OK;
-}
-
-enum pb_err
-pb_history_deliver(struct pb_history *h, struct pb_db *db,
-    struct pb_http *http, const struct pb_mvno_opts *mvno,
-    size_t *delivered)
-{
-	int64_t until = pb_clock_mono_ms() + PB_HISTORY_DELIVER_MS;
-	size_t n = 0;
-	enum pb_err rc;
-	int full = 0;
-
-	if (h->spec->sql_due == NULL || mvno == NULL || mvno->url == NULL ||
-	    mvno->url[0] == '\0') {
-		rc = PB_OK;
-		goto out;
-	}
-	/* batch after batch while rows are waiting, for a bounded time */
-	do
-		rc = deliver_pass(h, db, http, mvno, &n, &full);
-	while (rc == PB_OK && full && pb_clock_mono_ms() < until);
-	if (rc == PB_ERR_UNAVAILABLE)
-		rc = PB_OK;
-out:
-	if (delivered != NULL)
-		*delivered = n;
+	p[0] = PB_DB_P_STR(token);
+	rc = pb_db_query(db, s->sql_claimed, p, 1, claimed_row, &c);
+	*claimed = c.n;
 	return rc;
 }

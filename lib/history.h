@@ -18,13 +18,13 @@
  * its row with mvno_next_at set a little in the future (a lease: the
  * worker delivers it from memory right after the commit,
  * pb_history_record_deliveries books the outcome).  Rows the worker did
- * not get to are due when the lease ends: pb_history_deliver() claims due
- * rows with a lease (an UPDATE only one worker can win), POSTs each
- * payload (mvno.h), records the attempt and marks the row delivered,
- * schedules the next attempt with a growing backoff, or -- after
- * max_attempts -- sets it aside as a dead letter (mvno_dead_at) that
- * `phonebill-admin` lists and requeues.  Delivery never touches the
- * customer's response.
+ * not get to are due when the lease ends: pb_history_claim_due() claims
+ * due rows in bulk with a new lease (one UPDATE ... LIMIT that only one
+ * worker can win per row, marked with the claimer's token) and hands
+ * each payload to the caller, who delivers it the same way and books it
+ * with pb_history_book: delivered, due again after a growing backoff, or
+ * -- after max_attempts -- a dead letter (mvno_dead_at).  Delivery never
+ * touches the customer's response.
  */
 #ifndef PB_HISTORY_H
 #define PB_HISTORY_H
@@ -39,11 +39,8 @@
 #include "mvno.h"
 #include "spool.h"
 
-#define PB_HISTORY_LEASE_S     30    /* s a claimed delivery is reserved */
-#define PB_HISTORY_BATCH       16    /* deliveries per pass */
 #define PB_HISTORY_PAYLOAD_MAX (256 * 1024) /* bytes of an MVNO payload */
 #define PB_HISTORY_SQLTIME_LEN 24    /* "2026-11-24 01:02:03.456" + NUL */
-#define PB_HISTORY_DELIVER_MS  200   /* ms one delivery call may keep going */
 #define PB_HISTORY_BOOK_CHUNK  16    /* rows per bookkeeping statement */
 
 struct pb_app;
@@ -60,22 +57,19 @@ struct pb_history_spec {
 	 * itself is bad: it is set aside, never retried). */
 	enum pb_err (*apply)(struct pb_history *h, struct pb_db *db,
 	    const cJSON *rec);
+	/* Optional: the same for recs[0..n) in as few statements as it can
+	 * (multi-row INSERTs), inside the caller's transaction. */
+	enum pb_err (*apply_many)(struct pb_history *h, struct pb_db *db,
+	    const cJSON *const *recs, size_t n);
 	/* The outbox (all may be NULL: no MVNO delivery).  Parameters:
-	 *   due:       () -> rows of (request_id) with mvno_next_at <= now,
-	 *              oldest first, at most PB_HISTORY_BATCH
-	 *   claim:     (lease_s, request_id) -> 1 affected row when won
-	 *   payload:   (request_id) -> one row (mvno_payload_enc, mvno_attempts)
-	 *   delivered: (request_id) -> delivered now, payload dropped
-	 *   retry:     (next_in_ms, error, request_id)
-	 *   attempt:   (request_id, attempt, http_status, elapsed_ms, outcome,
-	 *              error) -> a row of the attempts table */
-	const char *sql_due;
-	const char *sql_claim;
-	const char *sql_payload;
-	const char *sql_delivered;
+	 *   retry:     (next_in_us, error, request_id) -> due again later
+	 *   claim_many: (token, limit) -> due rows leased and marked
+	 *   claimed:    (token) -> (request_id, mvno_payload_enc,
+	 *               mvno_attempts, line_number_bidx), oldest first
+	 *   dead:      (error, request_id) -> given up: a dead letter */
 	const char *sql_retry;
-	const char *sql_attempt;
-	/*   dead:      (error, request_id) -> given up: a dead letter */
+	const char *sql_claim_many;
+	const char *sql_claimed;
 	const char *sql_dead;
 	/*   delivered_many: PB_HISTORY_BOOK_CHUNK request ids -> delivered
 	 *   attempt_many:   PB_HISTORY_BOOK_CHUNK attempt rows at once */
@@ -92,24 +86,16 @@ struct pb_history_spec {
 #define PB_HISTORY_ATT4 PB_HISTORY_ATT ", " PB_HISTORY_ATT ", " \
 	PB_HISTORY_ATT ", " PB_HISTORY_ATT
 #define PB_HISTORY_OUTBOX(t) \
-	.sql_due = "SELECT request_id FROM " t " WHERE mvno_next_at IS NOT " \
-	    "NULL AND mvno_next_at <= UTC_TIMESTAMP(3) ORDER BY mvno_next_at " \
-	    "LIMIT 16", \
-	.sql_claim = "UPDATE " t " SET mvno_next_at = DATE_ADD(" \
-	    "UTC_TIMESTAMP(3), INTERVAL ? SECOND) WHERE request_id = ? AND " \
-	    "mvno_next_at IS NOT NULL AND mvno_next_at <= UTC_TIMESTAMP(3)", \
-	.sql_payload = "SELECT mvno_payload_enc, mvno_attempts FROM " t \
-	    " WHERE request_id = ?", \
-	.sql_delivered = "UPDATE " t " SET mvno_delivered_at = " \
-	    "UTC_TIMESTAMP(3), mvno_attempts = mvno_attempts + 1, " \
-	    "mvno_next_at = NULL, mvno_payload_enc = NULL, " \
-	    "mvno_last_error = NULL WHERE request_id = ?", \
 	.sql_retry = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, " \
 	    "mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? " \
 	    "MICROSECOND), mvno_last_error = ? WHERE request_id = ?", \
-	.sql_attempt = "INSERT INTO mvno_delivery_attempts (request_id, " \
-	    "attempt, http_status, elapsed_ms, outcome, error) VALUES " \
-	    "(?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id", \
+	.sql_claim_many = "UPDATE " t " SET mvno_next_at = DATE_ADD(" \
+	    "UTC_TIMESTAMP(3), INTERVAL 30 SECOND), mvno_claim = ? WHERE " \
+	    "mvno_next_at IS NOT NULL AND mvno_next_at <= UTC_TIMESTAMP(3) " \
+	    "ORDER BY mvno_next_at LIMIT ?", \
+	.sql_claimed = "SELECT request_id, mvno_payload_enc, mvno_attempts, " \
+	    "line_number_bidx FROM " t " WHERE mvno_claim = ? AND " \
+	    "mvno_next_at IS NOT NULL ORDER BY id", \
 	.sql_dead = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, " \
 	    "mvno_next_at = NULL, mvno_dead_at = UTC_TIMESTAMP(3), " \
 	    "mvno_last_error = ? WHERE request_id = ?", \
@@ -150,12 +136,15 @@ enum pb_err pb_history_book(struct pb_history *h, struct pb_db *db,
  * MariaDB is still away. */
 enum pb_err pb_history_replay(struct pb_history *h, struct pb_db *db,
     size_t max, size_t *done);
-/* Deliver what is due: batches of PB_HISTORY_BATCH while full ones keep
- * coming, for at most PB_HISTORY_DELIVER_MS; stops at the first refusal
- * by the MVNO AP.  *delivered (may be NULL) counts the acknowledged ones. */
-enum pb_err pb_history_deliver(struct pb_history *h, struct pb_db *db,
-    struct pb_http *http, const struct pb_mvno_opts *mvno,
-    size_t *delivered);
+/* Claim up to max due deliveries (token: the claimer's, unique per
+ * call) and call fn for each, oldest first: its request id, the opened
+ * payload (borrowed for the call), the attempt it will be and the line's
+ * blind index in hex (the order group).  *claimed counts them. */
+typedef enum pb_err (*pb_history_due_fn)(void *ud, const char *rid,
+    const char *body, size_t len, long long attempt, const char *group);
+enum pb_err pb_history_claim_due(struct pb_history *h, struct pb_db *db,
+    const char *token, size_t max, pb_history_due_fn fn, void *ud,
+    size_t *claimed);
 
 /* Helpers for apply functions. */
 /* ms since the epoch (UTC) -> "YYYY-MM-DD HH:MM:SS.mmm" for DATETIME(3). */

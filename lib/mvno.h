@@ -107,6 +107,7 @@ struct pb_mvno_job {
 	const char *group;         /* jobs of one group (a line) are sent one
 	                              after the other, in array order; NULL:
 	                              no order */
+	long long attempt;         /* for the caller's books (1 = first) */
 	/* out */
 	enum pb_err rc;            /* PB_OK acknowledged; PB_ERR_UNAVAILABLE
 	                              not (retry later); PB_ERR_INVAL never

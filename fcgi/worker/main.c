@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "worker.h"
 
@@ -84,6 +85,7 @@ run(struct wk *w)
 {
 	long backoff = 100;  /* ms after a failure, doubling to 2 s */
 	long r;
+	int s;
 	int64_t now;
 
 	while (wk_stream_init(w) != PB_OK && !stop_requested) {
@@ -101,6 +103,10 @@ run(struct wk *w)
 		}
 		if (r >= 0)
 			r = wk_stream_step(w, 0);
+		/* deliveries between reads: new history is never held up for
+		 * long by a slow MVNO AP */
+		for (s = 0; s < WK_NSINKS; s++)
+			wk_sink_pump(&w->sinks[s], WK_PUMP_MS);
 		periodic(w, pb_clock_mono_ms());
 		if (r < 0) {
 			sleep_ms(backoff);
@@ -120,6 +126,7 @@ main(int argc, char **argv)
 	const char *dir = "/etc/phonebill", *name = NULL, *log = NULL;
 	int i, status_only = 0, rc = 1;
 	struct sigaction sa;
+	enum pb_log_level lvl = PB_LOG_INFO;
 	char err[1024], host[64];
 
 	for (i = 1; i < argc; i++) {
@@ -161,13 +168,17 @@ main(int argc, char **argv)
 		pb_log_msg(PB_LOG_ERROR, "startup_failed", err);
 		goto out;
 	}
-	/* the services' files name their own logs: this one has its own */
-	if (log != NULL && pb_log_open_file("worker", log, PB_LOG_INFO) != PB_OK) {
+	/* the services' files name their own logs: this one has its own,
+	 * at the bill service's log.level */
+	if (pb_log_level_parse(pb_config_get(w.sinks[1].app.cfg, "log.level",
+	    "info"), &lvl) != PB_OK)
+		lvl = PB_LOG_INFO;
+	if (log != NULL && pb_log_open_file("worker", log, lvl) != PB_OK) {
 		fprintf(stderr, "phonebill-worker: cannot open %s\n", log);
 		goto out;
 	}
 	if (log == NULL)
-		pb_log_open("worker", STDERR_FILENO, PB_LOG_INFO);
+		pb_log_open("worker", STDERR_FILENO, lvl);
 	w.interval_ms = 1000;
 	{
 		long v = 1000;

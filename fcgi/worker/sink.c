@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sodium.h>
 
 #include "../auth/auth.h"
 #include "../bill/bill.h"
@@ -15,7 +17,9 @@
 #include "log.h"
 #include "worker.h"
 
-#define DELIVER_MAX 256   /* deliveries from memory per batch */
+#define DELIVER_CHUNK 64  /* deliveries per pb_mvno_deliver_many call */
+
+static void dq_drop(struct wk_sink *s, size_t k);
 
 static const struct pb_app_spec app_spec = {
 	.service = "worker",
@@ -52,7 +56,8 @@ sink_open(struct wk_sink *s, const char *dir, char *err, size_t errlen)
 	if (!s->has_bo)
 		return PB_OK;
 	s->unbooked = calloc(WK_UNBOOKED_MAX, sizeof(*s->unbooked));
-	if (s->unbooked == NULL) {
+	s->dq = calloc(WK_DQ_MAX, sizeof(*s->dq));
+	if (s->unbooked == NULL || s->dq == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return PB_ERR_NOMEM;
 	}
@@ -126,6 +131,9 @@ wk_sinks_close(struct wk *w)
 
 		pb_mvno_multi_free(s->multi);
 		free(s->unbooked);
+		if (s->dq != NULL)
+			dq_drop(s, s->dq_n);
+		free(s->dq);
 		if (s->has_bo && s->bo.app != NULL)
 			pb_backoffice_fini(&s->bo);
 		s->app.svc = NULL;
@@ -145,8 +153,17 @@ apply_all(struct wk_sink *s, struct wk_entry **e, size_t n)
 	size_t i;
 
 	rc = pb_db_begin(db);
-	for (i = 0; rc == PB_OK && i < n; i++)
-		rc = s->spec->apply(&s->hist, db, e[i]->rec);
+	if (s->spec->apply_many != NULL && n > 1) {
+		const cJSON *recs[WK_READ_COUNT];
+
+		for (i = 0; i < n; i++)
+			recs[i] = e[i]->rec;
+		if (rc == PB_OK)
+			rc = s->spec->apply_many(&s->hist, db, recs, n);
+	} else {
+		for (i = 0; rc == PB_OK && i < n; i++)
+			rc = s->spec->apply(&s->hist, db, e[i]->rec);
+	}
 	if (rc == PB_OK)
 		rc = pb_db_commit(db);
 	if (rc != PB_OK)
@@ -236,38 +253,6 @@ book_again(struct wk_sink *s)
 		s->nunbooked = 0;
 }
 
-/* Deliver the batch's MVNO payloads from memory and book the outcome. */
-static void
-deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
-{
-	struct pb_mvno_job jobs[DELIVER_MAX];
-	char idem[DELIVER_MAX][PB_MVNO_IDEM_MAX + 1];
-	size_t i, k = 0;
-
-	if (!s->has_bo || !s->hist.mvno_on)
-		return;
-	for (i = 0; i < n && k < DELIVER_MAX; i++) {
-		const char *pl = pb_json_get_string(e[i]->rec, "mvno");
-		const char *rid = pb_json_get_string(e[i]->rec, "requestId");
-
-		if (pl == NULL || rid == NULL)
-			continue;
-		memset(&jobs[k], 0, sizeof(jobs[k]));
-		snprintf(idem[k], sizeof(idem[k]), "%s:%s", s->kind, rid);
-		jobs[k].body = pl;
-		jobs[k].len = strlen(pl);
-		jobs[k].idem_key = idem[k];
-		jobs[k].request_id = rid;
-		jobs[k].group = pb_json_get_string(e[i]->rec, "line");
-		k++;
-	}
-	if (k == 0)
-		return;
-	s->delivered += pb_mvno_deliver_many(s->multi, &s->bo.mvno, jobs, k);
-	if (pb_history_book(&s->hist, s->app.db, jobs, k) != PB_OK)
-		keep_unbooked(s, jobs, k);
-}
-
 enum pb_err
 wk_sink_apply(struct wk *w, struct wk_sink *s, struct wk_entry **e, size_t n)
 {
@@ -305,16 +290,137 @@ wk_sink_apply(struct wk *w, struct wk_sink *s, struct wk_entry **e, size_t n)
 	return PB_OK;
 }
 
+/* The queue of deliveries from memory: owned copies, oldest first. */
+static void
+dq_drop(struct wk_sink *s, size_t k)
+{
+	while (k-- > 0 && s->dq_n > 0) {
+		free(s->dq[s->dq_head].body);
+		s->dq[s->dq_head].body = NULL;
+		s->dq_head = (s->dq_head + 1) % WK_DQ_MAX;
+		s->dq_n--;
+	}
+}
+
+/* Queue one delivery (copies everything); 0 when the queue is full. */
+static int
+dq_push(struct wk_sink *s, const char *rid, const char *body, size_t len,
+    long long attempt, const char *group)
+{
+	struct wk_delivery *d;
+
+	if (s->dq_n >= WK_DQ_MAX)
+		return 0;
+	d = &s->dq[(s->dq_head + s->dq_n) % WK_DQ_MAX];
+	d->body = malloc(len + 1);
+	if (d->body == NULL)
+		return 0;
+	memcpy(d->body, body, len);
+	d->body[len] = '\0';
+	d->len = len;
+	d->attempt = attempt;
+	(void)pb_strlcpy(d->rid, rid, sizeof(d->rid));
+	(void)pb_strlcpy(d->group, group, sizeof(d->group));
+	snprintf(d->idem, sizeof(d->idem), "%s:%s", s->kind, rid);
+	s->dq_n++;
+	return 1;
+}
+
 void
 wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 {
-	size_t i, k = 0;
+	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
+	char group[2 * PB_CRYPTO_INDEX_LEN + 1];
+	size_t i;
 
-	/* only what was written now (a record set aside has nothing due) */
-	for (i = 0; i < n; i++)
-		if (e[i]->done == 1 && e[i]->why == NULL)
-			e[k++] = e[i];
-	deliver(s, e, k);
+	if (!s->has_bo || !s->hist.mvno_on)
+		return;
+	/* only what was written now (a record set aside or spooled has
+	 * no row to book against yet) */
+	for (i = 0; i < n; i++) {
+		const char *pl = pb_json_get_string(e[i]->rec, "mvno");
+		const char *rid = pb_json_get_string(e[i]->rec, "requestId");
+		const char *line = pb_json_get_string(e[i]->rec, "line");
+
+		if (e[i]->done != 1 || e[i]->why != NULL || pl == NULL ||
+		    rid == NULL || line == NULL)
+			continue;
+		/* the group is the line's blind index, as the outbox has it */
+		pb_history_line_index(&s->hist, line, bidx);
+		sodium_bin2hex(group, sizeof(group), bidx, sizeof(bidx));
+		if (!dq_push(s, rid, pl, strlen(pl), 1, group))
+			s->dq_overflow++;   /* its lease ends: the outbox sends it */
+	}
+}
+
+size_t
+wk_sink_waiting(const struct wk_sink *s)
+{
+	return s->dq_n;
+}
+
+void
+wk_sink_pump(struct wk_sink *s, long budget_ms)
+{
+	struct pb_mvno_job jobs[DELIVER_CHUNK];
+	int64_t until = pb_clock_mono_ms() + budget_ms;
+	size_t i, k, failed;
+
+	while (s->dq_n > 0 && pb_clock_mono_ms() < until) {
+		k = s->dq_n < DELIVER_CHUNK ? s->dq_n : DELIVER_CHUNK;
+		memset(jobs, 0, sizeof(jobs[0]) * k);
+		for (i = 0; i < k; i++) {
+			struct wk_delivery *d = &s->dq[(s->dq_head + i) % WK_DQ_MAX];
+
+			jobs[i].body = d->body;
+			jobs[i].len = d->len;
+			jobs[i].idem_key = d->idem;
+			jobs[i].request_id = d->rid;
+			jobs[i].group = d->group;
+			jobs[i].attempt = d->attempt;
+		}
+		s->delivered += pb_mvno_deliver_many(s->multi, &s->bo.mvno,
+		    jobs, k);
+		if (pb_history_book(&s->hist, s->app.db, jobs, k) != PB_OK)
+			keep_unbooked(s, jobs, k);
+		for (i = 0, failed = 0; i < k; i++)
+			failed += jobs[i].rc != PB_OK;
+		dq_drop(s, k);
+		if (failed > 0) {
+			/* the MVNO AP refuses: what waits goes by the outbox,
+			 * oldest first, after its lease (a line's order kept) */
+			s->dq_overflow += s->dq_n;
+			dq_drop(s, s->dq_n);
+		}
+	}
+}
+
+static enum pb_err
+due_cb(void *ud, const char *rid, const char *body, size_t len,
+    long long attempt, const char *group)
+{
+	struct wk_sink *s = ud;
+
+	(void)dq_push(s, rid, body, len, attempt, group); /* full: lease */
+	return PB_OK;
+}
+
+/* Due deliveries (their lease ended: the worker that had them died, the
+ * queue overflowed, the MVNO AP refused) into the queue, as many as it
+ * has room for; wk_sink_pump sends them. */
+static void
+claim_due(struct wk_sink *s)
+{
+	char token[64];
+	size_t room, n = 0;
+
+	if (!s->has_bo || !s->hist.mvno_on || s->dq_n > WK_DQ_MAX / 2)
+		return;
+	room = WK_DQ_MAX - s->dq_n;
+	snprintf(token, sizeof(token), "%d.%llu.%lld", (int)getpid(),
+	    ++s->claims, (long long)pb_clock_mono_ms());
+	(void)pb_history_claim_due(&s->hist, s->app.db, token,
+	    room < 1024 ? room : 1024, due_cb, s, &n);
 }
 
 /* --- periodic work --------------------------------------------------------------- */
@@ -332,8 +438,7 @@ wk_sink_periodic(struct wk_sink *s)
 		return;             /* MariaDB still away */
 	if (s->tick != NULL)
 		s->tick(&s->bo);
-	(void)pb_history_deliver(&s->hist, s->app.db, s->bo.http, &s->bo.mvno,
-	    NULL);
+	claim_due(s);
 }
 
 struct outbox_row {

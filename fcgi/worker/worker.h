@@ -27,6 +27,7 @@
 #include "app.h"
 #include "backoffice.h"
 #include "history.h"
+#include "crypto.h"
 #include "mvno.h"
 
 #define WK_READ_COUNT   256     /* entries per XREADGROUP */
@@ -37,6 +38,17 @@
 #define WK_ID_MAX       48      /* bytes of an entry id with the NUL */
 #define WK_NSINKS       3
 #define WK_UNBOOKED_MAX 512     /* delivery outcomes waiting for MariaDB */
+#define WK_DQ_MAX       8192    /* deliveries waiting in memory */
+#define WK_PUMP_MS      200     /* ms of delivering between two reads */
+
+struct wk_delivery {
+	char *body;                 /* the payload (owned) */
+	size_t len;
+	char rid[65];
+	char group[2 * PB_CRYPTO_INDEX_LEN + 1]; /* the line's blind index */
+	char idem[PB_MVNO_IDEM_MAX + 1];
+	long long attempt;          /* 1 = first */
+};
 
 struct wk_unbooked {
 	char rid[65];
@@ -60,6 +72,10 @@ struct wk_sink {
 	long long written, spooled, dead, delivered;
 	struct wk_unbooked *unbooked; /* WK_UNBOOKED_MAX of them */
 	size_t nunbooked;
+	struct wk_delivery *dq;     /* WK_DQ_MAX, a ring */
+	size_t dq_head, dq_n;
+	long long dq_overflow;      /* left to the outbox (lease) */
+	unsigned long long claims;  /* outbox passes, for claim tokens */
 };
 
 /* One entry read from the stream. */
@@ -95,9 +111,13 @@ int wk_sink_of(const struct wk *w, const char *kind);
  * not done stays pending). */
 enum pb_err wk_sink_apply(struct wk *w, struct wk_sink *s,
     struct wk_entry **e, size_t n);
-/* After the entries were acknowledged: deliver the MVNO payloads of
- * those written now, from memory, and book the outcome. */
+/* After the entries were acknowledged: queue the MVNO payloads of those
+ * written now for delivery from memory (wk_sink_pump). */
 void wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n);
+/* Deliver queued payloads for about budget_ms (whole chunks), keeping
+ * each line's order, and book the outcomes. */
+void wk_sink_pump(struct wk_sink *s, long budget_ms);
+size_t wk_sink_waiting(const struct wk_sink *s);
 /* Spool replay, due deliveries, the service's tick. */
 void wk_sink_periodic(struct wk_sink *s);
 /* Outbox figures for the report. */

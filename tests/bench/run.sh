@@ -3,7 +3,7 @@
 # smallest possible FastCGI program (tests/bench/hello-fcgi), both behind
 # the same lighttpd, same process count, plain HTTP, measured in one run.
 #
-#   tests/bench/run.sh [health|inquiry|zipf|all]     (default all)
+#   tests/bench/run.sh [health|inquiry|zipf|pipeline|all]     (default all)
 #
 #   health   wrk: /hello vs BENCH_PATH (default /api/v1/auth/health)
 #   inquiry  wrk: /hello vs the cached bill inquiry (POST /api/v1/bills/inquiry
@@ -16,8 +16,14 @@
 #   zipf     tests/bench/zipf.py: a user per simulator line with bills, a
 #            cold bill cache, N inquiries with Zipf-distributed line and
 #            month; KOS calls per 100 inquiries and the cache hit ratio
+#   pipeline the path after the answer (phonebill-worker): a 10 s wrk
+#            saturation run of the cached inquiry, then the seconds until
+#            the hand-off backlog and the MVNO outbox are empty; then 200
+#            inquiries/s for 10 s (tests/bench/paced.py) and the time from
+#            each answer to its acknowledged MVNO delivery (p50/p99/max,
+#            from the rows); the CPU share of each program (tests/bench/cpu.py)
 #
-# Each mode builds, starts var/bench (ports 38080/38443, KOS 39080) if it is
+# Each mode builds, starts var/bench (ports 24080/24443, KOS 25080) if it is
 # not running, measures and prints; the stack is stopped at the end.
 # Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (health 32, inquiry
 # 50), BENCH_THREADS (wrk threads, 2), BENCH_PROCS (FastCGI processes per
@@ -32,9 +38,9 @@ ROOT=$PWD
 
 MODE=${1:-all}
 case $MODE in
-health|inquiry|zipf|all) ;;
+health|inquiry|zipf|pipeline|all) ;;
 *)
-	echo "usage: $0 [health|inquiry|zipf|all]" >&2
+	echo "usage: $0 [health|inquiry|zipf|pipeline|all]" >&2
 	exit 2
 	;;
 esac
@@ -44,8 +50,9 @@ THREADS=${BENCH_THREADS:-2}
 TARGET=${BENCH_PATH:-/api/v1/auth/health}
 
 export PB_STATE=var/bench
-export PB_HTTP_PORT=${BENCH_HTTP_PORT:-38080} PB_HTTPS_PORT=${BENCH_HTTPS_PORT:-38443}
-export PB_KOS_PORT=${BENCH_KOS_PORT:-39080}
+# Below 32768: Linux hands out the ports above to outgoing connections.
+export PB_HTTP_PORT=${BENCH_HTTP_PORT:-24080} PB_HTTPS_PORT=${BENCH_HTTPS_PORT:-24443}
+export PB_KOS_PORT=${BENCH_KOS_PORT:-25080}
 export PB_PROCS=${BENCH_PROCS:-2}
 # The services log every request at info: warn keeps the disk out of it.
 export PB_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
@@ -273,7 +280,9 @@ bench_inquiry() {
 	BENCH_GET=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
 	before=$(sim_calls bill.inquiry)
 	ob_start[on]=$(outbox)
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	ob_end[on]=$(outbox)
 	after=$(sim_calls bill.inquiry)
 	echo "KOS bill.inquiry calls during warm-up + run: $((after - before))"
@@ -353,8 +362,8 @@ bench_zipf() {
 		--password-file "$pwfile" --requests "${BENCH_ZIPF_REQUESTS:-3000}" \
 		--threads "${BENCH_ZIPF_THREADS:-16}" --s "${BENCH_ZIPF_S:-1.1}" \
 		--seed "${BENCH_ZIPF_SEED:-1}"
-	# The history rows are written by each process's worker after the
-	# answers (in batches): wait for all of them (30 s at most), then
+	# The history rows are written by phonebill-worker after the answers
+	# (in batches): wait for all of them (30 s at most), then
 	# read what the service itself recorded.
 	local want=${BENCH_ZIPF_REQUESTS:-3000} got=0 i
 	for ((i = 0; i < 300; i++)); do
@@ -373,16 +382,79 @@ bench_zipf() {
 	echo
 }
 
+# --- pipeline: what happens after the answer ---------------------------------------
+
+# history_state: the bill service's health "history" object, one line.
+history_state() {
+	curl -s --max-time 5 "$base/api/v1/bills/health" |
+		python3 -c 'import json, sys; h = json.load(sys.stdin)["data"]["history"]; print(" ".join("%s=%s" % kv for kv in sorted(h.items())))'
+}
+
+# drained_after SECONDS: poll until nothing waits (hand-off backlog and
+# MVNO outbox); print how long it took.
+drained_after() {
+	local limit=$1 t0 now b o
+	t0=$(date +%s%N)
+	while :; do
+		b=$(REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" XLEN v1:history)
+		o=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE mvno_next_at IS NOT NULL")
+		now=$(date +%s%N)
+		if [ "$b" = 0 ] && [ "$o" = 0 ]; then
+			awk -v n="$((now - t0))" 'BEGIN { printf "%.1f", n / 1e9 }'
+			return 0
+		fi
+		[ $(((now - t0) / 1000000000)) -ge "$limit" ] && { echo "not drained after ${limit}s (backlog $b, outbox $o)"; return 0; }
+		sleep 0.2
+	done
+}
+
+bench_pipeline() {
+	local conns=${BENCH_CONNECTIONS:-50} month=${BENCH_MONTH:-$(prev_month_kst)}
+	local line=010-1234-5678 lua=tests/bench/inquiry.lua before n t2 t3
+	echo "=== pipeline: hand-off, phonebill-worker and MVNO delivery after the answers"
+	clear_stored_results
+	BENCH_TOKEN=$(login demo01 10.250.0.2 <<<'Phonebill!1') || pb_die "demo01 cannot log in"
+	export BENCH_TOKEN BENCH_LINE=$line BENCH_MONTH=$month
+	before=$(sql "SELECT COALESCE(MAX(id), 0) FROM phonebill_bill.bill_request_history")
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
+	wrk_run saturate "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
+	n=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE id > $before")
+	echo "right after the run: $(history_state)"
+	echo "saturation: ${rps[saturate]} req/s for $DURATION; backlog and outbox empty $(drained_after 60) s after the run ($n rows so far)"
+	clear_stored_results
+	before=$(sql "SELECT COALESCE(MAX(id), 0) FROM phonebill_bill.bill_request_history")
+	# the paced run spreads over the three demo lines (demo02, demo03 may
+	# read their bills): one line's deliveries are sent one at a time
+	t2=$(login demo02 10.250.0.3 <<<'Phonebill!2') || pb_die "demo02 cannot log in"
+	t3=$(login demo03 10.250.0.4 <<<'Phonebill!3') || pb_die "demo03 cannot log in"
+	python3 tests/bench/paced.py --base "$base" --token "$BENCH_TOKEN" --line "$line" \
+		--also "$t2,010-2345-6789" --also "$t3,010-3456-7890" \
+		--month "$month" --rate "${BENCH_RATE:-200}" --seconds 10
+	echo "paced run drained $(drained_after 30) s after its last answer"
+	sql "SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, completed_at, mvno_delivered_at) DIV 1000 AS ms
+	    FROM phonebill_bill.bill_request_history WHERE id > $before AND mvno_delivered_at IS NOT NULL
+	    GROUP BY ms ORDER BY ms" |
+		awk '{ for (i = 0; i < $1; i++) v[n++] = $2 } END {
+		    if (n == 0) { print "answer -> acknowledged delivery: no rows"; exit }
+		    printf "answer -> acknowledged MVNO delivery (%d results): p50 %d ms, p99 %d ms, max %d ms (target p99 <= 2000)\n",
+		        n, v[int(n * 0.5)], v[int(n * 0.99)], v[n - 1] }'
+	unset BENCH_TOKEN
+	echo
+}
+
 # Other work on the machine skews every number: say how busy it was.
 echo "=== $(nproc) cores; load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 case $MODE in
 health) bench_health ;;
 inquiry) bench_inquiry ;;
 zipf) bench_zipf ;;
+pipeline) bench_pipeline ;;
 all)
 	bench_health
 	bench_zipf
 	bench_inquiry
+	bench_pipeline
 	;;
 esac
 exit 0

@@ -333,3 +333,18 @@ def test_dead_letter_listed_and_requeued(ctx):
     rc, out = auth.admin(ctx, ["dead-letters", "purge"], "")
     eq(rc, 0, "phonebill-admin dead-letters purge: %s" % out)
     eq(bill.health(ctx)["history"]["dead"], 0, "dead letters after purge")
+
+
+def test_one_thread_per_fastcgi_process(ctx):
+    """No background thread in the services: everything after the answer
+    is phonebill-worker's."""
+    pids = [p for p in ctx.stack("fcgi-pids").split() if p.isdigit()]
+    assert pids, "no FastCGI processes found"
+    for p in pids:
+        try:
+            n = len(os.listdir("/proc/%s/task" % p))
+            with open("/proc/%s/comm" % p) as f:
+                name = f.read().strip()
+        except OSError:
+            continue        # it ended meanwhile
+        eq(n, 1, "threads of %s (pid %s)" % (name, p))
