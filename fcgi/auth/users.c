@@ -225,24 +225,41 @@ auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud)
 	    list_row, &l);
 }
 
+/* ms since the epoch as a UTC DATETIME(3) literal "YYYY-MM-DD HH:MM:SS.mmm". */
+static void
+utc_sqltime(int64_t ms, char *out, size_t outlen)
+{
+	struct pb_date d;
+	int64_t frac = ms % 1000;
+
+	pb_clock_date(ms, 0, &d);
+	snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d.%03d", d.year,
+	    d.month, d.day, d.hour, d.min, d.sec, (int)(frac < 0 ? frac + 1000 :
+	    frac));
+}
+
 enum pb_err
 auth_history_write(struct pb_app *app, const char *request_id,
     const char *uid, const char *result, const char *reason,
     const char *client_masked, const char *user_agent)
 {
-	char ua[129];
-	struct pb_db_param p[6];
+	char ua[129], at[32];
+	struct pb_db_param p[7];
 
 	(void)pb_strlcpy(ua, user_agent != NULL ? user_agent : "", sizeof(ua));
+	/* the service's clock, in UTC: MariaDB's CURRENT_TIMESTAMP follows
+	 * the database host's clock and session zone, not ours */
+	utc_sqltime(pb_clock_now_ms(), at, sizeof(at));
 	p[0] = PB_DB_P_STR(request_id);
 	p[1] = PB_DB_P_STR(uid != NULL ? uid : "");
 	p[2] = PB_DB_P_STR(result);
 	p[3] = reason != NULL ? PB_DB_P_STR(reason) : PB_DB_P_NULL;
 	p[4] = PB_DB_P_STR(client_masked != NULL ? client_masked : "");
 	p[5] = PB_DB_P_STR(ua);
+	p[6] = PB_DB_P_STR(at);
 	return pb_db_exec(app->db, "INSERT INTO login_history (request_id, "
-	    "user_id, result, reason, client_masked, user_agent) VALUES "
-	    "(?, ?, ?, ?, ?, ?)", p, 6, NULL, NULL);
+	    "user_id, result, reason, client_masked, user_agent, created_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?)", p, 7, NULL, NULL);
 }
 
 struct last_ctx {

@@ -89,6 +89,38 @@ secs_to_month_end(const struct pb_app *app)
 	return next > now ? (int)((next - now) / 1000) + 1 : 1;
 }
 
+/*
+ * The cache adds up to 10 % jitter to a TTL (cache.h), which would carry
+ * an entry capped at the month's end past it: none when the month ends
+ * within ttl_s + 10 % (0 = the cache's default otherwise).
+ */
+static int
+month_end_jitter(const struct pb_app *app, int ttl_s)
+{
+	return secs_to_month_end(app) <= ttl_s + ttl_s / 10 + 1 ? -1 : 0;
+}
+
+/*
+ * Months are listed newest first.  A stale list (KOS down) may predate
+ * the start of the current month, which KOS always lists: put it first,
+ * so availableMonths and currentMonth agree.  0 on success.
+ */
+static int
+months_with_current(cJSON *months, const char *current)
+{
+	const cJSON *first = cJSON_GetArrayItem(months, 0);
+	cJSON *s;
+
+	if (!cJSON_IsString(first) || strcmp(first->valuestring, current) >= 0)
+		return 0;
+	s = cJSON_CreateString(current);
+	if (s == NULL || !cJSON_InsertItemInArray(months, 0, s)) {
+		cJSON_Delete(s);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- GET /bills/menu -------------------------------------------------------- */
 
 struct months_ctx {
@@ -184,6 +216,7 @@ bill_menu(struct pb_req *req)
 	co.key = key;
 	co.stale_key = stale;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
+	co.jitter_pct = month_end_jitter(req->app, BILL_MONTHS_TTL_S);
 	co.wait_ms = svc->kos_timeout_ms + 500;
 	co.lock_ms = svc->kos_timeout_ms + 1000;
 	mc.svc = svc;
@@ -201,6 +234,10 @@ bill_menu(struct pb_req *req)
 		goto out;
 	}
 	bill_current_month(req->app, month);
+	if (cr.source == PB_CACHE_STALE && months_with_current(months, month)) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		goto out;
+	}
 	data = cJSON_CreateObject();
 	ci = data != NULL ? cJSON_AddObjectToObject(data, "customerInfo") : NULL;
 	if (ci == NULL ||
@@ -292,6 +329,10 @@ load_bill(void *ud, struct pb_cache_value *v)
 		rc = PB_ERR_UNAVAILABLE;    /* 9999 or unknown: no answer */
 		goto out;
 	}
+	/* The current month's bill (ESTIMATED) becomes another bill (FINAL)
+	 * when the month closes: never cache it across that instant. */
+	if (!q->past && v->ttl_s > secs_to_month_end(q->svc->app))
+		v->ttl_s = secs_to_month_end(q->svc->app);
 	if (v->val == NULL) {
 		rc = PB_ERR_NOMEM;
 		goto out;
@@ -575,6 +616,7 @@ bill_inquiry(struct pb_req *req)
 	co.key = key;
 	co.stale_key = q.past ? stale : NULL;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
+	co.jitter_pct = q.past ? 0 : month_end_jitter(req->app, BILL_TTL_S);
 	co.wait_ms = svc->kos_timeout_ms + 500;
 	co.lock_ms = svc->kos_timeout_ms + 1000;
 	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);
