@@ -71,7 +71,9 @@ bill_line_digits(const char *line, char *out, size_t outlen)
 	out[j] = '\0';
 }
 
-/* Seconds until the next month starts in the service's time zone. */
+/* Whole seconds until the next month starts in the service's time zone,
+ * rounded down so that nothing outlives the month (0 in its last second:
+ * the cache then keeps nothing). */
 static int
 secs_to_month_end(const struct pb_app *app)
 {
@@ -86,7 +88,7 @@ secs_to_month_end(const struct pb_app *app)
 		d.year++;
 	}
 	next = pb_clock_from_date(&d, app->tz_offset_min);
-	return next > now ? (int)((next - now) / 1000) + 1 : 1;
+	return next > now ? (int)((next - now) / 1000) : 0;
 }
 
 /*
@@ -97,7 +99,7 @@ secs_to_month_end(const struct pb_app *app)
 static int
 month_end_jitter(const struct pb_app *app, int ttl_s)
 {
-	return secs_to_month_end(app) <= ttl_s + ttl_s / 10 + 1 ? -1 : 0;
+	return secs_to_month_end(app) <= ttl_s + ttl_s / 10 ? -1 : 0;
 }
 
 /*
