@@ -103,17 +103,28 @@ month_end_jitter(const struct pb_app *app, int ttl_s)
 }
 
 /*
- * Months are listed newest first.  A stale list (KOS down) may predate
- * the start of the current month, which KOS always lists: put it first,
- * so availableMonths and currentMonth agree.  0 on success.
+ * Months are listed newest first.  A stale list (KOS down) fetched before
+ * the current month started ends at the month before it, while KOS lists
+ * a line's current month from its first day: put it first, so
+ * availableMonths and currentMonth agree.  A list ending earlier (a line
+ * without recent bills) is left as it is.  0 on success.
  */
 static int
 months_with_current(cJSON *months, const char *current)
 {
 	const cJSON *first = cJSON_GetArrayItem(months, 0);
+	int y = 0, m = 0;
+	char prev[16];
 	cJSON *s;
 
-	if (!cJSON_IsString(first) || strcmp(first->valuestring, current) >= 0)
+	if (sscanf(current, "%4d-%2d", &y, &m) != 2)
+		return -1;
+	if (--m < 1) {
+		m = 12;
+		y--;
+	}
+	snprintf(prev, sizeof(prev), "%04d-%02d", y, m);
+	if (!cJSON_IsString(first) || strcmp(first->valuestring, prev) != 0)
 		return 0;
 	s = cJSON_CreateString(current);
 	if (s == NULL || !cJSON_InsertItemInArray(months, 0, s)) {
