@@ -503,9 +503,9 @@ prod_invalidate(struct prod_ctx *c, const char *digits, int64_t since_ms)
 	const char *keys[3];
 	size_t n = 2;
 
-	/* A change sent before midnight on the last day and made after it
-	 * touches the month it was sent in: drop that month's bill and the
-	 * month's now (both when they differ). */
+	/* A change sent before midnight on a month's last day and answered
+	 * after it touches the month it was sent in: drop that month's bill
+	 * and the current month's (both when they differ). */
 	snprintf(k1, sizeof(k1), "v1:prod-customer:%s", digits);
 	bill_key(digits, since_ms, c->app->tz_offset_min, k2, sizeof(k2));
 	bill_key(digits, pb_clock_now_ms(), c->app->tz_offset_min, k3,
