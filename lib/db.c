@@ -166,6 +166,11 @@ ensure_connected(struct pb_db *db)
 	mysql_options(c, MYSQL_OPT_READ_TIMEOUT, &rw);
 	mysql_options(c, MYSQL_OPT_WRITE_TIMEOUT, &rw);
 	mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* Every DATETIME we store is UTC: pin the session's zone on each
+	 * (re)connect instead of trusting the server's default_time_zone
+	 * (Korean servers often run at +09:00, which would shift every
+	 * CURRENT_TIMESTAMP default and NOW() by nine hours). */
+	mysql_options(c, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
 	if (mysql_real_connect(c, db->socket != NULL ? "localhost" : db->host,
 	    db->user, db->password, db->database, db->port, db->socket,
 	    0) == NULL) {

@@ -72,7 +72,9 @@ bill_line_digits(const char *line, char *out, size_t outlen)
 	out[j] = '\0';
 }
 
-/* Seconds until the next month starts in the service's time zone. */
+/* Whole seconds until the next month starts in the service's time zone,
+ * rounded down so that nothing outlives the month (0 in its last second:
+ * the cache then keeps nothing). */
 static int
 secs_to_month_end(const struct pb_app *app)
 {
@@ -87,7 +89,50 @@ secs_to_month_end(const struct pb_app *app)
 		d.year++;
 	}
 	next = pb_clock_from_date(&d, app->tz_offset_min);
-	return next > now ? (int)((next - now) / 1000) + 1 : 1;
+	return next > now ? (int)((next - now) / 1000) : 0;
+}
+
+/*
+ * The cache adds up to 10 % jitter to a TTL (cache.h), which would carry
+ * an entry capped at the month's end past it: none when the month ends
+ * within ttl_s + 10 % (0 = the cache's default otherwise).
+ */
+static int
+month_end_jitter(const struct pb_app *app, int ttl_s)
+{
+	return secs_to_month_end(app) <= ttl_s + ttl_s / 10 ? -1 : 0;
+}
+
+/*
+ * Months are listed newest first.  A stale list (KOS down) fetched before
+ * the current month started ends at the month before it, while KOS lists
+ * a line's current month from its first day: put it first, so
+ * availableMonths and currentMonth agree.  A list ending earlier (a line
+ * without recent bills) is left as it is.  0 on success.
+ */
+static int
+months_with_current(cJSON *months, const char *current)
+{
+	const cJSON *first = cJSON_GetArrayItem(months, 0);
+	int y = 0, m = 0;
+	char prev[16];
+	cJSON *s;
+
+	if (sscanf(current, "%4d-%2d", &y, &m) != 2)
+		return -1;
+	if (--m < 1) {
+		m = 12;
+		y--;
+	}
+	snprintf(prev, sizeof(prev), "%04d-%02d", y, m);
+	if (!cJSON_IsString(first) || strcmp(first->valuestring, prev) != 0)
+		return 0;
+	s = cJSON_CreateString(current);
+	if (s == NULL || !cJSON_InsertItemInArray(months, 0, s)) {
+		cJSON_Delete(s);
+		return -1;
+	}
+	return 0;
 }
 
 /* --- GET /bills/menu -------------------------------------------------------- */
@@ -185,6 +230,7 @@ bill_menu(struct pb_req *req)
 	co.key = key;
 	co.stale_key = stale;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
+	co.jitter_pct = month_end_jitter(req->app, BILL_MONTHS_TTL_S);
 	co.wait_ms = svc->kos_timeout_ms + 500;
 	co.lock_ms = svc->kos_timeout_ms + 1000;
 	mc.svc = svc;
@@ -202,6 +248,10 @@ bill_menu(struct pb_req *req)
 		goto out;
 	}
 	bill_current_month(req->app, month);
+	if (cr.source == PB_CACHE_STALE && months_with_current(months, month)) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		goto out;
+	}
 	data = cJSON_CreateObject();
 	ci = data != NULL ? cJSON_AddObjectToObject(data, "customerInfo") : NULL;
 	if (ci == NULL ||
@@ -293,6 +343,10 @@ load_bill(void *ud, struct pb_cache_value *v)
 		rc = PB_ERR_UNAVAILABLE;    /* 9999 or unknown: no answer */
 		goto out;
 	}
+	/* The current month's bill (ESTIMATED) becomes another bill (FINAL)
+	 * when the month closes: never cache it across that instant. */
+	if (!q->past && v->ttl_s > secs_to_month_end(q->svc->app))
+		v->ttl_s = secs_to_month_end(q->svc->app);
 	if (v->val == NULL) {
 		rc = PB_ERR_NOMEM;
 		goto out;
@@ -503,6 +557,7 @@ bill_inquiry(struct pb_req *req)
 	co.key = key;
 	co.stale_key = q.past ? stale : NULL;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
+	co.jitter_pct = q.past ? 0 : month_end_jitter(req->app, BILL_TTL_S);
 	co.wait_ms = svc->kos_timeout_ms + 500;
 	co.lock_ms = svc->kos_timeout_ms + 1000;
 	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);

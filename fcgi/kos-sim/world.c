@@ -411,8 +411,10 @@ ks_contract_at(const struct ks_line *l, int cur_mi, long dn,
 	ks_day_from_number(v->start_dn, &s);
 	emi = ks_month_index(s.y, s.m) + c->term_months;
 	ks_month_split(emi, &ey, &em);
+	/* the anniversary of the day the contract really started (a seeded
+	 * 31st is the 28th in February): the day before it ends the term */
 	dim = ks_days_in_month(ey, em);
-	day = c->start_day < dim ? c->start_day : dim;
+	day = s.d < dim ? s.d : dim;
 	v->end_dn = ks_day_number(ey, em, day) - 1;
 	if (dn < v->start_dn) {
 		v->status = "NONE";

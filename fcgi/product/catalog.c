@@ -485,20 +485,36 @@ prod_plan(const cJSON *catalog, const char *code)
 	return NULL;
 }
 
-void
-prod_invalidate(struct prod_ctx *c, const char *digits)
+/* "v1:bill:{digits}:{YYYYMM}" of the month of ms in the zone tz. */
+static void
+bill_key(const char *digits, int64_t ms, int tz, char *out, size_t outlen)
 {
 	struct pb_date d;
-	char k1[64], k2[64];
-	const char *keys[2];
 
-	pb_clock_date(pb_clock_now_ms(), c->app->tz_offset_min, &d);
-	snprintf(k1, sizeof(k1), "v1:prod-customer:%s", digits);
-	snprintf(k2, sizeof(k2), "v1:bill:%s:%04u%02u", digits,
+	pb_clock_date(ms, tz, &d);
+	snprintf(out, outlen, "v1:bill:%s:%04u%02u", digits,
 	    (unsigned)d.year % 10000u, (unsigned)d.month % 100u);
+}
+
+void
+prod_invalidate(struct prod_ctx *c, const char *digits, int64_t since_ms)
+{
+	char k1[64], k2[64], k3[64];
+	const char *keys[3];
+	size_t n = 2;
+
+	/* A change sent before midnight on a month's last day and answered
+	 * after it touches the month it was sent in: drop that month's bill
+	 * and the current month's (both when they differ). */
+	snprintf(k1, sizeof(k1), "v1:prod-customer:%s", digits);
+	bill_key(digits, since_ms, c->app->tz_offset_min, k2, sizeof(k2));
+	bill_key(digits, pb_clock_now_ms(), c->app->tz_offset_min, k3,
+	    sizeof(k3));
 	keys[0] = k1;
 	keys[1] = k2;
-	if (pb_cache_del(c->redis, keys, 2) != PB_OK)
+	if (strcmp(k2, k3) != 0)
+		keys[n++] = k3;
+	if (pb_cache_del(c->redis, keys, n) != PB_OK)
 		pb_log_msg(PB_LOG_WARN, "cache_invalidate_failed",
 		    "customer and bill caches expire on their own");
 }

@@ -405,6 +405,7 @@ attempt(struct prod_ctx *c, struct row *r, struct pb_kos_result *res)
 	cJSON *data = NULL;
 	enum outcome out;
 	enum pb_err rc;
+	int64_t sent_ms = pb_clock_now_ms();
 
 	rc = pb_kos_product_change(c->kos, r->digits, r->cur, r->tgt, r->rid,
 	    res);
@@ -413,7 +414,7 @@ attempt(struct prod_ctx *c, struct row *r, struct pb_kos_result *res)
 	switch (out) {
 	case OUT_COMPLETED:
 		data = completed_data(c, r, kd, res->message, pb_clock_now_ms());
-		prod_invalidate(c, r->digits);
+		prod_invalidate(c, r->digits, sent_ms);
 		finalize(c, r, "COMPLETED", res->code, res->message, NULL,
 		    pb_json_get_string(kd, "orderNo"),
 		    pb_json_get_string(kd, "effectiveDate"), data, res, 1);

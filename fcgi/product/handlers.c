@@ -285,15 +285,30 @@ digits(const char *s, size_t from, size_t n)
 /*
  * requestDate (RFC 3339, informational) and changeEffectiveDate: a change
  * takes effect the day KOS makes it, so only today (service time zone) is
- * accepted; 400 answered otherwise.
+ * accepted; 400 answered otherwise.  A request a client sent just before
+ * midnight arrives after it: yesterday is still accepted for the first
+ * PROD_EFFECTIVE_GRACE_S of a day (KOS applies the change today).
  */
+#define PROD_EFFECTIVE_GRACE_S 300
+
+/* "YYYY-MM-DD" of the day of ms in the service's zone (out >= 11 bytes). */
+static void
+day_string(int64_t ms, int tz, char *out, size_t outlen)
+{
+	struct pb_date d;
+
+	pb_clock_date(ms, tz, &d);
+	snprintf(out, outlen, "%04u-%02u-%02u", (unsigned)d.year % 10000u,
+	    (unsigned)d.month % 100u, (unsigned)d.day % 100u);
+}
+
 static int
 dates_ok(struct pb_req *req, const cJSON *root)
 {
 	const char *rd = pb_json_get_string(root, "requestDate");
 	const char *ed = pb_json_get_string(root, "changeEffectiveDate");
-	struct pb_date d;
-	char today[16];
+	int64_t now = pb_clock_now_ms();
+	char today[16], before[16];
 	size_t n, i = 19;
 
 	if (rd != NULL) {
@@ -316,11 +331,10 @@ dates_ok(struct pb_req *req, const cJSON *root)
 		}
 	}
 	if (ed != NULL) {
-		pb_clock_date(pb_clock_now_ms(), req->app->tz_offset_min, &d);
-		snprintf(today, sizeof(today), "%04u-%02u-%02u",
-		    (unsigned)d.year % 10000u, (unsigned)d.month % 100u,
-		    (unsigned)d.day % 100u);
-		if (strcmp(ed, today) != 0) {
+		day_string(now, req->app->tz_offset_min, today, sizeof(today));
+		day_string(now - PROD_EFFECTIVE_GRACE_S * 1000LL,
+		    req->app->tz_offset_min, before, sizeof(before));
+		if (strcmp(ed, today) != 0 && strcmp(ed, before) != 0) {
 			pb_req_error(req, 400, "VALIDATION_ERROR",
 			    "요금제 변경은 신청일에 바로 적용됩니다",
 			    "changeEffectiveDate: only today; a later date is not "

@@ -67,8 +67,10 @@ enum pb_err prod_catalog(struct prod_ctx *c, cJSON **out,
     struct prod_kos_err *ke);
 /* The plan called code in the catalogue, or NULL. */
 const cJSON *prod_plan(const cJSON *catalog, const char *code);
-/* Drop the cached customer and the current month's bill of a line. */
-void prod_invalidate(struct prod_ctx *c, const char *digits);
+/* Drop the cached customer and the bill of the month of since_ms (the
+ * change was sent) and of the current month of a line. */
+void prod_invalidate(struct prod_ctx *c, const char *digits,
+    int64_t since_ms);
 
 /* The three pre-check items. */
 struct prod_check {

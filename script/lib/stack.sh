@@ -19,6 +19,11 @@
 #   PB_APACHE_KOS_PORT   KOS simulator port on Apache        (default PB_KOS_PORT)
 #   PB_BIN_KOS           the KOS simulator program           (default: the build's)
 #   PB_BIN_WORKER        phonebill-worker                    (default: the build's)
+#   PB_DB_TIME_ZONE      MariaDB's default_time_zone         (default +00:00; the
+#                        programs set their sessions to UTC whatever it is)
+#   PHONEBILL_CLOCK_OFFSET_MS, PHONEBILL_ALLOW_CLOCK_OVERRIDE (tests only): passed
+#                        to the programs lighttpd spawns, its error.cgi and
+#                        phonebill-worker
 # pb_stack_init writes them to $PB_STATE/stack.env so that script/stackctl can
 # act on a running stack later with the same values.
 #
@@ -48,6 +53,7 @@ pb_stack_init() {
 	PB_APACHE_HTTPS_PORT=${PB_APACHE_HTTPS_PORT:-$PB_HTTPS_PORT}
 	PB_PROCS=${PB_PROCS:-2}
 	PB_LOG_LEVEL=${PB_LOG_LEVEL:-info}
+	PB_DB_TIME_ZONE=${PB_DB_TIME_ZONE:-+00:00}
 	PB_UNITTEST_DB=${PB_UNITTEST_DB:-0}
 	PB_KOS_PORT=${PB_KOS_PORT:-9080}
 	PB_BREAKER_OPEN_MS=${PB_BREAKER_OPEN_MS:-30000}
@@ -109,7 +115,8 @@ pb_write_env() {
 		echo "# written by script/lib/stack.sh; read by script/stackctl"
 		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
 		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT PB_APACHE_KOS_PORT \
-		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS; do
+		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS \
+		    PB_DB_TIME_ZONE; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$f.tmp" && mv "$f.tmp" "$f"
@@ -265,7 +272,8 @@ pb_render() {
 	    LIGHTTPD_DIR APACHE_DIR HTTP_PORT HTTPS_PORT APACHE_HTTP_PORT APACHE_HTTPS_PORT \
 	    PROCS LOG_LEVEL RUN_USER RUN_GROUP BIN_AUTH BIN_BILL BIN_PRODUCT KOS_PORT \
 	    BIN_KOS APACHE_KOS_PORT \
-	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG SVC_KOS_PORT BREAKER_OPEN_MS; do
+	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG SVC_KOS_PORT BREAKER_OPEN_MS \
+	    CLOCK_OFFSET_MS ALLOW_CLOCK_OVERRIDE; do
 		local name=PB_$v val
 		val=${!name-}
 		val=${val//\\/\\\\}
@@ -381,7 +389,7 @@ pb_mariadb_start() {
 		--pid-file="$PB_DB_DIR/mariadb.pid" --log-error="$PB_DB_DIR/mariadb.err"
 		--skip-networking --skip-name-resolve
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_nopad_bin
-		--default-time-zone=+00:00
+		--default-time-zone="$PB_DB_TIME_ZONE"
 		--innodb-buffer-pool-size=64M --max-connections=300
 		--wait-timeout=28800)
 	pb_log "starting MariaDB (socket $PB_DB_SOCKET)"
@@ -473,11 +481,17 @@ pb_lighttpd_conf() {
 	# cannot fill it per request; Apache does, with mod_include).
 	local f now
 	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	[ -f "$PB_CONF_DIR/lighttpd.local.conf" ] || echo "# extra lighttpd settings for this stack" >"$PB_CONF_DIR/lighttpd.local.conf"
 	for f in "$d"/errors/*.json; do
 		[ -e "$f" ] || continue
 		sed "s|@TIMESTAMP@|$now|" "$f" >"$d/errors/api-$(basename "$f" .json).html"
 	done
-	[ -f "$PB_CONF_DIR/lighttpd.local.conf" ] || echo "# extra lighttpd settings for this stack" >"$PB_CONF_DIR/lighttpd.local.conf"
+	# ... which are only the fallback: error.cgi answers with the time of
+	# the error (and the programs' clock override, for the test stack).
+	cp "$PB_ROOT/conf/httpd/lighttpd/error.cgi" "$d/errors/error.cgi"
+	chmod 0644 "$d/errors/error.cgi" "$d"/errors/*.json
+	PB_CLOCK_OFFSET_MS=${PHONEBILL_CLOCK_OFFSET_MS:-} \
+	PB_ALLOW_CLOCK_OVERRIDE=${PHONEBILL_ALLOW_CLOCK_OVERRIDE:-0} \
 	pb_render "$PB_ROOT/conf/httpd/lighttpd/phonebill.conf.in" "$PB_CONF_DIR/lighttpd.conf"
 	lighttpd -tt -f "$PB_CONF_DIR/lighttpd.conf" >/dev/null ||
 		pb_die "lighttpd rejects $PB_CONF_DIR/lighttpd.conf"

@@ -154,12 +154,14 @@ ratio() {
 	awk -v a="${rps[$1]:-0}" -v b="${rps[$2]:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else printf "-" }'
 }
 
-# The month before the current one, in KST (the services' tz.offset_minutes).
+# The month before the current one, as the stack sees it (the simulator's
+# current month, KST; its clock may be moved, the host's is not asked).
 prev_month_kst() {
-	local now y m
-	now=$(($(date -u +%s) + 9 * 3600))
-	y=$(date -u -d "@$now" +%Y)
-	m=$((10#$(date -u -d "@$now" +%m) - 1))
+	local cur y m
+	cur=$(curl -s --max-time 5 "$kos/api/v1/kos/bill/available-months/01012345678" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["currentMonth"])') ||
+		pb_die "the KOS simulator does not say which month it is"
+	y=${cur:0:4} m=$((10#${cur:4:2} - 1))
 	[ "$m" -eq 0 ] && { m=12; y=$((y - 1)); }
 	printf '%04d-%02d\n' "$y" "$m"
 }

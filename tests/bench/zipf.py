@@ -31,7 +31,6 @@ import threading
 import time
 import urllib.parse
 
-KST_OFFSET_S = 9 * 3600  # the services' tz.offset_minutes (540)
 
 
 def conn_for(url, timeout=30):
@@ -106,10 +105,17 @@ def cmd_token(a):
     print(login(a.base, a.user, password, a.xff))
 
 
-def last_months(n):
-    """The current month (KST) and the n-1 before it, newest first, YYYY-MM."""
-    t = time.gmtime(time.time() + KST_OFFSET_S)
-    y, m = t.tm_year, t.tm_mon
+def sim_current_month(kos, digits):
+    """(year, month) the simulator calls current: the stack's clock, which a
+    test may have moved, not the host's."""
+    st, _, m = call(kos, "GET", f"/api/v1/kos/bill/available-months/{digits}")
+    cur = m["data"]["currentMonth"]
+    return int(cur[:4]), int(cur[4:6])
+
+
+def last_months(n, current):
+    """current (year, month) and the n-1 months before it, newest first, YYYY-MM."""
+    y, m = current
     out = []
     for _ in range(n):
         out.append(f"{y:04d}-{m:02d}")
@@ -153,7 +159,7 @@ def cmd_run(a):
     rng = random.Random(a.seed)
     lines = [line for _, line in users]
     rng.shuffle(lines)                       # rank order: fixed by the seed
-    months = last_months(a.months)
+    months = last_months(a.months, sim_current_month(a.kos, lines[0].replace("-", "")))
     lcum, mcum = zipf_cum(len(lines), a.s), zipf_cum(len(months), a.s)
     li = rng.choices(range(len(lines)), cum_weights=lcum, k=a.requests)
     mi = rng.choices(range(len(months)), cum_weights=mcum, k=a.requests)

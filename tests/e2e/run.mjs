@@ -422,7 +422,7 @@ test('refresh-on-token-expired', async (t) => {
 function forgeExpired(token, secret) {
   const [h, p] = token.split('.');
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
-  const now = Math.floor(Date.now() / 1000);
+  const now = claims.iat;   // the auth service's clock, not the host's
   Object.assign(claims, { iat: now - 4000, nbf: now - 4000, exp: now - 10 });
   const body = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
   return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;

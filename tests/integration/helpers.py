@@ -2,7 +2,7 @@
 import os
 import re
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 SERVICES = ("auth", "bills", "products")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -86,3 +86,39 @@ def admin_sql(state_dir, query):
     if p.returncode != 0:
         return None
     return [line.split("\t") for line in p.stdout.decode().splitlines()]
+
+
+# --- the service's clock ------------------------------------------------------
+# Tests never read the host's clock to decide what a service should answer:
+# the services' clock may be moved (PHONEBILL_CLOCK_OFFSET_MS, the calendar
+# part of script/test), so "now" is what a service says it is.
+KST = timezone(timedelta(hours=9))
+
+
+def service_now(ctx, prefix="/api/v1/auth"):
+    """The service's time (aware, KST): its health answer's time (an error
+    envelope's timestamp when health has none)."""
+    r = ctx.request("GET", prefix + "/health")
+    ts = (r.json().get("data") or {}).get("time")
+    if ts is None:
+        r = ctx.request("GET", prefix + "/no-such-path")
+        ts = (r.json().get("error") or {}).get("timestamp")
+    timestamp(ts)
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(KST)
+
+
+def month_add(year, month, n):
+    """(year, month) n months after (negative: before) year-month."""
+    i = year * 12 + (month - 1) + n
+    return i // 12, i % 12 + 1
+
+
+def service_month(ctx, n=0):
+    """'YYYY-MM' n months after the service's current month (KST)."""
+    now = service_now(ctx)
+    return "%04d-%02d" % month_add(now.year, now.month, n)
+
+
+def service_today(ctx):
+    """The service's date today (KST), a datetime.date."""
+    return service_now(ctx).date()

@@ -51,13 +51,9 @@ def inquiry(ctx, month=None, tok=None, line=DEMO01_LINE):
     return call(ctx, "POST", "/inquiry", tok or token(ctx), body)
 
 
-def months_back(n):
-    """'YYYY-MM' n months before the current month (KST)."""
-    now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9)))
-    y, m = now.year, now.month - n
-    while m < 1:
-        y, m = y - 1, m + 12
-    return "%04d-%02d" % (y, m)
+def months_back(ctx, n):
+    """'YYYY-MM' n months before the service's current month (KST)."""
+    return helpers.service_month(ctx, -n)
 
 
 def drop_cache(ctx, line=DEMO01_DIGITS, *months):
@@ -92,7 +88,7 @@ def ensure_closed(ctx):
     while breaker(ctx)["state"] != "CLOSED":
         assert time.monotonic() < deadline, "bill breaker stays %r" % breaker(ctx)
         time.sleep(0.5)
-        drop_cache(ctx, DEMO01_DIGITS, months_back(0))
+        drop_cache(ctx, DEMO01_DIGITS, months_back(ctx, 0))
         inquiry(ctx)
 
 
@@ -138,11 +134,11 @@ def test_menu(ctx):
     drop_cache(ctx)
     d = DOC.check_data(call(ctx, "GET", "/menu", token(ctx)), "BillMenuResponse")
     eq(d["customerInfo"], {"customerId": "C0001", "lineNumber": DEMO01_LINE}, "customerInfo")
-    eq(d["currentMonth"], months_back(0), "currentMonth")
+    eq(d["currentMonth"], months_back(ctx, 0), "currentMonth")
     ms = d["availableMonths"]
     assert ms and all(len(m) == 7 and m[4] == "-" for m in ms), ms
     eq(ms, sorted(ms, reverse=True), "newest first")
-    eq(ms[0], months_back(0), "current month offered")
+    eq(ms[0], months_back(ctx, 0), "current month offered")
     expect = sim.months(DEMO01_DIGITS)["data"]["availableMonths"]
     eq([m.replace("-", "") for m in ms], expect, "the months KOS offers")
     before = kos_calls("bill.months")
@@ -162,7 +158,7 @@ def test_health_shows_breakers(ctx):
 # --- inquiry ----------------------------------------------------------------------
 def test_inquiry_current_month(ctx):
     ensure_closed(ctx)
-    cur = months_back(0)
+    cur = months_back(ctx, 0)
     drop_cache(ctx, DEMO01_DIGITS, cur)
     d = DOC.check_data(inquiry(ctx), "BillInquiryResponse")
     eq(d["status"], "COMPLETED", "status")
@@ -173,7 +169,7 @@ def test_inquiry_current_month(ctx):
 
 def test_inquiry_specific_month_and_cache_hit(ctx):
     ensure_closed(ctx)
-    m = months_back(2)
+    m = months_back(ctx, 2)
     drop_cache(ctx, DEMO01_DIGITS, m)
     before = kos_calls()
     d1 = DOC.check_data(inquiry(ctx, m), "BillInquiryResponse")
@@ -190,7 +186,7 @@ def test_inquiry_specific_month_and_cache_hit(ctx):
 
 def test_inquiry_digits_line_accepted(ctx):
     ensure_closed(ctx)
-    DOC.check_data(inquiry(ctx, months_back(1), line=DEMO01_DIGITS), "BillInquiryResponse")
+    DOC.check_data(inquiry(ctx, months_back(ctx, 1), line=DEMO01_DIGITS), "BillInquiryResponse")
 
 
 def test_inquiry_other_line_forbidden(ctx):
@@ -224,9 +220,7 @@ def test_inquiry_validation(ctx):
                  {"lineNumber": DEMO01_LINE, "inquiryMonth": "2026-00"},
                  {"lineNumber": DEMO01_LINE, "extra": 1}):
         DOC.error_envelope(call(ctx, "POST", "/inquiry", tok, body), "VALIDATION_ERROR", 400)
-    nxt = datetime.date.today().replace(day=1) + datetime.timedelta(days=40)
-    DOC.error_envelope(inquiry(ctx, "%04d-%02d" % (nxt.year, nxt.month)),
-                       "VALIDATION_ERROR", 400)
+    DOC.error_envelope(inquiry(ctx, helpers.service_month(ctx, 1)), "VALIDATION_ERROR", 400)
     r = ctx.request("POST", "/api/v1/bills/inquiry", body='{"lineNumber":"010-1234-5678",}',
                     headers={"Content-Type": "application/json",
                              "Authorization": "Bearer " + tok})
@@ -248,7 +242,7 @@ def test_no_bill_month_is_404_and_not_a_breaker_failure(ctx):
 # --- stored results and history -----------------------------------------------------
 def test_status_of_own_inquiry(ctx):
     ensure_closed(ctx)
-    d = DOC.check_data(inquiry(ctx, months_back(1)), "BillInquiryResponse")
+    d = DOC.check_data(inquiry(ctx, months_back(ctx, 1)), "BillInquiryResponse")
     s = DOC.check_data(call(ctx, "GET", "/inquiry/" + d["requestId"], token(ctx)),
                        "BillInquiryStatusResponse")
     eq(s["requestId"], d["requestId"], "requestId")
@@ -289,7 +283,7 @@ def test_history_filters_and_pages(ctx):
     tok = r.json()["data"]["accessToken"]
     rids = []
     for n in range(5):
-        d = DOC.check_data(inquiry(ctx, months_back(n), tok=tok), "BillInquiryResponse")
+        d = DOC.check_data(inquiry(ctx, months_back(ctx, n), tok=tok), "BillInquiryResponse")
         rids.append(d["requestId"])
     DOC.error_envelope(inquiry(ctx, "2020-03", tok=tok), "BILL_NOT_FOUND", 404)
 
@@ -315,7 +309,7 @@ def test_history_filters_and_pages(ctx):
             assert it["resultSummary"].endswith("원"), it
     eq(page("?status=FAILED")["pagination"]["totalItems"], 1, "status filter")
     eq(page("?status=COMPLETED&size=100")["pagination"]["totalItems"], 5, "COMPLETED")
-    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).date()
+    today = helpers.service_today(ctx)
     eq(page("?startDate=%s&endDate=%s" % (today, today))["pagination"]["totalItems"], 6,
        "today's range")
     eq(page("?startDate=%s" % (today + datetime.timedelta(days=1)))["pagination"]["totalItems"],
@@ -340,7 +334,7 @@ def test_history_filters_and_pages(ctx):
 # --- single-flight, stale, breaker ---------------------------------------------------------
 def test_concurrent_misses_one_kos_call(ctx):
     ensure_closed(ctx)
-    m = months_back(3)
+    m = months_back(ctx, 3)
     drop_cache(ctx, DEMO01_DIGITS, m)
     sim.set_fault(operation="bill.inquiry", mode="none", latencyMs=400)
     tok = token(ctx)
@@ -359,7 +353,7 @@ def test_concurrent_misses_one_kos_call(ctx):
 
 def test_stale_if_error(ctx):
     ensure_closed(ctx)
-    m = months_back(4)
+    m = months_back(ctx, 4)
     drop_cache(ctx, DEMO01_DIGITS, m)
     fresh = DOC.check_data(inquiry(ctx, m), "BillInquiryResponse")
     auth.redis_cli(ctx, "DEL", "v1:bill:%s:%s" % (DEMO01_DIGITS, m.replace("-", "")))
@@ -367,7 +361,7 @@ def test_stale_if_error(ctx):
     try:
         d = DOC.check_data(inquiry(ctx, m), "BillInquiryResponse")
         # the current month has no stale copy: a clean 503
-        drop_cache(ctx, DEMO01_DIGITS, months_back(0))
+        drop_cache(ctx, DEMO01_DIGITS, months_back(ctx, 0))
         r = inquiry(ctx)
         b = DOC.error_envelope(r, "SERVICE_UNAVAILABLE", 503)
         assert r.header("Retry-After"), "Retry-After"
@@ -382,7 +376,7 @@ def test_stale_if_error(ctx):
 
 def test_breaker_opens_fails_fast_and_recovers(ctx):
     ensure_closed(ctx)
-    cur = months_back(0)
+    cur = months_back(ctx, 0)
     sim.set_fault(operation="bill.inquiry", mode="http503")
     try:
         opened = False
@@ -418,7 +412,7 @@ def test_mariadb_down_answers_and_history_complete(ctx):
     ensure_closed(ctx)
     u = auth.new_user(ctx, "billdb", perms=("BILL_INQUIRY",), line=DEMO01_LINE)
     tok = auth.login(ctx, u, auth.PASSWORD).json()["data"]["accessToken"]
-    ms = [months_back(n) for n in range(1, 4)]
+    ms = [months_back(ctx, n) for n in range(1, 4)]
     want = {m: DOC.check_data(inquiry(ctx, m, tok=tok), "BillInquiryResponse")["billInfo"]
             for m in ms}
     ctx.stack("mariadb-stop")
@@ -449,7 +443,7 @@ def test_mariadb_down_answers_and_history_complete(ctx):
 
 def test_mvno_delivery_and_retry(ctx):
     ensure_closed(ctx)
-    d = DOC.check_data(inquiry(ctx, months_back(1)), "BillInquiryResponse")
+    d = DOC.check_data(inquiry(ctx, months_back(ctx, 1)), "BillInquiryResponse")
     got = ctx.wait_for("delivery", lambda: sim.deliveries(d["requestId"]), timeout=15)
     body = got[0].get("body") or got[0]
     if isinstance(body, str):
@@ -460,7 +454,7 @@ def test_mvno_delivery_and_retry(ctx):
     # the MVNO AP is down: the customer's answer is unaffected, delivery waits
     sim.set_fault(operation="mvno", mode="http503")
     try:
-        d2 = DOC.check_data(inquiry(ctx, months_back(1)), "BillInquiryResponse")
+        d2 = DOC.check_data(inquiry(ctx, months_back(ctx, 1)), "BillInquiryResponse")
         ctx.wait_for("failed attempts recorded", lambda: sql(
             ctx, "SELECT COUNT(*) FROM phonebill_bill.mvno_delivery_attempts WHERE "
             "request_id = '%s' AND outcome = 'FAILED'" % d2["requestId"])[0][0] != "0",

@@ -26,9 +26,10 @@ def test_product_change_persists_across_restart(ctx):
     first = k.change(line, before, target, request_id)
     assert first["resultCode"] == "0000", first
     try:
-        ctx.stack("%s-stop" % ctx.name, "mariadb-stop")
+        web = ctx.name.split("@")[0]    # "lighttpd@<instant>" (script/test calendar)
+        ctx.stack("%s-stop" % web, "mariadb-stop")
         assert not _sim_up(), "the simulator still answers with its server stopped"
-        ctx.stack("mariadb-start", "%s-start" % ctx.name)
+        ctx.stack("mariadb-start", "%s-start" % web)
         ctx.wait_for("the simulator after the restart", _sim_up, timeout=60)
         assert k._plan_of(line) == target, "the plan change did not survive"
         today = k.server_today(k.months(line))

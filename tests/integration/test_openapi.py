@@ -680,26 +680,25 @@ def test_bill_menu_and_inquiry(ctx):
     tok = biller(ctx)
     d = expect(ctx, "GET", m, 200, tok=tok)["data"]
     eq(d["customerInfo"]["lineNumber"], DEMO01_LINE, "menu line")
-    eq(d["currentMonth"], bill.months_back(0), "currentMonth")
+    eq(d["currentMonth"], bill.months_back(ctx, 0), "currentMonth")
     expect(ctx, "GET", m, 401, "UNAUTHORIZED")
     expect(ctx, "GET", m, 403, "FORBIDDEN", tok=no_bill(ctx))
-    month = bill.months_back(1)
+    month = bill.months_back(ctx, 1)
     good = {"lineNumber": bill.DEMO01_DIGITS, "inquiryMonth": month}
     body_ok(i, "POST", good)
     d = expect(ctx, "POST", i, 200, tok=tok, body=good)["data"]
     eq((d["status"], d["billInfo"]["billingMonth"]), ("COMPLETED", month), "inquiry")
     d0 = expect(ctx, "POST", i, 200, tok=tok, body={"lineNumber": DEMO01_LINE,
                                                     "inquiryMonth": None})["data"]
-    eq(d0["billInfo"]["billingMonth"], bill.months_back(0), "null month: the current one")
+    eq(d0["billInfo"]["billingMonth"], bill.months_back(ctx, 0), "null month: the current one")
     for bad in ({}, {"lineNumber": "02-123-4567"}, {"lineNumber": 1012345678},
                 {"lineNumber": DEMO01_LINE, "inquiryMonth": "2026-13"},
                 {"lineNumber": DEMO01_LINE, "inquiryMonth": "202611"},
                 {"lineNumber": DEMO01_LINE, "extra": 1}):
         body_ok(i, "POST", bad, valid=False)
         expect(ctx, "POST", i, 400, "VALIDATION_ERROR", tok=tok, body=bad)
-    nxt = datetime.date.today().replace(day=1) + datetime.timedelta(days=40)
     expect(ctx, "POST", i, 400, "VALIDATION_ERROR", tok=tok,
-           body={"lineNumber": DEMO01_LINE, "inquiryMonth": nxt.strftime("%Y-%m")})
+           body={"lineNumber": DEMO01_LINE, "inquiryMonth": helpers.service_month(ctx, 1)})
     expect(ctx, "POST", i, 403, "FORBIDDEN", tok=tok, body={"lineNumber": OTHER_LINE})
     expect(ctx, "POST", i, 403, "FORBIDDEN", tok=no_bill(ctx), body={"lineNumber": LINE})
     expect(ctx, "POST", i, 401, "UNAUTHORIZED", body=good)
@@ -720,7 +719,7 @@ def test_bill_inquiry_kos_fails_and_garbage(ctx):
     try:
         for mode, st, code in (("error9999", 503, "SERVICE_UNAVAILABLE"),
                                ("garbage", 502, "UPSTREAM_INVALID")):
-            bill.drop_cache(ctx, bill.DEMO01_DIGITS, bill.months_back(0))
+            bill.drop_cache(ctx, bill.DEMO01_DIGITS, bill.months_back(ctx, 0))
             sim.set_fault(operation="bill.inquiry", mode=mode, times=1)
             expect(ctx, "POST", i, st, code, tok=tok, body=body)
             sim.reset_faults()
@@ -733,7 +732,7 @@ def test_bill_stored_results_and_history(ctx):
     s, h = "/api/v1/bills/inquiry/{requestId}", "/api/v1/bills/history"
     tok = biller(ctx)
     d = expect(ctx, "POST", "/api/v1/bills/inquiry", 200, tok=tok,
-               body={"lineNumber": DEMO01_LINE, "inquiryMonth": bill.months_back(2)})["data"]
+               body={"lineNumber": DEMO01_LINE, "inquiryMonth": bill.months_back(ctx, 2)})["data"]
     got = expect(ctx, "GET", s, 200, path="/api/v1/bills/inquiry/" + d["requestId"],
                  tok=tok)["data"]
     eq((got["status"], got["billInfo"]), ("COMPLETED", d["billInfo"]), "stored result")
@@ -756,7 +755,7 @@ def test_bill_stored_results_and_history(ctx):
                  tok=tok)["data"]
     eq(got["status"], "FAILED", "stored failure")
     assert got["errorMessage"], got
-    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).date()
+    today = helpers.service_today(ctx)
     q = "?lineNumber=%s&startDate=%s&endDate=%s&page=1&size=5&status=COMPLETED" % (
         bill.DEMO01_DIGITS, today, today)
     b = expect(ctx, "GET", h, 200, path=h + q, tok=tok)["data"]
@@ -838,10 +837,8 @@ def _status(ctx, tok, rid, expect_status=200, code=None):
                   path="/api/v1/products/change/" + rid, tok=tok)
 
 
-def _today_kst():
-    import datetime
-    return datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).strftime(
-        "%Y-%m-%d")
+def _today_kst(ctx):
+    return helpers.service_today(ctx).isoformat()
 
 
 def test_product_change_outcomes(ctx):
@@ -855,7 +852,7 @@ def test_product_change_outcomes(ctx):
         key = "oas-%s-ok" % auth.RUN
         good = dict(prod.change_body(SEED, "5G-PREMIUM-001"),
                     requestDate="2026-11-24T10:30:00+09:00",
-                    changeEffectiveDate=_today_kst())
+                    changeEffectiveDate=_today_kst(ctx))
         body_ok(ch, "POST", good)
         d = expect(ctx, "POST", ch, 200, tok=tok, body=good,
                    headers={"Idempotency-Key": key})["data"]

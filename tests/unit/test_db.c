@@ -53,6 +53,11 @@ main(void)
 		return tap_skip_all("PHONEBILL_TEST_DB_* not set");
 	is_int(pb_db_new(&o, &db), PB_OK, "new");
 	is_int(pb_db_ping(db), PB_OK, "ping");
+	/* storage is UTC whatever the server's default_time_zone (the test
+	 * stack runs MariaDB at +09:00) */
+	memset(&r, 0, sizeof(r));
+	pb_db_query(db, "SELECT @@session.time_zone", NULL, 0, collect, &r);
+	is_str(r.first, "+00:00", "session time zone UTC");
 	is_int(pb_db_exec(db, "DROP TABLE IF EXISTS pb_unit", NULL, 0, NULL,
 	    NULL), PB_OK, "drop");
 	is_int(pb_db_exec(db, "CREATE TABLE pb_unit (id BIGINT AUTO_INCREMENT "
@@ -129,6 +134,10 @@ main(void)
 		is_int(pb_db_query(db, "SELECT COUNT(*) FROM pb_unit", NULL, 0,
 		    collect, &t), PB_OK, "query after kill reconnects");
 		is_str(t.first, "1", "and answers");
+		memset(&t, 0, sizeof(t));
+		pb_db_query(db, "SELECT @@session.time_zone", NULL, 0, collect,
+		    &t);
+		is_str(t.first, "+00:00", "UTC again after the reconnect");
 	}
 	pb_db_exec(db, "DROP TABLE pb_unit", NULL, 0, NULL, NULL);
 	pb_db_free(db);
