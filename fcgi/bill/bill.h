@@ -36,7 +36,7 @@ void bill_inquiry(struct pb_req *req);
 void bill_status(struct pb_req *req);
 void bill_history(struct pb_req *req);
 
-/* The history spec's prepare hook (handlers.c). */
+/* The history spec's prepare hook (record.c, run by phonebill-worker). */
 void bill_prepare(struct pb_history *h, cJSON *rec);
 
 /* "2026-11" of the service clock in the service's time zone. */

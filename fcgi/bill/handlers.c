@@ -6,12 +6,12 @@
  * also kept 30 days under "v1:bill-stale:..." and served, flagged stale,
  * when KOS is unavailable.  KOS "no bill that month" (1003), "no such
  * line" (1001) and "line terminated" (1002) are answers: cached for a
- * minute as {"resultCode","resultMessage"} and turned into 404s.  The
- * answer goes out first; the history rows and the MVNO delivery follow
- * (pb_req_after hands the record to the worker, which writes records in
- * batches).  The answer is also kept ten minutes in Redis under
- * "v1:bill-req:{requestId}" so that GET /bills/inquiry/{id} sees it at
- * once, even while MariaDB is away.
+ * minute as {"resultCode","resultMessage"} and turned into 404s.  Before
+ * a 200 goes out its history record is handed off to phonebill-worker
+ * (handoff.h: XADD, in one round trip with the answer kept ten minutes
+ * under "v1:bill-req:{requestId}" for GET /bills/inquiry/{id}); when that
+ * fails the answer is 503.  The worker writes the rows and delivers to the
+ * MVNO AP.
  */
 #include <stdio.h>
 #include <stdlib.h>

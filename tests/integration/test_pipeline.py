@@ -41,7 +41,7 @@ class Load:
         u = urllib.parse.urlsplit(ctx.http_url)
         self.host, self.port = u.hostname, u.port
         self.tok = _tok(ctx)
-        self.months = [bill.months_back(m) for m in MONTHS]
+        self.months = [bill.months_back(ctx, m) for m in MONTHS]
         self.n, self.threads, self.pause = n, threads, pause
         self.results = []
         self.lock = threading.Lock()
@@ -175,7 +175,7 @@ def _kill_bill(ctx):
 def _warm(ctx):
     bill.ensure_closed(ctx)
     for m in MONTHS:
-        eq(bill.inquiry(ctx, bill.months_back(m)).status, 200, "warm-up inquiry")
+        eq(bill.inquiry(ctx, bill.months_back(ctx, m)).status, 200, "warm-up inquiry")
 
 
 def _worker_up(ctx):
@@ -212,7 +212,7 @@ def test_one_inquiry_then_kill9(ctx):
     _warm(ctx)
     rids = []
     for i in range(8):
-        r = bill.inquiry(ctx, bill.months_back(1 + i % 3))
+        r = bill.inquiry(ctx, bill.months_back(ctx, 1 + i % 3))
         eq(r.status, 200, "inquiry %d" % i)
         rids.append(r.json()["data"]["requestId"])
         _kill_bill(ctx)
@@ -297,12 +297,12 @@ def test_redis_full_is_503_not_silent_200(ctx):
     old = auth.redis_cli(ctx, "CONFIG", "GET", "maxmemory").split()[-1]
     auth.redis_cli(ctx, "CONFIG", "SET", "maxmemory", str(cur // 2))
     try:
-        r = bill.inquiry(ctx, bill.months_back(1))
+        r = bill.inquiry(ctx, bill.months_back(ctx, 1))
         eq(r.status, 503, "an answer whose history cannot be kept")
         assert r.header("Retry-After"), "Retry-After on the 503"
     finally:
         auth.redis_cli(ctx, "CONFIG", "SET", "maxmemory", old)
-    r = bill.inquiry(ctx, bill.months_back(1))
+    r = bill.inquiry(ctx, bill.months_back(ctx, 1))
     eq(r.status, 200, "answers again once Redis takes writes")
     verify(ctx, [r.json()["data"]["requestId"]], "after Redis was full")
 
