@@ -323,7 +323,9 @@ function lineBanners(menu, summary) {
   if (od && od.count > 0) {
     out.push(h('div.alert.alert-warn', { role: 'note', 'data-testid': 'overdue-banner' },
       h('p.alert-title', `미납 요금 ${won(od.amount)}이 있습니다 (${od.count}건: ${od.months.map(monthText).join(', ')}).`),
-      h('p', '납부 기한이 지난 요금입니다. 가상계좌 또는 고객센터로 납부해주세요. 미납이 계속되면 이용이 정지될 수 있습니다.')));
+      h('p', menu && menu.lineStatus === 'SUSPENDED'
+        ? '납부 기한이 지난 요금입니다. 고객센터에서 납부하면 확인 후 이용정지가 해제됩니다.'
+        : '납부 기한이 지난 요금입니다. 고객센터로 납부해주세요. 미납이 계속되면 이용이 정지될 수 있습니다.')));
   }
   return out;
 }
