@@ -656,8 +656,7 @@ async function productSelectScreen(root, ctx) {
           ? h('span.plan-discounted', { 'data-testid': 'discounted' }, `약정 할인 적용 시 월 ${won(Math.round((p.monthlyFee * (1 - rate)) / 10) * 10)}`) : null,
         diff == null ? null : h('span.plan-diff', { 'data-testid': 'plan-diff', class: diff > 0 ? 'is-up' : diff < 0 ? 'is-down' : '' },
           diff === 0 ? '현재 요금제와 같은 요금' : `현재보다 월 ${won(Math.abs(diff))} ${diff > 0 ? '비쌈' : '저렴'}`),
-        h('span.allowances',
-          h('span', `데이터 ${p.data || '-'}`), h('span', `통화 ${p.voice || '-'}`), h('span', `문자 ${p.sms || '-'}`)),
+        h('span.allowance-line', `데이터 ${p.data || '-'} · 통화 ${p.voice || '-'} · 문자 ${p.sms || '-'}`),
         p.available ? null : h('span.plan-note', '판매가 끝난 요금제라 변경할 수 없습니다'))));
     return { p, li };
   });
