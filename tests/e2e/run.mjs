@@ -776,6 +776,19 @@ test('plan-selection', async (t) => {
   // "다음" stays in reach on a phone (sticky bar).
   const bar = await page.locator('.select-bar').boundingBox();
   assert(bar && bar.y + bar.height <= 800 + 1, `the "다음" bar is off screen at ${bar && bar.y}`);
+  // Keyboard only: the filter, a plan (Space), Tab to "다음", Enter.
+  await page.getByLabel('망').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.locator('input[name="plan"]:enabled:visible').first().focus();
+  await page.keyboard.press('Space');
+  assert(await page.getByRole('button', { name: '다음' }).isEnabled(), 'Space did not choose the plan');
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement && document.activeElement.textContent === '다음')) break;
+  }
+  eq(await page.evaluate(() => document.activeElement.textContent), '다음', 'Tab reaches "다음"');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#\/products\/change$/);
 });
 
 test('plan-change-kos-hang', async (t) => {
@@ -814,6 +827,11 @@ test('plan-change-kos-hang', async (t) => {
     await s.api.dispose();
     await page.getByRole('link', { name: '이번 달 요금 조회' }).click();
     eq(await page.getByLabel('조회 월').inputValue(), menu.body.data.currentMonth, 'month after a change');
+    await page.getByRole('button', { name: '조회하기' }).click();
+    await page.locator('[data-testid="total-amount"]').waitFor();
+    const [cy, cm] = menu.body.data.currentMonth.split('-');
+    assert((await text(page, 'h1')).includes(`${cy}년 ${Number(cm)}월`), 'the bill after a change is not the current month');
+    assert((await text(page, 'main')).includes('5G 스탠다드'), 'the bill after a change shows the old plan');
     // The change history lists it, completed.
     await page.evaluate(() => { window.location.hash = '#/products/history'; });
     const item = page.locator('[data-testid="change-history"] li').first();
@@ -822,7 +840,18 @@ test('plan-change-kos-hang', async (t) => {
     assert(it.includes('5G 스탠다드') && it.includes('변경 완료'), `history: ${it}`);
     await shot(page, '09-product-history');
     await page.evaluate(() => { window.location.hash = '#/bills/history'; });
-    await page.locator('[data-testid="bill-history"] li').first().waitFor();
+    // History rows are written just after the answer: look again until it is there.
+    let firstText = '';
+    for (let i = 0; i < 20 && !firstText.includes(`${cy}년 ${Number(cm)}월 요금 조회`); i++) {
+      if (i) await page.waitForTimeout(500);
+      await page.evaluate(() => { window.location.hash = '#/main'; });
+      await page.locator('[data-testid="line-number"]').waitFor();
+      await page.evaluate(() => { window.location.hash = '#/bills/history'; });
+      const first = page.locator('[data-testid="bill-history"] li').first();
+      await first.waitFor();
+      firstText = await first.innerText();
+    }
+    assert(firstText.includes(`${cy}년 ${Number(cm)}월 요금 조회`), `the inquiry just made is not first in the history: ${firstText}`);
     await shot(page, '09-bill-history');
   } finally {
     await kos('POST', '/_sim/faults/reset', {}).catch(() => {});

@@ -289,7 +289,7 @@ async function mainScreen(root, ctx) {
   // The dashboard: one summary call (from the bill cache) and, with the
   // permission, the line's status; either may fail on its own.
   const [sum, cust] = await Promise.allSettled([
-    canBill ? api.billSummary(6) : Promise.resolve(null),
+    canBill ? freshSummary() : Promise.resolve(null),
     canChange ? api.productMenu(user.lineNumber) : Promise.resolve(null),
   ]);
   if (!ctx.alive()) return;
@@ -304,6 +304,17 @@ async function mainScreen(root, ctx) {
     return;
   }
   put(dash, dashboardCard(summary, cust.status === 'fulfilled' ? cust.value : null));
+}
+
+// The summary is kept for the session a few minutes: coming back to the
+// main screen is not another recorded summary (a change drops it).
+const SUMMARY_KEEP_MS = 5 * 60 * 1000;
+async function freshSummary() {
+  const s = state.bill.summary;
+  if (s && Date.now() - s.loadedAt < SUMMARY_KEEP_MS) return s;
+  const x = await api.billSummary(6);
+  x.loadedAt = Date.now();
+  return x;
 }
 
 /** Banners for a suspended line and for overdue bills, with what to do. */
@@ -489,7 +500,7 @@ async function billResultScreen(root, ctx) {
   let sum = state.bill.summary;
   if (!sum) {
     try {
-      sum = await api.billSummary(6);
+      sum = await freshSummary();
       state.bill.summary = sum;
     } catch (e) {
       if (!ctx.alive()) return;
@@ -627,7 +638,7 @@ async function productSelectScreen(root, ctx) {
     [plans] = await Promise.all([
       api.availableProducts(current && current.code),
       state.bill.summary || !api.getUser().permissions.includes('BILL_INQUIRY') ? null
-        : api.billSummary(6).then((x) => { state.bill.summary = x; }).catch(() => {}),
+        : freshSummary().then((x) => { state.bill.summary = x; }).catch(() => {}),
     ]);
   } catch (e) {
     if (!ctx.alive()) return;
@@ -687,7 +698,8 @@ async function productSelectScreen(root, ctx) {
     plans.length
       ? h('fieldset.plan-list', h('legend', '변경할 요금제'), h('ul.plan-cards', { role: 'list' }, cards.map((x) => x.li)))
       : h('div.alert.alert-info', { role: 'status' }, h('p', '지금 변경할 수 있는 요금제가 없습니다.')),
-    h('div.select-bar', hint, h('div.actions', next, linkButton('이전으로', '/products'))));
+    h('div.select-bar', hint, h('div.actions', next)),
+    h('div.actions', linkButton('이전으로', '/products')));
   const update = () => {
     const sel = form.querySelector('input[name="plan"]:checked');
     next.disabled = !sel;
@@ -1038,7 +1050,7 @@ async function billHistoryScreen(root, ctx) {
   focusHeading();
   let list;
   try {
-    list = await api.billHistory(20);
+    list = await api.billHistory(100);
   } catch (e) {
     if (!ctx.alive()) return;
     clear(body);
@@ -1047,10 +1059,14 @@ async function billHistoryScreen(root, ctx) {
   }
   if (!ctx.alive()) return;
   clear(body);
+  // The main screen's summaries are recorded too; the customer asked for the inquiries.
+  const inquiries = list.items.filter((x) => !x.summary).slice(0, 20);
+  const hidden = list.items.length - list.items.filter((x) => !x.summary).length;
   put(body,
-    list.items.length
-      ? h('ol.history', { 'data-testid': 'bill-history' }, list.items.map((x) => h('li.card.history-item', { 'data-status': x.status },
-        h('p.history-head', h('span.history-title', x.summary ? '요금 요약 (메인 화면)' : `${monthText(x.month)} 요금 조회`),
+    hidden ? h('p.hint', { 'data-testid': 'summary-note' }, `메인 화면에서 요금 요약을 불러온 기록 ${hidden}건은 목록에서 뺐습니다.`) : null,
+    inquiries.length
+      ? h('ol.history', { 'data-testid': 'bill-history' }, inquiries.map((x) => h('li.card.history-item', { 'data-status': x.status },
+        h('p.history-head', h('span.history-title', `${monthText(x.month)} 요금 조회`),
           h(`span.chip.chip-${(x.status || '').toLowerCase()}`, BILL_REQ_STATUS[x.status] || '확인 중')),
         facts([['조회 일시', dateTimeText(x.requestTime)]]))))
       : h('p.muted', '요금 조회 이력이 없습니다.'),
