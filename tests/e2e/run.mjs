@@ -817,7 +817,7 @@ test('plan-change-kos-hang', async (t) => {
     await page.locator('h1', { hasText: /요금제 변경 (처리 중|완료)/ }).waitFor();
     await page.locator('h1', { hasText: '요금제 변경 완료' }).waitFor({ timeout: 90000 });
     const res = await text(page, 'main');
-    assert(res.includes('5G 스탠다드') && /주문 번호 \S+/.test(res), `result: ${res}`);
+    assert(res.includes('5G 스탠다드') && /주문 번호 \S+/.test(res) && /월 요금 [\d,]+원/.test(res), `result: ${res}`);
     eq(posts.length, 1, 'POST /products/change count (no second order)');
     eq(await page.evaluate(() => sessionStorage.getItem('pb.pendingChange')), null, 'pending change kept after the outcome');
     await shot(page, '08-product-result-after-hang');

@@ -855,7 +855,7 @@ function productChangeScreen(root, ctx) {
       state.product.pending = null;
       if (r.status === 'PROCESSING' && r.requestId) {
         // Not a failure: KOS has not said yet.  Follow it, also across a reload.
-        setPendingChange({ requestId: r.requestId, productName: target.name, previousName: current.name, since: Date.now() });
+        setPendingChange({ requestId: r.requestId, productName: target.name, previousName: current.name, monthlyFee: target.monthlyFee ?? null, since: Date.now() });
         go('/products/pending');
         return;
       }
@@ -991,7 +991,7 @@ async function productPendingScreen(root, ctx) {
     if (!ctx.alive()) return;
     if (r && r.status === 'COMPLETED') {
       setPendingChange(null);
-      state.product.result = { ok: true, ...r, productName: r.productName || p.productName, previousName: r.previousName || p.previousName };
+      state.product.result = { ok: true, ...r, productName: r.productName || p.productName, previousName: r.previousName || p.previousName, monthlyFee: r.monthlyFee ?? p.monthlyFee ?? null };
       go('/products/result', true);
       return;
     }
