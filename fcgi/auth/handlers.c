@@ -311,6 +311,10 @@ auth_login(struct pb_req *req)
 	rc = pb_lockout_reserve(req->app->redis, h.uid, &sv->lock, now_ms,
 	    &slot, &until);
 	if (rc == PB_ERR_STATE) {
+		/* s until the lock ends: the web UI shows the unlock time */
+		snprintf(msg, sizeof(msg), "%lld", until > now_ms ?
+		    (long long)((until - now_ms + 999) / 1000) : 1LL);
+		(void)pb_req_add_header(req, "Retry-After", msg);
 		lock_message(sv, msg, sizeof(msg));
 		pb_req_error(req, 401, "AUTH_003", msg,
 		    "이전 5회 연속 실패로 인한 임시 잠금 상태입니다.", NULL);
@@ -338,6 +342,9 @@ auth_login(struct pb_req *req)
 		h.result = locked_now ? "LOCKED" : "FAILURE";
 		h.reason = locked_now ? "LOCKED_NOW" : "BAD_CREDENTIALS";
 		if (locked_now) {
+			snprintf(msg, sizeof(msg), "%lld", until > now_ms ?
+			    (long long)((until - now_ms + 999) / 1000) : 1LL);
+			(void)pb_req_add_header(req, "Retry-After", msg);
 			snprintf(msg, sizeof(msg), "%d회 연속 실패하여 %ld분간 "
 			    "계정이 잠금되었습니다.", sv->lock.max_failures,
 			    (long)((sv->lock.lock_ms + 59999) / 60000));

@@ -6,6 +6,7 @@
  * query.c     stored results and history
  * billinfo.c  a KOS bill -> our BillInfo JSON
  * record.c    the history tables and the MVNO outbox
+ * summary.c   the dashboard's months in one operation (from the cache)
  * The service's state (app->svc) is its struct pb_backoffice.
  */
 #ifndef PB_BILL_BILL_H
@@ -35,6 +36,8 @@ void bill_menu(struct pb_req *req);
 void bill_inquiry(struct pb_req *req);
 void bill_status(struct pb_req *req);
 void bill_history(struct pb_req *req);
+/* summary.c: GET /bills/summary?months=N */
+void bill_summary(struct pb_req *req);
 
 /* The history spec's prepare hook (record.c, run by phonebill-worker). */
 void bill_prepare(struct pb_history *h, cJSON *rec);

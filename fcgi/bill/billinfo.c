@@ -121,6 +121,45 @@ contract(cJSON *to, const cJSON *ci)
 	return 1;
 }
 
+/*
+ * usageDetail: {voice:{used, allowance, unit:"분"}, sms:{...,"건"},
+ * data:{used, allowance, unit:"MB"}}; allowance null = unlimited, and the
+ * whole object absent when KOS sends no figures (the UI then shows the
+ * display text only).
+ */
+static int
+usage_detail(cJSON *to, const cJSON *u)
+{
+	static const char *const kinds[] = { "voice", "sms", "data" };
+	static const char *const used[] = {
+		"usedMinutes", "usedCount", "usedMb"
+	};
+	static const char *const allow[] = {
+		"allowanceMinutes", "allowanceCount", "allowanceMb"
+	};
+	static const char *const units[] = { "분", "건", "MB" };
+	cJSON *out, *d;
+	long long v;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (!pb_json_get_int(obj(u, kinds[i]), used[i], &v))
+			return 1;       /* no figures: leave it out */
+	out = cJSON_AddObjectToObject(to, "usageDetail");
+	for (i = 0; out != NULL && i < 3; i++) {
+		d = cJSON_AddObjectToObject(out, kinds[i]);
+		(void)pb_json_get_int(obj(u, kinds[i]), used[i], &v);
+		if (d == NULL || !add_int(d, "used", v) ||
+		    !add_str(d, "unit", units[i]))
+			return 0;
+		if (pb_json_get_int(obj(u, kinds[i]), allow[i], &v) ?
+		    !add_int(d, "allowance", v) :
+		    cJSON_AddNullToObject(d, "allowance") == NULL)
+			return 0;
+	}
+	return out != NULL;
+}
+
 static int
 usage(cJSON *to, const cJSON *u)
 {
@@ -232,6 +271,7 @@ bill_info_from_kos(const cJSON *kb, char *summary, size_t summarylen)
 		goto bad;
 	}
 	if (!usage(out, obj(kb, "usage")) ||
+	    !usage_detail(out, obj(kb, "usage")) ||
 	    !add_int(out, "terminationFee", term) || !device(out, kb) ||
 	    !payment(out, obj(kb, "paymentInfo")))
 		goto bad;

@@ -15,6 +15,7 @@ static const struct pb_route routes[] = {
 	{ "POST", "/api/v1/bills/inquiry", bill_inquiry },
 	{ "GET", "/api/v1/bills/inquiry/{requestId}", bill_status },
 	{ "GET", "/api/v1/bills/history", bill_history },
+	{ "GET", "/api/v1/bills/summary", bill_summary },
 };
 
 static const char *const keys[] = { PB_BACKOFFICE_KEYS, NULL };

@@ -143,7 +143,36 @@ async function expectedBill(user, month, current) {
 
 // --- page helpers -------------------------------------------------------------
 
+// axe-core from node_modules (vendored through package-lock.json, never a
+// CDN), evaluated in the page through the DevTools protocol, which the
+// page's CSP does not govern.  Every screenshot is also an axe check.
+const AXE_SRC = fs.readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+const axeViolations = [];
+let axeScreens = 0;
+
+async function axeCheck(page, name) {
+  await page.evaluate(AXE_SRC);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  axeScreens += 1;
+  for (const v of found) axeViolations.push(`${name}: ${v}`);
+  return found;
+}
+
+// The UI's own message table (www/js/messages.js has no DOM), loaded as a module.
+const MESSAGES = await import(`data:text/javascript,${encodeURIComponent(
+  fs.readFileSync(new URL('../../www/js/messages.js', import.meta.url), 'utf8'))}`);
+
+async function noOverflow(page, what) {
+  const w = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert(w[0] <= w[1], `${what}: the page is ${w[0]} px wide in a ${w[1]} px window`);
+}
+
 async function shot(page, name) {
+  if (page.viewportSize().width <= 400) await noOverflow(page, name);
+  await axeCheck(page, name);
   fs.mkdirSync(SHOTS, { recursive: true });
   const vp = page.viewportSize();
   await page.waitForTimeout(150); // let the last paint settle (spinners stop)
@@ -212,6 +241,8 @@ test('login-failure-and-lock', async (t) => {
   const again = await attempt(known ? user.pw : 'wrong-password-6');
   assert(again.includes('계정이 잠금되었습니다. 30분 후 다시 시도해주세요'), `while locked: no AUTH_003 message in "${again}"`);
   eq(await page.locator('[data-testid="line-number"]').count(), 0, 'a locked account reached the main screen');
+  const until = await text(page, '[data-testid="unlock-time"]');
+  assert(/\d{4}년 \d{1,2}월 \d{1,2}일 \d{2}:\d{2}부터 다시 로그인할 수 있습니다/.test(until), `no unlock time: "${until}"`);
   await shot(page, '01-login-locked');
   t.note = known ? `throwaway user ${user.id}` : 'unknown user id';
 });
@@ -373,14 +404,46 @@ test('plan-change-happy-path', async (t) => {
   }
 });
 
+test('suspended-line-first-screen', async (t) => {
+  await requireService('products');
+  const page = await newPage(t);
+  await login(page, USERS.demo03);
+  // The main screen says it first, with what to do, in 이용정지 words.
+  const banner = page.locator('[data-testid="suspended-banner"]');
+  await banner.waitFor();
+  const b = await banner.innerText();
+  assert(b.includes('이용정지') && b.includes('납부'), `suspended banner: ${b}`);
+  assert(!(await text(page, 'main')).includes('일시 정지'), '"일시 정지" used for a non-payment suspension');
+  await page.locator('[data-testid="dashboard"]').waitFor();
+  await shot(page, '02-main-suspended');
+  // The plan change's first screen: told before choosing anything.
+  await page.locator('a[data-card="product"]').click();
+  await page.locator('[data-testid="change-blocked"]').waitFor();
+  eq(await page.getByRole('link', { name: '요금제 선택하기' }).count(), 0, 'plan selection offered to a suspended line');
+  assert((await text(page, 'main')).includes('이용정지'), 'line status not 이용정지');
+  await shot(page, '05-product-menu-suspended');
+});
+
 test('precheck-failure', async (t) => {
   await requireService('products');
   const page = await newPage(t);
-  await toChangeScreen(page, USERS.demo03);
+  // A line that became suspended between the menu and the pre-check: the
+  // service's 409 PRECHECK_FAILED (its free text must not be shown).
+  await page.route(/\/api\/v1\/products\/change\/validation$/, (route) => route.fulfill({
+    status: 409, contentType: 'application/json; charset=utf-8',
+    body: JSON.stringify({ success: false, error: { code: 'PRECHECK_FAILED', message: 'RAW-SERVER-TEXT', details: 'line SUSPENDED',
+      timestamp: new Date().toISOString(), validationDetails: [
+        { checkType: 'PRODUCT_AVAILABLE', result: 'PASS', message: 'RAW ok' },
+        { checkType: 'OPERATOR_MATCH', result: 'PASS', message: 'RAW ok' },
+        { checkType: 'LINE_STATUS', result: 'FAIL', message: 'RAW line suspended' }] } }),
+  }));
+  await toChangeScreen(page, USERS.demo01);
   const alert = page.locator('[data-testid="precheck-failed"]');
   await alert.waitFor();
   const msg = await alert.innerText();
   assert(msg.includes('상품 사전 체크에 실패하였습니다'), `pre-check failure message: ${msg}`);
+  assert(msg.includes(MESSAGES.CHECK_TEXT.LINE_STATUS.FAIL), `LINE_STATUS reason: ${msg}`);
+  assert(!(await text(page, 'main')).includes('RAW'), 'server text shown');
   eq(await page.locator('[data-check="LINE_STATUS"] .check-status').innerText(), '실패', 'LINE_STATUS result');
   assert(await page.getByRole('button', { name: '변경 신청' }).isDisabled(), 'submit enabled after a failed pre-check');
   await shot(page, '07-product-precheck-failed');
@@ -507,6 +570,323 @@ test('keyboard-and-labels', async (t) => {
   await page.waitForURL(/#\/bills$/);
 });
 
+
+// --- issue 16 ----------------------------------------------------------------------
+
+function apiMdCodes() {
+  for (const p of [process.env.PHONEBILL_E2E_API_MD, new URL('../../../shared/docs/API.md', import.meta.url).pathname, '/work/shared/docs/API.md']) {
+    if (!p || !fs.existsSync(p)) continue;
+    const out = [];
+    for (const line of fs.readFileSync(p, 'utf8').split('\n')) {
+      const m = /^\|\s*(\d{3})\s*\|(.*?)\|/.exec(line);
+      if (m) for (const c of m[2].matchAll(/`([A-Z0-9_]+)`/g)) out.push({ status: Number(m[1]), code: c[1] });
+    }
+    if (out.length) return out;
+  }
+  // without the shared API.md: the ErrorCode enum of our own OpenAPI document
+  const y = fs.readFileSync(new URL('../../docs/openapi/phonebill.yaml', import.meta.url), 'utf8');
+  const m = /\n    ErrorCode:[\s\S]*?enum:\s*\[([^\]]*)\]/.exec(y) || /\n    ErrorCode:[\s\S]*?enum:\n((?:\s+- .*\n)+)/.exec(y);
+  if (!m) throw new Error('no error table found (API.md or ErrorCode in the OpenAPI document)');
+  return m[1].split(/[\s,\-]+/).filter(Boolean).map((code) => ({ status: 0, code }));
+}
+
+const HANGUL = /[\uac00-\ud7a3]/;
+const errorBody = (code) => JSON.stringify({ success: false, error: { code, message: 'RAW-SERVER-TEXT KOS is unavailable', details: 'RAW-DETAILS garbage', timestamp: new Date().toISOString() } });
+
+test('error-codes-in-korean', async (t) => {
+  await requireService('bills');
+  const codes = apiMdCodes();
+  assert(codes.length >= 20, `only ${codes.length} codes in the table`);
+  const page = await newPage(t);
+  // 401 codes through the login form (a 401 elsewhere ends the session).
+  await page.goto(`${BASE}/#/login`);
+  let current = null;
+  await page.route(/\/api\/v1\/auth\/login$/, (route) => route.fulfill({
+    status: current.status || 401, contentType: 'application/json; charset=utf-8', body: errorBody(current.code),
+    headers: { 'Retry-After': '600' } }));
+  const seen = [];
+  for (const c of codes.filter((x) => x.status === 401)) {
+    current = c;
+    await page.getByLabel('아이디').fill('someone');
+    await page.getByLabel('비밀번호', { exact: true }).fill('whatever-1');
+    await page.getByRole('button', { name: '로그인' }).click();
+    const box = page.locator(`.form-message [role="alert"][data-code="${c.code}"]`);
+    await box.waitFor();
+    const msg = (await box.innerText()).replace(/\s+/g, ' ');
+    assert(msg.includes(MESSAGES.CODE_TEXT[c.code]), `${c.code}: "${msg}" lacks the UI's text`);
+    assert(!/RAW|KOS|garbage/.test(msg) && HANGUL.test(msg), `${c.code}: server text or no Korean in "${msg}"`);
+    seen.push(c.code);
+  }
+  await page.unroute(/\/api\/v1\/auth\/login$/);
+  // Every other code on the bill menu.
+  await login(page, USERS.demo01);
+  await page.route(/\/api\/v1\/bills\/menu$/, (route) => route.fulfill({
+    status: current.status || 500, contentType: 'application/json; charset=utf-8', body: errorBody(current.code),
+    headers: { 'Retry-After': '5' } }));
+  const others = codes.filter((x) => x.status !== 401).concat([{ status: 503, code: 'A_CODE_FROM_THE_FUTURE' }]);
+  for (const c of others) {
+    current = c;
+    await page.evaluate(() => { window.location.hash = '#/main'; });
+    await page.locator('[data-testid="line-number"]').waitFor();
+    await page.evaluate(() => { window.location.hash = '#/bills'; });
+    const box = page.locator(`[role="alert"][data-code="${c.code}"]`);
+    await box.waitFor();
+    const msg = (await box.innerText()).replace(/\s+/g, ' ');
+    const want = MESSAGES.errorText(c.code, c.status);
+    assert(msg.includes(want), `${c.code} (${c.status}): "${msg}" lacks "${want}"`);
+    assert(!/RAW|KOS|garbage/.test(msg) && HANGUL.test(msg), `${c.code}: server text or no Korean in "${msg}"`);
+    if (c.code === 'SERVICE_UNAVAILABLE') await shot(page, '03-bill-menu-503');
+    seen.push(c.code);
+  }
+  t.note = `${seen.length} codes`;
+});
+
+test('bill-month-sent-explicitly', async (t) => {
+  await requireService('bills');
+  const page = await newPage(t);
+  await login(page, USERS.demo01);
+  const bodies = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/v1\/bills\/inquiry$/.test(r.url())) bodies.push(JSON.parse(r.postData() || '{}')); });
+  const s = await apiLogin(USERS.demo01);
+  const menu = await apiCall(s, 'GET', '/bills/menu');
+  await s.api.dispose();
+  await billMenu(page);
+  eq(await page.getByLabel('조회 월').inputValue(), menu.body.data.currentMonth, 'default month');
+  await page.getByRole('button', { name: '조회하기' }).click();
+  await page.locator('[data-testid="total-amount"]').waitFor();
+  eq(bodies.length, 1, 'inquiries sent');
+  // The current month too: a menu loaded before midnight must not get the next month's bill.
+  eq(bodies[0].inquiryMonth, menu.body.data.currentMonth, 'inquiryMonth of the current month');
+});
+
+async function summaryOf(user) {
+  const s = await apiLogin(user);
+  const r = await apiCall(s, 'GET', '/bills/summary?months=6');
+  await s.api.dispose();
+  eq(r.status, 200, 'GET /bills/summary');
+  return r.body.data;
+}
+
+test('dashboard', async (t) => {
+  await requireService('bills');
+  const page = await newPage(t);
+  let summaries = 0;
+  page.on('request', (r) => { if (/\/api\/v1\/bills\/summary/.test(r.url())) summaries += 1; });
+  await login(page, USERS.demo01);
+  const dash = page.locator('[data-testid="dashboard"]');
+  await dash.waitFor();
+  const sum = await summaryOf(USERS.demo01);
+  const d = (await dash.innerText()).replace(/\s+/g, ' ');
+  assert(d.includes(sum.current.productName), `plan "${sum.current.productName}" not on the dashboard: ${d}`);
+  assert(d.includes(`${sum.current.totalAmount.toLocaleString('ko-KR')}원`), `amount so far ${sum.current.totalAmount} not shown: ${d}`);
+  eq(await page.locator('[data-testid="gauges"] .gauge').count(), 3, 'gauges');
+  eq(summaries, 1, 'summary calls for one dashboard view');
+  eq(await page.locator('[data-testid="overdue-banner"], [data-testid="suspended-banner"]').count(), 0, 'banner for a line in good standing');
+  await shot(page, '02-main-dashboard');
+  // A plan with a data allowance: "6GB 중 …" with a bar.
+  const p2 = await newPage(t);
+  await login(p2, USERS.demo02);
+  await p2.locator('[data-testid="dashboard"]').waitFor();
+  const g = (await p2.locator('[data-gauge="데이터"]').innerText()).replace(/\s+/g, ' ');
+  assert(/\d+(\.\d)?(GB|MB) 중 \d+(\.\d)?(GB|MB)/.test(g), `data gauge "${g}"`);
+  eq(await p2.locator('[data-gauge="데이터"] .gauge-bar').count(), 1, 'data gauge bar');
+  await shot(p2, '02-main-dashboard-demo02');
+  // Overdue bills: the amount from the service.
+  const p3 = await newPage(t);
+  await login(p3, USERS.demo03);
+  const od = p3.locator('[data-testid="overdue-banner"]');
+  await od.waitFor();
+  const s3 = await summaryOf(USERS.demo03);
+  assert(s3.overdue.count > 0, 'demo03 is seeded with overdue bills');
+  assert((await od.innerText()).includes(`${s3.overdue.amount.toLocaleString('ko-KR')}원`), `overdue ${s3.overdue.amount} not in the banner`);
+});
+
+test('bill-result-details', async (t) => {
+  await requireService('bills');
+  const page = await newPage(t);
+  await login(page, USERS.demo01);
+  await billMenu(page);
+  await page.getByRole('button', { name: '조회하기' }).click();
+  await page.locator('[data-testid="total-amount"]').waitFor();
+  await page.locator('[data-testid="trend-compare"]').waitFor();
+  const body = await text(page, 'main');
+  const sum = await summaryOf(USERS.demo01);
+  const c = sum.current;
+  assert(/사용 기간 \d{4}년 \d{1,2}월 1일 ~ \d{1,2}월 \d{1,2}일/.test(body), `no billing period: ${body.slice(0, 300)}`);
+  assert(body.includes(`남은 기간 ${c.contract.remainingMonths}개월`), 'contract months remaining');
+  assert(!body.includes('고객번호') && !body.includes('C0001'), 'internal customer code shown');
+  assert(!body.includes('납부 예정') && body.includes('청구 전'), 'the unbilled current month is labelled 납부 예정');
+  eq(await page.locator('[data-testid="trend"] svg rect').count(), sum.months.filter((x) => x.totalAmount != null).length, 'trend bars');
+  const prev = sum.months[sum.months.length - 2].totalAmount;
+  const diff = c.totalAmount - prev;
+  const cmp = await text(page, '[data-testid="trend-compare"]');
+  assert(cmp.includes(diff === 0 ? '변동 없음' : `${Math.abs(diff).toLocaleString('ko-KR')}원 ${diff > 0 ? '증가' : '감소'}`), `전월 대비: "${cmp}" (diff ${diff})`);
+  eq(await page.locator('[data-testid="bill-gauges"] .gauge').count(), 3, 'usage gauges');
+  await shot(page, '04-bill-result-trend');
+  // No device, no contract: 해당 없음.
+  const p2 = await newPage(t);
+  await login(p2, USERS.demo02);
+  await billMenu(p2);
+  const months = await p2.locator('select[name="inquiryMonth"] option').evaluateAll((os) => os.map((o) => o.value));
+  await p2.getByLabel('조회 월').selectOption(months[1]);
+  await p2.getByRole('button', { name: '조회하기' }).click();
+  await p2.locator('[data-testid="total-amount"]').waitFor();
+  const b2 = await text(p2, 'main');
+  assert(/단말기 할부 잔여금 해당 없음/.test(b2), `device: ${b2}`);
+  assert(/약정 해당 없음/.test(b2), 'contract: 해당 없음');
+  await shot(p2, '04-bill-result-demo02');
+  // Overdue amounts on demo03's current bill.
+  const p3 = await newPage(t);
+  await login(p3, USERS.demo03);
+  await billMenu(p3);
+  await p3.getByRole('button', { name: '조회하기' }).click();
+  const od = p3.locator('[data-testid="overdue-notice"]');
+  await od.waitFor();
+  const s3 = await summaryOf(USERS.demo03);
+  assert((await od.innerText()).includes(`${s3.overdue.amount.toLocaleString('ko-KR')}원`), 'overdue amount on the bill');
+  await shot(p3, '04-bill-result-overdue');
+});
+
+test('plan-selection', async (t) => {
+  await requireService('products');
+  const page = await newPage(t);
+  await login(page, USERS.demo01);
+  await page.locator('[data-testid="dashboard"]').waitFor();
+  await page.locator('a[data-card="product"]').click();
+  await page.getByRole('link', { name: '요금제 선택하기' }).click();
+  await page.locator('input[name="plan"]').first().waitFor();
+  const cards = await page.locator('.plan-cards > li').evaluateAll((ls) => ls.map((l) => ({
+    enabled: !l.querySelector('input').disabled, net: l.dataset.network, fee: Number(l.dataset.fee),
+    diff: !!l.querySelector('[data-testid="plan-diff"]'), disc: (l.querySelector('[data-testid="discounted"]') || {}).textContent || '' })));
+  const firstOff = cards.findIndex((c) => !c.enabled);
+  assert(firstOff === -1 || cards.slice(firstOff).every((c) => !c.enabled), 'a plan not on sale before one on sale');
+  assert(cards.every((c) => c.diff), 'a card without the difference from the current plan');
+  // demo01 has 선택약정 25%: the price after it on every on-sale card.
+  const c0 = cards.find((c) => c.enabled);
+  assert(c0.disc.includes(`${(Math.round((c0.fee * 0.75) / 10) * 10).toLocaleString('ko-KR')}원`), `discounted price "${c0.disc}" for ${c0.fee}`);
+  await page.getByLabel('망').selectOption('LTE');
+  const nets = await page.locator('.plan-cards > li:not([hidden])').evaluateAll((ls) => ls.map((l) => l.dataset.network));
+  assert(nets.length > 0 && nets.every((n) => n === 'LTE'), `LTE filter shows ${nets}`);
+  await page.getByLabel('월 요금').selectOption('low');
+  const fees = await page.locator('.plan-cards > li:not([hidden])').evaluateAll((ls) => ls.map((l) => Number(l.dataset.fee)));
+  assert(fees.every((f) => f < 50000), `price filter shows ${fees}`);
+  await shot(page, '06-product-select-filtered');
+  await page.getByLabel('망').selectOption('');
+  await page.getByLabel('월 요금').selectOption('all');
+  // "다음" stays in reach on a phone (sticky bar).
+  const bar = await page.locator('.select-bar').boundingBox();
+  assert(bar && bar.y + bar.height <= 800 + 1, `the "다음" bar is off screen at ${bar && bar.y}`);
+  // Keyboard only: the filter, a plan (Space), Tab to "다음", Enter.
+  await page.getByLabel('망').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.locator('input[name="plan"]:enabled:visible').first().focus();
+  await page.keyboard.press('Space');
+  assert(await page.getByRole('button', { name: '다음' }).isEnabled(), 'Space did not choose the plan');
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement && document.activeElement.textContent === '다음')) break;
+  }
+  eq(await page.evaluate(() => document.activeElement.textContent), '다음', 'Tab reaches "다음"');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#\/products\/change$/);
+});
+
+test('plan-change-kos-hang', async (t) => {
+  await requireService('products');
+  if (!KOS) throw new Skip('PHONEBILL_E2E_KOS_URL not set (the hang comes from the simulator)');
+  await resetSimulator();
+  const page = await newPage(t);
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/v1\/products\/change$/.test(r.url())) posts.push(1); });
+  let changed = false;
+  try {
+    await toChangeScreen(page, USERS.demo01, '^5G 스탠다드');
+    await page.locator('.check-message .alert-success').waitFor();
+    // KOS hangs on the order and on the first look-up after it.
+    const f = await kos('POST', '/_sim/faults', { operation: 'product.change', mode: 'hang', hangMs: 6000, times: 2 });
+    assert(f && f.success, `fault switch: ${JSON.stringify(f)}`);
+    await page.getByRole('button', { name: '변경 신청' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: '변경하기' }).click();
+    changed = true;
+    await page.locator('[data-testid="change-processing"]').waitFor({ timeout: 30000 });
+    const busy = await text(page, 'main');
+    assert(busy.includes('처리 중') && !busy.includes('실패'), `processing screen: ${busy}`);
+    await shot(page, '08-product-processing');
+    // A reload keeps following the same request.
+    await page.reload();
+    await page.locator('h1', { hasText: /요금제 변경 (처리 중|완료)/ }).waitFor();
+    await page.locator('h1', { hasText: '요금제 변경 완료' }).waitFor({ timeout: 90000 });
+    const res = await text(page, 'main');
+    assert(res.includes('5G 스탠다드') && /주문 번호 \S+/.test(res) && /월 요금 [\d,]+원/.test(res), `result: ${res}`);
+    eq(posts.length, 1, 'POST /products/change count (no second order)');
+    eq(await page.evaluate(() => sessionStorage.getItem('pb.pendingChange')), null, 'pending change kept after the outcome');
+    await shot(page, '08-product-result-after-hang');
+    // "이번 달 요금 조회" opens the current month.
+    const s = await apiLogin(USERS.demo01);
+    const menu = await apiCall(s, 'GET', '/bills/menu');
+    await s.api.dispose();
+    await page.getByRole('link', { name: '이번 달 요금 조회' }).click();
+    eq(await page.getByLabel('조회 월').inputValue(), menu.body.data.currentMonth, 'month after a change');
+    await page.getByRole('button', { name: '조회하기' }).click();
+    await page.locator('[data-testid="total-amount"]').waitFor();
+    const [cy, cm] = menu.body.data.currentMonth.split('-');
+    assert((await text(page, 'h1')).includes(`${cy}년 ${Number(cm)}월`), 'the bill after a change is not the current month');
+    assert((await text(page, 'main')).includes('5G 스탠다드'), 'the bill after a change shows the old plan');
+    // The change history lists it, completed.
+    await page.evaluate(() => { window.location.hash = '#/products/history'; });
+    const item = page.locator('[data-testid="change-history"] li').first();
+    await item.waitFor();
+    const it = (await item.innerText()).replace(/\s+/g, ' ');
+    assert(it.includes('5G 스탠다드') && it.includes('변경 완료'), `history: ${it}`);
+    await shot(page, '09-product-history');
+    await page.evaluate(() => { window.location.hash = '#/bills/history'; });
+    // History rows are written just after the answer: look again until it is there.
+    let firstText = '';
+    for (let i = 0; i < 20 && !firstText.includes(`${cy}년 ${Number(cm)}월 요금 조회`); i++) {
+      if (i) await page.waitForTimeout(500);
+      await page.evaluate(() => { window.location.hash = '#/main'; });
+      await page.locator('[data-testid="line-number"]').waitFor();
+      await page.evaluate(() => { window.location.hash = '#/bills/history'; });
+      const first = page.locator('[data-testid="bill-history"] li').first();
+      await first.waitFor();
+      firstText = await first.innerText();
+    }
+    assert(firstText.includes(`${cy}년 ${Number(cm)}월 요금 조회`), `the inquiry just made is not first in the history: ${firstText}`);
+    await shot(page, '09-bill-history');
+  } finally {
+    await kos('POST', '/_sim/faults/reset', {}).catch(() => {});
+    if (changed) {
+      try {
+        const s = await apiLogin(USERS.demo01);
+        await s.api.fetch(`${BASE}/api/v1/products/change`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${s.token}`, 'Idempotency-Key': crypto.randomUUID() },
+          data: { lineNumber: '01012345678', currentProductCode: '5G-STANDARD-001', targetProductCode: '5G-PREMIUM-001' },
+        });
+        await s.api.dispose();
+      } catch { /* the reset below still puts KOS back */ }
+    }
+    await resetSimulator();
+  }
+});
+
+test('login-help-and-unlock-time', async (t) => {
+  const page = await newPage(t);
+  await page.goto(`${BASE}/#/login`);
+  const help = await text(page, '.help-card');
+  assert(help.includes('아이디') && help.includes('비밀번호') && help.includes('1599-0114'), `help: ${help}`);
+  // The lock's end: the server's time + Retry-After, shown in KST.
+  await page.route(/\/api\/v1\/auth\/login$/, (route) => route.fulfill({
+    status: 401, contentType: 'application/json; charset=utf-8', headers: { 'Retry-After': '1200' },
+    body: JSON.stringify({ success: false, error: { code: 'AUTH_003', message: 'x', details: 'y', timestamp: '2026-12-04T23:50:10+09:00' } }) }));
+  await page.getByLabel('아이디').fill('someone');
+  await page.getByLabel('비밀번호', { exact: true }).fill('whatever-1');
+  await page.getByRole('button', { name: '로그인' }).click();
+  const u = await text(page, '[data-testid="unlock-time"]');
+  assert(u.includes('2026년 12월 5일 00:11'), `unlock time: ${u}`);
+  await shot(page, '01-login-unlock-time');
+});
+
 // --- harness ---------------------------------------------------------------------
 
 async function main() {
@@ -545,6 +925,13 @@ async function main() {
   if (cspViolations.length) {
     failed += 1;
     console.log(`FAIL e2e csp-violations: ${cspViolations.slice(0, 3).join(' | ')}`);
+  }
+  if (axeViolations.length) {
+    failed += 1;
+    console.log(`FAIL e2e axe: ${axeViolations.length} violations on ${axeScreens} screens: ${axeViolations.slice(0, 5).join(' | ')}`);
+  } else if (axeScreens) {
+    passed += 1;
+    console.log(`PASS e2e axe (${axeScreens} screens, 0 violations)`);
   }
   await browser.close();
   console.log(`e2e: ${passed} passed, ${failed} failed, ${skipped} skipped`);

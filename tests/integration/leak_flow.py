@@ -81,6 +81,13 @@ if SVC == "bill":
     expect(400, "GET", P + "/history?size=500", token=tok)
     expect(405, "DELETE", P + "/menu", token=tok)
     expect(401, "GET", P + "/menu")
+    # the summary: cold and warm cache, bad query, KOS failing (issue 16)
+    expect(200, "GET", P + "/summary?months=6", token=tok)
+    expect(200, "GET", P + "/summary", token=tok)
+    expect(400, "GET", P + "/summary?months=13", token=tok)
+    sim("POST", "/_sim/faults", {"operation": "bill.inquiry", "mode": "garbage", "times": 2})
+    expect((200, 502), "GET", P + "/summary?months=12", token=tok)
+    sim("DELETE", "/_sim/faults")
 else:
     P = "/api/v1/products"
     line = "010-1234-5678"

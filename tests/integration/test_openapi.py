@@ -505,7 +505,7 @@ def test_route_tables_and_spec_paths_agree():
     spec = {(m.upper(), t) for t, m, _ in SPEC.operations()}
     eq(sorted(code - spec), [], "routes missing from the spec")
     eq(sorted(spec - code), [], "spec operations no route serves")
-    eq(len(spec), 21, "18 operations and 3 health checks")
+    eq(len(spec), 22, "18 operations, the bill summary and 3 health checks")
 
 
 def test_error_codes_of_the_code_are_in_the_spec():
@@ -726,6 +726,21 @@ def test_bill_inquiry_kos_fails_and_garbage(ctx):
     finally:
         sim.reset_faults()
     bill.ensure_closed(ctx)
+
+
+def test_bill_summary(ctx):
+    bill.ensure_closed(ctx)
+    t = "/api/v1/bills/summary"
+    tok = biller(ctx)
+    d = expect(ctx, "GET", t, 200, tok=tok)["data"]
+    eq(len(d["months"]), 6, "default months")
+    eq(d["months"][-1]["month"], d["currentMonth"], "the current month last")
+    d = expect(ctx, "GET", t, 200, tok=tok, path=t + "?months=2")["data"]
+    eq(len(d["months"]), 2, "months=2")
+    expect(ctx, "GET", t, 400, "VALIDATION_ERROR", tok=tok, path=t + "?months=13")
+    expect(ctx, "GET", t, 400, "VALIDATION_ERROR", tok=tok, path=t + "?page=1")
+    expect(ctx, "GET", t, 401, "UNAUTHORIZED")
+    expect(ctx, "GET", t, 403, "FORBIDDEN", tok=no_bill(ctx))
 
 
 def test_bill_stored_results_and_history(ctx):

@@ -20,42 +20,19 @@ const KEY_USER = 'pb.user';
 const KEY_AUTO = 'pb.autoRefreshToken';
 const TIMEOUT_MS = 15000;
 
-// Korean text per error code, used when the server sent none.
-const CODE_TEXT = {
-  AUTH_001: 'ID 또는 비밀번호를 확인해주세요',
-  AUTH_002: '5회 연속 실패하여 30분간 계정이 잠금되었습니다.',
-  AUTH_003: '계정이 잠금되었습니다. 30분 후 다시 시도해주세요.',
-  TOKEN_EXPIRED: '로그인 시간이 만료되었습니다. 다시 로그인해주세요.',
-  TOKEN_INVALID: '로그인이 필요합니다. 다시 로그인해주세요.',
-  REFRESH_TOKEN_INVALID: '로그인 시간이 만료되었습니다. 다시 로그인해주세요.',
-  UNAUTHORIZED: '로그인이 필요합니다.',
-  FORBIDDEN: '서비스 이용 권한이 없습니다',
-  NOT_FOUND: '요청한 정보를 찾을 수 없습니다.',
-  BILL_NOT_FOUND: '해당 월의 청구 내역이 없습니다.',
-  USER_NOT_FOUND: '사용자 정보를 찾을 수 없습니다.',
-  VALIDATION_ERROR: '입력 값이 올바르지 않습니다.',
-  PRECHECK_FAILED: '상품 사전 체크에 실패하였습니다',
-  CHANGE_REJECTED: '상품 변경이 거절되었습니다.',
-  RATE_LIMITED: '요청이 너무 많습니다. 잠시 후 다시 시도해주세요.',
-  SERVICE_UNAVAILABLE: '일시적으로 서비스 이용이 어렵습니다',
-  UPSTREAM_INVALID: '일시적으로 서비스 이용이 어렵습니다',
-  INTERNAL_SERVER_ERROR: '서버 오류가 발생했습니다. 잠시 후 다시 시도해주세요.',
-  NETWORK: '서버에 연결할 수 없습니다. 네트워크 상태를 확인해주세요.',
-  TIMEOUT: '응답이 지연되고 있습니다. 잠시 후 다시 시도해주세요.',
-  BAD_RESPONSE: '서버 응답을 처리할 수 없습니다. 잠시 후 다시 시도해주세요.',
-};
-
-const HANGUL = /[\uac00-\ud7a3]/;
+// The Korean text of a failure comes from messages.js, never from the server.
+import { errorText } from './messages.js';
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = 'INTERNAL_SERVER_ERROR', message, details, retryAfter, body }) {
-    const text = message && HANGUL.test(message) ? message : CODE_TEXT[code] || CODE_TEXT.INTERNAL_SERVER_ERROR;
-    super(text);
+  constructor({ status = 0, code = 'INTERNAL_SERVER_ERROR', details, retryAfter, timestamp, body }) {
+    super(errorText(code, status));
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
-    this.details = typeof details === 'string' ? details : details == null ? '' : JSON.stringify(details);
+    // for parsing only (remaining attempts): never shown
+    this.details = typeof details === 'string' ? details : '';
     this.retryAfter = retryAfter;
+    this.timestamp = timestamp || '';
     this.body = body || null;
   }
 }
@@ -126,15 +103,15 @@ async function send(method, path, { body, token, headers } = {}) {
     try { json = JSON.parse(text); } catch { json = null; }
   }
   const retryAfter = res.headers.get('Retry-After') || undefined;
-  if (json && json.success === true && res.ok) return { status: res.status, message: json.message || '', data: json.data ?? {} };
+  if (json && json.success === true && res.ok) return { status: res.status, data: json.data ?? {} };
   const err = json && typeof json.error === 'object' && json.error ? json.error : null;
   if (err) {
     throw new ApiError({
       status: res.status,
-      code: err.code || 'INTERNAL_SERVER_ERROR',
-      message: err.message,
+      code: typeof err.code === 'string' && err.code ? err.code : '',
       details: err.details ?? err.detail,
       retryAfter,
+      timestamp: typeof err.timestamp === 'string' ? err.timestamp : '',
       body: json,
     });
   }
@@ -282,9 +259,12 @@ export async function billMenu() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * One month's bill.  The month is always sent, also the current one: a menu
+ * loaded before midnight at a month's end must not get the new month.
+ */
 export async function billInquiry(lineNumber, month) {
-  const body = { lineNumber };
-  if (month) body.inquiryMonth = month;
+  const body = { lineNumber, inquiryMonth: month };
   let d = (await call('POST', '/bills/inquiry', { body })).data;
   // A queued inquiry (202 PROCESSING): ask for the stored result a few times.
   for (let i = 0; d.status === 'PROCESSING' && i < 10; i++) {
@@ -292,10 +272,51 @@ export async function billInquiry(lineNumber, month) {
     d = (await call('GET', `/bills/inquiry/${encodeURIComponent(d.requestId)}`)).data;
   }
   if (d.status === 'PROCESSING') throw new ApiError({ code: 'TIMEOUT' });
-  if (d.status === 'FAILED' || !d.billInfo) {
-    throw new ApiError({ code: 'BAD_RESPONSE', message: d.errorMessage || '요금 조회 신청에 실패하였습니다' });
-  }
+  if (d.status === 'FAILED' || !d.billInfo) throw new ApiError({ code: 'BAD_RESPONSE' });
   return normaliseBill(d);
+}
+
+/** GET /bills/summary: the last n months, this month's bill, overdue bills. */
+export async function billSummary(n = 6) {
+  const d = (await call('GET', `/bills/summary?months=${n}`)).data;
+  const months = (Array.isArray(d.months) ? d.months : []).map((x) => ({
+    month: toMonth(x.month),
+    total: amount(x.totalAmount),
+    billStatus: x.billStatus || '',
+    paymentStatus: x.paymentStatus || '',
+    dueDate: x.dueDate || '',
+  }));
+  const od = d.overdue || {};
+  return {
+    currentMonth: toMonth(d.currentMonth),
+    months,
+    current: d.current && typeof d.current === 'object' ? normaliseBill({ billInfo: d.current }) : null,
+    overdue: { count: Number.isInteger(od.count) ? od.count : 0, amount: amount(od.amount) || 0,
+      months: months.filter((x) => x.paymentStatus === 'OVERDUE').map((x) => x.month) },
+    stale: d.stale === true,
+  };
+}
+
+function page(d) {
+  const items = [d.items, d.history, d.content].find(Array.isArray) || [];
+  const pg = d.pagination || {};
+  const total = [pg.totalItems, pg.totalElements].find(Number.isInteger);
+  return { items, total: total ?? items.length };
+}
+
+/** GET /bills/history (newest first). */
+export async function billHistory(size = 20) {
+  const { items, total } = page((await call('GET', `/bills/history?size=${size}`)).data);
+  return {
+    total,
+    items: items.map((x) => ({
+      requestId: x.requestId || '',
+      month: toMonth(x.inquiryMonth),
+      requestTime: x.requestTime || '',
+      status: x.status || '',
+      summary: /^SUM_/.test(x.requestId || ''),
+    })),
+  };
 }
 
 function amount(v) {
@@ -313,14 +334,29 @@ function usageText(v) {
   return v.display || '';
 }
 
-function contractText(c) {
-  if (!c) return '';
-  if (typeof c === 'string') return c;
-  if (c.status === 'NONE') return '약정 없음';
-  const parts = [c.contractType || (c.termMonths ? `${c.termMonths}개월 약정` : '약정')];
-  if (c.status === 'EXPIRED') parts.push('(만료)');
-  else if (Number.isInteger(c.remainingMonths)) parts.push(`(잔여 ${c.remainingMonths}개월)`);
-  return parts.join(' ');
+/** The contract: {text, remainingMonths (or null), status}. */
+function contractOf(b) {
+  const c = b.contract && typeof b.contract === 'object' ? b.contract : null;
+  const text = typeof b.contractInfo === 'string' ? b.contractInfo : '';
+  if (!c) return { text, remainingMonths: null, status: !text || /없음|무약정/.test(text) ? 'NONE' : 'ACTIVE', endDate: '' };
+  return {
+    text: text || (c.termMonths ? `${c.termMonths}개월 약정` : '약정'),
+    remainingMonths: Number.isInteger(c.remainingMonths) ? c.remainingMonths : null,
+    status: c.status || '',
+    endDate: c.endDate || '',
+  };
+}
+
+/** usageDetail → {voice, sms, data: {used, allowance (null: unlimited), unit}} or null. */
+function usageFigures(u) {
+  if (!u || typeof u !== 'object') return null;
+  const out = {};
+  for (const k of ['voice', 'sms', 'data']) {
+    const x = u[k];
+    if (!x || typeof x.used !== 'number') return null;
+    out[k] = { used: x.used, allowance: typeof x.allowance === 'number' ? x.allowance : null, unit: x.unit || '' };
+  }
+  return out;
 }
 
 function items(list) {
@@ -333,24 +369,28 @@ export function normaliseBill(d) {
   const b = d.billInfo || {};
   const pay = b.paymentInfo || {};
   const discounts = items(b.discountInfo || b.discounts);
-  const device = b.deviceInstallment;
+  const device = b.device && typeof b.device === 'object' ? b.device : null;
   return {
     requestId: d.requestId || '',
     stale: d.stale === true,
     cachedAt: d.cachedAt || '',
     productName: b.productName || '',
-    contract: contractText(b.contractInfo),
+    contract: contractOf(b),
     billingMonth: toMonth(b.billingMonth) || '',
     billStatus: b.billStatus || '',
+    periodStart: b.periodStart || '',
+    periodEnd: b.periodEnd || '',
     totalAmount: amount(b.totalAmount),
     totalCharge: amount(b.totalCharge),
     totalDiscount: amount(b.totalDiscount) ?? (discounts.length ? discounts.reduce((s, x) => s + (x.amount || 0), 0) : null),
     charges: items(b.charges),
     discounts,
     usage: { voice: usageText(b.usage && b.usage.voice), sms: usageText(b.usage && b.usage.sms), data: usageText(b.usage && b.usage.data) },
+    figures: usageFigures(b.usageDetail),
     terminationFee: amount(b.terminationFee),
-    deviceRemaining: amount(b.deviceInstallmentRemaining ?? device),
-    deviceName: device && typeof device === 'object' ? device.deviceName || '' : '',
+    deviceRemaining: amount(b.deviceInstallment),
+    deviceName: device ? device.deviceName || '' : '',
+    deviceMonthsLeft: device && Number.isInteger(device.remainingMonths) ? device.remainingMonths : null,
     payment: {
       billingDate: pay.billingDate || '',
       dueDate: pay.dueDate || '',
@@ -373,6 +413,7 @@ function product(p) {
     voice: allowance(p.voiceAllowance),
     sms: allowance(p.smsAllowance),
     available: p.isAvailable !== false && p.onSale !== false,
+    network: p.network || (/5G/i.test(`${p.productCode || ''} ${p.productName || ''}`) ? '5G' : /LTE/i.test(`${p.productCode || ''} ${p.productName || ''}`) ? 'LTE' : ''),
     operatorCode: p.operatorCode || '',
     description: p.description || '',
   };
@@ -391,6 +432,10 @@ export async function productMenu(lineNumber) {
     customerName: c.customerName || '',
     lineNumber: formatLine(m.lineNumber || c.lineNumber || lineNumber),
     lineStatus: c.lineStatus || '',
+    statusReason: typeof c.statusReason === 'string' ? c.statusReason : '',
+    contractType: ci.contractType || '',
+    contractActive: ci.status === 'ACTIVE',
+    contractMonthsLeft: Number.isInteger(ci.remainingMonths) ? ci.remainingMonths : null,
     currentProduct: product(c.currentProduct || m.currentProduct),
     termEndDate: ci.termEndDate || ci.endDate || '',
     terminationFee: amount(ci.earlyTerminationFee ?? ci.terminationFee),
@@ -401,7 +446,9 @@ export async function availableProducts(currentCode) {
   const q = currentCode ? `?currentProductCode=${encodeURIComponent(currentCode)}` : '';
   const d = (await call('GET', `/products/available${q}`)).data;
   const list = Array.isArray(d.products) ? d.products : Array.isArray(d) ? d : [];
-  return list.map(product).filter((p) => p && p.code && p.code !== currentCode);
+  const plans = list.map(product).filter((p) => p && p.code && p.code !== currentCode);
+  // on-sale plans first, each group by price
+  return plans.sort((a, b) => (b.available - a.available) || ((a.monthlyFee ?? 0) - (b.monthlyFee ?? 0)));
 }
 
 const CHECKS = ['PRODUCT_AVAILABLE', 'OPERATOR_MATCH', 'LINE_STATUS'];
@@ -409,7 +456,7 @@ const CHECKS = ['PRODUCT_AVAILABLE', 'OPERATOR_MATCH', 'LINE_STATUS'];
 function checks(list) {
   const byType = new Map();
   for (const x of Array.isArray(list) ? list : []) {
-    if (x && x.checkType) byType.set(x.checkType, { type: x.checkType, result: x.result === 'PASS' ? 'PASS' : 'FAIL', message: x.message || '' });
+    if (x && x.checkType) byType.set(x.checkType, { type: x.checkType, result: x.result === 'PASS' ? 'PASS' : 'FAIL' });
   }
   return CHECKS.filter((t) => byType.has(t)).map((t) => byType.get(t))
     .concat([...byType.values()].filter((x) => !CHECKS.includes(x.type)));
@@ -422,12 +469,12 @@ export async function validateChange(lineNumber, currentCode, targetCode) {
     const d = (await call('POST', '/products/change/validation', { body })).data;
     const list = checks(d.validationDetails);
     const passed = d.validationResult === 'SUCCESS' && list.every((x) => x.result === 'PASS');
-    return { passed, items: list, reason: d.failureReason || '' };
+    return { passed, items: list };
   } catch (e) {
     if (e instanceof ApiError && e.code === 'PRECHECK_FAILED') {
       const b = (e.body && e.body.error) || {};
       const data = (e.body && e.body.data) || {};
-      return { passed: false, items: checks(b.validationDetails || data.validationDetails), reason: e.details || e.message };
+      return { passed: false, items: checks(b.validationDetails || data.validationDetails) };
     }
     throw e;
   }
@@ -440,33 +487,54 @@ export function newIdempotencyKey() {
   return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** The change itself.  Resolves on COMPLETED; FAILED and refusals reject with ApiError. */
-export async function changeProduct(lineNumber, currentCode, targetCode, idempotencyKey) {
-  const body = { lineNumber: digits(lineNumber), currentProductCode: currentCode, targetProductCode: targetCode };
-  let d = (await call('POST', '/products/change', { body, headers: { 'Idempotency-Key': idempotencyKey } })).data;
-  for (let i = 0; (d.processStatus === 'PENDING' || d.processStatus === 'PROCESSING') && i < 10; i++) {
-    await sleep(1000);
-    d = (await call('GET', `/products/change/${encodeURIComponent(d.requestId)}`)).data;
-  }
-  if (d.processStatus !== 'COMPLETED') {
-    throw new ApiError({
-      status: 409,
-      code: d.processStatus === 'FAILED' ? 'CHANGE_REJECTED' : 'TIMEOUT',
-      message: d.resultMessage || d.failureReason,
-      details: d.failureReason,
-      body: { data: d },
-    });
-  }
+function kosCode(x) {
+  const c = x && (x.resultCode || x.kosResultCode);
+  return typeof c === 'string' && /^\d{4}$/.test(c) ? c : '';
+}
+
+/** A change's stored state → what the screens use. */
+function changeOf(d, fallback = {}) {
   const p = product(d.changedProduct) || {};
   return {
-    requestId: d.requestId || '',
-    productName: p.name || d.productName || d.targetProductName || '',
-    productCode: p.code || d.productCode || d.targetProductCode || targetCode,
-    monthlyFee: p.monthlyFee ?? amount(d.monthlyFee),
+    requestId: d.requestId || fallback.requestId || '',
+    status: d.processStatus === 'PENDING' ? 'PROCESSING' : d.processStatus || '',
+    productName: p.name || d.productName || d.targetProductName || fallback.productName || '',
+    previousName: d.currentProductName || d.previousProductName || fallback.previousName || '',
+    monthlyFee: p.monthlyFee ?? amount(d.monthlyFee) ?? fallback.monthlyFee ?? null,
     effectiveDate: d.effectiveDate || d.changeEffectiveDate || (d.processedAt ? String(d.processedAt).slice(0, 10) : ''),
     orderNumber: d.kosOrderNumber || d.orderNumber || d.orderNo || '',
-    message: d.resultMessage || '',
+    kosCode: kosCode(d),
+    requestedAt: d.requestedAt || '',
   };
+}
+
+/**
+ * The change itself.  Resolves {status: COMPLETED | PROCESSING, ...}: a
+ * 202 PROCESSING is not a failure, the caller polls changeStatus().
+ * Refusals reject with ApiError (CHANGE_REJECTED, PRECHECK_FAILED, ...).
+ */
+export async function changeProduct(lineNumber, currentCode, targetCode, idempotencyKey) {
+  const body = { lineNumber: digits(lineNumber), currentProductCode: currentCode, targetProductCode: targetCode };
+  const d = (await call('POST', '/products/change', { body, headers: { 'Idempotency-Key': idempotencyKey } })).data;
+  return changeOf(d, { productCode: targetCode });
+}
+
+/** GET /products/change/{id}: the stored outcome (PROCESSING, COMPLETED, FAILED). */
+export async function changeStatus(requestId) {
+  const d = (await call('GET', `/products/change/${encodeURIComponent(requestId)}`)).data;
+  return changeOf(d, { requestId });
+}
+
+/** GET /products/history (newest first). */
+export async function productHistory(size = 20) {
+  const { items, total } = page((await call('GET', `/products/history?size=${size}`)).data);
+  return { total, items: items.map((x) => changeOf(x)) };
+}
+
+/** The KOS result code (20xx) a refusal carries, or ''. */
+export function refusalCode(e) {
+  const b = e && e.body ? e.body : {};
+  return kosCode(b.error) || kosCode(b.data) || kosCode(b.error && b.error.data) || '';
 }
 
 // --- formats -------------------------------------------------------------------

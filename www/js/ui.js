@@ -65,8 +65,81 @@ export function dateTimeText(s) {
   return x ? `${x[1]}년 ${Number(x[2])}월 ${Number(x[3])}일 ${x[4]}:${x[5]}` : s || '';
 }
 
-export const PAYMENT_STATUS = { PAID: '납부 완료', UNPAID: '납부 예정', OVERDUE: '연체' };
-export const LINE_STATUS = { ACTIVE: '사용 중', SUSPENDED: '일시 정지', TERMINATED: '해지' };
+export const PAYMENT_STATUS = { PAID: '납부 완료', UNPAID: '납부 예정', OVERDUE: '미납(연체)' };
+// A suspension here is the carrier's (non-payment or a request): 이용정지.
+export const LINE_STATUS = { ACTIVE: '정상', SUSPENDED: '이용정지', TERMINATED: '해지' };
+
+/** "2026-12-01", "2026-12-05" → "2026년 12월 1일 ~ 12월 5일". */
+export function periodText(a, b) {
+  const x = /^(\d{4})-(\d{2})-(\d{2})/.exec(a || '');
+  const y = /^(\d{4})-(\d{2})-(\d{2})/.exec(b || '');
+  if (!x) return '';
+  const from = `${x[1]}년 ${Number(x[2])}월 ${Number(x[3])}일`;
+  if (!y) return `${from}부터`;
+  return `${from} ~ ${y[1] !== x[1] ? `${y[1]}년 ` : ''}${Number(y[2])}월 ${Number(y[3])}일`;
+}
+
+/** An amount of a usage figure: 5632 MB → "5.5GB", 120 분 → "120분". */
+export function usageAmount(v, unit) {
+  if (unit === 'MB') return v >= 1024 ? `${(Math.round((v / 1024) * 10) / 10).toLocaleString('ko-KR')}GB` : `${v}MB`;
+  return `${v.toLocaleString('ko-KR')}${unit}`;
+}
+
+/**
+ * A gauge: "데이터  6GB 중 5.5GB" with a bar (role=meter semantics through
+ * text; the bar itself is decoration).  f = {used, allowance|null, unit}.
+ */
+export function gauge(label, f, fallbackText) {
+  if (!f) {
+    return h('div.gauge', h('p.gauge-head', h('span.gauge-label', label), h('span.gauge-value', fallbackText || '-')));
+  }
+  const unlimited = f.allowance == null;
+  const pct = unlimited ? 0 : f.allowance > 0 ? Math.min(100, Math.round((f.used / f.allowance) * 100)) : 100;
+  const value = unlimited ? `${usageAmount(f.used, f.unit)} 사용` : `${usageAmount(f.allowance, f.unit)} 중 ${usageAmount(f.used, f.unit)}`;
+  const bar = h('span.gauge-fill');
+  bar.classList.add(`w-${Math.round(pct / 5) * 5}`);
+  if (pct >= 90) bar.classList.add('is-high');
+  return h('div.gauge', { 'data-gauge': label },
+    h('p.gauge-head', h('span.gauge-label', label), h('span.gauge-value', value)),
+    unlimited ? h('p.gauge-note', '무제한 요금제입니다')
+      : h('span.gauge-bar', { 'aria-hidden': 'true' }, bar),
+    unlimited ? null : h('p.gauge-note', f.used > f.allowance ? `기본 제공량을 ${usageAmount(f.used - f.allowance, f.unit)} 넘었습니다` : `남은 양 ${usageAmount(f.allowance - f.used, f.unit)} (${pct}% 사용)`));
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, ...kids) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  for (const k of kids) el.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  return el;
+}
+
+/**
+ * A small bar chart of monthly totals (inline SVG, no library): months =
+ * [{month, total}], the last one highlighted.  The figures are also in a
+ * list for screen readers; the SVG is aria-hidden.
+ */
+export function trendChart(months) {
+  const W = 320; const H = 150; const top = 22; const base = 124; const n = Math.max(months.length, 1);
+  const max = Math.max(1, ...months.map((x) => x.total || 0));
+  const slot = W / n; const bw = Math.min(34, slot * 0.55);
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'trend-svg', 'aria-hidden': 'true', focusable: 'false' });
+  chart.append(svg('line', { x1: 0, y1: base, x2: W, y2: base, class: 'trend-axis' }));
+  months.forEach((x, i) => {
+    const cx = slot * i + slot / 2;
+    const m = /^(\d{4})-(\d{2})$/.exec(x.month || '');
+    const label = m ? `${Number(m[2])}월` : x.month;
+    if (typeof x.total === 'number') {
+      const hgt = Math.max(2, Math.round(((base - top) * x.total) / max));
+      chart.append(svg('rect', { x: cx - bw / 2, y: base - hgt, width: bw, height: hgt, rx: 3,
+        class: i === months.length - 1 ? 'trend-bar is-current' : 'trend-bar' }));
+      chart.append(svg('text', { x: cx, y: base - hgt - 6, 'text-anchor': 'middle', class: 'trend-value' },
+        `${Math.round(x.total / 1000).toLocaleString('ko-KR')}천`));
+    }
+    chart.append(svg('text', { x: cx, y: base + 18, 'text-anchor': 'middle', class: 'trend-label' }, label));
+  });
+  return chart;
+}
 
 /** A definition list from [label, value] pairs (empty values are left out). */
 export function facts(rows, cls) {
@@ -83,13 +156,17 @@ export function loading(text) {
   return h('div.loading', { role: 'status' }, h('span.spinner', { 'aria-hidden': 'true' }), h('span', text || '불러오는 중입니다…'));
 }
 
-/** An error box: Korean message, optional detail, optional retry action. */
+/**
+ * An error box: the screen's Korean title and the Korean sentence of the
+ * error's code (messages.js); the server's own text is never shown.
+ */
 export function errorBox(title, err, actions) {
-  const detail = err && err.details && err.details !== err.message ? err.details : '';
-  return h('div.alert.alert-error', { role: 'alert' },
+  const wait = err && err.retryAfter && /^\d+$/.test(err.retryAfter) && Number(err.retryAfter) <= 600
+    ? `${Number(err.retryAfter) >= 60 ? `${Math.ceil(Number(err.retryAfter) / 60)}분` : `${err.retryAfter}초`} 뒤에 다시 시도할 수 있습니다.` : '';
+  return h('div.alert.alert-error', { role: 'alert', 'data-code': err && err.code ? err.code : null },
     h('p.alert-title', title),
-    err && err.message && err.message !== title ? h('p', err.message) : null,
-    detail ? h('p.alert-detail', detail) : null,
+    err && err.message && err.message !== title ? h('p.alert-text', err.message) : null,
+    wait ? h('p.alert-detail', wait) : null,
     actions && actions.length ? h('div.actions', actions) : null);
 }
 
