@@ -4,6 +4,7 @@
  * in handlers.c, the user store in users.c.
  */
 #include "app.h"
+#include "cli.h"
 #include "auth.h"
 #include "health.h"
 
@@ -35,8 +36,18 @@ static const struct pb_app_spec spec = {
 	.fini = auth_fini,
 };
 
+static const char help[] =
+    "usage: phonebill-auth [--version | --help]\n"
+    "the auth service (/api/v1/auth): sign-in, tokens, sessions, a FastCGI responder: the web server\n"
+    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
+    "file.  See phonebill-auth(8).\n";
+
 int
-main(void)
+main(int argc, char **argv)
 {
+	int rc = pb_cli_std(argc, argv, "phonebill-auth", help);
+
+	if (rc >= 0)
+		return rc;
 	return pb_app_main(&spec);
 }

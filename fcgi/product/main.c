@@ -4,6 +4,7 @@
  * and the back-office set-up; the operations live in handlers.c, change.c
  * and query.c.
  */
+#include "cli.h"
 #include "health.h"
 #include "product.h"
 
@@ -37,8 +38,18 @@ static const struct pb_app_spec spec = {
 	.ctx = &backoffice,
 };
 
+static const char help[] =
+    "usage: phonebill-product [--version | --help]\n"
+    "the rate-plan change service (/api/v1/products), a FastCGI responder: the web server\n"
+    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
+    "file.  See phonebill-auth(8).\n";
+
 int
-main(void)
+main(int argc, char **argv)
 {
+	int rc = pb_cli_std(argc, argv, "phonebill-product", help);
+
+	if (rc >= 0)
+		return rc;
 	return pb_app_main(&spec);
 }

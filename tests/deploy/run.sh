@@ -246,6 +246,40 @@ flow 1
 	pass "the services log to /var/log/phonebill/auth.log" ||
 	fail "no /var/log/phonebill/auth.log owned by www-data"
 
+# --- 5b. the admin CLI's other commands, --version of every program ------------------
+login_code() {
+	curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+		-d "{\"userId\":\"$USER_ID\",\"password\":\"$1\",\"autoLogin\":false}" \
+		"http://127.0.0.1:$HTTP_PORT/api/v1/auth/login"
+}
+row=$(admin list 2>&1 | grep "^$USER_ID ")
+case $row in
+*ACTIVE*BILL_INQUIRY,PRODUCT_CHANGE*failures=0*) pass "phonebill-admin list: status, permissions, lock state ($row)" ;;
+*) fail "phonebill-admin list row: '$row'" ;;
+esac
+for i in 1 2 3 4 5; do login_code 'wrong-password' >/dev/null; done
+row=$(admin list 2>&1 | grep "^$USER_ID ")
+case $row in *LOCKED*) pass "list shows the lock after 5 failed logins" ;; *) fail "no lock shown: '$row'" ;; esac
+admin unlock "$USER_ID" >/dev/null 2>&1
+row=$(admin list 2>&1 | grep "^$USER_ID ")
+case $row in *failures=0*) pass "unlock clears it" ;; *) fail "after unlock: '$row'" ;; esac
+admin disable "$USER_ID" >/dev/null 2>&1
+c1=$(login_code "$USER_PW")
+row=$(admin list 2>&1 | grep "^$USER_ID ")
+admin enable "$USER_ID" >/dev/null 2>&1
+c2=$(login_code "$USER_PW")
+case "$c1 $c2 $row" in
+"401 200 "*INACTIVE*) pass "disable: login 401 (status INACTIVE); enable: login 200" ;;
+*) fail "disable/enable: logins $c1 $c2, list '$row'" ;;
+esac
+vers=""
+for p in auth bill product admin kos-sim; do
+	v=$(/usr/sbin/phonebill-$p --version 2>&1) && vers="$vers${v%% (*} "
+	/usr/sbin/phonebill-$p --help 2>&1 | grep -q '^usage: phonebill-' || vers="$vers(no --help: $p) "
+done
+[ "$vers" = "phonebill-auth phonebill-bill phonebill-product phonebill-admin phonebill-kos-sim " ] &&
+	pass "--version and --help of every program" || fail "--version/--help: $vers"
+
 # --- 6. lighttpd: the snippet passes Debian's lighttpd config test -----------------
 if lighty-enable-mod phonebill >"$DEPLOY/lighty.log" 2>&1 &&
 	lighttpd -tt -f /etc/lighttpd/lighttpd.conf >>"$DEPLOY/lighty.log" 2>&1; then
@@ -273,6 +307,13 @@ apache2ctl graceful >>"$DEPLOY/a2en.log" 2>&1
 sleep 1
 pb_wait_health "http://127.0.0.1:$HTTP_PORT/api/v1/auth/health" 30 >/dev/null 2>&1
 DEPLOY_SHORT=1 flow 2
+admin delete "$USER_ID" >/dev/null 2>&1
+c1=$(login_code "$USER_PW")
+if [ "$c1" = 401 ] && ! admin list 2>&1 | grep -q "^$USER_ID "; then
+	pass "phonebill-admin delete: gone from list, login 401"
+else
+	fail "after delete: login $c1"
+fi
 
 # --- 8. purge: the machine as it was ----------------------------------------------------
 teardown
