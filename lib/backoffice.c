@@ -7,6 +7,7 @@
 #include "backoffice.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 
 #define REPLAY_EVERY_MS 2000  /* ms between looks at the spool directory */
 
@@ -99,7 +100,62 @@ open_breaker(struct pb_backoffice *bo, char *err, size_t errlen)
 	if (rc != PB_OK)
 		snprintf(err, errlen, "breaker.file %s: %s", path,
 		    pb_strerror(rc));
+	else
+		pb_metrics_set_groups(groups, NGROUPS);
 	return rc;
+}
+
+/* /metrics: the breakers, the spool and the history queue, read now. */
+static void
+backoffice_metrics(void *ud, struct pb_buf *o, const char *svc)
+{
+	struct pb_backoffice *bo = ud;
+	struct pb_breaker_stats st;
+	size_t i;
+
+	(void)pb_buf_append_str(o, "# HELP phonebill_kos_breaker_state "
+	    "Circuit breaker per KOS group: 0 closed, 1 open, 2 half-open.\n"
+	    "# TYPE phonebill_kos_breaker_state gauge\n"
+	    "# HELP phonebill_kos_breaker_window_calls Calls in the breaker's "
+	    "sliding window (failures, slow: of those).\n"
+	    "# TYPE phonebill_kos_breaker_window_calls gauge\n"
+	    "# TYPE phonebill_kos_breaker_window_failures gauge\n"
+	    "# TYPE phonebill_kos_breaker_window_slow gauge\n"
+	    "# HELP phonebill_kos_breaker_transitions_total State changes "
+	    "since the breaker file was made.\n"
+	    "# TYPE phonebill_kos_breaker_transitions_total counter\n"
+	    "# HELP phonebill_kos_breaker_rejected_total Calls refused while "
+	    "open.\n# TYPE phonebill_kos_breaker_rejected_total counter\n");
+	for (i = 0; i < NGROUPS; i++) {
+		if (pb_breaker_stats(bo->breaker, (int)i, &st) != PB_OK)
+			continue;
+		(void)pb_buf_printf(o, "phonebill_kos_breaker_state{service=\"%s\","
+		    "group=\"%s\"} %d\n"
+		    "phonebill_kos_breaker_window_calls{service=\"%s\",group="
+		    "\"%s\"} %u\n"
+		    "phonebill_kos_breaker_window_failures{service=\"%s\",group="
+		    "\"%s\"} %u\n"
+		    "phonebill_kos_breaker_window_slow{service=\"%s\",group="
+		    "\"%s\"} %u\n"
+		    "phonebill_kos_breaker_transitions_total{service=\"%s\","
+		    "group=\"%s\"} %llu\n"
+		    "phonebill_kos_breaker_rejected_total{service=\"%s\",group="
+		    "\"%s\"} %llu\n", svc, groups[i], (int)st.state, svc,
+		    groups[i], st.calls, svc, groups[i], st.failures, svc,
+		    groups[i], st.slow, svc, groups[i],
+		    (unsigned long long)st.transitions, svc, groups[i],
+		    (unsigned long long)st.rejected);
+	}
+	(void)pb_buf_printf(o, "# HELP phonebill_spool_pending History "
+	    "records waiting in the local spool for MariaDB.\n"
+	    "# TYPE phonebill_spool_pending gauge\n"
+	    "phonebill_spool_pending{service=\"%s\"} %zu\n"
+	    "# HELP phonebill_history_queue_length History records of this "
+	    "process waiting for its worker.\n"
+	    "# TYPE phonebill_history_queue_length gauge\n"
+	    "phonebill_history_queue_length{service=\"%s\"} %zu\n", svc,
+	    (size_t)pb_spool_pending(bo->spool), svc,
+	    (size_t)pb_history_queue_len(bo->queue));
 }
 
 static enum pb_err
@@ -253,12 +309,15 @@ pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 out:
 	if (rc != PB_OK)
 		pb_backoffice_fini(bo);
+	else
+		pb_metrics_set_extra(backoffice_metrics, bo);
 	return rc;
 }
 
 void
 pb_backoffice_fini(struct pb_backoffice *bo)
 {
+	pb_metrics_set_extra(NULL, NULL);
 	pb_worker_stop(bo->worker);
 	bo->worker = NULL;
 	/* what the worker had not written yet: now, or spooled */
@@ -304,12 +363,17 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 	struct pb_breaker_stats st;
 	cJSON *kos, *brs, *b, *sp;
 	size_t i;
+	int degraded = 0;
 
 	kos = cJSON_AddObjectToObject(data, "kos");
 	brs = kos != NULL ? cJSON_AddObjectToObject(kos, "breakers") : NULL;
 	for (i = 0; brs != NULL && i < NGROUPS; i++) {
 		if (pb_breaker_stats(bo->breaker, (int)i, &st) != PB_OK)
 			continue;
+		/* health.h: not CLOSED, or every call of the window failed */
+		if (st.state != PB_BREAKER_CLOSED ||
+		    (st.calls >= 3 && st.failures >= st.calls))
+			degraded = 1;
 		b = cJSON_AddObjectToObject(brs, groups[i]);
 		if (b == NULL)
 			break;
@@ -322,6 +386,9 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 		cJSON_AddNumberToObject(b, "transitions", (double)st.transitions);
 		cJSON_AddNumberToObject(b, "rejected", (double)st.rejected);
 	}
+	if (kos != NULL)
+		cJSON_AddStringToObject(kos, "status",
+		    degraded ? "DEGRADED" : "UP");
 	sp = cJSON_AddObjectToObject(data, "spool");
 	if (sp != NULL)
 		cJSON_AddNumberToObject(sp, "pending",

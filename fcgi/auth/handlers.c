@@ -14,6 +14,7 @@
 #include "lockout.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "metrics.h"
 
 #define ADDR_MAX 64
 
@@ -137,6 +138,7 @@ history_write(struct pb_req *req, void *arg)
 	struct pb_logline l;
 	enum pb_err rc = PB_OK;
 
+	pb_metrics_login(h->result, h->reason);
 	/* rate-limited attempts are only logged: a flood must not become a
 	 * flood of INSERTs */
 	if (strcmp(h->result, "RATE_LIMITED") != 0)

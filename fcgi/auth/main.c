@@ -7,9 +7,11 @@
 #include "cli.h"
 #include "auth.h"
 #include "health.h"
+#include "metrics.h"
 
 static const struct pb_route routes[] = {
 	{ "GET", "/api/v1/auth/health", pb_health_handler },
+	{ "GET", "/api/v1/auth/metrics", pb_metrics_handler },
 	{ "POST", "/api/v1/auth/login", auth_login },
 	{ "POST", "/api/v1/auth/logout", auth_logout },
 	{ "GET", "/api/v1/auth/verify", auth_verify },

@@ -9,9 +9,11 @@
 #include "bill.h"
 #include "cli.h"
 #include "health.h"
+#include "metrics.h"
 
 static const struct pb_route routes[] = {
 	{ "GET", "/api/v1/bills/health", pb_health_handler },
+	{ "GET", "/api/v1/bills/metrics", pb_metrics_handler },
 	{ "GET", "/api/v1/bills/menu", bill_menu },
 	{ "POST", "/api/v1/bills/inquiry", bill_inquiry },
 	{ "GET", "/api/v1/bills/inquiry/{requestId}", bill_status },

@@ -6,10 +6,12 @@
  */
 #include "cli.h"
 #include "health.h"
+#include "metrics.h"
 #include "product.h"
 
 static const struct pb_route routes[] = {
 	{ "GET", "/api/v1/products/health", pb_health_handler },
+	{ "GET", "/api/v1/products/metrics", pb_metrics_handler },
 	{ "GET", "/api/v1/products/menu", prod_menu },
 	{ "GET", "/api/v1/products/customer/{lineNumber}", prod_customer_info },
 	{ "GET", "/api/v1/products/available", prod_available },

@@ -246,6 +246,17 @@ flow 1
 	pass "the services log to /var/log/phonebill/auth.log" ||
 	fail "no /var/log/phonebill/auth.log owned by www-data"
 
+m=$(curl -s --max-time 10 -D "$DEPLOY/metrics.h" "http://127.0.0.1:$HTTP_PORT/api/v1/bills/metrics")
+if grep -qi '^Content-Type: text/plain; version=0.0.4' "$DEPLOY/metrics.h" &&
+	echo "$m" | grep -q '^phonebill_http_requests_total{service="bill",method="POST",route="/api/v1/bills/inquiry",status="200"} [1-9]' &&
+	[ -s /run/phonebill/metrics-bill ]; then
+	pass "/api/v1/bills/metrics through Apache: the inquiries counted (/run/phonebill/metrics-bill)"
+else
+	fail "/metrics through Apache: $(head -c 300 "$DEPLOY/metrics.h")"
+fi
+c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$HTTP_PORT/api/v1/bills/health?ready")
+[ "$c" = 200 ] && pass "/api/v1/bills/health?ready 200" || fail "health?ready: $c"
+
 # --- 5b. the admin CLI's other commands, --version of every program ------------------
 login_code() {
 	curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
@@ -279,6 +290,37 @@ for p in auth bill product admin kos-sim; do
 done
 [ "$vers" = "phonebill-auth phonebill-bill phonebill-product phonebill-admin phonebill-kos-sim " ] &&
 	pass "--version and --help of every program" || fail "--version/--help: $vers"
+
+# --- 5c. history retention: purge-history ------------------------------------------
+dbq() { mariadb --no-defaults --protocol=socket -S "$PB_DB_SOCKET" -u root --batch --skip-column-names -e "$1"; }
+# Age half of the deploy user's rows by 500 days (login, bill request and
+# process history, the plan change); the purge must take exactly those.
+dbq "UPDATE phonebill_auth.login_history SET created_at = created_at - INTERVAL 500 DAY WHERE user_id = '$USER_ID' AND result = 'FAILURE';
+UPDATE phonebill_bill.bill_request_history SET requested_at = requested_at - INTERVAL 500 DAY WHERE user_id = '$USER_ID';
+UPDATE phonebill_bill.bill_process_history p JOIN phonebill_bill.bill_request_history r USING (request_id) SET p.created_at = p.created_at - INTERVAL 500 DAY WHERE r.user_id = '$USER_ID';
+UPDATE phonebill_product.product_change_history SET requested_at = requested_at - INTERVAL 500 DAY WHERE user_id = '$USER_ID'" \
+	>>"$DEPLOY/purge.log" 2>&1
+counts() {
+	dbq "SELECT (SELECT COUNT(*) FROM phonebill_auth.login_history WHERE user_id = '$USER_ID' AND created_at < UTC_TIMESTAMP() - INTERVAL 400 DAY),
+	(SELECT COUNT(*) FROM phonebill_auth.login_history WHERE user_id = '$USER_ID' AND created_at >= UTC_TIMESTAMP() - INTERVAL 400 DAY),
+	(SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE requested_at < UTC_TIMESTAMP() - INTERVAL 400 DAY),
+	(SELECT COUNT(*) FROM phonebill_bill.bill_process_history WHERE created_at < UTC_TIMESTAMP() - INTERVAL 400 DAY),
+	(SELECT COUNT(*) FROM phonebill_product.product_change_history WHERE requested_at < UTC_TIMESTAMP() - INTERVAL 400 DAY)" | tr '\t' ' '
+}
+old=$(counts)
+dry=$(/usr/lib/phonebill/purge-history --socket "$PB_DB_SOCKET" --older-than 400d --dry-run 2>&1)
+/usr/lib/phonebill/purge-history --socket "$PB_DB_SOCKET" --older-than 400d --batch 2 \
+	--pause-ms 1 >>"$DEPLOY/purge.log" 2>&1
+new=$(counts)
+# shellcheck disable=SC2086
+set -- $old
+if [ "$1" -ge 3 ] && [ "$2" -ge 1 ] && [ "$3" -ge 1 ] && [ "$4" -ge 1 ] && [ "$5" -ge 1 ] &&
+	[ "$new" = "0 $2 0 0 0" ] && echo "$dry" | grep -q "login_history: $1 rows"; then
+	pass "purge-history --older-than 400d: old login/request/process/change rows gone, recent kept (before: $old, after: $new)"
+else
+	cat "$DEPLOY/purge.log"; echo "$dry"
+	fail "purge-history: before '$old', after '$new' (want '0 ${2:-?} 0 0 0')"
+fi
 
 # --- 6. lighttpd: the snippet passes Debian's lighttpd config test -----------------
 if lighty-enable-mod phonebill >"$DEPLOY/lighty.log" 2>&1 &&

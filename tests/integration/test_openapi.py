@@ -454,6 +454,11 @@ def test_every_operation_is_described_fully():
                 problems.append("%s %s: X-Request-ID not documented" % (what, code))
             if code in ("429", "503") and not hdrs.get("Retry-After", {}).get("required"):
                 problems.append("%s %s: Retry-After not documented" % (what, code))
+            if template.endswith("/metrics") and code == "200":
+                # the Prometheus text format, not the JSON envelope
+                if "text/plain" not in (resp.get("content") or {}):
+                    problems.append("%s 200: metrics are text/plain" % what)
+                continue
             sch = (resp.get("content") or {}).get("application/json", {}).get("schema")
             if sch is None:
                 problems.append("%s %s: no application/json schema" % (what, code))
@@ -468,13 +473,13 @@ def test_every_operation_is_described_fully():
         secured = op.get("security", doc.get("security")) != []
         if secured and "401" not in responses:
             problems.append("%s: needs a token but has no 401" % what)
-        if not secured and not template.endswith("/health") and oid not in (
+        if not secured and not template.endswith(("/health", "/metrics")) and oid not in (
                 "login", "refreshToken"):
             problems.append("%s: no token needed?" % what)
         perm = op.get("x-permission")
         want = ("BILL_INQUIRY" if template.startswith("/api/v1/bills/") else
                 "PRODUCT_CHANGE" if template.startswith("/api/v1/products/") else None)
-        if template.endswith("/health"):
+        if template.endswith(("/health", "/metrics")):
             want = None
         if perm != want:
             problems.append("%s: x-permission %r, API.md says %r" % (what, perm, want))
@@ -505,7 +510,7 @@ def test_route_tables_and_spec_paths_agree():
     spec = {(m.upper(), t) for t, m, _ in SPEC.operations()}
     eq(sorted(code - spec), [], "routes missing from the spec")
     eq(sorted(spec - code), [], "spec operations no route serves")
-    eq(len(spec), 21, "18 operations and 3 health checks")
+    eq(len(spec), 24, "18 operations, 3 health checks and 3 metrics")
 
 
 def test_error_codes_of_the_code_are_in_the_spec():
