@@ -14,8 +14,8 @@ import test_kos_sim as sim
 from helpers import eq, status
 from run import Skip
 
-ORDER = 65
-LINE_RE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
+ORDER = 87
+LINE_RE = re.compile(r'^([a-z_]+)(\{.*\})? (\S+)$')
 
 
 def scrape(ctx, svc):
@@ -151,7 +151,7 @@ def test_health_ready_when_breaker_open(ctx):
            1, "breaker state gauge")
     finally:
         sim.reset_faults()
-    time.sleep(3.2)
-    bill.ensure_closed(ctx)
+        time.sleep(3.2)
+        bill.ensure_closed(ctx)
     ctx.wait_for("ready again", lambda: ctx.get("/api/v1/bills/health?ready").status == 200,
                  timeout=70, interval=1.0)

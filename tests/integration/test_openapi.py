@@ -549,6 +549,33 @@ def test_health_of_each_service(ctx):
         eq((d["service"], d["status"]), (name, "UP"), svc)
 
 
+def test_metrics_of_each_service(ctx):
+    """200 text from loopback; 403 (the envelope) from 127.0.0.2, an
+    address outside metrics.allow and the web servers' loopback rule."""
+    import http.client
+    import urllib.parse
+    from run import Response
+    u = urllib.parse.urlsplit(ctx.http_url or ctx.base_url)
+    for svc in ("auth", "bills", "products"):
+        t = "/api/v1/%s/metrics" % svc
+        r = ctx.get(t)
+        status(r, 200)
+        assert (r.header("Content-Type") or "").startswith("text/plain"), r.header("Content-Type")
+        assert b"# TYPE phonebill_http_requests_total counter" in r.body, r.body[:200]
+        SEEN.setdefault((t, "get"), set()).add(200)
+        if not ctx.http_url:
+            continue
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=15,
+                                       source_address=("127.0.0.2", 0))
+        try:
+            c.request("GET", t)
+            x = c.getresponse()
+            r = Response(x.status, x.reason, x.getheaders(), x.read())
+        finally:
+            c.close()
+        SPEC.check(r, t, "get", 403, "FORBIDDEN")
+
+
 def test_unknown_path_404_and_wrong_method_405(ctx):
     resp_404 = {"$ref": "#/components/responses/NotFound"}
     for path in ("/api/v1/auth/nope", "/api/v1/bills/inquiry/a/b", "/api/v1/products/x"):

@@ -26,10 +26,11 @@ def _lighttpd_pid(state):
 
 
 def _alive(pid):
+    """Running (a zombie waiting for its new parent to reap it is not)."""
     try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
         return False
 
 
