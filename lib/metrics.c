@@ -439,21 +439,20 @@ pb_metrics_handler(struct pb_req *req)
 	char head[256];
 	int n;
 
+	pb_buf_init(&body, 4u * 1024 * 1024);
 	if (m.c == NULL) {
 		pb_req_error(req, 404, "NOT_FOUND", NULL, "metrics are off "
 		    "(metrics.file)", NULL);
-		return;
+		goto out;
 	}
 	if (!pb_metrics_addr_allowed(m.allow, req->remote_addr)) {
 		pb_req_error(req, 403, "FORBIDDEN", NULL, "metrics: address "
 		    "not in metrics.allow", NULL);
-		return;
+		goto out;
 	}
-	pb_buf_init(&body, 4u * 1024 * 1024);
 	if (pb_metrics_render(&body) != PB_OK || req->fcgx == NULL) {
-		pb_buf_free(&body);
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
-		return;
+		goto out;
 	}
 	/* text, not the JSON envelope: written here, not by pb_req_send */
 	n = snprintf(head, sizeof(head), "Status: 200 OK\r\n"
@@ -466,5 +465,6 @@ pb_metrics_handler(struct pb_req *req)
 		FCGX_PutStr(head, n, req->fcgx->out);
 		FCGX_PutStr(body.data, (int)body.len, req->fcgx->out);
 	}
+out:
 	pb_buf_free(&body);
 }
