@@ -9,6 +9,7 @@
 #include "app.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 
 /* Keys every service understands; a service may add its own. */
 static const char *const common_keys[] = {
@@ -19,6 +20,7 @@ static const char *const common_keys[] = {
 	"db.password_file", "db.timeout_s",
 	"jwt.secret_file", "pii.key_file", "pii.index_key_file",
 	"http.max_body", "tz.offset_minutes",
+	"metrics.file", "metrics.allow",
 	NULL
 };
 
@@ -236,7 +238,13 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 		goto out;
 	app->max_body = (size_t)max_body;
 	app->tz_offset_min = (int)tz;
-	if (spec->init != NULL)
+	/* the services' shared counters (metrics.h); not for the CLI */
+	if (spec->nroutes > 0 && pb_config_get(app->cfg, "metrics.file",
+	    NULL) != NULL)
+		rc = pb_metrics_open(pb_config_get(app->cfg, "metrics.file",
+		    NULL), spec->service, spec->routes, spec->nroutes,
+		    pb_config_get(app->cfg, "metrics.allow", NULL), err, errlen);
+	if (rc == PB_OK && spec->init != NULL)
 		rc = spec->init(app, err, errlen);
 out:
 	if (rc != PB_OK)
@@ -256,6 +264,8 @@ pb_app_fini(struct pb_app *app)
 	sodium_memzero(app->pii_index_key, sizeof(app->pii_index_key));
 	app->has_pii = 0;
 	pb_config_free(app->cfg);
+	if (app->spec != NULL && app->spec->nroutes > 0)
+		pb_metrics_close();
 	app->redis = NULL;
 	app->db = NULL;
 	app->jwt_secret = NULL;

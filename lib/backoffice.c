@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "handoff.h"
 #include "log.h"
+#include "metrics.h"
 
 #define MVNO_SECRET_MIN 32
 
@@ -75,7 +76,104 @@ open_breaker(struct pb_backoffice *bo, char *err, size_t errlen)
 	if (rc != PB_OK)
 		snprintf(err, errlen, "breaker.file %s: %s", path,
 		    pb_strerror(rc));
+	else
+		pb_metrics_set_groups(groups, NGROUPS);
 	return rc;
+}
+
+/* /metrics: the history hand-off and the MVNO outbox (handoff.h), read
+ * from Redis now; nothing when Redis cannot be asked. */
+static void
+backoffice_history_metrics(struct pb_backoffice *bo, struct pb_buf *o,
+    const char *svc)
+{
+	struct pb_handoff_stats h;
+
+	if (bo->app->redis == NULL ||
+	    pb_handoff_stats(bo->app->redis, pb_clock_now_ms(), &h) != PB_OK)
+		return;
+	(void)pb_buf_printf(o,
+	    "# HELP phonebill_history_backlog History records handed off and "
+	    "not yet written to MariaDB.\n"
+	    "# TYPE phonebill_history_backlog gauge\n"
+	    "phonebill_history_backlog{service=\"%s\"} %lld\n"
+	    "# HELP phonebill_history_pending Of those, read by a worker and "
+	    "not yet acknowledged.\n"
+	    "# TYPE phonebill_history_pending gauge\n"
+	    "phonebill_history_pending{service=\"%s\"} %lld\n"
+	    "# HELP phonebill_history_oldest_seconds Age of the oldest record "
+	    "waiting.\n"
+	    "# TYPE phonebill_history_oldest_seconds gauge\n"
+	    "phonebill_history_oldest_seconds{service=\"%s\"} %.3f\n"
+	    "# HELP phonebill_history_dead Records set aside (dead letters).\n"
+	    "# TYPE phonebill_history_dead gauge\n"
+	    "phonebill_history_dead{service=\"%s\"} %lld\n"
+	    "# HELP phonebill_history_workers Workers that reported in the "
+	    "last 15 s.\n"
+	    "# TYPE phonebill_history_workers gauge\n"
+	    "phonebill_history_workers{service=\"%s\"} %lld\n"
+	    "# HELP phonebill_spool_pending Records the workers hold in their "
+	    "local spools (MariaDB away).\n"
+	    "# TYPE phonebill_spool_pending gauge\n"
+	    "phonebill_spool_pending{service=\"%s\"} %lld\n"
+	    "# HELP phonebill_mvno_outbox MVNO deliveries not yet "
+	    "acknowledged.\n"
+	    "# TYPE phonebill_mvno_outbox gauge\n"
+	    "phonebill_mvno_outbox{service=\"%s\"} %lld\n"
+	    "# HELP phonebill_mvno_dead MVNO deliveries given up.\n"
+	    "# TYPE phonebill_mvno_dead gauge\n"
+	    "phonebill_mvno_dead{service=\"%s\"} %lld\n"
+	    "# HELP phonebill_mvno_delivery_lag_seconds Age of the oldest "
+	    "result not yet delivered.\n"
+	    "# TYPE phonebill_mvno_delivery_lag_seconds gauge\n"
+	    "phonebill_mvno_delivery_lag_seconds{service=\"%s\"} %.3f\n",
+	    svc, h.length, svc, h.pending, svc, h.oldest_ms / 1000.0, svc,
+	    h.dead, svc, h.workers, svc, h.spooled, svc, h.outbox, svc,
+	    h.outbox_dead, svc, h.delivery_lag_ms / 1000.0);
+}
+
+/* /metrics: the breakers and the history hand-off, read now. */
+static void
+backoffice_metrics(void *ud, struct pb_buf *o, const char *svc)
+{
+	struct pb_backoffice *bo = ud;
+	struct pb_breaker_stats st;
+	size_t i;
+
+	(void)pb_buf_append_str(o, "# HELP phonebill_kos_breaker_state "
+	    "Circuit breaker per KOS group: 0 closed, 1 open, 2 half-open.\n"
+	    "# TYPE phonebill_kos_breaker_state gauge\n"
+	    "# HELP phonebill_kos_breaker_window_calls Calls in the breaker's "
+	    "sliding window (failures, slow: of those).\n"
+	    "# TYPE phonebill_kos_breaker_window_calls gauge\n"
+	    "# TYPE phonebill_kos_breaker_window_failures gauge\n"
+	    "# TYPE phonebill_kos_breaker_window_slow gauge\n"
+	    "# HELP phonebill_kos_breaker_transitions_total State changes "
+	    "since the breaker file was made.\n"
+	    "# TYPE phonebill_kos_breaker_transitions_total counter\n"
+	    "# HELP phonebill_kos_breaker_rejected_total Calls refused while "
+	    "open.\n# TYPE phonebill_kos_breaker_rejected_total counter\n");
+	for (i = 0; i < NGROUPS; i++) {
+		if (pb_breaker_stats(bo->breaker, (int)i, &st) != PB_OK)
+			continue;
+		(void)pb_buf_printf(o, "phonebill_kos_breaker_state{service=\"%s\","
+		    "group=\"%s\"} %d\n"
+		    "phonebill_kos_breaker_window_calls{service=\"%s\",group="
+		    "\"%s\"} %u\n"
+		    "phonebill_kos_breaker_window_failures{service=\"%s\",group="
+		    "\"%s\"} %u\n"
+		    "phonebill_kos_breaker_window_slow{service=\"%s\",group="
+		    "\"%s\"} %u\n"
+		    "phonebill_kos_breaker_transitions_total{service=\"%s\","
+		    "group=\"%s\"} %llu\n"
+		    "phonebill_kos_breaker_rejected_total{service=\"%s\",group="
+		    "\"%s\"} %llu\n", svc, groups[i], (int)st.state, svc,
+		    groups[i], st.calls, svc, groups[i], st.failures, svc,
+		    groups[i], st.slow, svc, groups[i],
+		    (unsigned long long)st.transitions, svc, groups[i],
+		    (unsigned long long)st.rejected);
+	}
+	backoffice_history_metrics(bo, o, svc);
 }
 
 static enum pb_err
@@ -208,12 +306,15 @@ pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 out:
 	if (rc != PB_OK)
 		pb_backoffice_fini(bo);
+	else
+		pb_metrics_set_extra(backoffice_metrics, bo);
 	return rc;
 }
 
 void
 pb_backoffice_fini(struct pb_backoffice *bo)
 {
+	pb_metrics_set_extra(NULL, NULL);
 	pb_kos_free(bo->kos);
 	pb_http_free(bo->http);
 	pb_spool_close(bo->spool);
@@ -228,12 +329,17 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 	struct pb_breaker_stats st;
 	cJSON *kos, *brs, *b;
 	size_t i;
+	int degraded = 0;
 
 	kos = cJSON_AddObjectToObject(data, "kos");
 	brs = kos != NULL ? cJSON_AddObjectToObject(kos, "breakers") : NULL;
 	for (i = 0; brs != NULL && i < NGROUPS; i++) {
 		if (pb_breaker_stats(bo->breaker, (int)i, &st) != PB_OK)
 			continue;
+		/* health.h: not CLOSED, or every call of the window failed */
+		if (st.state != PB_BREAKER_CLOSED ||
+		    (st.calls >= 3 && st.failures >= st.calls))
+			degraded = 1;
 		b = cJSON_AddObjectToObject(brs, groups[i]);
 		if (b == NULL)
 			break;
@@ -246,6 +352,9 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 		cJSON_AddNumberToObject(b, "transitions", (double)st.transitions);
 		cJSON_AddNumberToObject(b, "rejected", (double)st.rejected);
 	}
+	if (kos != NULL)
+		cJSON_AddStringToObject(kos, "status",
+		    degraded ? "DEGRADED" : "UP");
 	pb_handoff_health(bo->app->redis, pb_clock_now_ms(), data);
 	cJSON_AddStringToObject(data, "mvno",
 	    bo->mvno.url[0] != '\0' ? "ENABLED" : "DISABLED");

@@ -6,12 +6,40 @@
 #include "health.h"
 #include "log.h"
 
+/* ?ready (or ready=...) anywhere in the query: the readiness view. */
+static int
+want_ready(const char *q)
+{
+	size_t n;
+
+	while (q != NULL && *q != '\0') {
+		n = strcspn(q, "&");
+		if ((n == 5 || (n > 5 && q[5] == '=')) &&
+		    strncmp(q, "ready", 5) == 0)
+			return 1;
+		q += n;
+		if (*q == '&')
+			q++;
+	}
+	return 0;
+}
+
+/* The back office's report (kos.status) says DEGRADED. */
+static int
+kos_degraded(const cJSON *data)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(data, "kos"), "status");
+
+	return cJSON_IsString(st) && strcmp(st->valuestring, "DEGRADED") == 0;
+}
+
 void
 pb_health_handler(struct pb_req *req)
 {
 	struct pb_app *app = req->app;
 	char ts[PB_CLOCK_RFC3339_LEN];
-	int redis_up, db_up, svc_up = 1;
+	int redis_up, db_up, svc_up = 1, degraded;
 	cJSON *data;
 
 	/* a program without Redis (PB_APP_NO_REDIS) reports it as not used */
@@ -43,6 +71,18 @@ pb_health_handler(struct pb_req *req)
 	if (!svc_up)
 		cJSON_ReplaceItemInObject(data, "status",
 		    cJSON_CreateString("DOWN"));
+	/* KOS unreachable or a breaker open: alive (200), not ready */
+	degraded = redis_up && db_up && svc_up && kos_degraded(data);
+	if (degraded)
+		cJSON_ReplaceItemInObject(data, "status",
+		    cJSON_CreateString("DEGRADED"));
+	if (degraded && want_ready(req->query)) {
+		(void)pb_req_add_header(req, "Retry-After", "5");
+		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
+		    "not ready: KOS unreachable or a circuit breaker open",
+		    data);
+		return;
+	}
 	if (redis_up && db_up && svc_up) {
 		pb_req_ok(req, 200, "정상", data);
 		return;

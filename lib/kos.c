@@ -11,6 +11,7 @@
 #include "json.h"
 #include "kos.h"
 #include "log.h"
+#include "metrics.h"
 
 #define KOS_URL_MAX       512   /* bytes of a full request URL */
 #define KOS_MIN_ATTEMPT   100   /* ms an attempt needs to be worth making */
@@ -519,6 +520,7 @@ call_kos(struct pb_kos *k, const struct kos_call *c,
 			pb_breaker_release(k->breaker, &ticket,
 			    res->failure == PB_KOS_FAIL_NONE ?
 			    PB_BREAKER_SUCCESS : PB_BREAKER_FAILURE);
+		pb_metrics_kos(group, res->failure == PB_KOS_FAIL_NONE);
 		if (rc == PB_OK || res->attempts >= max_attempts ||
 		    !retryable(res->failure, res->http_status))
 			break;

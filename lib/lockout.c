@@ -1,6 +1,7 @@
 /* lockout.c - login failure counter and lock (see lockout.h). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lockout.h"
@@ -159,6 +160,38 @@ pb_lockout_reset(struct pb_redis *r, const char *uid)
 	argv[0] = "DEL";
 	argv[1] = key;
 	rc = pb_redis_cmd_str(r, &rep, 2, argv);
+	freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
+pb_lockout_peek(struct pb_redis *r, const char *uid, int *failures,
+    int64_t *until)
+{
+	char key[KEY_MAX];
+	const char *argv[4];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	*failures = 0;
+	*until = 0;
+	rc = key_of(uid, key, sizeof(key));
+	if (rc != PB_OK)
+		return rc;
+	argv[0] = "HMGET";
+	argv[1] = key;
+	argv[2] = "n";
+	argv[3] = "until";
+	rc = pb_redis_cmd_str(r, &rep, 4, argv);
+	if (rc == PB_OK && (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != 2))
+		rc = PB_ERR_PARSE;
+	if (rc == PB_OK) {
+		if (rep->element[0]->type == REDIS_REPLY_STRING)
+			*failures = (int)strtol(rep->element[0]->str, NULL, 10);
+		if (rep->element[1]->type == REDIS_REPLY_STRING)
+			*until = strtoll(rep->element[1]->str, NULL, 10);
+	}
 	freeReplyObject(rep);
 	return rc;
 }

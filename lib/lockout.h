@@ -52,4 +52,12 @@ enum pb_err pb_lockout_fail(struct pb_redis *r, const char *uid,
 /* Success (or an operator's unlock): forget the failures and any lock. */
 enum pb_err pb_lockout_reset(struct pb_redis *r, const char *uid);
 
+/*
+ * Read only (the admin CLI's list): *failures reserved since the last
+ * success and *until, the lock expiry (ms; 0 when never locked; a lock is
+ * in force while *until > now).
+ */
+enum pb_err pb_lockout_peek(struct pb_redis *r, const char *uid,
+    int *failures, int64_t *until);
+
 #endif

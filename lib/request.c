@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 
 static volatile sig_atomic_t shutdown_requested;
@@ -617,6 +618,7 @@ pb_request_serve(struct pb_app *app)
 	struct pb_req req;
 	struct sigaction sa;
 	int status = 0;
+	int64_t t0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -640,8 +642,11 @@ pb_request_serve(struct pb_app *app)
 		req.app = app;
 		req.fcgx = &fcgx;
 		req.start_ms = pb_clock_mono_ms();
+		t0 = pb_metrics_now_us();
 		pb_buf_init(&req.headers, PB_REQ_MAX_HEADERS);
 		handle_one(app, &req);
+		pb_metrics_request(req.route, req.method, req.status,
+		    pb_metrics_now_us() - t0);
 		access_log(&req);
 		FCGX_Finish_r(&fcgx);
 		run_after(&req);

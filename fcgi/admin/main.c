@@ -8,8 +8,10 @@
  *   phonebill-admin passwd USERID
  *   phonebill-admin grant|revoke USERID PERMISSION
  *   phonebill-admin unlock USERID
+ *   phonebill-admin disable|enable|delete USERID
  *   phonebill-admin list
  *   phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]
+ *   phonebill-admin --version | --help
  *
  * Passwords are read from stdin (one line; without echo on a terminal),
  * never from the command line, where ps and shell history would show them.
@@ -26,6 +28,8 @@
 #include "app.h"
 #include "../auth/auth.h"
 #include "authz.h"
+#include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "lockout.h"
 #include "log.h"
@@ -42,18 +46,29 @@ static const struct pb_app_spec spec = {
 	.extra_keys = admin_keys,
 };
 
+static const char help[] =
+    "usage: phonebill-admin add USERID --customer ID --line NUMBER --name NAME\n"
+    "                       [--perm PERMISSION]... [--if-missing]\n"
+    "       phonebill-admin passwd USERID\n"
+    "       phonebill-admin grant|revoke USERID PERMISSION\n"
+    "       phonebill-admin unlock USERID      clear a login lockout\n"
+    "       phonebill-admin disable USERID     no more logins (status INACTIVE)\n"
+    "       phonebill-admin enable USERID      logins again (status ACTIVE)\n"
+    "       phonebill-admin delete USERID      the user and its permissions\n"
+    "       phonebill-admin list               ids, lines and names masked\n"
+    "       phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]\n"
+    "                                          history phonebill-worker set aside\n"
+    "       phonebill-admin --version | --help\n"
+    "PERMISSION: BILL_INQUIRY or PRODUCT_CHANGE.  Reads the auth service's\n"
+    "config (PHONEBILL_CONFIG) and secrets: run it as the services' user,\n"
+    "e.g. runuser -u www-data -- env PHONEBILL_CONFIG=/etc/phonebill/auth.conf\n"
+    "phonebill-admin list.  Passwords are read from stdin, never from\n"
+    "arguments.\n";
+
 int
 admin_usage(void)
 {
-	fprintf(stderr, "usage: phonebill-admin add USERID --customer ID "
-	    "--line NUMBER --name NAME [--perm P]... [--if-missing]\n"
-	    "       phonebill-admin passwd USERID\n"
-	    "       phonebill-admin grant|revoke USERID PERMISSION\n"
-	    "       phonebill-admin unlock USERID\n"
-	    "       phonebill-admin list\n"
-	    "       phonebill-admin dead-letters list|requeue ID|all|"
-	    "purge [ID|all]\n"
-	    "Passwords are read from stdin, never from arguments.\n");
+	fprintf(stderr, "%s", help);
 	return 2;
 }
 
@@ -93,21 +108,36 @@ read_password(char *pw, size_t pwlen)
 	return rc;
 }
 
+/* list: one line per user; the lock state from Redis at this moment. */
 static void
 print_user(void *ud, const struct auth_user *u)
 {
-	char line[32], name[PB_SESSION_NAME_MAX];
-	char *perms = NULL;
-	cJSON *p = pb_authz_perms_json(u->perms);
+	struct pb_app *app = ud;
+	char line[32], name[PB_SESSION_NAME_MAX], perms[64], lock[40];
+	unsigned bit;
+	int failures = 0;
+	int64_t until = 0, now = pb_clock_now_ms();
+	const char *pn;
 
-	(void)ud;
 	(void)pb_mask_phone(u->line, line, sizeof(line));
 	(void)pb_mask_name(u->name, name, sizeof(name));
-	perms = p != NULL ? pb_json_print(p) : NULL;
-	printf("%-20s %-12s %-14s %-10s %-10s %s\n", u->user_id,
-	    u->customer_id, line, name, u->status, perms ? perms : "[]");
-	cJSON_free(perms);
-	cJSON_Delete(p);
+	perms[0] = '\0';
+	for (bit = 1; bit <= PB_PERM_ALL; bit <<= 1) {
+		pn = (u->perms & bit) ? pb_authz_perm_name(bit) : NULL;
+		if (pn != NULL && strlen(perms) + strlen(pn) + 2 < sizeof(perms))
+			snprintf(perms + strlen(perms), sizeof(perms) -
+			    strlen(perms), "%s%s", perms[0] ? "," : "", pn);
+	}
+	if (pb_lockout_peek(app->redis, u->user_id, &failures, &until) != PB_OK)
+		snprintf(lock, sizeof(lock), "lock=unknown");
+	else if (until > now)
+		snprintf(lock, sizeof(lock), "LOCKED(%llds)",
+		    (long long)((until - now + 999) / 1000));
+	else
+		snprintf(lock, sizeof(lock), "failures=%d", failures);
+	printf("%-20s %-12s %-14s %-10s %-9s %-28s %s\n", u->user_id,
+	    u->customer_id, line, name, u->status, perms[0] ? perms : "-",
+	    lock);
 }
 
 static int
@@ -206,7 +236,10 @@ run(struct pb_app *app, int argc, char **argv)
 	if (strcmp(cmd, "list") == 0) {
 		if (argc != 2)
 			return admin_usage();
-		rc = auth_user_list(app, print_user, NULL);
+		printf("%-20s %-12s %-14s %-10s %-9s %-28s %s\n", "USER",
+		    "CUSTOMER", "LINE", "NAME", "STATUS", "PERMISSIONS",
+		    "LOCK");
+		rc = auth_user_list(app, print_user, app);
 		if (rc != PB_OK)
 			fprintf(stderr, "phonebill-admin: %s\n", pb_strerror(rc));
 		return rc == PB_OK ? 0 : 1;
@@ -229,6 +262,14 @@ run(struct pb_app *app, int argc, char **argv)
 		    strcmp(cmd, "grant") == 0);
 	} else if (strcmp(cmd, "unlock") == 0 && argc == 3) {
 		rc = pb_lockout_reset(app->redis, uid);
+	} else if ((strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0) &&
+	    argc == 3) {
+		rc = auth_user_set_status(app, uid,
+		    strcmp(cmd, "enable") == 0 ? "ACTIVE" : "INACTIVE");
+	} else if (strcmp(cmd, "delete") == 0 && argc == 3) {
+		rc = auth_user_delete(app, uid);
+		if (rc == PB_OK)
+			(void)pb_lockout_reset(app->redis, uid);
 	} else {
 		return admin_usage();
 	}
@@ -251,6 +292,9 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		return admin_usage();
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "--help") == 0))
+		return pb_cli_std(argc, argv, "phonebill-admin", help);
 	if (pb_app_init(&app, &spec, err, sizeof(err)) != PB_OK) {
 		fprintf(stderr, "phonebill-admin: %s\n", err);
 		return 1;

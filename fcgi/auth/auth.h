@@ -58,6 +58,11 @@ enum pb_err auth_user_set_perm(struct pb_app *app, const char *uid,
 typedef void (*auth_user_fn)(void *ud, const struct auth_user *u);
 /* Every user, ordered by id, decrypted (the callback masks what it shows). */
 enum pb_err auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud);
+/* status ACTIVE (may log in) or INACTIVE (disabled by an operator). */
+enum pb_err auth_user_set_status(struct pb_app *app, const char *uid,
+    const char *status);
+/* The user and its permissions; PB_ERR_NOTFOUND when there is none. */
+enum pb_err auth_user_delete(struct pb_app *app, const char *uid);
 
 
 /* Time of the last successful login as RFC 3339 ("" when none). */

@@ -16,6 +16,7 @@
 #include "lockout.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "metrics.h"
 
 #define ADDR_MAX 64
 
@@ -146,6 +147,7 @@ history_record(struct pb_req *req, struct history *h)
 	cJSON *rec = NULL;
 	enum pb_err rc = PB_OK;
 
+	pb_metrics_login(h->result, h->reason);
 	(void)pb_strlcpy(h->agent, ua != NULL ? ua : "", sizeof(h->agent));
 	if (strcmp(h->result, "RATE_LIMITED") != 0) {
 		rec = cJSON_CreateObject();

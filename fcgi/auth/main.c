@@ -4,11 +4,14 @@
  * in handlers.c, the user store in users.c.
  */
 #include "app.h"
+#include "cli.h"
 #include "auth.h"
 #include "health.h"
+#include "metrics.h"
 
 static const struct pb_route routes[] = {
 	{ "GET", "/api/v1/auth/health", pb_health_handler },
+	{ "GET", "/api/v1/auth/metrics", pb_metrics_handler },
 	{ "POST", "/api/v1/auth/login", auth_login },
 	{ "POST", "/api/v1/auth/logout", auth_logout },
 	{ "GET", "/api/v1/auth/verify", auth_verify },
@@ -35,8 +38,18 @@ static const struct pb_app_spec spec = {
 	.fini = auth_fini,
 };
 
+static const char help[] =
+    "usage: phonebill-auth [--version | --help]\n"
+    "the auth service (/api/v1/auth): sign-in, tokens, sessions, a FastCGI responder: the web server\n"
+    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
+    "file.  See phonebill-auth(8).\n";
+
 int
-main(void)
+main(int argc, char **argv)
 {
+	int rc = pb_cli_std(argc, argv, "phonebill-auth", help);
+
+	if (rc >= 0)
+		return rc;
 	return pb_app_main(&spec);
 }

@@ -42,6 +42,26 @@ auth_uid_canon(const char *in, char *out, size_t outlen)
 	return PB_OK;
 }
 
+/* "BILL_INQUIRY,PRODUCT_CHANGE" (GROUP_CONCAT) into PB_PERM_* bits. */
+static void
+parse_perm_list(const char *list, unsigned *perms)
+{
+	char name[40];
+	size_t n;
+
+	while (*list != '\0') {
+		n = strcspn(list, ",");
+		if (n < sizeof(name)) {
+			memcpy(name, list, n);
+			name[n] = '\0';
+			*perms |= pb_authz_perm_parse(name);
+		}
+		list += n;
+		if (*list == ',')
+			list++;
+	}
+}
+
 struct load_ctx {
 	struct pb_app *app;
 	struct auth_user *u;
@@ -58,7 +78,7 @@ user_row(void *ud, const struct pb_db_row *row)
 	size_t n = 0;
 	int i;
 
-	if (row->ncols != 7 || row->vals[0] == NULL || row->vals[2] == NULL ||
+	if (row->ncols < 7 || row->vals[0] == NULL || row->vals[2] == NULL ||
 	    row->vals[3] == NULL || row->vals[4] == NULL)
 		return c->err = PB_ERR_INTERNAL;
 	u->id = strtoull(row->vals[0], NULL, 10);
@@ -77,6 +97,9 @@ user_row(void *ud, const struct pb_db_row *row)
 	    sizeof(u->status));
 	for (i = 0; i < (int)sizeof(digits); i++)
 		digits[i] = 0;
+	/* the listing's 8th column: the permissions, comma-separated */
+	if (row->ncols >= 8 && row->vals[7] != NULL)
+		parse_perm_list(row->vals[7], &u->perms);
 	c->found = 1;
 	return PB_OK;
 }
@@ -221,8 +244,45 @@ auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud)
 {
 	struct list_ctx l = { app, fn, ud };
 
-	return pb_db_query(app->db, USER_COLS "ORDER BY id", NULL, 0,
-	    list_row, &l);
+	return pb_db_query(app->db, "SELECT id, customer_id, line_number_enc, "
+	    "name_enc, password_hash, status, user_id, (SELECT GROUP_CONCAT("
+	    "permission ORDER BY permission SEPARATOR ',') FROM "
+	    "user_permissions WHERE user_ref = users.id) FROM users ORDER BY id",
+	    NULL, 0, list_row, &l);
+}
+
+enum pb_err
+auth_user_set_status(struct pb_app *app, const char *uid, const char *status)
+{
+	struct pb_db_param p[2] = { PB_DB_P_STR(status), PB_DB_P_STR(uid) };
+	uint64_t affected = 0;
+	enum pb_err rc;
+
+	rc = pb_db_exec(app->db, "UPDATE users SET status = ? WHERE "
+	    "user_id = ?", p, 2, &affected, NULL);
+	/* MariaDB counts changed rows: an unchanged status is 0 as well */
+	if (rc == PB_OK && affected == 0) {
+		struct auth_user u;
+		rc = auth_user_load(app, uid, &u);
+		memset(&u, 0, sizeof(u));
+	}
+	return rc;
+}
+
+enum pb_err
+auth_user_delete(struct pb_app *app, const char *uid)
+{
+	struct pb_db_param p[1] = { PB_DB_P_STR(uid) };
+	uint64_t affected = 0;
+	enum pb_err rc;
+
+	/* user_permissions go with it (ON DELETE CASCADE); login_history
+	 * keeps the id as typed, like for unknown ids */
+	rc = pb_db_exec(app->db, "DELETE FROM users WHERE user_id = ?", p, 1,
+	    &affected, NULL);
+	if (rc == PB_OK && affected == 0)
+		rc = PB_ERR_NOTFOUND;
+	return rc;
 }
 
 struct last_ctx {

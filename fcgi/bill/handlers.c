@@ -25,6 +25,7 @@
 #include "crypto.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 
 #define RESPONSE_MAX (PB_CACHE_VALUE_MAX + 4096)
 #define NEG_PREFIX "{\"resultCode\":"
@@ -238,6 +239,7 @@ bill_menu(struct pb_req *req)
 	mc.rid = req->request_id;
 	mc.retry_after_ms = 0;
 	rc = pb_cache_fetch(req->app->redis, &co, load_months, &mc, &cr);
+	pb_metrics_cache("months", rc == PB_OK ? (int)cr.source : -1);
 	if (rc != PB_OK) {
 		kos_failed(req, rc, mc.retry_after_ms);
 		goto out;
@@ -561,6 +563,7 @@ bill_inquiry(struct pb_req *req)
 	co.wait_ms = svc->kos_timeout_ms + 500;
 	co.lock_ms = svc->kos_timeout_ms + 1000;
 	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);
+	pb_metrics_cache("bill", rc == PB_OK ? (int)cr.source : -1);
 	if (rc != PB_OK) {
 		kos_failed(req, rc, q.retry_after_ms);
 		(void)finish(req, &q, "FAILED", NULL,

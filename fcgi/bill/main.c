@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "bill.h"
+#include "cli.h"
 #include "health.h"
+#include "metrics.h"
 
 static const struct pb_route routes[] = {
 	{ "GET", "/api/v1/bills/health", pb_health_handler },
+	{ "GET", "/api/v1/bills/metrics", pb_metrics_handler },
 	{ "GET", "/api/v1/bills/menu", bill_menu },
 	{ "POST", "/api/v1/bills/inquiry", bill_inquiry },
 	{ "GET", "/api/v1/bills/inquiry/{requestId}", bill_status },
@@ -37,8 +40,18 @@ static const struct pb_app_spec spec = {
 	.ctx = &backoffice,
 };
 
+static const char help[] =
+    "usage: phonebill-bill [--version | --help]\n"
+    "the bill inquiry service (/api/v1/bills), a FastCGI responder: the web server\n"
+    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
+    "file.  See phonebill-auth(8).\n";
+
 int
-main(void)
+main(int argc, char **argv)
 {
+	int rc = pb_cli_std(argc, argv, "phonebill-bill", help);
+
+	if (rc >= 0)
+		return rc;
 	return pb_app_main(&spec);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "health.h"
+#include "cli.h"
 #include "sim.h"
 
 static const struct pb_route routes[] = {
@@ -84,8 +85,18 @@ static const struct pb_app_spec spec = {
 	.fini = sim_fini,
 };
 
+static const char help[] =
+    "usage: phonebill-kos-sim [--version | --help]\n"
+    "the KOS-Order simulator and MVNO AP receiver (test systems only), a FastCGI responder: the web server\n"
+    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
+    "file.  See phonebill-kos-sim(8).\n";
+
 int
-main(void)
+main(int argc, char **argv)
 {
+	int rc = pb_cli_std(argc, argv, "phonebill-kos-sim", help);
+
+	if (rc >= 0)
+		return rc;
 	return pb_app_main(&spec);
 }

@@ -22,6 +22,7 @@
 #include "kos.h"
 #include "log.h"
 #include "product.h"
+#include "metrics.h"
 
 #define NEG_PREFIX "{\"resultCode\":"
 
@@ -339,6 +340,7 @@ prod_customer_text(struct prod_ctx *c, const char *digits, char **text,
 	co.wait_ms = c->svc->kos_timeout_ms + 500;
 	co.lock_ms = c->svc->kos_timeout_ms + 1000;
 	rc = pb_cache_fetch(c->redis, &co, load_customer, &l, &cr);
+	pb_metrics_cache("customer", rc == PB_OK ? (int)cr.source : -1);
 	if (rc != PB_OK) {
 		ke->rc = rc;
 		pb_cache_result_free(&cr);
@@ -458,6 +460,7 @@ prod_catalog(struct prod_ctx *c, cJSON **out, struct prod_kos_err *ke)
 	co.wait_ms = c->svc->kos_timeout_ms + 500;
 	co.lock_ms = c->svc->kos_timeout_ms + 1000;
 	rc = pb_cache_fetch(c->redis, &co, load_catalog, &l, &cr);
+	pb_metrics_cache("catalog", rc == PB_OK ? (int)cr.source : -1);
 	if (rc == PB_OK &&
 	    (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, out, NULL) !=
 	    PB_OK || !cJSON_IsArray(*out))) {

@@ -4,11 +4,14 @@
  * and the back-office set-up; the operations live in handlers.c, change.c
  * and query.c.
  */
+#include "cli.h"
 #include "health.h"
+#include "metrics.h"
 #include "product.h"
 
 static const struct pb_route routes[] = {
 	{ "GET", "/api/v1/products/health", pb_health_handler },
+	{ "GET", "/api/v1/products/metrics", pb_metrics_handler },
 	{ "GET", "/api/v1/products/menu", prod_menu },
 	{ "GET", "/api/v1/products/customer/{lineNumber}", prod_customer_info },
 	{ "GET", "/api/v1/products/available", prod_available },
@@ -37,8 +40,18 @@ static const struct pb_app_spec spec = {
 	.ctx = &backoffice,
 };
 
+static const char help[] =
+    "usage: phonebill-product [--version | --help]\n"
+    "the rate-plan change service (/api/v1/products), a FastCGI responder: the web server\n"
+    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
+    "file.  See phonebill-auth(8).\n";
+
 int
-main(void)
+main(int argc, char **argv)
 {
+	int rc = pb_cli_std(argc, argv, "phonebill-product", help);
+
+	if (rc >= 0)
+		return rc;
 	return pb_app_main(&spec);
 }

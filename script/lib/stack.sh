@@ -249,6 +249,15 @@ pb_secret() { tr -d '\n' <"$PB_SECRETS/$1"; }
 # --- TLS ---------------------------------------------------------------------
 
 pb_tls_cert() {
+	pb_tls_cert_make
+	# lighttpd re-reads the key on a reload (SIGUSR1) after dropping to
+	# the run user: without this, a reload is a shutdown.
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		chown -R "$PB_RUN_USER:$PB_RUN_GROUP" "$PB_TLS_DIR"
+	fi
+}
+
+pb_tls_cert_make() {
 	[ -s "$PB_TLS_DIR/cert.pem" ] && [ -s "$PB_TLS_DIR/key.pem" ] && return 0
 	pb_log "generating a self-signed certificate for 127.0.0.1/localhost"
 	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
@@ -369,8 +378,17 @@ pb_mariadb_start() {
 	mkdir -p "$PB_DB_DIR"
 	[ "$PB_AS_ROOT" = 1 ] && chown "$PB_DB_USER:" "$PB_DB_DIR"
 	chmod 0755 "$PB_DB_DIR"
+	# A first start that failed leaves a half-made data directory (root
+	# without its socket grant: "Access denied" for ever after).  The
+	# marker lives until the first start answered: if it is still there,
+	# nothing was ever stored, and the directory is made again.
+	if [ -f "$PB_DB_DIR/initialising" ]; then
+		pb_log "the last initialisation of $PB_DB_DIR/data did not finish: starting it again"
+		rm -rf "$PB_DB_DIR/data"
+	fi
 	if [ ! -d "$PB_DB_DIR/data/mysql" ]; then
 		pb_log "initialising MariaDB data directory $PB_DB_DIR/data"
+		: >"$PB_DB_DIR/initialising"
 		rm -rf "$PB_DB_DIR/data"
 		mkdir -p "$PB_DB_DIR/data"
 		[ "$PB_AS_ROOT" = 1 ] && chown "$PB_DB_USER:" "$PB_DB_DIR/data"
@@ -405,8 +423,11 @@ pb_mariadb_start() {
 	done
 	if ! pb_mariadb_ready >/dev/null 2>&1; then
 		tail -n 20 "$PB_DB_DIR/mariadb.err" >&2 2>/dev/null
+		[ -f "$PB_DB_DIR/initialising" ] &&
+			pb_log "the next start initialises $PB_DB_DIR/data again"
 		pb_die "MariaDB did not start (log: $PB_DB_DIR/mariadb.err)"
 	fi
+	rm -f "$PB_DB_DIR/initialising"
 }
 
 pb_mariadb_stop() {
@@ -510,6 +531,8 @@ pb_lighttpd_start() {
 	if pb_pid_of "$PB_LIGHTTPD_DIR/lighttpd.pid" lighttpd >/dev/null; then
 		return 0
 	fi
+	# programs left by a lighttpd that was killed: never adopted
+	pb_stop_orphans
 	PB_SVC_KOS_PORT=$PB_KOS_PORT pb_service_configs
 	pb_www
 	pb_tls_cert
@@ -530,6 +553,28 @@ pb_lighttpd_start() {
 
 pb_lighttpd_stop() {
 	pb_stop_web "$PB_LIGHTTPD_DIR/lighttpd.pid" lighttpd lighttpd
+	pb_stop_orphans
+}
+
+# pb_lighttpd_reload: the config made again and re-read by the running
+# lighttpd (SIGUSR1: graceful restart, same pid, the FastCGI programs
+# restarted); it must still run afterwards.
+pb_lighttpd_reload() {
+	local pid i
+	pid=$(pb_pid_of "$PB_LIGHTTPD_DIR/lighttpd.pid" lighttpd) ||
+		pb_die "lighttpd does not run: nothing to reload"
+	PB_SVC_KOS_PORT=$PB_KOS_PORT pb_service_configs
+	pb_lighttpd_conf
+	pb_log "reloading lighttpd (pid $pid)"
+	kill -USR1 "$pid"
+	for ((i = 0; i < 30; i++)); do
+		sleep 0.1
+		kill -0 "$pid" 2>/dev/null || break
+	done
+	kill -0 "$pid" 2>/dev/null ||
+		{ tail -n 20 "$PB_LIGHTTPD_DIR/log/error.log" >&2; pb_die "lighttpd stopped instead of reloading"; }
+	pb_wait_health "http://127.0.0.1:$PB_HTTP_PORT/api/v1/auth/health" 30 ||
+		pb_die "lighttpd does not answer after the reload"
 }
 
 # --- Apache ------------------------------------------------------------------
@@ -739,6 +784,35 @@ pb_stop_web() {
 		kill -KILL $left 2>/dev/null || true
 	fi
 	rm -f "$pidfile.fcgi"
+}
+
+# pb_stop_orphans: this stack's FastCGI programs whose web server is gone
+# (a lighttpd killed with SIGKILL leaves them running, bound to its
+# sockets; the next lighttpd would adopt them and never respawn one that
+# dies).  An orphan is a stack program whose parent is no web server and
+# no valgrind/spawn-fcgi of the leak check.
+pb_stop_orphans() {
+	local p ppid pcomm left="" i
+	for p in $(pb_fcgi_pids); do
+		ppid=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || continue
+		pcomm=$(cat "/proc/$ppid/comm" 2>/dev/null) || pcomm=
+		case $pcomm in lighttpd|apache2|valgrind*|memcheck*|spawn-fcgi) continue ;; esac
+		# the leak check's service: valgrind itself carries the config
+		case $(cat "/proc/$p/comm" 2>/dev/null) in valgrind*|memcheck*) continue ;; esac
+		left="$left $p"
+	done
+	[ -n "$left" ] || return 0
+	pb_log "stopping orphaned FastCGI processes:$left"
+	# shellcheck disable=SC2086
+	kill -TERM $left 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		local alive=""
+		for p in $left; do pb_is_stack_fcgi "$p" && alive="$alive $p"; done
+		[ -z "$alive" ] && return 0
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $alive 2>/dev/null || true
 }
 
 # pb_is_stack_fcgi PID: PID runs with one of this stack's service configs.

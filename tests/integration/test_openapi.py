@@ -454,6 +454,11 @@ def test_every_operation_is_described_fully():
                 problems.append("%s %s: X-Request-ID not documented" % (what, code))
             if code in ("429", "503") and not hdrs.get("Retry-After", {}).get("required"):
                 problems.append("%s %s: Retry-After not documented" % (what, code))
+            if template.endswith("/metrics") and code == "200":
+                # the Prometheus text format, not the JSON envelope
+                if "text/plain" not in (resp.get("content") or {}):
+                    problems.append("%s 200: metrics are text/plain" % what)
+                continue
             sch = (resp.get("content") or {}).get("application/json", {}).get("schema")
             if sch is None:
                 problems.append("%s %s: no application/json schema" % (what, code))
@@ -468,13 +473,13 @@ def test_every_operation_is_described_fully():
         secured = op.get("security", doc.get("security")) != []
         if secured and "401" not in responses:
             problems.append("%s: needs a token but has no 401" % what)
-        if not secured and not template.endswith("/health") and oid not in (
+        if not secured and not template.endswith(("/health", "/metrics")) and oid not in (
                 "login", "refreshToken"):
             problems.append("%s: no token needed?" % what)
         perm = op.get("x-permission")
         want = ("BILL_INQUIRY" if template.startswith("/api/v1/bills/") else
                 "PRODUCT_CHANGE" if template.startswith("/api/v1/products/") else None)
-        if template.endswith("/health"):
+        if template.endswith(("/health", "/metrics")):
             want = None
         if perm != want:
             problems.append("%s: x-permission %r, API.md says %r" % (what, perm, want))
@@ -505,7 +510,7 @@ def test_route_tables_and_spec_paths_agree():
     spec = {(m.upper(), t) for t, m, _ in SPEC.operations()}
     eq(sorted(code - spec), [], "routes missing from the spec")
     eq(sorted(spec - code), [], "spec operations no route serves")
-    eq(len(spec), 22, "18 operations, the bill summary and 3 health checks")
+    eq(len(spec), 25, "18 operations, the bill summary, 3 health checks and 3 metrics")
 
 
 def test_error_codes_of_the_code_are_in_the_spec():
@@ -542,6 +547,40 @@ def test_health_of_each_service(ctx):
         t = "/api/v1/%s/health" % svc
         d = expect(ctx, "GET", t, 200)["data"]
         eq((d["service"], d["status"]), (name, "UP"), svc)
+
+
+def test_metrics_of_each_service(ctx):
+    """200 text from loopback; 403 (the envelope) from 127.0.0.2, an
+    address outside metrics.allow and the web servers' loopback rule."""
+    import http.client
+    import urllib.parse
+    from run import Response
+    u = urllib.parse.urlsplit(ctx.http_url or ctx.base_url)
+    for svc in ("auth", "bills", "products"):
+        t = "/api/v1/%s/metrics" % svc
+        r = ctx.get(t)
+        status(r, 200)
+        assert (r.header("Content-Type") or "").startswith("text/plain"), r.header("Content-Type")
+        assert b"# TYPE phonebill_http_requests_total counter" in r.body, r.body[:200]
+        SEEN.setdefault((t, "get"), set()).add(200)
+        if not ctx.http_url:
+            continue
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=15,
+                                       source_address=("127.0.0.2", 0))
+        try:
+            c.request("GET", t)
+            x = c.getresponse()
+            r = Response(x.status, x.reason, x.getheaders(), x.read())
+        finally:
+            c.close()
+        if ctx.name == "lighttpd":
+            # lighttpd's own 403 (url.access-deny) is the static JSON
+            # document: no per-request X-Request-ID there
+            status(r, 403)
+            eq(r.json()["error"]["code"], "FORBIDDEN", "error.code")
+            SEEN.setdefault((t, "get"), set()).add(403)
+        else:
+            SPEC.check(r, t, "get", 403, "FORBIDDEN")
 
 
 def test_unknown_path_404_and_wrong_method_405(ctx):
