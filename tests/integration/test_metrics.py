@@ -74,7 +74,7 @@ def test_metrics_count_every_process(ctx):
 def test_metrics_cache_kos_and_unmatched(ctx):
     bill.ensure_closed(ctx)
     before = scrape(ctx, "bills")
-    cur = bill.months_back(0)
+    cur = bill.months_back(ctx, 0)
     bill.drop_cache(ctx, bill.DEMO01_DIGITS, cur)
     eq(bill.inquiry(ctx).status, 200, "inquiry (cache miss)")
     eq(bill.inquiry(ctx).status, 200, "inquiry (cache hit)")
@@ -130,7 +130,7 @@ def test_metrics_only_for_allowed_addresses(ctx):
 def test_health_ready_when_breaker_open(ctx):
     bill.ensure_closed(ctx)
     eq(ctx.get("/api/v1/bills/health?ready").status, 200, "ready while closed")
-    cur = bill.months_back(0)
+    cur = bill.months_back(ctx, 0)
     sim.set_fault(operation="bill.inquiry", mode="http503")
     try:
         for _ in range(12):
