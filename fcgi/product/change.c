@@ -661,7 +661,8 @@ answer_outcome(struct pb_req *req, struct row *r, enum outcome out,
 	char ra[24];
 	cJSON *extra;
 
-	if (out == OUT_FAILED && res->failure == PB_KOS_FAIL_OPEN) {
+	if (out == OUT_FAILED && (res->failure == PB_KOS_FAIL_OPEN ||
+	    res->failure == PB_KOS_FAIL_BULKHEAD)) {
 		snprintf(ra, sizeof(ra), "%lld",
 		    (long long)((res->retry_after_ms + 999) / 1000));
 		extra = cJSON_CreateObject();
@@ -672,7 +673,9 @@ answer_outcome(struct pb_req *req, struct row *r, enum outcome out,
 		}
 		(void)pb_req_add_header(req, "Retry-After", ra);
 		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-		    "KOS is unavailable (circuit open)", extra);
+		    res->failure == PB_KOS_FAIL_OPEN ?
+		    "KOS is unavailable (circuit open)" :
+		    "KOS is busy (too many calls waiting)", extra);
 		return;
 	}
 	answer_row(req, r);
