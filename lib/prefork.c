@@ -42,10 +42,10 @@ children_wanted(void)
 		return 0;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 2 ||
+	if (errno != 0 || end == v || *end != '\0' || n < 1 ||
 	    n > PB_PREFORK_MAX)
 		return -1;
-	return (int)n;
+	return n == 1 ? 0 : (int)n;     /* one: this process serves */
 }
 
 static void
@@ -104,7 +104,7 @@ pb_prefork(int *status)
 		return 1;
 	if (n < 0) {
 		pb_log_msg(PB_LOG_ERROR, "startup_failed",
-		    PB_PREFORK_ENV " must be a number from 2 to 64");
+		    PB_PREFORK_ENV " must be a number from 1 to 64");
 		*status = 1;
 		return -1;
 	}

@@ -4,11 +4,11 @@
  * lighttpd gives each of a program's max-procs processes its own socket
  * and hands a request to one of them even while that one is busy, so a
  * request can queue for seconds behind one parked on a slow KOS while
- * another process idles.  With PHONEBILL_FCGI_CHILDREN=N (2..64) in the
- * environment, the process the web server spawned forks N children that
- * all accept on its socket (fd 0), the way PHP_FCGI_CHILDREN does: the
- * kernel's accept queue is one queue for all of them and a free child
- * takes the next connection.  Run lighttpd with max-procs 1 then.
+ * another process idles.  With PHONEBILL_FCGI_CHILDREN=N (2..64; 1: no
+ * fork) in the environment, the process the web server spawned forks N
+ * children that all accept on its socket (fd 0), the way PHP_FCGI_CHILDREN
+ * does: the kernel's accept queue is one queue for all of them and a free
+ * child takes the next connection.  Run lighttpd with max-procs 1 then.
  *
  * The parent does nothing else: no config, no connections.  It restarts
  * a child that dies (after PREFORK_RESPAWN_MS), and on SIGTERM, SIGINT or
