@@ -59,7 +59,7 @@ bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o,
     char *err, size_t errlen)
 {
 	struct pb_app *app = bo->app;
-	long run, probe, pool, max, ttl, wait;
+	long run, probe, pool, max, ttl, wait, slot_wait;
 	enum pb_err rc;
 
 	rc = get_long(app, "breaker.consecutive_slow", 5, 0, 1000, &run, err,
@@ -77,6 +77,9 @@ bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o,
 		rc = get_long(app, "bulkhead.slot_ttl_ms", 10000, 1000, 600000,
 		    &ttl, err, errlen);
 	if (rc == PB_OK)
+		rc = get_long(app, "bulkhead.max_wait_ms", 500, 0, 3000,
+		    &slot_wait, err, errlen);
+	if (rc == PB_OK)
 		rc = get_long(app, "cache.wait_ms", 500, 10, 3000, &wait, err,
 		    errlen);
 	if (rc != PB_OK)
@@ -85,6 +88,10 @@ bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o,
 	o->probe_timeout_ms = probe;
 	o->bulkhead_max = (unsigned)max;
 	o->bulkhead_ttl_ms = ttl;
+	o->bulkhead_wait_ms = slot_wait;
+	/* one compartment per service: each keeps its own pool's share */
+	o->bulkhead_compartment = strcmp(app->spec->service, "bill") == 0 ?
+	    1 : 2;
 	bo->cache_wait_ms = wait;
 	return PB_OK;
 }
@@ -368,7 +375,7 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 		cJSON_AddNumberToObject(b, "rejected", (double)st.rejected);
 		cJSON_AddNumberToObject(b, "slowRun", st.slow_run);
 	}
-	/* the bulkhead is host-wide: the last group's stats carry it */
+	/* the bulkhead is the service's: any group's stats carry it */
 	bh = kos != NULL && brs != NULL ?
 	    cJSON_AddObjectToObject(kos, "bulkhead") : NULL;
 	if (bh != NULL) {

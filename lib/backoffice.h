@@ -16,7 +16,9 @@
  *   breaker.consecutive_slow 5 (0 off), breaker.probe_timeout_ms 1000
  *   bulkhead.pool_size 4    FastCGI processes of the service's pool
  *   bulkhead.max_calls      pool_size / 2 (>= 1): calls waiting on KOS at
- *                           once, host-wide (0 = no bulkhead)
+ *                           once, per service on the host (0 = no bulkhead)
+ *   bulkhead.max_wait_ms    500: wait for a slot while KOS answers (never
+ *                           once a call is past breaker.slow_call_ms)
  *   bulkhead.slot_ttl_ms    10000
  *   cache.wait_ms           500: single-flight waiters give up after this
  *   spool.dir               this service's spool directory (required)
@@ -51,6 +53,7 @@ struct pb_app;
 	"breaker.half_open_permits", "breaker.permit_ttl_ms", \
 	"breaker.consecutive_slow", "breaker.probe_timeout_ms", \
 	"bulkhead.pool_size", "bulkhead.max_calls", "bulkhead.slot_ttl_ms", \
+	"bulkhead.max_wait_ms", \
 	"cache.wait_ms", "spool.dir", \
 	"spool.max_records", "mvno.url", "mvno.hmac_secret", \
 	"mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms"

@@ -56,6 +56,7 @@
 #define NPERMITS PB_BREAKER_MAX_PERMITS /* half-open permits a group can hold */
 #define NSLOTS PB_BREAKER_MAX_SLOTS /* bulkhead slots of the host */
 #define FULL_RETRY_MS 1000      /* ms, Retry-After when the bulkhead is full */
+#define SLOT_NAP_MS 2           /* ms between looks for a slot while waiting */
 #define MIN_RETRY_MS 1000       /* ms, least Retry-After when open */
 #define HALF_OPEN_RETRY_MS 1000 /* ms, Retry-After when every permit is out */
 #define OPEN_TRIES 8            /* attempts when the file is being replaced */
@@ -78,6 +79,7 @@ struct slot {
 	int64_t pid;            /* holder; 0 = free */
 	int64_t started_ms;     /* monotonic ms */
 	int64_t group;          /* the holder's group */
+	int64_t compartment;    /* the holder's bulkhead_compartment */
 };
 
 struct group {
@@ -176,7 +178,8 @@ opts_valid(const struct pb_breaker_opts *o)
 	    o->permit_ttl_ms > 0 && o->permit_ttl_ms <= day &&
 	    o->probe_timeout_ms >= 0 && o->probe_timeout_ms <= day &&
 	    o->bulkhead_max <= NSLOTS &&
-	    o->bulkhead_ttl_ms > 0 && o->bulkhead_ttl_ms <= day;
+	    o->bulkhead_ttl_ms > 0 && o->bulkhead_ttl_ms <= day &&
+	    o->bulkhead_wait_ms >= 0 && o->bulkhead_wait_ms <= day;
 }
 
 static int
@@ -442,16 +445,46 @@ slot_free(const struct pb_breaker *b, const struct slot *k, int64_t now)
 	return held_free(k->pid, k->started_ms, now, b->o.bulkhead_ttl_ms);
 }
 
-/* Index of a free bulkhead slot, or -1 when all bulkhead_max are held. */
+/* A slot held by a call of our compartment (free ones are not ours). */
+static int
+slot_ours(const struct pb_breaker *b, const struct slot *k, int64_t now)
+{
+	return k->compartment == (int64_t)b->o.bulkhead_compartment &&
+	    !slot_free(b, k, now);
+}
+
+/* Index of a free slot, or -1 when our compartment holds bulkhead_max. */
 static int
 find_slot(const struct pb_breaker *b, int64_t now)
 {
+	unsigned i, used = 0;
+	int first = -1;
+
+	for (i = 0; i < NSLOTS; i++) {
+		if (slot_free(b, &b->s->slots[i], now)) {
+			if (first < 0)
+				first = (int)i;
+		} else if (b->s->slots[i].compartment ==
+		    (int64_t)b->o.bulkhead_compartment) {
+			used++;
+		}
+	}
+	return used < b->o.bulkhead_max ? first : -1;
+}
+
+/* Under the lock: a slot of ours held past slow_call_ms, or NULL. */
+static const struct slot *
+overdue_slot(const struct pb_breaker *b, int64_t now)
+{
+	const struct slot *k;
 	unsigned i;
 
-	for (i = 0; i < b->o.bulkhead_max; i++)
-		if (slot_free(b, &b->s->slots[i], now))
-			return (int)i;
-	return -1;
+	for (i = 0; i < NSLOTS; i++) {
+		k = &b->s->slots[i];
+		if (slot_ours(b, k, now) && now - k->started_ms >= b->o.slow_call_ms)
+			return k;
+	}
+	return NULL;
 }
 
 static void
@@ -537,18 +570,11 @@ slow_run_add(const struct pb_breaker *b, int group, int64_t now,
 static void
 shed(struct pb_breaker *b, int64_t now, struct change *c)
 {
-	const struct slot *k;
-	unsigned i;
+	const struct slot *k = overdue_slot(b, now);
 
 	b->s->bulkhead_rejected++;
-	for (i = 0; i < b->o.bulkhead_max; i++) {
-		k = &b->s->slots[i];
-		if (k->pid > 0 && now - k->started_ms >= b->o.slow_call_ms &&
-		    k->group >= 0 && k->group < b->ngroups) {
-			slow_run_add(b, (int)k->group, now, c);
-			return;
-		}
-	}
+	if (k != NULL && k->group >= 0 && k->group < b->ngroups)
+		slow_run_add(b, (int)k->group, now, c);
 }
 
 static void
@@ -587,28 +613,23 @@ take_permit(struct pb_breaker *b, struct group *g, int64_t now)
 	return 0;
 }
 
-enum pb_err
-pb_breaker_acquire(struct pb_breaker *b, int group,
-    struct pb_breaker_ticket *t, int64_t *retry_after_ms)
+/*
+ * One try.  When the bulkhead is full, may_wait is set and no call of
+ * ours is past slow_call_ms (KOS answers, we are only busy), nothing is
+ * counted and *again is set: the caller may look again shortly.
+ */
+static enum pb_err
+acquire_once(struct pb_breaker *b, int group, struct pb_breaker_ticket *t,
+    int64_t *retry, int may_wait, int *again)
 {
 	struct change c = { 0 };
-	struct group *g;
+	struct group *g = &b->s->g[group];
 	enum pb_err rc = PB_ERR_UNAVAILABLE;
-	int64_t now, retry = 0;
+	int64_t now = pb_clock_mono_ms();
 	int slot = -1;
 
-	if (retry_after_ms != NULL)
-		*retry_after_ms = 0;
-	if (t != NULL) {
-		memset(t, 0, sizeof(*t));
-		t->group = -1;
-		t->slot = -1;
-	}
-	if (b == NULL || t == NULL || group < 0 || group >= b->ngroups)
-		return PB_ERR_INVAL;
-	g = &b->s->g[group];
+	*again = 0;
 	c.group = group;
-	now = pb_clock_mono_ms();
 	if (lock(b) != 0)
 		return PB_ERR_INTERNAL;
 	if (g->state > PB_BREAKER_HALF_OPEN)
@@ -620,9 +641,9 @@ pb_breaker_acquire(struct pb_breaker *b, int group,
 			g->open_until_ms = now + b->o.open_ms;
 		if (now < g->open_until_ms) {
 			g->rejected++;
-			retry = g->open_until_ms - now;
-			if (retry < MIN_RETRY_MS)
-				retry = MIN_RETRY_MS;
+			*retry = g->open_until_ms - now;
+			if (*retry < MIN_RETRY_MS)
+				*retry = MIN_RETRY_MS;
 			goto out;
 		}
 		set_state(g, PB_BREAKER_HALF_OPEN, &c);
@@ -630,17 +651,19 @@ pb_breaker_acquire(struct pb_breaker *b, int group,
 	if (b->o.bulkhead_max > 0) {
 		slot = find_slot(b, now);
 		if (slot < 0) {
-			/* never queue: the caller answers stale or 503 now */
 			t->refused = PB_BREAKER_REFUSED_FULL;
-			retry = FULL_RETRY_MS;
-			shed(b, now, &c);
+			*retry = FULL_RETRY_MS;
+			if (may_wait && overdue_slot(b, now) == NULL)
+				*again = 1;
+			else
+				shed(b, now, &c);
 			goto out;
 		}
 	}
 	if (g->state == PB_BREAKER_HALF_OPEN) {
 		if (!take_permit(b, g, now)) {
 			g->rejected++;
-			retry = HALF_OPEN_RETRY_MS;
+			*retry = HALF_OPEN_RETRY_MS;
 			goto out;
 		}
 		t->probe = 1;
@@ -648,6 +671,7 @@ pb_breaker_acquire(struct pb_breaker *b, int group,
 	}
 	if (slot >= 0) {
 		b->s->slots[slot].group = group;
+		b->s->slots[slot].compartment = b->o.bulkhead_compartment;
 		b->s->slots[slot].started_ms = now;
 		b->s->slots[slot].pid = getpid();
 	}
@@ -662,6 +686,35 @@ out:
 	unlock(b);
 	if (c.changed)
 		log_change(b, c.group, &c);
+	return rc;
+}
+
+enum pb_err
+pb_breaker_acquire(struct pb_breaker *b, int group,
+    struct pb_breaker_ticket *t, int64_t *retry_after_ms)
+{
+	struct timespec nap = { 0, SLOT_NAP_MS * 1000000L };
+	enum pb_err rc;
+	int64_t retry = 0, until;
+	int again;
+
+	if (retry_after_ms != NULL)
+		*retry_after_ms = 0;
+	if (t != NULL) {
+		memset(t, 0, sizeof(*t));
+		t->group = -1;
+		t->slot = -1;
+	}
+	if (b == NULL || t == NULL || group < 0 || group >= b->ngroups)
+		return PB_ERR_INVAL;
+	until = pb_clock_mono_ms() + b->o.bulkhead_wait_ms;
+	for (;;) {
+		rc = acquire_once(b, group, t, &retry, pb_clock_mono_ms() < until,
+		    &again);
+		if (!again)
+			break;
+		(void)nanosleep(&nap, NULL);
+	}
 	if (retry_after_ms != NULL)
 		*retry_after_ms = retry;
 	return rc;
@@ -762,7 +815,7 @@ pb_breaker_slow_now(struct pb_breaker *b, int group)
 	if (lock(b) != 0)
 		return 0;
 	slow = b->s->g[group].state != PB_BREAKER_CLOSED;
-	for (i = 0; !slow && i < b->o.bulkhead_max; i++) {
+	for (i = 0; !slow && i < NSLOTS; i++) {
 		k = &b->s->slots[i];
 		slow = k->group == group && !slot_free(b, k, now) &&
 		    now - k->started_ms >= b->o.slow_call_ms;
@@ -798,8 +851,8 @@ pb_breaker_stats(struct pb_breaker *b, int group, struct pb_breaker_stats *out)
 	out->rejected = g->rejected;
 	out->slow_run = g->slow_run;
 	out->bulkhead_max = b->o.bulkhead_max;
-	for (i = 0; i < b->o.bulkhead_max; i++)
-		out->bulkhead_in_use += !slot_free(b, &b->s->slots[i], now);
+	for (i = 0; i < NSLOTS; i++)
+		out->bulkhead_in_use += slot_ours(b, &b->s->slots[i], now);
 	out->bulkhead_rejected = b->s->bulkhead_rejected;
 	unlock(b);
 	return PB_OK;

@@ -25,11 +25,15 @@
  * same slow KOS).  A half-open probe that is slow reopens the breaker, and
  * each probe's ticket carries probe_timeout_ms, the budget it may use.
  *
- * The bulkhead: at most bulkhead_max calls (of all groups together) run
- * at once on the host; a call over that is refused at once (the caller
- * answers from a stale copy or 503, it never queues).  A slot belongs to
- * a pid and lapses when that process is gone or after bulkhead_ttl_ms,
- * so a process killed mid-call cannot leak it.
+ * The bulkhead: at most bulkhead_max calls of one compartment (a service's
+ * pool of processes, all its groups together) run at once on the host.
+ * A call over that is refused (the caller answers from a stale copy or
+ * 503): at once when a call of the compartment has run slow_call_ms or
+ * more (KOS is slow: waiting would park one more process), else after
+ * waiting for a slot bulkhead_wait_ms at most (KOS answers; two calls at
+ * the same moment are no reason to refuse).  A slot belongs to a pid and
+ * lapses when that process is gone or after bulkhead_ttl_ms, so a process
+ * killed mid-call cannot leak it.
  *
  * Times are pb_clock_mono_ms() (never the overridable wall clock).
  */
@@ -69,8 +73,12 @@ struct pb_breaker_opts {
 	/* added for the bulkhead (0 = off where not said otherwise) */
 	unsigned consecutive_slow;  /* slow calls in a row that open; 0 off */
 	int64_t probe_timeout_ms;   /* ms budget of a half-open probe; 0 none */
-	unsigned bulkhead_max;      /* calls at once, host-wide; 0 unlimited */
+	unsigned bulkhead_max;      /* calls at once per compartment; 0 unlimited */
 	int64_t bulkhead_ttl_ms;    /* ms before a held slot lapses; 0 -> 10000 */
+	int64_t bulkhead_wait_ms;   /* ms a call may wait for a slot while KOS
+	                               answers (no holder past slow_call_ms) */
+	unsigned bulkhead_compartment; /* whose slots count towards the cap:
+	                               one per service (pool of processes) */
 };
 
 /* Why pb_breaker_acquire refused. */
@@ -102,10 +110,11 @@ struct pb_breaker_stats {
 	uint64_t transitions;       /* state changes since the file was made */
 	uint64_t rejected;          /* calls refused while open */
 	unsigned slow_run;          /* slow calls in a row so far */
-	/* the bulkhead, host-wide (the same for every group) */
+	/* the bulkhead of this handle's compartment */
 	unsigned bulkhead_max;      /* 0: no bulkhead */
 	unsigned bulkhead_in_use;   /* slots held now */
-	uint64_t bulkhead_rejected; /* calls refused because it was full */
+	uint64_t bulkhead_rejected; /* calls refused because it was full (all
+	                               compartments of the host) */
 };
 
 struct pb_breaker;
@@ -132,7 +141,8 @@ void pb_breaker_close(struct pb_breaker *b);
 int pb_breaker_group(const struct pb_breaker *b, const char *name);
 
 /*
- * Ask to call group.  PB_OK: go ahead and call pb_breaker_release with the
+ * Ask to call group (this may wait bulkhead_wait_ms for a slot, above).
+ * PB_OK: go ahead and call pb_breaker_release with the
  * ticket when the call ends.  PB_ERR_UNAVAILABLE: the breaker is open (or
  * half-open with every permit taken); do not call, and tell the client to
  * retry after *retry_after_ms (max(1000, time left open); 1000 when

@@ -32,12 +32,12 @@ static const char *const names[] = { "kos.bill", "kos.product", "kos.order" };
 /* window 2000 ms, 5 calls, 50 %, slow 50 ms, 50 %, open 300 ms, 2, 200 ms;
    no slow run, no probe budget, no bulkhead */
 static const struct pb_breaker_opts opts = { 2000, 5, 50, 50, 50, 300, 2, 200,
-    0, 0, 0, 0 };
+    0, 0, 0, 0, 0, 0 };
 
 /* the same with a run of 3 slow calls, probes of 40 ms, a bulkhead of 2
-   whose slots lapse after 300 ms */
+   whose slots lapse after 300 ms, no wait for a slot, compartment 0 */
 static const struct pb_breaker_opts bopts = { 2000, 5, 50, 50, 50, 300, 2, 200,
-    3, 40, 2, 300 };
+    3, 40, 2, 300, 0, 0 };
 
 static void
 sleep_ms(long ms)
@@ -696,6 +696,72 @@ test_bulkhead(const char *path)
 	pb_breaker_close(b);
 }
 
+/* Compartments keep their own caps; a young holder is waited for. */
+static void
+test_compartments(const char *path)
+{
+	struct pb_breaker_opts o1 = bopts, o2 = bopts;
+	struct pb_breaker *b1 = NULL, *b2 = NULL;
+	struct pb_breaker_ticket t1, t2, t3;
+	struct pb_breaker_stats s;
+	int64_t retry, t0, waited;
+	pid_t p;
+
+	(void)unlink(path);
+	o1.bulkhead_max = 1;
+	o1.bulkhead_compartment = 1;
+	o1.bulkhead_wait_ms = 150;
+	o1.slow_call_ms = 1000;
+	o1.bulkhead_ttl_ms = 10000;
+	o2 = o1;
+	o2.bulkhead_compartment = 2;
+	if (pb_breaker_open(path, names, 3, &o1, &b1) != PB_OK ||
+	    pb_breaker_open(path, names, 3, &o2, &b2) != PB_OK) {
+		ok(0, "compartments: open");
+		return;
+	}
+	is_int(pb_breaker_acquire(b1, 0, &t1, &retry), PB_OK, "bill's slot");
+	is_int(pb_breaker_acquire(b2, 1, &t2, &retry), PB_OK,
+	    "product's slot: another compartment");
+	ok(stats(b1, 0).bulkhead_in_use == 1 && stats(b2, 0).bulkhead_in_use == 1,
+	    "each compartment counts its own");
+	/* full, holder young: waits bulkhead_wait_ms, then refused */
+	t0 = pb_clock_mono_ms();
+	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
+	    "full: refused after the wait");
+	waited = pb_clock_mono_ms() - t0;
+	ok(waited >= 150, "a young holder is waited for (bulkhead_wait_ms)");
+	is_int(t3.refused, PB_BREAKER_REFUSED_FULL, "refused FULL");
+	s = stats(b1, 0);
+	ok(s.bulkhead_rejected == 1 && s.slow_run == 0,
+	    "one refusal counted, no slow call");
+	/* the holder leaves while we wait: the slot is ours */
+	p = fork();
+	if (p == 0) {
+		sleep_ms(50);
+		pb_breaker_release(b1, &t1, PB_BREAKER_SUCCESS);
+		_exit(0);
+	}
+	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
+	    "a child cannot release the parent's slot (pid differs)");
+	is_int(wait_child(p), 0, "child done");
+	pb_breaker_release(b1, &t1, PB_BREAKER_SUCCESS);
+	is_int(pb_breaker_acquire(b1, 0, &t1, &retry), PB_OK, "slot again");
+	p = fork();
+	if (p == 0) {
+		struct pb_breaker_ticket c;
+
+		/* the child waits for the parent's slot, which frees in 50 ms */
+		_exit(pb_breaker_acquire(b1, 0, &c, &retry) == PB_OK ? 0 : 1);
+	}
+	sleep_ms(50);
+	pb_breaker_release(b1, &t1, PB_BREAKER_SUCCESS);
+	is_int(wait_child(p), 0, "a waiter gets the slot freed meanwhile");
+	pb_breaker_release(b2, &t2, PB_BREAKER_SUCCESS);
+	pb_breaker_close(b1);
+	pb_breaker_close(b2);
+}
+
 int
 main(void)
 {
@@ -721,6 +787,7 @@ main(void)
 	test_robust(p6);
 	test_slow_run(p1);
 	test_bulkhead(p1);
+	test_compartments(p1);
 
 	pb_log_open("test", -1, PB_LOG_ERROR);
 	if (logfd >= 0)
