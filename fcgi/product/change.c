@@ -707,6 +707,26 @@ replay(struct pb_req *req, struct prod_ctx *c, struct row *r, const char *cur,
 	pb_kos_result_free(&res);
 }
 
+/*
+ * The pre-check failed, but the same key may have raced us and changed
+ * the plan meanwhile (its row is written before its KOS call; ours read
+ * the plan after it): answer what that request became.  1 when answered.
+ */
+static int
+raced(struct pb_req *req, struct prod_ctx *c, const char *user,
+    const char *idem, const char *cur, const char *tgt, const char *digits)
+{
+	struct row o;
+	int found;
+
+	memset(&o, 0, sizeof(o));
+	found = load_row(c, NULL, user, idem, &o) == PB_OK;
+	if (found)
+		replay(req, c, &o, cur, tgt, digits);
+	row_free(&o);
+	return found;
+}
+
 void
 prod_change(struct pb_req *req)
 {
@@ -777,6 +797,9 @@ prod_change(struct pb_req *req)
 	(void)pb_strlcpy(r.tgt, tgt, sizeof(r.tgt));
 	(void)pb_strlcpy(r.cur_name, pc.current_name, sizeof(r.cur_name));
 	(void)pb_strlcpy(r.tgt_name, pc.target_name, sizeof(r.tgt_name));
+	if (!pc.ok && idem != NULL && raced(req, &c, p.s.user_id, idem, cur,
+	    tgt, digits))
+		goto out;
 	if (!pc.ok) {
 		pj = prod_precheck_json(&pc);
 		finalize(&c, &r, "FAILED", NULL, pc.reason, "PRECHECK_FAILED",
