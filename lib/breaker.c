@@ -472,6 +472,29 @@ find_slot(const struct pb_breaker *b, int64_t now)
 	return used < b->o.bulkhead_max ? first : -1;
 }
 
+/*
+ * Under the lock: whether every call holding a slot of ours looks healthy
+ * (younger than slow_call_ms, its group CLOSED): only then is a slot worth
+ * waiting for.  A probe of a half-open group is no sign of health.
+ */
+static int
+holders_healthy(const struct pb_breaker *b, int64_t now)
+{
+	const struct slot *k;
+	unsigned i;
+
+	for (i = 0; i < NSLOTS; i++) {
+		k = &b->s->slots[i];
+		if (!slot_ours(b, k, now))
+			continue;
+		if (now - k->started_ms >= b->o.slow_call_ms || k->group < 0 ||
+		    k->group >= b->ngroups ||
+		    b->s->g[k->group].state != PB_BREAKER_CLOSED)
+			return 0;
+	}
+	return 1;
+}
+
 /* Under the lock: a slot of ours held past slow_call_ms, or NULL. */
 static const struct slot *
 overdue_slot(const struct pb_breaker *b, int64_t now)
@@ -614,9 +637,9 @@ take_permit(struct pb_breaker *b, struct group *g, int64_t now)
 }
 
 /*
- * One try.  When the bulkhead is full, may_wait is set and no call of
- * ours is past slow_call_ms (KOS answers, we are only busy), nothing is
- * counted and *again is set: the caller may look again shortly.
+ * One try.  When the bulkhead is full, may_wait is set, our group is
+ * CLOSED and every holder looks healthy (KOS answers, we are only busy),
+ * nothing is counted and *again is set: the caller may look again soon.
  */
 static enum pb_err
 acquire_once(struct pb_breaker *b, int group, struct pb_breaker_ticket *t,
@@ -653,7 +676,8 @@ acquire_once(struct pb_breaker *b, int group, struct pb_breaker_ticket *t,
 		if (slot < 0) {
 			t->refused = PB_BREAKER_REFUSED_FULL;
 			*retry = FULL_RETRY_MS;
-			if (may_wait && overdue_slot(b, now) == NULL)
+			if (may_wait && g->state == PB_BREAKER_CLOSED &&
+			    holders_healthy(b, now))
 				*again = 1;
 			else
 				shed(b, now, &c);

@@ -29,9 +29,10 @@
  * pool of processes, all its groups together) run at once on the host.
  * A call over that is refused (the caller answers from a stale copy or
  * 503): at once when a call of the compartment has run slow_call_ms or
- * more (KOS is slow: waiting would park one more process), else after
- * waiting for a slot bulkhead_wait_ms at most (KOS answers; two calls at
- * the same moment are no reason to refuse).  A slot belongs to a pid and
+ * more or a breaker involved is not CLOSED (KOS is suspect: waiting would
+ * park one more process), else after waiting for a slot bulkhead_wait_ms
+ * at most (KOS answers; two calls at the same moment are no reason to
+ * refuse).  A slot belongs to a pid and
  * lapses when that process is gone or after bulkhead_ttl_ms, so a process
  * killed mid-call cannot leak it.
  *
