@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "prefork.h"
 
 /* Keys every service understands; a service may add its own. */
 static const char *const common_keys[] = {
@@ -279,6 +280,10 @@ pb_app_main(const struct pb_app_spec *spec)
 	char err[512];
 	int status;
 
+	/* lighttpd: children sharing the socket (prefork.h); the parent
+	   only supervises them and returns here when they are done */
+	if (pb_prefork(&status) != 1)
+		return status;
 	if (pb_app_init(&app, spec, err, sizeof(err)) != PB_OK) {
 		pb_log_msg(PB_LOG_ERROR, "startup_failed", err);
 		pb_log_close();

@@ -25,6 +25,54 @@ get_long(struct pb_app *app, const char *key, long def, long min, long max,
 	    errlen);
 }
 
+/*
+ * The slow-call run, the probe budget and the bulkhead (issue 19).  The
+ * bulkhead's default is half the service's FastCGI pool (at least 1), so
+ * that a hanging KOS can park at most half the processes and the rest
+ * keep answering what needs no KOS.
+ */
+static enum pb_err
+bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o,
+    char *err, size_t errlen)
+{
+	struct pb_app *app = bo->app;
+	long run, probe, pool, max, ttl, wait, slot_wait;
+	enum pb_err rc;
+
+	rc = get_long(app, "breaker.consecutive_slow", 5, 0, 1000, &run, err,
+	    errlen);
+	if (rc == PB_OK)
+		rc = get_long(app, "breaker.probe_timeout_ms", 1000, 0, 60000,
+		    &probe, err, errlen);
+	if (rc == PB_OK)
+		rc = get_long(app, "bulkhead.pool_size", 4, 1, 4096, &pool, err,
+		    errlen);
+	if (rc == PB_OK)
+		rc = get_long(app, "bulkhead.max_calls", pool / 2 > 0 ?
+		    pool / 2 : 1, 0, PB_BREAKER_MAX_SLOTS, &max, err, errlen);
+	if (rc == PB_OK)
+		rc = get_long(app, "bulkhead.slot_ttl_ms", 10000, 1000, 600000,
+		    &ttl, err, errlen);
+	if (rc == PB_OK)
+		rc = get_long(app, "bulkhead.max_wait_ms", 500, 0, 3000,
+		    &slot_wait, err, errlen);
+	if (rc == PB_OK)
+		rc = get_long(app, "cache.wait_ms", 500, 10, 3000, &wait, err,
+		    errlen);
+	if (rc != PB_OK)
+		return rc;
+	o->consecutive_slow = (unsigned)run;
+	o->probe_timeout_ms = probe;
+	o->bulkhead_max = (unsigned)max;
+	o->bulkhead_ttl_ms = ttl;
+	o->bulkhead_wait_ms = slot_wait;
+	/* one compartment per service: each keeps its own pool's share */
+	o->bulkhead_compartment = strcmp(app->spec->service, "bill") == 0 ?
+	    1 : 2;
+	bo->cache_wait_ms = wait;
+	return PB_OK;
+}
+
 static enum pb_err
 open_breaker(struct pb_backoffice *bo, char *err, size_t errlen)
 {
@@ -48,7 +96,7 @@ open_breaker(struct pb_backoffice *bo, char *err, size_t errlen)
 		rc = get_long(app, "breaker.failure_pct", 50, 1, 100, &v[2], err,
 		    errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "breaker.slow_call_ms", 3000, 10, 60000, &v[3],
+		rc = get_long(app, "breaker.slow_call_ms", 1500, 10, 60000, &v[3],
 		    err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "breaker.slow_pct", 80, 1, 100, &v[4], err,
@@ -72,6 +120,9 @@ open_breaker(struct pb_backoffice *bo, char *err, size_t errlen)
 	o.open_ms = v[5];
 	o.half_open_permits = (unsigned)v[6];
 	o.permit_ttl_ms = v[7];
+	rc = bulkhead_opts(bo, &o, err, errlen);
+	if (rc != PB_OK)
+		return rc;
 	rc = pb_breaker_open(path, groups, NGROUPS, &o, &bo->breaker);
 	if (rc != PB_OK)
 		snprintf(err, errlen, "breaker.file %s: %s", path,
@@ -327,10 +378,11 @@ int
 pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 {
 	struct pb_breaker_stats st;
-	cJSON *kos, *brs, *b;
+	cJSON *kos, *brs, *b, *bh;
 	size_t i;
 	int degraded = 0;
 
+	memset(&st, 0, sizeof(st));
 	kos = cJSON_AddObjectToObject(data, "kos");
 	brs = kos != NULL ? cJSON_AddObjectToObject(kos, "breakers") : NULL;
 	for (i = 0; brs != NULL && i < NGROUPS; i++) {
@@ -351,6 +403,16 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 		cJSON_AddNumberToObject(b, "permitsInUse", st.permits_in_use);
 		cJSON_AddNumberToObject(b, "transitions", (double)st.transitions);
 		cJSON_AddNumberToObject(b, "rejected", (double)st.rejected);
+		cJSON_AddNumberToObject(b, "slowRun", st.slow_run);
+	}
+	/* the bulkhead is the service's: any group's stats carry it */
+	bh = kos != NULL && brs != NULL ?
+	    cJSON_AddObjectToObject(kos, "bulkhead") : NULL;
+	if (bh != NULL) {
+		cJSON_AddNumberToObject(bh, "maxCalls", st.bulkhead_max);
+		cJSON_AddNumberToObject(bh, "inUse", st.bulkhead_in_use);
+		cJSON_AddNumberToObject(bh, "rejected",
+		    (double)st.bulkhead_rejected);
 	}
 	if (kos != NULL)
 		cJSON_AddStringToObject(kos, "status",

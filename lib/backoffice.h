@@ -12,8 +12,16 @@
  *   kos.read_retries        1         kos.max_response 1048576 (bytes)
  *   breaker.file            the shared state file, on tmpfs (required)
  *   breaker.window_ms 60000, breaker.min_calls 10, breaker.failure_pct 50,
- *   breaker.slow_call_ms 3000, breaker.slow_pct 80, breaker.open_ms 30000,
- *   breaker.half_open_permits 3, breaker.permit_ttl_ms 10000
+ *   breaker.slow_call_ms 1500, breaker.slow_pct 80, breaker.open_ms 30000,
+ *   breaker.half_open_permits 3, breaker.permit_ttl_ms 10000,
+ *   breaker.consecutive_slow 5 (0 off), breaker.probe_timeout_ms 1000
+ *   bulkhead.pool_size 4    FastCGI processes of the service's pool
+ *   bulkhead.max_calls      pool_size / 2 (>= 1): calls waiting on KOS at
+ *                           once, per service on the host (0 = no bulkhead)
+ *   bulkhead.max_wait_ms    500: wait for a slot while KOS answers (never
+ *                           once a call is past breaker.slow_call_ms)
+ *   bulkhead.slot_ttl_ms    10000
+ *   cache.wait_ms           500: single-flight waiters give up after this
  *   spool.dir               phonebill-worker's spool for this service's
  *                           records while MariaDB is away (required there)
  *   spool.max_records       100000
@@ -48,7 +56,11 @@ struct pb_app;
 	"kos.read_retries", "kos.max_response", "breaker.file", \
 	"breaker.window_ms", "breaker.min_calls", "breaker.failure_pct", \
 	"breaker.slow_call_ms", "breaker.slow_pct", "breaker.open_ms", \
-	"breaker.half_open_permits", "breaker.permit_ttl_ms", "spool.dir", \
+	"breaker.half_open_permits", "breaker.permit_ttl_ms", \
+	"breaker.consecutive_slow", "breaker.probe_timeout_ms", \
+	"bulkhead.pool_size", "bulkhead.max_calls", "bulkhead.slot_ttl_ms", \
+	"bulkhead.max_wait_ms", \
+	"cache.wait_ms", "spool.dir", \
 	"spool.max_records", "mvno.url", "mvno.hmac_secret", \
 	"mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms", \
 	"worker.hold_s", "mvno.max_attempts", "mvno.inflight"
@@ -75,6 +87,7 @@ struct pb_backoffice {
 	struct pb_history whist;
 	void (*tick)(struct pb_backoffice *bo); /* the service's own pass */
 	int64_t kos_timeout_ms;
+	int64_t cache_wait_ms;          /* ms a single-flight waiter waits */
 };
 
 /*

@@ -7,7 +7,8 @@
  * groups.  Each group holds its state, a generation bumped at every
  * transition, open_until, a ring of NBUCKETS time buckets for the sliding
  * window, NPERMITS half-open permit slots {pid, acquired_at} and the
- * transitions/rejected counters.
+ * transitions/rejected counters.  After the groups, the host-wide
+ * bulkhead: NSLOTS slots {pid, group, started_at} and its rejected count.
  *
  * Creation and validation run under flock(2) on the file.  A file that
  * is not a valid breaker file for our names and layout is never rewritten
@@ -26,7 +27,8 @@
  * entirely: not counted in the window, no state decision.  A half-open
  * probe whose permit lapsed (TTL or holder declared dead) but whose
  * generation still matches reopens the breaker on FAILURE; its SUCCESS is
- * not counted towards closing (the permit went to another probe).
+ * not counted towards closing (the permit went to another probe).  A
+ * probe that held its permit and took slow_call_ms or more reopens it.
  *
  * Monotonic times in the file are only meaningful within one boot; keep
  * the file on a tmpfs (/run).  Values from the future are clamped anyway.
@@ -49,9 +51,12 @@
 #include "log.h"
 
 #define MAGIC UINT64_C(0x31524b4252425050) /* "PPBRBKR1" little-endian */
-#define LAYOUT_VERSION 1
+#define LAYOUT_VERSION 2      /* 2: slow runs and the bulkhead */
 #define NBUCKETS 120            /* buckets in the ring */
 #define NPERMITS PB_BREAKER_MAX_PERMITS /* half-open permits a group can hold */
+#define NSLOTS PB_BREAKER_MAX_SLOTS /* bulkhead slots of the host */
+#define FULL_RETRY_MS 1000      /* ms, Retry-After when the bulkhead is full */
+#define SLOT_NAP_MS 2           /* ms between looks for a slot while waiting */
 #define MIN_RETRY_MS 1000       /* ms, least Retry-After when open */
 #define HALF_OPEN_RETRY_MS 1000 /* ms, Retry-After when every permit is out */
 #define OPEN_TRIES 8            /* attempts when the file is being replaced */
@@ -70,10 +75,19 @@ struct permit {
 	int64_t acquired_ms;    /* monotonic ms */
 };
 
+struct slot {
+	int64_t pid;            /* holder; 0 = free */
+	int64_t started_ms;     /* monotonic ms */
+	int64_t group;          /* the holder's group */
+	int64_t compartment;    /* the holder's bulkhead_compartment */
+};
+
 struct group {
 	char name[PB_BREAKER_NAME_MAX];
 	uint32_t state;         /* enum pb_breaker_state */
 	uint32_t probes_ok;     /* successful probes in this half-open period */
+	uint32_t slow_run;      /* slow calls in a row (CLOSED) */
+	uint32_t pad;
 	uint64_t generation;    /* bumped at every transition */
 	int64_t open_until_ms;  /* monotonic ms */
 	uint64_t transitions;
@@ -90,6 +104,8 @@ struct shared_state {
 	uint32_t bucket_ms;     /* ms per bucket, fixed when the file is made */
 	pthread_mutex_t mu;
 	struct group g[PB_BREAKER_MAX_GROUPS];
+	struct slot slots[NSLOTS];
+	uint64_t bulkhead_rejected;
 };
 
 struct pb_breaker {
@@ -102,8 +118,9 @@ struct pb_breaker {
 /* A transition decided under the lock, logged after it. */
 struct change {
 	int changed;
+	int group;              /* the group that changed */
 	enum pb_breaker_state from, to;
-	unsigned calls, failures, slow;
+	unsigned calls, failures, slow, run;
 };
 
 const char *
@@ -143,6 +160,8 @@ apply_defaults(const struct pb_breaker_opts *in, struct pb_breaker_opts *o)
 		o->half_open_permits = 3;
 	if (o->permit_ttl_ms == 0)
 		o->permit_ttl_ms = 10000;
+	if (o->bulkhead_ttl_ms == 0)
+		o->bulkhead_ttl_ms = 10000;
 }
 
 static int
@@ -156,7 +175,11 @@ opts_valid(const struct pb_breaker_opts *o)
 	    o->slow_call_ms > 0 && o->slow_call_ms <= day &&
 	    o->open_ms > 0 && o->open_ms <= day &&
 	    o->half_open_permits <= NPERMITS &&
-	    o->permit_ttl_ms > 0 && o->permit_ttl_ms <= day;
+	    o->permit_ttl_ms > 0 && o->permit_ttl_ms <= day &&
+	    o->probe_timeout_ms >= 0 && o->probe_timeout_ms <= day &&
+	    o->bulkhead_max <= NSLOTS &&
+	    o->bulkhead_ttl_ms > 0 && o->bulkhead_ttl_ms <= day &&
+	    o->bulkhead_wait_ms >= 0 && o->bulkhead_wait_ms <= day;
 }
 
 static int
@@ -397,15 +420,94 @@ unlock(struct pb_breaker *b)
 	pthread_mutex_unlock(&b->s->mu);
 }
 
+/* Whether something held by pid since at_ms is free again (never held,
+ * lapsed after ttl_ms, or its holder is gone). */
+static int
+held_free(int64_t pid, int64_t at_ms, int64_t now, int64_t ttl_ms)
+{
+	if (pid <= 0)
+		return 1;
+	if (now - at_ms >= ttl_ms || at_ms > now)
+		return 1;
+	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
 /* Whether a permit slot may be handed out (free, lapsed or orphaned). */
 static int
 permit_free(const struct permit *p, int64_t now, int64_t ttl_ms)
 {
-	if (p->pid <= 0)
-		return 1;
-	if (now - p->acquired_ms >= ttl_ms || p->acquired_ms > now)
-		return 1;
-	return kill((pid_t)p->pid, 0) == -1 && errno == ESRCH;
+	return held_free(p->pid, p->acquired_ms, now, ttl_ms);
+}
+
+static int
+slot_free(const struct pb_breaker *b, const struct slot *k, int64_t now)
+{
+	return held_free(k->pid, k->started_ms, now, b->o.bulkhead_ttl_ms);
+}
+
+/* A slot held by a call of our compartment (free ones are not ours). */
+static int
+slot_ours(const struct pb_breaker *b, const struct slot *k, int64_t now)
+{
+	return k->compartment == (int64_t)b->o.bulkhead_compartment &&
+	    !slot_free(b, k, now);
+}
+
+/* Index of a free slot, or -1 when our compartment holds bulkhead_max. */
+static int
+find_slot(const struct pb_breaker *b, int64_t now)
+{
+	unsigned i, used = 0;
+	int first = -1;
+
+	for (i = 0; i < NSLOTS; i++) {
+		if (slot_free(b, &b->s->slots[i], now)) {
+			if (first < 0)
+				first = (int)i;
+		} else if (b->s->slots[i].compartment ==
+		    (int64_t)b->o.bulkhead_compartment) {
+			used++;
+		}
+	}
+	return used < b->o.bulkhead_max ? first : -1;
+}
+
+/*
+ * Under the lock: whether every call holding a slot of ours looks healthy
+ * (younger than slow_call_ms, its group CLOSED): only then is a slot worth
+ * waiting for.  A probe of a half-open group is no sign of health.
+ */
+static int
+holders_healthy(const struct pb_breaker *b, int64_t now)
+{
+	const struct slot *k;
+	unsigned i;
+
+	for (i = 0; i < NSLOTS; i++) {
+		k = &b->s->slots[i];
+		if (!slot_ours(b, k, now))
+			continue;
+		if (now - k->started_ms >= b->o.slow_call_ms || k->group < 0 ||
+		    k->group >= b->ngroups ||
+		    b->s->g[k->group].state != PB_BREAKER_CLOSED)
+			return 0;
+	}
+	return 1;
+}
+
+/* Under the lock: a slot of ours held past slow_call_ms, or NULL. */
+static const struct slot *
+overdue_slot(const struct pb_breaker *b, int64_t now)
+{
+	const struct slot *k;
+	unsigned i;
+
+	for (i = 0; i < NSLOTS; i++) {
+		k = &b->s->slots[i];
+		if (slot_ours(b, k, now) && now - k->started_ms >= b->o.slow_call_ms)
+			return k;
+	}
+	return NULL;
 }
 
 static void
@@ -451,13 +553,51 @@ set_state(struct group *g, enum pb_breaker_state to, struct change *c)
 	c->changed = 1;
 	c->from = (enum pb_breaker_state)g->state;
 	c->to = to;
+	c->run = g->slow_run;
 	memset(g->permits, 0, sizeof(g->permits));
 	g->probes_ok = 0;
+	g->slow_run = 0;
 	if (to == PB_BREAKER_CLOSED)
 		memset(g->buckets, 0, sizeof(g->buckets));
 	g->generation++;
 	g->transitions++;
 	g->state = to;
+}
+
+/*
+ * Under the lock: one more slow call in g's run; the run reaching
+ * consecutive_slow opens a CLOSED breaker whatever the window says (a long
+ * healthy history must not hide a fresh hang).
+ */
+static void
+slow_run_add(const struct pb_breaker *b, int group, int64_t now,
+    struct change *c)
+{
+	struct group *g = &b->s->g[group];
+
+	g->slow_run++;
+	if (b->o.consecutive_slow == 0 || g->slow_run < b->o.consecutive_slow ||
+	    g->state != PB_BREAKER_CLOSED)
+		return;
+	window_sum(b, g, now, &c->calls, &c->failures, &c->slow);
+	c->group = group;
+	g->open_until_ms = now + b->o.open_ms;
+	set_state(g, PB_BREAKER_OPEN, c);
+}
+
+/*
+ * Under the lock: the bulkhead refused a call.  When a slot is held by a
+ * call already past slow_call_ms, the refused call would have waited on
+ * the same slow KOS: one more slow call in the holder group's run.
+ */
+static void
+shed(struct pb_breaker *b, int64_t now, struct change *c)
+{
+	const struct slot *k = overdue_slot(b, now);
+
+	b->s->bulkhead_rejected++;
+	if (k != NULL && k->group >= 0 && k->group < b->ngroups)
+		slow_run_add(b, (int)k->group, now, c);
 }
 
 static void
@@ -474,61 +614,94 @@ log_change(const struct pb_breaker *b, int group, const struct change *c)
 		pb_log_int(&l, "calls", c->calls);
 		pb_log_int(&l, "failures", c->failures);
 		pb_log_int(&l, "slow", c->slow);
+		pb_log_int(&l, "slow_run", c->run);
 		pb_log_int(&l, "open_ms", b->o.open_ms);
 	}
 	pb_log_end(&l);
 }
 
-enum pb_err
-pb_breaker_acquire(struct pb_breaker *b, int group,
-    struct pb_breaker_ticket *t, int64_t *retry_after_ms)
+/* Under the lock, group HALF_OPEN: take a permit; 0 when all are out. */
+static int
+take_permit(struct pb_breaker *b, struct group *g, int64_t now)
 {
-	struct change c = { 0 };
-	struct group *g;
-	enum pb_err rc = PB_ERR_UNAVAILABLE;
-	int64_t now, retry = 0;
 	unsigned i;
 
-	if (retry_after_ms != NULL)
-		*retry_after_ms = 0;
-	if (t != NULL)
-		memset(t, 0, sizeof(*t));
-	if (t != NULL)
-		t->group = -1;
-	if (b == NULL || t == NULL || group < 0 || group >= b->ngroups)
-		return PB_ERR_INVAL;
-	g = &b->s->g[group];
-	now = pb_clock_mono_ms();
+	for (i = 0; i < b->o.half_open_permits; i++) {
+		if (permit_free(&g->permits[i], now, b->o.permit_ttl_ms)) {
+			g->permits[i].acquired_ms = now;
+			g->permits[i].pid = getpid();
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One try.  When the bulkhead is full, may_wait is set, our group is
+ * CLOSED and every holder looks healthy (KOS answers, we are only busy),
+ * nothing is counted and *again is set: the caller may look again soon.
+ */
+static enum pb_err
+acquire_once(struct pb_breaker *b, int group, struct pb_breaker_ticket *t,
+    int64_t *retry, int may_wait, int *again)
+{
+	struct change c = { 0 };
+	struct group *g = &b->s->g[group];
+	enum pb_err rc = PB_ERR_UNAVAILABLE;
+	int64_t now = pb_clock_mono_ms();
+	int slot = -1;
+
+	*again = 0;
+	c.group = group;
 	if (lock(b) != 0)
 		return PB_ERR_INTERNAL;
 	if (g->state > PB_BREAKER_HALF_OPEN)
 		g->state = PB_BREAKER_CLOSED;   /* a damaged file */
+	t->refused = PB_BREAKER_REFUSED_OPEN;
 	if (g->state == PB_BREAKER_OPEN) {
 		/* open_until from another boot's clock would be far ahead */
 		if (g->open_until_ms > now + b->o.open_ms)
 			g->open_until_ms = now + b->o.open_ms;
 		if (now < g->open_until_ms) {
 			g->rejected++;
-			retry = g->open_until_ms - now;
-			if (retry < MIN_RETRY_MS)
-				retry = MIN_RETRY_MS;
+			*retry = g->open_until_ms - now;
+			if (*retry < MIN_RETRY_MS)
+				*retry = MIN_RETRY_MS;
 			goto out;
 		}
 		set_state(g, PB_BREAKER_HALF_OPEN, &c);
 	}
-	if (g->state == PB_BREAKER_HALF_OPEN) {
-		for (i = 0; i < b->o.half_open_permits; i++)
-			if (permit_free(&g->permits[i], now, b->o.permit_ttl_ms))
-				break;
-		if (i == b->o.half_open_permits) {
-			g->rejected++;
-			retry = HALF_OPEN_RETRY_MS;
+	if (b->o.bulkhead_max > 0) {
+		slot = find_slot(b, now);
+		if (slot < 0) {
+			t->refused = PB_BREAKER_REFUSED_FULL;
+			*retry = FULL_RETRY_MS;
+			if (may_wait && g->state == PB_BREAKER_CLOSED &&
+			    holders_healthy(b, now))
+				*again = 1;
+			else
+				shed(b, now, &c);
 			goto out;
 		}
-		g->permits[i].acquired_ms = now;
-		g->permits[i].pid = getpid();
-		t->probe = 1;
 	}
+	if (g->state == PB_BREAKER_HALF_OPEN) {
+		if (!take_permit(b, g, now)) {
+			g->rejected++;
+			*retry = HALF_OPEN_RETRY_MS;
+			goto out;
+		}
+		t->probe = 1;
+		t->timeout_ms = b->o.probe_timeout_ms;
+	}
+	if (slot >= 0) {
+		b->s->slots[slot].group = group;
+		b->s->slots[slot].compartment = b->o.bulkhead_compartment;
+		b->s->slots[slot].started_ms = now;
+		b->s->slots[slot].pid = getpid();
+	}
+	t->refused = PB_BREAKER_REFUSED_NONE;
+	t->slot = slot;
+	t->slot_ms = now;
 	t->group = group;
 	t->generation = g->generation;
 	t->start_ms = now;
@@ -536,10 +709,64 @@ pb_breaker_acquire(struct pb_breaker *b, int group,
 out:
 	unlock(b);
 	if (c.changed)
-		log_change(b, group, &c);
+		log_change(b, c.group, &c);
+	return rc;
+}
+
+enum pb_err
+pb_breaker_acquire(struct pb_breaker *b, int group,
+    struct pb_breaker_ticket *t, int64_t *retry_after_ms)
+{
+	struct timespec nap = { 0, SLOT_NAP_MS * 1000000L };
+	enum pb_err rc;
+	int64_t retry = 0, until;
+	int again;
+
+	if (retry_after_ms != NULL)
+		*retry_after_ms = 0;
+	if (t != NULL) {
+		memset(t, 0, sizeof(*t));
+		t->group = -1;
+		t->slot = -1;
+	}
+	if (b == NULL || t == NULL || group < 0 || group >= b->ngroups)
+		return PB_ERR_INVAL;
+	until = pb_clock_mono_ms() + b->o.bulkhead_wait_ms;
+	for (;;) {
+		rc = acquire_once(b, group, t, &retry, pb_clock_mono_ms() < until,
+		    &again);
+		if (!again)
+			break;
+		(void)nanosleep(&nap, NULL);
+	}
 	if (retry_after_ms != NULL)
 		*retry_after_ms = retry;
 	return rc;
+}
+
+/* Under the lock: a CLOSED group's call ended; judge the run and rates. */
+static void
+judge_closed(struct pb_breaker *b, int group, int64_t now, int failure,
+    int slow, int long_call, struct change *c)
+{
+	struct group *g = &b->s->g[group];
+
+	c->group = group;
+	record(b, g, now, failure, slow);
+	if (!long_call)
+		g->slow_run = 0;        /* a fast answer (or fast failure) */
+	else
+		slow_run_add(b, group, now, c);
+	if (g->state != PB_BREAKER_CLOSED || (!failure && !slow))
+		return;                 /* opened, or cannot push a rate up */
+	window_sum(b, g, now, &c->calls, &c->failures, &c->slow);
+	if (c->calls >= b->o.min_calls &&
+	    ((uint64_t)c->failures * 100 >=
+	    (uint64_t)b->o.failure_pct * c->calls ||
+	    (uint64_t)c->slow * 100 >= (uint64_t)b->o.slow_pct * c->calls)) {
+		g->open_until_ms = now + b->o.open_ms;
+		set_state(g, PB_BREAKER_OPEN, c);
+	}
 }
 
 void
@@ -548,8 +775,9 @@ pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
 {
 	struct change c = { 0 };
 	struct group *g;
+	struct slot *k;
 	int64_t now, pid;
-	int failure, slow, held = 0, i;
+	int failure, slow, long_call, held = 0, i;
 
 	if (b == NULL || t == NULL || t->group < 0 || t->group >= b->ngroups)
 		return;
@@ -557,23 +785,19 @@ pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
 	now = pb_clock_mono_ms();
 	pid = getpid();
 	failure = outcome != PB_BREAKER_SUCCESS;
-	slow = !failure && now - t->start_ms >= b->o.slow_call_ms;
+	long_call = now - t->start_ms >= b->o.slow_call_ms;
+	slow = !failure && long_call;
 	if (lock(b) != 0)
 		goto out;
+	if (t->slot >= 0 && t->slot < NSLOTS) {
+		k = &b->s->slots[t->slot];
+		if (k->pid == pid && k->started_ms == t->slot_ms)
+			k->pid = 0;     /* ours (a lapsed slot may be another's) */
+	}
 	if (t->generation != g->generation)
 		goto unlock;            /* stale: a transition came between */
 	if (g->state == PB_BREAKER_CLOSED && !t->probe) {
-		record(b, g, now, failure, slow);
-		if (!failure && !slow)
-			goto unlock;    /* cannot push a rate up */
-		window_sum(b, g, now, &c.calls, &c.failures, &c.slow);
-		if (c.calls >= b->o.min_calls &&
-		    ((uint64_t)c.failures * 100 >=
-		    (uint64_t)b->o.failure_pct * c.calls ||
-		    (uint64_t)c.slow * 100 >= (uint64_t)b->o.slow_pct * c.calls)) {
-			g->open_until_ms = now + b->o.open_ms;
-			set_state(g, PB_BREAKER_OPEN, &c);
-		}
+		judge_closed(b, t->group, now, failure, slow, long_call, &c);
 	} else if (g->state == PB_BREAKER_HALF_OPEN && t->probe) {
 		for (i = 0; i < NPERMITS && !held; i++) {
 			if (g->permits[i].pid == pid &&
@@ -582,7 +806,10 @@ pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
 				held = 1;
 			}
 		}
-		if (failure) {
+		c.group = t->group;
+		if (failure || (held && long_call)) {
+			/* a slow probe is no proof of health either (a lapsed
+			   one's permit went to another probe, which decides) */
 			g->open_until_ms = now + b->o.open_ms;
 			set_state(g, PB_BREAKER_OPEN, &c);
 		} else if (held && ++g->probes_ok >= b->o.half_open_permits) {
@@ -592,9 +819,33 @@ pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
 unlock:
 	unlock(b);
 	if (c.changed)
-		log_change(b, t->group, &c);
+		log_change(b, c.group, &c);
 out:
 	t->group = -1;          /* a second release is a no-op */
+	t->slot = -1;
+}
+
+int
+pb_breaker_slow_now(struct pb_breaker *b, int group)
+{
+	const struct slot *k;
+	int64_t now;
+	int slow;
+	unsigned i;
+
+	if (b == NULL || group < 0 || group >= b->ngroups)
+		return 0;
+	now = pb_clock_mono_ms();
+	if (lock(b) != 0)
+		return 0;
+	slow = b->s->g[group].state != PB_BREAKER_CLOSED;
+	for (i = 0; !slow && i < NSLOTS; i++) {
+		k = &b->s->slots[i];
+		slow = k->group == group && !slot_free(b, k, now) &&
+		    now - k->started_ms >= b->o.slow_call_ms;
+	}
+	unlock(b);
+	return slow;
 }
 
 enum pb_err
@@ -622,6 +873,11 @@ pb_breaker_stats(struct pb_breaker *b, int group, struct pb_breaker_stats *out)
 		out->open_until_ms = g->open_until_ms;
 	out->transitions = g->transitions;
 	out->rejected = g->rejected;
+	out->slow_run = g->slow_run;
+	out->bulkhead_max = b->o.bulkhead_max;
+	for (i = 0; i < NSLOTS; i++)
+		out->bulkhead_in_use += slot_ours(b, &b->s->slots[i], now);
+	out->bulkhead_rejected = b->s->bulkhead_rejected;
 	unlock(b);
 	return PB_OK;
 }

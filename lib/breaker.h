@@ -16,6 +16,26 @@
  * again.  Only transport errors, timeouts, HTTP 5xx and garbage are
  * failures: KOS business result codes are answers (PB_BREAKER_SUCCESS).
  *
+ * A fresh hang must not be diluted by a healthy history: besides the rates
+ * over the window, consecutive_slow slow calls in a row (a call lasting
+ * slow_call_ms or more, whatever its outcome; a fast call ends the run)
+ * open the breaker at once.  A call refused by the bulkhead while one of
+ * the slots is held by a call already past slow_call_ms counts as one more
+ * slow call in the run of that call's group (it would have waited on the
+ * same slow KOS).  A half-open probe that is slow reopens the breaker, and
+ * each probe's ticket carries probe_timeout_ms, the budget it may use.
+ *
+ * The bulkhead: at most bulkhead_max calls of one compartment (a service's
+ * pool of processes, all its groups together) run at once on the host.
+ * A call over that is refused (the caller answers from a stale copy or
+ * 503): at once when a call of the compartment has run slow_call_ms or
+ * more or a breaker involved is not CLOSED (KOS is suspect: waiting would
+ * park one more process), else after waiting for a slot bulkhead_wait_ms
+ * at most (KOS answers; two calls at the same moment are no reason to
+ * refuse).  A slot belongs to a pid and
+ * lapses when that process is gone or after bulkhead_ttl_ms, so a process
+ * killed mid-call cannot leak it.
+ *
  * Times are pb_clock_mono_ms() (never the overridable wall clock).
  */
 #ifndef PB_BREAKER_H
@@ -29,6 +49,7 @@
 #define PB_BREAKER_MAX_GROUPS 8
 #define PB_BREAKER_NAME_MAX   32      /* bytes, including the NUL */
 #define PB_BREAKER_MAX_PERMITS 16     /* half_open_permits ceiling */
+#define PB_BREAKER_MAX_SLOTS 64       /* bulkhead_max ceiling */
 
 enum pb_breaker_state {
 	PB_BREAKER_CLOSED = 0,
@@ -50,6 +71,22 @@ struct pb_breaker_opts {
 	int64_t open_ms;            /* ms to stay open; 0 -> 30000 */
 	unsigned half_open_permits; /* probes at once in half-open; 0 -> 3 */
 	int64_t permit_ttl_ms;      /* ms before an unreleased permit lapses; 0 -> 10000 */
+	/* added for the bulkhead (0 = off where not said otherwise) */
+	unsigned consecutive_slow;  /* slow calls in a row that open; 0 off */
+	int64_t probe_timeout_ms;   /* ms budget of a half-open probe; 0 none */
+	unsigned bulkhead_max;      /* calls at once per compartment; 0 unlimited */
+	int64_t bulkhead_ttl_ms;    /* ms before a held slot lapses; 0 -> 10000 */
+	int64_t bulkhead_wait_ms;   /* ms a call may wait for a slot while KOS
+	                               answers (no holder past slow_call_ms) */
+	unsigned bulkhead_compartment; /* whose slots count towards the cap:
+	                               one per service (pool of processes) */
+};
+
+/* Why pb_breaker_acquire refused. */
+enum pb_breaker_refusal {
+	PB_BREAKER_REFUSED_NONE = 0,
+	PB_BREAKER_REFUSED_OPEN,    /* open, or half-open with every permit out */
+	PB_BREAKER_REFUSED_FULL     /* the bulkhead is full */
 };
 
 /* What a caller holds between acquire and release. */
@@ -58,6 +95,10 @@ struct pb_breaker_ticket {
 	int probe;                  /* 1 when this call holds a half-open permit */
 	uint64_t generation;        /* state generation at acquire */
 	int64_t start_ms;           /* monotonic ms */
+	int slot;                   /* bulkhead slot held, -1 none */
+	int64_t slot_ms;            /* monotonic ms the slot was taken */
+	int64_t timeout_ms;         /* ms this call may take (probes), 0 = its own */
+	enum pb_breaker_refusal refused; /* set when acquire refused */
 };
 
 struct pb_breaker_stats {
@@ -69,6 +110,12 @@ struct pb_breaker_stats {
 	int64_t open_until_ms;      /* when OPEN: monotonic ms it may half-open */
 	uint64_t transitions;       /* state changes since the file was made */
 	uint64_t rejected;          /* calls refused while open */
+	unsigned slow_run;          /* slow calls in a row so far */
+	/* the bulkhead of this handle's compartment */
+	unsigned bulkhead_max;      /* 0: no bulkhead */
+	unsigned bulkhead_in_use;   /* slots held now */
+	uint64_t bulkhead_rejected; /* calls refused because it was full (all
+	                               compartments of the host) */
 };
 
 struct pb_breaker;
@@ -95,24 +142,38 @@ void pb_breaker_close(struct pb_breaker *b);
 int pb_breaker_group(const struct pb_breaker *b, const char *name);
 
 /*
- * Ask to call group.  PB_OK: go ahead and call pb_breaker_release with the
+ * Ask to call group (this may wait bulkhead_wait_ms for a slot, above).
+ * PB_OK: go ahead and call pb_breaker_release with the
  * ticket when the call ends.  PB_ERR_UNAVAILABLE: the breaker is open (or
  * half-open with every permit taken); do not call, and tell the client to
  * retry after *retry_after_ms (max(1000, time left open); 1000 when
- * half-open with every permit taken).  PB_ERR_INVAL for a bad group,
+ * half-open with every permit taken).  t->refused says which:
+ * PB_BREAKER_REFUSED_OPEN, or PB_BREAKER_REFUSED_FULL when the bulkhead has
+ * no free slot (retry after 1000 ms).  PB_ERR_INVAL for a bad group,
  * PB_ERR_INTERNAL if the shared mutex cannot be taken (treat as open).
+ * With PB_OK, t->timeout_ms > 0 caps the call's budget (a probe).
  * Never blocks on I/O.
  */
 enum pb_err pb_breaker_acquire(struct pb_breaker *b, int group,
     struct pb_breaker_ticket *t, int64_t *retry_after_ms);
 
 /*
- * Record how the call ended (duration measured from the ticket).  A ticket
- * acquired before a state transition is ignored (stale), and releasing the
+ * Record how the call ended (duration measured from the ticket) and give
+ * back its bulkhead slot.  A ticket acquired before a state transition is
+ * not counted (stale; its slot is still given back), and releasing the
  * same ticket twice does nothing.
  */
 void pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
     enum pb_breaker_outcome outcome);
+
+/*
+ * Whether a caller should stop waiting for another process's call of
+ * group (single-flight waiters): 1 when the breaker is not CLOSED or a
+ * call of group holding a bulkhead slot has run slow_call_ms or more; 0
+ * otherwise (also for a bad group or a lock failure: then the waiter's
+ * own deadline decides).  Never blocks on I/O.
+ */
+int pb_breaker_slow_now(struct pb_breaker *b, int group);
 
 /*
  * Current state and counters of group (for /health and logs).  An open

@@ -45,6 +45,7 @@ pb_cache_source_name(enum pb_cache_source s)
 	case PB_CACHE_LOADED: return "LOADED";
 	case PB_CACHE_BYPASS: return "BYPASS";
 	case PB_CACHE_STALE: return "STALE";
+	case PB_CACHE_GAVE_UP: return "GAVE_UP";
 	}
 	return "?";
 }
@@ -337,12 +338,40 @@ do_load(struct pb_redis *r, const struct pb_cache_opts *o, int store,
 	return PB_OK;
 }
 
+/* A waiter stops (give_up): the stale copy, or PB_ERR_UNAVAILABLE. */
+static enum pb_err
+gave_up(struct pb_redis *r, const struct pb_cache_opts *o,
+    struct pb_cache_result *res)
+{
+	res->load_err = PB_ERR_UNAVAILABLE;
+	if (read_stale(r, o, res) == PB_OK) {
+		pb_log_msg(PB_LOG_WARN, "cache_stale",
+		    "origin slow, a waiter serves the stale copy");
+		return PB_OK;
+	}
+	res->source = PB_CACHE_GAVE_UP;
+	pb_log_msg(PB_LOG_WARN, "cache_gave_up",
+	    "origin slow, a waiter stops without a stale copy");
+	return PB_ERR_UNAVAILABLE;
+}
+
+/* Whether a waiter should stop now (give_up only). */
+static int
+stop_now(const struct pb_cache_opts *o, int64_t deadline)
+{
+	if (!o->give_up)
+		return 0;
+	if (pb_clock_mono_ms() >= deadline)
+		return 1;
+	return o->stop_waiting != NULL && o->stop_waiting(o->stop_ud);
+}
+
 enum pb_err
 pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
     pb_cache_load_fn load, void *ud, struct pb_cache_result *res)
 {
 	char token[PB_CACHE_TOKEN_LEN + 1];
-	int64_t lock_ms, wait_ms, deadline, poll;
+	int64_t lock_ms, wait_ms, deadline, poll, left;
 	enum pb_err rc;
 	int round;
 
@@ -374,7 +403,12 @@ pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
 		deadline = pb_clock_mono_ms() + wait_ms;
 		poll = POLL_FIRST_MS;
 		for (;;) {
-			sleep_ms(poll);
+			if (stop_now(o, deadline))
+				return gave_up(r, o, res);
+			left = deadline - pb_clock_mono_ms();
+			/* give_up: never sleep past the deadline */
+			sleep_ms(o->give_up && left < poll ? (left > 0 ? left : 1) :
+			    poll);
 			rc = pb_cache_get(r, o->key, &res->val, &res->len);
 			if (rc == PB_OK) {
 				res->source = PB_CACHE_WAITED;
@@ -385,7 +419,8 @@ pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
 			if (lock_held(r, o->key) == 0)
 				break;  /* the loader gave up: try to load */
 			if (pb_clock_mono_ms() >= deadline)
-				return do_load(r, o, 0, load, ud, res);
+				return o->give_up ? gave_up(r, o, res) :
+				    do_load(r, o, 0, load, ud, res);
 			if (poll < POLL_MAX_MS)
 				poll *= 2;
 		}

@@ -14,7 +14,10 @@
  *      until the value appears (a "waited" hit), the lock disappears
  *      without a value (the holder failed: try to take the lock once more),
  *      or wait_ms passes (then load() without the lock: the answer matters
- *      more than the saving).
+ *      more than the saving).  With give_up set, the waiter instead stops
+ *      when wait_ms passes or stop_waiting() says so (the origin is slow:
+ *      waiting longer would only park this process too) and answers the
+ *      stale copy, or PB_ERR_UNAVAILABLE without calling load().
  *   4. load() failed with PB_ERR_UNAVAILABLE or PB_ERR_TIMEOUT and the
  *      caller named a stale key: the long-lived copy kept there is
  *      returned with source PB_CACHE_STALE.
@@ -43,7 +46,9 @@ enum pb_cache_source {
 	PB_CACHE_WAITED,        /* another process loaded it while we waited */
 	PB_CACHE_LOADED,        /* we loaded it (and stored it if ttl > 0) */
 	PB_CACHE_BYPASS,        /* Redis unavailable: loaded, not stored */
-	PB_CACHE_STALE          /* load failed; the stale copy is returned */
+	PB_CACHE_STALE,         /* load failed; the stale copy is returned */
+	PB_CACHE_GAVE_UP        /* a waiter gave up (give_up): stale copy
+	                           returned, or PB_ERR_UNAVAILABLE */
 };
 
 /* What load() hands back: value (malloc'd; pb_cache takes it), ttl_s
@@ -65,6 +70,10 @@ struct pb_cache_opts {
 	int jitter_pct;             /* + up to this % of ttl; 0 -> 10, -1 none */
 	int64_t lock_ms;            /* single-flight lock lifetime; 0 -> 5000 */
 	int64_t wait_ms;            /* ms to wait for another loader; 0 -> 4000 */
+	int give_up;                /* 1: a waiter never loads itself (above) */
+	int (*stop_waiting)(void *ud); /* with give_up, may be NULL: asked
+	                               before every poll; nonzero ends the wait */
+	void *stop_ud;
 };
 
 struct pb_cache_result {
@@ -104,7 +113,7 @@ enum pb_err pb_cache_lock(struct pb_redis *r, const char *key, int64_t ms,
 /* Release our lock only (compare-and-delete). */
 void pb_cache_unlock(struct pb_redis *r, const char *key, const char *token);
 
-/* "HIT", "WAITED", "LOADED", "BYPASS", "STALE" */
+/* "HIT", "WAITED", "LOADED", "BYPASS", "STALE", "GAVE_UP" */
 const char *pb_cache_source_name(enum pb_cache_source s);
 
 #endif

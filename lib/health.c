@@ -34,6 +34,30 @@ kos_degraded(const cJSON *data)
 	return cJSON_IsString(st) && strcmp(st->valuestring, "DEGRADED") == 0;
 }
 
+#define PING_CACHE_MS 1000  /* ms a ping's answer is reused */
+
+/*
+ * Ping at most once a second per process (issue 19): health answers from
+ * the last ping in between, so a burst of probes costs no round trips and
+ * a dependency that stalls is waited on once a second at most.
+ */
+static void
+pings(struct pb_app *app, int *redis_up, int *db_up)
+{
+	static int64_t at = -PING_CACHE_MS;
+	static int last_redis, last_db;
+	int64_t now = pb_clock_mono_ms();
+
+	if (now - at >= PING_CACHE_MS || !last_redis || !last_db) {
+		last_redis = app->redis == NULL ||
+		    pb_redis_ping(app->redis) == PB_OK;
+		last_db = pb_db_ping(app->db) == PB_OK;
+		at = now;
+	}
+	*redis_up = last_redis;
+	*db_up = last_db;
+}
+
 void
 pb_health_handler(struct pb_req *req)
 {
@@ -43,8 +67,7 @@ pb_health_handler(struct pb_req *req)
 	cJSON *data;
 
 	/* a program without Redis (PB_APP_NO_REDIS) reports it as not used */
-	redis_up = app->redis == NULL || pb_redis_ping(app->redis) == PB_OK;
-	db_up = pb_db_ping(app->db) == PB_OK;
+	pings(app, &redis_up, &db_up);
 	if (!redis_up)
 		pb_log_msg(PB_LOG_WARN, "health_redis_down",
 		    pb_redis_last_error(app->redis));

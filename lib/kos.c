@@ -62,6 +62,7 @@ pb_kos_failure_name(enum pb_kos_failure f)
 	case PB_KOS_FAIL_HTTP_ERROR: return "http_error";
 	case PB_KOS_FAIL_GARBAGE: return "garbage";
 	case PB_KOS_FAIL_TOOBIG: return "toobig";
+	case PB_KOS_FAIL_BULKHEAD: return "bulkhead";
 	}
 	return "unknown";
 }
@@ -454,7 +455,7 @@ out:
 
 static void
 log_call(const struct kos_call *c, enum pb_err rc,
-    const struct pb_kos_result *res)
+    const struct pb_kos_result *res, const struct pb_breaker_stats *st)
 {
 	struct pb_logline l;
 	char masked[32];
@@ -470,6 +471,10 @@ log_call(const struct kos_call *c, enum pb_err rc,
 	pb_log_int(&l, "attempts", res->attempts);
 	pb_log_str(&l, "breaker", res->breaker_state);
 	pb_log_str(&l, "failure", pb_kos_failure_name(res->failure));
+	if (st != NULL && st->bulkhead_max > 0) {
+		pb_log_int(&l, "bulkhead_in_use", st->bulkhead_in_use);
+		pb_log_int(&l, "bulkhead_rejected", (long long)st->bulkhead_rejected);
+	}
 	pb_log_str(&l, "result", pb_strerror(rc));
 	pb_log_end(&l);
 }
@@ -483,7 +488,7 @@ call_kos(struct pb_kos *k, const struct kos_call *c,
 	char url[KOS_URL_MAX];
 	int64_t t0, deadline, left, wait_ms;
 	unsigned max_attempts;
-	int group = k->group[c->op], n;
+	int group = k->group[c->op], n, have_st;
 	enum pb_err rc = PB_ERR_INVAL;
 
 	t0 = pb_clock_mono_ms();
@@ -501,13 +506,18 @@ call_kos(struct pb_kos *k, const struct kos_call *c,
 			if (rc != PB_OK) {
 				/* refused: no network I/O at all */
 				clear_answer(res);
-				res->failure = PB_KOS_FAIL_OPEN;
+				res->failure = ticket.refused ==
+				    PB_BREAKER_REFUSED_FULL ?
+				    PB_KOS_FAIL_BULKHEAD : PB_KOS_FAIL_OPEN;
 				res->retry_after_ms = retry_after;
 				rc = PB_ERR_UNAVAILABLE;
 				break;
 			}
 		}
 		left = deadline - pb_clock_mono_ms();
+		/* a half-open probe must not park the process for the budget */
+		if (group >= 0 && ticket.timeout_ms > 0 && left > ticket.timeout_ms)
+			left = ticket.timeout_ms;
 		res->attempts++;
 		if (left < 1) {
 			clear_answer(res);
@@ -542,9 +552,11 @@ call_kos(struct pb_kos *k, const struct kos_call *c,
 out:
 	res->latency_ms = pb_clock_mono_ms() - t0;
 	res->breaker_state = "NONE";
-	if (group >= 0 && pb_breaker_stats(k->breaker, group, &st) == PB_OK)
+	have_st = group >= 0 && pb_breaker_stats(k->breaker, group, &st) ==
+	    PB_OK;
+	if (have_st)
 		res->breaker_state = pb_breaker_state_name(st.state);
-	log_call(c, rc, res);
+	log_call(c, rc, res, have_st ? &st : NULL);
 	return rc;
 }
 

@@ -10,9 +10,11 @@
  *   PB_OK              KOS answered with a well-formed envelope.  Business
  *                      refusals are PB_OK too: look at result.code ("0000"
  *                      ok, "1003" no bill, ...); the caller maps them.
- *   PB_ERR_UNAVAILABLE the breaker refused (result.failure OPEN,
+ *   PB_ERR_UNAVAILABLE the breaker refused (result.failure OPEN, or
+ *                      BULKHEAD when enough processes already wait on KOS;
  *                      result.retry_after_ms set, no network I/O), or a
- *                      transport error, HTTP 3xx or 5xx.
+ *                      transport error, HTTP 3xx or 5xx.  A half-open
+ *                      probe gets only the breaker's probe_timeout_ms.
  *   PB_ERR_TIMEOUT     the total budget (total_timeout_ms) ran out.
  *   PB_ERR_PARSE       KOS answered garbage (not JSON, truncated, not the
  *                      envelope, wrong types, 2xx/4xx without envelope).
@@ -78,7 +80,8 @@ enum pb_kos_failure {
 	PB_KOS_FAIL_TIMEOUT,     /* budget ran out */
 	PB_KOS_FAIL_HTTP_ERROR,  /* HTTP 3xx or 5xx */
 	PB_KOS_FAIL_GARBAGE,     /* not a well-formed envelope */
-	PB_KOS_FAIL_TOOBIG       /* over max_response */
+	PB_KOS_FAIL_TOOBIG,      /* over max_response */
+	PB_KOS_FAIL_BULKHEAD     /* the bulkhead was full; KOS not called */
 };
 
 struct pb_kos_opts {
@@ -169,7 +172,8 @@ enum pb_err pb_kos_month_to_kos(const char *month, char *out, size_t outlen);
 /* "202611" -> "2026-11" (out >= 8 bytes); PB_ERR_INVAL if not YYYYMM. */
 enum pb_err pb_kos_month_from_kos(const char *kos, char *out, size_t outlen);
 
-/* "none", "open", "transport", "timeout", "http_error", "garbage", "toobig" */
+/* "none", "open", "transport", "timeout", "http_error", "garbage", "toobig",
+   "bulkhead" */
 const char *pb_kos_failure_name(enum pb_kos_failure f);
 /* "bill.inquiry", "bill.months", "product.inquiry", ... */
 const char *pb_kos_op_name(enum pb_kos_op op);

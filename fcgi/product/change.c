@@ -667,7 +667,8 @@ answer_outcome(struct pb_req *req, struct row *r, enum outcome out,
 	char ra[24];
 	cJSON *extra;
 
-	if (out == OUT_FAILED && res->failure == PB_KOS_FAIL_OPEN) {
+	if (out == OUT_FAILED && (res->failure == PB_KOS_FAIL_OPEN ||
+	    res->failure == PB_KOS_FAIL_BULKHEAD)) {
 		snprintf(ra, sizeof(ra), "%lld",
 		    (long long)((res->retry_after_ms + 999) / 1000));
 		extra = cJSON_CreateObject();
@@ -678,7 +679,9 @@ answer_outcome(struct pb_req *req, struct row *r, enum outcome out,
 		}
 		(void)pb_req_add_header(req, "Retry-After", ra);
 		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-		    "KOS is unavailable (circuit open)", extra);
+		    res->failure == PB_KOS_FAIL_OPEN ?
+		    "KOS is unavailable (circuit open)" :
+		    "KOS is busy (too many calls waiting)", extra);
 		return;
 	}
 	answer_row(req, r);
@@ -708,6 +711,26 @@ replay(struct pb_req *req, struct prod_ctx *c, struct row *r, const char *cur,
 	out = attempt(c, r, &res);
 	answer_outcome(req, r, out, &res);
 	pb_kos_result_free(&res);
+}
+
+/*
+ * The pre-check failed, but the same key may have raced us and changed
+ * the plan meanwhile (its row is written before its KOS call; ours read
+ * the plan after it): answer what that request became.  1 when answered.
+ */
+static int
+raced(struct pb_req *req, struct prod_ctx *c, const char *user,
+    const char *idem, const char *cur, const char *tgt, const char *digits)
+{
+	struct row o;
+	int found;
+
+	memset(&o, 0, sizeof(o));
+	found = load_row(c, NULL, user, idem, &o) == PB_OK;
+	if (found)
+		replay(req, c, &o, cur, tgt, digits);
+	row_free(&o);
+	return found;
 }
 
 void
@@ -780,6 +803,9 @@ prod_change(struct pb_req *req)
 	(void)pb_strlcpy(r.tgt, tgt, sizeof(r.tgt));
 	(void)pb_strlcpy(r.cur_name, pc.current_name, sizeof(r.cur_name));
 	(void)pb_strlcpy(r.tgt_name, pc.target_name, sizeof(r.tgt_name));
+	if (!pc.ok && idem != NULL && raced(req, &c, p.s.user_id, idem, cur,
+	    tgt, digits))
+		goto out;
 	if (!pc.ok) {
 		pj = prod_precheck_json(&pc);
 		finalize(&c, &r, "FAILED", NULL, pc.reason, "PRECHECK_FAILED",

@@ -29,8 +29,15 @@
 
 static const char *const names[] = { "kos.bill", "kos.product", "kos.order" };
 
-/* window 2000 ms, 5 calls, 50 %, slow 50 ms, 50 %, open 300 ms, 2, 200 ms */
-static const struct pb_breaker_opts opts = { 2000, 5, 50, 50, 50, 300, 2, 200 };
+/* window 2000 ms, 5 calls, 50 %, slow 50 ms, 50 %, open 300 ms, 2, 200 ms;
+   no slow run, no probe budget, no bulkhead */
+static const struct pb_breaker_opts opts = { 2000, 5, 50, 50, 50, 300, 2, 200,
+    0, 0, 0, 0, 0, 0 };
+
+/* the same with a run of 3 slow calls, probes of 40 ms, a bulkhead of 2
+   whose slots lapse after 300 ms, no wait for a slot, compartment 0 */
+static const struct pb_breaker_opts bopts = { 2000, 5, 50, 50, 50, 300, 2, 200,
+    3, 40, 2, 300, 0, 0 };
 
 static void
 sleep_ms(long ms)
@@ -567,6 +574,194 @@ test_robust(const char *path)
 	pb_breaker_close(b);
 }
 
+/* The slow run: a fresh hang opens whatever the window's history. */
+static void
+test_slow_run(const char *path)
+{
+	struct pb_breaker *b = NULL;
+	struct pb_breaker_ticket t;
+	struct pb_breaker_stats s;
+	int64_t retry;
+
+	(void)unlink(path);
+	if (pb_breaker_open(path, names, 3, &bopts, &b) != PB_OK) {
+		ok(0, "slow run: open");
+		return;
+	}
+	calls(b, 0, PB_BREAKER_SUCCESS, 0, 300);       /* a healthy history */
+	calls(b, 0, PB_BREAKER_FAILURE, 0, 5);         /* fast failures */
+	s = stats(b, 0);
+	is_int(s.state, PB_BREAKER_CLOSED, "fast failures are no slow run");
+	is_int(s.slow_run, 0, "run 0 after fast calls");
+	calls(b, 0, PB_BREAKER_SUCCESS, 60, 2);
+	calls(b, 0, PB_BREAKER_SUCCESS, 0, 1);
+	calls(b, 0, PB_BREAKER_FAILURE, 60, 2);
+	s = stats(b, 0);
+	is_int(s.state, PB_BREAKER_CLOSED, "a fast answer ends the run");
+	is_int(s.slow_run, 2, "run counts slow failures (timeouts) too");
+	ok(s.slow * 100 < 50 * s.calls && s.failures * 100 < 50 * s.calls,
+	    "the window's rates alone would stay closed");
+	calls(b, 0, PB_BREAKER_FAILURE, 60, 1);
+	s = stats(b, 0);
+	is_int(s.state, PB_BREAKER_OPEN,
+	    "3 slow calls in a row open after 300 healthy ones");
+	is_int(stats(b, 1).state, PB_BREAKER_CLOSED, "other groups untouched");
+	/* half-open: a probe carries its budget; a slow probe reopens */
+	sleep_ms(320);
+	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK, "probe allowed");
+	ok(t.probe == 1 && t.timeout_ms == 40, "probe carries probe_timeout_ms");
+	sleep_ms(60);                   /* past slow_call_ms (50 ms) */
+	pb_breaker_release(b, &t, PB_BREAKER_SUCCESS);
+	is_int(stats(b, 0).state, PB_BREAKER_OPEN, "a slow probe reopens");
+	sleep_ms(320);
+	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK, "probe again");
+	pb_breaker_release(b, &t, PB_BREAKER_SUCCESS);
+	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK, "second probe");
+	pb_breaker_release(b, &t, PB_BREAKER_SUCCESS);
+	is_int(stats(b, 0).state, PB_BREAKER_CLOSED, "fast probes close");
+	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK, "closed call");
+	is_int(t.timeout_ms, 0, "no budget cap when closed");
+	pb_breaker_release(b, &t, PB_BREAKER_SUCCESS);
+	pb_breaker_close(b);
+}
+
+/* The bulkhead: a cap, immediate refusal, lapses, and shedding. */
+static void
+test_bulkhead(const char *path)
+{
+	struct pb_breaker *b = NULL;
+	struct pb_breaker_ticket t1, t2, t3;
+	struct pb_breaker_stats s;
+	int64_t retry;
+	pid_t p;
+
+	(void)unlink(path);
+	if (pb_breaker_open(path, names, 3, &bopts, &b) != PB_OK) {
+		ok(0, "bulkhead: open");
+		return;
+	}
+	is_int(pb_breaker_acquire(b, 0, &t1, &retry), PB_OK, "slot 1");
+	is_int(pb_breaker_acquire(b, 1, &t2, &retry), PB_OK,
+	    "slot 2 (another group: the bulkhead is host-wide)");
+	is_int(pb_breaker_acquire(b, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
+	    "third call refused");
+	is_int(t3.refused, PB_BREAKER_REFUSED_FULL, "refused: FULL");
+	is_int(retry, 1000, "Retry-After 1 s when full");
+	s = stats(b, 0);
+	ok(s.bulkhead_max == 2 && s.bulkhead_in_use == 2 &&
+	    s.bulkhead_rejected == 1, "stats: max 2, in use 2, rejected 1");
+	is_int(s.slow_run, 0, "a refusal while the holders are fast is no slow call");
+	is_int(pb_breaker_slow_now(b, 0), 0, "not slow: holders are young");
+	pb_breaker_release(b, &t1, PB_BREAKER_SUCCESS);
+	is_int(stats(b, 0).bulkhead_in_use, 1, "release gives the slot back");
+	is_int(pb_breaker_acquire(b, 0, &t1, &retry), PB_OK, "slot reused");
+	/* the holders are past slow_call_ms (50 ms): refusals are slow calls */
+	sleep_ms(60);
+	is_int(pb_breaker_slow_now(b, 0), 1, "slow now: a holder is overdue");
+	is_int(pb_breaker_slow_now(b, 2), 0, "not for a group without holders");
+	(void)pb_breaker_acquire(b, 2, &t3, &retry);
+	(void)pb_breaker_acquire(b, 2, &t3, &retry);
+	is_int(stats(b, 0).slow_run, 2, "refusals count in the holder's run");
+	(void)pb_breaker_acquire(b, 2, &t3, &retry);
+	is_int(stats(b, 0).state, PB_BREAKER_OPEN,
+	    "the third refusal opens the slow group");
+	is_int(stats(b, 2).state, PB_BREAKER_CLOSED, "the refused group stays");
+	pb_breaker_release(b, &t1, PB_BREAKER_FAILURE);
+	pb_breaker_release(b, &t2, PB_BREAKER_SUCCESS);
+	s = stats(b, 0);
+	ok(s.bulkhead_in_use == 0 && s.state == PB_BREAKER_OPEN,
+	    "stale tickets still give their slots back");
+	/* a process dies holding a slot: its slot is taken back */
+	p = fork();
+	if (p == 0) {
+		struct pb_breaker_ticket c1, c2;
+
+		_exit(pb_breaker_acquire(b, 1, &c1, &retry) == PB_OK &&
+		    pb_breaker_acquire(b, 1, &c2, &retry) == PB_OK ? 0 : 1);
+	}
+	is_int(wait_child(p), 0, "child took both slots and died");
+	is_int(pb_breaker_acquire(b, 1, &t1, &retry), PB_OK,
+	    "a dead holder's slot is free");
+	/* a hung holder (alive, ours) lapses after slot_ttl */
+	is_int(pb_breaker_acquire(b, 1, &t2, &retry), PB_OK, "second slot");
+	is_int(pb_breaker_acquire(b, 1, &t3, &retry), PB_ERR_UNAVAILABLE,
+	    "full again");
+	sleep_ms(320);
+	is_int(pb_breaker_acquire(b, 1, &t3, &retry), PB_OK,
+	    "a slot held past slot_ttl lapses");
+	pb_breaker_release(b, &t1, PB_BREAKER_SUCCESS);  /* lapsed: no-op */
+	pb_breaker_release(b, &t3, PB_BREAKER_SUCCESS);
+	pb_breaker_release(b, &t2, PB_BREAKER_SUCCESS);
+	is_int(stats(b, 1).bulkhead_in_use, 0, "all slots back");
+	pb_breaker_close(b);
+}
+
+/* Compartments keep their own caps; a young holder is waited for. */
+static void
+test_compartments(const char *path)
+{
+	struct pb_breaker_opts o1 = bopts, o2 = bopts;
+	struct pb_breaker *b1 = NULL, *b2 = NULL;
+	struct pb_breaker_ticket t1, t2, t3;
+	struct pb_breaker_stats s;
+	int64_t retry, t0, waited;
+	pid_t p;
+
+	(void)unlink(path);
+	o1.bulkhead_max = 1;
+	o1.bulkhead_compartment = 1;
+	o1.bulkhead_wait_ms = 150;
+	o1.slow_call_ms = 1000;
+	o1.bulkhead_ttl_ms = 10000;
+	o2 = o1;
+	o2.bulkhead_compartment = 2;
+	if (pb_breaker_open(path, names, 3, &o1, &b1) != PB_OK ||
+	    pb_breaker_open(path, names, 3, &o2, &b2) != PB_OK) {
+		ok(0, "compartments: open");
+		return;
+	}
+	is_int(pb_breaker_acquire(b1, 0, &t1, &retry), PB_OK, "bill's slot");
+	is_int(pb_breaker_acquire(b2, 1, &t2, &retry), PB_OK,
+	    "product's slot: another compartment");
+	ok(stats(b1, 0).bulkhead_in_use == 1 && stats(b2, 0).bulkhead_in_use == 1,
+	    "each compartment counts its own");
+	/* full, holder young: waits bulkhead_wait_ms, then refused */
+	t0 = pb_clock_mono_ms();
+	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
+	    "full: refused after the wait");
+	waited = pb_clock_mono_ms() - t0;
+	ok(waited >= 150, "a young holder is waited for (bulkhead_wait_ms)");
+	is_int(t3.refused, PB_BREAKER_REFUSED_FULL, "refused FULL");
+	s = stats(b1, 0);
+	ok(s.bulkhead_rejected == 1 && s.slow_run == 0,
+	    "one refusal counted, no slow call");
+	/* the holder leaves while we wait: the slot is ours */
+	p = fork();
+	if (p == 0) {
+		sleep_ms(50);
+		pb_breaker_release(b1, &t1, PB_BREAKER_SUCCESS);
+		_exit(0);
+	}
+	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
+	    "a child cannot release the parent's slot (pid differs)");
+	is_int(wait_child(p), 0, "child done");
+	pb_breaker_release(b1, &t1, PB_BREAKER_SUCCESS);
+	is_int(pb_breaker_acquire(b1, 0, &t1, &retry), PB_OK, "slot again");
+	p = fork();
+	if (p == 0) {
+		struct pb_breaker_ticket c;
+
+		/* the child waits for the parent's slot, which frees in 50 ms */
+		_exit(pb_breaker_acquire(b1, 0, &c, &retry) == PB_OK ? 0 : 1);
+	}
+	sleep_ms(50);
+	pb_breaker_release(b1, &t1, PB_BREAKER_SUCCESS);
+	is_int(wait_child(p), 0, "a waiter gets the slot freed meanwhile");
+	pb_breaker_release(b2, &t2, PB_BREAKER_SUCCESS);
+	pb_breaker_close(b1);
+	pb_breaker_close(b2);
+}
+
 int
 main(void)
 {
@@ -590,6 +785,9 @@ main(void)
 	test_permits(p4, 1);
 	test_permits(p5, 0);
 	test_robust(p6);
+	test_slow_run(p1);
+	test_bulkhead(p1);
+	test_compartments(p1);
 
 	pb_log_open("test", -1, PB_LOG_ERROR);
 	if (logfd >= 0)

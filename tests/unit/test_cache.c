@@ -115,6 +115,56 @@ single_flight(const struct pb_redis_opts *ro, const char *key)
 	is_int(hits, 19, "19 waited for the one loader");
 }
 
+static int stop_calls;
+
+static int
+stop_yes(void *ud)
+{
+	(void)ud;
+	stop_calls++;
+	return 1;
+}
+
+/* Waiters with give_up (issue 19): another process holds the lock. */
+static void
+give_up(struct pb_redis *r, struct pb_cache_opts *co, const char *stale,
+    struct origin *org)
+{
+	struct pb_cache_result res;
+	char tok[PB_CACHE_TOKEN_LEN + 1];
+	const char *sk = co->stale_key;
+
+	is_int(pb_cache_lock(r, co->key, 5000, tok, sizeof(tok)), PB_OK,
+	    "give_up: a loader holds the lock");
+	co->give_up = 1;
+	co->wait_ms = 100;
+	co->stale_key = NULL;
+	org->calls = 0;
+	is_int(pb_cache_fetch(r, co, load, org, &res), PB_ERR_UNAVAILABLE,
+	    "give_up: after wait_ms, no stale key: unavailable");
+	is_int(res.source, PB_CACHE_GAVE_UP, "give_up: source GAVE_UP");
+	is_int(org->calls, 0, "give_up: the origin is not called");
+	pb_cache_result_free(&res);
+	co->stale_key = stale;
+	is_int(pb_cache_fetch(r, co, load, org, &res), PB_OK,
+	    "give_up: the stale copy is served");
+	is_int(res.source, PB_CACHE_STALE, "give_up: source STALE");
+	is_int(org->calls, 0, "give_up: still no origin call");
+	pb_cache_result_free(&res);
+	co->wait_ms = 60000;
+	co->stop_waiting = stop_yes;
+	is_int(pb_cache_fetch(r, co, load, org, &res), PB_OK,
+	    "stop_waiting: stops before the first poll");
+	ok(stop_calls == 1 && res.source == PB_CACHE_STALE,
+	    "stop_waiting asked once, stale served");
+	pb_cache_result_free(&res);
+	pb_cache_unlock(r, co->key, tok);
+	co->give_up = 0;
+	co->wait_ms = 0;
+	co->stop_waiting = NULL;
+	co->stale_key = sk;
+}
+
 int
 main(void)
 {
@@ -215,6 +265,11 @@ main(void)
 	is_int(org.calls, 1, "loaded once");
 	is_int(res.source, PB_CACHE_LOADED, "and stored it");
 	pb_cache_result_free(&res);
+
+	/* give_up: a waiter stops and never calls the origin itself */
+	dk[0] = key;
+	(void)pb_cache_del(r, dk, 1);
+	give_up(r, &co, stale, &org);
 
 	/* single-flight across processes */
 	dk[0] = sf;
