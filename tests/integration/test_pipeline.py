@@ -173,12 +173,15 @@ def _kill_bill(ctx):
 
 
 def _bill_up(ctx):
-    """The bill service answers its health (a killed process is respawned
-    by the web server, which answers 503 itself until then)."""
+    """The bill service's request pool answers (a killed process is
+    respawned by the web server, which answers 503 itself until then;
+    health has a pool of its own, so it is no proof)."""
+    tok = _tok(ctx)
+
     def up():
-        r = ctx.request("GET", "/api/v1/bills/health")
-        return r.status == 200 and "kos" in (r.json().get("data") or {})
-    ctx.wait_for("the bill service answers", up, timeout=30)
+        r = bill.call(ctx, "GET", "/inquiry/REQ_20000101_000000000000", tok)
+        return r.status == 404
+    ctx.wait_for("the bill service answers", up, timeout=60)
 
 
 def _warm(ctx):
