@@ -1,6 +1,7 @@
 /* lockout.c - login failure counter and lock (see lockout.h). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lockout.h"
@@ -143,6 +144,39 @@ pb_lockout_fail(struct pb_redis *r, const char *uid,
 		*remaining = (int)b;
 	}
 	return PB_OK;
+}
+
+enum pb_err
+pb_lockout_check(struct pb_redis *r, const char *uid, int64_t now_ms,
+    int64_t *until)
+{
+	char key[KEY_MAX];
+	const char *argv[3];
+	redisReply *rep = NULL;
+	long long u = 0;
+	enum pb_err rc;
+
+	*until = 0;
+	rc = key_of(uid, key, sizeof(key));
+	if (rc != PB_OK)
+		return rc;
+	argv[0] = "HGET";
+	argv[1] = key;
+	argv[2] = "until";
+	rc = pb_redis_cmd_str(r, &rep, 3, argv);
+	if (rc != PB_OK)
+		goto out;
+	if (rep->type == REDIS_REPLY_STRING)
+		u = strtoll(rep->str, NULL, 10);
+	else if (rep->type != REDIS_REPLY_NIL)
+		rc = PB_ERR_INTERNAL;
+	if (rc == PB_OK && u > now_ms) {
+		*until = (int64_t)u;
+		rc = PB_ERR_STATE;
+	}
+out:
+	freeReplyObject(rep);
+	return rc;
 }
 
 enum pb_err

@@ -49,6 +49,13 @@ enum pb_err pb_lockout_fail(struct pb_redis *r, const char *uid,
     const struct pb_lockout_opts *o, int64_t now_ms, int slot,
     int *locked_now, int *remaining, int64_t *until);
 
+/*
+ * Whether uid is locked at now_ms, without reserving anything (for a
+ * refresh): PB_ERR_STATE and *until when locked, PB_OK when not.
+ */
+enum pb_err pb_lockout_check(struct pb_redis *r, const char *uid,
+    int64_t now_ms, int64_t *until);
+
 /* Success (or an operator's unlock): forget the failures and any lock. */
 enum pb_err pb_lockout_reset(struct pb_redis *r, const char *uid);
 

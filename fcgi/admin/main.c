@@ -8,8 +8,13 @@
  *   phonebill-admin passwd USERID
  *   phonebill-admin grant|revoke USERID PERMISSION
  *   phonebill-admin unlock USERID
+ *   phonebill-admin suspend|activate|delete USERID
+ *   phonebill-admin logout USERID
  *   phonebill-admin list
  *
+ * passwd, grant, revoke, suspend, activate, delete and logout end every
+ * session of the user on every node at once (session.h's user version):
+ * the user's next request with an old token is refused.
  * Passwords are read from stdin (one line; without echo on a terminal),
  * never from the command line, where ps and shell history would show them.
  */
@@ -31,6 +36,7 @@
 static const char *const admin_keys[] = {
 	"auth.max_failures", "auth.lock_seconds", "auth.login_rate_limit",
 	"auth.login_rate_window_s", "auth.trusted_proxies",
+	"auth.session_max_s",
 	NULL
 };
 
@@ -48,6 +54,8 @@ usage(void)
 	    "       phonebill-admin passwd USERID\n"
 	    "       phonebill-admin grant|revoke USERID PERMISSION\n"
 	    "       phonebill-admin unlock USERID\n"
+	    "       phonebill-admin suspend|activate|delete USERID\n"
+	    "       phonebill-admin logout USERID\n"
 	    "       phonebill-admin list\n"
 	    "Passwords are read from stdin, never from arguments.\n");
 	return 2;
@@ -185,6 +193,24 @@ out:
 	return status;
 }
 
+/* suspend, activate, delete, logout: 1 when cmd is one (*rc set). */
+static int
+account_cmd(struct pb_app *app, const char *cmd, const char *uid,
+    enum pb_err *rc)
+{
+	if (strcmp(cmd, "suspend") == 0)
+		*rc = auth_user_set_status(app, uid, "SUSPENDED");
+	else if (strcmp(cmd, "activate") == 0)
+		*rc = auth_user_set_status(app, uid, "ACTIVE");
+	else if (strcmp(cmd, "delete") == 0)
+		*rc = auth_user_delete(app, uid);
+	else if (strcmp(cmd, "logout") == 0)
+		*rc = PB_OK;    /* the revocation below is all it does */
+	else
+		return 0;
+	return 1;
+}
+
 static int
 run(struct pb_app *app, int argc, char **argv)
 {
@@ -223,8 +249,19 @@ run(struct pb_app *app, int argc, char **argv)
 		    strcmp(cmd, "grant") == 0);
 	} else if (strcmp(cmd, "unlock") == 0 && argc == 3) {
 		rc = pb_lockout_reset(app->redis, uid);
+	} else if (argc == 3 && account_cmd(app, cmd, uid, &rc)) {
+		/* done by account_cmd */
 	} else {
 		return usage();
+	}
+	/* every change but an unlock ends the user's sessions */
+	if (rc == PB_OK && strcmp(cmd, "unlock") != 0) {
+		rc = auth_user_revoke(app, uid);
+		if (rc != PB_OK)
+			fprintf(stderr, "phonebill-admin: %s changed, but the "
+			    "sessions were not ended (Redis: %s); run "
+			    "'phonebill-admin logout %s'\n", uid,
+			    pb_strerror(rc), uid);
 	}
 	if (rc == PB_OK) {
 		printf("%s: %s done\n", uid, cmd);

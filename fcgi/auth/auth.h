@@ -26,6 +26,7 @@ struct auth_svc {
 	long rate_limit;                /* login attempts per window per address */
 	int64_t rate_window_ms;         /* ms */
 	char trusted_proxies[256];      /* comma-separated addresses */
+	int64_t session_max_ms;         /* ms, absolute lifetime from login */
 };
 
 struct auth_user {
@@ -54,6 +55,14 @@ enum pb_err auth_user_set_password(struct pb_app *app, const char *uid,
 /* Grant (on=1) or revoke a PB_PERM_* bit. */
 enum pb_err auth_user_set_perm(struct pb_app *app, const char *uid,
     unsigned bit, int on);
+
+/* Set users.status (ACTIVE, INACTIVE, SUSPENDED); PB_ERR_NOTFOUND. */
+enum pb_err auth_user_set_status(struct pb_app *app, const char *uid,
+    const char *status);
+/* Delete the user (permissions go with it); PB_ERR_NOTFOUND. */
+enum pb_err auth_user_delete(struct pb_app *app, const char *uid);
+/* End every session of uid on every node (session.h's user version). */
+enum pb_err auth_user_revoke(struct pb_app *app, const char *uid);
 
 typedef void (*auth_user_fn)(void *ud, const struct auth_user *u);
 /* Every user, ordered by id, decrypted (the callback masks what it shows). */

@@ -203,6 +203,10 @@ issue_pair(struct pb_req *req, const struct pb_session *s, int64_t now_s,
 		goto out;
 	c.typ = PB_JWT_REFRESH;
 	c.exp = now_s + PB_AUTHZ_REFRESH_TTL_S;
+	/* never past the session's absolute lifetime */
+	if (s->born_ms > 0 && (s->born_ms + svc_of(req)->session_max_ms) /
+	    1000 < c.exp)
+		c.exp = (s->born_ms + svc_of(req)->session_max_ms) / 1000;
 	(void)pb_strlcpy(c.jti, s->rjti, sizeof(c.jti));
 	rc = pb_jwt_issue(key, strlen(key), &c, refresh);
 out:
@@ -237,6 +241,7 @@ auth_login(struct pb_req *req)
 	struct pb_logline l;
 	cJSON *root = NULL, *data = NULL, *user = NULL;
 	char addr[ADDR_MAX], msg[160], details[160];
+	char ukey[PB_SESSION_UKEY_MAX + 1];
 	char *access = NULL, *refresh = NULL;
 	const char *pw;
 	size_t pwlen;
@@ -283,6 +288,14 @@ auth_login(struct pb_req *req)
 		pb_req_unavailable(req, "redis");
 		goto out;
 	}
+	/* the user's version before the account is read: a change made
+	 * after this read outdates the session at once (session.h) */
+	if (pb_authz_user_key(req->app, h.uid, ukey, sizeof(ukey)) != PB_OK ||
+	    pb_session_user_version(req->app->redis, ukey, s.ver,
+	    sizeof(s.ver)) != PB_OK) {
+		pb_req_unavailable(req, "redis");
+		goto out;
+	}
 	/* the account (or its absence) first: a DB outage must not use up
 	 * one of the five attempts */
 	rc = auth_user_load(req->app, h.uid, &u);
@@ -319,6 +332,9 @@ auth_login(struct pb_req *req)
 			pb_req_unavailable(req, "redis");
 			goto out;
 		}
+		/* a lock ends the account's sessions too */
+		if (locked_now && known)
+			(void)pb_session_user_bump(req->app->redis, ukey);
 		h.result = locked_now ? "LOCKED" : "FAILURE";
 		h.reason = locked_now ? "LOCKED_NOW" : "BAD_CREDENTIALS";
 		if (locked_now) {
@@ -348,13 +364,15 @@ auth_login(struct pb_req *req)
 	(void)pb_strlcpy(s.name, u.name, sizeof(s.name));
 	s.perms = u.perms;
 	s.auto_login = auto_login;
+	s.born_ms = now_ms;
 	if (reset_failed || pb_crypto_random_hex(16, s.sid, sizeof(s.sid)) != PB_OK ||
 	    pb_crypto_random_hex(16, s.rjti, sizeof(s.rjti)) != PB_OK) {
 		pb_req_unavailable(req, "redis");
 		goto out;
 	}
-	rc = pb_session_create(req->app->redis, &s, auto_login ?
-	    PB_AUTHZ_AUTO_MS : PB_AUTHZ_IDLE_MS);
+	rc = pb_session_create(req->app->redis, &s, auto_login ||
+	    sv->session_max_ms < PB_AUTHZ_IDLE_MS ? sv->session_max_ms :
+	    PB_AUTHZ_IDLE_MS);
 	if (rc != PB_OK) {
 		pb_req_unavailable(req, "redis");
 		goto out;
@@ -449,6 +467,111 @@ refresh_invalid(struct pb_req *req)
 	    "Refresh Token이 유효하지 않습니다.", "다시 로그인해주세요.", NULL);
 }
 
+/* Log why a refresh was refused; reason is a literal. */
+static void
+refresh_log(const char *uid, const char *reason)
+{
+	struct pb_logline l;
+
+	pb_log_begin(&l, PB_LOG_INFO, "refresh_refused");
+	pb_log_str(&l, "user", uid);
+	pb_log_str(&l, "reason", reason);
+	pb_log_end(&l);
+}
+
+/*
+ * Re-read the token's user from MariaDB: PB_OK with *perms when it exists,
+ * is ACTIVE and not locked.  Otherwise the session is ended and the answer
+ * sent (401, or 503 when a store is down).
+ */
+static enum pb_err
+refresh_user(struct pb_req *req, const struct pb_jwt_claims *c,
+    unsigned *perms)
+{
+	struct auth_user u;
+	const char *why = NULL;
+	int64_t until = 0;
+	enum pb_err rc;
+
+	rc = auth_user_load(req->app, c->sub, &u);
+	if (rc != PB_OK && rc != PB_ERR_NOTFOUND) {
+		pb_req_unavailable(req, "database");
+		goto out;
+	}
+	if (rc == PB_ERR_NOTFOUND)
+		why = "deleted";
+	else if (strcmp(u.status, "ACTIVE") != 0)
+		why = "inactive";
+	if (why == NULL) {
+		rc = pb_lockout_check(req->app->redis, c->sub,
+		    pb_clock_now_ms(), &until);
+		if (rc == PB_ERR_STATE)
+			why = "locked";
+		else if (rc != PB_OK) {
+			pb_req_unavailable(req, "redis");
+			goto out;
+		}
+	}
+	if (why != NULL) {
+		(void)pb_session_delete(req->app->redis, c->sid);
+		refresh_log(c->sub, why);
+		refresh_invalid(req);
+		rc = PB_ERR_STATE;
+		goto out;
+	}
+	*perms = u.perms;
+	rc = PB_OK;
+out:
+	sodium_memzero(&u, sizeof(u));
+	return rc;
+}
+
+/* Rotate the session's refresh token; answered unless PB_OK. */
+static enum pb_err
+refresh_rotate(struct pb_req *req, const struct pb_jwt_claims *c,
+    unsigned perms, struct pb_session *s)
+{
+	struct pb_session_rotation x;
+	char ukey[PB_SESSION_UKEY_MAX + 1], new_rjti[PB_SESSION_ID_MAX + 1];
+	struct pb_logline l;
+	enum pb_err rc;
+
+	if (pb_authz_user_key(req->app, c->sub, ukey, sizeof(ukey)) != PB_OK ||
+	    pb_crypto_random_hex(16, new_rjti, sizeof(new_rjti)) != PB_OK) {
+		internal(req, "user key or random");
+		return PB_ERR_INTERNAL;
+	}
+	memset(&x, 0, sizeof(x));
+	x.sid = c->sid;
+	x.uid = c->sub;
+	x.ukey = ukey;
+	x.rjti = c->jti;
+	x.new_rjti = new_rjti;
+	x.idle_ttl_ms = PB_AUTHZ_IDLE_MS;
+	x.now_ms = pb_clock_now_ms();
+	x.max_life_ms = svc_of(req)->session_max_ms;
+	x.perms = perms;
+	rc = pb_session_rotate(req->app->redis, &x, s);
+	if (rc == PB_ERR_UNAVAILABLE) {
+		pb_req_unavailable(req, "redis");
+		return rc;
+	}
+	if (rc == PB_ERR_STATE) {
+		/* a used refresh token came back: stolen or replayed */
+		pb_log_begin(&l, PB_LOG_WARN, "security_refresh_reuse");
+		pb_log_str(&l, "user", c->sub);
+		pb_log_str(&l, "action", "session family revoked");
+		pb_log_end(&l);
+	} else if (rc == PB_ERR_TIMEOUT) {
+		refresh_log(c->sub, "absolute_lifetime");
+	} else if (rc != PB_OK) {
+		refresh_log(c->sub, "session_ended");
+	}
+	if (rc != PB_OK)
+		refresh_invalid(req);
+	return rc;
+}
+
 void
 auth_refresh(struct pb_req *req)
 {
@@ -458,12 +581,11 @@ auth_refresh(struct pb_req *req)
 	};
 	struct pb_jwt_claims c;
 	struct pb_session s;
-	struct pb_logline l;
 	cJSON *root = NULL, *data = NULL;
 	char *access = NULL, *refresh = NULL;
-	char new_rjti[PB_SESSION_ID_MAX + 1];
 	const char *key = req->app->jwt_secret;
 	int64_t now_s = pb_clock_now_ms() / 1000;
+	unsigned perms = 0;
 	enum pb_err rc;
 
 	root = pb_req_json_body(req, spec, 1);
@@ -475,27 +597,11 @@ auth_refresh(struct pb_req *req)
 		refresh_invalid(req);
 		goto out;
 	}
-	if (pb_crypto_random_hex(16, new_rjti, sizeof(new_rjti)) != PB_OK) {
-		internal(req, "random");
+	/* the account as it is now: deleted, suspended, locked end here;
+	 * permissions come from the store, not from the old session */
+	if (refresh_user(req, &c, &perms) != PB_OK ||
+	    refresh_rotate(req, &c, perms, &s) != PB_OK)
 		goto out;
-	}
-	rc = pb_session_rotate(req->app->redis, c.sid, c.sub, c.jti, new_rjti,
-	    PB_AUTHZ_IDLE_MS, &s);
-	if (rc == PB_ERR_UNAVAILABLE) {
-		pb_req_unavailable(req, "redis");
-		goto out;
-	}
-	if (rc == PB_ERR_STATE) {
-		/* a used refresh token came back: stolen or replayed */
-		pb_log_begin(&l, PB_LOG_WARN, "security_refresh_reuse");
-		pb_log_str(&l, "user", c.sub);
-		pb_log_str(&l, "action", "session family revoked");
-		pb_log_end(&l);
-	}
-	if (rc != PB_OK) {
-		refresh_invalid(req);
-		goto out;
-	}
 	if (issue_pair(req, &s, now_s, &access, &refresh) != PB_OK) {
 		internal(req, "token issue failed");
 		goto out;
@@ -659,7 +765,7 @@ enum pb_err
 auth_init(struct pb_app *app, char *err, size_t errlen)
 {
 	struct auth_svc *sv;
-	long maxf = 5, lock = 1800, rl = 20, win = 60;
+	long maxf = 5, lock = 1800, rl = 20, win = 60, life = 86400;
 	enum pb_err rc;
 
 	rc = pb_config_get_long(app->cfg, "auth.max_failures", 5, 1, 100, &maxf,
@@ -673,6 +779,9 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "auth.login_rate_window_s", 60,
 		    1, 86400, &win, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "auth.session_max_s", 86400,
+		    60, 86400 * 30, &life, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	if (pb_crypto_dummy_init() != PB_OK) {
@@ -688,6 +797,7 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	sv->lock.lock_ms = (int64_t)lock * 1000;
 	sv->rate_limit = rl;
 	sv->rate_window_ms = (int64_t)win * 1000;
+	sv->session_max_ms = (int64_t)life * 1000;
 	if (pb_strlcpy(sv->trusted_proxies, pb_config_get(app->cfg,
 	    "auth.trusted_proxies", ""), sizeof(sv->trusted_proxies)) != PB_OK) {
 		free(sv);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "auth.h"
 #include "authz.h"
 #include "clock.h"
@@ -193,6 +195,49 @@ auth_user_set_perm(struct pb_app *app, const char *uid, unsigned bit, int on)
 	else
 		rc = pb_db_exec(app->db, "DELETE FROM user_permissions WHERE "
 		    "user_ref = ? AND permission = ?", p, 2, NULL, NULL);
+	return rc;
+}
+
+enum pb_err
+auth_user_set_status(struct pb_app *app, const char *uid, const char *status)
+{
+	struct pb_db_param p[2] = { PB_DB_P_STR(status), PB_DB_P_STR(uid) };
+	struct auth_user u;
+	uint64_t affected = 0;
+	enum pb_err rc;
+
+	rc = pb_db_exec(app->db, "UPDATE users SET status = ? WHERE "
+	    "user_id = ?", p, 2, &affected, NULL);
+	/* 0 rows also when the status was already this one */
+	if (rc == PB_OK && affected == 0)
+		rc = auth_user_load(app, uid, &u);
+	sodium_memzero(&u, sizeof(u));
+	return rc;
+}
+
+enum pb_err
+auth_user_delete(struct pb_app *app, const char *uid)
+{
+	struct pb_db_param p[1] = { PB_DB_P_STR(uid) };
+	uint64_t affected = 0;
+	enum pb_err rc;
+
+	rc = pb_db_exec(app->db, "DELETE FROM users WHERE user_id = ?", p, 1,
+	    &affected, NULL);
+	if (rc == PB_OK && affected == 0)
+		rc = PB_ERR_NOTFOUND;
+	return rc;
+}
+
+enum pb_err
+auth_user_revoke(struct pb_app *app, const char *uid)
+{
+	char ukey[PB_SESSION_UKEY_MAX + 1];
+	enum pb_err rc;
+
+	rc = pb_authz_user_key(app, uid, ukey, sizeof(ukey));
+	if (rc == PB_OK)
+		rc = pb_session_user_bump(app->redis, ukey);
 	return rc;
 }
 
