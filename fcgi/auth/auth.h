@@ -25,7 +25,6 @@ struct auth_svc {
 	struct pb_lockout_opts lock;
 	long rate_limit;                /* login attempts per window per address */
 	int64_t rate_window_ms;         /* ms */
-	char trusted_proxies[256];      /* comma-separated addresses */
 	int64_t session_max_ms;         /* ms, absolute lifetime from login */
 };
 

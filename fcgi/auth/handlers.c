@@ -30,73 +30,17 @@ internal(struct pb_req *req, const char *what)
 	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
 }
 
-/* 1 when addr is one of the comma-separated list. */
-static int
-in_list(const char *list, const char *addr)
-{
-	size_t n = strlen(addr);
-	const char *p = list;
-
-	while (p != NULL && *p != '\0' && n > 0) {
-		const char *e = strchr(p, ',');
-		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-		while (len > 0 && *p == ' ') {
-			p++;
-			len--;
-		}
-		while (len > 0 && p[len - 1] == ' ')
-			len--;
-		if (len == n && memcmp(p, addr, n) == 0)
-			return 1;
-		p = e != NULL ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-static int
-addr_chars_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n >= ADDR_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		    (c >= 'A' && c <= 'F') || c == '.' || c == ':'))
-			return 0;
-	}
-	return 1;
-}
-
 /*
- * The client's address: REMOTE_ADDR, or -- only when REMOTE_ADDR is a
- * configured trusted proxy -- the last address of X-Forwarded-For (the one
- * that proxy saw; earlier entries are the client's own claims).
+ * The client's address: REMOTE_ADDR as the web server set it.  Trusted
+ * proxies are the web server's business (lighttpd mod_extforward, Apache
+ * mod_remoteip); X-Forwarded-For is never read here, so no spelling of it
+ * (X_Forwarded_For reaches us as HTTP_X_FORWARDED_FOR too) moves a client
+ * into another rate-limit bucket or into the history.
  */
 static void
 client_addr(struct pb_req *req, char *out, size_t outlen)
 {
-	const char *xff, *last;
-	size_t n;
-
 	(void)pb_strlcpy(out, req->remote_addr, outlen);
-	if (!in_list(svc_of(req)->trusted_proxies, req->remote_addr))
-		return;
-	xff = pb_req_param(req, "HTTP_X_FORWARDED_FOR");
-	if (xff == NULL)
-		return;
-	last = strrchr(xff, ',');
-	last = last != NULL ? last + 1 : xff;
-	while (*last == ' ')
-		last++;
-	n = strlen(last);
-	while (n > 0 && last[n - 1] == ' ')
-		n--;
-	if (addr_chars_ok(last, n) && n < outlen) {
-		memcpy(out, last, n);
-		out[n] = '\0';
-	}
 }
 
 /* IPv4: last octet dropped (a.b.c.x); IPv6: first three groups + ::x. */
@@ -798,12 +742,11 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	sv->rate_limit = rl;
 	sv->rate_window_ms = (int64_t)win * 1000;
 	sv->session_max_ms = (int64_t)life * 1000;
-	if (pb_strlcpy(sv->trusted_proxies, pb_config_get(app->cfg,
-	    "auth.trusted_proxies", ""), sizeof(sv->trusted_proxies)) != PB_OK) {
-		free(sv);
-		snprintf(err, errlen, "auth.trusted_proxies is too long");
-		return PB_ERR_CONFIG;
-	}
+	/* accepted so that old configs still start, but not used */
+	if (pb_config_get(app->cfg, "auth.trusted_proxies", "")[0] != '\0')
+		pb_log_msg(PB_LOG_WARN, "config_ignored", "auth.trusted_proxies: "
+		    "the client address comes from the web server "
+		    "(mod_extforward, mod_remoteip)");
 	app->svc = sv;
 	return PB_OK;
 }

@@ -18,6 +18,9 @@
 #   PB_KOS_PORT          KOS simulator port on lighttpd      (default 9080)
 #   PB_APACHE_KOS_PORT   KOS simulator port on Apache        (default PB_KOS_PORT)
 #   PB_BIN_KOS           the KOS simulator program           (default: the build's)
+#   PB_TRUSTED_PROXIES   space-separated proxy addresses whose X-Forwarded-For
+#                        the web server believes (mod_extforward/mod_remoteip);
+#                        empty: the client is the TCP peer    (default empty)
 # pb_stack_init writes them to $PB_STATE/stack.env so that script/stackctl can
 # act on a running stack later with the same values.
 #
@@ -52,6 +55,8 @@ pb_stack_init() {
 	PB_BREAKER_OPEN_MS=${PB_BREAKER_OPEN_MS:-30000}
 	PB_APACHE_KOS_PORT=${PB_APACHE_KOS_PORT:-$PB_KOS_PORT}
 	PB_BIN_KOS=${PB_BIN_KOS:-$PB_ROOT/fcgi/kos-sim/phonebill-kos-sim}
+	PB_TRUSTED_PROXIES=${PB_TRUSTED_PROXIES-}
+	case $PB_TRUSTED_PROXIES in *[!0-9a-fA-F.:\ ]*) pb_die "PB_TRUSTED_PROXIES: addresses only" ;; esac
 	PB_BIN_AUTH=${PB_BIN_AUTH:-$PB_ROOT/fcgi/auth/phonebill-auth}
 	PB_BIN_BILL=${PB_BIN_BILL:-$PB_ROOT/fcgi/bill/phonebill-bill}
 	PB_BIN_PRODUCT=${PB_BIN_PRODUCT:-$PB_ROOT/fcgi/product/phonebill-product}
@@ -106,7 +111,8 @@ pb_write_env() {
 		echo "# written by script/lib/stack.sh; read by script/stackctl"
 		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
 		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT PB_APACHE_KOS_PORT \
-		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS; do
+		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS \
+		    PB_TRUSTED_PROXIES; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$f.tmp" && mv "$f.tmp" "$f"
@@ -252,6 +258,27 @@ pb_tls_cert() {
 }
 
 # --- templates ---------------------------------------------------------------
+
+# pb_proxy_confs: the client address settings of both web servers from
+# PB_TRUSTED_PROXIES (lighttpd mod_extforward, Apache mod_remoteip).  With no
+# trusted proxy the client is the TCP peer and X-Forwarded-For is ignored.
+pb_proxy_confs() {
+	local a lt=$PB_CONF_DIR/extforward.conf ap=$PB_CONF_DIR/remoteip.conf
+	{
+		echo "# written by script/lib/stack.sh from PB_TRUSTED_PROXIES"
+		echo 'extforward.headers = ( "X-Forwarded-For" )'
+		printf 'extforward.forwarder = ('
+		for a in $PB_TRUSTED_PROXIES; do printf ' "%s" => "trust",' "$a"; done
+		echo ' )'
+	} >"$lt"
+	{
+		echo "# written by script/lib/stack.sh from PB_TRUSTED_PROXIES"
+		if [ -n "${PB_TRUSTED_PROXIES// /}" ]; then
+			echo "RemoteIPHeader X-Forwarded-For"
+			for a in $PB_TRUSTED_PROXIES; do echo "RemoteIPInternalProxy $a"; done
+		fi
+	} >"$ap"
+}
 
 # pb_render TEMPLATE OUTPUT: replace @VAR@ with the value of PB_VAR (or of the
 # few plain names below).  Fails on any @WORD@ left unreplaced.
@@ -475,6 +502,7 @@ pb_lighttpd_conf() {
 		sed "s|@TIMESTAMP@|$now|" "$f" >"$d/errors/api-$(basename "$f" .json).html"
 	done
 	[ -f "$PB_CONF_DIR/lighttpd.local.conf" ] || echo "# extra lighttpd settings for this stack" >"$PB_CONF_DIR/lighttpd.local.conf"
+	pb_proxy_confs
 	pb_render "$PB_ROOT/conf/httpd/lighttpd/phonebill.conf.in" "$PB_CONF_DIR/lighttpd.conf"
 	lighttpd -tt -f "$PB_CONF_DIR/lighttpd.conf" >/dev/null ||
 		pb_die "lighttpd rejects $PB_CONF_DIR/lighttpd.conf"
@@ -536,6 +564,7 @@ Group $PB_RUN_GROUP"
 		sed "s|@TIMESTAMP@|$ts|" "$f" >"${f%.json}.shtml"
 	done
 	[ -f "$PB_CONF_DIR/apache.local.conf" ] || echo "# extra Apache settings for this stack" >"$PB_CONF_DIR/apache.local.conf"
+	pb_proxy_confs
 	pb_render "$PB_ROOT/conf/httpd/apache/phonebill.conf.in" "$PB_CONF_DIR/apache.conf.tmp"
 	# User/Group lines are multi-line: substituted here, not by sed.
 	awk -v repl="$PB_APACHE_USER_DIRECTIVES" '{ if ($0 == "#@USER_DIRECTIVES@") print repl; else print }' \
