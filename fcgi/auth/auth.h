@@ -12,6 +12,7 @@
 #include "app.h"
 #include "crypto.h"
 #include "lockout.h"
+#include "permit.h"
 #include "request.h"
 #include "session.h"
 
@@ -26,6 +27,7 @@ struct auth_svc {
 	long rate_limit;                /* login attempts per window per address */
 	int64_t rate_window_ms;         /* ms */
 	int64_t session_max_ms;         /* ms, absolute lifetime from login */
+	struct pb_permits *hash_permits; /* host-wide hashes in flight */
 };
 
 struct auth_user {

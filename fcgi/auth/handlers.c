@@ -161,6 +161,27 @@ out:
 	return rc;
 }
 
+/*
+ * A permit to compute one password hash (permit.h): PB_OK and *slot, or
+ * the login is answered 503 + Retry-After at once -- it must not queue
+ * behind the hashes already running on this host.
+ */
+static enum pb_err
+hash_permit(struct pb_req *req, int *slot)
+{
+	enum pb_err rc;
+
+	rc = pb_permits_try(svc_of(req)->hash_permits, slot);
+	if (rc == PB_OK)
+		return PB_OK;
+	pb_log_msg(PB_LOG_WARN, "login_shed", rc == PB_ERR_UNAVAILABLE ?
+	    "every password-hash permit is in use" : "permit files unusable");
+	(void)pb_req_add_header(req, "Retry-After", "1");
+	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", "로그인 요청이 많습니다. "
+	    "잠시 후 다시 시도해주세요.", "too many logins in progress", NULL);
+	return rc;
+}
+
 static void
 lock_message(const struct auth_svc *sv, char *out, size_t outlen)
 {
@@ -190,6 +211,7 @@ auth_login(struct pb_req *req)
 	const char *pw;
 	size_t pwlen;
 	int auto_login = 0, slot = 0, locked_now = 0, remaining = 0, retry = 0;
+	int permit = -1;
 	int known, reset_failed;
 	int64_t until = 0, now_ms;
 	enum pb_err rc;
@@ -248,6 +270,9 @@ auth_login(struct pb_req *req)
 		goto out;
 	}
 	known = rc == PB_OK && strcmp(u.status, "ACTIVE") == 0;
+	/* before the attempt is reserved: a shed login costs no attempt */
+	if (hash_permit(req, &permit) != PB_OK)
+		goto out;
 	now_ms = pb_clock_now_ms();
 	rc = pb_lockout_reserve(req->app->redis, h.uid, &sv->lock, now_ms,
 	    &slot, &until);
@@ -266,6 +291,8 @@ auth_login(struct pb_req *req)
 	}
 	/* one verification per reserved slot; unknown ids hit the dummy */
 	rc = pb_crypto_pwverify(known ? u.hash : NULL, pw, pwlen);
+	pb_permits_release(sv->hash_permits, permit);
+	permit = -1;
 	pb_log_begin(&l, PB_LOG_INFO, "pwhash_verify");
 	pb_log_int(&l, "slot", slot);
 	pb_log_end(&l);
@@ -342,6 +369,7 @@ auth_login(struct pb_req *req)
 	h.result = "SUCCESS";
 	history_after(req, &h);
 out:
+	pb_permits_release(sv->hash_permits, permit);
 	cJSON_Delete(data);
 	cJSON_Delete(root);
 	if (access != NULL) {
@@ -709,7 +737,7 @@ enum pb_err
 auth_init(struct pb_app *app, char *err, size_t errlen)
 {
 	struct auth_svc *sv;
-	long maxf = 5, lock = 1800, rl = 20, win = 60, life = 86400;
+	long maxf = 5, lock = 1800, rl = 20, win = 60, life = 86400, np = 2;
 	enum pb_err rc;
 
 	rc = pb_config_get_long(app->cfg, "auth.max_failures", 5, 1, 100, &maxf,
@@ -726,6 +754,9 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "auth.session_max_s", 86400,
 		    60, 86400 * 30, &life, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "auth.hash_permits", 2, 1,
+		    PB_PERMITS_MAX, &np, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	if (pb_crypto_dummy_init() != PB_OK) {
@@ -742,6 +773,14 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	sv->rate_limit = rl;
 	sv->rate_window_ms = (int64_t)win * 1000;
 	sv->session_max_ms = (int64_t)life * 1000;
+	if (pb_permits_open(pb_config_get(app->cfg, "auth.hash_permit_file",
+	    "/run/phonebill/auth-hash"), (int)np, &sv->hash_permits) != PB_OK) {
+		free(sv);
+		snprintf(err, errlen, "auth.hash_permit_file: cannot open "
+		    "%ld permit files (their directory must exist and be "
+		    "writable by the service)", np);
+		return PB_ERR_CONFIG;
+	}
 	/* accepted so that old configs still start, but not used */
 	if (pb_config_get(app->cfg, "auth.trusted_proxies", "")[0] != '\0')
 		pb_log_msg(PB_LOG_WARN, "config_ignored", "auth.trusted_proxies: "
@@ -754,6 +793,10 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 void
 auth_fini(struct pb_app *app)
 {
+	struct auth_svc *sv = app->svc;
+
+	if (sv != NULL)
+		pb_permits_free(sv->hash_permits);
 	free(app->svc);
 	app->svc = NULL;
 }
