@@ -106,11 +106,23 @@ pb_authz_line_format(const char *in, char *out, size_t outlen)
 int
 pb_authz_line_is_own(const struct pb_principal *p, const char *line)
 {
-	char a[16];
+	char a[16], masked[32];
+	struct pb_logline l;
 
-	if (p == NULL || pb_authz_line_format(line, a, sizeof(a)) != PB_OK)
+	if (p == NULL)
 		return 0;
-	return strcmp(a, p->s.line) == 0;
+	if (pb_authz_line_format(line, a, sizeof(a)) == PB_OK &&
+	    strcmp(a, p->s.line) == 0)
+		return 1;
+	/* the caller answers 403: say who asked (never the raw line) */
+	pb_log_begin(&l, PB_LOG_INFO, "forbidden");
+	pb_log_str(&l, "user", p->s.user_id);
+	pb_log_str(&l, "reason", "not the caller's line");
+	if (pb_mask_phone(line != NULL ? line : "", masked, sizeof(masked)) ==
+	    PB_OK)
+		pb_log_str(&l, "line", masked);
+	pb_log_end(&l);
+	return 0;
 }
 
 enum pb_err

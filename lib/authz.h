@@ -71,7 +71,8 @@ cJSON *pb_authz_perms_json(unsigned perms);
  * PB_ERR_INVAL when it is not a mobile line number.
  */
 enum pb_err pb_authz_line_format(const char *in, char *out, size_t outlen);
-/* 1 when line (either form) is the principal's own line. */
+/* 1 when line (either form) is the principal's own line; 0 is logged
+ * (event=forbidden, the user id and the line masked). */
 int pb_authz_line_is_own(const struct pb_principal *p, const char *line);
 
 #endif

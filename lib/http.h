@@ -52,6 +52,10 @@ struct pb_http_resp {
 	int64_t elapsed_ms;         /* ms spent in the call */
 	int sent;                   /* 1 when the request reached the server
 	                               (0: no connection, nothing sent) */
+	const char *error_kind;     /* static; "" on success, else "tls",
+	                               "connect", "dns", "reset", "timeout",
+	                               "toobig" or "other" */
+	char error[128];            /* libcurl's message, "" on success */
 };
 
 /* Create the per-process client; caller frees with pb_http_free. */

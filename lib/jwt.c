@@ -72,9 +72,40 @@ out:
 	return rc;
 }
 
-/* Base64url (no padding) part [p, p+n) -> strict JSON object. */
+/*
+ * 1 when every number in the (already valid) JSON text s is written as
+ * digits only: NumericDate claims such as exp must not be 1.5e10 or
+ * 9999999999.0, which the number's value alone cannot tell apart.
+ */
+static int
+numbers_are_digits(const unsigned char *s, size_t n)
+{
+	size_t i;
+	int in_str = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		if (s[i] == '"')
+			in_str = 1;
+		else if (s[i] == '-' || s[i] == '.' || s[i] == '+')
+			return 0;       /* only inside a number outside strings */
+		else if ((s[i] == 'e' || s[i] == 'E') && i > 0 &&
+		    s[i - 1] >= '0' && s[i - 1] <= '9')
+			return 0;       /* an exponent (true/false: after a letter) */
+	}
+	return 1;
+}
+
+/* Base64url (no padding) part [p, p+n) -> strict JSON object; with
+ * ints_only every number must be written as digits only. */
 static enum pb_err
-part_json(const char *p, size_t n, cJSON **out)
+part_json(const char *p, size_t n, int ints_only, cJSON **out)
 {
 	unsigned char bin[PART_MAX];
 	size_t binlen = 0;
@@ -85,6 +116,8 @@ part_json(const char *p, size_t n, cJSON **out)
 		return PB_ERR_INVAL;
 	if (sodium_base642bin(bin, sizeof(bin), p, n, NULL, &binlen, &end,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != p + n)
+		return PB_ERR_INVAL;
+	if (ints_only && !numbers_are_digits(bin, binlen))
 		return PB_ERR_INVAL;
 	if (pb_json_parse((const char *)bin, binlen, 2, out, NULL) != PB_OK)
 		return PB_ERR_INVAL;
@@ -196,7 +229,7 @@ pb_jwt_verify(const char *key, size_t keylen, const char *token,
 	    d2[1] == '\0')
 		goto out;
 	/* our own look at the header before libjwt sees the token */
-	if (part_json(token, (size_t)(d1 - token), &hdr) != PB_OK ||
+	if (part_json(token, (size_t)(d1 - token), 0, &hdr) != PB_OK ||
 	    check_header(hdr) != PB_OK)
 		goto out;
 	if (jwt_decode(&jwt, token, (const unsigned char *)key,
@@ -205,7 +238,7 @@ pb_jwt_verify(const char *key, size_t keylen, const char *token,
 	if (jwt_get_alg(jwt) != JWT_ALG_HS256)
 		goto out;
 	/* the signature is good: now the claims, from the bytes signed */
-	if (part_json(d1 + 1, (size_t)(d2 - d1 - 1), &pay) != PB_OK)
+	if (part_json(d1 + 1, (size_t)(d2 - d1 - 1), 1, &pay) != PB_OK)
 		goto out;
 	rc = check_claims(pay, want, now_s, out);
 out:

@@ -406,6 +406,10 @@ attempt(struct pb_kos *k, const struct kos_call *c, const char *url,
 	rc = pb_http_do(k->http, &req, &resp);
 	res->http_status = resp.status;
 	res->sent = res->sent || resp.sent;
+	/* what went wrong below HTTP (a TLS failure must say so) */
+	res->transport_kind = resp.error_kind;
+	(void)pb_strlcpy(res->transport_error, resp.error,
+	    sizeof(res->transport_error));
 	switch (rc) {
 	case PB_OK:
 		break;
@@ -469,6 +473,10 @@ log_call(const struct kos_call *c, enum pb_err rc,
 	pb_log_int(&l, "attempts", res->attempts);
 	pb_log_str(&l, "breaker", res->breaker_state);
 	pb_log_str(&l, "failure", pb_kos_failure_name(res->failure));
+	if (res->transport_kind != NULL && res->transport_kind[0] != '\0') {
+		pb_log_str(&l, "transport", res->transport_kind);
+		pb_log_str(&l, "error", res->transport_error);
+	}
 	pb_log_str(&l, "result", pb_strerror(rc));
 	pb_log_end(&l);
 }

@@ -117,6 +117,10 @@ struct pb_kos_result {
 	enum pb_kos_failure failure;
 	int sent;                    /* 1 when any attempt reached KOS (a
 	                                change may then have been made) */
+	const char *transport_kind;  /* static; the last attempt's failure
+	                                below HTTP ("tls", "connect", ...;
+	                                http.h), "" or NULL when none */
+	char transport_error[128];   /* libcurl's message for it */
 	/* available months (PB_KOS_BILL_MONTHS with code "0000"): "YYYY-MM",
 	   newest first */
 	char months[PB_KOS_MAX_MONTHS][8];

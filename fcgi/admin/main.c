@@ -61,7 +61,7 @@ usage(void)
 	return 2;
 }
 
-/* One line from stdin into pw (no echo on a terminal); PB_OK if 8-50. */
+/* One line from stdin into pw (no echo on a terminal); PB_OK if AUTH_PW_MIN-AUTH_PW_MAX bytes. */
 static enum pb_err
 read_password(char *pw, size_t pwlen)
 {

@@ -19,7 +19,7 @@
 #define AUTH_UID_MIN 3
 #define AUTH_UID_MAX 20
 #define AUTH_PW_MIN  8    /* bytes */
-#define AUTH_PW_MAX  50   /* bytes */
+#define AUTH_PW_MAX  128  /* bytes (ASVS 2.1.2: at least 64) */
 
 /* The service's settings (app->svc). */
 struct auth_svc {

@@ -182,6 +182,48 @@ hash_permit(struct pb_req *req, int *slot)
 	return rc;
 }
 
+/*
+ * The user store could not give the account: a store that is down is 503,
+ * but a row we cannot read (a column that does not decrypt, or a key
+ * that is not the one it was sealed with) is data corruption: 500, and
+ * said so in the log -- retrying will not help.
+ */
+static void
+user_load_failed(struct pb_req *req, const char *uid, enum pb_err rc)
+{
+	struct pb_logline l;
+
+	if (rc != PB_ERR_INTERNAL) {
+		pb_req_unavailable(req, "database");
+		return;
+	}
+	pb_log_begin(&l, PB_LOG_ERROR, "data_corruption");
+	pb_log_str(&l, "user", uid);
+	pb_log_str(&l, "table", "phonebill_auth.users");
+	pb_log_str(&l, "msg", "the row's encrypted columns do not open "
+	    "(damaged, or sealed with another key)");
+	pb_log_end(&l);
+	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+}
+
+/* The password was right but its hash is weaker than today's settings:
+ * store a new one (failure only logged; the login goes on). */
+static void
+rehash(struct pb_req *req, const struct auth_user *u, const char *pw,
+    size_t pwlen)
+{
+	char hash[PB_CRYPTO_HASH_MAX];
+	enum pb_err rc;
+
+	rc = pb_crypto_pwhash(pw, pwlen, hash, sizeof(hash));
+	if (rc == PB_OK)
+		rc = auth_user_set_password(req->app, u->user_id, hash);
+	pb_log_msg(rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "password_rehash",
+	    rc == PB_OK ? "stored with the current settings" :
+	    pb_strerror(rc));
+	sodium_memzero(hash, sizeof(hash));
+}
+
 static void
 lock_message(const struct auth_svc *sv, char *out, size_t outlen)
 {
@@ -232,8 +274,9 @@ auth_login(struct pb_req *req)
 	}
 	pwlen = strlen(pw);
 	if (pwlen < AUTH_PW_MIN || pwlen > AUTH_PW_MAX) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "password: 8-50 characters", NULL);
+		snprintf(details, sizeof(details), "password: %d-%d bytes",
+		    AUTH_PW_MIN, AUTH_PW_MAX);
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
 		goto out;
 	}
 	client_addr(req, addr, sizeof(addr));
@@ -266,7 +309,7 @@ auth_login(struct pb_req *req)
 	 * one of the five attempts */
 	rc = auth_user_load(req->app, h.uid, &u);
 	if (rc != PB_OK && rc != PB_ERR_NOTFOUND) {
-		pb_req_unavailable(req, "database");
+		user_load_failed(req, h.uid, rc);
 		goto out;
 	}
 	known = rc == PB_OK && strcmp(u.status, "ACTIVE") == 0;
@@ -291,6 +334,8 @@ auth_login(struct pb_req *req)
 	}
 	/* one verification per reserved slot; unknown ids hit the dummy */
 	rc = pb_crypto_pwverify(known ? u.hash : NULL, pw, pwlen);
+	if (rc == PB_OK && pb_crypto_pwhash_outdated(u.hash))
+		rehash(req, &u, pw, pwlen);     /* still under the permit */
 	pb_permits_release(sv->hash_permits, permit);
 	permit = -1;
 	pb_log_begin(&l, PB_LOG_INFO, "pwhash_verify");
@@ -467,7 +512,7 @@ refresh_user(struct pb_req *req, const struct pb_jwt_claims *c,
 
 	rc = auth_user_load(req->app, c->sub, &u);
 	if (rc != PB_OK && rc != PB_ERR_NOTFOUND) {
-		pb_req_unavailable(req, "database");
+		user_load_failed(req, c->sub, rc);
 		goto out;
 	}
 	if (rc == PB_ERR_NOTFOUND)
@@ -703,6 +748,10 @@ auth_user_info(struct pb_req *req)
 		pb_req_error(req, 404, "USER_NOT_FOUND",
 		    "사용자 정보를 찾을 수 없습니다.",
 		    "해당 사용자가 존재하지 않습니다.", NULL);
+		goto out;
+	}
+	if (rc == PB_ERR_INTERNAL) {
+		user_load_failed(req, p.s.user_id, rc);
 		goto out;
 	}
 	if (rc == PB_OK)

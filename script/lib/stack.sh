@@ -503,6 +503,11 @@ pb_lighttpd_conf() {
 		[ -e "$f" ] || continue
 		sed "s|@TIMESTAMP@|$now|" "$f" >"$d/errors/api-$(basename "$f" .json).html"
 	done
+	# Errors found while the request is parsed (before any $HTTP condition
+	# applies) get the envelope through the global errorfile-prefix.
+	for f in 400 411 413 414 431; do
+		[ -e "$d/errors/api-$f.html" ] && cp "$d/errors/api-$f.html" "$d/errors/early-$f.html"
+	done
 	[ -f "$PB_CONF_DIR/lighttpd.local.conf" ] || echo "# extra lighttpd settings for this stack" >"$PB_CONF_DIR/lighttpd.local.conf"
 	pb_proxy_confs
 	pb_render "$PB_ROOT/conf/httpd/lighttpd/phonebill.conf.in" "$PB_CONF_DIR/lighttpd.conf"

@@ -105,6 +105,12 @@ main(void)
 	    PB_ERR_INVAL, "float exp");
 	is_int(v(forge(HDR, CLAIMS("", "true"), 1), PB_JWT_ACCESS, now),
 	    PB_ERR_INVAL, "bool exp");
+	is_int(v(forge(HDR, CLAIMS("", "2800.0"), 1), PB_JWT_ACCESS, now),
+	    PB_ERR_INVAL, "integral float exp (2800.0)");
+	is_int(v(forge(HDR, CLAIMS("", "2.8e3"), 1), PB_JWT_ACCESS, now),
+	    PB_ERR_INVAL, "exponent exp (2.8e3)");
+	is_int(v(forge(HDR, CLAIMS("", "28E2"), 1), PB_JWT_ACCESS, now),
+	    PB_ERR_INVAL, "exponent exp (28E2)");
 	is_int(v(forge(HDR, CLAIMS(",\"x\":1", "2800"), 1), PB_JWT_ACCESS,
 	    now), PB_ERR_INVAL, "unknown claim");
 	is_int(v(forge(HDR, CLAIMS(",\"exp\":9999", "2800"), 1), PB_JWT_ACCESS,
