@@ -185,7 +185,7 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 		rc = PB_ERR_CONFIG;
 		goto out;
 	}
-	rc = pb_jwt_verify(app->jwt_secret, strlen(app->jwt_secret), tok,
+	rc = pb_jwt_verify_any(app->jwt_secret, app->jwt_accept, tok,
 	    PB_JWT_ACCESS, pb_clock_now_ms() / 1000, &out->tok);
 	if (rc == PB_ERR_TIMEOUT) {
 		pb_req_error(req, 401, "TOKEN_EXPIRED", "토큰이 만료되었습니다.",

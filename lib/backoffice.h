@@ -9,6 +9,9 @@
  *   kos.url                 base URL of KOS-Order (required)
  *   kos.connect_timeout_ms  1000      kos.timeout_ms  3000 (total, <= 3000)
  *   kos.read_retries        1         kos.max_response 1048576 (bytes)
+ *   kos.ca_file             PEM CA of KOS's certificate (https; default:
+ *                           the system's); kos.client_cert_file and
+ *                           kos.client_key_file: our certificate (mutual TLS)
  *   breaker.file            the shared state file, on tmpfs (required)
  *   breaker.window_ms 60000, breaker.min_calls 10, breaker.failure_pct 50,
  *   breaker.slow_call_ms 3000, breaker.slow_pct 80, breaker.open_ms 30000,
@@ -44,7 +47,8 @@ struct pb_app;
 	"breaker.slow_call_ms", "breaker.slow_pct", "breaker.open_ms", \
 	"breaker.half_open_permits", "breaker.permit_ttl_ms", "spool.dir", \
 	"spool.max_records", "mvno.url", "mvno.hmac_secret", \
-	"mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms"
+	"mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms", \
+	"kos.ca_file", "kos.client_cert_file", "kos.client_key_file"
 
 /* Breaker groups, the same in every service sharing the file. */
 #define PB_BO_GROUP_BILL    "kos.bill"

@@ -267,6 +267,17 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 	SET(CURLOPT_HTTPHEADER, hdrs);
 	SET(CURLOPT_ERRORBUFFER, h->errbuf);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	/* a private link: our CA, and our certificate when asked for one */
+	if (req->ca_file != NULL)
+		SET(CURLOPT_CAINFO, req->ca_file);
+	if (req->cert_file != NULL) {
+		SET(CURLOPT_SSLCERT, req->cert_file);
+		SET(CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (req->key_file != NULL) {
+		SET(CURLOPT_SSLKEY, req->key_file);
+		SET(CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
 		SET(CURLOPT_POST, 1L);
 		SET(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
@@ -301,6 +312,12 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 		pb_buf_reset(&resp->body);
 done:
 	resp->error_kind = error_kind(cc);
+	/* TLS 1.3: a refused client certificate arrives as an alert on the
+	 * first read, which libcurl reports as a receive error */
+	if (strcmp(resp->error_kind, "reset") == 0 &&
+	    (strstr(h->errbuf, "SSL") != NULL ||
+	    strstr(h->errbuf, "alert") != NULL))
+		resp->error_kind = "tls";
 	if (cc != CURLE_OK)
 		(void)pb_strlcpy(resp->error, h->errbuf[0] != '\0' ? h->errbuf :
 		    curl_easy_strerror(cc), sizeof(resp->error));

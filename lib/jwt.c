@@ -1,5 +1,6 @@
 /* jwt.c - HS256 tokens: libjwt signs and verifies, we check the rest. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,7 @@ pb_jwt_issue(const char *key, size_t keylen, const struct pb_jwt_claims *c,
     char **out)
 {
 	jwt_t *jwt = NULL;
-	char *tok = NULL;
+	char *tok = NULL, kid[PB_JWT_KID_LEN + 1];
 	enum pb_err rc = PB_ERR_INVAL;
 
 	*out = NULL;
@@ -50,8 +51,10 @@ pb_jwt_issue(const char *key, size_t keylen, const struct pb_jwt_claims *c,
 	rc = PB_ERR_NOMEM;
 	if (jwt_new(&jwt) != 0)
 		goto out;
+	pb_jwt_kid(key, keylen, kid, sizeof(kid));
 	if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)key,
 	    (int)keylen) != 0 ||
+	    jwt_add_header(jwt, "kid", kid) != 0 ||
 	    jwt_add_grant(jwt, "iss", PB_JWT_ISSUER) != 0 ||
 	    jwt_add_grant(jwt, "aud", PB_JWT_AUDIENCE) != 0 ||
 	    jwt_add_grant(jwt, "sub", c->sub) != 0 ||
@@ -129,17 +132,38 @@ part_json(const char *p, size_t n, int ints_only, cJSON **out)
 	return PB_OK;
 }
 
+void
+pb_jwt_kid(const char *key, size_t keylen, char *out, size_t outlen)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+
+	crypto_hash_sha256(h, (const unsigned char *)key, keylen);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(out, outlen, "k%.8s", hex);
+}
+
+/* The header: alg HS256, optional typ JWT, optional kid (which must be
+ * key's when present: PB_ERR_NOTFOUND when it names another key). */
 static enum pb_err
-check_header(const cJSON *h)
+check_header(const cJSON *h, const char *key, size_t keylen)
 {
 	static const struct pb_json_field spec[] = {
 		{ "alg", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16 },
 		{ "typ", PB_JSON_STRING, 0, 1, 16 },
+		{ "kid", PB_JSON_STRING, 0, 1, 16 },
 	};
-	const char *typ;
+	const char *typ, *kid;
+	char mine[PB_JWT_KID_LEN + 1];
 
-	if (pb_json_check(h, spec, 2, NULL, NULL) != PB_OK)
+	if (pb_json_check(h, spec, 3, NULL, NULL) != PB_OK)
 		return PB_ERR_INVAL;
+	kid = pb_json_get_string(h, "kid");
+	if (cJSON_GetObjectItemCaseSensitive(h, "kid") != NULL) {
+		pb_jwt_kid(key, keylen, mine, sizeof(mine));
+		if (kid == NULL || strcmp(kid, mine) != 0)
+			return PB_ERR_NOTFOUND;
+	}
 	if (strcmp(pb_json_get_string(h, "alg"), "HS256") != 0)
 		return PB_ERR_INVAL;
 	typ = pb_json_get_string(h, "typ");
@@ -229,9 +253,12 @@ pb_jwt_verify(const char *key, size_t keylen, const char *token,
 	    d2[1] == '\0')
 		goto out;
 	/* our own look at the header before libjwt sees the token */
-	if (part_json(token, (size_t)(d1 - token), 0, &hdr) != PB_OK ||
-	    check_header(hdr) != PB_OK)
+	if (part_json(token, (size_t)(d1 - token), 0, &hdr) != PB_OK)
 		goto out;
+	rc = check_header(hdr, key, keylen);
+	if (rc != PB_OK)
+		goto out;
+	rc = PB_ERR_INVAL;
 	if (jwt_decode(&jwt, token, (const unsigned char *)key,
 	    (int)keylen) != 0 || jwt == NULL)
 		goto out;
@@ -248,4 +275,22 @@ out:
 	cJSON_Delete(hdr);
 	cJSON_Delete(pay);
 	return rc;
+}
+
+enum pb_err
+pb_jwt_verify_any(const char *key, const char *accept, const char *token,
+    enum pb_jwt_type want, int64_t now_s, struct pb_jwt_claims *out)
+{
+	enum pb_err rc;
+
+	if (key == NULL) {
+		memset(out, 0, sizeof(*out));
+		return PB_ERR_CONFIG;
+	}
+	rc = pb_jwt_verify(key, strlen(key), token, want, now_s, out);
+	/* another key's kid, or no kid and not this key's signature */
+	if (accept != NULL && (rc == PB_ERR_NOTFOUND || rc == PB_ERR_INVAL))
+		rc = pb_jwt_verify(accept, strlen(accept), token, want, now_s,
+		    out);
+	return rc == PB_ERR_NOTFOUND ? PB_ERR_INVAL : rc;
 }

@@ -98,6 +98,10 @@ struct pb_kos_opts {
 	const char *change_group;    /* product change; NULL -> "kos.change" */
 	struct pb_http *http;        /* borrowed, may be NULL: the client then
 	                                makes (and frees) its own */
+	const char *ca_file;         /* https: PEM CA of KOS's certificate
+	                                (copied); NULL: the system's CAs */
+	const char *client_cert_file; /* mutual TLS: our PEM certificate and */
+	const char *client_key_file; /* key (copied); NULL: none */
 };
 
 struct pb_kos_result {

@@ -4,14 +4,86 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
+#include "crypto.h"
 #include "session.h"
 
 #define KEY_MAX 96  /* bytes of a Redis key */
 
-#define NFIELDS 9  /* uid cust line name perms auto rjti ver born */
+#define NFIELDS 10  /* uid cust line name perms auto rjti ver born pii */
 #define FIELDS "'uid', 'cust', 'line', 'name', 'perms', 'auto', 'rjti', " \
-	"'ver', 'born'"
+	"'ver', 'born', 'pii'"
+#define PII_MAX 512  /* bytes of the base64 sealed "line\nname" */
+
+/* pb_session_protect's key: line and name sealed in the 'pii' field. */
+static struct {
+	int on;
+	unsigned char key[PB_CRYPTO_KEY_LEN];
+} prot;
+
+void
+pb_session_protect(const unsigned char *seal_key)
+{
+	if (seal_key == NULL)
+		return;
+	memcpy(prot.key, seal_key, sizeof(prot.key));
+	prot.on = 1;
+}
+
+/* "line\nname" sealed, base64 into out (outlen >= PII_MAX). */
+static enum pb_err
+seal_pii(const struct pb_session *s, char *out, size_t outlen)
+{
+	char pt[16 + PB_SESSION_NAME_MAX + 2];
+	unsigned char *ct = NULL;
+	size_t ctlen = 0;
+	enum pb_err rc;
+	int n;
+
+	n = snprintf(pt, sizeof(pt), "%s\n%s", s->line, s->name);
+	if (n < 0 || (size_t)n >= sizeof(pt))
+		return PB_ERR_TOOBIG;
+	rc = pb_crypto_seal(prot.key, pt, (size_t)n, &ct, &ctlen);
+	sodium_memzero(pt, sizeof(pt));
+	if (rc != PB_OK)
+		return rc;
+	if (sodium_base64_encoded_len(ctlen,
+	    sodium_base64_VARIANT_ORIGINAL) > outlen)
+		rc = PB_ERR_TOOBIG;
+	else
+		sodium_bin2base64(out, outlen, ct, ctlen,
+		    sodium_base64_VARIANT_ORIGINAL);
+	free(ct);
+	return rc;
+}
+
+/* The 'pii' field back into out->line and out->name. */
+static enum pb_err
+open_pii(const char *b64, struct pb_session *out)
+{
+	unsigned char ct[PII_MAX];
+	char pt[16 + PB_SESSION_NAME_MAX + 2], *nl;
+	size_t ctlen = 0, ptlen = 0;
+	enum pb_err rc = PB_ERR_INTERNAL;
+
+	if (!prot.on || sodium_base642bin(ct, sizeof(ct), b64, strlen(b64),
+	    NULL, &ctlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    pb_crypto_open(prot.key, ct, ctlen, pt, sizeof(pt), &ptlen) !=
+	    PB_OK)
+		goto out;
+	nl = strchr(pt, '\n');
+	if (nl == NULL)
+		goto out;
+	*nl = '\0';
+	if (pb_strlcpy(out->line, pt, sizeof(out->line)) == PB_OK &&
+	    pb_strlcpy(out->name, nl + 1, sizeof(out->name)) == PB_OK)
+		rc = PB_OK;
+out:
+	sodium_memzero(pt, sizeof(pt));
+	return rc;
+}
 
 /* KEYS[1] session, KEYS[2] deny, KEYS[3] user version; ARGV[1] uid,
  * ARGV[2] idle ttl ms.  A session without ver/born (made before they
@@ -20,7 +92,8 @@ static const char touch_lua[] =
 	"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "
 	"local v = redis.call('HMGET', KEYS[1], " FIELDS ") "
 	"if not v[1] or v[1] ~= ARGV[1] then return 0 end "
-	"v[8] = v[8] or '0' v[9] = v[9] or '0' "
+	"v[8] = v[8] or '0' v[9] = v[9] or '0' v[10] = v[10] or '' "
+	"v[3] = v[3] or '' v[4] = v[4] or '' "
 	"if v[8] ~= (redis.call('GET', KEYS[3]) or '0') then "
 	"redis.call('DEL', KEYS[1]) return 0 end "
 	"if v[6] ~= '1' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
@@ -35,7 +108,8 @@ static const char rotate_lua[] =
 	"local v = redis.call('HMGET', KEYS[1], " FIELDS ") "
 	"if not v[1] or v[1] ~= ARGV[1] then return 0 end "
 	"local now = tonumber(ARGV[5]) local life = tonumber(ARGV[6]) "
-	"v[8] = v[8] or '0' "
+	"v[8] = v[8] or '0' v[10] = v[10] or '' "
+	"v[3] = v[3] or '' v[4] = v[4] or '' "
 	"if v[8] ~= (redis.call('GET', KEYS[2]) or '0') then "
 	"redis.call('DEL', KEYS[1]) return 0 end "
 	"if v[7] ~= ARGV[2] then redis.call('DEL', KEYS[1]) return -1 end "
@@ -100,6 +174,9 @@ fill(const redisReply *rep, const char *sid, struct pb_session *out)
 	    sizeof(out->ver)) != PB_OK)
 		return PB_ERR_INTERNAL;
 	out->born_ms = (int64_t)born;
+	if (rep->element[9]->str[0] != '\0' &&
+	    open_pii(rep->element[9]->str, out) != PB_OK)
+		return PB_ERR_INTERNAL;
 	out->perms = (unsigned)perms;
 	out->auto_login = strcmp(rep->element[5]->str, "1") == 0;
 	return PB_OK;
@@ -109,7 +186,7 @@ enum pb_err
 pb_session_create(struct pb_redis *r, const struct pb_session *s,
     int64_t ttl_ms)
 {
-	char key[KEY_MAX], perms[16], ttl[24], born[24];
+	char key[KEY_MAX], perms[16], ttl[24], born[24], pii[PII_MAX];
 	const char *argv[20];
 	redisReply *rep = NULL;
 	enum pb_err rc;
@@ -121,24 +198,33 @@ pb_session_create(struct pb_redis *r, const struct pb_session *s,
 	snprintf(perms, sizeof(perms), "%u", s->perms);
 	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms > 0 ? ttl_ms : 1);
 	snprintf(born, sizeof(born), "%" PRId64, s->born_ms);
+	pii[0] = '\0';
+	if (prot.on) {
+		rc = seal_pii(s, pii, sizeof(pii));
+		if (rc != PB_OK)
+			goto out;
+	}
 	/* MULTI-free: HSET then PEXPIRE in one script */
 	argv[n++] = "EVAL";
 	argv[n++] = "redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'cust', "
 	    "ARGV[2], 'line', ARGV[3], 'name', ARGV[4], 'perms', ARGV[5], "
 	    "'auto', ARGV[6], 'rjti', ARGV[7], 'ver', ARGV[9], 'born', "
-	    "ARGV[10]) redis.call('PEXPIRE', KEYS[1], ARGV[8]) return 1";
+	    "ARGV[10], 'pii', ARGV[11]) "
+	    "redis.call('PEXPIRE', KEYS[1], ARGV[8]) return 1";
 	argv[n++] = "1";
 	argv[n++] = key;
 	argv[n++] = s->user_id;
 	argv[n++] = s->customer_id;
-	argv[n++] = s->line;
-	argv[n++] = s->name;
+	/* sealed: line and name only in 'pii' */
+	argv[n++] = prot.on ? "" : s->line;
+	argv[n++] = prot.on ? "" : s->name;
 	argv[n++] = perms;
 	argv[n++] = s->auto_login ? "1" : "0";
 	argv[n++] = s->rjti;
 	argv[n++] = ttl;
 	argv[n++] = s->ver[0] != '\0' ? s->ver : "0";
 	argv[n++] = born;
+	argv[n++] = pii;
 	rc = pb_redis_cmd_str(r, &rep, n, argv);
 	if (rc == PB_OK && rep->type != REDIS_REPLY_INTEGER)
 		rc = PB_ERR_INTERNAL;

@@ -2,7 +2,8 @@
  * session.h - login sessions in Redis.
  *
  * One hash per session, v1:sess:<sid>, holding the principal (user id,
- * customer id, line number, name, permission bits), whether it is an
+ * customer id, permission bits; line number and name sealed, see
+ * pb_session_protect), whether it is an
  * auto-login session, and the id (jti) of the one refresh token that may
  * still be used.  The session id is the token family: every access and
  * refresh token carries it, so deleting the hash ends them all at once.
@@ -59,6 +60,14 @@ struct pb_session_rotation {
 	int64_t max_life_ms;            /* ms, absolute lifetime from born */
 	unsigned perms;                 /* the user's permissions, re-read */
 };
+
+/*
+ * From now on, in this process: the line number and name are stored
+ * sealed (XChaCha20-Poly1305 with seal_key, PB_CRYPTO_KEY_LEN bytes,
+ * copied) in one field, never in clear.  pb_app_init calls it when the
+ * personal-data keys are loaded; without it (unit tests) they stay clear.
+ */
+void pb_session_protect(const unsigned char *seal_key);
 
 /* Store s (s->ver from pb_session_user_version) for ttl_ms (ms). */
 enum pb_err pb_session_create(struct pb_redis *r, const struct pb_session *s,

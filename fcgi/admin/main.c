@@ -248,7 +248,11 @@ run(struct pb_app *app, int argc, char **argv)
 		rc = auth_user_set_perm(app, uid, bit,
 		    strcmp(cmd, "grant") == 0);
 	} else if (strcmp(cmd, "unlock") == 0 && argc == 3) {
-		rc = pb_lockout_reset(app->redis, uid);
+		char ukey[PB_SESSION_UKEY_MAX + 1];
+
+		rc = pb_authz_user_key(app, uid, ukey, sizeof(ukey));
+		if (rc == PB_OK)
+			rc = pb_lockout_reset(app->redis, ukey);
 	} else if (argc == 3 && account_cmd(app, cmd, uid, &rc)) {
 		/* done by account_cmd */
 	} else {

@@ -313,11 +313,8 @@ auth_login(struct pb_req *req)
 		goto out;
 	}
 	known = rc == PB_OK && strcmp(u.status, "ACTIVE") == 0;
-	/* before the attempt is reserved: a shed login costs no attempt */
-	if (hash_permit(req, &permit) != PB_OK)
-		goto out;
 	now_ms = pb_clock_now_ms();
-	rc = pb_lockout_reserve(req->app->redis, h.uid, &sv->lock, now_ms,
+	rc = pb_lockout_reserve(req->app->redis, ukey, &sv->lock, now_ms,
 	    &slot, &until);
 	if (rc == PB_ERR_STATE) {
 		lock_message(sv, msg, sizeof(msg));
@@ -332,6 +329,12 @@ auth_login(struct pb_req *req)
 		pb_req_unavailable(req, "redis");
 		goto out;
 	}
+	/* after the reservation (a locked account needs no permit); a shed
+	 * login gives its attempt back */
+	if (hash_permit(req, &permit) != PB_OK) {
+		(void)pb_lockout_cancel(req->app->redis, ukey, now_ms);
+		goto out;
+	}
 	/* one verification per reserved slot; unknown ids hit the dummy */
 	rc = pb_crypto_pwverify(known ? u.hash : NULL, pw, pwlen);
 	if (rc == PB_OK && pb_crypto_pwhash_outdated(u.hash))
@@ -342,7 +345,7 @@ auth_login(struct pb_req *req)
 	pb_log_int(&l, "slot", slot);
 	pb_log_end(&l);
 	if (rc != PB_OK) {
-		rc = pb_lockout_fail(req->app->redis, h.uid, &sv->lock,
+		rc = pb_lockout_fail(req->app->redis, ukey, &sv->lock,
 		    pb_clock_now_ms(), slot, &locked_now, &remaining, &until);
 		if (rc != PB_OK) {
 			pb_req_unavailable(req, "redis");
@@ -371,7 +374,7 @@ auth_login(struct pb_req *req)
 		goto out;
 	}
 	reset_failed = 0;
-	if (pb_lockout_reset(req->app->redis, h.uid) != PB_OK)
+	if (pb_lockout_reset(req->app->redis, ukey) != PB_OK)
 		reset_failed = 1;
 	/* the session and its tokens */
 	(void)pb_strlcpy(s.user_id, u.user_id, sizeof(s.user_id));
@@ -506,6 +509,7 @@ refresh_user(struct pb_req *req, const struct pb_jwt_claims *c,
     unsigned *perms)
 {
 	struct auth_user u;
+	char ukey[PB_SESSION_UKEY_MAX + 1];
 	const char *why = NULL;
 	int64_t until = 0;
 	enum pb_err rc;
@@ -520,8 +524,11 @@ refresh_user(struct pb_req *req, const struct pb_jwt_claims *c,
 	else if (strcmp(u.status, "ACTIVE") != 0)
 		why = "inactive";
 	if (why == NULL) {
-		rc = pb_lockout_check(req->app->redis, c->sub,
-		    pb_clock_now_ms(), &until);
+		/* the lockout record is keyed by the user key (no raw id) */
+		rc = pb_authz_user_key(req->app, c->sub, ukey, sizeof(ukey));
+		if (rc == PB_OK)
+			rc = pb_lockout_check(req->app->redis, ukey,
+			    pb_clock_now_ms(), &until);
 		if (rc == PB_ERR_STATE)
 			why = "locked";
 		else if (rc != PB_OK) {
@@ -608,8 +615,9 @@ auth_refresh(struct pb_req *req)
 	root = pb_req_json_body(req, spec, 1);
 	if (root == NULL)
 		goto out;
-	rc = pb_jwt_verify(key, strlen(key), pb_json_get_string(root,
-	    "refreshToken"), PB_JWT_REFRESH, now_s, &c);
+	rc = pb_jwt_verify_any(key, req->app->jwt_accept,
+	    pb_json_get_string(root, "refreshToken"), PB_JWT_REFRESH, now_s,
+	    &c);
 	if (rc != PB_OK) {
 		refresh_invalid(req);
 		goto out;

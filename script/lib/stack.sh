@@ -13,6 +13,7 @@
 #   PB_APACHE_HTTPS_PORT Apache HTTPS port                   (default PB_HTTPS_PORT)
 #   PB_PROCS             FastCGI processes per service       (default 2)
 #   PB_LOGIN_PROCS       processes of the auth login pool    (default 2 x PB_PROCS)
+#   PB_HASH_PERMITS      auth.hash_permits: hashes in flight  (default 2)
 #   PB_LOG_LEVEL         services' log.level                 (default info)
 #   PB_UNITTEST_DB       1: also create phonebill_unittest   (default 0)
 #   PB_BIN_AUTH, PB_BIN_BILL, PB_BIN_PRODUCT   FastCGI programs (default: the build's)
@@ -51,6 +52,7 @@ pb_stack_init() {
 	PB_APACHE_HTTPS_PORT=${PB_APACHE_HTTPS_PORT:-$PB_HTTPS_PORT}
 	PB_PROCS=${PB_PROCS:-2}
 	PB_LOGIN_PROCS=${PB_LOGIN_PROCS:-$((PB_PROCS * 2))}
+	PB_HASH_PERMITS=${PB_HASH_PERMITS:-2}
 	PB_LOG_LEVEL=${PB_LOG_LEVEL:-info}
 	PB_UNITTEST_DB=${PB_UNITTEST_DB:-0}
 	PB_KOS_PORT=${PB_KOS_PORT:-9080}
@@ -114,7 +116,7 @@ pb_write_env() {
 		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
 		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT PB_APACHE_KOS_PORT \
 		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS \
-		    PB_TRUSTED_PROXIES PB_LOGIN_PROCS; do
+		    PB_TRUSTED_PROXIES PB_LOGIN_PROCS PB_HASH_PERMITS; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$f.tmp" && mv "$f.tmp" "$f"
@@ -290,7 +292,7 @@ pb_render() {
 	for v in STATE ROOT CONF_DIR TLS_DIR SECRETS DB_SOCKET REDIS_SOCKET WWW_DIR \
 	    LIGHTTPD_DIR APACHE_DIR HTTP_PORT HTTPS_PORT APACHE_HTTP_PORT APACHE_HTTPS_PORT \
 	    PROCS LOG_LEVEL RUN_USER RUN_GROUP BIN_AUTH BIN_BILL BIN_PRODUCT KOS_PORT \
-	    BIN_KOS APACHE_KOS_PORT LOGIN_PROCS \
+	    BIN_KOS APACHE_KOS_PORT LOGIN_PROCS HASH_PERMITS \
 	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG SVC_KOS_PORT BREAKER_OPEN_MS; do
 		local name=PB_$v val
 		val=${!name-}

@@ -46,8 +46,11 @@ def test_corrupt_column_is_500_and_logged_as_corruption(ctx):
     u = ta.new_user(ctx, "corrupt")
     _sql(ctx, "UPDATE phonebill_auth.users SET name_enc = 0x00112233445566778899 "
               "WHERE user_id = '%s'" % u)
-    rid = "corrupt-%s" % ta.RUN
-    r = ta.login(ctx, u, ta.PASSWORD, rid=rid)
+    rid = "corrupt-%s-%s" % (ta.RUN, ctx.name)
+    try:
+        r = ta.login(ctx, u, ta.PASSWORD, rid=rid)
+    finally:
+        ta.admin(ctx, ["delete", u])    # phonebill-admin list must not meet it
     ta.error_envelope(r, "INTERNAL_SERVER_ERROR", 500)
     lines = []
 
@@ -162,7 +165,7 @@ def _auth_pids(ctx):
     pids = []
     for p in out:
         try:
-            if os.path.basename(os.readlink("/proc/%s/exe" % p)) == "phonebill-auth":
+            if os.path.basename(os.readlink("/proc/%s/exe" % p)).replace(" (deleted)", "") == "phonebill-auth":
                 pids.append(int(p))
         except OSError:
             pass

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "session.h"
 #include "tap.h"
 
@@ -54,8 +55,8 @@ main(void)
 	snprintf(s.sid, sizeof(s.sid), "unitsess%08d", (int)getpid());
 	snprintf(s.user_id, sizeof(s.user_id), "demo01");
 	snprintf(s.customer_id, sizeof(s.customer_id), "C0001");
-	snprintf(s.line, sizeof(s.line), "010-1234-5678");
-	snprintf(s.name, sizeof(s.name), "김민준");
+	snprintf(s.line, sizeof(s.line), "010-9999-0000");
+	snprintf(s.name, sizeof(s.name), "홍길동");
 	snprintf(s.rjti, sizeof(s.rjti), "rjti-one-0000000");
 	snprintf(s.ver, sizeof(s.ver), "%s", ver);
 	s.perms = 3;
@@ -63,8 +64,8 @@ main(void)
 	is_int(pb_session_create(r, &s, 60000), PB_OK, "create");
 	is_int(pb_session_touch(r, s.sid, "demo01", ukey, "ajti-1", 60000,
 	    &got), PB_OK, "touch");
-	is_str(got.name, "김민준", "name");
-	is_str(got.line, "010-1234-5678", "line");
+	is_str(got.name, "홍길동", "name");
+	is_str(got.line, "010-9999-0000", "line");
 	is_int(got.perms, 3, "perms");
 	is_int(got.born_ms == born, 1, "born kept");
 	is_int(pb_session_touch(r, s.sid, "demo02", ukey, "ajti-1", 60000,
@@ -113,6 +114,29 @@ main(void)
 	is_int(pb_session_touch(r, s.sid, "demo01", ukey, "ajti-1", 60000,
 	    &got), PB_ERR_NOTFOUND, "deleted");
 	is_int(pb_session_delete(r, ""), PB_ERR_INVAL, "empty sid");
+
+	/* protected: line and name only sealed in 'pii' */
+	{
+		unsigned char k[PB_CRYPTO_KEY_LEN];
+		const char *hget[3] = { "HGET", NULL, "line" };
+		char skey[96];
+		redisReply *rep = NULL;
+
+		memset(k, 7, sizeof(k));
+		pb_session_protect(k);
+		is_int(pb_session_create(r, &s, 60000), PB_OK, "create sealed");
+		snprintf(skey, sizeof(skey), "v1:sess:%s", s.sid);
+		hget[1] = skey;
+		is_int(pb_redis_cmd_str(r, &rep, 3, hget), PB_OK, "HGET line");
+		ok(rep != NULL && rep->type == REDIS_REPLY_STRING &&
+		    rep->len == 0, "no line in clear");
+		freeReplyObject(rep);
+		is_int(pb_session_touch(r, s.sid, "demo01", ukey, "ajti-1",
+		    60000, &got), PB_OK, "touch sealed");
+		is_str(got.line, "010-9999-0000", "line opened");
+		is_str(got.name, "홍길동", "name opened");
+		(void)pb_session_delete(r, s.sid);
+	}
 	{
 		const char *argv[2] = { "DEL", NULL };
 		redisReply *rep = NULL;
