@@ -14,6 +14,8 @@
 #   PB_PROCS             FastCGI processes per service       (default 2)
 #   PB_LOGIN_PROCS       processes of the auth login pool    (default 2 x PB_PROCS)
 #   PB_HASH_PERMITS      auth.hash_permits: hashes in flight  (default 2)
+#   PB_KOS_TLS_PORT      the KOS simulator over mutual TLS on lighttpd
+#                        (default PB_KOS_PORT + 1000)
 #   PB_LOG_LEVEL         services' log.level                 (default info)
 #   PB_UNITTEST_DB       1: also create phonebill_unittest   (default 0)
 #   PB_BIN_AUTH, PB_BIN_BILL, PB_BIN_PRODUCT   FastCGI programs (default: the build's)
@@ -53,6 +55,7 @@ pb_stack_init() {
 	PB_PROCS=${PB_PROCS:-2}
 	PB_LOGIN_PROCS=${PB_LOGIN_PROCS:-$((PB_PROCS * 2))}
 	PB_HASH_PERMITS=${PB_HASH_PERMITS:-2}
+	PB_KOS_TLS_PORT=${PB_KOS_TLS_PORT:-$((PB_KOS_PORT + 1000))}
 	PB_LOG_LEVEL=${PB_LOG_LEVEL:-info}
 	PB_UNITTEST_DB=${PB_UNITTEST_DB:-0}
 	PB_KOS_PORT=${PB_KOS_PORT:-9080}
@@ -116,7 +119,7 @@ pb_write_env() {
 		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
 		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT PB_APACHE_KOS_PORT \
 		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS \
-		    PB_TRUSTED_PROXIES PB_LOGIN_PROCS PB_HASH_PERMITS; do
+		    PB_TRUSTED_PROXIES PB_LOGIN_PROCS PB_HASH_PERMITS PB_KOS_TLS_PORT; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$f.tmp" && mv "$f.tmp" "$f"
@@ -248,7 +251,44 @@ pb_secret() { tr -d '\n' <"$PB_SECRETS/$1"; }
 
 # --- TLS ---------------------------------------------------------------------
 
+# pb_kos_tls_certs: a test CA, the KOS simulator's server certificate and
+# the services' client certificate (mutual TLS to KOS), under
+# $PB_STATE/kos-tls (not under the web server's 0700 tls/: the services
+# read their client certificate there); the client key is theirs only.
+pb_kos_tls_certs() {
+	local d=$PB_STATE/kos-tls
+	[ -s "$d/client.key" ] && [ -s "$d/server.pem" ] && return 0
+	mkdir -p "$d"
+	pb_log "generating the KOS test CA and certificates (mutual TLS)"
+	(
+		set -e
+		umask 077
+		cd "$d"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-days 825 -subj "/CN=phonebill test KOS CA" -keyout ca.key -out ca.pem \
+			-addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
+		for who in server client; do
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-subj "/CN=kos-$who" -keyout "$who.key" -out "$who.csr" 2>/dev/null
+		done
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+		printf 'extendedKeyUsage=clientAuth\n' >client.ext
+		for who in server client; do
+			openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+				-days 825 -extfile "$who.ext" -out "$who.pem" 2>/dev/null
+		done
+		rm -f ./*.csr ./*.ext ca.srl
+	) || pb_die "openssl could not create the KOS certificates"
+	chmod 0755 "$d"
+	chmod 0644 "$d/ca.pem" "$d/server.pem" "$d/client.pem"
+	chmod 0600 "$d/ca.key" "$d/server.key" "$d/client.key"
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		chown "$PB_RUN_USER:$PB_RUN_GROUP" "$d/client.key" "$d/server.key"
+	fi
+}
+
 pb_tls_cert() {
+	pb_kos_tls_certs
 	[ -s "$PB_TLS_DIR/cert.pem" ] && [ -s "$PB_TLS_DIR/key.pem" ] && return 0
 	pb_log "generating a self-signed certificate for 127.0.0.1/localhost"
 	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
@@ -292,7 +332,7 @@ pb_render() {
 	for v in STATE ROOT CONF_DIR TLS_DIR SECRETS DB_SOCKET REDIS_SOCKET WWW_DIR \
 	    LIGHTTPD_DIR APACHE_DIR HTTP_PORT HTTPS_PORT APACHE_HTTP_PORT APACHE_HTTPS_PORT \
 	    PROCS LOG_LEVEL RUN_USER RUN_GROUP BIN_AUTH BIN_BILL BIN_PRODUCT KOS_PORT \
-	    BIN_KOS APACHE_KOS_PORT LOGIN_PROCS HASH_PERMITS \
+	    BIN_KOS APACHE_KOS_PORT LOGIN_PROCS HASH_PERMITS KOS_TLS_PORT \
 	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG SVC_KOS_PORT BREAKER_OPEN_MS; do
 		local name=PB_$v val
 		val=${!name-}

@@ -34,7 +34,7 @@ def _tls(ctx):
     if ctx.name != "lighttpd":
         raise ta.Skip("the simulator is served over TLS by lighttpd only")
     st = ta._state(ctx)
-    d = os.path.join(st, "tls", "kos")
+    d = os.path.join(st, "kos-tls")
     port = _env(ctx).get("PB_KOS_TLS_PORT")
     if not port or not os.path.isfile(os.path.join(d, "ca.pem")):
         raise ta.Skip("no KOS TLS listener on this stack")
