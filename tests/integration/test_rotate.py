@@ -83,17 +83,19 @@ def _set_accept(ctx, path):
 
 
 class Load(threading.Thread):
-    """One client, one request at a time: verify and the bill menu with the
-    tokens it is given; records every status."""
+    """One client, one request at a time: verify and the bill menu (and
+    whatever paths it is given) with the tokens it is given; records every
+    status."""
 
-    def __init__(self, ctx, tok):
+    def __init__(self, ctx, tok, paths=("/api/v1/auth/verify", "/api/v1/bills/menu")):
         super().__init__(daemon=True)
         self.ctx, self.tokens, self.seen, self.stop = ctx, [tok], [], False
+        self.paths = paths
 
     def run(self):
         while not self.stop:
             for t in list(self.tokens):
-                for path in ("/api/v1/auth/verify", "/api/v1/bills/menu"):
+                for path in self.paths:
                     try:
                         r = self.ctx.request("GET", path,
                                              headers={"Authorization": "Bearer " + t})
@@ -217,3 +219,80 @@ def test_mvno_secret_overlap_window(ctx):
     eq(sorted(set(seen)), [200], "statuses during the overlap")
     eq(post(old), 200, "the current secret after the window")
     eq(post(new), 401, "the other secret after the window")
+
+
+# --- the Redis and MariaDB passwords: change, then roll -------------------------------
+DB_PATHS = ("/api/v1/auth/verify", "/api/v1/auth/user-info", "/api/v1/bills/menu",
+            "/api/v1/bills/history", "/api/v1/products/history")
+
+
+def _check_load(load):
+    bad = [s for s in load.seen if s[1] != 200]
+    assert len(load.seen) > 20, "the load made only %d requests" % len(load.seen)
+    assert not bad, "%d of %d requests failed: %r" % (len(bad), len(load.seen), bad[:5])
+
+
+def test_redis_password_rolling_change_under_load(ctx):
+    """Redis (ACL) holds the old and the new password at once; the services
+    are rolled onto the new one; then the old one is removed."""
+    st = ta._state(ctx)
+    pwf = os.path.join(st, "secrets", "redis_password")
+    with open(pwf) as f:
+        old = f.read().strip()
+    new = secrets.token_hex(32)
+    at, _ = ta.tokens(ctx, "demo01")
+    load = Load(ctx, at, DB_PATHS)
+    load.start()
+    try:
+        ta.redis_cli(ctx, "ACL", "SETUSER", "default", ">" + new)    # both valid
+        _write_secret(pwf, new)        # redis_cli (the tests) now uses it too
+        _rolling_restart(ctx)
+        ta.redis_cli(ctx, "ACL", "SETUSER", "default", "<" + old)    # old gone
+        time.sleep(1.0)
+        eq(ta.redis_cli(ctx, "PING"), "PONG", "the new password")
+    finally:
+        load.stop = True
+        load.join(30)
+        # back to the old password the same way (the suite restarts Redis
+        # later from its config, which holds the old one)
+        ta.redis_cli(ctx, "ACL", "SETUSER", "default", ">" + old)
+        _write_secret(pwf, old)
+        _rolling_restart(ctx)
+        ta.redis_cli(ctx, "ACL", "SETUSER", "default", "<" + new)
+    _check_load(load)
+
+
+def test_db_password_rolling_change_under_load(ctx):
+    """MariaDB keeps one password per account, but a connection outlives a
+    password change: ALTER USER, then roll the services promptly (each opens
+    its connections with the new password at start)."""
+    import helpers
+    st = ta._state(ctx)
+    accounts = ("auth", "bill", "product")
+    old = {}
+    for a in accounts:
+        with open(os.path.join(st, "secrets", "db_%s_password" % a)) as f:
+            old[a] = f.read().strip()
+    new = {a: secrets.token_hex(24) for a in accounts}
+    if helpers.admin_sql(st, "SELECT 1") is None:
+        raise ta.Skip("cannot reach MariaDB as its administrator here")
+
+    def set_pw(pw):
+        for a in accounts:
+            _write_secret(os.path.join(st, "secrets", "db_%s_password" % a), pw[a])
+            assert helpers.admin_sql(st, "ALTER USER 'phonebill_%s'@'localhost' "
+                                         "IDENTIFIED BY '%s'" % (a, pw[a])) is not None
+    at, _ = ta.tokens(ctx, "demo01")
+    load = Load(ctx, at, DB_PATHS)
+    load.start()
+    try:
+        set_pw(new)
+        _rolling_restart(ctx)
+        time.sleep(1.0)
+        status(ta.login(ctx, "demo02", ta.DEMO["demo02"][0]), 200)
+    finally:
+        load.stop = True
+        load.join(30)
+        set_pw(old)
+        _rolling_restart(ctx)
+    _check_load(load)
