@@ -262,37 +262,79 @@ def test_redis_password_rolling_change_under_load(ctx):
     _check_load(load)
 
 
+def _conf_set(ctx, svc, kv):
+    fn = os.path.join(ta._state(ctx), "conf", svc + ".conf")
+    with open(fn) as f:
+        lines = [ln for ln in f if ln.split("=")[0].strip() not in kv]
+    lines += ["%s = %s\n" % (k, v) for k, v in kv.items()]
+    with open(fn + ".tmp", "w") as f:
+        f.writelines(lines)
+    os.chmod(fn + ".tmp", 0o644)
+    os.rename(fn + ".tmp", fn)
+
+
 def test_db_password_rolling_change_under_load(ctx):
-    """MariaDB keeps one password per account, but a connection outlives a
-    password change: ALTER USER, then roll the services promptly (each opens
-    its connections with the new password at start)."""
+    """MariaDB keeps one password per account, and a process that (re)connects
+    between an ALTER USER and its restart would fail.  So the new password
+    comes with a second account holding the same grants (blue/green): create
+    it, point each service at it (db.user, db.password_file), roll, drop the
+    old account.  Here: there and back again."""
     import helpers
     st = ta._state(ctx)
-    accounts = ("auth", "bill", "product")
-    old = {}
-    for a in accounts:
-        with open(os.path.join(st, "secrets", "db_%s_password" % a)) as f:
-            old[a] = f.read().strip()
-    new = {a: secrets.token_hex(24) for a in accounts}
     if helpers.admin_sql(st, "SELECT 1") is None:
         raise ta.Skip("cannot reach MariaDB as its administrator here")
+    svcs = ("auth", "bill", "product")
 
-    def set_pw(pw):
-        for a in accounts:
-            _write_secret(os.path.join(st, "secrets", "db_%s_password" % a), pw[a])
-            assert helpers.admin_sql(st, "ALTER USER 'phonebill_%s'@'localhost' "
-                                         "IDENTIFIED BY '%s'" % (a, pw[a])) is not None
+    def conf_of(svc):
+        vals = {}
+        with open(os.path.join(st, "conf", svc + ".conf")) as f:
+            for ln in f:
+                if "=" in ln and not ln.lstrip().startswith("#"):
+                    k, _, v = ln.partition("=")
+                    vals[k.strip()] = v.strip()
+        return vals
+    orig = {s: conf_of(s) for s in svcs}
+
+    def clone(user, new_user, pw):
+        helpers.admin_sql(st, "DROP USER IF EXISTS '%s'@'localhost'" % new_user)
+        assert helpers.admin_sql(st, "CREATE USER '%s'@'localhost' IDENTIFIED BY '%s'"
+                                 % (new_user, pw)) is not None
+        for (g,) in helpers.admin_sql(st, "SHOW GRANTS FOR '%s'@'localhost'" % user):
+            if g.startswith("GRANT USAGE"):
+                continue
+            q = g.replace("`%s`@`localhost`" % user, "`%s`@`localhost`" % new_user)
+            assert helpers.admin_sql(st, q) is not None, q
     at, _ = ta.tokens(ctx, "demo01")
     load = Load(ctx, at, DB_PATHS)
     load.start()
     try:
-        set_pw(new)
+        for svc in svcs:
+            user = orig[svc]["db.user"]
+            pwf = os.path.join(st, "secrets", "db_%s_password_green" % svc)
+            pw = secrets.token_hex(24)
+            clone(user, user + "_g", pw)
+            _write_secret(pwf, pw)
+            _conf_set(ctx, svc, {"db.user": user + "_g", "db.password_file": pwf})
         _rolling_restart(ctx)
         time.sleep(1.0)
         status(ta.login(ctx, "demo02", ta.DEMO["demo02"][0]), 200)
+        # the old accounts could go now; every service is on the new ones
+        for svc in svcs:
+            user = orig[svc]["db.user"]
+            rows = helpers.admin_sql(st, "SELECT COUNT(*) FROM information_schema.processlist "
+                                         "WHERE user = '%s'" % user)
+            eq(rows, [["0"]], "connections still on the old account %s" % user)
     finally:
         load.stop = True
         load.join(30)
-        set_pw(old)
+        for svc in svcs:
+            _conf_set(ctx, svc, {"db.user": orig[svc]["db.user"],
+                                 "db.password_file": orig[svc]["db.password_file"]})
         _rolling_restart(ctx)
+        for svc in svcs:
+            helpers.admin_sql(st, "DROP USER IF EXISTS '%s_g'@'localhost'"
+                              % orig[svc]["db.user"])
+            pwf = os.path.join(st, "secrets", "db_%s_password_green" % svc)
+            if os.path.exists(pwf):
+                os.unlink(pwf)
     _check_load(load)
