@@ -7,6 +7,8 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "cache.h"
+#include "session.h"
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
@@ -19,7 +21,8 @@ static const char *const common_keys[] = {
 	"redis.timeout_ms",
 	"db.socket", "db.host", "db.port", "db.name", "db.user",
 	"db.password_file", "db.timeout_s",
-	"jwt.secret_file", "pii.key_file", "pii.index_key_file",
+	"jwt.secret_file", "jwt.accept_secret_file", "pii.key_file",
+	"pii.index_key_file",
 	"http.max_body", "tz.offset_minutes",
 	"metrics.file", "metrics.allow",
 	NULL
@@ -88,8 +91,13 @@ load_pii(struct pb_app *app, char *err, size_t errlen)
 		pb_config_secret_free(hex);
 		hex = NULL;
 	}
-	if (rc == PB_OK)
+	if (rc == PB_OK) {
 		app->has_pii = 1;
+		/* identifying cache keys hashed, their values sealed (cache.h) */
+		pb_cache_protect(app->pii_key, app->pii_index_key);
+		/* and the session's line number and name sealed (session.h) */
+		pb_session_protect(app->pii_key);
+	}
 	return rc;
 }
 
@@ -229,6 +237,13 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT))
 		rc = pb_config_secret(app->cfg, "jwt.secret", PB_JWT_SECRET_MIN,
 		    &app->jwt_secret, err, errlen);
+	/* a second, accept-only key while keys rotate (README) */
+	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT) &&
+	    (pb_config_get(app->cfg, "jwt.accept_secret_file", NULL) != NULL ||
+	    getenv("PHONEBILL_JWT_ACCEPT_SECRET") != NULL ||
+	    getenv("PHONEBILL_JWT_ACCEPT_SECRET_FILE") != NULL))
+		rc = pb_config_secret(app->cfg, "jwt.accept_secret",
+		    PB_JWT_SECRET_MIN, &app->jwt_accept, err, errlen);
 	if (rc == PB_OK && (spec->flags & PB_APP_PII))
 		rc = load_pii(app, err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_REDIS))
@@ -261,6 +276,8 @@ pb_app_fini(struct pb_app *app)
 	pb_redis_free(app->redis);
 	pb_db_free(app->db);
 	pb_config_secret_free(app->jwt_secret);
+	pb_config_secret_free(app->jwt_accept);
+	app->jwt_accept = NULL;
 	sodium_memzero(app->pii_key, sizeof(app->pii_key));
 	sodium_memzero(app->pii_index_key, sizeof(app->pii_index_key));
 	app->has_pii = 0;

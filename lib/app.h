@@ -57,6 +57,9 @@ struct pb_app {
 	struct pb_redis *redis;
 	struct pb_db *db;
 	char *jwt_secret;               /* >= PB_JWT_SECRET_MIN bytes */
+	char *jwt_accept;               /* NULL, or a second key accepted (not
+	                                   used to sign) during a rotation:
+	                                   jwt.accept_secret(_file) */
 	/* with PB_APP_PII: XChaCha20-Poly1305 key and blind-index HMAC key
 	 * (secrets pii.key / pii.index_key, 64 hex characters each) */
 	int has_pii;

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "app.h"
 #include "authz.h"
 #include "clock.h"
@@ -104,11 +106,46 @@ pb_authz_line_format(const char *in, char *out, size_t outlen)
 int
 pb_authz_line_is_own(const struct pb_principal *p, const char *line)
 {
-	char a[16];
+	char a[16], masked[32];
+	struct pb_logline l;
 
-	if (p == NULL || pb_authz_line_format(line, a, sizeof(a)) != PB_OK)
+	if (p == NULL)
 		return 0;
-	return strcmp(a, p->s.line) == 0;
+	if (pb_authz_line_format(line, a, sizeof(a)) == PB_OK &&
+	    strcmp(a, p->s.line) == 0)
+		return 1;
+	/* the caller answers 403: say who asked (never the raw line) */
+	pb_log_begin(&l, PB_LOG_INFO, "forbidden");
+	pb_log_str(&l, "user", p->s.user_id);
+	pb_log_str(&l, "reason", "not the caller's line");
+	if (pb_mask_phone(line != NULL ? line : "", masked, sizeof(masked)) ==
+	    PB_OK)
+		pb_log_str(&l, "line", masked);
+	pb_log_end(&l);
+	return 0;
+}
+
+enum pb_err
+pb_authz_user_key(const struct pb_app *app, const char *uid, char *out,
+    size_t outlen)
+{
+	unsigned char idx[PB_CRYPTO_INDEX_LEN];
+	char in[8 + PB_SESSION_ID_MAX + 1];
+	int n;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (app == NULL || !app->has_pii || uid == NULL)
+		return PB_ERR_CONFIG;
+	if (outlen < 33)
+		return PB_ERR_TOOBIG;
+	/* "uid:" keeps it apart from the line numbers' index */
+	n = snprintf(in, sizeof(in), "uid:%s", uid);
+	if (n < 0 || (size_t)n >= sizeof(in))
+		return PB_ERR_INVAL;
+	pb_crypto_blind_index(app->pii_index_key, in, (size_t)n, idx);
+	sodium_bin2hex(out, outlen, idx, 16);
+	return PB_OK;
 }
 
 /* The token of "Authorization: Bearer <token>", or NULL. */
@@ -130,6 +167,7 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 {
 	const struct pb_app *app = req->app;
 	const char *tok;
+	char ukey[PB_SESSION_UKEY_MAX + 1];
 	struct pb_logline l;
 	enum pb_err rc;
 
@@ -147,7 +185,7 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 		rc = PB_ERR_CONFIG;
 		goto out;
 	}
-	rc = pb_jwt_verify(app->jwt_secret, strlen(app->jwt_secret), tok,
+	rc = pb_jwt_verify_any(app->jwt_secret, app->jwt_accept, tok,
 	    PB_JWT_ACCESS, pb_clock_now_ms() / 1000, &out->tok);
 	if (rc == PB_ERR_TIMEOUT) {
 		pb_req_error(req, 401, "TOKEN_EXPIRED", "토큰이 만료되었습니다.",
@@ -160,7 +198,13 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 		    NULL);
 		goto out;
 	}
-	rc = pb_session_touch(app->redis, out->tok.sid, out->tok.sub,
+	rc = pb_authz_user_key(app, out->tok.sub, ukey, sizeof(ukey));
+	if (rc != PB_OK) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		    NULL);
+		goto out;
+	}
+	rc = pb_session_touch(app->redis, out->tok.sid, out->tok.sub, ukey,
 	    out->tok.jti, PB_AUTHZ_IDLE_MS, &out->s);
 	if (rc == PB_ERR_UNAVAILABLE) {
 		(void)pb_req_add_header(req, "Retry-After", "5");

@@ -45,6 +45,17 @@ struct pb_principal {
 enum pb_err pb_authz_require(struct pb_req *req, unsigned perm,
     struct pb_principal *out);
 
+struct pb_app;
+
+/*
+ * The key of a user's records in Redis (session.h's user version): the
+ * first 16 bytes, in hex, of the blind-index HMAC of "uid:" + uid, so no
+ * key names the user.  out must hold PB_SESSION_UKEY_MAX + 1 bytes.
+ * PB_ERR_CONFIG when app has no personal-data keys.
+ */
+enum pb_err pb_authz_user_key(const struct pb_app *app, const char *uid,
+    char *out, size_t outlen);
+
 /* "BILL_INQUIRY" -> PB_PERM_BILL_INQUIRY; 0 when unknown. */
 unsigned pb_authz_perm_parse(const char *name);
 /* Static name of one permission bit, or NULL. */
@@ -60,7 +71,8 @@ cJSON *pb_authz_perms_json(unsigned perms);
  * PB_ERR_INVAL when it is not a mobile line number.
  */
 enum pb_err pb_authz_line_format(const char *in, char *out, size_t outlen);
-/* 1 when line (either form) is the principal's own line. */
+/* 1 when line (either form) is the principal's own line; 0 is logged
+ * (event=forbidden, the user id and the line masked). */
 int pb_authz_line_is_own(const struct pb_principal *p, const char *line);
 
 #endif

@@ -259,6 +259,17 @@ open_kos(struct pb_backoffice *bo, char *err, size_t errlen)
 	o.read_retries = retries == 0 ? -1 : (int)retries;
 	o.max_response = (size_t)maxr;
 	o.breaker = bo->breaker;
+	/* https to KOS over a private link: our CA, our client certificate */
+	o.ca_file = pb_config_get(app->cfg, "kos.ca_file", NULL);
+	o.client_cert_file = pb_config_get(app->cfg, "kos.client_cert_file",
+	    NULL);
+	o.client_key_file = pb_config_get(app->cfg, "kos.client_key_file",
+	    NULL);
+	if ((o.client_cert_file == NULL) != (o.client_key_file == NULL)) {
+		snprintf(err, errlen, "kos.client_cert_file and "
+		    "kos.client_key_file go together");
+		return PB_ERR_CONFIG;
+	}
 	o.bill_group = PB_BO_GROUP_BILL;
 	o.product_group = PB_BO_GROUP_PRODUCT;
 	o.change_group = PB_BO_GROUP_CHANGE;

@@ -10,6 +10,9 @@
  *   kos.url                 base URL of KOS-Order (required)
  *   kos.connect_timeout_ms  1000      kos.timeout_ms  3000 (total, <= 3000)
  *   kos.read_retries        1         kos.max_response 1048576 (bytes)
+ *   kos.ca_file             PEM CA of KOS's certificate (https; default:
+ *                           the system's); kos.client_cert_file and
+ *                           kos.client_key_file: our certificate (mutual TLS)
  *   breaker.file            the shared state file, on tmpfs (required)
  *   breaker.window_ms 60000, breaker.min_calls 10, breaker.failure_pct 50,
  *   breaker.slow_call_ms 1500, breaker.slow_pct 80, breaker.open_ms 30000,
@@ -63,7 +66,8 @@ struct pb_app;
 	"cache.wait_ms", "spool.dir", \
 	"spool.max_records", "mvno.url", "mvno.hmac_secret", \
 	"mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms", \
-	"worker.hold_s", "mvno.max_attempts", "mvno.inflight"
+	"worker.hold_s", "mvno.max_attempts", "mvno.inflight", \
+	"kos.ca_file", "kos.client_cert_file", "kos.client_key_file"
 
 /* Breaker groups, the same in every service sharing the file. */
 #define PB_BO_GROUP_BILL    "kos.bill"

@@ -20,6 +20,52 @@
 #define POLL_MAX_MS         80
 #define STALE_STAMP_LEN     14      /* "<13 digits ms>:" */
 
+/* pb_cache_protect's keys (set once at start-up). */
+static struct {
+	int on;
+	unsigned char seal[PB_CRYPTO_KEY_LEN];
+	unsigned char index[PB_CRYPTO_KEY_LEN];
+} prot;
+
+void
+pb_cache_protect(const unsigned char *seal_key, const unsigned char *index_key)
+{
+	if (seal_key == NULL || index_key == NULL)
+		return;
+	memcpy(prot.seal, seal_key, sizeof(prot.seal));
+	memcpy(prot.index, index_key, sizeof(prot.index));
+	prot.on = 1;
+}
+
+/* 1 when key names something ("v1:<type>:<rest>"): hashed and sealed. */
+static int
+identifying(const char *key)
+{
+	const char *c = strchr(key, ':');
+
+	return prot.on && c != NULL && strchr(c + 1, ':') != NULL;
+}
+
+/* The key as stored: "v1:<type>:<hex of HMAC(rest)>" or key itself. */
+static int
+real_key(const char *key, char *out, size_t outlen)
+{
+	unsigned char idx[PB_CRYPTO_INDEX_LEN];
+	const char *rest;
+	char hex[33];
+	int n;
+
+	if (!identifying(key)) {
+		n = snprintf(out, outlen, "%s", key);
+		return n > 0 && (size_t)n < outlen;
+	}
+	rest = strchr(strchr(key, ':') + 1, ':') + 1;
+	pb_crypto_blind_index(prot.index, rest, strlen(rest), idx);
+	sodium_bin2hex(hex, sizeof(hex), idx, 16);
+	n = snprintf(out, outlen, "%.*s%s", (int)(rest - key), key, hex);
+	return n > 0 && (size_t)n < outlen;
+}
+
 /* Delete KEYS[1] only when it still holds our token. */
 static const char unlock_lua[] =
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -64,13 +110,14 @@ key_ok(const char *key)
 enum pb_err
 pb_cache_get(struct pb_redis *r, const char *key, char **val, size_t *len)
 {
-	const char *argv[2] = { "GET", key };
+	char rk[PB_CACHE_KEY_MAX];
+	const char *argv[2] = { "GET", rk };
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
 	*val = NULL;
 	*len = 0;
-	if (!key_ok(key))
+	if (!key_ok(key) || !real_key(key, rk, sizeof(rk)))
 		return PB_ERR_INVAL;
 	rc = pb_redis_cmd_str(r, &rep, 2, argv);
 	if (rc != PB_OK)
@@ -87,6 +134,17 @@ pb_cache_get(struct pb_redis *r, const char *key, char **val, size_t *len)
 			rc = PB_ERR_NOMEM;
 			goto out;
 		}
+		if (identifying(key)) {
+			/* sealed: a value that does not open is a miss */
+			if (pb_crypto_open(prot.seal, rep->str, rep->len, *val,
+			    rep->len + 1, len) != PB_OK) {
+				free(*val);
+				*val = NULL;
+				*len = 0;
+				rc = PB_ERR_NOTFOUND;
+			}
+			goto out;
+		}
 		memcpy(*val, rep->str, rep->len);
 		(*val)[rep->len] = '\0';
 		*len = rep->len;
@@ -101,29 +159,39 @@ enum pb_err
 pb_cache_set(struct pb_redis *r, const char *key, const char *val, size_t len,
     int ttl_s, int jitter_pct)
 {
-	char ttl[24];
+	char ttl[24], rk[PB_CACHE_KEY_MAX];
 	const char *argv[5];
 	size_t lens[5];
 	redisReply *rep = NULL;
+	unsigned char *sealed = NULL;
+	size_t slen = 0;
 	enum pb_err rc;
 	long long t = ttl_s;
 
-	if (!key_ok(key) || val == NULL || ttl_s <= 0)
+	if (!key_ok(key) || val == NULL || ttl_s <= 0 ||
+	    !real_key(key, rk, sizeof(rk)))
 		return PB_ERR_INVAL;
 	if (len > PB_CACHE_VALUE_MAX)
 		return PB_ERR_TOOBIG;
+	if (identifying(key)) {
+		rc = pb_crypto_seal(prot.seal, val, len, &sealed, &slen);
+		if (rc != PB_OK)
+			return rc;
+		val = (const char *)sealed;
+		len = slen;
+	}
 	if (jitter_pct == 0)
 		jitter_pct = DEFAULT_JITTER_PCT;
 	if (jitter_pct > 0 && jitter_pct <= 100 && ttl_s >= 10)
 		t += randombytes_uniform((uint32_t)(ttl_s * jitter_pct / 100) + 1);
 	snprintf(ttl, sizeof(ttl), "%lld", t);
 	argv[0] = "SET";
-	argv[1] = key;
+	argv[1] = rk;
 	argv[2] = val;
 	argv[3] = "EX";
 	argv[4] = ttl;
 	lens[0] = 3;
-	lens[1] = strlen(key);
+	lens[1] = strlen(rk);
 	lens[2] = len;
 	lens[3] = 2;
 	lens[4] = strlen(ttl);
@@ -132,13 +200,61 @@ pb_cache_set(struct pb_redis *r, const char *key, const char *val, size_t len,
 		rc = PB_ERR_UNAVAILABLE;
 	if (rep != NULL)
 		freeReplyObject(rep);
+	free(sealed);
 	return rc;
+}
+
+enum pb_err
+pb_cache_setcmd_make(struct pb_cache_setcmd *c, const char *key,
+    const char *val, size_t len, int ttl_s)
+{
+	size_t slen = 0;
+	enum pb_err rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!key_ok(key) || val == NULL || ttl_s <= 0 ||
+	    !real_key(key, c->key, sizeof(c->key)))
+		return PB_ERR_INVAL;
+	if (len > PB_CACHE_VALUE_MAX)
+		return PB_ERR_TOOBIG;
+	if (identifying(key)) {
+		rc = pb_crypto_seal(prot.seal, val, len, &c->sealed, &slen);
+		if (rc != PB_OK)
+			return rc;
+		val = (const char *)c->sealed;
+		len = slen;
+	}
+	snprintf(c->ttl, sizeof(c->ttl), "%d", ttl_s);
+	c->argv[0] = "SET";
+	c->argv[1] = c->key;
+	c->argv[2] = val;
+	c->argv[3] = "EX";
+	c->argv[4] = c->ttl;
+	c->lens[0] = 3;
+	c->lens[1] = strlen(c->key);
+	c->lens[2] = len;
+	c->lens[3] = 2;
+	c->lens[4] = strlen(c->ttl);
+	c->cmd.argc = 5;
+	c->cmd.argv = c->argv;
+	c->cmd.argvlen = c->lens;
+	return PB_OK;
+}
+
+void
+pb_cache_setcmd_free(struct pb_cache_setcmd *c)
+{
+	if (c == NULL)
+		return;
+	free(c->sealed);
+	c->sealed = NULL;
 }
 
 enum pb_err
 pb_cache_del(struct pb_redis *r, const char *const *keys, size_t n)
 {
 	const char *argv[9];
+	char rk[8][PB_CACHE_KEY_MAX];
 	redisReply *rep = NULL;
 	enum pb_err rc;
 	size_t i;
@@ -149,9 +265,9 @@ pb_cache_del(struct pb_redis *r, const char *const *keys, size_t n)
 		return PB_ERR_INVAL;
 	argv[0] = "DEL";
 	for (i = 0; i < n; i++) {
-		if (!key_ok(keys[i]))
+		if (!key_ok(keys[i]) || !real_key(keys[i], rk[i], sizeof(rk[i])))
 			return PB_ERR_INVAL;
-		argv[i + 1] = keys[i];
+		argv[i + 1] = rk[i];
 	}
 	rc = pb_redis_cmd_str(r, &rep, (int)n + 1, argv);
 	if (rc == PB_OK && rep->type == REDIS_REPLY_ERROR)
@@ -164,8 +280,12 @@ pb_cache_del(struct pb_redis *r, const char *const *keys, size_t n)
 static int
 lock_key(const char *key, char *out, size_t outlen)
 {
-	int n = snprintf(out, outlen, "%s:lock", key);
+	char rk[PB_CACHE_KEY_MAX];
+	int n;
 
+	if (!real_key(key, rk, sizeof(rk)))
+		return 0;
+	n = snprintf(out, outlen, "%s:lock", rk);
 	return n > 0 && (size_t)n < outlen;
 }
 

@@ -24,6 +24,15 @@
  *   Redis down (any Redis error): load() is called directly, nothing is
  *   stored, and the answer stays correct (source PB_CACHE_BYPASS).
  *
+ * Personal data never sits in Redis in clear (pb_cache_protect): a key
+ * with an identifying part, "v1:<type>:<rest>", is stored as
+ * "v1:<type>:<32 hex>" (the first 16 bytes of the blind-index HMAC of
+ * <rest>) and its value sealed with the personal-data key (XChaCha20-
+ * Poly1305); the lock is "<that key>:lock".  A type-only key
+ * ("v1:prod-catalog": shared, non-personal data) stays as it is, in clear.
+ * Callers keep using the readable keys.  A value that does not open (one
+ * written in clear before, or under another key) is a miss.
+ *
  * load() decides the TTL of each value (0: do not cache it -- errors are
  * never cached; a business "not found" may be cached briefly) and whether
  * it may be kept as a stale copy.
@@ -102,6 +111,25 @@ enum pb_err pb_cache_get(struct pb_redis *r, const char *key, char **val,
 /* SET key val EX ttl_s (+ jitter_pct % at most; -1 none). */
 enum pb_err pb_cache_set(struct pb_redis *r, const char *key, const char *val,
     size_t len, int ttl_s, int jitter_pct);
+/*
+ * The SET of pb_cache_set (the key as stored, the value sealed where
+ * pb_cache_protect says so, no jitter) as a command to send in a
+ * pipeline (redis.h pb_redis_pipe).  c owns what the command points to
+ * until pb_cache_setcmd_free; PB_ERR_INVAL / PB_ERR_TOOBIG as for
+ * pb_cache_set.
+ */
+struct pb_cache_setcmd {
+	struct pb_redis_cmdv cmd;
+	const char *argv[5];
+	size_t lens[5];
+	char key[PB_CACHE_KEY_MAX];
+	char ttl[24];
+	unsigned char *sealed;      /* owned */
+};
+enum pb_err pb_cache_setcmd_make(struct pb_cache_setcmd *c, const char *key,
+    const char *val, size_t len, int ttl_s);
+void pb_cache_setcmd_free(struct pb_cache_setcmd *c);
+
 /* DEL the keys (at most 8); PB_OK also when they did not exist. */
 enum pb_err pb_cache_del(struct pb_redis *r, const char *const *keys,
     size_t n);
@@ -112,6 +140,15 @@ enum pb_err pb_cache_lock(struct pb_redis *r, const char *key, int64_t ms,
     char *token, size_t tokenlen);
 /* Release our lock only (compare-and-delete). */
 void pb_cache_unlock(struct pb_redis *r, const char *key, const char *token);
+
+/*
+ * From now on, in this process: identifying keys hashed with index_key and
+ * their values sealed with seal_key (both PB_CRYPTO_KEY_LEN bytes, copied).
+ * Called once at start-up by pb_app_init when the personal-data keys are
+ * loaded; not thread-safe against concurrent cache calls.
+ */
+void pb_cache_protect(const unsigned char *seal_key,
+    const unsigned char *index_key);
 
 /* "HIT", "WAITED", "LOADED", "BYPASS", "STALE", "GAVE_UP" */
 const char *pb_cache_source_name(enum pb_cache_source s);

@@ -67,6 +67,17 @@ pb_crypto_pwverify(const char *hash, const char *pw, size_t len)
 	return PB_OK;
 }
 
+int
+pb_crypto_pwhash_outdated(const char *hash)
+{
+	if (hash == NULL)
+		return 0;
+	/* 1: outdated parameters; -1: not an Argon2id string at all */
+	return crypto_pwhash_str_needs_rehash(hash,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+}
+
 enum pb_err
 pb_crypto_key_from_hex(const char *hex, unsigned char key[PB_CRYPTO_KEY_LEN])
 {

@@ -34,6 +34,9 @@ enum pb_err pb_crypto_pwhash(const char *pw, size_t len, char *out,
  * always PB_ERR_INVAL, at the same cost.
  */
 enum pb_err pb_crypto_pwverify(const char *hash, const char *pw, size_t len);
+/* 1 when hash was made with weaker settings than pb_crypto_pwhash uses
+ * now (or another algorithm): rehash the password at the next login. */
+int pb_crypto_pwhash_outdated(const char *hash);
 /* Make the dummy hash now (start-up), so the first unknown id is not faster
  * or slower than the others. */
 enum pb_err pb_crypto_dummy_init(void);

@@ -107,6 +107,45 @@ map_curl(CURLcode cc, int toobig)
 	}
 }
 
+/* The class of a transport failure, for the operator's log. */
+static const char *
+error_kind(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return "";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		return "tls";
+	case CURLE_COULDNT_CONNECT:
+		return "connect";
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "dns";
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return "reset";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return "toobig";
+	default:
+		return "other";
+	}
+}
+
 static int
 scheme_ok(const char *url)
 {
@@ -130,6 +169,7 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 
 	memset(resp, 0, sizeof(*resp));
 	pb_buf_init(&resp->body, req != NULL ? req->max_response : 0);
+	resp->error_kind = "";
 	t0 = pb_clock_mono_ms();
 	if (h == NULL || req == NULL || req->url == NULL ||
 	    !scheme_ok(req->url) || req->total_timeout_ms <= 0 ||
@@ -227,6 +267,17 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 	SET(CURLOPT_HTTPHEADER, hdrs);
 	SET(CURLOPT_ERRORBUFFER, h->errbuf);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	/* a private link: our CA, and our certificate when asked for one */
+	if (req->ca_file != NULL)
+		SET(CURLOPT_CAINFO, req->ca_file);
+	if (req->cert_file != NULL) {
+		SET(CURLOPT_SSLCERT, req->cert_file);
+		SET(CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (req->key_file != NULL) {
+		SET(CURLOPT_SSLKEY, req->key_file);
+		SET(CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
 		SET(CURLOPT_POST, 1L);
 		SET(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
@@ -260,6 +311,16 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 	if (rc != PB_OK)
 		pb_buf_reset(&resp->body);
 done:
+	resp->error_kind = error_kind(cc);
+	/* TLS 1.3: a refused client certificate arrives as an alert on the
+	 * first read, which libcurl reports as a receive error */
+	if (strcmp(resp->error_kind, "reset") == 0 &&
+	    (strstr(h->errbuf, "SSL") != NULL ||
+	    strstr(h->errbuf, "alert") != NULL))
+		resp->error_kind = "tls";
+	if (cc != CURLE_OK)
+		(void)pb_strlcpy(resp->error, h->errbuf[0] != '\0' ? h->errbuf :
+		    curl_easy_strerror(cc), sizeof(resp->error));
 	/* Drop the pointers into this call's memory before returning. */
 	(void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);

@@ -38,6 +38,11 @@ struct pb_http_req {
 	const char *content_type;   /* NULL -> "application/json" (with a body) */
 	const char *request_id;     /* X-Request-ID value, NULL = none;
 	                               1-128 printable ASCII */
+	const char *ca_file;        /* PEM CA bundle that signs the server's
+	                               certificate; NULL: the system's */
+	const char *cert_file;      /* PEM client certificate (mutual TLS);
+	                               NULL: none */
+	const char *key_file;       /* its PEM private key */
 	const char *const *headers; /* extra "Name: value" lines, borrowed */
 	size_t nheaders;            /* <= PB_HTTP_MAX_HEADERS */
 	long connect_timeout_ms;    /* ms; <= 0 -> 1000; capped by the total */
@@ -52,6 +57,10 @@ struct pb_http_resp {
 	int64_t elapsed_ms;         /* ms spent in the call */
 	int sent;                   /* 1 when the request reached the server
 	                               (0: no connection, nothing sent) */
+	const char *error_kind;     /* static; "" on success, else "tls",
+	                               "connect", "dns", "reset", "timeout",
+	                               "toobig" or "other" */
+	char error[128];            /* libcurl's message, "" on success */
 };
 
 /* Create the per-process client; caller frees with pb_http_free. */

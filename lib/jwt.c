@@ -1,5 +1,6 @@
 /* jwt.c - HS256 tokens: libjwt signs and verifies, we check the rest. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,7 @@ pb_jwt_issue(const char *key, size_t keylen, const struct pb_jwt_claims *c,
     char **out)
 {
 	jwt_t *jwt = NULL;
-	char *tok = NULL;
+	char *tok = NULL, kid[PB_JWT_KID_LEN + 1];
 	enum pb_err rc = PB_ERR_INVAL;
 
 	*out = NULL;
@@ -50,8 +51,10 @@ pb_jwt_issue(const char *key, size_t keylen, const struct pb_jwt_claims *c,
 	rc = PB_ERR_NOMEM;
 	if (jwt_new(&jwt) != 0)
 		goto out;
+	pb_jwt_kid(key, keylen, kid, sizeof(kid));
 	if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)key,
 	    (int)keylen) != 0 ||
+	    jwt_add_header(jwt, "kid", kid) != 0 ||
 	    jwt_add_grant(jwt, "iss", PB_JWT_ISSUER) != 0 ||
 	    jwt_add_grant(jwt, "aud", PB_JWT_AUDIENCE) != 0 ||
 	    jwt_add_grant(jwt, "sub", c->sub) != 0 ||
@@ -72,9 +75,40 @@ out:
 	return rc;
 }
 
-/* Base64url (no padding) part [p, p+n) -> strict JSON object. */
+/*
+ * 1 when every number in the (already valid) JSON text s is written as
+ * digits only: NumericDate claims such as exp must not be 1.5e10 or
+ * 9999999999.0, which the number's value alone cannot tell apart.
+ */
+static int
+numbers_are_digits(const unsigned char *s, size_t n)
+{
+	size_t i;
+	int in_str = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		if (s[i] == '"')
+			in_str = 1;
+		else if (s[i] == '-' || s[i] == '.' || s[i] == '+')
+			return 0;       /* only inside a number outside strings */
+		else if ((s[i] == 'e' || s[i] == 'E') && i > 0 &&
+		    s[i - 1] >= '0' && s[i - 1] <= '9')
+			return 0;       /* an exponent (true/false: after a letter) */
+	}
+	return 1;
+}
+
+/* Base64url (no padding) part [p, p+n) -> strict JSON object; with
+ * ints_only every number must be written as digits only. */
 static enum pb_err
-part_json(const char *p, size_t n, cJSON **out)
+part_json(const char *p, size_t n, int ints_only, cJSON **out)
 {
 	unsigned char bin[PART_MAX];
 	size_t binlen = 0;
@@ -86,6 +120,8 @@ part_json(const char *p, size_t n, cJSON **out)
 	if (sodium_base642bin(bin, sizeof(bin), p, n, NULL, &binlen, &end,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != p + n)
 		return PB_ERR_INVAL;
+	if (ints_only && !numbers_are_digits(bin, binlen))
+		return PB_ERR_INVAL;
 	if (pb_json_parse((const char *)bin, binlen, 2, out, NULL) != PB_OK)
 		return PB_ERR_INVAL;
 	if (!cJSON_IsObject(*out)) {
@@ -96,17 +132,38 @@ part_json(const char *p, size_t n, cJSON **out)
 	return PB_OK;
 }
 
+void
+pb_jwt_kid(const char *key, size_t keylen, char *out, size_t outlen)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+
+	crypto_hash_sha256(h, (const unsigned char *)key, keylen);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(out, outlen, "k%.8s", hex);
+}
+
+/* The header: alg HS256, optional typ JWT, optional kid (which must be
+ * key's when present: PB_ERR_NOTFOUND when it names another key). */
 static enum pb_err
-check_header(const cJSON *h)
+check_header(const cJSON *h, const char *key, size_t keylen)
 {
 	static const struct pb_json_field spec[] = {
 		{ "alg", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16 },
 		{ "typ", PB_JSON_STRING, 0, 1, 16 },
+		{ "kid", PB_JSON_STRING, 0, 1, 16 },
 	};
-	const char *typ;
+	const char *typ, *kid;
+	char mine[PB_JWT_KID_LEN + 1];
 
-	if (pb_json_check(h, spec, 2, NULL, NULL) != PB_OK)
+	if (pb_json_check(h, spec, 3, NULL, NULL) != PB_OK)
 		return PB_ERR_INVAL;
+	kid = pb_json_get_string(h, "kid");
+	if (cJSON_GetObjectItemCaseSensitive(h, "kid") != NULL) {
+		pb_jwt_kid(key, keylen, mine, sizeof(mine));
+		if (kid == NULL || strcmp(kid, mine) != 0)
+			return PB_ERR_NOTFOUND;
+	}
 	if (strcmp(pb_json_get_string(h, "alg"), "HS256") != 0)
 		return PB_ERR_INVAL;
 	typ = pb_json_get_string(h, "typ");
@@ -196,16 +253,19 @@ pb_jwt_verify(const char *key, size_t keylen, const char *token,
 	    d2[1] == '\0')
 		goto out;
 	/* our own look at the header before libjwt sees the token */
-	if (part_json(token, (size_t)(d1 - token), &hdr) != PB_OK ||
-	    check_header(hdr) != PB_OK)
+	if (part_json(token, (size_t)(d1 - token), 0, &hdr) != PB_OK)
 		goto out;
+	rc = check_header(hdr, key, keylen);
+	if (rc != PB_OK)
+		goto out;
+	rc = PB_ERR_INVAL;
 	if (jwt_decode(&jwt, token, (const unsigned char *)key,
 	    (int)keylen) != 0 || jwt == NULL)
 		goto out;
 	if (jwt_get_alg(jwt) != JWT_ALG_HS256)
 		goto out;
 	/* the signature is good: now the claims, from the bytes signed */
-	if (part_json(d1 + 1, (size_t)(d2 - d1 - 1), &pay) != PB_OK)
+	if (part_json(d1 + 1, (size_t)(d2 - d1 - 1), 1, &pay) != PB_OK)
 		goto out;
 	rc = check_claims(pay, want, now_s, out);
 out:
@@ -215,4 +275,22 @@ out:
 	cJSON_Delete(hdr);
 	cJSON_Delete(pay);
 	return rc;
+}
+
+enum pb_err
+pb_jwt_verify_any(const char *key, const char *accept, const char *token,
+    enum pb_jwt_type want, int64_t now_s, struct pb_jwt_claims *out)
+{
+	enum pb_err rc;
+
+	if (key == NULL) {
+		memset(out, 0, sizeof(*out));
+		return PB_ERR_CONFIG;
+	}
+	rc = pb_jwt_verify(key, strlen(key), token, want, now_s, out);
+	/* another key's kid, or no kid and not this key's signature */
+	if (accept != NULL && (rc == PB_ERR_NOTFOUND || rc == PB_ERR_INVAL))
+		rc = pb_jwt_verify(accept, strlen(accept), token, want, now_s,
+		    out);
+	return rc == PB_ERR_NOTFOUND ? PB_ERR_INVAL : rc;
 }

@@ -27,6 +27,7 @@ struct pb_kos {
 	int group[PB_KOS_NOPS];     /* breaker group per op, -1 = none */
 	struct pb_http *http;
 	int own_http;
+	char ca[512], cert[512], key[512]; /* TLS files, "" = none */
 };
 
 /* One call as the operation functions describe it to call_kos(). */
@@ -323,6 +324,12 @@ pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
 		    (unsigned char)k->base[i] >= 0x7f)
 			goto out;
 	}
+	if ((opts->ca_file != NULL && pb_strlcpy(k->ca, opts->ca_file,
+	    sizeof(k->ca)) != PB_OK) || (opts->client_cert_file != NULL &&
+	    pb_strlcpy(k->cert, opts->client_cert_file, sizeof(k->cert)) !=
+	    PB_OK) || (opts->client_key_file != NULL && pb_strlcpy(k->key,
+	    opts->client_key_file, sizeof(k->key)) != PB_OK))
+		goto out;
 	k->connect_ms = opts->connect_timeout_ms > 0 ?
 	    opts->connect_timeout_ms : PB_KOS_DEFAULT_CONNECT_MS;
 	k->total_ms = opts->total_timeout_ms > 0 ? opts->total_timeout_ms :
@@ -404,10 +411,17 @@ attempt(struct pb_kos *k, const struct kos_call *c, const char *url,
 	req.connect_timeout_ms = k->connect_ms;
 	req.total_timeout_ms = budget_ms;
 	req.max_response = k->max_response;
+	req.ca_file = k->ca[0] != '\0' ? k->ca : NULL;
+	req.cert_file = k->cert[0] != '\0' ? k->cert : NULL;
+	req.key_file = k->key[0] != '\0' ? k->key : NULL;
 	clear_answer(res);
 	rc = pb_http_do(k->http, &req, &resp);
 	res->http_status = resp.status;
 	res->sent = res->sent || resp.sent;
+	/* what went wrong below HTTP (a TLS failure must say so) */
+	res->transport_kind = resp.error_kind;
+	(void)pb_strlcpy(res->transport_error, resp.error,
+	    sizeof(res->transport_error));
 	switch (rc) {
 	case PB_OK:
 		break;
@@ -474,6 +488,10 @@ log_call(const struct kos_call *c, enum pb_err rc,
 	if (st != NULL && st->bulkhead_max > 0) {
 		pb_log_int(&l, "bulkhead_in_use", st->bulkhead_in_use);
 		pb_log_int(&l, "bulkhead_rejected", (long long)st->bulkhead_rejected);
+	}
+	if (res->transport_kind != NULL && res->transport_kind[0] != '\0') {
+		pb_log_str(&l, "transport", res->transport_kind);
+		pb_log_str(&l, "error", res->transport_error);
 	}
 	pb_log_str(&l, "result", pb_strerror(rc));
 	pb_log_end(&l);

@@ -101,6 +101,10 @@ struct pb_kos_opts {
 	const char *change_group;    /* product change; NULL -> "kos.change" */
 	struct pb_http *http;        /* borrowed, may be NULL: the client then
 	                                makes (and frees) its own */
+	const char *ca_file;         /* https: PEM CA of KOS's certificate
+	                                (copied); NULL: the system's CAs */
+	const char *client_cert_file; /* mutual TLS: our PEM certificate and */
+	const char *client_key_file; /* key (copied); NULL: none */
 };
 
 struct pb_kos_result {
@@ -120,6 +124,10 @@ struct pb_kos_result {
 	enum pb_kos_failure failure;
 	int sent;                    /* 1 when any attempt reached KOS (a
 	                                change may then have been made) */
+	const char *transport_kind;  /* static; the last attempt's failure
+	                                below HTTP ("tls", "connect", ...;
+	                                http.h), "" or NULL when none */
+	char transport_error[128];   /* libcurl's message for it */
 	/* available months (PB_KOS_BILL_MONTHS with code "0000"): "YYYY-MM",
 	   newest first */
 	char months[PB_KOS_MAX_MONTHS][8];

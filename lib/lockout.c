@@ -35,6 +35,14 @@ static const char fail_lua[] =
 	"redis.call('PEXPIRE', KEYS[1], ARGV[4]) end "
 	"return {1, u}";
 
+/* ARGV: now.  Undo one reservation unless locked. */
+static const char cancel_lua[] =
+	"local u = tonumber(redis.call('HGET', KEYS[1], 'until')) or 0 "
+	"if u > tonumber(ARGV[1]) then return 0 end "
+	"local n = redis.call('HINCRBY', KEYS[1], 'n', -1) "
+	"if n <= 0 then redis.call('DEL', KEYS[1]) end "
+	"return 1";
+
 static enum pb_err
 key_of(const char *uid, char *out, size_t outlen)
 {
@@ -144,6 +152,63 @@ pb_lockout_fail(struct pb_redis *r, const char *uid,
 		*remaining = (int)b;
 	}
 	return PB_OK;
+}
+
+enum pb_err
+pb_lockout_cancel(struct pb_redis *r, const char *uid, int64_t now_ms)
+{
+	char key[KEY_MAX], now[24];
+	const char *argv[5];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	rc = key_of(uid, key, sizeof(key));
+	if (rc != PB_OK)
+		return rc;
+	snprintf(now, sizeof(now), "%" PRId64, now_ms);
+	argv[0] = "EVAL";
+	argv[1] = cancel_lua;
+	argv[2] = "1";
+	argv[3] = key;
+	argv[4] = now;
+	rc = pb_redis_cmd_str(r, &rep, 5, argv);
+	if (rc == PB_OK && rep->type == REDIS_REPLY_ERROR)
+		rc = PB_ERR_INTERNAL;
+	freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
+pb_lockout_check(struct pb_redis *r, const char *uid, int64_t now_ms,
+    int64_t *until)
+{
+	char key[KEY_MAX];
+	const char *argv[3];
+	redisReply *rep = NULL;
+	long long u = 0;
+	enum pb_err rc;
+
+	*until = 0;
+	rc = key_of(uid, key, sizeof(key));
+	if (rc != PB_OK)
+		return rc;
+	argv[0] = "HGET";
+	argv[1] = key;
+	argv[2] = "until";
+	rc = pb_redis_cmd_str(r, &rep, 3, argv);
+	if (rc != PB_OK)
+		goto out;
+	if (rep->type == REDIS_REPLY_STRING)
+		u = strtoll(rep->str, NULL, 10);
+	else if (rep->type != REDIS_REPLY_NIL)
+		rc = PB_ERR_INTERNAL;
+	if (rc == PB_OK && u > now_ms) {
+		*until = (int64_t)u;
+		rc = PB_ERR_STATE;
+	}
+out:
+	freeReplyObject(rep);
+	return rc;
 }
 
 enum pb_err

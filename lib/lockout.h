@@ -15,6 +15,9 @@
  * (the attempt with slot >= max_failures sets the lock, unless a lock is
  * already set: failures while locked never extend it) or
  * pb_lockout_reset (success).  Unknown ids go through the same calls.
+ * The auth service passes the user key (authz.h pb_authz_user_key), not
+ * the typed id, as uid: a phone number typed as a user id must not become
+ * a Redis key name.
  */
 #ifndef PB_LOCKOUT_H
 #define PB_LOCKOUT_H
@@ -48,6 +51,21 @@ enum pb_err pb_lockout_reserve(struct pb_redis *r, const char *uid,
 enum pb_err pb_lockout_fail(struct pb_redis *r, const char *uid,
     const struct pb_lockout_opts *o, int64_t now_ms, int slot,
     int *locked_now, int *remaining, int64_t *until);
+
+/*
+ * Give back a reserved attempt that was never made (the login was shed
+ * before the password was checked): the count goes down by one unless a
+ * lock is set meanwhile.
+ */
+enum pb_err pb_lockout_cancel(struct pb_redis *r, const char *uid,
+    int64_t now_ms);
+
+/*
+ * Whether uid is locked at now_ms, without reserving anything (for a
+ * refresh): PB_ERR_STATE and *until when locked, PB_OK when not.
+ */
+enum pb_err pb_lockout_check(struct pb_redis *r, const char *uid,
+    int64_t now_ms, int64_t *until);
 
 /* Success (or an operator's unlock): forget the failures and any lock. */
 enum pb_err pb_lockout_reset(struct pb_redis *r, const char *uid);

@@ -216,12 +216,17 @@ pb_log_begin(struct pb_logline *l, enum pb_log_level lvl, const char *event)
 void
 pb_log_str(struct pb_logline *l, const char *key, const char *val)
 {
-	char esc[PB_LOG_LINE_MAX];
+	char esc[PB_LOG_LINE_MAX], masked[PB_LOG_LINE_MAX];
 	size_t n;
 
 	if (!l->enabled)
 		return;
 	line_key(l, key);
+	/* a user id may be a phone number typed into the login form */
+	if (val != NULL && strcmp(key, "user") == 0) {
+		(void)pb_mask_digits(val, 6, masked, sizeof(masked));
+		val = masked;
+	}
 	n = pb_log_escape(val != NULL ? val : "", esc, sizeof(esc));
 	line_append(l, "\"", 1);
 	line_append(l, esc, n);

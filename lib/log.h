@@ -59,6 +59,8 @@ struct pb_logline {
 void pb_log_begin(struct pb_logline *l, enum pb_log_level lvl,
     const char *event);
 /* key must be [a-z0-9_.]; other bytes are replaced with '_'.  val NULL -> "". */
+/* The value of key "user" has its runs of 6+ digits masked ('#'): a phone
+ * number typed as a user id never reaches a log in clear. */
 void pb_log_str(struct pb_logline *l, const char *key, const char *val);
 void pb_log_int(struct pb_logline *l, const char *key, long long val);
 void pb_log_end(struct pb_logline *l);

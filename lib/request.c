@@ -74,6 +74,7 @@ status_text(int status)
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
@@ -523,6 +524,35 @@ access_log(const struct pb_req *req)
 	pb_log_end(&l);
 }
 
+/*
+ * The request's header fields as the web server passed them: PB_OK, or
+ * PB_ERR_TOOBIG over PB_REQ_MAX_FIELDS (lighttpd caps only their total
+ * size), or PB_ERR_INVAL when two fields map to one variable -- "X-Foo"
+ * and "X_Foo" both become HTTP_X_FOO on lighttpd, and which one a program
+ * sees would be the client's choice.
+ */
+static enum pb_err
+check_fields(const struct pb_req *req)
+{
+	char **env = req->fcgx != NULL ? req->fcgx->envp : NULL;
+	const char *seen[PB_REQ_MAX_FIELDS];
+	size_t n = 0, i, len;
+
+	for (; env != NULL && *env != NULL; env++) {
+		if (strncmp(*env, "HTTP_", 5) != 0)
+			continue;
+		if (n == PB_REQ_MAX_FIELDS)
+			return PB_ERR_TOOBIG;
+		len = strcspn(*env, "=");
+		for (i = 0; i < n; i++)
+			if (strncmp(seen[i], *env, len) == 0 &&
+			    seen[i][len] == '=')
+				return PB_ERR_INVAL;
+		seen[n++] = *env;
+	}
+	return PB_OK;
+}
+
 /* Everything between accept and the handler; returns after responding. */
 static void
 handle_one(struct pb_app *app, struct pb_req *req)
@@ -545,6 +575,17 @@ handle_one(struct pb_app *app, struct pb_req *req)
 	m = pb_req_param(req, "REMOTE_ADDR");
 	(void)pb_strlcpy(req->remote_addr, m != NULL ? m : "",
 	    sizeof(req->remote_addr));
+	rc = check_fields(req);
+	if (rc == PB_ERR_TOOBIG) {
+		pb_req_error(req, 431, "VALIDATION_ERROR", "요청 헤더가 너무 "
+		    "많습니다.", "at most 100 request header fields", NULL);
+		return;
+	}
+	if (rc != PB_OK) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, "two header "
+		    "fields differ only by '-' and '_' in their names", NULL);
+		return;
+	}
 
 	uri = pb_req_param(req, "REQUEST_URI");
 	if (uri == NULL || uri[0] != '/' || strlen(uri) > PB_REQ_MAX_PATH) {

@@ -27,6 +27,7 @@
 #define PB_REQ_ID_MAX       64    /* chars of a client-supplied X-Request-ID */
 #define PB_REQ_MAX_HEADERS  1024  /* bytes of extra response headers */
 #define PB_REQ_MAX_AFTER    4     /* deferred calls per request */
+#define PB_REQ_MAX_FIELDS   100   /* request header fields (HTTP_*); 431 above */
 #define PB_REQ_AFTER_ARG    4096  /* bytes of one deferred call's argument */
 
 struct pb_app;

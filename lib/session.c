@@ -4,30 +4,124 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
+#include "crypto.h"
 #include "session.h"
 
 #define KEY_MAX 96  /* bytes of a Redis key */
 
-/* KEYS[1] session, KEYS[2] deny; ARGV[1] uid, ARGV[2] idle ttl ms */
+#define NFIELDS 10  /* uid cust line name perms auto rjti ver born pii */
+#define FIELDS "'uid', 'cust', 'line', 'name', 'perms', 'auto', 'rjti', " \
+	"'ver', 'born', 'pii'"
+#define PII_MAX 512  /* bytes of the base64 sealed "line\nname" */
+
+/* pb_session_protect's key: line and name sealed in the 'pii' field. */
+static struct {
+	int on;
+	unsigned char key[PB_CRYPTO_KEY_LEN];
+} prot;
+
+void
+pb_session_protect(const unsigned char *seal_key)
+{
+	if (seal_key == NULL)
+		return;
+	memcpy(prot.key, seal_key, sizeof(prot.key));
+	prot.on = 1;
+}
+
+/* "line\nname" sealed, base64 into out (outlen >= PII_MAX). */
+static enum pb_err
+seal_pii(const struct pb_session *s, char *out, size_t outlen)
+{
+	char pt[16 + PB_SESSION_NAME_MAX + 2];
+	unsigned char *ct = NULL;
+	size_t ctlen = 0;
+	enum pb_err rc;
+	int n;
+
+	n = snprintf(pt, sizeof(pt), "%s\n%s", s->line, s->name);
+	if (n < 0 || (size_t)n >= sizeof(pt))
+		return PB_ERR_TOOBIG;
+	rc = pb_crypto_seal(prot.key, pt, (size_t)n, &ct, &ctlen);
+	sodium_memzero(pt, sizeof(pt));
+	if (rc != PB_OK)
+		return rc;
+	if (sodium_base64_encoded_len(ctlen,
+	    sodium_base64_VARIANT_ORIGINAL) > outlen)
+		rc = PB_ERR_TOOBIG;
+	else
+		sodium_bin2base64(out, outlen, ct, ctlen,
+		    sodium_base64_VARIANT_ORIGINAL);
+	free(ct);
+	return rc;
+}
+
+/* The 'pii' field back into out->line and out->name. */
+static enum pb_err
+open_pii(const char *b64, struct pb_session *out)
+{
+	unsigned char ct[PII_MAX];
+	char pt[16 + PB_SESSION_NAME_MAX + 2], *nl;
+	size_t ctlen = 0, ptlen = 0;
+	enum pb_err rc = PB_ERR_INTERNAL;
+
+	if (!prot.on || sodium_base642bin(ct, sizeof(ct), b64, strlen(b64),
+	    NULL, &ctlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    pb_crypto_open(prot.key, ct, ctlen, pt, sizeof(pt), &ptlen) !=
+	    PB_OK)
+		goto out;
+	nl = strchr(pt, '\n');
+	if (nl == NULL)
+		goto out;
+	*nl = '\0';
+	if (pb_strlcpy(out->line, pt, sizeof(out->line)) == PB_OK &&
+	    pb_strlcpy(out->name, nl + 1, sizeof(out->name)) == PB_OK)
+		rc = PB_OK;
+out:
+	sodium_memzero(pt, sizeof(pt));
+	return rc;
+}
+
+/* KEYS[1] session, KEYS[2] deny, KEYS[3] user version; ARGV[1] uid,
+ * ARGV[2] idle ttl ms.  A session without ver/born (made before they
+ * existed) counts as version 0, born 0. */
 static const char touch_lua[] =
 	"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "
-	"local v = redis.call('HMGET', KEYS[1], 'uid', 'cust', 'line', "
-	"'name', 'perms', 'auto', 'rjti') "
+	"local v = redis.call('HMGET', KEYS[1], " FIELDS ") "
 	"if not v[1] or v[1] ~= ARGV[1] then return 0 end "
+	"v[8] = v[8] or '0' v[9] = v[9] or '0' v[10] = v[10] or '' "
+	"v[3] = v[3] or '' v[4] = v[4] or '' "
+	"if v[8] ~= (redis.call('GET', KEYS[3]) or '0') then "
+	"redis.call('DEL', KEYS[1]) return 0 end "
 	"if v[6] ~= '1' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
 	"return v";
 
-/* KEYS[1] session; ARGV[1] uid, ARGV[2] presented jti, ARGV[3] new jti,
- * ARGV[4] idle ttl ms.  0: no session, -1: reuse (revoked), else fields. */
+/* KEYS[1] session, KEYS[2] user version; ARGV[1] uid, ARGV[2] presented
+ * jti, ARGV[3] new jti, ARGV[4] idle ttl ms, ARGV[5] now ms, ARGV[6] max
+ * life ms, ARGV[7] perms.  0: no session or outdated, -1: reuse
+ * (revoked), -2: past its absolute lifetime, else the fields.  A session
+ * without born gets it now (sessions made before the lifetime existed). */
 static const char rotate_lua[] =
-	"local v = redis.call('HMGET', KEYS[1], 'uid', 'cust', 'line', "
-	"'name', 'perms', 'auto', 'rjti') "
+	"local v = redis.call('HMGET', KEYS[1], " FIELDS ") "
 	"if not v[1] or v[1] ~= ARGV[1] then return 0 end "
+	"local now = tonumber(ARGV[5]) local life = tonumber(ARGV[6]) "
+	"v[8] = v[8] or '0' v[10] = v[10] or '' "
+	"v[3] = v[3] or '' v[4] = v[4] or '' "
+	"if v[8] ~= (redis.call('GET', KEYS[2]) or '0') then "
+	"redis.call('DEL', KEYS[1]) return 0 end "
 	"if v[7] ~= ARGV[2] then redis.call('DEL', KEYS[1]) return -1 end "
-	"redis.call('HSET', KEYS[1], 'rjti', ARGV[3]) "
-	"if v[6] ~= '1' then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end "
-	"v[7] = ARGV[3] "
+	"local born = tonumber(v[9]) or now "
+	"local left = born + life - now "
+	"if left <= 0 then redis.call('DEL', KEYS[1]) return -2 end "
+	"redis.call('HSET', KEYS[1], 'rjti', ARGV[3], 'perms', ARGV[7], "
+	"'born', born) "
+	"local ttl = left "
+	"if v[6] ~= '1' and tonumber(ARGV[4]) < left then ttl = ARGV[4] end "
+	"redis.call('PEXPIRE', KEYS[1], ttl) "
+	"v[5] = ARGV[7] v[7] = ARGV[3] v[9] = tostring(born) "
 	"return v";
 
 static enum pb_err
@@ -41,7 +135,7 @@ key_of(const char *prefix, const char *id, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen ? PB_OK : PB_ERR_TOOBIG;
 }
 
-/* Copy the 7 HMGET fields into out. */
+/* Copy the NFIELDS HMGET fields into out. */
 static enum pb_err
 fill(const redisReply *rep, const char *sid, struct pb_session *out)
 {
@@ -49,15 +143,20 @@ fill(const redisReply *rep, const char *sid, struct pb_session *out)
 	size_t i;
 	char *end = NULL;
 	unsigned long perms;
+	long long born;
 
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7)
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != NFIELDS)
 		return PB_ERR_NOTFOUND;
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < NFIELDS; i++)
 		if (rep->element[i]->type != REDIS_REPLY_STRING)
 			return PB_ERR_INTERNAL;
 	e = rep->element[4];
 	perms = strtoul(e->str, &end, 10);
 	if (end == e->str || *end != '\0' || perms > 0xffu)
+		return PB_ERR_INTERNAL;
+	e = rep->element[8];
+	born = strtoll(e->str, &end, 10);
+	if (end == e->str || *end != '\0' || born < 0)
 		return PB_ERR_INTERNAL;
 	memset(out, 0, sizeof(*out));
 	if (pb_strlcpy(out->sid, sid, sizeof(out->sid)) != PB_OK ||
@@ -70,7 +169,13 @@ fill(const redisReply *rep, const char *sid, struct pb_session *out)
 	    pb_strlcpy(out->name, rep->element[3]->str,
 	    sizeof(out->name)) != PB_OK ||
 	    pb_strlcpy(out->rjti, rep->element[6]->str,
-	    sizeof(out->rjti)) != PB_OK)
+	    sizeof(out->rjti)) != PB_OK ||
+	    pb_strlcpy(out->ver, rep->element[7]->str,
+	    sizeof(out->ver)) != PB_OK)
+		return PB_ERR_INTERNAL;
+	out->born_ms = (int64_t)born;
+	if (rep->element[9]->str[0] != '\0' &&
+	    open_pii(rep->element[9]->str, out) != PB_OK)
 		return PB_ERR_INTERNAL;
 	out->perms = (unsigned)perms;
 	out->auto_login = strcmp(rep->element[5]->str, "1") == 0;
@@ -81,7 +186,7 @@ enum pb_err
 pb_session_create(struct pb_redis *r, const struct pb_session *s,
     int64_t ttl_ms)
 {
-	char key[KEY_MAX], perms[16], ttl[24];
+	char key[KEY_MAX], perms[16], ttl[24], born[24], pii[PII_MAX];
 	const char *argv[20];
 	redisReply *rep = NULL;
 	enum pb_err rc;
@@ -92,22 +197,34 @@ pb_session_create(struct pb_redis *r, const struct pb_session *s,
 		goto out;
 	snprintf(perms, sizeof(perms), "%u", s->perms);
 	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms > 0 ? ttl_ms : 1);
+	snprintf(born, sizeof(born), "%" PRId64, s->born_ms);
+	pii[0] = '\0';
+	if (prot.on) {
+		rc = seal_pii(s, pii, sizeof(pii));
+		if (rc != PB_OK)
+			goto out;
+	}
 	/* MULTI-free: HSET then PEXPIRE in one script */
 	argv[n++] = "EVAL";
 	argv[n++] = "redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'cust', "
 	    "ARGV[2], 'line', ARGV[3], 'name', ARGV[4], 'perms', ARGV[5], "
-	    "'auto', ARGV[6], 'rjti', ARGV[7]) "
+	    "'auto', ARGV[6], 'rjti', ARGV[7], 'ver', ARGV[9], 'born', "
+	    "ARGV[10], 'pii', ARGV[11]) "
 	    "redis.call('PEXPIRE', KEYS[1], ARGV[8]) return 1";
 	argv[n++] = "1";
 	argv[n++] = key;
 	argv[n++] = s->user_id;
 	argv[n++] = s->customer_id;
-	argv[n++] = s->line;
-	argv[n++] = s->name;
+	/* sealed: line and name only in 'pii' */
+	argv[n++] = prot.on ? "" : s->line;
+	argv[n++] = prot.on ? "" : s->name;
 	argv[n++] = perms;
 	argv[n++] = s->auto_login ? "1" : "0";
 	argv[n++] = s->rjti;
 	argv[n++] = ttl;
+	argv[n++] = s->ver[0] != '\0' ? s->ver : "0";
+	argv[n++] = born;
+	argv[n++] = pii;
 	rc = pb_redis_cmd_str(r, &rep, n, argv);
 	if (rc == PB_OK && rep->type != REDIS_REPLY_INTEGER)
 		rc = PB_ERR_INTERNAL;
@@ -118,10 +235,11 @@ out:
 
 enum pb_err
 pb_session_touch(struct pb_redis *r, const char *sid, const char *uid,
-    const char *jti, int64_t idle_ttl_ms, struct pb_session *out)
+    const char *ukey, const char *jti, int64_t idle_ttl_ms,
+    struct pb_session *out)
 {
-	char key[KEY_MAX], deny[KEY_MAX], ttl[24];
-	const char *argv[7];
+	char key[KEY_MAX], deny[KEY_MAX], ver[KEY_MAX], ttl[24];
+	const char *argv[8];
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
@@ -129,6 +247,8 @@ pb_session_touch(struct pb_redis *r, const char *sid, const char *uid,
 	rc = key_of("v1:sess:", sid, key, sizeof(key));
 	if (rc == PB_OK)
 		rc = key_of("v1:deny:", jti, deny, sizeof(deny));
+	if (rc == PB_OK)
+		rc = key_of("v1:uver:", ukey, ver, sizeof(ver));
 	if (rc != PB_OK || uid == NULL) {
 		rc = PB_ERR_NOTFOUND;
 		goto out;
@@ -137,12 +257,13 @@ pb_session_touch(struct pb_redis *r, const char *sid, const char *uid,
 	    idle_ttl_ms : 1);
 	argv[0] = "EVAL";
 	argv[1] = touch_lua;
-	argv[2] = "2";
+	argv[2] = "3";
 	argv[3] = key;
 	argv[4] = deny;
-	argv[5] = uid;
-	argv[6] = ttl;
-	rc = pb_redis_cmd_str(r, &rep, 7, argv);
+	argv[5] = ver;
+	argv[6] = uid;
+	argv[7] = ttl;
+	rc = pb_redis_cmd_str(r, &rep, 8, argv);
 	if (rc != PB_OK)
 		goto out;
 	rc = fill(rep, sid, out);
@@ -152,40 +273,100 @@ out:
 }
 
 enum pb_err
-pb_session_rotate(struct pb_redis *r, const char *sid, const char *uid,
-    const char *rjti, const char *new_rjti, int64_t idle_ttl_ms,
+pb_session_rotate(struct pb_redis *r, const struct pb_session_rotation *x,
     struct pb_session *out)
 {
-	char key[KEY_MAX], ttl[24];
-	const char *argv[8];
+	char key[KEY_MAX], ver[KEY_MAX], ttl[24], now[24], life[24], perms[16];
+	const char *argv[12];
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = key_of("v1:sess:", sid, key, sizeof(key));
-	if (rc != PB_OK || uid == NULL || rjti == NULL || new_rjti == NULL) {
+	rc = key_of("v1:sess:", x->sid, key, sizeof(key));
+	if (rc == PB_OK)
+		rc = key_of("v1:uver:", x->ukey, ver, sizeof(ver));
+	if (rc != PB_OK || x->uid == NULL || x->rjti == NULL ||
+	    x->new_rjti == NULL) {
 		rc = PB_ERR_NOTFOUND;
 		goto out;
 	}
-	snprintf(ttl, sizeof(ttl), "%" PRId64, idle_ttl_ms > 0 ?
-	    idle_ttl_ms : 1);
+	snprintf(ttl, sizeof(ttl), "%" PRId64, x->idle_ttl_ms > 0 ?
+	    x->idle_ttl_ms : 1);
+	snprintf(now, sizeof(now), "%" PRId64, x->now_ms);
+	snprintf(life, sizeof(life), "%" PRId64, x->max_life_ms);
+	snprintf(perms, sizeof(perms), "%u", x->perms);
 	argv[0] = "EVAL";
 	argv[1] = rotate_lua;
-	argv[2] = "1";
+	argv[2] = "2";
 	argv[3] = key;
-	argv[4] = uid;
-	argv[5] = rjti;
-	argv[6] = new_rjti;
-	argv[7] = ttl;
-	rc = pb_redis_cmd_str(r, &rep, 8, argv);
+	argv[4] = ver;
+	argv[5] = x->uid;
+	argv[6] = x->rjti;
+	argv[7] = x->new_rjti;
+	argv[8] = ttl;
+	argv[9] = now;
+	argv[10] = life;
+	argv[11] = perms;
+	rc = pb_redis_cmd_str(r, &rep, 12, argv);
 	if (rc != PB_OK)
 		goto out;
 	if (rep->type == REDIS_REPLY_INTEGER) {
-		rc = rep->integer == -1 ? PB_ERR_STATE : PB_ERR_NOTFOUND;
+		rc = rep->integer == -1 ? PB_ERR_STATE : rep->integer == -2 ?
+		    PB_ERR_TIMEOUT : PB_ERR_NOTFOUND;
 		goto out;
 	}
-	rc = fill(rep, sid, out);
+	rc = fill(rep, x->sid, out);
 out:
+	freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
+pb_session_user_version(struct pb_redis *r, const char *ukey, char *out,
+    size_t outlen)
+{
+	char key[KEY_MAX];
+	const char *argv[2];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	rc = key_of("v1:uver:", ukey, key, sizeof(key));
+	if (rc != PB_OK)
+		return rc;
+	argv[0] = "GET";
+	argv[1] = key;
+	rc = pb_redis_cmd_str(r, &rep, 2, argv);
+	if (rc != PB_OK)
+		goto out;
+	if (rep->type == REDIS_REPLY_NIL)
+		rc = pb_strlcpy(out, "0", outlen);
+	else if (rep->type == REDIS_REPLY_STRING)
+		rc = pb_strlcpy(out, rep->str, outlen);
+	else
+		rc = PB_ERR_INTERNAL;
+out:
+	freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
+pb_session_user_bump(struct pb_redis *r, const char *ukey)
+{
+	char key[KEY_MAX];
+	const char *argv[2];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	rc = key_of("v1:uver:", ukey, key, sizeof(key));
+	if (rc != PB_OK)
+		return rc;
+	argv[0] = "INCR";
+	argv[1] = key;
+	rc = pb_redis_cmd_str(r, &rep, 2, argv);
+	if (rc == PB_OK && rep->type != REDIS_REPLY_INTEGER)
+		rc = PB_ERR_INTERNAL;
 	freeReplyObject(rep);
 	return rc;
 }

@@ -2,13 +2,24 @@
  * session.h - login sessions in Redis.
  *
  * One hash per session, v1:sess:<sid>, holding the principal (user id,
- * customer id, line number, name, permission bits), whether it is an
+ * customer id, permission bits; line number and name sealed, see
+ * pb_session_protect), whether it is an
  * auto-login session, and the id (jti) of the one refresh token that may
  * still be used.  The session id is the token family: every access and
  * refresh token carries it, so deleting the hash ends them all at once.
  * Idle sessions expire after the idle TTL (sliding: every authenticated
  * request renews it); auto-login sessions live for their fixed TTL.
  * A logged-out access token's jti is kept in v1:deny:<jti> until it expires.
+ *
+ * Account changes end sessions at once: v1:uver:<ukey> is a per-user
+ * version (ukey: a keyed hash of the user id, authz.h), bumped by whatever
+ * changes the account (pb_session_user_bump).  A session records the
+ * version read *before* the login loaded the user; touch and rotate
+ * compare it with the current one in the same script, and a session of an
+ * older version is deleted and answered as gone.  The version key has no
+ * TTL (one small key per user ever changed), so it can never fall back to
+ * an older value.  A session also records its login time (born, ms): a
+ * refresh past born + the absolute lifetime is refused.
  * Every operation is one Redis round trip (a Lua script where it must be
  * atomic).  PB_ERR_UNAVAILABLE when Redis is down: callers fail closed.
  */
@@ -33,32 +44,64 @@ struct pb_session {
 	unsigned perms;                 /* PB_PERM_* bits (authz.h) */
 	int auto_login;                 /* 1: fixed TTL, not sliding */
 	char rjti[PB_SESSION_ID_MAX + 1]; /* the live refresh token's jti */
+	char ver[24];                   /* the user's version at login */
+	int64_t born_ms;                /* login time, ms since the epoch */
 };
 
-/* Store s for ttl_ms (ms). */
+#define PB_SESSION_UKEY_MAX 64      /* bytes of a user key (hex) */
+
+/* What a refresh needs (pb_session_rotate). */
+struct pb_session_rotation {
+	const char *sid, *uid, *ukey;
+	const char *rjti;               /* the presented refresh token's jti */
+	const char *new_rjti;
+	int64_t idle_ttl_ms;            /* ms, sliding TTL (not auto-login) */
+	int64_t now_ms;                 /* ms since the epoch */
+	int64_t max_life_ms;            /* ms, absolute lifetime from born */
+	unsigned perms;                 /* the user's permissions, re-read */
+};
+
+/*
+ * From now on, in this process: the line number and name are stored
+ * sealed (XChaCha20-Poly1305 with seal_key, PB_CRYPTO_KEY_LEN bytes,
+ * copied) in one field, never in clear.  pb_app_init calls it when the
+ * personal-data keys are loaded; without it (unit tests) they stay clear.
+ */
+void pb_session_protect(const unsigned char *seal_key);
+
+/* Store s (s->ver from pb_session_user_version) for ttl_ms (ms). */
 enum pb_err pb_session_create(struct pb_redis *r, const struct pb_session *s,
     int64_t ttl_ms);
 
 /*
- * For an access token: PB_OK and *out filled when jti is not denylisted
- * and session sid exists for user uid; the idle TTL (ms) is renewed unless
- * the session is an auto-login one.  PB_ERR_NOTFOUND otherwise.
+ * For an access token: PB_OK and *out filled when jti is not denylisted,
+ * session sid exists for user uid and its version is the user's current
+ * one (ukey); the idle TTL (ms) is renewed unless the session is an
+ * auto-login one.  PB_ERR_NOTFOUND otherwise (an outdated session is
+ * deleted).
  */
 enum pb_err pb_session_touch(struct pb_redis *r, const char *sid,
-    const char *uid, const char *jti, int64_t idle_ttl_ms,
-    struct pb_session *out);
+    const char *uid, const char *ukey, const char *jti,
+    int64_t idle_ttl_ms, struct pb_session *out);
 
 /*
- * Rotate the refresh token of session sid: when rjti is the live one it is
- * replaced by new_rjti atomically, the TTL renewed (idle_ttl_ms, or left
- * alone for auto-login) and PB_OK returned with *out.  When rjti is not
- * the live one (already used) the whole session is deleted and
- * PB_ERR_STATE returned: reuse revokes the family.  PB_ERR_NOTFOUND when
- * the session does not exist (any more).
+ * Rotate the refresh token of session x->sid: when x->rjti is the live one
+ * it is replaced by x->new_rjti atomically, the permissions by x->perms,
+ * the TTL renewed (the idle TTL, never past born + max_life; an auto-login
+ * session keeps born + max_life) and PB_OK returned with *out.  When rjti
+ * is not the live one (already used) the whole session is deleted and
+ * PB_ERR_STATE returned: reuse revokes the family.  PB_ERR_TIMEOUT (and
+ * the session deleted) when born + max_life has passed; PB_ERR_NOTFOUND
+ * when the session does not exist (any more) or is of an older version.
  */
-enum pb_err pb_session_rotate(struct pb_redis *r, const char *sid,
-    const char *uid, const char *rjti, const char *new_rjti,
-    int64_t idle_ttl_ms, struct pb_session *out);
+enum pb_err pb_session_rotate(struct pb_redis *r,
+    const struct pb_session_rotation *x, struct pb_session *out);
+
+/* The user's current version into out ("0" when never bumped). */
+enum pb_err pb_session_user_version(struct pb_redis *r, const char *ukey,
+    char *out, size_t outlen);
+/* End every session of the user, on every node: bump the version. */
+enum pb_err pb_session_user_bump(struct pb_redis *r, const char *ukey);
 
 /* Delete session sid (PB_OK also when it did not exist). */
 enum pb_err pb_session_delete(struct pb_redis *r, const char *sid);

@@ -8,11 +8,15 @@
  *   phonebill-admin passwd USERID
  *   phonebill-admin grant|revoke USERID PERMISSION
  *   phonebill-admin unlock USERID
- *   phonebill-admin disable|enable|delete USERID
+ *   phonebill-admin suspend|activate|delete USERID  (disable|enable: the same)
+ *   phonebill-admin logout USERID
  *   phonebill-admin list
  *   phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]
  *   phonebill-admin --version | --help
  *
+ * passwd, grant, revoke, suspend, activate, delete and logout end every
+ * session of the user on every node at once (session.h's user version):
+ * the user's next request with an old token is refused.
  * Passwords are read from stdin (one line; without echo on a terminal),
  * never from the command line, where ps and shell history would show them.
  */
@@ -37,6 +41,7 @@
 static const char *const admin_keys[] = {
 	"auth.max_failures", "auth.lock_seconds", "auth.login_rate_limit",
 	"auth.login_rate_window_s", "auth.trusted_proxies",
+	"auth.session_max_s", "auth.hash_permits", "auth.hash_permit_file",
 	NULL
 };
 
@@ -52,9 +57,12 @@ static const char help[] =
     "       phonebill-admin passwd USERID\n"
     "       phonebill-admin grant|revoke USERID PERMISSION\n"
     "       phonebill-admin unlock USERID      clear a login lockout\n"
-    "       phonebill-admin disable USERID     no more logins (status INACTIVE)\n"
-    "       phonebill-admin enable USERID      logins again (status ACTIVE)\n"
+    "       phonebill-admin suspend USERID     no more logins (status SUSPENDED)\n"
+    "       phonebill-admin activate USERID    logins again (status ACTIVE)\n"
+    "                                          (disable, enable: the same)\n"
     "       phonebill-admin delete USERID      the user and its permissions\n"
+    "       phonebill-admin logout USERID      end every session now\n"
+    "Every command but add, unlock and list ends the user's sessions at once.\n"
     "       phonebill-admin list               ids, lines and names masked\n"
     "       phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]\n"
     "                                          history phonebill-worker set aside\n"
@@ -72,7 +80,7 @@ admin_usage(void)
 	return 2;
 }
 
-/* One line from stdin into pw (no echo on a terminal); PB_OK if 8-50. */
+/* One line from stdin into pw (no echo on a terminal); PB_OK if AUTH_PW_MIN-AUTH_PW_MAX bytes. */
 static enum pb_err
 read_password(char *pw, size_t pwlen)
 {
@@ -219,6 +227,25 @@ out:
 	return status;
 }
 
+/* suspend, activate, delete, logout: 1 when cmd is one (*rc set). */
+static int
+account_cmd(struct pb_app *app, const char *cmd, const char *uid,
+    enum pb_err *rc)
+{
+	/* disable/enable: the words of the deploy guide for the same */
+	if (strcmp(cmd, "suspend") == 0 || strcmp(cmd, "disable") == 0)
+		*rc = auth_user_set_status(app, uid, "SUSPENDED");
+	else if (strcmp(cmd, "activate") == 0 || strcmp(cmd, "enable") == 0)
+		*rc = auth_user_set_status(app, uid, "ACTIVE");
+	else if (strcmp(cmd, "delete") == 0)
+		*rc = auth_user_delete(app, uid);
+	else if (strcmp(cmd, "logout") == 0)
+		*rc = PB_OK;    /* the revocation below is all it does */
+	else
+		return 0;
+	return 1;
+}
+
 static int
 run(struct pb_app *app, int argc, char **argv)
 {
@@ -261,17 +288,24 @@ run(struct pb_app *app, int argc, char **argv)
 		rc = auth_user_set_perm(app, uid, bit,
 		    strcmp(cmd, "grant") == 0);
 	} else if (strcmp(cmd, "unlock") == 0 && argc == 3) {
-		rc = pb_lockout_reset(app->redis, uid);
-	} else if ((strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0) &&
-	    argc == 3) {
-		rc = auth_user_set_status(app, uid,
-		    strcmp(cmd, "enable") == 0 ? "ACTIVE" : "INACTIVE");
-	} else if (strcmp(cmd, "delete") == 0 && argc == 3) {
-		rc = auth_user_delete(app, uid);
+		char ukey[PB_SESSION_UKEY_MAX + 1];
+
+		rc = pb_authz_user_key(app, uid, ukey, sizeof(ukey));
 		if (rc == PB_OK)
-			(void)pb_lockout_reset(app->redis, uid);
+			rc = pb_lockout_reset(app->redis, ukey);
+	} else if (argc == 3 && account_cmd(app, cmd, uid, &rc)) {
+		/* done by account_cmd */
 	} else {
 		return admin_usage();
+	}
+	/* every change but an unlock ends the user's sessions */
+	if (rc == PB_OK && strcmp(cmd, "unlock") != 0) {
+		rc = auth_user_revoke(app, uid);
+		if (rc != PB_OK)
+			fprintf(stderr, "phonebill-admin: %s changed, but the "
+			    "sessions were not ended (Redis: %s); run "
+			    "'phonebill-admin logout %s'\n", uid,
+			    pb_strerror(rc), uid);
 	}
 	if (rc == PB_OK) {
 		printf("%s: %s done\n", uid, cmd);

@@ -12,20 +12,22 @@
 #include "app.h"
 #include "crypto.h"
 #include "lockout.h"
+#include "permit.h"
 #include "request.h"
 #include "session.h"
 
 #define AUTH_UID_MIN 3
 #define AUTH_UID_MAX 20
 #define AUTH_PW_MIN  8    /* bytes */
-#define AUTH_PW_MAX  50   /* bytes */
+#define AUTH_PW_MAX  128  /* bytes (ASVS 2.1.2: at least 64) */
 
 /* The service's settings (app->svc). */
 struct auth_svc {
 	struct pb_lockout_opts lock;
 	long rate_limit;                /* login attempts per window per address */
 	int64_t rate_window_ms;         /* ms */
-	char trusted_proxies[256];      /* comma-separated addresses */
+	int64_t session_max_ms;         /* ms, absolute lifetime from login */
+	struct pb_permits *hash_permits; /* host-wide hashes in flight */
 };
 
 struct auth_user {
@@ -55,14 +57,17 @@ enum pb_err auth_user_set_password(struct pb_app *app, const char *uid,
 enum pb_err auth_user_set_perm(struct pb_app *app, const char *uid,
     unsigned bit, int on);
 
+/* Set users.status (ACTIVE, INACTIVE, SUSPENDED); PB_ERR_NOTFOUND. */
+enum pb_err auth_user_set_status(struct pb_app *app, const char *uid,
+    const char *status);
+/* Delete the user (permissions go with it); PB_ERR_NOTFOUND. */
+enum pb_err auth_user_delete(struct pb_app *app, const char *uid);
+/* End every session of uid on every node (session.h's user version). */
+enum pb_err auth_user_revoke(struct pb_app *app, const char *uid);
+
 typedef void (*auth_user_fn)(void *ud, const struct auth_user *u);
 /* Every user, ordered by id, decrypted (the callback masks what it shows). */
 enum pb_err auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud);
-/* status ACTIVE (may log in) or INACTIVE (disabled by an operator). */
-enum pb_err auth_user_set_status(struct pb_app *app, const char *uid,
-    const char *status);
-/* The user and its permissions; PB_ERR_NOTFOUND when there is none. */
-enum pb_err auth_user_delete(struct pb_app *app, const char *uid);
 
 
 /* Time of the last successful login as RFC 3339 ("" when none). */

@@ -33,73 +33,17 @@ internal(struct pb_req *req, const char *what)
 	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
 }
 
-/* 1 when addr is one of the comma-separated list. */
-static int
-in_list(const char *list, const char *addr)
-{
-	size_t n = strlen(addr);
-	const char *p = list;
-
-	while (p != NULL && *p != '\0' && n > 0) {
-		const char *e = strchr(p, ',');
-		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-		while (len > 0 && *p == ' ') {
-			p++;
-			len--;
-		}
-		while (len > 0 && p[len - 1] == ' ')
-			len--;
-		if (len == n && memcmp(p, addr, n) == 0)
-			return 1;
-		p = e != NULL ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-static int
-addr_chars_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n >= ADDR_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		    (c >= 'A' && c <= 'F') || c == '.' || c == ':'))
-			return 0;
-	}
-	return 1;
-}
-
 /*
- * The client's address: REMOTE_ADDR, or -- only when REMOTE_ADDR is a
- * configured trusted proxy -- the last address of X-Forwarded-For (the one
- * that proxy saw; earlier entries are the client's own claims).
+ * The client's address: REMOTE_ADDR as the web server set it.  Trusted
+ * proxies are the web server's business (lighttpd mod_extforward, Apache
+ * mod_remoteip); X-Forwarded-For is never read here, so no spelling of it
+ * (X_Forwarded_For reaches us as HTTP_X_FORWARDED_FOR too) moves a client
+ * into another rate-limit bucket or into the history.
  */
 static void
 client_addr(struct pb_req *req, char *out, size_t outlen)
 {
-	const char *xff, *last;
-	size_t n;
-
 	(void)pb_strlcpy(out, req->remote_addr, outlen);
-	if (!in_list(svc_of(req)->trusted_proxies, req->remote_addr))
-		return;
-	xff = pb_req_param(req, "HTTP_X_FORWARDED_FOR");
-	if (xff == NULL)
-		return;
-	last = strrchr(xff, ',');
-	last = last != NULL ? last + 1 : xff;
-	while (*last == ' ')
-		last++;
-	n = strlen(last);
-	while (n > 0 && last[n - 1] == ' ')
-		n--;
-	if (addr_chars_ok(last, n) && n < outlen) {
-		memcpy(out, last, n);
-		out[n] = '\0';
-	}
 }
 
 /* IPv4: last octet dropped (a.b.c.x); IPv6: first three groups + ::x. */
@@ -221,6 +165,10 @@ issue_pair(struct pb_req *req, const struct pb_session *s, int64_t now_s,
 		goto out;
 	c.typ = PB_JWT_REFRESH;
 	c.exp = now_s + PB_AUTHZ_REFRESH_TTL_S;
+	/* never past the session's absolute lifetime */
+	if (s->born_ms > 0 && (s->born_ms + svc_of(req)->session_max_ms) /
+	    1000 < c.exp)
+		c.exp = (s->born_ms + svc_of(req)->session_max_ms) / 1000;
 	(void)pb_strlcpy(c.jti, s->rjti, sizeof(c.jti));
 	rc = pb_jwt_issue(key, strlen(key), &c, refresh);
 out:
@@ -229,6 +177,69 @@ out:
 		*access = NULL;
 	}
 	return rc;
+}
+
+/*
+ * A permit to compute one password hash (permit.h): PB_OK and *slot, or
+ * the login is answered 503 + Retry-After at once -- it must not queue
+ * behind the hashes already running on this host.
+ */
+static enum pb_err
+hash_permit(struct pb_req *req, int *slot)
+{
+	enum pb_err rc;
+
+	rc = pb_permits_try(svc_of(req)->hash_permits, slot);
+	if (rc == PB_OK)
+		return PB_OK;
+	pb_log_msg(PB_LOG_WARN, "login_shed", rc == PB_ERR_UNAVAILABLE ?
+	    "every password-hash permit is in use" : "permit files unusable");
+	(void)pb_req_add_header(req, "Retry-After", "1");
+	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", "로그인 요청이 많습니다. "
+	    "잠시 후 다시 시도해주세요.", "too many logins in progress", NULL);
+	return rc;
+}
+
+/*
+ * The user store could not give the account: a store that is down is 503,
+ * but a row we cannot read (a column that does not decrypt, or a key
+ * that is not the one it was sealed with) is data corruption: 500, and
+ * said so in the log -- retrying will not help.
+ */
+static void
+user_load_failed(struct pb_req *req, const char *uid, enum pb_err rc)
+{
+	struct pb_logline l;
+
+	if (rc != PB_ERR_INTERNAL) {
+		pb_req_unavailable(req, "database");
+		return;
+	}
+	pb_log_begin(&l, PB_LOG_ERROR, "data_corruption");
+	pb_log_str(&l, "user", uid);
+	pb_log_str(&l, "table", "phonebill_auth.users");
+	pb_log_str(&l, "msg", "the row's encrypted columns do not open "
+	    "(damaged, or sealed with another key)");
+	pb_log_end(&l);
+	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+}
+
+/* The password was right but its hash is weaker than today's settings:
+ * store a new one (failure only logged; the login goes on). */
+static void
+rehash(struct pb_req *req, const struct auth_user *u, const char *pw,
+    size_t pwlen)
+{
+	char hash[PB_CRYPTO_HASH_MAX];
+	enum pb_err rc;
+
+	rc = pb_crypto_pwhash(pw, pwlen, hash, sizeof(hash));
+	if (rc == PB_OK)
+		rc = auth_user_set_password(req->app, u->user_id, hash);
+	pb_log_msg(rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "password_rehash",
+	    rc == PB_OK ? "stored with the current settings" :
+	    pb_strerror(rc));
+	sodium_memzero(hash, sizeof(hash));
 }
 
 static void
@@ -255,10 +266,12 @@ auth_login(struct pb_req *req)
 	struct pb_logline l;
 	cJSON *root = NULL, *data = NULL, *user = NULL;
 	char addr[ADDR_MAX], msg[160], details[160];
+	char ukey[PB_SESSION_UKEY_MAX + 1];
 	char *access = NULL, *refresh = NULL;
 	const char *pw;
 	size_t pwlen;
 	int auto_login = 0, slot = 0, locked_now = 0, remaining = 0, retry = 0;
+	int permit = -1;
 	int known, reset_failed;
 	int64_t until = 0, now_ms;
 	enum pb_err rc;
@@ -279,8 +292,9 @@ auth_login(struct pb_req *req)
 	}
 	pwlen = strlen(pw);
 	if (pwlen < AUTH_PW_MIN || pwlen > AUTH_PW_MAX) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "password: 8-50 characters", NULL);
+		snprintf(details, sizeof(details), "password: %d-%d bytes",
+		    AUTH_PW_MIN, AUTH_PW_MAX);
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
 		goto out;
 	}
 	client_addr(req, addr, sizeof(addr));
@@ -301,16 +315,24 @@ auth_login(struct pb_req *req)
 		pb_req_unavailable(req, "redis");
 		goto out;
 	}
+	/* the user's version before the account is read: a change made
+	 * after this read outdates the session at once (session.h) */
+	if (pb_authz_user_key(req->app, h.uid, ukey, sizeof(ukey)) != PB_OK ||
+	    pb_session_user_version(req->app->redis, ukey, s.ver,
+	    sizeof(s.ver)) != PB_OK) {
+		pb_req_unavailable(req, "redis");
+		goto out;
+	}
 	/* the account (or its absence) first: a DB outage must not use up
 	 * one of the five attempts */
 	rc = auth_user_load(req->app, h.uid, &u);
 	if (rc != PB_OK && rc != PB_ERR_NOTFOUND) {
-		pb_req_unavailable(req, "database");
+		user_load_failed(req, h.uid, rc);
 		goto out;
 	}
 	known = rc == PB_OK && strcmp(u.status, "ACTIVE") == 0;
 	now_ms = pb_clock_now_ms();
-	rc = pb_lockout_reserve(req->app->redis, h.uid, &sv->lock, now_ms,
+	rc = pb_lockout_reserve(req->app->redis, ukey, &sv->lock, now_ms,
 	    &slot, &until);
 	if (rc == PB_ERR_STATE) {
 		/* s until the lock ends: the web UI shows the unlock time */
@@ -329,18 +351,31 @@ auth_login(struct pb_req *req)
 		pb_req_unavailable(req, "redis");
 		goto out;
 	}
+	/* after the reservation (a locked account needs no permit); a shed
+	 * login gives its attempt back */
+	if (hash_permit(req, &permit) != PB_OK) {
+		(void)pb_lockout_cancel(req->app->redis, ukey, now_ms);
+		goto out;
+	}
 	/* one verification per reserved slot; unknown ids hit the dummy */
 	rc = pb_crypto_pwverify(known ? u.hash : NULL, pw, pwlen);
+	if (rc == PB_OK && pb_crypto_pwhash_outdated(u.hash))
+		rehash(req, &u, pw, pwlen);     /* still under the permit */
+	pb_permits_release(sv->hash_permits, permit);
+	permit = -1;
 	pb_log_begin(&l, PB_LOG_INFO, "pwhash_verify");
 	pb_log_int(&l, "slot", slot);
 	pb_log_end(&l);
 	if (rc != PB_OK) {
-		rc = pb_lockout_fail(req->app->redis, h.uid, &sv->lock,
+		rc = pb_lockout_fail(req->app->redis, ukey, &sv->lock,
 		    pb_clock_now_ms(), slot, &locked_now, &remaining, &until);
 		if (rc != PB_OK) {
 			pb_req_unavailable(req, "redis");
 			goto out;
 		}
+		/* a lock ends the account's sessions too */
+		if (locked_now && known)
+			(void)pb_session_user_bump(req->app->redis, ukey);
 		h.result = locked_now ? "LOCKED" : "FAILURE";
 		h.reason = locked_now ? "LOCKED_NOW" : "BAD_CREDENTIALS";
 		if (locked_now) {
@@ -364,7 +399,7 @@ auth_login(struct pb_req *req)
 		goto out;
 	}
 	reset_failed = 0;
-	if (pb_lockout_reset(req->app->redis, h.uid) != PB_OK)
+	if (pb_lockout_reset(req->app->redis, ukey) != PB_OK)
 		reset_failed = 1;
 	/* the session and its tokens */
 	(void)pb_strlcpy(s.user_id, u.user_id, sizeof(s.user_id));
@@ -373,13 +408,15 @@ auth_login(struct pb_req *req)
 	(void)pb_strlcpy(s.name, u.name, sizeof(s.name));
 	s.perms = u.perms;
 	s.auto_login = auto_login;
+	s.born_ms = now_ms;
 	if (reset_failed || pb_crypto_random_hex(16, s.sid, sizeof(s.sid)) != PB_OK ||
 	    pb_crypto_random_hex(16, s.rjti, sizeof(s.rjti)) != PB_OK) {
 		pb_req_unavailable(req, "redis");
 		goto out;
 	}
-	rc = pb_session_create(req->app->redis, &s, auto_login ?
-	    PB_AUTHZ_AUTO_MS : PB_AUTHZ_IDLE_MS);
+	rc = pb_session_create(req->app->redis, &s, auto_login ||
+	    sv->session_max_ms < PB_AUTHZ_IDLE_MS ? sv->session_max_ms :
+	    PB_AUTHZ_IDLE_MS);
 	if (rc != PB_OK) {
 		pb_req_unavailable(req, "redis");
 		goto out;
@@ -409,6 +446,7 @@ auth_login(struct pb_req *req)
 	pb_req_ok(req, 200, "로그인이 성공적으로 완료되었습니다.", data);
 	data = NULL;
 out:
+	pb_permits_release(sv->hash_permits, permit);
 	cJSON_Delete(data);
 	cJSON_Delete(root);
 	if (access != NULL) {
@@ -478,6 +516,115 @@ refresh_invalid(struct pb_req *req)
 	    "Refresh Token이 유효하지 않습니다.", "다시 로그인해주세요.", NULL);
 }
 
+/* Log why a refresh was refused; reason is a literal. */
+static void
+refresh_log(const char *uid, const char *reason)
+{
+	struct pb_logline l;
+
+	pb_log_begin(&l, PB_LOG_INFO, "refresh_refused");
+	pb_log_str(&l, "user", uid);
+	pb_log_str(&l, "reason", reason);
+	pb_log_end(&l);
+}
+
+/*
+ * Re-read the token's user from MariaDB: PB_OK with *perms when it exists,
+ * is ACTIVE and not locked.  Otherwise the session is ended and the answer
+ * sent (401, or 503 when a store is down).
+ */
+static enum pb_err
+refresh_user(struct pb_req *req, const struct pb_jwt_claims *c,
+    unsigned *perms)
+{
+	struct auth_user u;
+	char ukey[PB_SESSION_UKEY_MAX + 1];
+	const char *why = NULL;
+	int64_t until = 0;
+	enum pb_err rc;
+
+	rc = auth_user_load(req->app, c->sub, &u);
+	if (rc != PB_OK && rc != PB_ERR_NOTFOUND) {
+		user_load_failed(req, c->sub, rc);
+		goto out;
+	}
+	if (rc == PB_ERR_NOTFOUND)
+		why = "deleted";
+	else if (strcmp(u.status, "ACTIVE") != 0)
+		why = "inactive";
+	if (why == NULL) {
+		/* the lockout record is keyed by the user key (no raw id) */
+		rc = pb_authz_user_key(req->app, c->sub, ukey, sizeof(ukey));
+		if (rc == PB_OK)
+			rc = pb_lockout_check(req->app->redis, ukey,
+			    pb_clock_now_ms(), &until);
+		if (rc == PB_ERR_STATE)
+			why = "locked";
+		else if (rc != PB_OK) {
+			pb_req_unavailable(req, "redis");
+			goto out;
+		}
+	}
+	if (why != NULL) {
+		(void)pb_session_delete(req->app->redis, c->sid);
+		refresh_log(c->sub, why);
+		refresh_invalid(req);
+		rc = PB_ERR_STATE;
+		goto out;
+	}
+	*perms = u.perms;
+	rc = PB_OK;
+out:
+	sodium_memzero(&u, sizeof(u));
+	return rc;
+}
+
+/* Rotate the session's refresh token; answered unless PB_OK. */
+static enum pb_err
+refresh_rotate(struct pb_req *req, const struct pb_jwt_claims *c,
+    unsigned perms, struct pb_session *s)
+{
+	struct pb_session_rotation x;
+	char ukey[PB_SESSION_UKEY_MAX + 1], new_rjti[PB_SESSION_ID_MAX + 1];
+	struct pb_logline l;
+	enum pb_err rc;
+
+	if (pb_authz_user_key(req->app, c->sub, ukey, sizeof(ukey)) != PB_OK ||
+	    pb_crypto_random_hex(16, new_rjti, sizeof(new_rjti)) != PB_OK) {
+		internal(req, "user key or random");
+		return PB_ERR_INTERNAL;
+	}
+	memset(&x, 0, sizeof(x));
+	x.sid = c->sid;
+	x.uid = c->sub;
+	x.ukey = ukey;
+	x.rjti = c->jti;
+	x.new_rjti = new_rjti;
+	x.idle_ttl_ms = PB_AUTHZ_IDLE_MS;
+	x.now_ms = pb_clock_now_ms();
+	x.max_life_ms = svc_of(req)->session_max_ms;
+	x.perms = perms;
+	rc = pb_session_rotate(req->app->redis, &x, s);
+	if (rc == PB_ERR_UNAVAILABLE) {
+		pb_req_unavailable(req, "redis");
+		return rc;
+	}
+	if (rc == PB_ERR_STATE) {
+		/* a used refresh token came back: stolen or replayed */
+		pb_log_begin(&l, PB_LOG_WARN, "security_refresh_reuse");
+		pb_log_str(&l, "user", c->sub);
+		pb_log_str(&l, "action", "session family revoked");
+		pb_log_end(&l);
+	} else if (rc == PB_ERR_TIMEOUT) {
+		refresh_log(c->sub, "absolute_lifetime");
+	} else if (rc != PB_OK) {
+		refresh_log(c->sub, "session_ended");
+	}
+	if (rc != PB_OK)
+		refresh_invalid(req);
+	return rc;
+}
+
 void
 auth_refresh(struct pb_req *req)
 {
@@ -487,44 +634,28 @@ auth_refresh(struct pb_req *req)
 	};
 	struct pb_jwt_claims c;
 	struct pb_session s;
-	struct pb_logline l;
 	cJSON *root = NULL, *data = NULL;
 	char *access = NULL, *refresh = NULL;
-	char new_rjti[PB_SESSION_ID_MAX + 1];
 	const char *key = req->app->jwt_secret;
 	int64_t now_s = pb_clock_now_ms() / 1000;
+	unsigned perms = 0;
 	enum pb_err rc;
 
 	root = pb_req_json_body(req, spec, 1);
 	if (root == NULL)
 		goto out;
-	rc = pb_jwt_verify(key, strlen(key), pb_json_get_string(root,
-	    "refreshToken"), PB_JWT_REFRESH, now_s, &c);
+	rc = pb_jwt_verify_any(key, req->app->jwt_accept,
+	    pb_json_get_string(root, "refreshToken"), PB_JWT_REFRESH, now_s,
+	    &c);
 	if (rc != PB_OK) {
 		refresh_invalid(req);
 		goto out;
 	}
-	if (pb_crypto_random_hex(16, new_rjti, sizeof(new_rjti)) != PB_OK) {
-		internal(req, "random");
+	/* the account as it is now: deleted, suspended, locked end here;
+	 * permissions come from the store, not from the old session */
+	if (refresh_user(req, &c, &perms) != PB_OK ||
+	    refresh_rotate(req, &c, perms, &s) != PB_OK)
 		goto out;
-	}
-	rc = pb_session_rotate(req->app->redis, c.sid, c.sub, c.jti, new_rjti,
-	    PB_AUTHZ_IDLE_MS, &s);
-	if (rc == PB_ERR_UNAVAILABLE) {
-		pb_req_unavailable(req, "redis");
-		goto out;
-	}
-	if (rc == PB_ERR_STATE) {
-		/* a used refresh token came back: stolen or replayed */
-		pb_log_begin(&l, PB_LOG_WARN, "security_refresh_reuse");
-		pb_log_str(&l, "user", c.sub);
-		pb_log_str(&l, "action", "session family revoked");
-		pb_log_end(&l);
-	}
-	if (rc != PB_OK) {
-		refresh_invalid(req);
-		goto out;
-	}
 	if (issue_pair(req, &s, now_s, &access, &refresh) != PB_OK) {
 		internal(req, "token issue failed");
 		goto out;
@@ -656,6 +787,10 @@ auth_user_info(struct pb_req *req)
 		    "해당 사용자가 존재하지 않습니다.", NULL);
 		goto out;
 	}
+	if (rc == PB_ERR_INTERNAL) {
+		user_load_failed(req, p.s.user_id, rc);
+		goto out;
+	}
 	if (rc == PB_OK)
 		rc = auth_last_login(req->app, p.s.user_id, last, sizeof(last));
 	if (rc != PB_OK) {
@@ -688,7 +823,7 @@ enum pb_err
 auth_init(struct pb_app *app, char *err, size_t errlen)
 {
 	struct auth_svc *sv;
-	long maxf = 5, lock = 1800, rl = 20, win = 60;
+	long maxf = 5, lock = 1800, rl = 20, win = 60, life = 86400, np = 2;
 	enum pb_err rc;
 
 	rc = pb_config_get_long(app->cfg, "auth.max_failures", 5, 1, 100, &maxf,
@@ -702,6 +837,12 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "auth.login_rate_window_s", 60,
 		    1, 86400, &win, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "auth.session_max_s", 86400,
+		    60, 86400 * 30, &life, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "auth.hash_permits", 2, 1,
+		    PB_PERMITS_MAX, &np, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	if (pb_crypto_dummy_init() != PB_OK) {
@@ -717,12 +858,20 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	sv->lock.lock_ms = (int64_t)lock * 1000;
 	sv->rate_limit = rl;
 	sv->rate_window_ms = (int64_t)win * 1000;
-	if (pb_strlcpy(sv->trusted_proxies, pb_config_get(app->cfg,
-	    "auth.trusted_proxies", ""), sizeof(sv->trusted_proxies)) != PB_OK) {
+	sv->session_max_ms = (int64_t)life * 1000;
+	if (pb_permits_open(pb_config_get(app->cfg, "auth.hash_permit_file",
+	    "/run/phonebill/auth-hash"), (int)np, &sv->hash_permits) != PB_OK) {
 		free(sv);
-		snprintf(err, errlen, "auth.trusted_proxies is too long");
+		snprintf(err, errlen, "auth.hash_permit_file: cannot open "
+		    "%ld permit files (their directory must exist and be "
+		    "writable by the service)", np);
 		return PB_ERR_CONFIG;
 	}
+	/* accepted so that old configs still start, but not used */
+	if (pb_config_get(app->cfg, "auth.trusted_proxies", "")[0] != '\0')
+		pb_log_msg(PB_LOG_WARN, "config_ignored", "auth.trusted_proxies: "
+		    "the client address comes from the web server "
+		    "(mod_extforward, mod_remoteip)");
 	app->svc = sv;
 	return PB_OK;
 }
@@ -730,6 +879,10 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 void
 auth_fini(struct pb_app *app)
 {
+	struct auth_svc *sv = app->svc;
+
+	if (sv != NULL)
+		pb_permits_free(sv->hash_permits);
 	free(app->svc);
 	app->svc = NULL;
 }

@@ -24,6 +24,7 @@ static const struct pb_route routes[] = {
 static const char *const auth_keys[] = {
 	"auth.max_failures", "auth.lock_seconds", "auth.login_rate_limit",
 	"auth.login_rate_window_s", "auth.trusted_proxies",
+	"auth.session_max_s", "auth.hash_permits", "auth.hash_permit_file",
 	NULL
 };
 

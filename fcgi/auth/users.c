@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "auth.h"
 #include "authz.h"
 #include "clock.h"
@@ -219,6 +221,49 @@ auth_user_set_perm(struct pb_app *app, const char *uid, unsigned bit, int on)
 	return rc;
 }
 
+enum pb_err
+auth_user_set_status(struct pb_app *app, const char *uid, const char *status)
+{
+	struct pb_db_param p[2] = { PB_DB_P_STR(status), PB_DB_P_STR(uid) };
+	struct auth_user u;
+	uint64_t affected = 0;
+	enum pb_err rc;
+
+	rc = pb_db_exec(app->db, "UPDATE users SET status = ? WHERE "
+	    "user_id = ?", p, 2, &affected, NULL);
+	/* 0 rows also when the status was already this one */
+	if (rc == PB_OK && affected == 0)
+		rc = auth_user_load(app, uid, &u);
+	sodium_memzero(&u, sizeof(u));
+	return rc;
+}
+
+enum pb_err
+auth_user_delete(struct pb_app *app, const char *uid)
+{
+	struct pb_db_param p[1] = { PB_DB_P_STR(uid) };
+	uint64_t affected = 0;
+	enum pb_err rc;
+
+	rc = pb_db_exec(app->db, "DELETE FROM users WHERE user_id = ?", p, 1,
+	    &affected, NULL);
+	if (rc == PB_OK && affected == 0)
+		rc = PB_ERR_NOTFOUND;
+	return rc;
+}
+
+enum pb_err
+auth_user_revoke(struct pb_app *app, const char *uid)
+{
+	char ukey[PB_SESSION_UKEY_MAX + 1];
+	enum pb_err rc;
+
+	rc = pb_authz_user_key(app, uid, ukey, sizeof(ukey));
+	if (rc == PB_OK)
+		rc = pb_session_user_bump(app->redis, ukey);
+	return rc;
+}
+
 struct list_ctx {
 	struct pb_app *app;
 	auth_user_fn fn;
@@ -249,40 +294,6 @@ auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud)
 	    "permission ORDER BY permission SEPARATOR ',') FROM "
 	    "user_permissions WHERE user_ref = users.id) FROM users ORDER BY id",
 	    NULL, 0, list_row, &l);
-}
-
-enum pb_err
-auth_user_set_status(struct pb_app *app, const char *uid, const char *status)
-{
-	struct pb_db_param p[2] = { PB_DB_P_STR(status), PB_DB_P_STR(uid) };
-	uint64_t affected = 0;
-	enum pb_err rc;
-
-	rc = pb_db_exec(app->db, "UPDATE users SET status = ? WHERE "
-	    "user_id = ?", p, 2, &affected, NULL);
-	/* MariaDB counts changed rows: an unchanged status is 0 as well */
-	if (rc == PB_OK && affected == 0) {
-		struct auth_user u;
-		rc = auth_user_load(app, uid, &u);
-		memset(&u, 0, sizeof(u));
-	}
-	return rc;
-}
-
-enum pb_err
-auth_user_delete(struct pb_app *app, const char *uid)
-{
-	struct pb_db_param p[1] = { PB_DB_P_STR(uid) };
-	uint64_t affected = 0;
-	enum pb_err rc;
-
-	/* user_permissions go with it (ON DELETE CASCADE); login_history
-	 * keeps the id as typed, like for unknown ids */
-	rc = pb_db_exec(app->db, "DELETE FROM users WHERE user_id = ?", p, 1,
-	    &affected, NULL);
-	if (rc == PB_OK && affected == 0)
-		rc = PB_ERR_NOTFOUND;
-	return rc;
 }
 
 struct last_ctx {

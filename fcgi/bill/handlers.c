@@ -395,42 +395,29 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
     int stale)
 {
 	struct pb_breaker_stats st;
-	struct pb_redis_cmdv set;
+	struct pb_cache_setcmd set;
 	int64_t now = pb_clock_now_ms();
 	const char *code = q->code[0] != '\0' ? q->code : NULL;
-	const char *argv[5];
-	size_t argvlen[5];
-	char key[80], ttl[16], *kv = NULL;
+	char key[80], *kv = NULL;
 	cJSON *rec = NULL, *proc;
-	int hit = src == PB_CACHE_HIT || src == PB_CACHE_WAITED;
+	int hit = src == PB_CACHE_HIT || src == PB_CACHE_WAITED, have_set = 0;
 	enum pb_err rc = PB_ERR_NOMEM;
 
 	memset(&set, 0, sizeof(set));
 	if (data != NULL) {
-		/* "<user>\n<data>" for GET /bills/inquiry/{id}, SET in the
-		 * same round trip as the hand-off */
+		/* "<user>\n<data>" for GET /bills/inquiry/{id}, SET (sealed,
+		 * as the cache keeps it) in the same round trip as the
+		 * hand-off */
 		size_t ul = strlen(q->p.s.user_id), dl = strlen(data);
 
 		snprintf(key, sizeof(key), "v1:bill-req:%s", q->rid);
-		snprintf(ttl, sizeof(ttl), "%d", BILL_RESULT_TTL_S);
 		kv = malloc(ul + dl + 2);
 		if (kv != NULL) {
 			memcpy(kv, q->p.s.user_id, ul);
 			kv[ul] = '\n';
 			memcpy(kv + ul + 1, data, dl + 1);
-			argv[0] = "SET";
-			argv[1] = key;
-			argv[2] = kv;
-			argv[3] = "EX";
-			argv[4] = ttl;
-			argvlen[0] = 3;
-			argvlen[1] = strlen(key);
-			argvlen[2] = ul + dl + 1;
-			argvlen[3] = 2;
-			argvlen[4] = strlen(ttl);
-			set.argc = 5;
-			set.argv = argv;
-			set.argvlen = argvlen;
+			have_set = pb_cache_setcmd_make(&set, key, kv, ul + dl + 1,
+			    BILL_RESULT_TTL_S) == PB_OK;
 		}
 	}
 	if (!q->kos_called) {
@@ -490,9 +477,9 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 		goto out;
 	}
 	rc = pb_handoff_put_json(req->app->redis, req->app->pii_key,
-	    PB_HANDOFF_BILL, rec, set.argc > 0 ? &set : NULL,
-	    set.argc > 0 ? 1 : 0);
+	    PB_HANDOFF_BILL, rec, have_set ? &set.cmd : NULL, have_set ? 1 : 0);
 out:
+	pb_cache_setcmd_free(&set);
 	cJSON_Delete(rec);
 	free(kv);
 	return rc;

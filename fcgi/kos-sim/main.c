@@ -38,6 +38,7 @@ static const struct pb_route routes[] = {
 
 static const char *const extra_keys[] = {
 	"mvno.hmac_secret_file",        /* PHONEBILL_MVNO_HMAC_SECRET[_FILE] */
+	"mvno.hmac_other_secret_file",  /* also accepted while rotating */
 	"sim.max_skew_s",               /* s, default 300 */
 	NULL
 };
@@ -59,6 +60,13 @@ sim_init(struct pb_app *app, char *err, size_t errlen)
 		    KS_HMAC_SECRET_MIN, &st->hmac_secret, err, errlen);
 	if (rc == PB_OK)
 		st->hmac_len = strlen(st->hmac_secret);
+	/* the overlap window of a rotation: two valid secrets */
+	if (rc == PB_OK && (pb_config_get(app->cfg,
+	    "mvno.hmac_other_secret_file", NULL) != NULL ||
+	    getenv("PHONEBILL_MVNO_HMAC_OTHER_SECRET") != NULL ||
+	    getenv("PHONEBILL_MVNO_HMAC_OTHER_SECRET_FILE") != NULL))
+		rc = pb_config_secret(app->cfg, "mvno.hmac_other_secret",
+		    KS_HMAC_SECRET_MIN, &st->hmac_other, err, errlen);
 	return rc;
 }
 
@@ -70,6 +78,7 @@ sim_fini(struct pb_app *app)
 	if (st == NULL)
 		return;
 	pb_config_secret_free(st->hmac_secret);
+	pb_config_secret_free(st->hmac_other);
 	free(st);
 	app->svc = NULL;
 }

@@ -96,16 +96,36 @@ short_member(const cJSON *o, const char *name, size_t max)
 	return v != NULL && v[0] != '\0' && strlen(v) <= max ? v : NULL;
 }
 
+/* 1 when mac is HMAC-SHA256(secret, "<tss>.<body>"). */
+static int
+sig_matches(const char *secret, size_t slen, const char *tss,
+    const char *body, size_t blen,
+    const unsigned char mac[crypto_auth_hmacsha256_BYTES])
+{
+	unsigned char want[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state hs;
+	int ok;
+
+	crypto_auth_hmacsha256_init(&hs, (const unsigned char *)secret, slen);
+	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)tss,
+	    strlen(tss));
+	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)".", 1);
+	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)body, blen);
+	crypto_auth_hmacsha256_final(&hs, want);
+	sodium_memzero(&hs, sizeof(hs));
+	ok = sodium_memcmp(mac, want, sizeof(want)) == 0;
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
 void
 ks_mvno_receive(struct pb_req *req)
 {
 	const struct ks_state *st = req->app->svc;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	unsigned char want[crypto_auth_hmacsha256_BYTES];
 	unsigned char digest[crypto_hash_sha256_BYTES];
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
 	char key[256], now[32];
-	crypto_auth_hmacsha256_state hs;
 	struct pb_db_param p[8];
 	const char *sig, *tss, *idem, *event = NULL, *rid = NULL, *why = NULL;
 	const char *body = req->body != NULL ? req->body : "";
@@ -141,16 +161,11 @@ ks_mvno_receive(struct pb_req *req)
 		    "malformed signature");
 		return;
 	}
-	crypto_auth_hmacsha256_init(&hs, (const unsigned char *)st->hmac_secret,
-	    st->hmac_len);
-	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)tss,
-	    strlen(tss));
-	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)".", 1);
-	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)body,
-	    req->body_len);
-	crypto_auth_hmacsha256_final(&hs, want);
-	sodium_memzero(&hs, sizeof(hs));
-	if (sodium_memcmp(mac, want, sizeof(mac)) != 0) {
+	/* the current secret, or during a rotation the other one */
+	if (!sig_matches(st->hmac_secret, st->hmac_len, tss, body,
+	    req->body_len, mac) && (st->hmac_other == NULL ||
+	    !sig_matches(st->hmac_other, strlen(st->hmac_other), tss, body,
+	    req->body_len, mac))) {
 		unauthorized(req, "서명이 올바르지 않습니다.",
 		    "signature mismatch");
 		return;

@@ -37,6 +37,8 @@
 struct ks_state {
 	char *hmac_secret;          /* owned; released by pb_config_secret_free */
 	size_t hmac_len;            /* bytes */
+	char *hmac_other;           /* NULL, or the secret also accepted during
+	                               a rotation (mvno.hmac_other_secret) */
 	long max_skew_s;            /* s */
 };
 

@@ -12,6 +12,10 @@
 #   PB_APACHE_HTTP_PORT  Apache plain HTTP port              (default PB_HTTP_PORT)
 #   PB_APACHE_HTTPS_PORT Apache HTTPS port                   (default PB_HTTPS_PORT)
 #   PB_PROCS             FastCGI processes per service       (default 2)
+#   PB_LOGIN_PROCS       processes of the auth login pool    (default 2 x PB_PROCS)
+#   PB_HASH_PERMITS      auth.hash_permits: hashes in flight  (default 2)
+#   PB_KOS_TLS_PORT      the KOS simulator over mutual TLS on lighttpd
+#                        (default PB_KOS_PORT + 1000)
 #   PB_LOG_LEVEL         services' log.level                 (default info)
 #   PB_UNITTEST_DB       1: also create phonebill_unittest   (default 0)
 #   PB_BIN_AUTH, PB_BIN_BILL, PB_BIN_PRODUCT   FastCGI programs (default: the build's)
@@ -24,6 +28,9 @@
 #   PHONEBILL_CLOCK_OFFSET_MS, PHONEBILL_ALLOW_CLOCK_OVERRIDE (tests only): passed
 #                        to the programs lighttpd spawns, its error.cgi and
 #                        phonebill-worker
+#   PB_TRUSTED_PROXIES   space-separated proxy addresses whose X-Forwarded-For
+#                        the web server believes (mod_extforward/mod_remoteip);
+#                        empty: the client is the TCP peer    (default empty)
 # pb_stack_init writes them to $PB_STATE/stack.env so that script/stackctl can
 # act on a running stack later with the same values.
 #
@@ -52,6 +59,9 @@ pb_stack_init() {
 	PB_APACHE_HTTP_PORT=${PB_APACHE_HTTP_PORT:-$PB_HTTP_PORT}
 	PB_APACHE_HTTPS_PORT=${PB_APACHE_HTTPS_PORT:-$PB_HTTPS_PORT}
 	PB_PROCS=${PB_PROCS:-2}
+	PB_LOGIN_PROCS=${PB_LOGIN_PROCS:-$((PB_PROCS * 2))}
+	PB_HASH_PERMITS=${PB_HASH_PERMITS:-2}
+	PB_KOS_TLS_PORT=${PB_KOS_TLS_PORT:-$((PB_KOS_PORT + 1000))}
 	PB_LOG_LEVEL=${PB_LOG_LEVEL:-info}
 	PB_DB_TIME_ZONE=${PB_DB_TIME_ZONE:-+00:00}
 	PB_UNITTEST_DB=${PB_UNITTEST_DB:-0}
@@ -59,6 +69,8 @@ pb_stack_init() {
 	PB_BREAKER_OPEN_MS=${PB_BREAKER_OPEN_MS:-30000}
 	PB_APACHE_KOS_PORT=${PB_APACHE_KOS_PORT:-$PB_KOS_PORT}
 	PB_BIN_KOS=${PB_BIN_KOS:-$PB_ROOT/fcgi/kos-sim/phonebill-kos-sim}
+	PB_TRUSTED_PROXIES=${PB_TRUSTED_PROXIES-}
+	case $PB_TRUSTED_PROXIES in *[!0-9a-fA-F.:\ ]*) pb_die "PB_TRUSTED_PROXIES: addresses only" ;; esac
 	PB_BIN_AUTH=${PB_BIN_AUTH:-$PB_ROOT/fcgi/auth/phonebill-auth}
 	PB_BIN_BILL=${PB_BIN_BILL:-$PB_ROOT/fcgi/bill/phonebill-bill}
 	PB_BIN_PRODUCT=${PB_BIN_PRODUCT:-$PB_ROOT/fcgi/product/phonebill-product}
@@ -116,7 +128,7 @@ pb_write_env() {
 		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
 		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT PB_APACHE_KOS_PORT \
 		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS \
-		    PB_DB_TIME_ZONE; do
+		    PB_DB_TIME_ZONE PB_TRUSTED_PROXIES PB_LOGIN_PROCS PB_HASH_PERMITS PB_KOS_TLS_PORT; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$f.tmp" && mv "$f.tmp" "$f"
@@ -248,8 +260,45 @@ pb_secret() { tr -d '\n' <"$PB_SECRETS/$1"; }
 
 # --- TLS ---------------------------------------------------------------------
 
+# pb_kos_tls_certs: a test CA, the KOS simulator's server certificate and
+# the services' client certificate (mutual TLS to KOS), under
+# $PB_STATE/kos-tls (not under the web server's 0700 tls/: the services
+# read their client certificate there); the client key is theirs only.
+pb_kos_tls_certs() {
+	local d=$PB_STATE/kos-tls
+	[ -s "$d/client.key" ] && [ -s "$d/server.pem" ] && return 0
+	mkdir -p "$d"
+	pb_log "generating the KOS test CA and certificates (mutual TLS)"
+	(
+		set -e
+		umask 077
+		cd "$d"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-days 825 -subj "/CN=phonebill test KOS CA" -keyout ca.key -out ca.pem \
+			-addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
+		for who in server client; do
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-subj "/CN=kos-$who" -keyout "$who.key" -out "$who.csr" 2>/dev/null
+		done
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+		printf 'extendedKeyUsage=clientAuth\n' >client.ext
+		for who in server client; do
+			openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+				-days 825 -extfile "$who.ext" -out "$who.pem" 2>/dev/null
+		done
+		rm -f ./*.csr ./*.ext ca.srl
+	) || pb_die "openssl could not create the KOS certificates"
+	chmod 0755 "$d"
+	chmod 0644 "$d/ca.pem" "$d/server.pem" "$d/client.pem"
+	chmod 0600 "$d/ca.key" "$d/server.key" "$d/client.key"
+	if [ "$PB_AS_ROOT" = 1 ]; then
+		chown "$PB_RUN_USER:$PB_RUN_GROUP" "$d/client.key" "$d/server.key"
+	fi
+}
+
 pb_tls_cert() {
 	pb_tls_cert_make
+	pb_kos_tls_certs
 	# lighttpd re-reads the key on a reload (SIGUSR1) after dropping to
 	# the run user: without this, a reload is a shutdown.
 	if [ "$PB_AS_ROOT" = 1 ]; then
@@ -272,6 +321,27 @@ pb_tls_cert_make() {
 
 # --- templates ---------------------------------------------------------------
 
+# pb_proxy_confs: the client address settings of both web servers from
+# PB_TRUSTED_PROXIES (lighttpd mod_extforward, Apache mod_remoteip).  With no
+# trusted proxy the client is the TCP peer and X-Forwarded-For is ignored.
+pb_proxy_confs() {
+	local a lt=$PB_CONF_DIR/extforward.conf ap=$PB_CONF_DIR/remoteip.conf
+	{
+		echo "# written by script/lib/stack.sh from PB_TRUSTED_PROXIES"
+		echo 'extforward.headers = ( "X-Forwarded-For" )'
+		printf 'extforward.forwarder = ('
+		for a in $PB_TRUSTED_PROXIES; do printf ' "%s" => "trust",' "$a"; done
+		echo ' )'
+	} >"$lt"
+	{
+		echo "# written by script/lib/stack.sh from PB_TRUSTED_PROXIES"
+		if [ -n "${PB_TRUSTED_PROXIES// /}" ]; then
+			echo "RemoteIPHeader X-Forwarded-For"
+			for a in $PB_TRUSTED_PROXIES; do echo "RemoteIPInternalProxy $a"; done
+		fi
+	} >"$ap"
+}
+
 # pb_render TEMPLATE OUTPUT: replace @VAR@ with the value of PB_VAR (or of the
 # few plain names below).  Fails on any @WORD@ left unreplaced.
 pb_render() {
@@ -280,7 +350,7 @@ pb_render() {
 	for v in STATE ROOT CONF_DIR TLS_DIR SECRETS DB_SOCKET REDIS_SOCKET WWW_DIR \
 	    LIGHTTPD_DIR APACHE_DIR HTTP_PORT HTTPS_PORT APACHE_HTTP_PORT APACHE_HTTPS_PORT \
 	    PROCS LOG_LEVEL RUN_USER RUN_GROUP BIN_AUTH BIN_BILL BIN_PRODUCT KOS_PORT \
-	    BIN_KOS APACHE_KOS_PORT \
+	    BIN_KOS APACHE_KOS_PORT LOGIN_PROCS HASH_PERMITS KOS_TLS_PORT \
 	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG SVC_KOS_PORT BREAKER_OPEN_MS \
 	    CLOCK_OFFSET_MS ALLOW_CLOCK_OVERRIDE; do
 		local name=PB_$v val
@@ -507,6 +577,13 @@ pb_lighttpd_conf() {
 		[ -e "$f" ] || continue
 		sed "s|@TIMESTAMP@|$now|" "$f" >"$d/errors/api-$(basename "$f" .json).html"
 	done
+	# Errors found while the request is parsed (before any $HTTP condition
+	# applies) get the envelope through the global errorfile-prefix.
+	for f in 400 411 413 414 431; do
+		[ -e "$d/errors/api-$f.html" ] && cp "$d/errors/api-$f.html" "$d/errors/early-$f.html"
+	done
+	[ -f "$PB_CONF_DIR/lighttpd.local.conf" ] || echo "# extra lighttpd settings for this stack" >"$PB_CONF_DIR/lighttpd.local.conf"
+	pb_proxy_confs
 	# ... which are only the fallback: error.cgi answers with the time of
 	# the error (and the programs' clock override, for the test stack).
 	cp "$PB_ROOT/conf/httpd/lighttpd/error.cgi" "$d/errors/error.cgi"
@@ -599,6 +676,10 @@ Group $PB_RUN_GROUP"
 		sed "s|@TIMESTAMP@|$ts|" "$f" >"${f%.json}.shtml"
 	done
 	[ -f "$PB_CONF_DIR/apache.local.conf" ] || echo "# extra Apache settings for this stack" >"$PB_CONF_DIR/apache.local.conf"
+	pb_proxy_confs
+	# the login pool's own mod_fcgid class (a file of its own)
+	printf '#!/bin/sh\nexec %q\n' "$PB_BIN_AUTH" >"$d/phonebill-auth-login"
+	chmod 0755 "$d/phonebill-auth-login"
 	pb_render "$PB_ROOT/conf/httpd/apache/phonebill.conf.in" "$PB_CONF_DIR/apache.conf.tmp"
 	# User/Group lines are multi-line: substituted here, not by sed.
 	awk -v repl="$PB_APACHE_USER_DIRECTIVES" '{ if ($0 == "#@USER_DIRECTIVES@") print repl; else print }' \

@@ -56,6 +56,8 @@ export PB_KOS_PORT=${BENCH_KOS_PORT:-25080}
 export PB_PROCS=${BENCH_PROCS:-2}
 # The services log every request at info: warn keeps the disk out of it.
 export PB_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
+# Logins name their own client address (X-Forwarded-For from loopback).
+export PB_TRUSTED_PROXIES=127.0.0.1
 
 script/setup
 [ -x tests/bench/hello-fcgi ] || make tests/bench/hello-fcgi >/dev/null
@@ -168,7 +170,7 @@ prev_month_kst() {
 
 # login USER XFF: the access token; the password on stdin.  The login rate
 # limit counts per client address; the bench stack trusts X-Forwarded-For
-# from 127.0.0.1 (auth.trusted_proxies), so each login names its own.
+# from 127.0.0.1 (PB_TRUSTED_PROXIES), so each login names its own.
 login() {
 	python3 tests/bench/zipf.py token --base "$base" --user "$1" --xff "$2"
 }

@@ -305,7 +305,7 @@ row=$(admin list 2>&1 | grep "^$USER_ID ")
 admin enable "$USER_ID" >/dev/null 2>&1
 c2=$(login_code "$USER_PW")
 case "$c1 $c2 $row" in
-"401 200 "*INACTIVE*) pass "disable: login 401 (status INACTIVE); enable: login 200" ;;
+"401 200 "*SUSPENDED*) pass "disable: login 401 (status SUSPENDED); enable: login 200" ;;
 *) fail "disable/enable: logins $c1 $c2, list '$row'" ;;
 esac
 vers=""

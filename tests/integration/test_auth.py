@@ -133,7 +133,37 @@ def new_user(ctx, tag, perms=("BILL_INQUIRY",), line="010-9999-0000"):
     return u
 
 
+CACHE_TYPES = ("bill", "bill-stale", "bill-months", "bill-months-stale", "bill-req",
+               "prod-customer")
+
+
+def _index_key(ctx):
+    with open(os.path.join(_state(ctx), "secrets", "pii_index_key")) as f:
+        return bytes.fromhex(f.read().strip())
+
+
+def user_key(ctx, u):
+    """The services' key for a user's Redis records (authz.h pb_authz_user_key)."""
+    return hmac.new(_index_key(ctx), b"uid:" + u.encode(), hashlib.sha256).digest()[:16].hex()
+
+
+def stored_key(ctx, key):
+    """A readable key as the stack stores it: no user id or line number in a
+    Redis key name (cache.h, lockout.h); other keys unchanged."""
+    if key.startswith("v1:auth:fail:"):
+        return "v1:auth:fail:" + user_key(ctx, key[len("v1:auth:fail:"):])
+    parts = key.split(":", 2)
+    if len(parts) == 3 and parts[0] == "v1" and parts[1] in CACHE_TYPES:
+        d = hmac.new(_index_key(ctx), parts[2].encode(), hashlib.sha256).digest()[:16]
+        return "v1:%s:%s" % (parts[1], d.hex())
+    return key
+
+
 def redis_cli(ctx, *args):
+    """redis-cli on the stack's Redis; readable key names in args are mapped
+    to the stored ones (stored_key)."""
+    args = [stored_key(ctx, a) if isinstance(a, str) and a.startswith("v1:") else a
+            for a in args]
     st = _state(ctx)
     with open(os.path.join(st, "secrets", "redis_password")) as f:
         pw = f.read().strip()

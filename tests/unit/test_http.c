@@ -221,6 +221,8 @@ test_https_verifies(void)
 	req.max_response = 65536;
 	is_int(pb_http_do(h, &req, &r), PB_ERR_UNAVAILABLE,
 	    "https with an untrusted certificate refused");
+	is_str(r.error_kind, "tls", "and named a TLS failure");
+	ok(r.error[0] != '\0', "with libcurl's message");
 	pb_http_resp_free(&r);
 }
 

@@ -86,7 +86,8 @@ main(void)
 	is_int(pb_jwt_verify(key, 0, tok, PB_JWT_ACCESS, now, &got),
 	    PB_ERR_CONFIG, "empty key never skips the check");
 	is_int(pb_jwt_verify("0123456789abcdef0123456789abcdeX", 32, tok,
-	    PB_JWT_ACCESS, now, &got), PB_ERR_INVAL, "other key");
+	    PB_JWT_ACCESS, now, &got), PB_ERR_NOTFOUND,
+	    "other key (the token's kid names another)");
 
 	is_int(v(forge(HDR, CLAIMS("", "2800"), 1), PB_JWT_ACCESS, now), PB_OK,
 	    "forged with the real key is fine (control)");
@@ -97,14 +98,22 @@ main(void)
 	is_int(v(forge("{\"alg\":\"HS256\",\"alg\":\"none\"}",
 	    CLAIMS("", "2800"), 1), PB_JWT_ACCESS, now), PB_ERR_INVAL,
 	    "duplicate alg");
-	is_int(v(forge("{\"alg\":\"HS256\",\"kid\":\"x\"}", CLAIMS("", "2800"),
+	is_int(v(forge("{\"alg\":\"HS256\",\"zz\":\"x\"}", CLAIMS("", "2800"),
 	    1), PB_JWT_ACCESS, now), PB_ERR_INVAL, "unknown header field");
+	is_int(v(forge("{\"alg\":\"HS256\",\"kid\":\"x\"}", CLAIMS("", "2800"),
+	    1), PB_JWT_ACCESS, now), PB_ERR_NOTFOUND, "another key's kid");
 	is_int(v(forge(HDR, CLAIMS("", "\"2800\""), 1), PB_JWT_ACCESS, now),
 	    PB_ERR_INVAL, "string exp");
 	is_int(v(forge(HDR, CLAIMS("", "2800.5"), 1), PB_JWT_ACCESS, now),
 	    PB_ERR_INVAL, "float exp");
 	is_int(v(forge(HDR, CLAIMS("", "true"), 1), PB_JWT_ACCESS, now),
 	    PB_ERR_INVAL, "bool exp");
+	is_int(v(forge(HDR, CLAIMS("", "2800.0"), 1), PB_JWT_ACCESS, now),
+	    PB_ERR_INVAL, "integral float exp (2800.0)");
+	is_int(v(forge(HDR, CLAIMS("", "2.8e3"), 1), PB_JWT_ACCESS, now),
+	    PB_ERR_INVAL, "exponent exp (2.8e3)");
+	is_int(v(forge(HDR, CLAIMS("", "28E2"), 1), PB_JWT_ACCESS, now),
+	    PB_ERR_INVAL, "exponent exp (28E2)");
 	is_int(v(forge(HDR, CLAIMS(",\"x\":1", "2800"), 1), PB_JWT_ACCESS,
 	    now), PB_ERR_INVAL, "unknown claim");
 	is_int(v(forge(HDR, CLAIMS(",\"exp\":9999", "2800"), 1), PB_JWT_ACCESS,
@@ -121,6 +130,31 @@ main(void)
 	is_int(v("a.b.c.d", PB_JWT_ACCESS, now), PB_ERR_INVAL, "four parts");
 	is_int(v("", PB_JWT_ACCESS, now), PB_ERR_INVAL, "empty");
 	is_int(v(NULL, PB_JWT_ACCESS, now), PB_ERR_INVAL, "NULL");
+
+	/* rotation: a kid in every token; the accepted key verifies its own */
+	{
+		static const char key2[] = "fedcba9876543210fedcba9876543210";
+		char kid[PB_JWT_KID_LEN + 1], *tok2 = NULL;
+		struct pb_jwt_claims g2;
+
+		pb_jwt_kid(key, strlen(key), kid, sizeof(kid));
+		is_int((int)strlen(kid), PB_JWT_KID_LEN, "kid length");
+		ok(strstr(tok, ".") != NULL, "token");
+		is_int(pb_jwt_issue(key2, strlen(key2), &c, &tok2), PB_OK,
+		    "issue with the new key");
+		is_int(pb_jwt_verify(key, strlen(key), tok2, PB_JWT_ACCESS, now,
+		    &g2), PB_ERR_NOTFOUND, "the old key alone: another kid");
+		is_int(pb_jwt_verify_any(key, key2, tok2, PB_JWT_ACCESS, now,
+		    &g2), PB_OK, "signing key old, new accepted: ok");
+		is_int(pb_jwt_verify_any(key2, key, tok, PB_JWT_ACCESS, now,
+		    &g2), PB_OK, "signing key new, old accepted: old token ok");
+		is_int(pb_jwt_verify_any(key2, NULL, tok, PB_JWT_ACCESS, now,
+		    &g2), PB_ERR_INVAL, "old key no longer accepted: refused");
+		is_int(pb_jwt_verify_any(key2, key, forge(HDR, CLAIMS("",
+		    "2800"), 1), PB_JWT_ACCESS, now, &g2), PB_OK,
+		    "a token without kid: tried against both");
+		free(tok2);
+	}
 
 	/* cost of one verification (the per-request price of pb_authz) */
 	t0 = pb_clock_mono_ms();
