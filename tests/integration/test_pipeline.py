@@ -161,9 +161,22 @@ def _bill_pids(ctx):
     return pids
 
 
+def _ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
 def _kill_bill(ctx):
+    """kill -9 of every bill process that serves requests.  Under lighttpd
+    these are the children of the one process lighttpd spawned
+    (lib/prefork.c), which starts new ones; that parent is left alone."""
+    pids = _bill_pids(ctx)
+    parents = {_ppid(p) for p in pids}
     n = 0
-    for p in _bill_pids(ctx):
+    for p in [p for p in pids if p not in parents]:
         try:
             os.kill(p, 9)
             n += 1
