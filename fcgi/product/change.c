@@ -578,7 +578,8 @@ new_uuid(char *out, size_t outlen)
 
 /*
  * The KOS requestId of a change sent with an Idempotency-Key: a keyed hash
- * (pii.index_key) of the user and the key, shaped as a UUID (version 8),
+ * (pii.index_key) of the user and the key, shaped as the API's UUID v4
+ * (version and variant bits set; the rest is the hash, as unguessable),
  * so that a retry whose row a failover lost asks KOS with the same
  * requestId and KOS dedups it: no second order.  Without a key: random.
  */
@@ -599,7 +600,7 @@ change_request_id(const struct pb_app *app, const char *user,
 	if (len < 0 || (size_t)len >= sizeof(msg))
 		return PB_ERR_TOOBIG;
 	pb_crypto_blind_index(app->pii_index_key, msg, (size_t)len, b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x80);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	n = snprintf(out, outlen,
 	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
