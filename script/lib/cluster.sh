@@ -393,3 +393,73 @@ pbc_status() {
 			"http://127.0.0.1:$((B + n * 10))/api/v1/auth/health")"
 	done
 }
+
+# --- drills (script/cluster DRILL-COMMAND; tests/integration/test_cluster.py) --
+
+# The integration tests' view of the cluster as one "stack" directory:
+# conf (node1's, for phonebill-admin), secrets, and an admin socket on g3
+# (Galera: every node has every committed row; g3 is never killed).
+pbc_test_handles() {
+	mkdir -p "$PB_CLUSTER_DIR/mariadb"
+	ln -sfn "$PB_CLUSTER_DIR/node1/conf" "$PB_CLUSTER_DIR/conf"
+	ln -sfn "$(pbc_gsock 3)" "$PB_CLUSTER_DIR/mariadb/mariadb.sock"
+}
+
+pbc_kill9() {
+	local pidfile=$1 expect=$2 pid
+	pid=$(pb_pid_of "$pidfile" "$expect") || { pb_log "$pidfile: not running"; return 1; }
+	kill -KILL "$pid"
+	echo "$pid"
+}
+
+# SIGKILL the Redis server the sentinels call master.
+pbc_redis_kill_master() {
+	local port name
+	port=$(pbc_redis_master | cut -d: -f2)
+	name=primary
+	[ "$port" = "$PBC_REDIS_R" ] && name=replica
+	pbc_kill9 "$PB_CLUSTER_DIR/redis/$name/redis.pid" redis-server >/dev/null
+	echo "redis $name (port $port)"
+}
+
+# SIGKILL the Galera node haproxy sends writes to (the first one up).
+pbc_galera_kill_writer() {
+	local n
+	for n in 1 2 3; do
+		if pb_pid_of "$(pbc_gdir "$n")/mariadb.pid" mariadbd >/dev/null; then
+			pbc_kill9 "$(pbc_gdir "$n")/mariadb.pid" mariadbd >/dev/null
+			echo "g$n"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Every Galera node that is down joins again (IST/SST from the others).
+pbc_galera_rejoin() {
+	local n
+	for n in 1 2 3; do
+		pb_pid_of "$(pbc_gdir "$n")/mariadb.pid" mariadbd >/dev/null || pbc_galera_start "$n"
+	done
+}
+
+# SIGKILL web node N: the web server and every FastCGI program under it.
+pbc_node_kill() {
+	local n=$1 pidfile pid kids
+	pidfile=$PB_CLUSTER_DIR/node$n/lighttpd/lighttpd.pid
+	[ "$n" = 2 ] && pidfile=$PB_CLUSTER_DIR/node$n/apache/run/apache2.pid
+	pid=$(tr -dc '0-9' <"$pidfile" 2>/dev/null) || return 1
+	[ -n "$pid" ] || return 1
+	kids=$(pb_descendants "$pid" 2>/dev/null || true)
+	# shellcheck disable=SC2086
+	kill -KILL "$pid" $kids 2>/dev/null || true
+	echo "node$n (pid $pid and $(echo $kids | wc -w) children)"
+}
+
+pbc_worker() {
+	local n=$1 what=$2
+	(pbc_node "$n" >/dev/null; case $what in
+		kill) pb_worker_kill ;;
+		start) pb_worker_start ;;
+	esac)
+}
