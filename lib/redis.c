@@ -551,6 +551,29 @@ pb_redis_ping(struct pb_redis *r)
 	return rc;
 }
 
+/*
+ * Too few replicas acknowledged: either the replica is gone (the sentinels
+ * still name this server: carry on with fewer copies, or nothing could be
+ * written until an operator restores a replica) or this server was just
+ * replaced by a failover (they name another: the write may be lost, so
+ * it fails and the connection is dropped to re-discover).  Without
+ * sentinels there is nobody to ask: it fails.
+ */
+static int
+still_master(struct pb_redis *r)
+{
+	char host[64], now[80];
+	int port = 0;
+
+	if (r->nsent == 0 || discover(r, host, sizeof(host), &port) != 0)
+		return 0;
+	(void)snprintf(now, sizeof(now), "%s:%d", host, port);
+	if (strcmp(now, r->server) == 0)
+		return 1;
+	drop(r, "the sentinels name another master");
+	return 0;
+}
+
 enum pb_err
 pb_redis_durable(struct pb_redis *r)
 {
@@ -568,7 +591,7 @@ pb_redis_durable(struct pb_redis *r)
 	argv[2] = ms;
 	rc = pb_redis_cmd_str(r, &rep, 3, argv);
 	if (rc == PB_OK && (rep->type != REDIS_REPLY_INTEGER ||
-	    rep->integer < r->wait_replicas)) {
+	    rep->integer < r->wait_replicas) && !still_master(r)) {
 		(void)pb_strlcpy(r->err, "too few replicas acknowledged "
 		    "(WAIT)", sizeof(r->err));
 		rc = PB_ERR_UNAVAILABLE;

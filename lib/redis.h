@@ -99,7 +99,13 @@ enum pb_err pb_redis_ping(struct pb_redis *r);
  * opts.wait_replicas replicas have them (at most opts.wait_ms).  PB_OK at
  * once when wait_replicas is 0 (one node).  PB_ERR_UNAVAILABLE when fewer
  * replicas acknowledged in time: a failover now could lose the writes, so
- * the caller answers 503 (a retry may repeat them; none is lost).
+ * the caller answers 503 (a retry may repeat them; none is lost).  With
+ * sentinels, fewer acknowledgements are accepted while the sentinels still
+ * name this server as master (the replica itself is down: the cluster
+ * keeps serving on one copy until it is back); a server they no longer
+ * name is a demoted master and its writes fail.  Residual window: between
+ * a promotion and the sentinels' reconfiguration (under a second) a write
+ * on the old master can be accepted and then lost.
  */
 enum pb_err pb_redis_durable(struct pb_redis *r);
 

@@ -133,6 +133,13 @@ pbc_galera_bootstrap_node() {
 
 pbc_galera_start_all() {
 	local first n
+	# a node still runs: the cluster exists, the others join it
+	for n in 1 2 3; do
+		if pb_pid_of "$(pbc_gdir "$n")/mariadb.pid" mariadbd >/dev/null; then
+			pbc_galera_rejoin
+			return
+		fi
+	done
 	first=$(pbc_galera_bootstrap_node)
 	pbc_galera_start "$first" new
 	for n in 1 2 3; do

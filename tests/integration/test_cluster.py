@@ -121,15 +121,19 @@ def _serving(load, t_break, need=10):
 def drill(ctx, name, brk, restore, settle=2.0, timeout=90):
     _need()
     load = Load(ctx, ctx.http_url or ctx.base_url).start()
+    broken = False
     try:
         time.sleep(settle)
         t_break = time.monotonic()
+        broken = True
         what = brk()
         ctx.wait_for("%s: served again without a manual step" % name,
                      lambda: _serving(load, t_break), timeout=timeout)
         time.sleep(1.0)
     finally:
         load.finish()
+        if broken and restore:
+            restore()
     res = load.results
     codes = {}
     for _, st, _ in res:
@@ -146,7 +150,6 @@ def drill(ctx, name, brk, restore, settle=2.0, timeout=90):
     REPORT.append(line)
     eq(codes.get(401, 0), 0, "%s: 401 on a valid token" % name)
     if restore:
-        restore()
         ctx.wait_for("%s: restored" % name,
                      lambda: ctx.get("/api/v1/auth/health").status == 200, timeout=120)
 

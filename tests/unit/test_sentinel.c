@@ -241,9 +241,25 @@ main(void)
 		is_int(pb_redis_cmd_str(r2, &reply, 3, set), PB_OK, "SET");
 		freeReplyObject(reply);
 		reply = NULL;
-		is_int(pb_redis_durable(r2), PB_ERR_UNAVAILABLE,
-		    "WAIT for 2 replicas of 1: unavailable");
+		is_int(pb_redis_durable(r2), PB_OK, "WAIT for 2 replicas of 1: "
+		    "the sentinels still name this master: carry on");
 		pb_redis_free(r2);
+	}
+	{
+		struct pb_redis_opts fo = { 0 };
+		struct pb_redis *r3 = NULL;
+
+		fo.host = "127.0.0.1";
+		fo.port = base;
+		fo.password = PASS;
+		fo.wait_replicas = 2;
+		(void)pb_redis_new(&fo, &r3);
+		is_int(pb_redis_cmd_str(r3, &reply, 3, set), PB_OK, "SET");
+		freeReplyObject(reply);
+		reply = NULL;
+		is_int(pb_redis_durable(r3), PB_ERR_UNAVAILABLE,
+		    "no sentinels: WAIT for 2 replicas of 1 is unavailable");
+		pb_redis_free(r3);
 	}
 	o.wait_replicas = 0;
 	{
