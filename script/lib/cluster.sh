@@ -200,7 +200,7 @@ logfile $d/sentinel.log
 dir $d
 sentinel monitor phonebill 127.0.0.1 $PBC_REDIS_P 2
 sentinel auth-pass phonebill $pw
-sentinel down-after-milliseconds phonebill 2000
+sentinel down-after-milliseconds phonebill 1500
 sentinel failover-timeout phonebill 10000
 sentinel parallel-syncs phonebill 1
 EOF

@@ -66,6 +66,7 @@ class Load:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.ts = []
+        self.slowest = 0.0
 
     def _one(self, k):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=20)
@@ -76,6 +77,7 @@ class Load:
                                "inquiryMonth": self.months[i % len(self.months)]})
             i += 1
             st, rid = 0, None
+            t0 = time.monotonic()
             try:
                 conn.request("POST", "/api/v1/bills/inquiry", body, h)
                 r = conn.getresponse()
@@ -90,6 +92,7 @@ class Load:
                 conn = http.client.HTTPConnection(self.host, self.port, timeout=20)
             with self.lock:
                 self.results.append((time.monotonic(), st, rid))
+                self.slowest = max(self.slowest, time.monotonic() - t0)
             time.sleep(self.pause)
         conn.close()
 
@@ -143,9 +146,10 @@ def drill(ctx, name, brk, restore, settle=2.0, timeout=90):
     rids = [rid for _, st, rid in res if st == 200]
     n = pipe.verify(ctx, rids, name, timeout=120)
     line = ("%s (%s): %d requests, %d answered 200, all %d recorded and delivered "
-            "(lost 0); 401: %d; 503: %d; other non-200: %d; non-200 window %.1f s"
+            "(lost 0); 401: %d; 503: %d; other non-200: %d; non-200 window %.1f s; "
+            "slowest answer %.1f s"
             % (name, what, len(res), len(rids), n, codes.get(401, 0), codes.get(503, 0),
-               len(bad) - codes.get(401, 0) - codes.get(503, 0), window))
+               len(bad) - codes.get(401, 0) - codes.get(503, 0), window, load.slowest))
     print("# " + line)
     REPORT.append(line)
     eq(codes.get(401, 0), 0, "%s: 401 on a valid token" % name)
