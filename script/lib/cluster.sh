@@ -460,7 +460,7 @@ pbc_node_kill() {
 	kids=$(pb_descendants "$pid" 2>/dev/null || true)
 	# shellcheck disable=SC2086
 	kill -KILL "$pid" $kids 2>/dev/null || true
-	echo "node$n (pid $pid and $(echo $kids | wc -w) children)"
+	echo "node$n (pid $pid and $(echo "$kids" | wc -w) children)"
 }
 
 pbc_worker() {
