@@ -295,6 +295,12 @@ backend webnodes
 	default-server inter 1s fall 2 rise 2
 	server node1 127.0.0.1:$PBC_N1_HTTP check
 	server node2 127.0.0.1:$PBC_N2_HTTP check
+	# When every node fails its check the cause is shared (Redis or MariaDB
+	# switching over): send requests on anyway, so that clients get the
+	# services' own 503 + Retry-After (JSON) rather than haproxy's page.
+	option allbackups
+	server node1-any 127.0.0.1:$PBC_N1_HTTP backup
+	server node2-any 127.0.0.1:$PBC_N2_HTTP backup
 
 # one Galera writer at a time: g1, else g2, else g3; sessions to a node
 # marked down are cut so that the services reconnect to the next
