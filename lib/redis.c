@@ -168,7 +168,9 @@ finish_new(struct pb_redis *r, const struct pb_redis_opts *o,
 	r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1000;
 	r->backoff_ms = BACKOFF_MIN_MS;
 	r->wait_replicas = o->wait_replicas > 0 ? o->wait_replicas : 0;
-	r->wait_ms = o->wait_ms > 0 ? o->wait_ms : 1000;
+	/* WAIT must answer before the read timeout gives up on it (ms) */
+	r->wait_ms = o->wait_ms > 0 && o->wait_ms < r->timeout_ms ?
+	    o->wait_ms : r->timeout_ms / 2;
 	*out = r;
 	return PB_OK;
 }

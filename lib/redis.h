@@ -39,7 +39,7 @@ struct pb_redis_opts {
 	const char *sentinels;      /* "h:p,h:p" or NULL; overrides host */
 	const char *master_name;    /* required with sentinels */
 	int wait_replicas;          /* pb_redis_durable: replicas to wait for */
-	int wait_ms;                /* ms pb_redis_durable waits; 0 -> 1000 */
+	int wait_ms;                /* ms WAIT waits; below timeout_ms, 0 -> half */
 };
 
 #define PB_REDIS_MAX_SENTINELS 8
