@@ -11,6 +11,7 @@
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
+#define DEGRADED_MS 1000    /* ms a missing replica is assumed still missing */
 
 struct pb_redis {
 	char *socket;
@@ -21,6 +22,7 @@ struct pb_redis {
 	int timeout_ms;
 	int wait_replicas;
 	int wait_ms;
+	int64_t degraded_until; /* mono ms: replica known missing until then */
 	char *master_name;
 	char *sent_host[PB_REDIS_MAX_SENTINELS];
 	int sent_port[PB_REDIS_MAX_SENTINELS];
@@ -355,6 +357,7 @@ ensure_connected(struct pb_redis *r)
 	r->backoff_ms = BACKOFF_MIN_MS;
 	r->next_try_ms = 0;
 	r->used = 0;
+	r->degraded_until = 0;
 	return PB_OK;
 }
 
@@ -570,8 +573,11 @@ still_master(struct pb_redis *r)
 	if (r->nsent == 0 || discover(r, host, sizeof(host), &port) != 0)
 		return 0;
 	(void)snprintf(now, sizeof(now), "%s:%d", host, port);
-	if (strcmp(now, r->server) == 0)
+	if (strcmp(now, r->server) == 0) {
+		/* for 1 s, do not make every write wait wait_ms for it */
+		r->degraded_until = pb_clock_mono_ms() + DEGRADED_MS;
 		return 1;
+	}
 	drop(r, "the sentinels name another master");
 	return 0;
 }
@@ -587,7 +593,9 @@ pb_redis_durable(struct pb_redis *r)
 	if (r == NULL || r->wait_replicas == 0)
 		return PB_OK;
 	snprintf(n, sizeof(n), "%d", r->wait_replicas);
-	snprintf(ms, sizeof(ms), "%d", r->wait_ms);
+	/* replica known missing: a short WAIT, then the sentinels decide */
+	snprintf(ms, sizeof(ms), "%d", pb_clock_mono_ms() < r->degraded_until ?
+	    1 : r->wait_ms);
 	argv[0] = "WAIT";
 	argv[1] = n;
 	argv[2] = ms;

@@ -147,16 +147,35 @@ pbc_galera_start_all() {
 	done
 }
 
-# Schema, accounts (from 127.0.0.1 too: the services come through haproxy)
-# and haproxy's check account, on the bootstrap node (Galera replicates).
-pbc_galera_migrate() {
-	local n
+# Schema and accounts (from 127.0.0.1 too: the services come through
+# haproxy), over TCP through haproxy's writer port as an admin account with
+# a password -- the way a deployment without a local socket runs it.  The
+# admin and haproxy's check account are made on a node's socket first
+# (Galera replicates them).
+pbc_galera_accounts() {
+	local n pw
 	for n in 1 2 3; do pbc_galera_ready "$n" && break; done
-	"$PB_ROOT/db/migrate" --socket "$(pbc_gsock "$n")" --admin-user root \
+	pw=$(tr -d '\n' <"$PBC_SECRETS/db_admin_password")
+	pbc_galera_sql "$n" <<EOF || pb_die "cannot create the admin and haproxy accounts"
+CREATE USER IF NOT EXISTS 'haproxy'@'127.0.0.1';
+CREATE USER IF NOT EXISTS 'phonebill_admin'@'127.0.0.1' IDENTIFIED BY '$pw';
+ALTER USER 'phonebill_admin'@'127.0.0.1' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON *.* TO 'phonebill_admin'@'127.0.0.1' WITH GRANT OPTION;
+EOF
+}
+
+pbc_db_via_haproxy() {
+	mariadb-admin --no-defaults --protocol=tcp -h 127.0.0.1 -P "$PBC_DB" -u haproxy \
+		--connect-timeout=2 ping
+}
+
+pbc_galera_migrate() {
+	pb_wait_for 30 "the Galera writer through haproxy" pbc_db_via_haproxy ||
+		pb_die "haproxy does not reach a Galera node"
+	"$PB_ROOT/db/migrate" --host 127.0.0.1 --port "$PBC_DB" --admin-user phonebill_admin \
+		--admin-password-file "$PBC_SECRETS/db_admin_password" \
 		--secrets "$PBC_SECRETS" --with-kos-sim --account-host localhost,127.0.0.1 ||
 		pb_die "migrations failed"
-	pbc_galera_sql "$n" -e "CREATE USER IF NOT EXISTS 'haproxy'@'127.0.0.1'" ||
-		pb_die "cannot create haproxy's check account"
 }
 
 # --- Redis + Sentinel ----------------------------------------------------------
@@ -386,7 +405,13 @@ pbc_seed() {
 pbc_secrets() {
 	mkdir -p "$PBC_SECRETS"
 	(PB_SECRETS=$PBC_SECRETS PB_AS_ROOT=${PB_AS_ROOT:-0} pb_secrets)
+	# the admin over TCP (db/migrate --host): root only
+	if [ ! -s "$PBC_SECRETS/db_admin_password" ]; then
+		(umask 077 && openssl rand -hex 32 >"$PBC_SECRETS/db_admin_password")
+	fi
 	chown -R www-data:www-data "$PBC_SECRETS" 2>/dev/null || true
+	chown root: "$PBC_SECRETS/db_admin_password"
+	chmod 0600 "$PBC_SECRETS/db_admin_password"
 }
 
 pbc_status() {
