@@ -557,20 +557,42 @@ pb_redis_ping(struct pb_redis *r)
 }
 
 /*
- * Too few replicas acknowledged: either the replica is gone (the sentinels
- * still name this server: carry on with fewer copies, or nothing could be
+ * Too few replicas acknowledged: either the replica is gone (none is
+ * attached and the sentinels still name this server: carry on with fewer
+ * copies, or nothing could be
  * written until an operator restores a replica) or this server was just
  * replaced by a failover (they name another: the write may be lost, so
  * it fails and the connection is dropped to re-discover).  Without
  * sentinels there is nobody to ask: it fails.
  */
+/* INFO replication's connected_slaves (syncing ones too); -1 unknown. */
+static long
+replicas_attached(struct pb_redis *r)
+{
+	const char *argv[2] = { "INFO", "replication" };
+	redisReply *rep = NULL;
+	const char *p;
+	long n = -1;
+
+	if (pb_redis_cmd_str(r, &rep, 2, argv) == PB_OK &&
+	    rep->type == REDIS_REPLY_STRING && rep->str != NULL &&
+	    (p = strstr(rep->str, "connected_slaves:")) != NULL)
+		n = strtol(p + 17, NULL, 10);
+	freeReplyObject(rep);
+	return n;
+}
+
 static int
 still_master(struct pb_redis *r)
 {
 	char host[64], now[80];
 	int port = 0;
 
-	if (r->nsent == 0 || discover(r, host, sizeof(host), &port) != 0)
+	/* a replica that is attached but has not confirmed (a full sync in
+	 * progress, lagging) does not have the write: a failover to it now
+	 * would lose it, so no carrying on then */
+	if (r->nsent == 0 || replicas_attached(r) != 0 ||
+	    discover(r, host, sizeof(host), &port) != 0)
 		return 0;
 	(void)snprintf(now, sizeof(now), "%s:%d", host, port);
 	if (strcmp(now, r->server) == 0) {

@@ -100,8 +100,9 @@ enum pb_err pb_redis_ping(struct pb_redis *r);
  * once when wait_replicas is 0 (one node).  PB_ERR_UNAVAILABLE when fewer
  * replicas acknowledged in time: a failover now could lose the writes, so
  * the caller answers 503 (a retry may repeat them; none is lost).  With
- * sentinels, fewer acknowledgements are accepted while the sentinels still
- * name this server as master (the replica itself is down: the cluster
+ * sentinels, fewer acknowledgements are accepted when no replica is
+ * attached and the sentinels still name this server as master (the
+ * replica itself is down: the cluster
  * keeps serving on one copy until it is back; for 1 s after that the
  * WAIT is 1 ms, not wait_ms, so each write is not slowed); a server they
  * no longer name is a demoted master and its writes fail.  Residual window: between

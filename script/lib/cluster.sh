@@ -200,6 +200,9 @@ maxmemory-policy noeviction
 requirepass $pw
 masterauth $pw
 replica-serve-stale-data no
+# a replica in sync at once (Redis 7 waits 5 s for more replicas by default:
+# a failover in that window would promote an empty replica)
+repl-diskless-sync-delay 0
 EOF
 	)
 	[ -n "$replicaof" ] && echo "replicaof 127.0.0.1 $replicaof" >>"$d/redis.conf"
@@ -254,10 +257,20 @@ pbc_redis_start() {
 	done
 	pb_wait_for 30 "sentinels to see the replica" pbc_sentinel_sees_replica ||
 		pb_die "the sentinels do not see the Redis replica"
+	pb_wait_for 60 "the Redis replica in sync" pbc_replica_in_sync ||
+		pb_log "warning: no Redis replica in sync (writes wait for it)"
 }
 
 pbc_sentinel_sees_replica() {
 	redis-cli -p "$PBC_SENT1" SENTINEL replicas phonebill 2>/dev/null | grep -q '^slave$'
+}
+
+# The master has a replica whose link is up and synced (state=online).
+pbc_replica_in_sync() {
+	local m
+	m=$(pbc_redis_master)
+	REDISCLI_AUTH=$(tr -d '\n' <"$PBC_SECRETS/redis_password") \
+		redis-cli -h "${m%:*}" -p "${m#*:}" INFO replication 2>/dev/null | grep -q 'state=online'
 }
 
 pbc_redis_master() {

@@ -52,6 +52,11 @@ def ctl(*args):
     return out.strip()
 
 
+def ctl_ok(*args):
+    return subprocess.run(shlex.split(CTL) + list(args), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+
+
 class Load:
     """Bill inquiries from `threads` keep-alive connections to `url` until
     stopped; every answer's (monotonic time, status, requestId)."""
@@ -123,6 +128,9 @@ def _serving(load, t_break, need=10):
 
 def drill(ctx, name, brk, restore, settle=2.0, timeout=90):
     _need()
+    # the starting point: a Redis replica in sync (what a failover needs)
+    ctx.wait_for("%s: Redis replica in sync" % name, lambda: ctl_ok("redis-in-sync"),
+                 timeout=60)
     load = Load(ctx, ctx.http_url or ctx.base_url).start()
     broken = False
     try:

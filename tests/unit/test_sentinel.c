@@ -241,8 +241,8 @@ main(void)
 		is_int(pb_redis_cmd_str(r2, &reply, 3, set), PB_OK, "SET");
 		freeReplyObject(reply);
 		reply = NULL;
-		is_int(pb_redis_durable(r2), PB_OK, "WAIT for 2 replicas of 1: "
-		    "the sentinels still name this master: carry on");
+		is_int(pb_redis_durable(r2), PB_ERR_UNAVAILABLE, "WAIT for 2 "
+		    "replicas of 1: a replica is attached, so no carrying on");
 		pb_redis_free(r2);
 	}
 	{
@@ -272,6 +272,23 @@ main(void)
 
 	replica_is_readonly();
 	failover(r);
+	{
+		char cmd[256];
+		const char *set2[] = { "SET", "pb:test:alone", "1" };
+
+		/* the replica (the old primary) goes: no replica attached, the
+		 * sentinels still name this master -> writes carry on */
+		snprintf(cmd, sizeof(cmd), "REDISCLI_AUTH=%s redis-cli -p %d "
+		    "SHUTDOWN NOSAVE >/dev/null 2>&1", PASS, base);
+		(void)run(cmd);
+		ok(wait_for(base + 1, "INFO replication", "connected_slaves:0") ==
+		    0, "replica gone");
+		is_int(pb_redis_cmd_str(r, &reply, 3, set2), PB_OK, "SET");
+		freeReplyObject(reply);
+		reply = NULL;
+		is_int(pb_redis_durable(r), PB_OK,
+		    "no replica attached, still the named master: carry on");
+	}
 	pb_redis_free(r);
 
 	o.master_name = NULL;
