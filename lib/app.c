@@ -18,7 +18,8 @@
 static const char *const common_keys[] = {
 	"log.level", "log.file",
 	"redis.socket", "redis.host", "redis.port", "redis.password_file",
-	"redis.timeout_ms",
+	"redis.timeout_ms", "redis.sentinels", "redis.master_name",
+	"redis.wait_replicas",
 	"db.socket", "db.host", "db.port", "db.name", "db.user",
 	"db.password_file", "db.timeout_s",
 	"jwt.secret_file", "jwt.accept_secret_file", "pii.key_file",
@@ -107,20 +108,29 @@ pb_app_redis_open(struct pb_app *app, struct pb_redis **out, char *err,
 {
 	struct pb_redis_opts o;
 	char *password = NULL;
-	long port = 6379, timeout = 1000;
+	long port = 6379, timeout = 1000, wait = 0;
 	enum pb_err rc;
 
 	memset(&o, 0, sizeof(o));
 	o.socket = pb_config_get(app->cfg, "redis.socket", NULL);
 	o.host = pb_config_get(app->cfg, "redis.host", o.socket ? NULL :
 	    "127.0.0.1");
+	/* several nodes: the sentinels name the master (redis.h) */
+	o.sentinels = pb_config_get(app->cfg, "redis.sentinels", NULL);
+	o.master_name = pb_config_get(app->cfg, "redis.master_name",
+	    "phonebill");
 	rc = pb_config_get_long(app->cfg, "redis.port", 6379, 1, 65535, &port,
 	    err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "redis.timeout_ms", 1000, 10,
 		    60000, &timeout, err, errlen);
+	if (rc == PB_OK)
+		rc = pb_config_get_long(app->cfg, "redis.wait_replicas", 0, 0,
+		    8, &wait, err, errlen);
 	if (rc != PB_OK)
 		return rc;
+	o.wait_replicas = (int)wait;
+	o.wait_ms = (int)timeout / 2;  /* WAIT answers before the read timeout */
 	/* Redis AUTH is required: ARCHITECTURE.md runs Redis with requirepass */
 	rc = pb_config_secret(app->cfg, "redis.password", 1, &password, err,
 	    errlen);

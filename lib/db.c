@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -551,6 +552,41 @@ pb_db_ping(struct pb_db *db)
 		return rc;
 	}
 	return PB_OK;
+}
+
+/* Row of the writability query: read_only, wsrep_on, wsrep_ready. */
+static enum pb_err
+writable_row(void *ud, const struct pb_db_row *row)
+{
+	const char **why = ud;
+
+	if (row->ncols != 3 || row->vals[0] == NULL)
+		*why = "unexpected answer";
+	else if (strcmp(row->vals[0], "0") != 0)
+		*why = "read_only";
+	else if (row->vals[1] != NULL && strcmp(row->vals[1], "1") == 0 &&
+	    (row->vals[2] == NULL || strcasecmp(row->vals[2], "ON") != 0))
+		*why = "wsrep_not_ready";
+	else
+		*why = NULL;
+	return PB_OK;
+}
+
+enum pb_err
+pb_db_writable(struct pb_db *db, const char **why)
+{
+	const char *w = "no answer";
+	enum pb_err rc;
+
+	/* @@wsrep_on exists in every MariaDB build; wsrep_ready is a status */
+	rc = pb_db_query(db, "SELECT @@global.read_only, @@global.wsrep_on, "
+	    "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+	    "WHERE VARIABLE_NAME = 'WSREP_READY')", NULL, 0, writable_row, &w);
+	if (rc == PB_OK && w != NULL)
+		rc = PB_ERR_STATE;
+	if (why != NULL)
+		*why = rc == PB_ERR_UNAVAILABLE ? "unavailable" : w;
+	return rc;
 }
 
 unsigned

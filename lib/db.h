@@ -78,6 +78,14 @@ enum pb_err pb_db_exec(struct pb_db *db, const char *sql,
     const struct pb_db_param *params, unsigned n, uint64_t *affected,
     uint64_t *insert_id);
 
+/*
+ * Whether this connection's server takes writes: PB_OK when @@read_only
+ * is off and, on a Galera node (@@wsrep_on), wsrep_ready is ON; PB_ERR_STATE
+ * when it is read-only or not ready (*why says which, static text);
+ * PB_ERR_UNAVAILABLE when it cannot be asked.
+ */
+enum pb_err pb_db_writable(struct pb_db *db, const char **why);
+
 /* Run a query and call fn for each row (columns as text). */
 enum pb_err pb_db_query(struct pb_db *db, const char *sql,
     const struct pb_db_param *params, unsigned n, pb_db_row_fn fn, void *ud);

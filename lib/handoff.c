@@ -78,6 +78,9 @@ pb_handoff_put(struct pb_redis *r, const unsigned char key[PB_CRYPTO_KEY_LEN],
 	rc = pb_redis_pipe(r, cmds, n, replies);
 	if (rc == PB_OK && !is_entry_id(replies[n - 1]))
 		rc = PB_ERR_UNAVAILABLE;
+	/* several Redis nodes: on a replica too before we answer 2xx */
+	if (rc == PB_OK)
+		rc = pb_redis_durable(r);
 	if (rc != PB_OK)
 		log_failure(kind, replies[n - 1] != NULL &&
 		    replies[n - 1]->type == REDIS_REPLY_ERROR ?

@@ -42,20 +42,30 @@ kos_degraded(const cJSON *data)
  * a dependency that stalls is waited on once a second at most.
  */
 static void
-pings(struct pb_app *app, int *redis_up, int *db_up)
+pings(struct pb_app *app, int *redis_up, int *db_up, char *role,
+    size_t rolelen, const char **db_why)
 {
 	static int64_t at = -PING_CACHE_MS;
 	static int last_redis, last_db;
+	static char last_role[16];
+	static const char *last_why;
 	int64_t now = pb_clock_mono_ms();
 
+	/* UP only on a master (a demoted replica cannot take our writes)
+	 * and a writable database (issue 13) */
 	if (now - at >= PING_CACHE_MS || !last_redis || !last_db) {
+		last_role[0] = '\0';
 		last_redis = app->redis == NULL ||
-		    pb_redis_ping(app->redis) == PB_OK;
-		last_db = pb_db_ping(app->db) == PB_OK;
+		    (pb_redis_role(app->redis, last_role, sizeof(last_role)) ==
+		    PB_OK && strcmp(last_role, "master") == 0);
+		last_why = NULL;
+		last_db = pb_db_writable(app->db, &last_why) == PB_OK;
 		at = now;
 	}
 	*redis_up = last_redis;
 	*db_up = last_db;
+	(void)pb_strlcpy(role, last_role, rolelen);
+	*db_why = last_why;
 }
 
 void
@@ -63,16 +73,19 @@ pb_health_handler(struct pb_req *req)
 {
 	struct pb_app *app = req->app;
 	char ts[PB_CLOCK_RFC3339_LEN];
+	char role[16] = "";
+	const char *db_why = NULL;
 	int redis_up, db_up, svc_up = 1, degraded;
 	cJSON *data;
 
 	/* a program without Redis (PB_APP_NO_REDIS) reports it as not used */
-	pings(app, &redis_up, &db_up);
+	pings(app, &redis_up, &db_up, role, sizeof(role), &db_why);
 	if (!redis_up)
 		pb_log_msg(PB_LOG_WARN, "health_redis_down",
 		    pb_redis_last_error(app->redis));
 	if (!db_up)
-		pb_log_msg(PB_LOG_WARN, "health_db_down",
+		pb_log_msg(PB_LOG_WARN, "health_db_down", db_why != NULL &&
+		    strcmp(db_why, "unavailable") != 0 ? db_why :
 		    pb_db_last_error(app->db));
 	(void)pb_clock_rfc3339(pb_clock_now_ms(), app->tz_offset_min, ts,
 	    sizeof(ts));
@@ -84,6 +97,11 @@ pb_health_handler(struct pb_req *req)
 	    cJSON_AddStringToObject(data, "redis", app->redis == NULL ?
 	    "NOT_USED" : redis_up ? "UP" : "DOWN") == NULL ||
 	    cJSON_AddStringToObject(data, "database", db_up ? "UP" : "DOWN") == NULL ||
+	    (app->redis != NULL && cJSON_AddStringToObject(data, "redisRole",
+	    role[0] != '\0' ? role : "unknown") == NULL) ||
+	    cJSON_AddStringToObject(data, "databaseWritable", db_up ? "yes" :
+	    db_why != NULL && strcmp(db_why, "unavailable") != 0 ? db_why :
+	    "unknown") == NULL ||
 	    cJSON_AddStringToObject(data, "time", ts) == NULL) {
 		cJSON_Delete(data);
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);

@@ -1,5 +1,6 @@
 /* redis.c - a self-healing hiredis connection. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -10,6 +11,7 @@
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
+#define DEGRADED_MS 1000    /* ms a missing replica is assumed still missing */
 
 struct pb_redis {
 	char *socket;
@@ -18,6 +20,15 @@ struct pb_redis {
 	char *password;
 	int connect_timeout_ms;
 	int timeout_ms;
+	int wait_replicas;
+	int wait_ms;
+	int64_t degraded_until; /* mono ms: replica known missing until then */
+	char *master_name;
+	char *sent_host[PB_REDIS_MAX_SENTINELS];
+	int sent_port[PB_REDIS_MAX_SENTINELS];
+	size_t nsent;
+	size_t sent_first;      /* the sentinel that answered last */
+	char server[80];        /* "host:port" of the current master */
 	redisContext *ctx;
 	int used;               /* ctx has answered at least one command */
 	int64_t next_try_ms;    /* monotonic ms before which we do not connect */
@@ -50,6 +61,9 @@ pb_redis_free(struct pb_redis *r)
 		redisFree(r->ctx);
 	free(r->socket);
 	free(r->host);
+	free(r->master_name);
+	while (r->nsent > 0)
+		free(r->sent_host[--r->nsent]);
 	if (r->password != NULL) {
 		memset(r->password, 0, strlen(r->password));
 		free(r->password);
@@ -57,12 +71,68 @@ pb_redis_free(struct pb_redis *r)
 	free(r);
 }
 
+static enum pb_err finish_new(struct pb_redis *r,
+    const struct pb_redis_opts *o, struct pb_redis **out);
+
+/* "h:p,h:p" into r->sent_host / sent_port; PB_ERR_INVAL when malformed. */
+static enum pb_err
+parse_sentinels(struct pb_redis *r, const char *list)
+{
+	const char *p = list, *colon, *end;
+	char *num_end = NULL;
+	long port;
+	size_t n;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		colon = memchr(p, ':', (size_t)(end - p));
+		if (colon == NULL || colon == p || r->nsent >=
+		    PB_REDIS_MAX_SENTINELS)
+			return PB_ERR_INVAL;
+		port = strtol(colon + 1, &num_end, 10);
+		while (num_end != NULL && num_end < end && *num_end == ' ')
+			num_end++;
+		if (num_end != end || port < 1 || port > 65535)
+			return PB_ERR_INVAL;
+		n = (size_t)(colon - p);
+		r->sent_host[r->nsent] = strndup(p, n);
+		if (r->sent_host[r->nsent] == NULL)
+			return PB_ERR_NOMEM;
+		r->sent_port[r->nsent++] = (int)port;
+		p = end;
+	}
+	return r->nsent > 0 ? PB_OK : PB_ERR_INVAL;
+}
+
 enum pb_err
 pb_redis_new(const struct pb_redis_opts *o, struct pb_redis **out)
 {
 	struct pb_redis *r;
+	enum pb_err rc;
 
 	*out = NULL;
+	if (o->sentinels != NULL && *o->sentinels != '\0') {
+		if (o->master_name == NULL || *o->master_name == '\0')
+			return PB_ERR_INVAL;
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return PB_ERR_NOMEM;
+		rc = parse_sentinels(r, o->sentinels);
+		r->master_name = strdup(o->master_name);
+		if (rc == PB_OK && r->master_name == NULL)
+			rc = PB_ERR_NOMEM;
+		if (rc != PB_OK) {
+			pb_redis_free(r);
+			return rc;
+		}
+		return finish_new(r, o, out);
+	}
 	if (o->socket == NULL && o->host == NULL)
 		return PB_ERR_INVAL;
 	r = calloc(1, sizeof(*r));
@@ -70,19 +140,39 @@ pb_redis_new(const struct pb_redis_opts *o, struct pb_redis **out)
 		return PB_ERR_NOMEM;
 	r->socket = dup_or_null(o->socket);
 	r->host = dup_or_null(o->host);
-	r->password = dup_or_null(o->password);
 	if ((o->socket != NULL && *o->socket != '\0' && r->socket == NULL) ||
-	    (o->host != NULL && *o->host != '\0' && r->host == NULL) ||
-	    (o->password != NULL && *o->password != '\0' &&
-	    r->password == NULL)) {
+	    (o->host != NULL && *o->host != '\0' && r->host == NULL)) {
 		pb_redis_free(r);
 		return PB_ERR_NOMEM;
 	}
+	return finish_new(r, o, out);
+}
+
+/* The options common to both modes; frees r on failure. */
+static enum pb_err
+finish_new(struct pb_redis *r, const struct pb_redis_opts *o,
+    struct pb_redis **out)
+{
+	r->password = dup_or_null(o->password);
+	if (o->password != NULL && *o->password != '\0' &&
+	    r->password == NULL) {
+		pb_redis_free(r);
+		return PB_ERR_NOMEM;
+	}
+	if (r->socket != NULL)
+		(void)pb_strlcpy(r->server, r->socket, sizeof(r->server));
+	else if (r->host != NULL)
+		(void)snprintf(r->server, sizeof(r->server), "%s:%d", r->host,
+		    o->port > 0 ? o->port : 6379);
 	r->port = o->port > 0 ? o->port : 6379;
 	r->connect_timeout_ms = o->connect_timeout_ms > 0 ?
 	    o->connect_timeout_ms : 500;
 	r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1000;
 	r->backoff_ms = BACKOFF_MIN_MS;
+	r->wait_replicas = o->wait_replicas > 0 ? o->wait_replicas : 0;
+	/* WAIT must answer before the read timeout gives up on it (ms) */
+	r->wait_ms = o->wait_ms > 0 && o->wait_ms < r->timeout_ms ?
+	    o->wait_ms : r->timeout_ms / 2;
 	*out = r;
 	return PB_OK;
 }
@@ -108,51 +198,196 @@ connect_failed(struct pb_redis *r, const char *why)
 	    BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
-static enum pb_err
-ensure_connected(struct pb_redis *r)
+/* AUTH on r->ctx when a password is set; 0 on success. */
+static int
+authenticate(struct pb_redis *r)
 {
 	redisReply *rep;
 	const char *argv[2];
 	size_t argvlen[2];
 
+	if (r->password == NULL)
+		return 0;
+	argv[0] = "AUTH";
+	argvlen[0] = 4;
+	argv[1] = r->password;
+	argvlen[1] = strlen(r->password);
+	rep = redisCommandArgv(r->ctx, 2, argv, argvlen);
+	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+		connect_failed(r, rep == NULL ? r->ctx->errstr :
+		    "AUTH refused");
+		freeReplyObject(rep);
+		return -1;
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+/* Ask one sentinel for the master's address; 0 and host/port on success. */
+static int
+ask_sentinel(struct pb_redis *r, size_t i, char *host, size_t hostlen,
+    int *port)
+{
+	redisContext *c;
+	redisReply *rep = NULL;
+	const char *argv[3] = { "SENTINEL", "get-master-addr-by-name", NULL };
+	size_t argvlen[3];
+	char *end = NULL;
+	long p;
+	int ok = -1;
+
+	/* a sentinel that does not answer quickly is skipped (ms) */
+	c = redisConnectWithTimeout(r->sent_host[i], r->sent_port[i],
+	    ms_to_tv(r->connect_timeout_ms < 300 ? r->connect_timeout_ms :
+	    300));
+	if (c == NULL || c->err != 0 ||
+	    redisSetTimeout(c, ms_to_tv(r->timeout_ms)) != REDIS_OK)
+		goto out;
+	argv[2] = r->master_name;
+	argvlen[0] = 8;
+	argvlen[1] = strlen(argv[1]);
+	argvlen[2] = strlen(argv[2]);
+	rep = redisCommandArgv(c, 3, argv, argvlen);
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != 2 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING ||
+	    rep->element[1]->type != REDIS_REPLY_STRING)
+		goto out;
+	p = strtol(rep->element[1]->str, &end, 10);
+	if (end == rep->element[1]->str || *end != '\0' || p < 1 ||
+	    p > 65535 || pb_strlcpy(host, rep->element[0]->str, hostlen) !=
+	    PB_OK)
+		goto out;
+	*port = (int)p;
+	ok = 0;
+out:
+	freeReplyObject(rep);
+	if (c != NULL)
+		redisFree(c);
+	return ok;
+}
+
+/* The master's address from the first sentinel that knows it. */
+static int
+discover(struct pb_redis *r, char *host, size_t hostlen, int *port)
+{
+	size_t k, i;
+
+	for (k = 0; k < r->nsent; k++) {
+		i = (r->sent_first + k) % r->nsent;
+		if (ask_sentinel(r, i, host, hostlen, port) == 0) {
+			r->sent_first = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ROLE's first element into out; 0 on success. */
+static int
+role_of(redisContext *c, char *out, size_t outlen)
+{
+	redisReply *rep;
+	const char *argv[1] = { "ROLE" };
+	size_t argvlen[1] = { 4 };
+	int rc = -1;
+
+	rep = redisCommandArgv(c, 1, argv, argvlen);
+	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
+	    rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_STRING &&
+	    pb_strlcpy(out, rep->element[0]->str, outlen) == PB_OK)
+		rc = 0;
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* Open r->ctx to the configured or discovered server; 0 on success. */
+static int
+open_ctx(struct pb_redis *r)
+{
+	char host[64];
+	int port = 0;
+
+	if (r->nsent > 0) {
+		if (discover(r, host, sizeof(host), &port) != 0) {
+			connect_failed(r, "no sentinel knows the master");
+			return -1;
+		}
+		(void)snprintf(r->server, sizeof(r->server), "%s:%d", host,
+		    port);
+		r->ctx = redisConnectWithTimeout(host, port,
+		    ms_to_tv(r->connect_timeout_ms));
+	} else if (r->socket != NULL) {
+		r->ctx = redisConnectUnixWithTimeout(r->socket,
+		    ms_to_tv(r->connect_timeout_ms));
+	} else {
+		r->ctx = redisConnectWithTimeout(r->host, r->port,
+		    ms_to_tv(r->connect_timeout_ms));
+	}
+	if (r->ctx == NULL || r->ctx->err != 0) {
+		connect_failed(r, r->ctx != NULL ? r->ctx->errstr :
+		    "cannot allocate context");
+		return -1;
+	}
+	if (redisSetTimeout(r->ctx, ms_to_tv(r->timeout_ms)) != REDIS_OK) {
+		connect_failed(r, "cannot set timeout");
+		return -1;
+	}
+	return 0;
+}
+
+static enum pb_err
+ensure_connected(struct pb_redis *r)
+{
+	char role[16];
+
 	if (r->ctx != NULL)
 		return PB_OK;
 	if (pb_clock_mono_ms() < r->next_try_ms)
 		return PB_ERR_UNAVAILABLE;    /* still backing off */
-	if (r->socket != NULL)
-		r->ctx = redisConnectUnixWithTimeout(r->socket,
-		    ms_to_tv(r->connect_timeout_ms));
-	else
-		r->ctx = redisConnectWithTimeout(r->host, r->port,
-		    ms_to_tv(r->connect_timeout_ms));
-	if (r->ctx == NULL || r->ctx->err != 0) {
-		connect_failed(r, r->ctx != NULL ? r->ctx->errstr :
-		    "cannot allocate context");
+	if (open_ctx(r) != 0 || authenticate(r) != 0)
 		return PB_ERR_UNAVAILABLE;
-	}
-	if (redisSetTimeout(r->ctx, ms_to_tv(r->timeout_ms)) != REDIS_OK) {
-		connect_failed(r, "cannot set timeout");
+	/* a sentinel's answer may be stale during a failover: confirm */
+	if (r->nsent > 0 && (role_of(r->ctx, role, sizeof(role)) != 0 ||
+	    strcmp(role, "master") != 0)) {
+		connect_failed(r, "the server the sentinels named is not "
+		    "a master (failover in progress)");
 		return PB_ERR_UNAVAILABLE;
-	}
-	if (r->password != NULL) {
-		argv[0] = "AUTH";
-		argvlen[0] = 4;
-		argv[1] = r->password;
-		argvlen[1] = strlen(r->password);
-		rep = redisCommandArgv(r->ctx, 2, argv, argvlen);
-		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-			connect_failed(r, rep == NULL ? r->ctx->errstr :
-			    "AUTH refused");
-			if (rep != NULL)
-				freeReplyObject(rep);
-			return PB_ERR_UNAVAILABLE;
-		}
-		freeReplyObject(rep);
 	}
 	r->backoff_ms = BACKOFF_MIN_MS;
 	r->next_try_ms = 0;
 	r->used = 0;
+	r->degraded_until = 0;
 	return PB_OK;
+}
+
+/*
+ * True for an error reply that means "this server cannot serve now"
+ * (a replica, loading its data, cut off from its master, too few
+ * replicas): the command did not run, so it may be sent elsewhere.
+ */
+static int
+outage_reply(const redisReply *rep)
+{
+	static const char *const codes[] = { "READONLY", "LOADING",
+		"MASTERDOWN", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN" };
+	const char *s;
+	size_t i, n;
+
+	if (rep == NULL || rep->type != REDIS_REPLY_ERROR || rep->str == NULL)
+		return 0;
+	s = rep->str;
+	/* Lua: "ERR Error running script ...: -READONLY ..." style wrap */
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		n = strlen(codes[i]);
+		if (strncmp(s, codes[i], n) == 0 && (s[n] == ' ' ||
+		    s[n] == '\0'))
+			return 1;
+		if (strstr(s, codes[i]) != NULL && strncmp(s, "ERR", 3) == 0 &&
+		    strstr(s, "script") != NULL)
+			return 1;
+	}
+	return 0;
 }
 
 /* True when the failure means "the server had closed this connection". */
@@ -178,6 +413,15 @@ pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
 		if (ensure_connected(r) != PB_OK)
 			return PB_ERR_UNAVAILABLE;
 		rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
+		if (rep != NULL && outage_reply(rep)) {
+			/* re-discover now; a second such reply backs off */
+			if (attempt == 0)
+				drop(r, rep->str);
+			else
+				connect_failed(r, rep->str);
+			freeReplyObject(rep);
+			continue;
+		}
 		if (rep != NULL) {
 			r->used = 1;
 			*reply = rep;
@@ -226,6 +470,28 @@ fail:
 	return -1;
 }
 
+/* An outage reply among replies: drop them all and the connection. */
+static int
+pipe_outage(struct pb_redis *r, redisReply **replies, size_t n, int attempt)
+{
+	size_t i;
+	int hit = 0;
+
+	for (i = 0; i < n && !hit; i++)
+		if (outage_reply(replies[i])) {
+			if (attempt == 0)
+				drop(r, replies[i]->str);
+			else
+				connect_failed(r, replies[i]->str);
+			hit = 1;
+		}
+	for (i = 0; hit && i < n; i++) {
+		freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+	return hit;
+}
+
 enum pb_err
 pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
     redisReply **replies)
@@ -241,6 +507,8 @@ pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
 		if (ensure_connected(r) != PB_OK)
 			return PB_ERR_UNAVAILABLE;
 		if (pipe_once(r, cmds, n, replies, &got_any) == 0) {
+			if (pipe_outage(r, replies, n, attempt))
+				continue;
 			r->used = 1;
 			return PB_OK;
 		}
@@ -286,6 +554,107 @@ pb_redis_ping(struct pb_redis *r)
 	    strcmp(rep->str, "PONG") == 0) ? PB_OK : PB_ERR_UNAVAILABLE;
 	freeReplyObject(rep);
 	return rc;
+}
+
+/*
+ * Too few replicas acknowledged: either the replica is gone (none is
+ * attached and the sentinels still name this server: carry on with fewer
+ * copies, or nothing could be
+ * written until an operator restores a replica) or this server was just
+ * replaced by a failover (they name another: the write may be lost, so
+ * it fails and the connection is dropped to re-discover).  Without
+ * sentinels there is nobody to ask: it fails.
+ */
+/* INFO replication's connected_slaves (syncing ones too); -1 unknown. */
+static long
+replicas_attached(struct pb_redis *r)
+{
+	const char *argv[2] = { "INFO", "replication" };
+	redisReply *rep = NULL;
+	const char *p;
+	long n = -1;
+
+	if (pb_redis_cmd_str(r, &rep, 2, argv) == PB_OK &&
+	    rep->type == REDIS_REPLY_STRING && rep->str != NULL &&
+	    (p = strstr(rep->str, "connected_slaves:")) != NULL)
+		n = strtol(p + 17, NULL, 10);
+	freeReplyObject(rep);
+	return n;
+}
+
+static int
+still_master(struct pb_redis *r)
+{
+	char host[64], now[80];
+	int port = 0;
+
+	/* a replica that is attached but has not confirmed (a full sync in
+	 * progress, lagging) does not have the write: a failover to it now
+	 * would lose it, so no carrying on then */
+	if (r->nsent == 0 || replicas_attached(r) != 0 ||
+	    discover(r, host, sizeof(host), &port) != 0)
+		return 0;
+	(void)snprintf(now, sizeof(now), "%s:%d", host, port);
+	if (strcmp(now, r->server) == 0) {
+		/* for 1 s, do not make every write wait wait_ms for it */
+		r->degraded_until = pb_clock_mono_ms() + DEGRADED_MS;
+		return 1;
+	}
+	drop(r, "the sentinels name another master");
+	return 0;
+}
+
+enum pb_err
+pb_redis_durable(struct pb_redis *r)
+{
+	const char *argv[3];
+	char n[16], ms[16];
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	if (r == NULL || r->wait_replicas == 0)
+		return PB_OK;
+	snprintf(n, sizeof(n), "%d", r->wait_replicas);
+	/* replica known missing: a short WAIT, then the sentinels decide */
+	snprintf(ms, sizeof(ms), "%d", pb_clock_mono_ms() < r->degraded_until ?
+	    1 : r->wait_ms);
+	argv[0] = "WAIT";
+	argv[1] = n;
+	argv[2] = ms;
+	rc = pb_redis_cmd_str(r, &rep, 3, argv);
+	if (rc == PB_OK && (rep->type != REDIS_REPLY_INTEGER ||
+	    rep->integer < r->wait_replicas) && !still_master(r)) {
+		(void)pb_strlcpy(r->err, "too few replicas acknowledged "
+		    "(WAIT)", sizeof(r->err));
+		rc = PB_ERR_UNAVAILABLE;
+	}
+	freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
+pb_redis_role(struct pb_redis *r, char *out, size_t outlen)
+{
+	const char *argv[1] = { "ROLE" };
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	rc = pb_redis_cmd_str(r, &rep, 1, argv);
+	if (rc != PB_OK)
+		return rc;
+	rc = (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING) ?
+	    pb_strlcpy(out, rep->element[0]->str, outlen) : PB_ERR_UNAVAILABLE;
+	freeReplyObject(rep);
+	return rc;
+}
+
+const char *
+pb_redis_server(const struct pb_redis *r)
+{
+	return r->server;
 }
 
 int

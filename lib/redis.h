@@ -8,6 +8,18 @@
  * check instead of a connect storm.  AUTH is sent on every new connection
  * when a password is set.  hiredis 0.14 has no TLS: use a unix socket or
  * loopback.
+ *
+ * Sentinel: with opts.sentinels ("host:port,host:port,...") and
+ * opts.master_name set, every new connection first asks the sentinels in
+ * turn (SENTINEL get-master-addr-by-name), connects to the address the
+ * first answering sentinel names, authenticates and confirms with ROLE
+ * that the server is a master; a server that is not is dropped and the
+ * attempt counts as a failed connect (backoff).  A reply of READONLY,
+ * LOADING, MASTERDOWN or NOREPLICAS (or -TRYAGAIN/-CLUSTERDOWN) is a
+ * failure of the dependency, not an answer: the connection is dropped
+ * (so the next one re-discovers), the command is retried once (such a
+ * reply means the command did not run), and PB_ERR_UNAVAILABLE is
+ * returned if it fails again.  This applies to a plain address too.
  */
 #ifndef PB_REDIS_H
 #define PB_REDIS_H
@@ -24,7 +36,13 @@ struct pb_redis_opts {
 	const char *password;       /* NULL or "" for no AUTH */
 	int connect_timeout_ms;     /* ms; 0 -> 500 */
 	int timeout_ms;             /* ms per command; 0 -> 1000 */
+	const char *sentinels;      /* "h:p,h:p" or NULL; overrides host */
+	const char *master_name;    /* required with sentinels */
+	int wait_replicas;          /* pb_redis_durable: replicas to wait for */
+	int wait_ms;                /* ms WAIT waits; below timeout_ms, 0 -> half */
 };
+
+#define PB_REDIS_MAX_SENTINELS 8
 
 struct pb_redis;
 
@@ -76,8 +94,34 @@ enum pb_err pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds,
 /* PING; PB_OK when the server answered PONG. */
 enum pb_err pb_redis_ping(struct pb_redis *r);
 
+/*
+ * Make the writes sent so far on this connection durable: WAIT until
+ * opts.wait_replicas replicas have them (at most opts.wait_ms).  PB_OK at
+ * once when wait_replicas is 0 (one node).  PB_ERR_UNAVAILABLE when fewer
+ * replicas acknowledged in time: a failover now could lose the writes, so
+ * the caller answers 503 (a retry may repeat them; none is lost).  With
+ * sentinels, fewer acknowledgements are accepted when no replica is
+ * attached and the sentinels still name this server as master (the
+ * replica itself is down: the cluster
+ * keeps serving on one copy until it is back; for 1 s after that the
+ * WAIT is 1 ms, not wait_ms, so each write is not slowed); a server they
+ * no longer name is a demoted master and its writes fail.  Residual window: between
+ * a promotion and the sentinels' reconfiguration (under a second) a write
+ * on the old master can be accepted and then lost.
+ */
+enum pb_err pb_redis_durable(struct pb_redis *r);
+
+/*
+ * The server's replication role from ROLE ("master", "slave", "sentinel")
+ * into out.  PB_ERR_UNAVAILABLE when it cannot be asked.
+ */
+enum pb_err pb_redis_role(struct pb_redis *r, char *out, size_t outlen);
+
 /* 1 when a connection is currently open (it may still be dead). */
 int pb_redis_connected(const struct pb_redis *r);
+
+/* "host:port" (or the socket path) of the current or last server. */
+const char *pb_redis_server(const struct pb_redis *r);
 
 /* Reason for the last failure (static or owned by r; never NULL). */
 const char *pb_redis_last_error(const struct pb_redis *r);

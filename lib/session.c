@@ -145,6 +145,9 @@ fill(const redisReply *rep, const char *sid, struct pb_session *out)
 	unsigned long perms;
 	long long born;
 
+	/* an error reply is Redis failing, not a missing session (503) */
+	if (rep->type == REDIS_REPLY_ERROR)
+		return PB_ERR_UNAVAILABLE;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != NFIELDS)
 		return PB_ERR_NOTFOUND;
 	for (i = 0; i < NFIELDS; i++)
@@ -228,6 +231,8 @@ pb_session_create(struct pb_redis *r, const struct pb_session *s,
 	rc = pb_redis_cmd_str(r, &rep, n, argv);
 	if (rc == PB_OK && rep->type != REDIS_REPLY_INTEGER)
 		rc = PB_ERR_INTERNAL;
+	if (rc == PB_OK)
+		rc = pb_redis_durable(r);  /* a failover keeps the session */
 out:
 	freeReplyObject(rep);
 	return rc;

@@ -18,6 +18,9 @@
  * Idempotency-Key (per user): the same key returns the first result; a
  * first attempt that KOS never saw (FAILED 503) is tried again on the
  * same row and requestId; a key reused for another change is refused.
+ * The requestId of a keyed change is derived from (user, key), so even a
+ * retry whose row a database failover lost reaches KOS under the first
+ * requestId and cannot become a second order.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -573,6 +576,40 @@ new_uuid(char *out, size_t outlen)
 	return n == 36 ? PB_OK : PB_ERR_INTERNAL;
 }
 
+/*
+ * The KOS requestId of a change sent with an Idempotency-Key: a keyed hash
+ * (pii.index_key) of the user and the key, shaped as the API's UUID v4
+ * (version and variant bits set; the rest is the hash, as unguessable),
+ * so that a retry whose row a failover lost asks KOS with the same
+ * requestId and KOS dedups it: no second order.  Without a key: random.
+ */
+static enum pb_err
+change_request_id(const struct pb_app *app, const char *user,
+    const char *idem, char *out, size_t outlen)
+{
+	static const char domain[] = "phonebill.kos-request-id.v1";
+	unsigned char b[PB_CRYPTO_INDEX_LEN];
+	char msg[sizeof(domain) + PB_SESSION_ID_MAX + IDEM_MAX + 4];
+	int n, len;
+
+	if (idem == NULL || idem[0] == '\0' || app == NULL || !app->has_pii)
+		return new_uuid(out, outlen);
+	/* NUL separators: ("ab","c") and ("a","bc") differ */
+	len = snprintf(msg, sizeof(msg), "%s%c%s%c%s", domain, '\0', user,
+	    '\0', idem);
+	if (len < 0 || (size_t)len >= sizeof(msg))
+		return PB_ERR_TOOBIG;
+	pb_crypto_blind_index(app->pii_index_key, msg, (size_t)len, b);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	n = snprintf(out, outlen,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	sodium_memzero(msg, sizeof(msg));
+	return n == 36 ? PB_OK : PB_ERR_INTERNAL;
+}
+
 static enum pb_err
 insert_requested(struct prod_ctx *c, const struct row *r)
 {
@@ -792,7 +829,8 @@ prod_change(struct pb_req *req)
 		goto out;
 	}
 	prod_run_precheck(cust, cat, cur, tgt, &pc);
-	if (new_uuid(r.rid, sizeof(r.rid)) != PB_OK) {
+	if (change_request_id(c.app, p.s.user_id, idem, r.rid,
+	    sizeof(r.rid)) != PB_OK) {
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
 		goto out;
 	}

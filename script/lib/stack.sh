@@ -404,6 +404,12 @@ pb_service_configs() {
 	# The KOS simulator: its own database and account (kos_sim).
 	pb_render "$PB_ROOT/conf/phonebill/kos-sim.conf.in" "$PB_CONF_DIR/kos-sim.conf"
 	chmod 0644 "$PB_CONF_DIR/kos-sim.conf"
+	# a node of several (script/cluster): TCP addresses instead of sockets
+	if [ -f "$PB_STATE/cluster.env" ]; then
+		# shellcheck source=cluster.sh
+		. "$PB_ROOT/script/lib/cluster.sh"
+		pbc_node_configs
+	fi
 }
 
 pb_www() {

@@ -1048,6 +1048,29 @@ def test_health_503_while_mariadb_is_down(ctx):
                      timeout=60)
 
 
+def test_health_503_while_mariadb_is_read_only(ctx):
+    """A database that does not take writes (a demoted primary, a Galera
+    node out of the primary component) is DOWN for /health: a load
+    balancer must not send writes there."""
+    import helpers
+    import test_auth
+    state = test_auth._state(ctx)
+    if helpers.admin_sql(state, "SELECT 1") is None:
+        raise Skip("cannot query MariaDB as admin")
+    helpers.admin_sql(state, "SET GLOBAL read_only = 1")
+    try:
+        t = "/api/v1/auth/health"
+        r = ctx.wait_for("auth health 503", lambda: (lambda r: r if r.status == 503 else None)(
+            ctx.get(t)), timeout=20)
+        b = SPEC.check(r, t, "GET", 503, "SERVICE_UNAVAILABLE")
+        eq((b["data"]["database"], b["data"]["databaseWritable"], b["data"]["redisRole"]),
+           ("DOWN", "read_only", "master"), "read-only database")
+    finally:
+        helpers.admin_sql(state, "SET GLOBAL read_only = 0")
+    ctx.wait_for("auth health 200 again", lambda: ctx.get("/api/v1/auth/health").status == 200,
+                 timeout=30)
+
+
 # --- coverage ---------------------------------------------------------------------------------
 def test_every_operation_was_checked_live():
     """Each operation: a success and (health aside, where an error needs an

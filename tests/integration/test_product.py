@@ -310,6 +310,36 @@ def test_answer_lost_then_retry_same_key_no_double_order(ctx):
     sim_reset(ctx)
 
 
+def test_row_lost_in_failover_retry_keeps_request_id(ctx):
+    """The change's row is lost (a database failover before it was
+    replicated): a retry with the same Idempotency-Key reaches KOS under
+    the same requestId (derived from user and key), never a second order."""
+    sim_reset(ctx)
+    ensure_closed(ctx)
+    tok = user_token(ctx)
+    key = "failover-" + auth.RUN
+    sim.set_fault(operation="product.change", mode="truncated")
+    try:
+        d = DOC.check_data(change(ctx, tok, SEED_PLAN, "5G-SLIM-001", key=key),
+                           "ProductChangeAsyncResponse", expected_status=202)
+    finally:
+        sim.reset_faults()
+    rid = d["requestId"]
+    eq(orders_for(ctx, rid), 1, "KOS took the order")
+    bill.sql(ctx, "DELETE FROM phonebill_product.product_change_history "
+             "WHERE request_id = '%s'" % rid)
+    change(ctx, tok, SEED_PLAN, "5G-SLIM-001", key=key)
+    rows = bill.sql(ctx, "SELECT request_id FROM phonebill_product.product_change_history "
+                    "WHERE idempotency_key = '%s'" % key)
+    eq([r[0] for r in rows], [rid], "the retry's row has the first requestId")
+    eq(orders_for(ctx, rid), 1, "still one order at KOS")
+    # another key: another requestId
+    d3 = change(ctx, tok, "5G-SLIM-001", SEED_PLAN, key=key + "-b")
+    rid3 = json.loads(d3.body)["data"]["requestId"] if d3.status in (200, 202) else None
+    assert rid3 != rid, (d3.status, rid3)
+    sim_reset(ctx)
+
+
 def test_timeout_resolved_by_status_and_worker(ctx):
     """KOS hangs past our 3 s budget: 202 PROCESSING; once KOS is back the
     status operation (or the worker) settles it with the same requestId."""
