@@ -140,7 +140,8 @@ replica_is_readonly(void)
 	(void)pb_redis_cmd_str(m, &reply, 3, wait);
 	freeReplyObject(reply);
 	reply = NULL;
-	is_int(pb_session_touch(rep, "sentineltest", "u1", "j1", 60000, &got),
+	is_int(pb_session_touch(rep, "sentineltest", "u1", "k1", "j1", 60000,
+	    &got),
 	    PB_ERR_UNAVAILABLE,
 	    "session touch on a replica: unavailable (503), not not-found");
 	pb_redis_free(rep);
