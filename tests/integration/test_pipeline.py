@@ -172,11 +172,14 @@ def _ppid(pid):
 def _kill_bill(ctx):
     """kill -9 of every bill process that serves requests.  Under lighttpd
     these are the children of the one process lighttpd spawned
-    (lib/prefork.c), which starts new ones; that parent is left alone."""
+    (lib/prefork.c), which starts new ones; that parent and the health
+    pool are left alone."""
     pids = _bill_pids(ctx)
-    parents = {_ppid(p) for p in pids}
+    # with a prefork pool only its children (health keeps its own pool);
+    # otherwise (Apache) every bill process
+    children = [p for p in pids if _ppid(p) in pids]
     n = 0
-    for p in [p for p in pids if p not in parents]:
+    for p in children or pids:
         try:
             os.kill(p, 9)
             n += 1

@@ -42,10 +42,23 @@ def _pids(ctx):
     return out
 
 
+def _ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
 def _rolling_restart(ctx):
-    """SIGTERM each service process in turn; the web server starts a new one
-    (with the config as it is now) before the next goes."""
-    for p in _pids(ctx):
+    """SIGTERM each service process in turn; the web server (or, for
+    lighttpd's bill and product pools, the process it spawned, which reads
+    no config itself: lib/prefork.c) starts a new one with the config as it
+    is now before the next goes.  Then phonebill-worker, which holds
+    connections with the services' accounts too."""
+    pids = _pids(ctx)
+    parents = {_ppid(p) for p in pids}
+    for p in [p for p in pids if p not in parents]:
         try:
             os.kill(p, signal.SIGTERM)
         except ProcessLookupError:
@@ -54,6 +67,7 @@ def _rolling_restart(ctx):
         ctx.wait_for("health", lambda: all(
             ctx.get("/api/v1/%s/health" % s).status == 200
             for s in ("auth", "bills", "products")), timeout=30)
+    ctx.stack("worker-restart")
 
 
 def _write_secret(path, value):
