@@ -39,6 +39,11 @@ void bill_history(struct pb_req *req);
 /* summary.c: GET /bills/summary?months=N */
 void bill_summary(struct pb_req *req);
 
+/* A KOS failure as the answer: 502 UPSTREAM_INVALID for garbage, 503
+ * SERVICE_UNAVAILABLE + Retry-After for an outage (handlers.c). */
+void bill_kos_failed(struct pb_req *req, enum pb_err rc,
+    int64_t retry_after_ms);
+
 /* The history spec's prepare hook (record.c, run by phonebill-worker). */
 void bill_prepare(struct pb_history *h, cJSON *rec);
 

@@ -209,8 +209,8 @@ out:
 	return rc;
 }
 
-static void
-kos_failed(struct pb_req *req, enum pb_err rc, int64_t retry_after_ms)
+void
+bill_kos_failed(struct pb_req *req, enum pb_err rc, int64_t retry_after_ms)
 {
 	char ra[24];
 
@@ -262,7 +262,7 @@ bill_menu(struct pb_req *req)
 	rc = pb_cache_fetch(req->app->redis, &co, load_months, &mc, &cr);
 	pb_metrics_cache("months", rc == PB_OK ? (int)cr.source : -1);
 	if (rc != PB_OK) {
-		kos_failed(req, rc, mc.retry_after_ms);
+		bill_kos_failed(req, rc, mc.retry_after_ms);
 		goto out;
 	}
 	if (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, &months, NULL) !=
@@ -572,7 +572,7 @@ bill_inquiry(struct pb_req *req)
 	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);
 	pb_metrics_cache("bill", rc == PB_OK ? (int)cr.source : -1);
 	if (rc != PB_OK) {
-		kos_failed(req, rc, q.retry_after_ms);
+		bill_kos_failed(req, rc, q.retry_after_ms);
 		(void)finish(req, &q, "FAILED", NULL,
 		    rc == PB_ERR_PARSE || rc == PB_ERR_TOOBIG ? "UPSTREAM_INVALID" :
 		    "SERVICE_UNAVAILABLE", cr.source, 0);

@@ -251,27 +251,6 @@ record(struct pb_req *req, struct summary *s, const char *cur, int n,
 	return rc;
 }
 
-static void
-failed(struct pb_req *req, struct summary *s, enum pb_err rc)
-{
-	char ra[24];
-
-	if (rc == PB_ERR_PARSE || rc == PB_ERR_TOOBIG) {
-		pb_req_error(req, 502, "UPSTREAM_INVALID", NULL,
-		    "KOS answered garbage", NULL);
-		return;
-	}
-	if (rc != PB_ERR_UNAVAILABLE && rc != PB_ERR_TIMEOUT) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
-		return;
-	}
-	snprintf(ra, sizeof(ra), "%lld", s->retry_after_ms > 0 ?
-	    (long long)((s->retry_after_ms + 999) / 1000) : 5LL);
-	(void)pb_req_add_header(req, "Retry-After", ra);
-	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-	    "KOS is unavailable", NULL);
-}
-
 /* The months, oldest first, into data; the current BillInfo moved in. */
 static enum pb_err
 collect(struct pb_req *req, struct summary *s, const char *cur, int n,
@@ -348,7 +327,7 @@ bill_summary(struct pb_req *req)
 	rc = data == NULL ? PB_ERR_NOMEM : collect(req, &s, cur, n, data,
 	    &overdue, &noverdue);
 	if (rc != PB_OK) {
-		failed(req, &s, rc);
+		bill_kos_failed(req, rc, s.retry_after_ms);
 		(void)record(req, &s, cur, n, rc == PB_ERR_PARSE ?
 		    "UPSTREAM_INVALID" : "SERVICE_UNAVAILABLE", NULL);
 		goto out;
