@@ -16,6 +16,8 @@ static const char *const groups[] = {
 	PB_BO_GROUP_BILL, PB_BO_GROUP_PRODUCT, PB_BO_GROUP_CHANGE
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
+_Static_assert(NGROUPS == sizeof(((struct pb_backoffice *)0)->waiters) /
+    sizeof(((struct pb_backoffice *)0)->waiters[0]), "a waiter per group");
 
 static enum pb_err
 get_long(struct pb_app *app, const char *key, long def, long min, long max,
@@ -364,6 +366,10 @@ pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 	bo->hist.app = app;
 	bo->hist.spool = bo->spool;
 	bo->hist.mvno_on = bo->mvno.url[0] != '\0';
+	for (size_t i = 0; i < NGROUPS; i++) {
+		bo->waiters[i].bo = bo;
+		bo->waiters[i].group = groups[i];
+	}
 	bo->whist = bo->hist;
 out:
 	if (rc != PB_OK)
@@ -371,6 +377,31 @@ out:
 	else
 		pb_metrics_set_extra(backoffice_metrics, bo);
 	return rc;
+}
+
+static int
+kos_slow(void *ud)
+{
+	const struct pb_backoffice_waiter *w = ud;
+
+	return pb_breaker_slow_now(w->bo->breaker,
+	    pb_breaker_group(w->bo->breaker, w->group));
+}
+
+void
+pb_backoffice_waiter_opts(struct pb_backoffice *bo, const char *group,
+    struct pb_cache_opts *co)
+{
+	size_t i;
+
+	co->wait_ms = bo->cache_wait_ms;
+	co->lock_ms = bo->kos_timeout_ms + 1000;
+	co->give_up = 1;
+	co->stop_waiting = kos_slow;
+	co->stop_ud = &bo->waiters[0];
+	for (i = 0; i < NGROUPS; i++)
+		if (strcmp(groups[i], group) == 0)
+			co->stop_ud = &bo->waiters[i];
 }
 
 void

@@ -45,6 +45,7 @@
 #include <cjson/cJSON.h>
 
 #include "breaker.h"
+#include "cache.h"
 #include "err.h"
 #include "history.h"
 #include "http.h"
@@ -92,6 +93,11 @@ struct pb_backoffice {
 	void (*tick)(struct pb_backoffice *bo); /* the service's own pass */
 	int64_t kos_timeout_ms;
 	int64_t cache_wait_ms;          /* ms a single-flight waiter waits */
+	/* stop_ud of the single-flight waiters, one per breaker group */
+	struct pb_backoffice_waiter {
+		struct pb_backoffice *bo;
+		const char *group;
+	} waiters[3];
 };
 
 /*
@@ -103,6 +109,15 @@ struct pb_backoffice {
 enum pb_err pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
     const struct pb_history_spec *spec, void (*tick)(struct pb_backoffice *),
     int for_worker, char *err, size_t errlen);
+/*
+ * Single-flight options for a read of group (PB_BO_GROUP_*): a waiter
+ * waits cache.wait_ms at most and stops as soon as KOS is known slow
+ * (issue 19), then answers the stale copy or 503 -- it must not park its
+ * process for the KOS budget.  Sets co->wait_ms, lock_ms, give_up,
+ * stop_waiting and stop_ud.
+ */
+void pb_backoffice_waiter_opts(struct pb_backoffice *bo, const char *group,
+    struct pb_cache_opts *co);
 /* Release everything (bo may be half set up). */
 void pb_backoffice_fini(struct pb_backoffice *bo);
 

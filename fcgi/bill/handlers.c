@@ -136,28 +136,6 @@ months_with_current(cJSON *months, const char *current)
 	return 0;
 }
 
-/* Single-flight waiters stop as soon as KOS is known slow (issue 19). */
-static int
-kos_slow(void *ud)
-{
-	struct pb_backoffice *svc = ud;
-
-	return pb_breaker_slow_now(svc->breaker,
-	    pb_breaker_group(svc->breaker, PB_BO_GROUP_BILL));
-}
-
-/* A waiter waits cache.wait_ms at most, then answers stale or 503: it
- * must not park its process for the KOS budget. */
-static void
-waiter_opts(struct pb_backoffice *svc, struct pb_cache_opts *co)
-{
-	co->wait_ms = svc->cache_wait_ms;
-	co->lock_ms = svc->kos_timeout_ms + 1000;
-	co->give_up = 1;
-	co->stop_waiting = kos_slow;
-	co->stop_ud = svc;
-}
-
 /* --- GET /bills/menu -------------------------------------------------------- */
 
 struct months_ctx {
@@ -254,7 +232,7 @@ bill_menu(struct pb_req *req)
 	co.stale_key = stale;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
 	co.jitter_pct = month_end_jitter(req->app, BILL_MONTHS_TTL_S);
-	waiter_opts(svc, &co);
+	pb_backoffice_waiter_opts(svc, PB_BO_GROUP_BILL, &co);
 	mc.svc = svc;
 	mc.digits = digits;
 	mc.rid = req->request_id;
@@ -568,7 +546,7 @@ bill_inquiry(struct pb_req *req)
 	co.stale_key = q.past ? stale : NULL;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
 	co.jitter_pct = q.past ? 0 : month_end_jitter(req->app, BILL_TTL_S);
-	waiter_opts(svc, &co);
+	pb_backoffice_waiter_opts(svc, PB_BO_GROUP_BILL, &co);
 	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);
 	pb_metrics_cache("bill", rc == PB_OK ? (int)cr.source : -1);
 	if (rc != PB_OK) {

@@ -100,28 +100,6 @@ prod_not_found(struct pb_req *req, const char *code, const char *message)
 	pb_req_error(req, 404, "NOT_FOUND", text, message, NULL);
 }
 
-/* Single-flight waiters stop as soon as KOS is known slow (issue 19). */
-static int
-kos_slow(void *ud)
-{
-	struct pb_backoffice *svc = ud;
-
-	return pb_breaker_slow_now(svc->breaker,
-	    pb_breaker_group(svc->breaker, PB_BO_GROUP_PRODUCT));
-}
-
-/* A waiter waits cache.wait_ms at most, then answers 503 (or the stale
- * copy): it must not park its process for the KOS budget. */
-static void
-waiter_opts(struct pb_backoffice *svc, struct pb_cache_opts *co)
-{
-	co->wait_ms = svc->cache_wait_ms;
-	co->lock_ms = svc->kos_timeout_ms + 1000;
-	co->give_up = 1;
-	co->stop_waiting = kos_slow;
-	co->stop_ud = svc;
-}
-
 /* --- ProductInfo ---------------------------------------------------------- */
 
 static const char *
@@ -359,7 +337,7 @@ prod_customer_text(struct prod_ctx *c, const char *digits, char **text,
 	snprintf(key, sizeof(key), "v1:prod-customer:%s", digits);
 	memset(&co, 0, sizeof(co));
 	co.key = key;
-	waiter_opts(c->svc, &co);
+	pb_backoffice_waiter_opts(c->svc, PB_BO_GROUP_PRODUCT, &co);
 	rc = pb_cache_fetch(c->redis, &co, load_customer, &l, &cr);
 	pb_metrics_cache("customer", rc == PB_OK ? (int)cr.source : -1);
 	if (rc != PB_OK) {
@@ -478,7 +456,7 @@ prod_catalog(struct prod_ctx *c, cJSON **out, struct prod_kos_err *ke)
 	ke->retry_after_ms = 0;
 	memset(&co, 0, sizeof(co));
 	co.key = "v1:prod-catalog";
-	waiter_opts(c->svc, &co);
+	pb_backoffice_waiter_opts(c->svc, PB_BO_GROUP_PRODUCT, &co);
 	rc = pb_cache_fetch(c->redis, &co, load_catalog, &l, &cr);
 	pb_metrics_cache("catalog", rc == PB_OK ? (int)cr.source : -1);
 	if (rc == PB_OK &&
