@@ -67,7 +67,18 @@ async function apiContext() {
 
 async function apiLogin(user) {
   const api = await apiContext();
-  const r = await api.post(`${BASE}/api/v1/auth/login`, { data: { userId: user.id, password: user.pw, autoLogin: false } });
+  const body = { data: { userId: user.id, password: user.pw, autoLogin: false } };
+  let r;
+  try {
+    r = await api.post(`${BASE}/api/v1/auth/login`, body);
+  } catch (e) {
+    // A connection the server closed under us (seen once in a while
+    // through lighttpd after the rotation tests restarted the login
+    // pool): the login itself never reached a process; try once more.
+    if (!/socket hang up|ECONNRESET/.test(String(e))) throw e;
+    await new Promise((res) => setTimeout(res, 500));
+    r = await api.post(`${BASE}/api/v1/auth/login`, body);
+  }
   const b = await r.json();
   if (!b.success) throw new Error(`API login of ${user.id} failed: ${JSON.stringify(b.error)}`);
   return { api, token: b.data.accessToken };
