@@ -122,6 +122,7 @@ print_user(void *ud, const struct auth_user *u)
 {
 	struct pb_app *app = ud;
 	char line[32], name[PB_SESSION_NAME_MAX], perms[64], lock[40];
+	char ukey[PB_SESSION_UKEY_MAX + 1];
 	unsigned bit;
 	int failures = 0;
 	int64_t until = 0, now = pb_clock_now_ms();
@@ -136,7 +137,9 @@ print_user(void *ud, const struct auth_user *u)
 			snprintf(perms + strlen(perms), sizeof(perms) -
 			    strlen(perms), "%s%s", perms[0] ? "," : "", pn);
 	}
-	if (pb_lockout_peek(app->redis, u->user_id, &failures, &until) != PB_OK)
+	/* the lockout record is keyed by the user's keyed hash (issue 18) */
+	if (pb_authz_user_key(app, u->user_id, ukey, sizeof(ukey)) != PB_OK ||
+	    pb_lockout_peek(app->redis, ukey, &failures, &until) != PB_OK)
 		snprintf(lock, sizeof(lock), "lock=unknown");
 	else if (until > now)
 		snprintf(lock, sizeof(lock), "LOCKED(%llds)",

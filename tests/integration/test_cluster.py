@@ -281,7 +281,9 @@ def test_zy_lockout_and_rate_limit_across_nodes(ctx):
     eq(codes.get("AUTH_003", 0) + codes.get("RATE_LIMITED", 0), 45,
        "the rest refused (locked or rate-limited)")
     assert codes.get("RATE_LIMITED", 0) > 0, "the shared login rate limit (20/min) held"
-    assert ctl("redis-cli", "HGET", "v1:auth:fail:" + u, "until").isdigit(), "locked"
+    # the record's key names the user by its keyed hash (lockout.h)
+    assert ctl("redis-cli", "HGET", "v1:auth:fail:" + auth.user_key(ctx, u),
+               "until").isdigit(), "locked"
 
 
 def test_zz_report(ctx):
