@@ -109,6 +109,23 @@ out:
 	return rc;
 }
 
+enum pb_err
+pb_history_write(struct pb_history *h, struct pb_db *db, const cJSON *rec)
+{
+	enum pb_err rc;
+
+	if (rec_id(rec) == NULL)
+		return PB_ERR_INVAL;
+	rc = pb_db_begin(db);
+	if (rc == PB_OK)
+		rc = h->spec->apply(h, db, rec);
+	if (rc == PB_OK)
+		rc = pb_db_commit(db);
+	if (rc != PB_OK)
+		(void)pb_db_rollback(db);
+	return rc;
+}
+
 struct replay_ctx {
 	struct pb_history *h;
 	struct pb_db *db;

@@ -132,6 +132,11 @@ enum pb_err pb_history_save(struct pb_history *h, struct pb_db *db,
 enum pb_err pb_history_book(struct pb_history *h, struct pb_db *db,
     const struct pb_mvno_job *jobs, size_t n);
 
+/* Write rec now, in one transaction, without spooling or logging a loss:
+ * for a caller that has made the record durable another way already. */
+enum pb_err pb_history_write(struct pb_history *h, struct pb_db *db,
+    const cJSON *rec);
+
 /* Write spooled records (at most max, 0 = all); PB_ERR_UNAVAILABLE when
  * MariaDB is still away. */
 enum pb_err pb_history_replay(struct pb_history *h, struct pb_db *db,

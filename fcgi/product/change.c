@@ -349,8 +349,11 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 	 * else the row itself now; with neither the row stays REQUESTED
 	 * (answered 202) and the worker settles it by asking KOS again */
 	if (pb_handoff_put_json(c->redis, c->app->pii_key, PB_HANDOFF_PRODUCT,
-	    rec, NULL, 0) != PB_OK &&
-	    pb_history_save(c->hist, c->db, rec) != PB_OK)
+	    rec, NULL, 0) == PB_OK)
+		/* and the row now, so that the status operation reads what
+		 * was answered; the worker's copy then changes nothing */
+		(void)pb_history_write(c->hist, c->db, rec);
+	else if (pb_history_save(c->hist, c->db, rec) != PB_OK)
 		goto out;
 	(void)pb_strlcpy(r->status, status, sizeof(r->status));
 	(void)pb_strlcpy(r->result_code, code != NULL ? code : "",
