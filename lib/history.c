@@ -269,7 +269,10 @@ pb_history_book(struct pb_history *h, struct pb_db *db,
 
 	if (h->spec->sql_attempt_many == NULL)
 		return PB_OK;
-	while (i < n) {
+	/* one transaction for the lot: one commit (one log flush) per
+	 * chunk of deliveries rather than two per 16 */
+	rc = pb_db_begin(db);
+	while (rc == PB_OK && i < n) {
 		/* the jobs that were sent (an unsent one books nothing: its
 		 * row stays due, with its lease) */
 		for (k = 0; i < n && k < PB_HISTORY_BOOK_CHUNK; i++)
@@ -287,6 +290,31 @@ pb_history_book(struct pb_history *h, struct pb_db *db,
 				    jobs[idx[j]].attempt : 1, jobs[idx[j]].att.error);
 		if (r != PB_OK)
 			rc = r;
+	}
+	if (rc == PB_OK)
+		rc = pb_db_commit(db);
+	if (rc != PB_OK)
+		(void)pb_db_rollback(db);
+	return rc;
+}
+
+enum pb_err
+pb_history_due_now(struct pb_history *h, struct pb_db *db,
+    const char *const *rids, size_t n)
+{
+	struct pb_db_param p[PB_HISTORY_BOOK_CHUNK];
+	size_t i = 0, k;
+	enum pb_err rc = PB_OK;
+
+	if (h->spec->sql_due_many == NULL || n == 0)
+		return PB_OK;
+	while (rc == PB_OK && i < n) {
+		for (k = 0; i < n && k < PB_HISTORY_BOOK_CHUNK; k++, i++)
+			p[k] = PB_DB_P_STR(rids[i]);
+		for (; k < PB_HISTORY_BOOK_CHUNK; k++)
+			p[k] = p[0];
+		rc = pb_db_exec(db, h->spec->sql_due_many, p,
+		    PB_HISTORY_BOOK_CHUNK, NULL, NULL);
 	}
 	return rc;
 }

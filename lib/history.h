@@ -75,6 +75,9 @@ struct pb_history_spec {
 	 *   attempt_many:   PB_HISTORY_BOOK_CHUNK attempt rows at once */
 	const char *sql_delivered_many;
 	const char *sql_attempt_many;
+	/*   due_many:       PB_HISTORY_BOOK_CHUNK request ids -> due now
+	 *                   (their lease is given up) */
+	const char *sql_due_many;
 };
 
 /* The outbox SQL of a table with the standard columns (request_id,
@@ -104,6 +107,9 @@ struct pb_history_spec {
 	    "mvno_next_at = NULL, mvno_payload_enc = NULL, " \
 	    "mvno_last_error = NULL WHERE mvno_delivered_at IS NULL AND " \
 	    "request_id IN (" PB_HISTORY_Q16 ")", \
+	.sql_due_many = "UPDATE " t " SET mvno_next_at = UTC_TIMESTAMP(3) " \
+	    "WHERE mvno_next_at IS NOT NULL AND request_id IN (" \
+	    PB_HISTORY_Q16 ")", \
 	.sql_attempt_many = "INSERT INTO mvno_delivery_attempts (request_id, " \
 	    "attempt, http_status, elapsed_ms, outcome, error) VALUES " \
 	    PB_HISTORY_ATT4 ", " PB_HISTORY_ATT4 ", " PB_HISTORY_ATT4 ", " \
@@ -127,10 +133,21 @@ enum pb_err pb_history_save(struct pb_history *h, struct pb_db *db,
 /*
  * Book the outcome of deliveries made from memory right after their rows
  * were committed (their mvno_attempts was 0): the attempt rows and the
- * acknowledged rows in multi-row statements, the others rescheduled.
+ * acknowledged rows in multi-row statements, the others rescheduled, all
+ * in one transaction (on any failure nothing is booked: the caller books
+ * the same outcomes again later; every statement is idempotent but the
+ * rescheduling's attempt count).
  */
 enum pb_err pb_history_book(struct pb_history *h, struct pb_db *db,
     const struct pb_mvno_job *jobs, size_t n);
+
+/*
+ * Make the deliveries of rids[0..n) due now: their rows were written
+ * with a lease for a delivery from memory that will not happen (the
+ * worker's queue was full); the outbox sends them, oldest first.
+ */
+enum pb_err pb_history_due_now(struct pb_history *h, struct pb_db *db,
+    const char *const *rids, size_t n);
 
 /* Write rec now, in one transaction, without spooling or logging a loss:
  * for a caller that has made the record durable another way already. */

@@ -103,10 +103,8 @@ run(struct wk *w)
 		}
 		if (r >= 0)
 			r = wk_stream_step(w, 0);
-		/* deliveries between reads: new history is never held up for
-		 * long by a slow MVNO AP */
 		for (s = 0; s < WK_NSINKS; s++)
-			wk_sink_pump(&w->sinks[s], WK_PUMP_MS);
+			wk_sink_catch_up(&w->sinks[s]);
 		periodic(w, pb_clock_mono_ms());
 		if (r < 0) {
 			sleep_ms(backoff);
@@ -186,6 +184,11 @@ main(int argc, char **argv)
 		if (pb_config_get_long(w.sinks[1].app.cfg, "worker.interval_ms",
 		    1000, 50, 60000, &v, err, sizeof(err)) == PB_OK)
 			w.interval_ms = v;
+	}
+	if (!status_only && wk_sinks_start(&w, err, sizeof(err)) != PB_OK) {
+		fprintf(stderr, "phonebill-worker: %s\n", err);
+		pb_log_msg(PB_LOG_ERROR, "startup_failed", err);
+		goto out;
 	}
 	rc = status_only ? wk_status(&w) : run(&w);
 out:

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -17,7 +18,7 @@
 #include "log.h"
 #include "worker.h"
 
-#define DELIVER_CHUNK 64  /* deliveries per pb_mvno_deliver_many call */
+#define DELIVER_CHUNK 256 /* deliveries per pb_mvno_deliver_many call */
 
 static void dq_drop(struct wk_sink *s, size_t k);
 
@@ -44,6 +45,8 @@ sink_open(struct wk_sink *s, const char *dir, char *err, size_t errlen)
 	long hold = 30, inflight = 8, maxatt = 15;
 	enum pb_err rc;
 
+	(void)pthread_mutex_init(&s->mu, NULL);
+	(void)pthread_cond_init(&s->cv, NULL);
 	snprintf(path, sizeof(path), "%s/%s.conf", dir, s->service);
 	rc = pb_app_init_config(&s->app, &app_spec, path, e, sizeof(e));
 	if (rc != PB_OK) {
@@ -74,6 +77,8 @@ sink_open(struct wk_sink *s, const char *dir, char *err, size_t errlen)
 		    1000, &maxatt, e, sizeof(e));
 	if (rc == PB_OK)
 		rc = pb_mvno_multi_new((unsigned)inflight, &s->multi);
+	if (rc == PB_OK)    /* the delivery thread's own connection */
+		rc = pb_app_db_open(&s->app, &s->ddb, e, sizeof(e));
 	if (rc != PB_OK) {
 		snprintf(err, errlen, "%s: %s", path, e);
 		return rc;
@@ -121,14 +126,37 @@ wk_sinks_open(struct wk *w, const char *dir, char *err, size_t errlen)
 	return rc;
 }
 
-void
-wk_sinks_close(struct wk *w)
+/* Stop the delivery threads: each ends after the chunk it is sending;
+ * what is left in memory is leased in the outbox and sent again later. */
+static void
+sinks_stop(struct wk *w)
 {
 	int i;
 
 	for (i = 0; i < WK_NSINKS; i++) {
 		struct wk_sink *s = &w->sinks[i];
 
+		if (!s->th_up)
+			continue;
+		(void)pthread_mutex_lock(&s->mu);
+		s->th_stop = 1;
+		(void)pthread_cond_broadcast(&s->cv);
+		(void)pthread_mutex_unlock(&s->mu);
+		(void)pthread_join(s->th, NULL);
+		s->th_up = 0;
+	}
+}
+
+void
+wk_sinks_close(struct wk *w)
+{
+	int i;
+
+	sinks_stop(w);
+	for (i = 0; i < WK_NSINKS; i++) {
+		struct wk_sink *s = &w->sinks[i];
+
+		pb_db_free(s->ddb);
 		pb_mvno_multi_free(s->multi);
 		free(s->unbooked);
 		if (s->dq != NULL)
@@ -139,6 +167,10 @@ wk_sinks_close(struct wk *w)
 		s->app.svc = NULL;
 		if (s->up)
 			pb_app_fini(&s->app);
+		if (s->kind != NULL) {
+			(void)pthread_mutex_destroy(&s->mu);
+			(void)pthread_cond_destroy(&s->cv);
+		}
 		memset(s, 0, sizeof(*s));
 	}
 }
@@ -249,7 +281,7 @@ book_again(struct wk_sink *s)
 		jobs[i].rc = s->unbooked[i].rc;
 		jobs[i].att = s->unbooked[i].att;
 	}
-	if (pb_history_book(&s->hist, s->app.db, jobs, s->nunbooked) == PB_OK)
+	if (pb_history_book(&s->hist, s->ddb, jobs, s->nunbooked) == PB_OK)
 		s->nunbooked = 0;
 }
 
@@ -331,10 +363,12 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 {
 	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
 	char group[2 * PB_CRYPTO_INDEX_LEN + 1];
-	size_t i;
+	const char *due[WK_READ_COUNT];
+	size_t i, queued = 0, ndue = 0;
 
 	if (!s->has_bo || !s->hist.mvno_on)
 		return;
+	(void)pthread_mutex_lock(&s->mu);
 	/* only what was written now (a record set aside or spooled has
 	 * no row to book against yet) */
 	for (i = 0; i < n; i++) {
@@ -348,51 +382,115 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 		/* the group is the line's blind index, as the outbox has it */
 		pb_history_line_index(&s->hist, line, bidx);
 		sodium_bin2hex(group, sizeof(group), bidx, sizeof(bidx));
-		if (!dq_push(s, rid, pl, strlen(pl), 1, group))
-			s->dq_overflow++;   /* its lease ends: the outbox sends it */
+		if (!s->via_outbox &&
+		    dq_push(s, rid, pl, strlen(pl), 1, group)) {
+			queued++;
+			continue;
+		}
+		/* full: this one and every later one go by the outbox until
+		 * it has caught up (wk_sink_catch_up), so that no later
+		 * result of a line overtakes it */
+		s->via_outbox = 1;
+		s->dq_overflow++;
+		if (ndue < WK_READ_COUNT)
+			due[ndue++] = rid;
 	}
+	if (queued > 0)
+		(void)pthread_cond_signal(&s->cv);
+	(void)pthread_mutex_unlock(&s->mu);
+	/* due at once rather than after the lease (which stays the fallback
+	 * if MariaDB does not take this) */
+	if (ndue > 0 && pb_history_due_now(&s->hist, s->app.db, due, ndue) !=
+	    PB_OK)
+		pb_log_msg(PB_LOG_WARN, "mvno_overflow_leased",
+		    pb_db_last_error(s->app.db));
 }
 
-size_t
-wk_sink_waiting(const struct wk_sink *s)
+/* One chunk from the head of dq: delivered (a line's results one after
+ * the other), booked on the thread's own connection, dropped from dq.
+ * The entries stay in dq while they are sent: the main thread appends
+ * behind them and never touches them. */
+static void
+deliver_chunk(struct wk_sink *s, struct pb_mvno_job *jobs, size_t k,
+    size_t head)
 {
-	return s->dq_n;
+	size_t i, failed = 0, acked;
+
+	memset(jobs, 0, sizeof(jobs[0]) * k);
+	for (i = 0; i < k; i++) {
+		struct wk_delivery *d = &s->dq[(head + i) % WK_DQ_MAX];
+
+		jobs[i].body = d->body;
+		jobs[i].len = d->len;
+		jobs[i].idem_key = d->idem;
+		jobs[i].request_id = d->rid;
+		jobs[i].group = d->group;
+		jobs[i].attempt = d->attempt;
+	}
+	acked = pb_mvno_deliver_many(s->multi, &s->bo.mvno, jobs, k);
+	if (pb_history_book(&s->hist, s->ddb, jobs, k) != PB_OK)
+		keep_unbooked(s, jobs, k);
+	for (i = 0; i < k; i++)
+		failed += jobs[i].rc != PB_OK;
+	(void)pthread_mutex_lock(&s->mu);
+	s->delivered += (long long)acked;
+	dq_drop(s, k);
+	if (failed > 0) {
+		/* the MVNO AP refuses: what waits goes by the outbox, oldest
+		 * first, after its lease (a line's order kept) */
+		s->dq_overflow += (long long)s->dq_n;
+		dq_drop(s, s->dq_n);
+	}
+	(void)pthread_mutex_unlock(&s->mu);
 }
 
-void
-wk_sink_pump(struct wk_sink *s, long budget_ms)
+static void *
+deliverer(void *arg)
 {
+	struct wk_sink *s = arg;
 	struct pb_mvno_job jobs[DELIVER_CHUNK];
-	int64_t until = pb_clock_mono_ms() + budget_ms;
-	size_t i, k, failed;
+	struct timespec until;
+	size_t k, head;
 
-	while (s->dq_n > 0 && pb_clock_mono_ms() < until) {
+	for (;;) {
+		(void)pthread_mutex_lock(&s->mu);
+		if (s->dq_n == 0 && !s->th_stop) {
+			(void)clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += WK_DELIVER_WAKE_MS / 1000;
+			(void)pthread_cond_timedwait(&s->cv, &s->mu, &until);
+		}
+		if (s->th_stop) {
+			(void)pthread_mutex_unlock(&s->mu);
+			break;  /* what is left is leased in the outbox */
+		}
 		k = s->dq_n < DELIVER_CHUNK ? s->dq_n : DELIVER_CHUNK;
-		memset(jobs, 0, sizeof(jobs[0]) * k);
-		for (i = 0; i < k; i++) {
-			struct wk_delivery *d = &s->dq[(s->dq_head + i) % WK_DQ_MAX];
-
-			jobs[i].body = d->body;
-			jobs[i].len = d->len;
-			jobs[i].idem_key = d->idem;
-			jobs[i].request_id = d->rid;
-			jobs[i].group = d->group;
-			jobs[i].attempt = d->attempt;
-		}
-		s->delivered += pb_mvno_deliver_many(s->multi, &s->bo.mvno,
-		    jobs, k);
-		if (pb_history_book(&s->hist, s->app.db, jobs, k) != PB_OK)
-			keep_unbooked(s, jobs, k);
-		for (i = 0, failed = 0; i < k; i++)
-			failed += jobs[i].rc != PB_OK;
-		dq_drop(s, k);
-		if (failed > 0) {
-			/* the MVNO AP refuses: what waits goes by the outbox,
-			 * oldest first, after its lease (a line's order kept) */
-			s->dq_overflow += s->dq_n;
-			dq_drop(s, s->dq_n);
-		}
+		head = s->dq_head;
+		(void)pthread_mutex_unlock(&s->mu);
+		book_again(s);
+		if (k > 0)
+			deliver_chunk(s, jobs, k, head);
 	}
+	return NULL;
+}
+
+enum pb_err
+wk_sinks_start(struct wk *w, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < WK_NSINKS; i++) {
+		struct wk_sink *s = &w->sinks[i];
+
+		if (!s->has_bo)
+			continue;
+		if (pthread_create(&s->th, NULL, deliverer, s) != 0) {
+			snprintf(err, errlen, "%s: cannot start the delivery "
+			    "thread", s->service);
+			return PB_ERR_NOMEM;
+		}
+		s->th_up = 1;
+	}
+	return PB_OK;
 }
 
 static enum pb_err
@@ -401,26 +499,70 @@ due_cb(void *ud, const char *rid, const char *body, size_t len,
 {
 	struct wk_sink *s = ud;
 
-	(void)dq_push(s, rid, body, len, attempt, group); /* full: lease */
+	(void)pthread_mutex_lock(&s->mu);
+	if (dq_push(s, rid, body, len, attempt, group)) /* full: lease */
+		(void)pthread_cond_signal(&s->cv);
+	(void)pthread_mutex_unlock(&s->mu);
 	return PB_OK;
 }
 
+/* Claim up to max due deliveries into the queue; how many came. */
+static size_t
+claim_into_queue(struct wk_sink *s, size_t max)
+{
+	char token[64];
+	size_t n = 0;
+
+	snprintf(token, sizeof(token), "%d.%llu.%lld", (int)getpid(),
+	    ++s->claims, (long long)pb_clock_mono_ms());
+	if (pb_history_claim_due(&s->hist, s->app.db, token, max, due_cb, s,
+	    &n) != PB_OK)
+		return max;         /* not known to have caught up */
+	return n;
+}
+
+static size_t
+queue_room(struct wk_sink *s)
+{
+	size_t room;
+
+	(void)pthread_mutex_lock(&s->mu);
+	room = WK_DQ_MAX - s->dq_n;
+	(void)pthread_mutex_unlock(&s->mu);
+	return room;
+}
+
 /* Due deliveries (their lease ended: the worker that had them died, the
- * queue overflowed, the MVNO AP refused) into the queue, as many as it
- * has room for; wk_sink_pump sends them. */
+ * MVNO AP refused) into the queue, as many as it has room for; the
+ * delivery thread sends them. */
 static void
 claim_due(struct wk_sink *s)
 {
-	char token[64];
-	size_t room, n = 0;
+	size_t room;
 
-	if (!s->has_bo || !s->hist.mvno_on || s->dq_n > WK_DQ_MAX / 2)
+	if (!s->has_bo || !s->hist.mvno_on)
 		return;
-	room = WK_DQ_MAX - s->dq_n;
-	snprintf(token, sizeof(token), "%d.%llu.%lld", (int)getpid(),
-	    ++s->claims, (long long)pb_clock_mono_ms());
-	(void)pb_history_claim_due(&s->hist, s->app.db, token,
-	    room < 1024 ? room : 1024, due_cb, s, &n);
+	room = queue_room(s);
+	if (room >= WK_DQ_MAX / 2)
+		(void)claim_into_queue(s, room < 1024 ? room : 1024);
+}
+
+void
+wk_sink_catch_up(struct wk_sink *s)
+{
+	size_t room, want;
+
+	if (!s->has_bo || !s->via_outbox)
+		return;
+	room = queue_room(s);
+	if (room < WK_DQ_MAX / 4)
+		return;             /* the delivery thread is busy enough */
+	want = room < 1024 ? room : 1024;
+	if (claim_into_queue(s, want) < want) {
+		/* nothing due is left behind: new results may go by memory */
+		s->via_outbox = 0;
+		pb_log_msg(PB_LOG_INFO, "mvno_outbox_caught_up", s->kind);
+	}
 }
 
 /* --- periodic work --------------------------------------------------------------- */
@@ -432,7 +574,6 @@ wk_sink_periodic(struct wk_sink *s)
 
 	if (!s->has_bo)
 		return;
-	book_again(s);
 	if (pb_spool_pending(s->bo.spool) > 0 &&
 	    pb_history_replay(&s->hist, s->app.db, 500, &n) == PB_ERR_UNAVAILABLE)
 		return;             /* MariaDB still away */

@@ -241,7 +241,7 @@ read_batch(struct wk *w, int claim, redisReply **out)
 {
 	char count[16], block[16], idle[16];
 	const char *argv[12];
-	int argc, s;
+	int argc;
 
 	snprintf(count, sizeof(count), "%d", WK_READ_COUNT);
 	snprintf(block, sizeof(block), "%d", WK_BLOCK_MS);
@@ -268,10 +268,6 @@ read_batch(struct wk *w, int claim, redisReply **out)
 			argv[argc++] = "BLOCK";
 			argv[argc++] = block;
 		}
-		/* deliveries waiting: look for new entries without waiting */
-		for (s = 0; s < WK_NSINKS; s++)
-			if (wk_sink_waiting(&w->sinks[s]) > 0)
-				snprintf(block, sizeof(block), "%d", 1);
 		argv[argc++] = "STREAMS";
 		argv[argc++] = PB_HANDOFF_STREAM;
 		argv[argc++] = w->own_pending ? "0" : ">";

@@ -13,12 +13,16 @@
  *             dead worker's entries, acknowledging, dead letters, and the
  *             periodic report other programs read (handoff.h stats)
  *
- * One thread.  Every handle belongs to the sink or the stream that opened
- * it.  Nothing is acknowledged before MariaDB (or the spool) holds it.
+ * The main thread reads the stream, writes history and does the periodic
+ * work; each sink with an MVNO AP (bill, product) has a delivery thread
+ * with its own curl multi handle and MariaDB connection, fed through a
+ * locked in-memory queue.  No other state is shared.  Nothing is
+ * acknowledged before MariaDB (or the spool) holds it.
  */
 #ifndef PB_WORKER_MAIN_H
 #define PB_WORKER_MAIN_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <hiredis/hiredis.h>
@@ -38,8 +42,8 @@
 #define WK_ID_MAX       48      /* bytes of an entry id with the NUL */
 #define WK_NSINKS       3
 #define WK_UNBOOKED_MAX 512     /* delivery outcomes waiting for MariaDB */
-#define WK_DQ_MAX       8192    /* deliveries waiting in memory */
-#define WK_PUMP_MS      200     /* ms of delivering between two reads */
+#define WK_DQ_MAX       32768   /* deliveries waiting in memory (~1.4 KB each) */
+#define WK_DELIVER_WAKE_MS 1000 /* ms the delivery thread sleeps when idle */
 
 struct wk_delivery {
 	char *body;                 /* the payload (owned) */
@@ -69,13 +73,28 @@ struct wk_sink {
 	struct pb_mvno_multi *multi;
 	int64_t db_down_since;      /* mono ms; 0 while MariaDB takes writes */
 	long hold_ms;               /* ms to hold before spooling */
-	long long written, spooled, dead, delivered;
+	long long written, spooled, dead;
+	unsigned long long claims;  /* outbox passes, for claim tokens */
+	/* The delivery thread (bill, product) sends what dq holds and books
+	 * the outcomes on its own connection (ddb), so that a slow MVNO AP
+	 * or one busy line never holds up the stream: the main thread only
+	 * appends to dq (under mu), the delivery thread only drops from its
+	 * head.  unbooked and multi are the delivery thread's alone. */
+	pthread_t th;
+	int th_up, th_stop;         /* th_stop under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;          /* dq gained entries, or stop */
+	struct pb_db *ddb;
+	struct wk_delivery *dq;     /* WK_DQ_MAX, a ring; under mu */
+	size_t dq_head, dq_n;       /* under mu */
+	long long dq_overflow;      /* left to the outbox; under mu */
+	int via_outbox;             /* main thread: dq overflowed, so new
+	                               deliveries go by the outbox (due at
+	                               once) until it has caught up, keeping
+	                               each line's order */
+	long long delivered;        /* under mu */
 	struct wk_unbooked *unbooked; /* WK_UNBOOKED_MAX of them */
 	size_t nunbooked;
-	struct wk_delivery *dq;     /* WK_DQ_MAX, a ring */
-	size_t dq_head, dq_n;
-	long long dq_overflow;      /* left to the outbox (lease) */
-	unsigned long long claims;  /* outbox passes, for claim tokens */
 };
 
 /* One entry read from the stream. */
@@ -112,12 +131,15 @@ int wk_sink_of(const struct wk *w, const char *kind);
 enum pb_err wk_sink_apply(struct wk *w, struct wk_sink *s,
     struct wk_entry **e, size_t n);
 /* After the entries were acknowledged: queue the MVNO payloads of those
- * written now for delivery from memory (wk_sink_pump). */
+ * written now for the delivery thread, which sends them keeping each
+ * line's order and books the outcomes. */
 void wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n);
-/* Deliver queued payloads for about budget_ms (whole chunks), keeping
- * each line's order, and book the outcomes. */
-void wk_sink_pump(struct wk_sink *s, long budget_ms);
-size_t wk_sink_waiting(const struct wk_sink *s);
+/* After an overflow: feed the queue from the outbox, oldest first, until
+ * it has caught up (called on every turn of the loop). */
+void wk_sink_catch_up(struct wk_sink *s);
+/* Start the sinks' delivery threads (after wk_sinks_open);
+ * wk_sinks_close stops and joins them. */
+enum pb_err wk_sinks_start(struct wk *w, char *err, size_t errlen);
 /* Spool replay, due deliveries, the service's tick. */
 void wk_sink_periodic(struct wk_sink *s);
 /* Outbox figures for the report. */

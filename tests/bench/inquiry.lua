@@ -5,6 +5,9 @@
 --   {"lineNumber":"$BENCH_LINE","inquiryMonth":"$BENCH_MONTH"}
 -- or, with BENCH_GET=1 as well, GET <url> with that header only (the
 -- stored result, GET /api/v1/bills/inquiry/{requestId}).
+-- With BENCH_TOKENS ("token line;token line;..."; BENCH_MONTH as above):
+-- the same POST, each request for the next (token, line) pair in turn, so
+-- the load spreads over several customer lines.
 -- Without a token: wrk's own request (GET of the URL), so that the baseline
 -- (/hello) pays the same client-side cost of the response callback.
 --
@@ -29,6 +32,34 @@ elseif token ~= nil and token ~= "" then
 		line, month)
 	wrk.headers["Content-Type"] = "application/json"
 	wrk.headers["Authorization"] = "Bearer " .. token
+end
+
+local pairs_list = os.getenv("BENCH_TOKENS")
+if pairs_list ~= nil and pairs_list ~= "" then
+	local month = os.getenv("BENCH_MONTH")
+	if month == nil or not month:match("^%d%d%d%d%-%d%d$") then
+		error("BENCH_MONTH must be YYYY-MM")
+	end
+	-- built in init(): wrk sets the Host header only after loading this
+	local reqs = {}
+	function init(args)
+		for tok, line in pairs_list:gmatch("([^ ;]+) ([^ ;]+)") do
+			table.insert(reqs, wrk.format("POST", nil, {
+				["Host"] = wrk.headers["Host"],
+				["Content-Type"] = "application/json",
+				["Authorization"] = "Bearer " .. tok },
+				string.format('{"lineNumber":"%s","inquiryMonth":"%s"}',
+				line, month)))
+		end
+		if #reqs == 0 then
+			error("BENCH_TOKENS holds no \"token line\" pair")
+		end
+	end
+	local next_req = 0
+	function request()
+		next_req = next_req % #reqs + 1
+		return reqs[next_req]
+	end
 end
 
 local threads = {}

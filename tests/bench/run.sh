@@ -330,12 +330,14 @@ bench_inquiry() {
 
 # --- zipf: a skewed workload over every line, from a cold cache -----------------
 
-bench_zipf() {
+# bench_users: a bench user (bench-<line>, BILL_INQUIRY) per simulator line
+# with bills, all with one password ($BENCH_DIR/user.pw); the list goes to
+# $BENCH_DIR/users as "id line status months".
+bench_users() {
 	local bin=${PB_BIN_ADMIN:-$ROOT/fcgi/admin/phonebill-admin}
 	local pwfile=$BENCH_DIR/user.pw users=$BENCH_DIR/users lines=$BENCH_DIR/lines
-	local digits cust status nmonths id line out n=0 hist_before
+	local digits cust status nmonths id line out n=0
 
-	echo "=== zipf: ${BENCH_ZIPF_REQUESTS:-3000} inquiries over every simulator line with bills, cold cache"
 	# One password for the bench users, generated once for this state dir.
 	[ -s "$pwfile" ] || (umask 077 && printf 'Bench-%s\n' "$(openssl rand -hex 12)" >"$pwfile")
 	python3 tests/bench/zipf.py lines --kos "$kos" >"$lines"
@@ -355,6 +357,13 @@ bench_zipf() {
 	done <"$lines"
 	grep '^#' "$lines" || true
 	echo "$n bench users (bench-<line>, BILL_INQUIRY), one per line with bills"
+}
+
+bench_zipf() {
+	local pwfile=$BENCH_DIR/user.pw users=$BENCH_DIR/users hist_before
+
+	echo "=== zipf: ${BENCH_ZIPF_REQUESTS:-3000} inquiries over every simulator line with bills, cold cache"
+	bench_users
 
 	# A cold cache: every v1:bill:* key goes (not the stale copies, which
 	# an inquiry does not read while KOS answers).
@@ -412,20 +421,56 @@ drained_after() {
 	done
 }
 
-bench_pipeline() {
-	local conns=${BENCH_CONNECTIONS:-50} month=${BENCH_MONTH:-$(prev_month_kst)}
-	local line=010-1234-5678 lua=tests/bench/inquiry.lua before n t2 t3
-	echo "=== pipeline: hand-off, phonebill-worker and MVNO delivery after the answers"
+# saturate NAME: a wrk run of the cached inquiry (BENCH_TOKEN or
+# BENCH_TOKENS set by the caller), then how long until nothing waits.
+saturate() {
+	local name=$1 before n
 	clear_stored_results
-	BENCH_TOKEN=$(login demo01 10.250.0.2 <<<'Phonebill!1') || pb_die "demo01 cannot log in"
-	export BENCH_TOKEN BENCH_LINE=$line BENCH_MONTH=$month
 	before=$(sql "SELECT COALESCE(MAX(id), 0) FROM phonebill_bill.bill_request_history")
 	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
-	wrk_run saturate "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	wrk_run "$name" "$base/api/v1/bills/inquiry" "$conns" tests/bench/inquiry.lua
 	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	n=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE id > $before")
 	echo "right after the run: $(history_state)"
-	echo "saturation: ${rps[saturate]} req/s for $DURATION; backlog and outbox empty $(drained_after 60) s after the run ($n rows so far)"
+	echo "saturation ($name): ${rps[$name]} req/s for $DURATION; backlog and outbox empty $(drained_after 90) s after the run ($n rows so far)"
+}
+
+# bench_tokens N MONTH: "token line;..." for up to N bench users whose
+# cached inquiry of MONTH answers 200 (the cache is warmed on the way).
+bench_tokens() {
+	local want=$1 month=$2 id line status nmonths tok code out="" n=0
+	while read -r id line status nmonths; do
+		[ "$n" -ge "$want" ] && break
+		tok=$(login "$id" 10.250.1.$((n + 2)) <"$BENCH_DIR/user.pw") || continue
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+			-H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+			-d "{\"lineNumber\":\"$line\",\"inquiryMonth\":\"$month\"}" \
+			"$base/api/v1/bills/inquiry")
+		[ "$code" = 200 ] || continue
+		out="$out${out:+;}$tok $line"
+		n=$((n + 1))
+	done <"$BENCH_DIR/users"
+	printf '%s\n' "$out"
+}
+
+bench_pipeline() {
+	local conns=${BENCH_CONNECTIONS:-50} month=${BENCH_MONTH:-$(prev_month_kst)}
+	local line=010-1234-5678 before t2 t3 nlines=${BENCH_LINES:-16}
+	echo "=== pipeline: hand-off, phonebill-worker and MVNO delivery after the answers"
+	export BENCH_MONTH=$month
+	# Saturation over many customer lines (how load arrives in production):
+	# results of different lines are delivered in parallel (mvno.inflight).
+	bench_users >/dev/null
+	BENCH_TOKENS=$(bench_tokens "$nlines" "$month")
+	export BENCH_TOKENS
+	echo "saturation over $(tr ';' '\n' <<<"$BENCH_TOKENS" | grep -c .) lines (bench users), $conns connections"
+	saturate saturate-lines
+	unset BENCH_TOKENS
+	# Saturation from one line: its results go to the MVNO AP strictly one
+	# after the other, so the AP's round trip bounds the drain.
+	BENCH_TOKEN=$(login demo01 10.250.0.2 <<<'Phonebill!1') || pb_die "demo01 cannot log in"
+	export BENCH_TOKEN BENCH_LINE=$line
+	saturate saturate-one-line
 	clear_stored_results
 	before=$(sql "SELECT COALESCE(MAX(id), 0) FROM phonebill_bill.bill_request_history")
 	# the paced run spreads over the three demo lines (demo02, demo03 may
