@@ -325,9 +325,11 @@ ks_query_get(const char *query, const char *name, char *out, size_t outlen)
 				char c = *v;
 
 				if (c == '%') {
-					if (vend - v < 3 ||
-					    (hi = hexval(v[1])) < 0 ||
-					    (lo = hexval(v[2])) < 0)
+					if (vend - v < 3)
+						return -1;
+					hi = hexval(v[1]);
+					lo = hexval(v[2]);
+					if (hi < 0 || lo < 0)
 						return -1;
 					c = (char)(hi * 16 + lo);
 					v += 2;

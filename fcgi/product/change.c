@@ -188,11 +188,12 @@ changed_product(struct prod_ctx *c, const cJSON *kd)
 	struct prod_kos_err ke;
 	const char *code = pb_json_get_string(kd, "productCode");
 	cJSON *cat = NULL, *o = NULL;
-	const cJSON *plan;
+	const cJSON *plan = NULL;
 	long long fee = 0;
 
-	if (code != NULL && prod_catalog(c, &cat, &ke) == PB_OK &&
-	    (plan = prod_plan(cat, code)) != NULL) {
+	if (code != NULL && prod_catalog(c, &cat, &ke) == PB_OK)
+		plan = prod_plan(cat, code);
+	if (plan != NULL) {
 		o = cJSON_Duplicate(plan, 1);
 	} else {
 		(void)pb_json_get_int(kd, "monthlyFee", &fee);
