@@ -612,7 +612,9 @@ record_read(struct pb_spool *s, int fd, struct record *r, const char **why)
 
 	*why = "malformed header";
 	nl = memchr(r->raw, '\n', size < HDR_MAX ? size : HDR_MAX);
-	if (nl == NULL)
+	/* a NUL would end a field early: "key\0junk" must not pass as "key"
+	   (found by tests/fuzz/fuzz_spool) */
+	if (nl == NULL || memchr(r->raw, '\0', (size_t)(nl - r->raw)) != NULL)
 		goto out;
 	p = r->raw;
 	end = nl;
