@@ -141,7 +141,8 @@ ks_envelope_text(const struct pb_req *req, const char *code,
     const char *message, cJSON *data)
 {
 	char ts[PB_CLOCK_RFC3339_LEN];
-	int tz = req->app != NULL ? req->app->tz_offset_min : 540;
+	int tz = req->app != NULL ? req->app->tz_offset_min :
+	    PB_CLOCK_KST_OFFSET_MIN;
 	cJSON *root = cJSON_CreateObject();
 	char *text = NULL;
 	int fail = 0;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "listing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,10 +65,12 @@ check_dates(const struct pb_listing *f)
 	for (i = 0; i < 2; i++) {
 		if (d[i][0] == '\0')
 			continue;
-		pb_listing_day_sql(d[i], i, 540, sql, sizeof(sql));
+		pb_listing_day_sql(d[i], i, PB_CLOCK_KST_OFFSET_MIN, sql,
+		                   sizeof(sql));
 		if (!terminated(sql, sizeof(sql)))
 			abort();
-		if (!pb_listing_rfc3339(sql, 540, out, sizeof(out)) ||
+		if (!pb_listing_rfc3339(sql, PB_CLOCK_KST_OFFSET_MIN, out,
+		                        sizeof(out)) ||
 		    !terminated(out, sizeof(out)))
 			abort(); /* our own DATETIME text must convert */
 	}
