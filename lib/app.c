@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "cache.h"
+#include "jwt.h"
 #include "session.h"
 #include "clock.h"
 #include "log.h"
@@ -201,7 +202,7 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
     const char *config_path, char *err, size_t errlen)
 {
 	const char *keys[MAX_KEYS];
-	long max_body = PB_DEFAULT_MAX_BODY, tz = 540;
+	long max_body = PB_DEFAULT_MAX_BODY, tz = PB_CLOCK_KST_OFFSET_MIN;
 	enum pb_err rc;
 
 	memset(app, 0, sizeof(*app));
@@ -242,10 +243,10 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 		    PB_DEFAULT_MAX_BODY, 1024, 16L * 1024 * 1024, &max_body, err,
 		    errlen);
 	if (rc == PB_OK)
-		rc = pb_config_get_long(app->cfg, "tz.offset_minutes", 540,
-		    -720, 840, &tz, err, errlen);
+		rc = pb_config_get_long(app->cfg, "tz.offset_minutes",
+		    PB_CLOCK_KST_OFFSET_MIN, -720, 840, &tz, err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT))
-		rc = pb_config_secret(app->cfg, "jwt.secret", PB_JWT_SECRET_MIN,
+		rc = pb_config_secret(app->cfg, "jwt.secret", PB_JWT_KEY_MIN,
 		    &app->jwt_secret, err, errlen);
 	/* a second, accept-only key while keys rotate (README) */
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT) &&
@@ -253,7 +254,7 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 	    getenv("PHONEBILL_JWT_ACCEPT_SECRET") != NULL ||
 	    getenv("PHONEBILL_JWT_ACCEPT_SECRET_FILE") != NULL))
 		rc = pb_config_secret(app->cfg, "jwt.accept_secret",
-		    PB_JWT_SECRET_MIN, &app->jwt_accept, err, errlen);
+		    PB_JWT_KEY_MIN, &app->jwt_accept, err, errlen);
 	if (rc == PB_OK && (spec->flags & PB_APP_PII))
 		rc = load_pii(app, err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_REDIS))

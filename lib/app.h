@@ -21,7 +21,6 @@
 #include "redis.h"
 #include "request.h"
 
-#define PB_JWT_SECRET_MIN 32        /* bytes */
 #define PB_DEFAULT_MAX_BODY 65536   /* bytes */
 
 struct pb_app;
@@ -56,7 +55,7 @@ struct pb_app {
 	struct pb_config *cfg;
 	struct pb_redis *redis;
 	struct pb_db *db;
-	char *jwt_secret;               /* >= PB_JWT_SECRET_MIN bytes */
+	char *jwt_secret;               /* >= PB_JWT_KEY_MIN bytes */
 	char *jwt_accept;               /* NULL, or a second key accepted (not
 	                                   used to sign) during a rotation:
 	                                   jwt.accept_secret(_file) */

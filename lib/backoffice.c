@@ -10,8 +10,6 @@
 #include "log.h"
 #include "metrics.h"
 
-#define MVNO_SECRET_MIN 32
-
 static const char *const groups[] = {
 	PB_BO_GROUP_BILL, PB_BO_GROUP_PRODUCT, PB_BO_GROUP_CHANGE
 };
@@ -330,7 +328,7 @@ open_mvno(struct pb_backoffice *bo, char *err, size_t errlen)
 		    "mvno.url is empty: results are not delivered");
 		return PB_OK;
 	}
-	rc = pb_config_secret(app->cfg, "mvno.hmac_secret", MVNO_SECRET_MIN,
+	rc = pb_config_secret(app->cfg, "mvno.hmac_secret", PB_MVNO_SECRET_MIN,
 	    &bo->mvno_secret, err, errlen);
 	if (rc != PB_OK)
 		return rc;

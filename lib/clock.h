@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include "err.h"
 
+/* Korea Standard Time (UTC+9) in minutes east of UTC: the zone customers
+   see and the default of tz.offset_minutes; storage is always UTC. */
+#define PB_CLOCK_KST_OFFSET_MIN 540
+
 /* Milliseconds since the Unix epoch, after any override. */
 int64_t pb_clock_now_ms(void);
 /* Milliseconds from CLOCK_MONOTONIC, for durations and deadlines. */
@@ -29,7 +33,8 @@ void pb_clock_reset(void);
 enum pb_err pb_clock_init_from_env(void);
 
 /*
- * Format ms as RFC 3339 with a fixed UTC offset in minutes (540 = +09:00):
+ * Format ms as RFC 3339 with a fixed UTC offset in minutes
+ * (PB_CLOCK_KST_OFFSET_MIN = 540 = +09:00):
  * "2026-11-24T10:30:00+09:00" (25 bytes + NUL).  Offset 0 prints "Z".
  * Returns PB_ERR_TOOBIG if out is under PB_CLOCK_RFC3339_LEN bytes.
  */

@@ -210,8 +210,7 @@ pb_config_load(const char *path, struct pb_config **out, char *err,
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %m", path);
 		rc = PB_ERR_CONFIG;
 		goto out;
 	}
@@ -316,8 +315,8 @@ read_secret_file(const char *key, const char *path, char **out, char *err,
 	pb_buf_init(&b, PB_CONFIG_MAX_SECRET);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		snprintf(err, errlen, "secret %s: cannot open %s: %s", key,
-		    path, strerror(errno));
+		snprintf(err, errlen, "secret %s: cannot open %s: %m", key,
+		    path);
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

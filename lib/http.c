@@ -211,7 +211,8 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 		    "application/json");
 		if (n < 0 || (size_t)n >= sizeof(line))
 			goto out;
-		if ((tmp = curl_slist_append(hdrs, line)) == NULL)
+		tmp = curl_slist_append(hdrs, line);
+		if (tmp == NULL)
 			goto out;
 		hdrs = tmp;
 	}
@@ -220,17 +221,20 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 		    req->request_id);
 		if (n < 0 || (size_t)n >= sizeof(line))
 			goto out;
-		if ((tmp = curl_slist_append(hdrs, line)) == NULL)
+		tmp = curl_slist_append(hdrs, line);
+		if (tmp == NULL)
 			goto out;
 		hdrs = tmp;
 	}
 	for (i = 0; i < req->nheaders; i++) {
-		if ((tmp = curl_slist_append(hdrs, req->headers[i])) == NULL)
+		tmp = curl_slist_append(hdrs, req->headers[i]);
+		if (tmp == NULL)
 			goto out;
 		hdrs = tmp;
 	}
 	/* No "Expect: 100-continue" round trip for larger POSTs. */
-	if ((tmp = curl_slist_append(hdrs, "Expect:")) == NULL)
+	tmp = curl_slist_append(hdrs, "Expect:");
+	if (tmp == NULL)
 		goto out;
 	hdrs = tmp;
 

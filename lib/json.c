@@ -325,7 +325,8 @@ validate(const unsigned char *p, size_t len, int max_depth, size_t *vend)
 				return "expected string key";
 			if (++members[depth - 1] > PB_JSON_MAX_MEMBERS)
 				return "too many members";
-			if ((why = scan_string(p, len, &pos)) != NULL)
+			why = scan_string(p, len, &pos);
+			if (why != NULL)
 				return why;
 			pos = skip_ws(p, len, pos);
 			if (pos >= len || p[pos] != ':')
@@ -454,7 +455,8 @@ pb_json_parse(const char *text, size_t len, int max_depth, cJSON **out,
 		reason = "could not parse JSON";
 		goto out;
 	}
-	if ((reason = walk_tree(root)) != NULL)
+	reason = walk_tree(root);
+	if (reason != NULL)
 		goto out;
 
 	*out = root;
@@ -526,7 +528,8 @@ check_member(const struct pb_json_field *f, const cJSON *m)
 	case PB_JSON_INT:
 		if (!cJSON_IsNumber(m))
 			return "wrong type";
-		if ((why = to_int(m->valuedouble, &v)) != NULL)
+		why = to_int(m->valuedouble, &v);
+		if (why != NULL)
 			return why;
 		/* Bounds always apply for INT: [0, 0] means exactly 0. */
 		if (v < f->min || v > f->max)
@@ -578,11 +581,13 @@ pb_json_check(const cJSON *obj, const struct pb_json_field *spec, size_t n,
 				goto out;
 			}
 		}
-		if ((f = find_field(spec, n, m->string)) == NULL) {
+		f = find_field(spec, n, m->string);
+		if (f == NULL) {
 			reason = "unknown field";
 			goto out;
 		}
-		if ((reason = check_member(f, m)) != NULL)
+		reason = check_member(f, m);
+		if (reason != NULL)
 			goto out;
 	}
 	for (i = 0; i < n; i++) {

@@ -162,15 +162,13 @@ pb_metrics_open(const char *path, const char *service,
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0 ||
 	    prepare_file(fd, layout_hash(routes, nroutes), nroutes) != PB_OK) {
-		snprintf(err, errlen, "metrics.file %s: %s", path,
-		    strerror(errno));
+		snprintf(err, errlen, "metrics.file %s: %m", path);
 		goto out;
 	}
 	p = mmap(NULL, sizeof(struct counters), PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
-		snprintf(err, errlen, "metrics.file %s: mmap: %s", path,
-		    strerror(errno));
+		snprintf(err, errlen, "metrics.file %s: mmap: %m", path);
 		goto out;
 	}
 	m.c = p;

@@ -118,15 +118,23 @@ pb_prefork(int *status)
 			if (pid == 0)
 				return child_start(parent);
 			if (pid < 0) {
+				char why[128];
+
+				/* GNU strerror_r: thread-safe, returns the
+				   text (in why or a static string) */
 				pb_log_msg(PB_LOG_ERROR, "prefork_failed",
-				    strerror(errno));
+				    strerror_r(errno, why, sizeof(why)));
 				break;
 			}
 			kids[i] = pid;
 		}
 		died = 0;
-		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		for (;;) {
+			pid = waitpid(-1, &st, WNOHANG);
+			if (pid <= 0)
+				break;
 			died |= reaped(kids, n, pid, st);
+		}
 		/* a child that dies at once must not become a fork storm */
 		nap_ms(died ? PREFORK_RESPAWN_MS : PREFORK_POLL_MS);
 	}

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
+#include "uuid.h"
 
 static volatile sig_atomic_t shutdown_requested;
 
@@ -99,21 +100,6 @@ pb_req_id_valid(const char *s)
 			return 0;
 	}
 	return 1;
-}
-
-/* A random UUID v4 as the request id. */
-static void
-new_request_id(char *out, size_t outlen)
-{
-	unsigned char r[16];
-
-	randombytes_buf(r, sizeof(r));
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, outlen,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5],
-	    r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
 const char *
@@ -239,7 +225,8 @@ pb_req_error(struct pb_req *req, int status, const char *code,
     const char *message, const char *details, cJSON *extra)
 {
 	char ts[PB_CLOCK_RFC3339_LEN];
-	int tz = req->app != NULL ? req->app->tz_offset_min : 540;
+	int tz = req->app != NULL ? req->app->tz_offset_min :
+	    PB_CLOCK_KST_OFFSET_MIN;
 	cJSON *root = cJSON_CreateObject();
 	cJSON *err = cJSON_CreateObject();
 
@@ -568,7 +555,7 @@ handle_one(struct pb_app *app, struct pb_req *req)
 	if (pb_req_id_valid(rid))
 		(void)pb_strlcpy(req->request_id, rid, sizeof(req->request_id));
 	else
-		new_request_id(req->request_id, sizeof(req->request_id));
+		(void)pb_uuid_v4(req->request_id, sizeof(req->request_id));
 	pb_log_set_request_id(req->request_id);
 	m = pb_req_param(req, "REQUEST_METHOD");
 	(void)pb_strlcpy(req->method, m != NULL ? m : "", sizeof(req->method));

@@ -176,7 +176,8 @@ pb_spool_open(const struct pb_spool_opts *o, struct pb_spool **out)
 	s->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0)
 		goto out;
-	if ((rc = check_dir(s->dirfd, "spool directory")) != PB_OK)
+	rc = check_dir(s->dirfd, "spool directory");
+	if (rc != PB_OK)
 		goto out;
 	rc = PB_ERR_IO;
 	if (mkdirat(s->dirfd, FAILED_DIR, 0700) != 0 && errno != EEXIST)
@@ -185,7 +186,8 @@ pb_spool_open(const struct pb_spool_opts *o, struct pb_spool **out)
 	                   O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (s->failfd < 0)
 		goto out;
-	if ((rc = check_dir(s->failfd, "spool failed/ directory")) != PB_OK)
+	rc = check_dir(s->failfd, "spool failed/ directory");
+	if (rc != PB_OK)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -610,7 +612,9 @@ record_read(struct pb_spool *s, int fd, struct record *r, const char **why)
 
 	*why = "malformed header";
 	nl = memchr(r->raw, '\n', size < HDR_MAX ? size : HDR_MAX);
-	if (nl == NULL)
+	/* a NUL would end a field early: "key\0junk" must not pass as "key"
+	   (found by tests/fuzz/fuzz_spool) */
+	if (nl == NULL || memchr(r->raw, '\0', (size_t)(nl - r->raw)) != NULL)
 		goto out;
 	p = r->raw;
 	end = nl;

@@ -340,8 +340,10 @@ auth_login(struct pb_req *req)
 		    (long long)((until - now_ms + 999) / 1000) : 1LL);
 		(void)pb_req_add_header(req, "Retry-After", msg);
 		lock_message(sv, msg, sizeof(msg));
-		pb_req_error(req, 401, "AUTH_003", msg,
-		    "이전 5회 연속 실패로 인한 임시 잠금 상태입니다.", NULL);
+		/* the configured limit (auth.max_failures), not a literal */
+		snprintf(details, sizeof(details), "이전 %d회 연속 실패로 인한 "
+		    "임시 잠금 상태입니다.", sv->lock.max_failures);
+		pb_req_error(req, 401, "AUTH_003", msg, details, NULL);
 		h.result = "LOCKED";
 		h.reason = "ACCOUNT_LOCKED";
 		(void)history_record(req, &h);

@@ -119,8 +119,13 @@ months_with_current(cJSON *months, const char *current)
 	char prev[16];
 	cJSON *s;
 
-	if (sscanf(current, "%4d-%2d", &y, &m) != 2)
+	/* current is "YYYY-MM" (the service's own month) */
+	if (strlen(current) != 7 || current[4] != '-' ||
+	    strspn(current, "0123456789") != 4 ||
+	    strspn(current + 5, "0123456789") != 2)
 		return -1;
+	y = (int)strtol(current, NULL, 10);
+	m = (int)strtol(current + 5, NULL, 10);
 	if (--m < 1) {
 		m = 12;
 		y--;

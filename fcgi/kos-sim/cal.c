@@ -65,8 +65,8 @@ ks_today(const struct pb_app *app, struct ks_day *out)
 {
 	struct pb_date d;
 
-	pb_clock_date(pb_clock_now_ms(), app != NULL ? app->tz_offset_min : 540,
-	    &d);
+	pb_clock_date(pb_clock_now_ms(),
+	    app != NULL ? app->tz_offset_min : PB_CLOCK_KST_OFFSET_MIN, &d);
 	out->y = d.year;
 	out->m = d.month;
 	out->d = d.day;

@@ -141,7 +141,8 @@ ks_envelope_text(const struct pb_req *req, const char *code,
     const char *message, cJSON *data)
 {
 	char ts[PB_CLOCK_RFC3339_LEN];
-	int tz = req->app != NULL ? req->app->tz_offset_min : 540;
+	int tz = req->app != NULL ? req->app->tz_offset_min :
+	    PB_CLOCK_KST_OFFSET_MIN;
 	cJSON *root = cJSON_CreateObject();
 	char *text = NULL;
 	int fail = 0;
@@ -325,9 +326,11 @@ ks_query_get(const char *query, const char *name, char *out, size_t outlen)
 				char c = *v;
 
 				if (c == '%') {
-					if (vend - v < 3 ||
-					    (hi = hexval(v[1])) < 0 ||
-					    (lo = hexval(v[2])) < 0)
+					if (vend - v < 3)
+						return -1;
+					hi = hexval(v[1]);
+					lo = hexval(v[2]);
+					if (hi < 0 || lo < 0)
 						return -1;
 					c = (char)(hi * 16 + lo);
 					v += 2;

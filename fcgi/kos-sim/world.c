@@ -4,6 +4,7 @@
  * (plan in force on a day, contract terms, device instalment).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -20,10 +21,15 @@ static long
 parse_date(const char *s)
 {
 	int y, m, d;
-	char tail;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-	    m < 1 || m > 12 || d < 1 || d > 31)
+	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    strspn(s, "0123456789") != 4 || strspn(s + 5, "0123456789") != 2 ||
+	    strspn(s + 8, "0123456789") != 2)
+		return -1;
+	y = (int)strtol(s, NULL, 10);
+	m = (int)strtol(s + 5, NULL, 10);
+	d = (int)strtol(s + 8, NULL, 10);
+	if (m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
 	return ks_day_number(y, m, d);
 }

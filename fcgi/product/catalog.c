@@ -240,21 +240,35 @@ bad:
 	return NULL;
 }
 
+/* o (may be NULL) printed into v, kept ttl_s (s); PB_ERR_NOMEM when it
+   cannot be. */
+static enum pb_err
+cache_json(struct pb_cache_value *v, const cJSON *o, int ttl_s)
+{
+	v->val = o != NULL ? pb_json_print(o) : NULL;
+	if (v->val == NULL)
+		return PB_ERR_NOMEM;
+	v->len = strlen(v->val);
+	v->ttl_s = ttl_s;
+	return PB_OK;
+}
+
 static enum pb_err
 negative(struct pb_cache_value *v, const struct pb_kos_result *res)
 {
 	cJSON *neg = cJSON_CreateObject();
+	enum pb_err rc;
 
 	if (neg != NULL &&
-	    cJSON_AddStringToObject(neg, "resultCode", res->code) != NULL &&
-	    cJSON_AddStringToObject(neg, "resultMessage", res->message) != NULL)
-		v->val = pb_json_print(neg);
+	    (cJSON_AddStringToObject(neg, "resultCode", res->code) == NULL ||
+	    cJSON_AddStringToObject(neg, "resultMessage", res->message) ==
+	    NULL)) {
+		cJSON_Delete(neg);
+		neg = NULL;
+	}
+	rc = cache_json(v, neg, PROD_NEG_TTL_S);
 	cJSON_Delete(neg);
-	if (v->val == NULL)
-		return PB_ERR_NOMEM;
-	v->len = strlen(v->val);
-	v->ttl_s = PROD_NEG_TTL_S;
-	return PB_OK;
+	return rc;
 }
 
 static enum pb_err
@@ -284,13 +298,7 @@ load_customer(void *ud, struct pb_cache_value *v)
 		rc = l->ke->rc = PB_ERR_PARSE;
 		goto out;
 	}
-	v->val = pb_json_print(o);
-	if (v->val == NULL) {
-		rc = PB_ERR_NOMEM;
-		goto out;
-	}
-	v->len = strlen(v->val);
-	v->ttl_s = PROD_CUSTOMER_TTL_S;
+	rc = cache_json(v, o, PROD_CUSTOMER_TTL_S);
 out:
 	cJSON_Delete(o);
 	pb_kos_result_free(&res);
@@ -430,13 +438,7 @@ load_catalog(void *ud, struct pb_cache_value *v)
 			goto out;
 		}
 	}
-	v->val = pb_json_print(arr);
-	if (v->val == NULL) {
-		rc = PB_ERR_NOMEM;
-		goto out;
-	}
-	v->len = strlen(v->val);
-	v->ttl_s = PROD_CATALOG_TTL_S;
+	rc = cache_json(v, arr, PROD_CATALOG_TTL_S);
 out:
 	cJSON_Delete(arr);
 	pb_kos_result_free(&res);

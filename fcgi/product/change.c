@@ -36,9 +36,10 @@
 #include "json.h"
 #include "listing.h"
 #include "log.h"
+#include "mvno.h"
 #include "product.h"
+#include "uuid.h"
 
-#define IDEM_MAX 128
 #define ROW_COLS \
 	"request_id, user_id, customer_id, status, idempotency_key, " \
 	"line_number_enc, current_product_code, current_product_name, " \
@@ -54,7 +55,7 @@ struct row {
 	char user[PB_SESSION_ID_MAX + 1];
 	char customer[PB_SESSION_ID_MAX + 1];
 	char status[16];
-	char idem[IDEM_MAX + 1];
+	char idem[PB_MVNO_IDEM_MAX + 1];
 	char digits[12];
 	char cur[PROD_CODE_MAX], cur_name[PROD_NAME_MAX];
 	char tgt[PROD_CODE_MAX], tgt_name[PROD_NAME_MAX];
@@ -188,11 +189,12 @@ changed_product(struct prod_ctx *c, const cJSON *kd)
 	struct prod_kos_err ke;
 	const char *code = pb_json_get_string(kd, "productCode");
 	cJSON *cat = NULL, *o = NULL;
-	const cJSON *plan;
+	const cJSON *plan = NULL;
 	long long fee = 0;
 
-	if (code != NULL && prod_catalog(c, &cat, &ke) == PB_OK &&
-	    (plan = prod_plan(cat, code)) != NULL) {
+	if (code != NULL && prod_catalog(c, &cat, &ke) == PB_OK)
+		plan = prod_plan(cat, code);
+	if (plan != NULL) {
 		o = cJSON_Duplicate(plan, 1);
 	} else {
 		(void)pb_json_get_int(kd, "monthlyFee", &fee);
@@ -556,27 +558,10 @@ idem_valid(const char *s)
 	size_t n;
 
 	for (n = 0; s[n] != '\0'; n++)
-		if (n >= IDEM_MAX || (unsigned char)s[n] < 0x21 ||
+		if (n >= PB_MVNO_IDEM_MAX || (unsigned char)s[n] < 0x21 ||
 		    (unsigned char)s[n] > 0x7e)
 			return 0;
 	return n > 0;
-}
-
-/* uuid v4 text into out (37 bytes). */
-static enum pb_err
-new_uuid(char *out, size_t outlen)
-{
-	unsigned char b[16];
-	int n;
-
-	randombytes_buf(b, sizeof(b));
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	n = snprintf(out, outlen,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	return n == 36 ? PB_OK : PB_ERR_INTERNAL;
 }
 
 /*
@@ -592,25 +577,22 @@ change_request_id(const struct pb_app *app, const char *user,
 {
 	static const char domain[] = "phonebill.kos-request-id.v1";
 	unsigned char b[PB_CRYPTO_INDEX_LEN];
-	char msg[sizeof(domain) + PB_SESSION_ID_MAX + IDEM_MAX + 4];
-	int n, len;
+	char msg[sizeof(domain) + PB_SESSION_ID_MAX + PB_MVNO_IDEM_MAX + 4];
+	enum pb_err rc;
+	int len;
 
 	if (idem == NULL || idem[0] == '\0' || app == NULL || !app->has_pii)
-		return new_uuid(out, outlen);
+		return pb_uuid_v4(out, outlen);
 	/* NUL separators: ("ab","c") and ("a","bc") differ */
 	len = snprintf(msg, sizeof(msg), "%s%c%s%c%s", domain, '\0', user,
 	    '\0', idem);
 	if (len < 0 || (size_t)len >= sizeof(msg))
 		return PB_ERR_TOOBIG;
 	pb_crypto_blind_index(app->pii_index_key, msg, (size_t)len, b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	n = snprintf(out, outlen,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	/* the hash's first 16 bytes, shaped as a UUID v4 */
+	rc = pb_uuid_v4_format(b, out, outlen);
 	sodium_memzero(msg, sizeof(msg));
-	return n == 36 ? PB_OK : PB_ERR_INTERNAL;
+	return rc;
 }
 
 static enum pb_err

@@ -173,8 +173,9 @@ available_query(const char *q, char *cur, char *op, char *details,
 		eq = memchr(p, '=', n);
 		if (n == 0)
 			goto next;
+		vn = eq != NULL ? n - (size_t)(eq - p) - 1 : 0;
 		if (eq == NULL || (size_t)(eq - p) >= sizeof(name) ||
-		    (vn = n - (size_t)(eq - p) - 1) >= sizeof(val)) {
+		    vn >= sizeof(val)) {
 			snprintf(details, dlen, "malformed query parameter");
 			return 0;
 		}

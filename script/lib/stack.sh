@@ -860,6 +860,7 @@ pb_stop_web() {
 	[ -s "$pidfile.fcgi" ] || { rm -f "$pidfile.fcgi"; return 0; }
 	for ((i = 0; i < 50; i++)); do
 		left=""
+		# shellcheck disable=SC2013 # pids, one or more a line
 		for p in $(cat "$pidfile.fcgi"); do
 			pb_is_stack_fcgi "$p" && left="$left $p"
 		done
@@ -868,6 +869,7 @@ pb_stop_web() {
 	done
 	if [ -n "$left" ]; then
 		pb_log "FastCGI processes$left outlived $name by 5s: SIGKILL"
+		# shellcheck disable=SC2086 # $left is a list of pids
 		kill -KILL $left 2>/dev/null || true
 	fi
 	rm -f "$pidfile.fcgi"

@@ -85,6 +85,7 @@ pb_service_configs() {
 	fi
 }
 
+# shellcheck disable=SC2317 # called by the trap below
 stop_all() { [ "${BENCH_KEEP_STACK:-0}" = 1 ] || (pb_stack_stop) >/dev/null 2>&1; }
 trap stop_all EXIT
 

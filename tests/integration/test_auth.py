@@ -261,7 +261,9 @@ def test_lock_on_fifth_failure_and_correct_password_refused(ctx):
     for i in range(4):
         error_envelope(login(ctx, u, "Wrong-Password-1"), "AUTH_001", 401)
     error_envelope(login(ctx, u, "Wrong-Password-1"), "AUTH_002", 401)
-    error_envelope(login(ctx, u, PASSWORD), "AUTH_003", 401)
+    b = error_envelope(login(ctx, u, PASSWORD), "AUTH_003", 401)
+    # the number of failures that locked it, from auth.max_failures
+    eq(b["error"]["details"], "이전 5회 연속 실패로 인한 임시 잠금 상태입니다.", "details")
     # failures while locked do not extend the lock
     before = redis_cli(ctx, "HGET", "v1:auth:fail:" + u, "until")
     error_envelope(login(ctx, u, "Wrong-Password-1"), "AUTH_003", 401)

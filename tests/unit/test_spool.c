@@ -844,15 +844,23 @@ test_leftovers(void)
 	         dir);
 	ok(write_file(path, "PBSPOOL9 k v p 1\nx", 18),
 	   "a record of an unknown format version");
+	/* a NUL inside a header field (tests/fuzz/fuzz_spool found it
+	   passing as the key before it) */
+	snprintf(path, sizeof(path),
+	         "%s/0000000000005-0000000001-"
+	         "0000000005.rec",
+	         dir);
+	ok(write_file(path, "PBSPOOL1 k v\0junk p 1\nx", 23),
+	   "a record with a NUL in its key field");
 	(void)pb_spool_put(s, "k", "good", "g", 1);
-	is_int(pb_spool_pending(s), 4, "4 record names pending");
+	is_int(pb_spool_pending(s), 5, "5 record names pending");
 
 	seen_init(&seen);
 	is_int(pb_spool_replay(s, collect, &seen, 0, &done), PB_OK, "replay");
 	ok(seen.n == 1 && strcmp(seen.key[0], "good") == 0,
 	   "only the good record applied");
 	snprintf(path, sizeof(path), "%s/failed", dir);
-	is_int(count_files(path, ".rec"), 3, "the three bad ones in failed/");
+	is_int(count_files(path, ".rec"), 4, "the four bad ones in failed/");
 	ok(log_has("key=\"whole\" reason=\"truncated or padded record\""),
 	   "the truncated record logged with its key");
 	ok(log_has("reason=\"unknown format version\""),
