@@ -188,3 +188,64 @@ def _restore(ctx, old, new):
     rot._rolling_restart(ctx)
     os.unlink(new)
     eq(rc, 0, "rekey back: %s" % out)
+
+
+# --- the MVNO HMAC secret on the sender -----------------------------------------------
+def _attempts(st, since, request_id=None, http=None):
+    q = ("SELECT COUNT(*) FROM phonebill_bill.mvno_delivery_attempts WHERE id > %d"
+         % since)
+    if request_id:
+        q += " AND request_id = '%s'" % request_id
+    if http:
+        q += " AND http_status = %d" % http
+    return int(_sql(st, q)[0][0])
+
+
+def test_mvno_sender_secret_rolls_without_failed_delivery(ctx):
+    """README's procedure: the receiver accepts the new secret besides the
+    old one; the senders (bill, product, phonebill-worker) get the new one
+    and roll; no delivery is refused meanwhile.  Then the receiver drops
+    the old secret: the senders still on the new one are accepted; here
+    the receiver goes back to the old one alone instead, which refuses
+    the senders' new signatures (proof that they changed) until they roll
+    back."""
+    st = ta._state(ctx)
+    old_file = os.path.join(st, "secrets", "mvno_hmac_secret")
+    new_file = os.path.join(st, "secrets", "mvno_hmac_secret_v2")
+    tb.ensure_closed(ctx)
+    tok, _ = ta.tokens(ctx, "demo01")
+    since = int(_sql(st, "SELECT COALESCE(MAX(id), 0) FROM "
+                         "phonebill_bill.mvno_delivery_attempts")[0][0])
+    rot._write_secret(new_file, secrets.token_hex(32))
+    r2 = None
+    try:
+        rot._sim_other(ctx, new_file)           # 1: the receiver's overlap window
+        rot._restart_sim(ctx)
+        r0 = tb.DOC.check_data(tb.inquiry(ctx, tb.months_back(ctx, 1), tok=tok),
+                               "BillInquiryResponse")["requestId"]
+        for svc in ("bill", "product"):         # 2: the senders roll
+            rot._conf_set(ctx, svc, {"mvno.hmac_secret_file": new_file})
+        rot._rolling_restart(ctx)
+        r1 = tb.DOC.check_data(tb.inquiry(ctx, tb.months_back(ctx, 2), tok=tok),
+                               "BillInquiryResponse")["requestId"]
+        for rid in (r0, r1):
+            ctx.wait_for("delivery %s" % rid, lambda: ks.deliveries(rid), timeout=30)
+        eq(_attempts(st, since, http=401), 0, "deliveries refused during the roll")
+        # the receiver without the new secret refuses what the senders sign now
+        rot._sim_other(ctx, None)
+        rot._restart_sim(ctx)
+        r2 = tb.DOC.check_data(tb.inquiry(ctx, tb.months_back(ctx, 3), tok=tok),
+                               "BillInquiryResponse")["requestId"]
+        ctx.wait_for("a refused attempt", lambda: _attempts(st, since, r2, 401) > 0,
+                     timeout=30)
+    finally:
+        for svc in ("bill", "product"):
+            rot._conf_set(ctx, svc, {"mvno.hmac_secret_file": old_file})
+        rot._rolling_restart(ctx)
+        rot._sim_other(ctx, None)
+        rot._restart_sim(ctx)
+        if os.path.exists(new_file):
+            os.unlink(new_file)
+    # back on the old secret: the refused delivery is retried and goes out
+    ctx.wait_for("delivery %s after the roll back" % r2, lambda: ks.deliveries(r2),
+                 timeout=60)
