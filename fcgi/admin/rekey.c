@@ -472,7 +472,8 @@ admin_rekey(struct pb_app *app, int argc, char **argv)
 	memset(&total, 0, sizeof(total));
 	for (i = 2; i < argc && rc == PB_OK; i++)
 		if (strcmp(argv[i], "--config") == 0)
-			rc = rekey_config(argv[++i], (size_t)batch, dry, &total);
+			rc = rekey_config(argv[++i], (size_t)batch, dry,
+			    &total);
 		else if (strcmp(argv[i], "--batch") == 0)
 			i++;
 	if (rc == PB_OK && nconf == 0)
