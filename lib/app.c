@@ -24,7 +24,8 @@ static const char *const common_keys[] = {
 	"db.socket", "db.host", "db.port", "db.name", "db.user",
 	"db.password_file", "db.timeout_s",
 	"jwt.secret_file", "jwt.accept_secret_file", "pii.key_file",
-	"pii.index_key_file",
+	"pii.index_key_file", "pii.key_version", "pii.previous_key_file",
+	"pii.previous_key_version",
 	"http.max_body", "tz.offset_minutes",
 	"metrics.file", "metrics.allow",
 	NULL
@@ -69,6 +70,49 @@ open_log(struct pb_app *app, char *err, size_t errlen)
 	return PB_OK;
 }
 
+/*
+ * The PII key ring (crypto.h): pii.key of pii.key_version (default 1)
+ * seals, pii.previous_key of pii.previous_key_version (default one less)
+ * still opens while `phonebill-admin rekey` moves the data (README).
+ */
+static enum pb_err
+load_pii_ring(struct pb_app *app, char *err, size_t errlen)
+{
+	unsigned char prev[PB_CRYPTO_KEY_LEN];
+	char *hex = NULL;
+	long ver = 1, pver = 0;
+	int has_prev;
+	enum pb_err rc;
+
+	rc = pb_config_get_long(app->cfg, "pii.key_version", 1, 1,
+	    PB_CRYPTO_KEY_VERSION_MAX, &ver, err, errlen);
+	has_prev = pb_config_get(app->cfg, "pii.previous_key_file", NULL) !=
+	    NULL || getenv("PHONEBILL_PII_PREVIOUS_KEY") != NULL ||
+	    getenv("PHONEBILL_PII_PREVIOUS_KEY_FILE") != NULL;
+	if (rc == PB_OK && has_prev)
+		rc = pb_config_get_long(app->cfg, "pii.previous_key_version",
+		    ver > 1 ? ver - 1 : 0, 1, PB_CRYPTO_KEY_VERSION_MAX, &pver,
+		    err, errlen);
+	if (rc == PB_OK && has_prev)
+		rc = pb_config_secret(app->cfg, "pii.previous_key", 64, &hex,
+		    err, errlen);
+	if (rc == PB_OK && has_prev &&
+	    pb_crypto_key_from_hex(hex, prev) != PB_OK) {
+		snprintf(err, errlen, "pii.previous_key must be 64 hex "
+		    "characters");
+		rc = PB_ERR_CONFIG;
+	}
+	pb_config_secret_free(hex);
+	if (rc == PB_OK && pb_crypto_ring_set((unsigned)ver, app->pii_key,
+	    (unsigned)pver, has_prev ? prev : NULL) != PB_OK) {
+		snprintf(err, errlen, "pii.previous_key_version (1-255) must "
+		    "differ from pii.key_version");
+		rc = PB_ERR_CONFIG;
+	}
+	sodium_memzero(prev, sizeof(prev));
+	return rc;
+}
+
 /* The two PII keys (hex secrets) into app->pii_key / pii_index_key. */
 static enum pb_err
 load_pii(struct pb_app *app, char *err, size_t errlen)
@@ -93,6 +137,8 @@ load_pii(struct pb_app *app, char *err, size_t errlen)
 		pb_config_secret_free(hex);
 		hex = NULL;
 	}
+	if (rc == PB_OK)
+		rc = load_pii_ring(app, err, errlen);
 	if (rc == PB_OK) {
 		app->has_pii = 1;
 		/* identifying cache keys hashed, their values sealed (cache.h) */

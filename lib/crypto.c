@@ -92,11 +92,91 @@ pb_crypto_key_from_hex(const char *hex, unsigned char key[PB_CRYPTO_KEY_LEN])
 	return PB_OK;
 }
 
+/* The key ring (crypto.h): slot 0 seals, slot 1 (if used) only opens. */
+static struct {
+	unsigned version[2];          /* 0: slot unused */
+	unsigned char key[2][PB_CRYPTO_KEY_LEN];
+} ring;
+
+enum pb_err
+pb_crypto_ring_set(unsigned version, const unsigned char key[PB_CRYPTO_KEY_LEN],
+    unsigned prev_version, const unsigned char *prev_key)
+{
+	if (key == NULL || version < 1 || version > PB_CRYPTO_KEY_VERSION_MAX ||
+	    (prev_key != NULL && (prev_version < 1 || prev_version >
+	    PB_CRYPTO_KEY_VERSION_MAX || prev_version == version)))
+		return PB_ERR_CONFIG;
+	pb_crypto_ring_clear();
+	ring.version[0] = version;
+	memcpy(ring.key[0], key, PB_CRYPTO_KEY_LEN);
+	if (prev_key != NULL) {
+		ring.version[1] = prev_version;
+		memcpy(ring.key[1], prev_key, PB_CRYPTO_KEY_LEN);
+	}
+	return PB_OK;
+}
+
+void
+pb_crypto_ring_clear(void)
+{
+	sodium_memzero(&ring, sizeof(ring));
+}
+
+unsigned
+pb_crypto_ring_current(void)
+{
+	return ring.version[0] != 0 ? ring.version[0] : 1;
+}
+
+/* The ring's key of version v, or NULL. */
+static const unsigned char *
+ring_key(unsigned v)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (v != 0 && ring.version[i] == v)
+			return ring.key[i];
+	return NULL;
+}
+
+/* The version a value sealed with key names: its ring version, else 1. */
+static unsigned
+ring_version_of(const unsigned char *key)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (ring.version[i] != 0 &&
+		    sodium_memcmp(ring.key[i], key, PB_CRYPTO_KEY_LEN) == 0)
+			return ring.version[i];
+	return 1;
+}
+
+/* 1 when ct starts with a version header (it may still be an unversioned
+ * value whose nonce happens to start so: pb_crypto_open tries both). */
+static int
+has_header(const unsigned char *c, size_t ctlen)
+{
+	return ctlen >= PB_CRYPTO_SEAL_OVERHEAD && c[0] == 'P' && c[1] == 'B' &&
+	    c[2] != 0;
+}
+
+unsigned
+pb_crypto_sealed_version(const void *ct, size_t ctlen)
+{
+	const unsigned char *c = ct;
+
+	if (c == NULL || ctlen < PB_CRYPTO_SEAL_MIN)
+		return 0;
+	return has_header(c, ctlen) ? c[2] : 1;
+}
+
 enum pb_err
 pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *pt,
     size_t ptlen, unsigned char **out, size_t *outlen)
 {
-	unsigned char *buf = NULL;
+	unsigned char *buf = NULL, *nonce;
 	unsigned long long clen = 0;
 	enum pb_err rc = PB_ERR_INVAL;
 	const size_t nlen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
@@ -110,18 +190,66 @@ pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *pt,
 		rc = PB_ERR_NOMEM;
 		goto out;
 	}
-	randombytes_buf(buf, nlen);
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + nlen, &clen, pt,
-	    ptlen, NULL, 0, NULL, buf, key) != 0) {
+	buf[0] = 'P';
+	buf[1] = 'B';
+	buf[2] = (unsigned char)ring_version_of(key);
+	nonce = buf + PB_CRYPTO_SEAL_HDR;
+	randombytes_buf(nonce, nlen);
+	/* the header is authenticated too: a relabelled value does not open */
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + nlen, &clen, pt,
+	    ptlen, buf, PB_CRYPTO_SEAL_HDR, NULL, nonce, key) != 0) {
 		rc = PB_ERR_INTERNAL;
 		goto out;
 	}
 	*out = buf;
-	*outlen = nlen + (size_t)clen;
+	*outlen = PB_CRYPTO_SEAL_HDR + nlen + (size_t)clen;
 	buf = NULL;
 	rc = PB_OK;
 out:
 	free(buf);
+	return rc;
+}
+
+/* Open nonce || ciphertext || tag (body[0..blen)) with k into out; ad:
+ * the header (NULL for an unversioned value). */
+static enum pb_err
+open_body(const unsigned char *k, const unsigned char *ad,
+    const unsigned char *body, size_t blen, char *out, size_t outlen,
+    size_t *ptlen)
+{
+	const size_t nlen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+	unsigned long long mlen = 0;
+
+	if (blen < PB_CRYPTO_SEAL_MIN)
+		return PB_ERR_INVAL;
+	if (blen - PB_CRYPTO_SEAL_MIN + 1 > outlen)
+		return PB_ERR_TOOBIG;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out,
+	    &mlen, NULL, body + nlen, blen - nlen, ad,
+	    ad != NULL ? PB_CRYPTO_SEAL_HDR : 0, body, k) != 0) {
+		sodium_memzero(out, outlen);
+		out[0] = '\0';
+		return PB_ERR_INVAL;
+	}
+	out[mlen] = '\0';
+	*ptlen = (size_t)mlen;
+	return PB_OK;
+}
+
+/* open_body with the ring's key of version v, then (if another) key. */
+static enum pb_err
+open_version(unsigned v, const unsigned char *key, const unsigned char *ad,
+    const unsigned char *body, size_t blen, char *out, size_t outlen,
+    size_t *ptlen)
+{
+	const unsigned char *k = ring_key(v);
+	enum pb_err rc = PB_ERR_INVAL;
+
+	if (k != NULL)
+		rc = open_body(k, ad, body, blen, out, outlen, ptlen);
+	if (rc == PB_ERR_INVAL && (k == NULL ||
+	    sodium_memcmp(k, key, PB_CRYPTO_KEY_LEN) != 0))
+		rc = open_body(key, ad, body, blen, out, outlen, ptlen);
 	return rc;
 }
 
@@ -130,32 +258,32 @@ pb_crypto_open(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *ct,
     size_t ctlen, char *out, size_t outlen, size_t *ptlen)
 {
 	const unsigned char *c = ct;
-	const size_t nlen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-	unsigned long long mlen = 0;
-	enum pb_err rc = PB_ERR_INVAL;
+	size_t n = 0;
+	enum pb_err rc = PB_ERR_INVAL, rc2;
+	int hdr;
 
 	if (ptlen != NULL)
 		*ptlen = 0;
 	if (out == NULL || outlen == 0)
 		return PB_ERR_INVAL;
 	out[0] = '\0';
-	if (c == NULL || ctlen < PB_CRYPTO_SEAL_OVERHEAD)
+	if (c == NULL)
 		goto out;
-	if (ctlen - PB_CRYPTO_SEAL_OVERHEAD + 1 > outlen) {
-		rc = PB_ERR_TOOBIG;
-		goto out;
+	hdr = has_header(c, ctlen);
+	if (hdr) {
+		rc = open_version(c[2], key, c, c + PB_CRYPTO_SEAL_HDR,
+		    ctlen - PB_CRYPTO_SEAL_HDR, out, outlen, &n);
+		if (rc == PB_OK)
+			goto out;
 	}
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out,
-	    &mlen, NULL, c + nlen, ctlen - nlen, NULL, 0, c, key) != 0) {
-		sodium_memzero(out, outlen);
-		out[0] = '\0';
-		goto out;
-	}
-	out[mlen] = '\0';
-	if (ptlen != NULL)
-		*ptlen = (size_t)mlen;
-	rc = PB_OK;
+	/* unversioned (from before versions): version 1 */
+	rc2 = open_version(1, key, NULL, c, ctlen, out, outlen, &n);
+	/* a header's answer stands unless the unversioned reading opens */
+	if (rc2 == PB_OK || !hdr)
+		rc = rc2;
 out:
+	if (rc == PB_OK && ptlen != NULL)
+		*ptlen = n;
 	return rc;
 }
 
@@ -207,10 +335,11 @@ pb_crypto_open_alloc(const unsigned char key[PB_CRYPTO_KEY_LEN],
 
 	*out = NULL;
 	*ptlen = 0;
-	if (ctlen < PB_CRYPTO_SEAL_OVERHEAD ||
+	if (ctlen < PB_CRYPTO_SEAL_MIN ||
 	    ctlen > max_pt + PB_CRYPTO_SEAL_OVERHEAD)
 		return PB_ERR_INVAL;
-	cap = ctlen - PB_CRYPTO_SEAL_OVERHEAD + 1;
+	/* room for an unversioned value's plaintext, the longer reading */
+	cap = ctlen - PB_CRYPTO_SEAL_MIN + 1;
 	*out = malloc(cap);
 	if (*out == NULL)
 		return PB_ERR_NOMEM;

@@ -660,12 +660,14 @@ record_read(struct pb_spool *s, int fd, struct record *r, const char **why)
 			rc = PB_ERR_INVAL;
 			goto out;
 		}
-		if (dlen < PB_CRYPTO_SEAL_OVERHEAD ||
-		    dlen - PB_CRYPTO_SEAL_OVERHEAD > s->max_record) {
+		if (dlen < PB_CRYPTO_SEAL_MIN ||
+		    dlen - PB_CRYPTO_SEAL_MIN > s->max_record +
+		    (PB_CRYPTO_SEAL_OVERHEAD - PB_CRYPTO_SEAL_MIN)) {
 			*why = "sealed data of a wrong size";
 			goto out;
 		}
-		r->plain_size = dlen - PB_CRYPTO_SEAL_OVERHEAD + 1;
+		/* room for a record sealed before key versions (crypto.h) */
+		r->plain_size = dlen - PB_CRYPTO_SEAL_MIN + 1;
 		r->plain = malloc(r->plain_size);
 		if (r->plain == NULL) {
 			*why = "out of memory";

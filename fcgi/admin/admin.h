@@ -13,4 +13,7 @@ int admin_usage(void);
 /* phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]. */
 int admin_dead_letters(struct pb_app *app, int argc, char **argv);
 
+/* phonebill-admin rekey [--dry-run] [--batch N] [--config FILE]... */
+int admin_rekey(struct pb_app *app, int argc, char **argv);
+
 #endif

@@ -12,6 +12,7 @@
  *   phonebill-admin logout USERID
  *   phonebill-admin list
  *   phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]
+ *   phonebill-admin rekey [--dry-run] [--batch N] [--config FILE]...
  *   phonebill-admin --version | --help
  *
  * passwd, grant, revoke, suspend, activate, delete and logout end every
@@ -66,6 +67,10 @@ static const char help[] =
     "       phonebill-admin list               ids, lines and names masked\n"
     "       phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]\n"
     "                                          history phonebill-worker set aside\n"
+    "       phonebill-admin rekey [--dry-run] [--batch N] [--config FILE]...\n"
+    "                                          seal again under the current PII\n"
+    "                                          key what another version sealed\n"
+    "                                          (each FILE: a service's config)\n"
     "       phonebill-admin --version | --help\n"
     "PERMISSION: BILL_INQUIRY or PRODUCT_CHANGE.  Reads the auth service's\n"
     "config (PHONEBILL_CONFIG) and secrets: run it as the services' user,\n"
@@ -263,6 +268,8 @@ run(struct pb_app *app, int argc, char **argv)
 		return cmd_add(app, argc, argv);
 	if (strcmp(cmd, "dead-letters") == 0)
 		return admin_dead_letters(app, argc, argv);
+	if (strcmp(cmd, "rekey") == 0)
+		return admin_rekey(app, argc, argv);
 	if (strcmp(cmd, "list") == 0) {
 		if (argc != 2)
 			return admin_usage();

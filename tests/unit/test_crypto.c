@@ -7,6 +7,79 @@
 #include "crypto.h"
 #include "tap.h"
 
+/* A value as sealed before key versions: nonce || ciphertext || tag. */
+static size_t
+legacy_seal(const unsigned char *key, const char *pt, unsigned char *out)
+{
+	unsigned long long clen = 0;
+	const size_t nlen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+
+	randombytes_buf(out, nlen);
+	/* a nonce that looks like a header must still open (crypto.c) */
+	out[0] = 'P';
+	out[1] = 'B';
+	out[2] = 2;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + nlen, &clen,
+	    (const unsigned char *)pt, strlen(pt), NULL, 0, NULL, out, key);
+	return nlen + (size_t)clen;
+}
+
+/* Key versions: each value names its key; the ring opens old ones. */
+static void
+test_versions(void)
+{
+	unsigned char k1[PB_CRYPTO_KEY_LEN], k2[PB_CRYPTO_KEY_LEN];
+	unsigned char old[128], *v1 = NULL, *v2 = NULL;
+	size_t oldlen, v1len = 0, v2len = 0, n = 0;
+	char out[64];
+
+	memset(k1, 1, sizeof(k1));
+	memset(k2, 2, sizeof(k2));
+	oldlen = legacy_seal(k1, "01011112222", old);
+	is_int(pb_crypto_sealed_version(old, oldlen), 2,
+	    "an unversioned value whose nonce reads PB 2 looks like v2");
+	is_int(pb_crypto_sealed_version(old, 10), 0, "too short: no version");
+	is_int(pb_crypto_open(k1, old, oldlen, out, oldlen - 40 + 1, &n),
+	    PB_OK, "unversioned value opens with the key (version 1)");
+	is_str(out, "01011112222", "unversioned plaintext");
+	is_int(pb_crypto_ring_current(), 1, "no ring: version 1");
+	is_int(pb_crypto_seal(k1, "a", 1, &v1, &v1len), PB_OK, "seal v1");
+	ok(v1 != NULL && v1[0] == 'P' && v1[1] == 'B' && v1[2] == 1,
+	    "header PB 1");
+	is_int(pb_crypto_ring_set(2, k2, 2, k1), PB_ERR_CONFIG,
+	    "previous version equal to the current refused");
+	is_int(pb_crypto_ring_set(0, k2, 0, NULL), PB_ERR_CONFIG,
+	    "version 0 refused");
+	is_int(pb_crypto_ring_set(2, k2, 1, k1), PB_OK, "ring v2 + v1");
+	is_int(pb_crypto_ring_current(), 2, "ring current 2");
+	is_int(pb_crypto_seal(k2, "01033334444", 11, &v2, &v2len), PB_OK,
+	    "seal v2");
+	is_int(pb_crypto_sealed_version(v2, v2len), 2, "names v2");
+	is_int(pb_crypto_open(k2, v1, v1len, out, sizeof(out), &n), PB_OK,
+	    "v1 value opens with the current key v2 given (ring)");
+	is_int(pb_crypto_open(k2, old, oldlen, out, sizeof(out), &n), PB_OK,
+	    "unversioned value opens through the ring's v1");
+	is_str(out, "01011112222", "unversioned plaintext via the ring");
+	is_int(pb_crypto_open(k2, v2, v2len, out, sizeof(out), &n), PB_OK,
+	    "v2 opens");
+	is_str(out, "01033334444", "v2 plaintext");
+	v2[2] = 1;
+	is_int(pb_crypto_open(k2, v2, v2len, out, sizeof(out), &n),
+	    PB_ERR_INVAL, "a v2 value relabelled v1 is refused");
+	v2[2] = 2;
+	is_int(pb_crypto_ring_set(2, k2, 0, NULL), PB_OK, "v1 removed");
+	is_int(pb_crypto_open(k2, v1, v1len, out, sizeof(out), &n),
+	    PB_ERR_INVAL, "v1 value refused once v1 is gone");
+	is_int(pb_crypto_open(k2, old, oldlen, out, sizeof(out), &n),
+	    PB_ERR_INVAL, "unversioned value refused once v1 is gone");
+	is_int(pb_crypto_open(k2, v2, v2len, out, sizeof(out), &n), PB_OK,
+	    "v2 still opens");
+	pb_crypto_ring_clear();
+	is_int(pb_crypto_ring_current(), 1, "ring cleared");
+	free(v1);
+	free(v2);
+}
+
 int
 main(void)
 {
@@ -83,5 +156,6 @@ main(void)
 	    "str_eq");
 	free(ct);
 	free(ct2);
+	test_versions();
 	return tap_done();
 }
