@@ -661,8 +661,9 @@ record_read(struct pb_spool *s, int fd, struct record *r, const char **why)
 			goto out;
 		}
 		if (dlen < PB_CRYPTO_SEAL_MIN ||
-		    dlen - PB_CRYPTO_SEAL_MIN > s->max_record +
-		    (PB_CRYPTO_SEAL_OVERHEAD - PB_CRYPTO_SEAL_MIN)) {
+		    dlen - PB_CRYPTO_SEAL_MIN >
+		        s->max_record +
+		            (PB_CRYPTO_SEAL_OVERHEAD - PB_CRYPTO_SEAL_MIN)) {
 			*why = "sealed data of a wrong size";
 			goto out;
 		}

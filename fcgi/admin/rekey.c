@@ -31,28 +31,26 @@
 #include "buf.h"
 
 #define BATCH_DEFAULT 500
-#define BATCH_MAX     5000
-#define VALUE_MAX     (1024 * 1024)  /* bytes: a MEDIUMBLOB payload */
+#define BATCH_MAX 5000
+#define VALUE_MAX (1024 * 1024) /* bytes: a MEDIUMBLOB payload */
 
 /* A table with two sealed columns (constants: the SQL is built from these
  * names only, never from data). */
 struct rk_table {
 	const char *name;
 	const char *col[2];
-	const char *keep;       /* column the UPDATE must leave as it was */
+	const char *keep; /* column the UPDATE must leave as it was */
 };
 
 static const struct rk_table tables[] = {
-	{ "users", { "line_number_enc", "name_enc" }, "updated_at" },
-	{ "bill_request_history", { "line_number_enc", "mvno_payload_enc" },
-	    NULL },
-	{ "product_change_history", { "line_number_enc", "mvno_payload_enc" },
-	    NULL },
+    {"users", {"line_number_enc", "name_enc"}, "updated_at"},
+    {"bill_request_history", {"line_number_enc", "mvno_payload_enc"}, NULL},
+    {"product_change_history", {"line_number_enc", "mvno_payload_enc"}, NULL},
 };
 
 struct rk_row {
 	unsigned long long id;
-	unsigned char *val[2];  /* NULL: SQL NULL */
+	unsigned char *val[2]; /* NULL: SQL NULL */
 	size_t len[2];
 };
 
@@ -117,15 +115,16 @@ count_row(void *ud, const struct pb_db_row *row)
 static void
 stale_cond(const struct rk_table *t, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "((%s IS NOT NULL AND HEX(LEFT(%s, 3)) <> ?) OR "
-	    "(%s IS NOT NULL AND HEX(LEFT(%s, 3)) <> ?))", t->col[0],
-	    t->col[0], t->col[1], t->col[1]);
+	snprintf(out, outlen,
+	         "((%s IS NOT NULL AND HEX(LEFT(%s, 3)) <> ?) OR "
+	         "(%s IS NOT NULL AND HEX(LEFT(%s, 3)) <> ?))",
+	         t->col[0], t->col[0], t->col[1], t->col[1]);
 }
 
 /* Open v and seal it again under the current key; *out malloc'd. */
 static enum pb_err
 reseal(struct pb_app *app, const unsigned char *v, size_t len,
-    unsigned char **out, size_t *outlen)
+       unsigned char **out, size_t *outlen)
 {
 	char *pt = NULL;
 	size_t ptlen = 0;
@@ -143,8 +142,8 @@ reseal(struct pb_app *app, const unsigned char *v, size_t len,
 
 /* Re-seal one row's stale columns (inside the batch's transaction). */
 static enum pb_err
-rekey_row(struct pb_app *app, const struct rk_table *t,
-    const struct rk_row *r, struct rk_stats *st)
+rekey_row(struct pb_app *app, const struct rk_table *t, const struct rk_row *r,
+          struct rk_stats *st)
 {
 	char sql[256];
 	unsigned char *nv = NULL;
@@ -158,22 +157,28 @@ rekey_row(struct pb_app *app, const struct rk_table *t,
 		    pb_crypto_sealed_version(r->val[i], r->len[i]) == cur)
 			continue;
 		if (reseal(app, r->val[i], r->len[i], &nv, &nlen) != PB_OK) {
-			fprintf(stderr, "phonebill-admin: rekey %s id=%llu %s: "
-			    "no key of the ring opens it; left as it is\n",
-			    t->name, r->id, t->col[i]);
+			fprintf(stderr,
+			        "phonebill-admin: rekey %s id=%llu %s: "
+			        "no key of the ring opens it; left as it is\n",
+			        t->name, r->id, t->col[i]);
 			st->unreadable++;
 			continue;
 		}
 		if (t->keep != NULL)
-			snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?, %s = "
-			    "%s WHERE id = ?", t->name, t->col[i], t->keep,
-			    t->keep);
+			snprintf(sql, sizeof(sql),
+			         "UPDATE %s SET %s = ?, %s = "
+			         "%s WHERE id = ?",
+			         t->name, t->col[i], t->keep, t->keep);
 		else
-			snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ? WHERE "
-			    "id = ?", t->name, t->col[i]);
-		rc = pb_db_exec(app->db, sql, (struct pb_db_param[]){
-		    PB_DB_P_BIN(nv, nlen), PB_DB_P_INT((long long)r->id) }, 2,
-		    NULL, NULL);
+			snprintf(sql, sizeof(sql),
+			         "UPDATE %s SET %s = ? WHERE "
+			         "id = ?",
+			         t->name, t->col[i]);
+		rc = pb_db_exec(
+		    app->db, sql,
+		    (struct pb_db_param[]){PB_DB_P_BIN(nv, nlen),
+		                           PB_DB_P_INT((long long)r->id)},
+		    2, NULL, NULL);
 		free(nv);
 		nv = NULL;
 		if (rc == PB_OK)
@@ -185,24 +190,27 @@ rekey_row(struct pb_app *app, const struct rk_table *t,
 /* One batch after *last: lock, re-seal, commit.  *more: a full batch. */
 static enum pb_err
 rekey_batch(struct pb_app *app, const struct rk_table *t, struct rk_batch *b,
-    const char *hex, unsigned long long *last, int *more,
-    struct rk_stats *st)
+            const char *hex, unsigned long long *last, int *more,
+            struct rk_stats *st)
 {
 	char sql[512], cond[256];
 	enum pb_err rc;
 	size_t i;
 
 	stale_cond(t, cond, sizeof(cond));
-	snprintf(sql, sizeof(sql), "SELECT id, %s, %s FROM %s WHERE id > ? "
-	    "AND %s ORDER BY id LIMIT ? FOR UPDATE", t->col[0], t->col[1],
-	    t->name, cond);
+	snprintf(sql, sizeof(sql),
+	         "SELECT id, %s, %s FROM %s WHERE id > ? "
+	         "AND %s ORDER BY id LIMIT ? FOR UPDATE",
+	         t->col[0], t->col[1], t->name, cond);
 	batch_clear(b);
 	rc = pb_db_begin(app->db);
 	if (rc == PB_OK)
-		rc = pb_db_query(app->db, sql, (struct pb_db_param[]){
-		    PB_DB_P_INT((long long)*last), PB_DB_P_STR(hex),
-		    PB_DB_P_STR(hex), PB_DB_P_INT((long long)b->cap) }, 4,
-		    batch_row, b);
+		rc = pb_db_query(
+		    app->db, sql,
+		    (struct pb_db_param[]){PB_DB_P_INT((long long)*last),
+		                           PB_DB_P_STR(hex), PB_DB_P_STR(hex),
+		                           PB_DB_P_INT((long long)b->cap)},
+		    4, batch_row, b);
 	for (i = 0; rc == PB_OK && i < b->n; i++) {
 		rc = rekey_row(app, t, &b->rows[i], st);
 		*last = b->rows[i].id;
@@ -219,8 +227,8 @@ rekey_batch(struct pb_app *app, const struct rk_table *t, struct rk_batch *b,
 
 /* Count, or re-seal, one table of app's database. */
 static enum pb_err
-rekey_table(struct pb_app *app, const struct rk_table *t, size_t batch,
-    int dry, struct rk_stats *st)
+rekey_table(struct pb_app *app, const struct rk_table *t, size_t batch, int dry,
+            struct rk_stats *st)
 {
 	char sql[512], cond[256], hex[8];
 	struct rk_batch b;
@@ -231,13 +239,16 @@ rekey_table(struct pb_app *app, const struct rk_table *t, size_t batch,
 	snprintf(hex, sizeof(hex), "5042%02X", pb_crypto_ring_current());
 	stale_cond(t, cond, sizeof(cond));
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s WHERE %s", t->name,
-	    cond);
-	rc = pb_db_query(app->db, sql, (struct pb_db_param[]){
-	    PB_DB_P_STR(hex), PB_DB_P_STR(hex) }, 2, count_row, &n);
+	         cond);
+	rc = pb_db_query(
+	    app->db, sql,
+	    (struct pb_db_param[]){PB_DB_P_STR(hex), PB_DB_P_STR(hex)}, 2,
+	    count_row, &n);
 	if (rc != PB_OK)
 		return rc;
 	printf("rekey %s: %llu rows hold values under another key version "
-	    "than %u\n", t->name, n, pb_crypto_ring_current());
+	       "than %u\n",
+	       t->name, n, pb_crypto_ring_current());
 	if (dry || n == 0)
 		return PB_OK;
 	memset(&b, 0, sizeof(b));
@@ -249,8 +260,9 @@ rekey_table(struct pb_app *app, const struct rk_table *t, size_t batch,
 		rc = rekey_batch(app, t, &b, hex, &last, &more, st);
 		if (rc == PB_OK)
 			printf("rekey %s: %llu of %llu rows done (id <= %llu), "
-			    "%llu values re-sealed, %llu unreadable\n", t->name,
-			    st->rows, n, last, st->sealed, st->unreadable);
+			       "%llu values re-sealed, %llu unreadable\n",
+			       t->name, st->rows, n, last, st->sealed,
+			       st->unreadable);
 		fflush(stdout);
 	}
 	batch_clear(&b);
@@ -265,7 +277,7 @@ rekey_table(struct pb_app *app, const struct rk_table *t, size_t batch,
  * once after a run.  Cached bills need nothing (a value that does not
  * open is a miss).
  */
-#define SESS_PII_MAX 512        /* bytes of the base64 field (session.c) */
+#define SESS_PII_MAX 512 /* bytes of the base64 field (session.c) */
 
 static const char cas_lua[] =
     "if redis.call('HGET', KEYS[1], 'pii') == ARGV[1] then "
@@ -274,28 +286,28 @@ static const char cas_lua[] =
 /* The field re-sealed, base64 into nb64 (SESS_PII_MAX bytes). */
 static enum pb_err
 reseal_b64(struct pb_app *app, const unsigned char *ct, size_t ctlen,
-    char *nb64)
+           char *nb64)
 {
 	unsigned char *nv = NULL;
 	size_t nlen = 0;
 	enum pb_err rc;
 
 	rc = reseal(app, ct, ctlen, &nv, &nlen);
-	if (rc == PB_OK && sodium_base64_encoded_len(nlen,
-	    sodium_base64_VARIANT_ORIGINAL) > SESS_PII_MAX)
+	if (rc == PB_OK &&
+	    sodium_base64_encoded_len(nlen, sodium_base64_VARIANT_ORIGINAL) >
+	        SESS_PII_MAX)
 		rc = PB_ERR_TOOBIG;
 	if (rc == PB_OK)
 		sodium_bin2base64(nb64, SESS_PII_MAX, nv, nlen,
-		    sodium_base64_VARIANT_ORIGINAL);
+		                  sodium_base64_VARIANT_ORIGINAL);
 	free(nv);
 	return rc;
 }
 
 static void
-rekey_session(struct pb_app *app, const char *key, int dry,
-    struct rk_stats *st)
+rekey_session(struct pb_app *app, const char *key, int dry, struct rk_stats *st)
 {
-	const char *get[] = { "HGET", key, "pii" };
+	const char *get[] = {"HGET", key, "pii"};
 	const char *ev[6];
 	unsigned char ct[SESS_PII_MAX];
 	char old[SESS_PII_MAX], nb64[SESS_PII_MAX];
@@ -304,9 +316,9 @@ rekey_session(struct pb_app *app, const char *key, int dry,
 
 	if (pb_redis_cmd_str(app->redis, &rep, 3, get) != PB_OK ||
 	    rep->type != REDIS_REPLY_STRING || rep->len == 0 ||
-	    rep->len >= sizeof(old) || sodium_base642bin(ct, sizeof(ct),
-	    rep->str, rep->len, NULL, &ctlen, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    rep->len >= sizeof(old) ||
+	    sodium_base642bin(ct, sizeof(ct), rep->str, rep->len, NULL, &ctlen,
+	                      NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    pb_crypto_sealed_version(ct, ctlen) == pb_crypto_ring_current())
 		goto out;
 	memcpy(old, rep->str, rep->len);
@@ -320,8 +332,12 @@ rekey_session(struct pb_app *app, const char *key, int dry,
 	}
 	freeReplyObject(rep);
 	rep = NULL;
-	ev[0] = "EVAL"; ev[1] = cas_lua; ev[2] = "1"; ev[3] = key;
-	ev[4] = old; ev[5] = nb64;
+	ev[0] = "EVAL";
+	ev[1] = cas_lua;
+	ev[2] = "1";
+	ev[3] = key;
+	ev[4] = old;
+	ev[5] = nb64;
 	if (pb_redis_cmd_str(app->redis, &rep, 6, ev) == PB_OK &&
 	    rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)
 		st->sealed++;
@@ -336,8 +352,8 @@ static enum pb_err
 rekey_sessions(struct pb_app *app, int dry, struct rk_stats *total)
 {
 	char cursor[32] = "0";
-	const char *scan[] = { "SCAN", cursor, "MATCH", "v1:sess:*", "COUNT",
-	    "500" };
+	const char *scan[] = {"SCAN",      cursor,  "MATCH",
+	                      "v1:sess:*", "COUNT", "500"};
 	struct rk_stats st;
 	redisReply *rep = NULL;
 	enum pb_err rc = PB_OK;
@@ -360,7 +376,8 @@ rekey_sessions(struct pb_app *app, int dry, struct rk_stats *total)
 			if (rep->element[1]->element[i]->type ==
 			    REDIS_REPLY_STRING)
 				rekey_session(app,
-				    rep->element[1]->element[i]->str, dry, &st);
+				              rep->element[1]->element[i]->str,
+				              dry, &st);
 		freeReplyObject(rep);
 		rep = NULL;
 	} while (strcmp(cursor, "0") != 0);
@@ -368,13 +385,13 @@ rekey_sessions(struct pb_app *app, int dry, struct rk_stats *total)
 		freeReplyObject(rep);
 	if (rc != PB_OK) {
 		fprintf(stderr, "phonebill-admin: rekey: Redis: %s\n",
-		    pb_redis_last_error(app->redis));
+		        pb_redis_last_error(app->redis));
 		return rc;
 	}
 	printf("rekey sessions: %llu held another key version than %u%s, "
-	    "%llu re-sealed, %llu unreadable\n", st.rows,
-	    pb_crypto_ring_current(), dry ? " (dry run)" : "", st.sealed,
-	    st.unreadable);
+	       "%llu re-sealed, %llu unreadable\n",
+	       st.rows, pb_crypto_ring_current(), dry ? " (dry run)" : "",
+	       st.sealed, st.unreadable);
 	total->sealed += st.sealed;
 	total->unreadable += st.unreadable;
 	return PB_OK;
@@ -387,7 +404,8 @@ table_row(void *ud, const struct pb_db_row *row)
 	size_t i;
 
 	for (i = 0; row->ncols >= 1 && row->vals[0] != NULL &&
-	    i < sizeof(tables) / sizeof(tables[0]); i++)
+	            i < sizeof(tables) / sizeof(tables[0]);
+	     i++)
 		if (strcmp(row->vals[0], tables[i].name) == 0)
 			*mask |= 1u << i;
 	return PB_OK;
@@ -402,11 +420,13 @@ rekey_db(struct pb_app *app, size_t batch, int dry, struct rk_stats *total)
 	size_t i;
 	enum pb_err rc;
 
-	rc = pb_db_query(app->db, "SELECT table_name FROM "
-	    "information_schema.tables WHERE table_schema = DATABASE()", NULL,
-	    0, table_row, &mask);
+	rc = pb_db_query(
+	    app->db,
+	    "SELECT table_name FROM "
+	    "information_schema.tables WHERE table_schema = DATABASE()",
+	    NULL, 0, table_row, &mask);
 	for (i = 0; rc == PB_OK && i < sizeof(tables) / sizeof(tables[0]);
-	    i++) {
+	     i++) {
 		if (!(mask & (1u << i)))
 			continue;
 		memset(&st, 0, sizeof(st));
@@ -417,14 +437,14 @@ rekey_db(struct pb_app *app, size_t batch, int dry, struct rk_stats *total)
 	}
 	if (rc != PB_OK)
 		fprintf(stderr, "phonebill-admin: rekey: database: %s (%s)\n",
-		    pb_strerror(rc), pb_db_last_error(app->db));
+		        pb_strerror(rc), pb_db_last_error(app->db));
 	return rc;
 }
 
 static const struct pb_app_spec other_spec = {
-	.service = "admin",
-	.flags = PB_APP_PII | PB_APP_OTHERS_CONFIG | PB_APP_NO_REDIS |
-	    PB_APP_NO_JWT,
+    .service = "admin",
+    .flags =
+        PB_APP_PII | PB_APP_OTHERS_CONFIG | PB_APP_NO_REDIS | PB_APP_NO_JWT,
 };
 
 /* rekey under the config at path (another service's). */
@@ -472,8 +492,8 @@ admin_rekey(struct pb_app *app, int argc, char **argv)
 	memset(&total, 0, sizeof(total));
 	for (i = 2; i < argc && rc == PB_OK; i++)
 		if (strcmp(argv[i], "--config") == 0)
-			rc = rekey_config(argv[++i], (size_t)batch, dry,
-			    &total);
+			rc =
+			    rekey_config(argv[++i], (size_t)batch, dry, &total);
 		else if (strcmp(argv[i], "--batch") == 0)
 			i++;
 	if (rc == PB_OK && nconf == 0)
@@ -482,7 +502,8 @@ admin_rekey(struct pb_app *app, int argc, char **argv)
 		rc = rekey_sessions(app, dry, &total);
 	if (rc == PB_OK && !dry)
 		printf("rekey: %llu values re-sealed under key version %u, "
-		    "%llu could not be opened\n", total.sealed,
-		    pb_crypto_ring_current(), total.unreadable);
+		       "%llu could not be opened\n",
+		       total.sealed, pb_crypto_ring_current(),
+		       total.unreadable);
 	return rc == PB_OK && total.unreadable == 0 ? 0 : 1;
 }

@@ -425,23 +425,25 @@ test_sealed(void)
 		int fd, hl;
 
 		randombytes_buf(ct, 24);
-		crypto_aead_xchacha20poly1305_ietf_encrypt(ct + 24, &clen,
-		    (const unsigned char *)pii, strlen(pii), NULL, 0, NULL, ct,
-		    key);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(
+		    ct + 24, &clen, (const unsigned char *)pii, strlen(pii),
+		    NULL, 0, NULL, ct, key);
 		hl = snprintf(hdr, sizeof(hdr), "PBSPOOL1 bill req-l1 s %llu\n",
-		    24 + clen);
-		snprintf(path, sizeof(path), "%s/0000000000001-0000000001-"
-		    "0000000001.rec", dir);
+		              24 + clen);
+		snprintf(path, sizeof(path),
+		         "%s/0000000000001-0000000001-"
+		         "0000000001.rec",
+		         dir);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 		ok(fd >= 0 && write(fd, hdr, (size_t)hl) == hl &&
-		    write(fd, ct, 24 + clen) == (ssize_t)(24 + clen),
-		    "an unversioned sealed record written");
+		       write(fd, ct, 24 + clen) == (ssize_t)(24 + clen),
+		   "an unversioned sealed record written");
 		if (fd >= 0)
 			close(fd);
 		seen_init(&seen);
 		(void)pb_spool_replay(s, collect, &seen, 0, &done);
 		ok(seen.n == 1 && strcmp(seen.data[0], pii) == 0,
-		    "an unversioned sealed record is read");
+		   "an unversioned sealed record is read");
 	}
 	pb_spool_close(other);
 	pb_spool_close(plain);
