@@ -281,6 +281,19 @@ else
 fi
 c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$HTTP_PORT/api/v1/bills/health?ready")
 [ "$c" = 200 ] && pass "/api/v1/bills/health?ready 200" || fail "health?ready: $c"
+# health and logins have process classes of their own: the packaged
+# wrappers are installed and exec the packaged programs (their answers
+# above came through them: the Aliases map those routes to the wrappers)
+for w in phonebill-bill-health phonebill-product-health phonebill-auth-login; do
+	t=$(sed -n 's|^exec \(/usr/sbin/phonebill-[a-z]*\) .*|\1|p' "/usr/lib/phonebill/$w" 2>/dev/null)
+	if [ -x "/usr/lib/phonebill/$w" ] && [ -n "$t" ] && [ -x "$t" ]; then
+		pass "$w installed (execs $t)"
+	else
+		fail "$w: not installed or its program missing ('$t')"
+	fi
+done
+c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$HTTP_PORT/api/v1/products/health")
+[ "$c" = 200 ] && pass "/api/v1/products/health 200 (its own class)" || fail "products/health: $c"
 
 # --- 5b. the admin CLI's other commands, --version of every program ------------------
 login_code() {
