@@ -11,6 +11,11 @@
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
+/* With sentinels a retry costs one loopback round trip to a sentinel, and
+ * during a failover the answer changes the moment the new master is
+ * promoted: retry at least this often (ms) so that no process waits out
+ * a long backoff after the switch */
+#define SENTINEL_BACKOFF_MAX_MS 150
 #define DEGRADED_MS 1000    /* ms a missing replica is assumed still missing */
 
 struct pb_redis {
@@ -33,6 +38,7 @@ struct pb_redis {
 	int used;               /* ctx has answered at least one command */
 	int64_t next_try_ms;    /* monotonic ms before which we do not connect */
 	int backoff_ms;
+	int backoff_max_ms;
 	char err[128];
 };
 
@@ -169,6 +175,8 @@ finish_new(struct pb_redis *r, const struct pb_redis_opts *o,
 	    o->connect_timeout_ms : 500;
 	r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1000;
 	r->backoff_ms = BACKOFF_MIN_MS;
+	r->backoff_max_ms = r->nsent > 0 ? SENTINEL_BACKOFF_MAX_MS :
+	    BACKOFF_MAX_MS;
 	r->wait_replicas = o->wait_replicas > 0 ? o->wait_replicas : 0;
 	/* WAIT must answer before the read timeout gives up on it (ms) */
 	r->wait_ms = o->wait_ms > 0 && o->wait_ms < r->timeout_ms ?
@@ -194,8 +202,21 @@ connect_failed(struct pb_redis *r, const char *why)
 {
 	drop(r, why);
 	r->next_try_ms = pb_clock_mono_ms() + r->backoff_ms;
-	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ?
-	    BACKOFF_MAX_MS : r->backoff_ms * 2;
+	r->backoff_ms = r->backoff_ms * 2 > r->backoff_max_ms ?
+	    r->backoff_max_ms : r->backoff_ms * 2;
+}
+
+/*
+ * The master a sentinel named cannot be used (refuses connections, is not
+ * a master): ask the next sentinel first next time -- during a failover
+ * the leader knows the promoted replica before the others hear of it.
+ */
+static void
+sentinel_miss(struct pb_redis *r, const char *why)
+{
+	if (r->nsent > 0)
+		r->sent_first = (r->sent_first + 1) % r->nsent;
+	connect_failed(r, why);
 }
 
 /* AUTH on r->ctx when a password is set; 0 on success. */
@@ -325,7 +346,7 @@ open_ctx(struct pb_redis *r)
 		    ms_to_tv(r->connect_timeout_ms));
 	}
 	if (r->ctx == NULL || r->ctx->err != 0) {
-		connect_failed(r, r->ctx != NULL ? r->ctx->errstr :
+		sentinel_miss(r, r->ctx != NULL ? r->ctx->errstr :
 		    "cannot allocate context");
 		return -1;
 	}
@@ -350,7 +371,7 @@ ensure_connected(struct pb_redis *r)
 	/* a sentinel's answer may be stale during a failover: confirm */
 	if (r->nsent > 0 && (role_of(r->ctx, role, sizeof(role)) != 0 ||
 	    strcmp(role, "master") != 0)) {
-		connect_failed(r, "the server the sentinels named is not "
+		sentinel_miss(r, "the server the sentinels named is not "
 		    "a master (failover in progress)");
 		return PB_ERR_UNAVAILABLE;
 	}
