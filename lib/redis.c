@@ -16,6 +16,11 @@
  * promoted: retry at least this often (ms) so that no process waits out
  * a long backoff after the switch */
 #define SENTINEL_BACKOFF_MAX_MS 150
+/* A connection found through the sentinels is confirmed with them again
+ * when it is used after this long (ms): after a manual failover the old
+ * master keeps answering (and taking writes that will be lost) until the
+ * sentinels convert it, seconds later */
+#define SENTINEL_CONFIRM_MS 1000
 #define DEGRADED_MS 1000    /* ms a missing replica is assumed still missing */
 
 struct pb_redis {
@@ -37,6 +42,7 @@ struct pb_redis {
 	redisContext *ctx;
 	int used;               /* ctx has answered at least one command */
 	int64_t next_try_ms;    /* monotonic ms before which we do not connect */
+	int64_t confirmed_ms;   /* mono ms the sentinels last named server */
 	int backoff_ms;
 	int backoff_max_ms;
 	char err[128];
@@ -357,11 +363,40 @@ open_ctx(struct pb_redis *r)
 	return 0;
 }
 
+/*
+ * With sentinels: a connection not confirmed for SENTINEL_CONFIRM_MS is
+ * dropped when the sentinel that answered last now names another master.
+ * A sentinel that cannot be asked changes nothing (the connection itself
+ * will tell); the next confirmation asks the next one.
+ */
+static void
+reconfirm(struct pb_redis *r)
+{
+	char host[64], now[80];
+	int port = 0;
+	int64_t t = pb_clock_mono_ms();
+
+	if (r->nsent == 0 || t - r->confirmed_ms < SENTINEL_CONFIRM_MS)
+		return;
+	r->confirmed_ms = t;
+	/* one sentinel, not the list: at most one short connect timeout a
+	 * second when they are unreachable */
+	if (ask_sentinel(r, r->sent_first, host, sizeof(host), &port) != 0) {
+		r->sent_first = (r->sent_first + 1) % r->nsent;
+		return;
+	}
+	(void)snprintf(now, sizeof(now), "%s:%d", host, port);
+	if (strcmp(now, r->server) != 0)
+		drop(r, "the sentinels name another master");
+}
+
 static enum pb_err
 ensure_connected(struct pb_redis *r)
 {
 	char role[16];
 
+	if (r->ctx != NULL)
+		reconfirm(r);
 	if (r->ctx != NULL)
 		return PB_OK;
 	if (pb_clock_mono_ms() < r->next_try_ms)
@@ -377,6 +412,7 @@ ensure_connected(struct pb_redis *r)
 	}
 	r->backoff_ms = BACKOFF_MIN_MS;
 	r->next_try_ms = 0;
+	r->confirmed_ms = pb_clock_mono_ms();
 	r->used = 0;
 	r->degraded_until = 0;
 	return PB_OK;
