@@ -22,7 +22,7 @@ static const char *const common_keys[] = {
 	"redis.timeout_ms", "redis.sentinels", "redis.master_name",
 	"redis.wait_replicas",
 	"db.socket", "db.host", "db.port", "db.name", "db.user",
-	"db.password_file", "db.timeout_s",
+	"db.password_file", "db.timeout_s", "db.read_host", "db.read_port",
 	"jwt.secret_file", "jwt.accept_secret_file", "pii.key_file",
 	"pii.index_key_file", "pii.key_version", "pii.previous_key_file",
 	"pii.previous_key_version",
@@ -194,8 +194,9 @@ pb_app_redis_open(struct pb_app *app, struct pb_redis **out, char *err,
 	return rc;
 }
 
-enum pb_err
-pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
+/* read: the db.read_host address (TCP) rather than db.socket/db.host */
+static enum pb_err
+db_open(struct pb_app *app, int read, struct pb_db **out, char *err,
     size_t errlen)
 {
 	struct pb_db_opts o;
@@ -204,17 +205,17 @@ pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
 	enum pb_err rc;
 
 	memset(&o, 0, sizeof(o));
-	o.socket = pb_config_get(app->cfg, "db.socket", NULL);
-	o.host = pb_config_get(app->cfg, "db.host", o.socket ? NULL :
-	    "127.0.0.1");
+	o.socket = read ? NULL : pb_config_get(app->cfg, "db.socket", NULL);
+	o.host = read ? pb_config_get(app->cfg, "db.read_host", NULL) :
+	    pb_config_get(app->cfg, "db.host", o.socket ? NULL : "127.0.0.1");
 	o.user = pb_config_get(app->cfg, "db.user", NULL);
 	o.database = pb_config_get(app->cfg, "db.name", NULL);
 	if (o.user == NULL || o.database == NULL) {
 		snprintf(err, errlen, "db.user and db.name are required");
 		return PB_ERR_CONFIG;
 	}
-	rc = pb_config_get_long(app->cfg, "db.port", 3306, 1, 65535, &port,
-	    err, errlen);
+	rc = pb_config_get_long(app->cfg, read ? "db.read_port" : "db.port",
+	    3306, 1, 65535, &port, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "db.timeout_s", 5, 1, 60,
 		    &timeout, err, errlen);
@@ -233,6 +234,13 @@ pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
 	if (rc != PB_OK)
 		snprintf(err, errlen, "db: %s", pb_strerror(rc));
 	return rc;
+}
+
+enum pb_err
+pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
+    size_t errlen)
+{
+	return db_open(app, 0, out, err, errlen);
 }
 
 enum pb_err
@@ -307,6 +315,9 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 		rc = pb_app_redis_open(app, &app->redis, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_app_db_open(app, &app->db, err, errlen);
+	/* optional: the same account on a read address (history listings) */
+	if (rc == PB_OK && pb_config_get(app->cfg, "db.read_host", NULL) != NULL)
+		rc = db_open(app, 1, &app->read_db, err, errlen);
 	if (rc != PB_OK)
 		goto out;
 	app->max_body = (size_t)max_body;
@@ -332,6 +343,7 @@ pb_app_fini(struct pb_app *app)
 		app->spec->fini(app);
 	pb_redis_free(app->redis);
 	pb_db_free(app->db);
+	pb_db_free(app->read_db);
 	pb_config_secret_free(app->jwt_secret);
 	pb_config_secret_free(app->jwt_accept);
 	app->jwt_accept = NULL;
@@ -343,6 +355,7 @@ pb_app_fini(struct pb_app *app)
 		pb_metrics_close();
 	app->redis = NULL;
 	app->db = NULL;
+	app->read_db = NULL;
 	app->jwt_secret = NULL;
 	app->cfg = NULL;
 }

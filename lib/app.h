@@ -55,6 +55,8 @@ struct pb_app {
 	struct pb_config *cfg;
 	struct pb_redis *redis;
 	struct pb_db *db;
+	struct pb_db *read_db;          /* NULL, or db.read_host: for history
+	                                   listings (pb_listing_query_read) */
 	char *jwt_secret;               /* >= PB_JWT_KEY_MIN bytes */
 	char *jwt_accept;               /* NULL, or a second key accepted (not
 	                                   used to sign) during a rotation:

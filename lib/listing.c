@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "history.h"
 #include "listing.h"
+#include "log.h"
 
 /* The value of n decimal digits at s (the caller checked they are digits). */
 static int
@@ -286,6 +287,57 @@ pb_listing_query(struct pb_db *db, const char *table, const char *cols,
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return PB_ERR_TOOBIG;
 	return pb_db_query(db, sql, p, 11, fn, ud);
+}
+
+/* The page's rows counted on their way to the caller's fn. */
+struct counted {
+	pb_db_row_fn fn;
+	void *ud;
+	unsigned long rows;
+};
+
+static enum pb_err
+counted_row(void *ud, const struct pb_db_row *row)
+{
+	struct counted *c = ud;
+
+	c->rows++;
+	return c->fn(c->ud, row);
+}
+
+/* A read address that failed is not tried again for this long (ms): an
+ * unreachable one would otherwise cost its connect timeout on every page */
+#define READ_RETRY_MS 5000
+
+enum pb_err
+pb_listing_query_read(struct pb_db *read, struct pb_db *db, const char *table,
+    const char *cols, const char *user, const struct pb_listing *f,
+    const unsigned char *bidx, const char *status, int tz, pb_db_row_fn fn,
+    void *ud, long long *total)
+{
+	/* per process: listings run on the request thread only */
+	static int64_t read_skip_until;
+	struct counted c = { fn, ud, 0 };
+	struct pb_logline l;
+	enum pb_err rc;
+
+	if (read == NULL || pb_clock_mono_ms() < read_skip_until)
+		return pb_listing_query(db, table, cols, user, f, bidx, status,
+		    tz, fn, ud, total);
+	rc = pb_listing_query(read, table, cols, user, f, bidx, status, tz,
+	    counted_row, &c, total);
+	/* rows already handed on cannot be taken back: no second try then */
+	if (rc == PB_OK || c.rows > 0)
+		return rc;
+	read_skip_until = pb_clock_mono_ms() + READ_RETRY_MS;
+	pb_log_begin(&l, PB_LOG_WARN, "db.read_fallback");
+	pb_log_str(&l, "table", table);
+	pb_log_str(&l, "error", pb_db_last_error(read));
+	pb_log_str(&l, "msg", "the read address failed; this listing and "
+	    "those of the next 5 s read from the primary (db.host)");
+	pb_log_end(&l);
+	return pb_listing_query(db, table, cols, user, f, bidx, status, tz, fn,
+	    ud, total);
 }
 
 void

@@ -57,6 +57,17 @@ enum pb_err pb_listing_query(struct pb_db *db, const char *table,
     const unsigned char *bidx, const char *status, int tz, pb_db_row_fn fn,
     void *ud, long long *total);
 
+/*
+ * The same, on read (db.read_host: a replica or a balancer over the Galera
+ * nodes) when it is not NULL; when that fails before any row was handed to
+ * fn, on db (the primary address), and db alone for the next few seconds.
+ */
+enum pb_err pb_listing_query_read(struct pb_db *read, struct pb_db *db,
+    const char *table, const char *cols, const char *user,
+    const struct pb_listing *f, const unsigned char *bidx,
+    const char *status, int tz, pb_db_row_fn fn, void *ud,
+    long long *total);
+
 /* The two designs' page shapes. */
 enum pb_listing_style {
 	PB_LISTING_BILL,     /* {items, pagination{currentPage, totalPages,

@@ -11,6 +11,16 @@
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
+/* With sentinels a retry costs one loopback round trip to a sentinel, and
+ * during a failover the answer changes the moment the new master is
+ * promoted: retry at least this often (ms) so that no process waits out
+ * a long backoff after the switch */
+#define SENTINEL_BACKOFF_MAX_MS 150
+/* A connection found through the sentinels is confirmed with them again
+ * when it is used after this long (ms): after a manual failover the old
+ * master keeps answering (and taking writes that will be lost) until the
+ * sentinels convert it, seconds later */
+#define SENTINEL_CONFIRM_MS 1000
 #define DEGRADED_MS 1000    /* ms a missing replica is assumed still missing */
 
 struct pb_redis {
@@ -32,7 +42,9 @@ struct pb_redis {
 	redisContext *ctx;
 	int used;               /* ctx has answered at least one command */
 	int64_t next_try_ms;    /* monotonic ms before which we do not connect */
+	int64_t confirmed_ms;   /* mono ms the sentinels last named server */
 	int backoff_ms;
+	int backoff_max_ms;
 	char err[128];
 };
 
@@ -169,6 +181,8 @@ finish_new(struct pb_redis *r, const struct pb_redis_opts *o,
 	    o->connect_timeout_ms : 500;
 	r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1000;
 	r->backoff_ms = BACKOFF_MIN_MS;
+	r->backoff_max_ms = r->nsent > 0 ? SENTINEL_BACKOFF_MAX_MS :
+	    BACKOFF_MAX_MS;
 	r->wait_replicas = o->wait_replicas > 0 ? o->wait_replicas : 0;
 	/* WAIT must answer before the read timeout gives up on it (ms) */
 	r->wait_ms = o->wait_ms > 0 && o->wait_ms < r->timeout_ms ?
@@ -194,8 +208,21 @@ connect_failed(struct pb_redis *r, const char *why)
 {
 	drop(r, why);
 	r->next_try_ms = pb_clock_mono_ms() + r->backoff_ms;
-	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ?
-	    BACKOFF_MAX_MS : r->backoff_ms * 2;
+	r->backoff_ms = r->backoff_ms * 2 > r->backoff_max_ms ?
+	    r->backoff_max_ms : r->backoff_ms * 2;
+}
+
+/*
+ * The master a sentinel named cannot be used (refuses connections, is not
+ * a master): ask the next sentinel first next time -- during a failover
+ * the leader knows the promoted replica before the others hear of it.
+ */
+static void
+sentinel_miss(struct pb_redis *r, const char *why)
+{
+	if (r->nsent > 0)
+		r->sent_first = (r->sent_first + 1) % r->nsent;
+	connect_failed(r, why);
 }
 
 /* AUTH on r->ctx when a password is set; 0 on success. */
@@ -325,7 +352,7 @@ open_ctx(struct pb_redis *r)
 		    ms_to_tv(r->connect_timeout_ms));
 	}
 	if (r->ctx == NULL || r->ctx->err != 0) {
-		connect_failed(r, r->ctx != NULL ? r->ctx->errstr :
+		sentinel_miss(r, r->ctx != NULL ? r->ctx->errstr :
 		    "cannot allocate context");
 		return -1;
 	}
@@ -336,11 +363,40 @@ open_ctx(struct pb_redis *r)
 	return 0;
 }
 
+/*
+ * With sentinels: a connection not confirmed for SENTINEL_CONFIRM_MS is
+ * dropped when the sentinel that answered last now names another master.
+ * A sentinel that cannot be asked changes nothing (the connection itself
+ * will tell); the next confirmation asks the next one.
+ */
+static void
+reconfirm(struct pb_redis *r)
+{
+	char host[64], now[80];
+	int port = 0;
+	int64_t t = pb_clock_mono_ms();
+
+	if (r->nsent == 0 || t - r->confirmed_ms < SENTINEL_CONFIRM_MS)
+		return;
+	r->confirmed_ms = t;
+	/* one sentinel, not the list: at most one short connect timeout a
+	 * second when they are unreachable */
+	if (ask_sentinel(r, r->sent_first, host, sizeof(host), &port) != 0) {
+		r->sent_first = (r->sent_first + 1) % r->nsent;
+		return;
+	}
+	(void)snprintf(now, sizeof(now), "%s:%d", host, port);
+	if (strcmp(now, r->server) != 0)
+		drop(r, "the sentinels name another master");
+}
+
 static enum pb_err
 ensure_connected(struct pb_redis *r)
 {
 	char role[16];
 
+	if (r->ctx != NULL)
+		reconfirm(r);
 	if (r->ctx != NULL)
 		return PB_OK;
 	if (pb_clock_mono_ms() < r->next_try_ms)
@@ -350,12 +406,13 @@ ensure_connected(struct pb_redis *r)
 	/* a sentinel's answer may be stale during a failover: confirm */
 	if (r->nsent > 0 && (role_of(r->ctx, role, sizeof(role)) != 0 ||
 	    strcmp(role, "master") != 0)) {
-		connect_failed(r, "the server the sentinels named is not "
+		sentinel_miss(r, "the server the sentinels named is not "
 		    "a master (failover in progress)");
 		return PB_ERR_UNAVAILABLE;
 	}
 	r->backoff_ms = BACKOFF_MIN_MS;
 	r->next_try_ms = 0;
+	r->confirmed_ms = pb_clock_mono_ms();
 	r->used = 0;
 	r->degraded_until = 0;
 	return PB_OK;

@@ -232,7 +232,8 @@ bill_history(struct pb_req *req)
 	}
 	c.items = cJSON_CreateArray();
 	rc = c.items == NULL ? PB_ERR_NOMEM :
-	    pb_listing_query(req->app->db, "bill_request_history",
+	    pb_listing_query_read(req->app->read_db, req->app->db,
+	    "bill_request_history",
 	    "request_id, line_number_enc, billing_month, requested_at, "
 	    "completed_at, status, result_summary", p.s.user_id, &f,
 	    f.line[0] != '\0' ? bidx : NULL, f.status, tz, item_row, &c,

@@ -117,7 +117,8 @@ prod_history(struct pb_req *req)
 	status = strcmp(f.status, "PROCESSING") == 0 ? "REQUESTED" : f.status;
 	c.items = cJSON_CreateArray();
 	rc = c.items == NULL ? PB_ERR_NOMEM :
-	    pb_listing_query(req->app->db, "product_change_history",
+	    pb_listing_query_read(req->app->read_db, req->app->db,
+	    "product_change_history",
 	    "request_id, line_number_enc, status, current_product_code, "
 	    "current_product_name, target_product_code, target_product_name, "
 	    "requested_at, completed_at, result_message, kos_order_no",

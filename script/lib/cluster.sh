@@ -19,12 +19,13 @@ pbc_init() {
 	local off=${PHONEBILL_PORT_OFFSET:-0}
 	B=${PB_CLUSTER_BASE:-$((23000 + off))}
 	[ "$((B + 99))" -lt 32768 ] || pb_die "cluster ports must stay below 32768"
-	PBC_HTTP=$B PBC_DB=$((B + 1)) PBC_STATS=$((B + 2))
+	PBC_HTTP=$B PBC_DB=$((B + 1)) PBC_STATS=$((B + 2)) PBC_DB_READ=$((B + 3))
 	PBC_N1_HTTP=$((B + 10)) PBC_N1_HTTPS=$((B + 11)) PBC_N1_KOS=$((B + 12))
 	PBC_N2_HTTP=$((B + 20)) PBC_N2_HTTPS=$((B + 21)) PBC_N2_KOS=$((B + 22))
 	PBC_REDIS_P=$((B + 30)) PBC_REDIS_R=$((B + 31))
 	PBC_SENT1=$((B + 35))
 	PBC_GALERA=$((B + 40))   # g1..g3: mysql B+40.., gcomm B+50.., IST B+56.., SST B+60..
+	PBC_GCHECK=$((B + 44))   # g1..g3: galera-check (HTTP, for haproxy) B+44..46
 	PBC_SENTINELS="127.0.0.1:$PBC_SENT1,127.0.0.1:$((PBC_SENT1 + 1)),127.0.0.1:$((PBC_SENT1 + 2))"
 	PBC_SECRETS=$PB_CLUSTER_DIR/secrets
 }
@@ -50,6 +51,11 @@ pbc_node_configs() {
 			esac
 			echo "db.host = 127.0.0.1"
 			echo "db.port = $PBC_DB"
+			case $f in */bill.conf|*/product.conf)
+				# history listings read from any synced Galera node
+				echo "db.read_host = 127.0.0.1"
+				echo "db.read_port = $PBC_DB_READ" ;;
+			esac
 		} >>"$f"
 	done
 }
@@ -164,6 +170,43 @@ GRANT ALL PRIVILEGES ON *.* TO 'phonebill_admin'@'127.0.0.1' WITH GRANT OPTION;
 EOF
 }
 
+# galera-check N: an HTTP check of node N's wsrep state on B+44+N-1, for
+# haproxy (200 only when Synced and ready).  Runs as nobody: it logs in as
+# the haproxy account over TCP.
+pbc_gcheck_start() {
+	local n=$1 d
+	d=$(pbc_gdir "$n")
+	mkdir -p "$d/check"
+	chown nobody: "$d/check"
+	pb_pid_of "$d/check/galera-check.pid" galera-check >/dev/null && return 0
+	setsid setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+		/usr/bin/python3 "$PB_ROOT/script/galera-check" \
+		--listen "127.0.0.1:$((PBC_GCHECK + n - 1))" --host 127.0.0.1 \
+		--port "$((PBC_GALERA + n - 1))" --user haproxy \
+		--pidfile "$d/check/galera-check.pid" \
+		</dev/null >>"$d/check/galera-check.log" 2>&1 &
+	pb_wait_for 10 "galera-check g$n" pb_pid_of "$d/check/galera-check.pid" galera-check ||
+		pb_die "galera-check g$n did not start (see $d/check/galera-check.log)"
+}
+
+pbc_gcheck_stop() {
+	pb_stop_pid "$(pbc_gdir "$1")/check/galera-check.pid" galera-check "galera-check g$1" 10
+}
+
+# What galera-check says of node N (200 synced / 503 why).
+pbc_gcheck() {
+	curl -s --max-time 5 -w ' (%{http_code})' "http://127.0.0.1:$((PBC_GCHECK + $1 - 1))/"
+}
+
+# Desync node N (wsrep_desync: it stays in the cluster and keeps taking
+# queries, but is no longer Synced -- what a donor or a backup looks like)
+# or resync it.
+pbc_galera_desync() {
+	local n=${1:?node} on=${2:-ON}
+	pbc_galera_sql "$n" -e "SET GLOBAL wsrep_desync = $on"
+	echo "g$n wsrep_desync=$on"
+}
+
 pbc_db_via_haproxy() {
 	mariadb-admin --no-defaults --protocol=tcp -h 127.0.0.1 -P "$PBC_DB" -u haproxy \
 		--connect-timeout=2 ping
@@ -209,6 +252,13 @@ EOF
 	chown -R redis: "$d"
 }
 
+# Failover timing (ms): a master that has not answered PING for
+# down-after-milliseconds is subjectively down; with the quorum's agreement
+# (asked once a second) a sentinel runs for leader (after up to 1 s random
+# delay), promotes the replica and sees the promotion in its next INFO (1 s).
+# 1000 on loopback (the default 30 s is for networks with hiccups);
+# failover-timeout bounds a failed election, retried after twice it: 3 s,
+# not the default 3 min.  parallel-syncs: one replica, so 1.
 pbc_sentinel_conf() {
 	local i=$1 d=$PB_CLUSTER_DIR/redis/s$1 pw
 	pw=$(tr -d '\n' <"$PBC_SECRETS/redis_password")
@@ -222,8 +272,8 @@ logfile $d/sentinel.log
 dir $d
 sentinel monitor phonebill 127.0.0.1 $PBC_REDIS_P 2
 sentinel auth-pass phonebill $pw
-sentinel down-after-milliseconds phonebill 1500
-sentinel failover-timeout phonebill 10000
+sentinel down-after-milliseconds phonebill 1000
+sentinel failover-timeout phonebill 3000
 sentinel parallel-syncs phonebill 1
 EOF
 	)
@@ -335,17 +385,36 @@ backend webnodes
 	server node2-any 127.0.0.1:$PBC_N2_HTTP backup
 
 # one Galera writer at a time: g1, else g2, else g3; sessions to a node
-# marked down are cut so that the services reconnect to the next
+# marked down are cut so that the services reconnect to the next.  The
+# check is each node's galera-check (HTTP 200 only when wsrep_ready=ON and
+# Synced): a node that accepts logins but is desynced, joining or outside
+# the primary component is out.  When g1 is back, the sessions on a backup
+# are cut too, so that the services never write on two nodes at once.
 listen galera
 	mode tcp
 	bind 127.0.0.1:$PBC_DB
 	timeout client 1h
 	timeout server 1h
-	option mysql-check user haproxy post-41
+	option httpchk GET /
+	http-check expect status 200
 	default-server inter 1s fall 2 rise 3 on-marked-down shutdown-sessions
-	server g1 127.0.0.1:$PBC_GALERA check
-	server g2 127.0.0.1:$((PBC_GALERA + 1)) check backup
-	server g3 127.0.0.1:$((PBC_GALERA + 2)) check backup
+	server g1 127.0.0.1:$PBC_GALERA check port $PBC_GCHECK on-marked-up shutdown-backup-sessions
+	server g2 127.0.0.1:$((PBC_GALERA + 1)) check port $((PBC_GCHECK + 1)) backup
+	server g3 127.0.0.1:$((PBC_GALERA + 2)) check port $((PBC_GCHECK + 2)) backup
+
+# history listings (db.read_host): any synced node, the same check
+listen galera_read
+	mode tcp
+	bind 127.0.0.1:$PBC_DB_READ
+	timeout client 1h
+	timeout server 1h
+	balance leastconn
+	option httpchk GET /
+	http-check expect status 200
+	default-server inter 1s fall 2 rise 3 on-marked-down shutdown-sessions
+	server g1 127.0.0.1:$PBC_GALERA check port $PBC_GCHECK
+	server g2 127.0.0.1:$((PBC_GALERA + 1)) check port $((PBC_GCHECK + 1))
+	server g3 127.0.0.1:$((PBC_GALERA + 2)) check port $((PBC_GCHECK + 2))
 
 listen stats
 	mode http
@@ -354,8 +423,19 @@ listen stats
 	stats uri /
 EOF
 	haproxy -c -f "$d/haproxy.cfg" >/dev/null || pb_die "haproxy rejects $d/haproxy.cfg"
-	pb_log "starting haproxy (http://127.0.0.1:$PBC_HTTP/, MariaDB writer 127.0.0.1:$PBC_DB)"
+	pb_log "starting haproxy (http://127.0.0.1:$PBC_HTTP/, MariaDB writer 127.0.0.1:$PBC_DB, readers 127.0.0.1:$PBC_DB_READ)"
 	haproxy -f "$d/haproxy.cfg" || pb_die "haproxy did not start"
+}
+
+# A command on haproxy's admin socket ("show stat", "set server ...").
+pbc_haproxy_cmd() {
+	echo "$*" | socat stdio "unix-connect:$PB_CLUSTER_DIR/haproxy/admin.sock"
+}
+
+# The state haproxy gives server SRV of listener PX (UP, DOWN, MAINT, ...).
+pbc_haproxy_server() {
+	pbc_haproxy_cmd "show stat" | awk -F, -v px="$1" -v sv="$2" \
+		'$1 == px && $2 == sv { print $18; found = 1 } END { exit !found }'
 }
 
 pbc_haproxy_stop() {
@@ -386,7 +466,8 @@ pbc_node() {
 	fi
 	{
 		echo "# a node of script/cluster: the services use these addresses"
-		printf 'PBC_SENTINELS=%q\nPBC_DB=%q\n' "$PBC_SENTINELS" "$PBC_DB"
+		printf 'PBC_SENTINELS=%q\nPBC_DB=%q\nPBC_DB_READ=%q\n' "$PBC_SENTINELS" \
+			"$PBC_DB" "$PBC_DB_READ"
 	} >"$PB_STATE/cluster.env"
 }
 
@@ -437,6 +518,9 @@ pbc_status() {
 		else
 			echo "galera g$n: down"
 		fi
+	done
+	for n in 1 2 3; do
+		echo "galera-check g$n: $(pbc_gcheck "$n" | tr -d '\n')"
 	done
 	echo "redis master (sentinels): $(pbc_redis_master)"
 	for n in 1 2; do

@@ -182,6 +182,40 @@ def test_galera_kill_writer(ctx):
           lambda: ctl("galera-rejoin"))
 
 
+def _writer_up(name):
+    """haproxy's writer listener has server name UP ("UP 1/2" is going down)."""
+    return ctl("haproxy-server", "galera", name) == "UP"
+
+
+def _writer_down(name):
+    return ctl("haproxy-server", "galera", name).startswith("DOWN")
+
+
+def test_galera_desync_writer(ctx):
+    """The writer desynced (wsrep_desync=ON: it still takes logins and
+    queries, but is not Synced): galera-check answers 503, haproxy takes
+    it out of the writer listener and the services go on on the next
+    node.  With haproxy's plain mysql-check it would stay in."""
+    _need()
+    ctx.wait_for("g1 is haproxy's writer", lambda: _writer_up("g1"), timeout=60)
+
+    def brk():
+        ctl("galera-desync", "1")
+        ctx.wait_for("haproxy takes the desynced g1 out",
+                     lambda: _writer_down("g1"), timeout=30)
+        check = ctl("galera-check", "1")
+        assert "wsrep_local_state=2" in check and "(503)" in check, check
+        assert _writer_up("g2"), "g2 takes the writes"
+        return "g1 wsrep_desync=ON: %s; haproxy: g1 %s, g2 UP" % (
+            check.split("\n")[0], ctl("haproxy-server", "galera", "g1"))
+
+    def restore():
+        ctl("galera-resync", "1")
+        ctx.wait_for("g1 back as the writer", lambda: _writer_up("g1"), timeout=60)
+
+    drill(ctx, "galera desync writer", brk, restore)
+
+
 def test_web_node_kill(ctx):
     drill(ctx, "web node kill -9", lambda: ctl("node-kill", "1"),
           lambda: ctl("node-start", "1"))
@@ -202,6 +236,66 @@ def _node_request(i, method, path, body=None, headers=None):
         return r.status, r.read()
     finally:
         c.close()
+
+
+def _stmt_execs(nodes):
+    """Prepared statements executed on these Galera nodes (the services'
+    queries; replication and galera-check's text queries do not count)."""
+    n = 0
+    for g in nodes:
+        out = ctl("galera-sql", str(g), "--batch", "--skip-column-names", "-e",
+                  "SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'")
+        n += int(out.split()[-1])
+    return n
+
+
+def _histories(tok):
+    """Both history listings on both nodes: their totals."""
+    h = {"Authorization": "Bearer " + tok}
+    out = []
+    for i in range(4):
+        for path, key in (("/api/v1/bills/history?size=5", "totalItems"),
+                          ("/api/v1/products/history?size=5", "totalElements")):
+            st, b = _node_request(i, "GET", path, None, h)
+            eq(st, 200, "GET %s on node%d: %s" % (path, i % 2 + 1, b[:200]))
+            out.append(json.loads(b)["data"]["pagination"][key])
+    return out
+
+
+def _read_servers(state, servers=("g1", "g2", "g3")):
+    for s in servers:
+        ctl("haproxy-cmd", "set server galera_read/%s state %s" % (s, state))
+        if state == "maint":
+            ctl("haproxy-cmd", "shutdown sessions server galera_read/%s" % s)
+
+
+def test_history_read_address(ctx):
+    """db.read_host: the history listings read through haproxy's
+    galera_read listener (any synced node).  With g1 (the writer) out of
+    that listener, listings execute statements on g2/g3, which get no
+    other statements; with every server of it in maintenance they answer
+    the same pages from the primary address."""
+    _need()
+    tok = bill.token(ctx)
+    ctx.wait_for("g1 is haproxy's writer", lambda: _writer_up("g1"), timeout=60)
+    totals = _histories(tok)
+    assert totals[0] > 0, "demo01 has bill history from the drills"
+    try:
+        _read_servers("maint", ("g1",))
+        base = _stmt_execs((2, 3))
+        # a process whose read connection was on g1 reads from the primary
+        # for a few seconds, then connects to the listener again
+        ctx.wait_for("listings executed on g2/g3 (the read listener)",
+                     lambda: _histories(tok) and _stmt_execs((2, 3)) > base,
+                     timeout=40, interval=1.0)
+        n = _stmt_execs((2, 3)) - base
+        _read_servers("maint")
+        eq(_histories(tok), totals, "the same pages from the primary address")
+    finally:
+        _read_servers("ready")
+    REPORT.append("history read address: %d statements on g2/g3 through galera_read; "
+                  "with it in maintenance %d listings answered 200 from the primary"
+                  % (n, len(totals)))
 
 
 def test_single_flight_across_nodes(ctx):
