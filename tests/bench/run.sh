@@ -126,7 +126,7 @@ ms() {
 		printf "%.2f", v }'
 }
 
-declare -A rps p50 p99 errs checked
+declare -A rps p50 p99 errs checked reqs
 
 # wrk_run NAME URL CONNECTIONS [LUA-SCRIPT]: a 2 s warm-up, then the
 # measured run; results in rps[NAME] p50[NAME] p99[NAME] errs[NAME] and,
@@ -135,7 +135,7 @@ wrk_run() {
 	local name=$1 url=$2 conns=$3 lua=${4:-} out
 	local args=(-t"$THREADS" -c"$conns")
 	[ -n "$lua" ] && args+=(-s "$lua")
-	wrk "${args[@]}" -d2s "$url" >/dev/null 2>&1 || true # warm-up
+	[ "${WRK_NO_WARMUP:-0}" = 1 ] || wrk "${args[@]}" -d2s "$url" >/dev/null 2>&1 || true # warm-up
 	out=$(wrk "${args[@]}" -d"$DURATION" --latency "$url")
 	echo "--- wrk $name: $url ($conns connections)"
 	echo "$out" | sed -n '/Latency Distribution/,/Requests\/sec/p'
@@ -144,6 +144,7 @@ wrk_run() {
 	p50[$name]=$(echo "$out" | ms 50%)
 	p99[$name]=$(echo "$out" | ms 99%)
 	errs[$name]=$(echo "$out" | awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }')
+	reqs[$name]=$(echo "$out" | awk '/requests in/ { print $1 }')
 	checked[$name]=$(echo "$out" | sed -n 's/^bench-status \(ok=[0-9]* failed=[0-9]* statuses=[^ ]*\).*/\1/p')
 }
 
@@ -197,6 +198,43 @@ redis_memory() {
 	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info memory |
 		tr -d '\r' | awk -F: '$1 == "used_memory_human" { u = $2 } $1 == "maxmemory_human" { m = $2 }
 		    $1 == "maxmemory_policy" { p = $2 } END { printf "used %s of maxmemory %s (%s)", u, m, p }'
+}
+
+# redis_stats FILE: INFO commandstats + INFO stats of the stack's Redis.
+redis_stats() {
+	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info commandstats >"$1"
+	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info stats >>"$1"
+}
+
+# redis_per_request BEFORE AFTER REQUESTS: Redis commands and round trips
+# per request between two redis_stats snapshots.  Round trips are the
+# server's socket reads (total_reads_processed): a pipeline sent in one
+# write is one read.  Every client counts (the worker's XREADGROUP/XACK and
+# health checks too, a small share at these rates).
+redis_per_request() {
+	python3 - "$1" "$2" "$3" <<'PYEOF'
+import re, sys
+def load(p):
+    calls, stats = {}, {}
+    for line in open(p):
+        line = line.strip()
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
+        if m:
+            calls[m.group(1)] = int(m.group(2))
+        elif ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            stats[k] = v
+    return calls, stats
+(b, bs), (a, as_), n = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
+if n <= 0:
+    print("Redis per request: no requests"); sys.exit(0)
+d = {k: a[k] - b.get(k, 0) for k in a if a[k] - b.get(k, 0) > 0}
+d.pop("info", None)
+total = sum(d.values())
+reads = int(as_.get("total_reads_processed", 0)) - int(bs.get("total_reads_processed", 0))
+top = " ".join("%s %.2f" % (k, v / n) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:8])
+print("Redis per request: %.2f commands, %.2f round trips (server reads); commands: %s" % (total / n, reads / n, top))
+PYEOF
 }
 
 # Every inquiry keeps its answer an hour in Redis (v1:bill-req:{requestId},
@@ -256,7 +294,7 @@ bench_inquiry() {
 	local conns=${BENCH_CONNECTIONS:-50} month=${BENCH_MONTH:-$(prev_month_kst)}
 	local line=010-1234-5678 lua=tests/bench/inquiry.lua
 	local code before after rid
-	local -A ob_start ob_end
+	local -A ob_start ob_end rpr
 
 	echo "=== inquiry: /hello vs POST /api/v1/bills/inquiry (demo01, $line, $month, cached)"
 	clear_stored_results
@@ -281,12 +319,23 @@ bench_inquiry() {
 	# A reference inside the bill service: the warming inquiry's stored
 	# result.  The same token check and a Redis read of the same size, but
 	# no history rows and no MVNO delivery behind it.
-	BENCH_GET=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
+	BENCH_GET=1 wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry/$rid" >/dev/null 2>&1 || true
+	redis_stats "$BENCH_DIR/redis.before"
+	BENCH_GET=1 WRK_NO_WARMUP=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
+	redis_stats "$BENCH_DIR/redis.after"
+	rpr[status]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[status]:-0}")
+	echo "${rpr[status]}"
 	before=$(sim_calls bill.inquiry)
 	ob_start[on]=$(outbox)
 	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
-	wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	# the warm-up inside wrk_run is counted too: snapshot after it
+	wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry" >/dev/null 2>&1 || true
+	redis_stats "$BENCH_DIR/redis.before"
+	WRK_NO_WARMUP=1 wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	redis_stats "$BENCH_DIR/redis.after"
 	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
+	rpr[inquiry]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[inquiry]:-0}")
+	echo "${rpr[inquiry]}"
 	ob_end[on]=$(outbox)
 	after=$(sim_calls bill.inquiry)
 	echo "KOS bill.inquiry calls during warm-up + run: $((after - before))"
@@ -317,6 +366,8 @@ bench_inquiry() {
 	row "inquiry (cached, MVNO off)" "${rps[inquiry_nomvno]}" "${p50[inquiry_nomvno]}" "${p99[inquiry_nomvno]}" "${checked[inquiry_nomvno]}"
 	echo "ratio inquiry / hello (req/s): MVNO on $(ratio inquiry hello), MVNO off $(ratio inquiry_nomvno hello)   (target >= 0.5, p99 <= 5 ms)"
 	echo "reference GET inquiry/{id} / hello: $(ratio status hello) (no history write, no MVNO delivery)"
+	echo "inquiry (MVNO on): ${rpr[inquiry]}"
+	echo "GET inquiry/{id}:  ${rpr[status]}"
 	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
 	for name in hello status inquiry inquiry_nomvno; do
 		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
