@@ -13,9 +13,12 @@
  * fails the answer is 503.  The worker writes the rows and delivers to the
  * MVNO AP.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "bill.h"
 #include "buf.h"
@@ -361,6 +364,129 @@ out:
 }
 
 /*
+ * s as a JSON string, quotes included, escaped as cJSON would (", \ and
+ * the control characters; UTF-8 as it is).  The record is written as text
+ * (no cJSON tree to build and print: a third of a cached inquiry's
+ * instructions went there, mostly escaping the answer embedded in it).
+ */
+static enum pb_err
+json_str(struct pb_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[512];          /* escaped bytes, appended when full */
+	size_t n = 0;
+	enum pb_err rc = PB_OK;
+	unsigned char c;
+
+	out[n++] = '"';
+	for (; rc == PB_OK && *s != '\0'; s++) {
+		if (n > sizeof(out) - 8) {
+			rc = pb_buf_append(b, out, n);
+			n = 0;
+		}
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			out[n++] = (char)c;
+			continue;
+		}
+		out[n++] = '\\';
+		switch (c) {
+		case '"': case '\\': out[n++] = (char)c; break;
+		case '\n': out[n++] = 'n'; break;
+		case '\r': out[n++] = 'r'; break;
+		case '\t': out[n++] = 't'; break;
+		case '\b': out[n++] = 'b'; break;
+		case '\f': out[n++] = 'f'; break;
+		default:
+			out[n++] = 'u';
+			out[n++] = '0';
+			out[n++] = '0';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n++] = '"';
+	if (rc == PB_OK)
+		rc = pb_buf_append(b, out, n);
+	return rc;
+}
+
+/* ,"name":"value" (escaped) when value is not NULL. */
+static enum pb_err
+json_field(struct pb_buf *b, const char *name, const char *value)
+{
+	enum pb_err rc;
+
+	if (value == NULL)
+		return PB_OK;
+	rc = pb_buf_append_str(b, ",\"");
+	if (rc == PB_OK)
+		rc = pb_buf_append_str(b, name);
+	if (rc == PB_OK)
+		rc = pb_buf_append_str(b, "\":");
+	return rc == PB_OK ? json_str(b, value) : rc;
+}
+
+/* The history record (the worker's format: requestId ... process{}). */
+static enum pb_err
+record_text(struct pb_buf *b, const struct inquiry *q, const char *status,
+    const char *data, const char *err_code, int hit, int stale, int64_t now)
+{
+	const char *code = q->code[0] != '\0' ? q->code : NULL;
+	const char *msg = q->message[0] != '\0' ? q->message : NULL;
+	enum pb_err rc;
+
+	rc = pb_buf_append_str(b, "{\"requestId\":");
+	if (rc == PB_OK)
+		rc = json_str(b, q->rid);
+	if (rc == PB_OK)
+		rc = json_field(b, "userId", q->p.s.user_id);
+	if (rc == PB_OK)
+		rc = json_field(b, "customerId", q->p.s.customer_id);
+	if (rc == PB_OK)
+		rc = json_field(b, "line", q->digits);
+	if (rc == PB_OK)
+		rc = json_field(b, "month", q->month);
+	if (rc == PB_OK)
+		rc = json_field(b, "status", status);
+	if (rc == PB_OK)
+		rc = json_field(b, "resultCode", code);
+	if (rc == PB_OK)
+		rc = json_field(b, "resultMessage", msg);
+	if (rc == PB_OK)
+		rc = json_field(b, "errorCode", err_code);
+	if (rc == PB_OK)
+		rc = json_field(b, "response", data);
+	if (rc == PB_OK)
+		rc = pb_buf_printf(b, ",\"requestedAt\":%" PRId64 ",\"completedAt\":"
+		    "%" PRId64 ",\"process\":{\"cacheHit\":%s,\"kosCalled\":%s",
+		    q->start_ms, now, hit ? "true" : "false",
+		    q->kos_called ? "true" : "false");
+	if (rc == PB_OK && q->trace[0] != '\0')
+		rc = json_field(b, "kosTraceId", q->trace);
+	if (rc == PB_OK)
+		rc = json_field(b, "kosResultCode", code);
+	if (rc == PB_OK)
+		rc = json_field(b, "kosResultMessage", msg);
+	if (rc == PB_OK)
+		rc = json_field(b, "breakerState", q->breaker_state != NULL ?
+		    q->breaker_state : "NONE");
+	if (rc == PB_OK)
+		rc = pb_buf_printf(b, ",\"elapsedMs\":%" PRId64, now - q->start_ms);
+	if (rc == PB_OK && q->kos_called)
+		rc = pb_buf_printf(b, ",\"kosRequestedAt\":%" PRId64
+		    ",\"kosRespondedAt\":%" PRId64 ",\"kosLatencyMs\":%" PRId64
+		    ",\"kosAttempts\":%u", q->kos_start_ms, q->kos_end_ms,
+		    q->kos_latency_ms, q->attempts);
+	if (rc == PB_OK && q->kos_called)
+		rc = json_field(b, "kosFailure", q->failure != NULL ?
+		    q->failure : "none");
+	if (rc == PB_OK)
+		rc = pb_buf_printf(b, ",\"stale\":%s}}", stale ? "true" : "false");
+	return rc;
+}
+
+/*
  * Make the history record durable (handoff.h) and keep the answer for the
  * status operation, in one Redis round trip.  status "COMPLETED"/"FAILED";
  * data: the data object answered (text) or NULL; err_code: our error code
@@ -374,14 +500,14 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 {
 	struct pb_breaker_stats st;
 	struct pb_cache_setcmd set;
+	struct pb_buf rec;
 	int64_t now = pb_clock_now_ms();
-	const char *code = q->code[0] != '\0' ? q->code : NULL;
 	char key[80], *kv = NULL;
-	cJSON *rec = NULL, *proc;
 	int hit = src == PB_CACHE_HIT || src == PB_CACHE_WAITED, have_set = 0;
-	enum pb_err rc = PB_ERR_NOMEM;
+	enum pb_err rc;
 
 	memset(&set, 0, sizeof(set));
+	pb_buf_init(&rec, PB_HANDOFF_REC_MAX);
 	if (data != NULL) {
 		/* "<user>\n<data>" for GET /bills/inquiry/{id}, SET (sealed,
 		 * as the cache keeps it) in the same round trip as the
@@ -405,60 +531,20 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 		    pb_breaker_stats(q->svc->breaker, g, &st) == PB_OK ?
 		    pb_breaker_state_name(st.state) : "NONE";
 	}
-	rec = cJSON_CreateObject();
-	proc = rec != NULL ? cJSON_AddObjectToObject(rec, "process") : NULL;
-	if (proc == NULL ||
-	    cJSON_AddStringToObject(rec, "requestId", q->rid) == NULL ||
-	    cJSON_AddStringToObject(rec, "userId", q->p.s.user_id) == NULL ||
-	    cJSON_AddStringToObject(rec, "customerId", q->p.s.customer_id) ==
-	    NULL ||
-	    cJSON_AddStringToObject(rec, "line", q->digits) == NULL ||
-	    cJSON_AddStringToObject(rec, "month", q->month) == NULL ||
-	    cJSON_AddStringToObject(rec, "status", status) == NULL ||
-	    (code != NULL &&
-	    cJSON_AddStringToObject(rec, "resultCode", code) == NULL) ||
-	    (q->message[0] != '\0' &&
-	    cJSON_AddStringToObject(rec, "resultMessage", q->message) == NULL) ||
-	    (err_code != NULL &&
-	    cJSON_AddStringToObject(rec, "errorCode", err_code) == NULL) ||
-	    (data != NULL &&
-	    cJSON_AddStringToObject(rec, "response", data) == NULL) ||
-	    cJSON_AddNumberToObject(rec, "requestedAt", (double)q->start_ms) ==
-	    NULL ||
-	    cJSON_AddNumberToObject(rec, "completedAt", (double)now) == NULL ||
-	    cJSON_AddBoolToObject(proc, "cacheHit", hit) == NULL ||
-	    cJSON_AddBoolToObject(proc, "kosCalled", q->kos_called) == NULL ||
-	    (q->trace[0] != '\0' &&
-	    cJSON_AddStringToObject(proc, "kosTraceId", q->trace) == NULL) ||
-	    (code != NULL &&
-	    cJSON_AddStringToObject(proc, "kosResultCode", code) == NULL) ||
-	    (q->message[0] != '\0' &&
-	    cJSON_AddStringToObject(proc, "kosResultMessage", q->message) ==
-	    NULL) ||
-	    cJSON_AddStringToObject(proc, "breakerState",
-	    q->breaker_state != NULL ? q->breaker_state : "NONE") == NULL ||
-	    cJSON_AddNumberToObject(proc, "elapsedMs",
-	    (double)(now - q->start_ms)) == NULL ||
-	    (q->kos_called &&
-	    (cJSON_AddNumberToObject(proc, "kosRequestedAt",
-	    (double)q->kos_start_ms) == NULL ||
-	    cJSON_AddNumberToObject(proc, "kosRespondedAt",
-	    (double)q->kos_end_ms) == NULL ||
-	    cJSON_AddNumberToObject(proc, "kosLatencyMs",
-	    (double)q->kos_latency_ms) == NULL ||
-	    cJSON_AddNumberToObject(proc, "kosAttempts", q->attempts) == NULL ||
-	    cJSON_AddStringToObject(proc, "kosFailure", q->failure != NULL ?
-	    q->failure : "none") == NULL)) ||
-	    cJSON_AddBoolToObject(proc, "stale", stale) == NULL) {
+	rc = record_text(&rec, q, status, data, err_code, hit, stale, now);
+	if (rc != PB_OK) {
 		pb_log_msg(PB_LOG_ERROR, "history_handoff_failed",
-		    "out of memory");
+		    rc == PB_ERR_TOOBIG ? "record too big" : "out of memory");
 		goto out;
 	}
-	rc = pb_handoff_put_json(req->app->redis, req->app->pii_key,
-	    PB_HANDOFF_BILL, rec, have_set ? &set.cmd : NULL, have_set ? 1 : 0);
+	rc = pb_handoff_put(req->app->redis, req->app->pii_key,
+	    PB_HANDOFF_BILL, rec.data, rec.len, have_set ? &set.cmd : NULL,
+	    have_set ? 1 : 0);
 out:
 	pb_cache_setcmd_free(&set);
-	cJSON_Delete(rec);
+	if (rec.data != NULL)
+		sodium_memzero(rec.data, rec.len);
+	pb_buf_free(&rec);
 	free(kv);
 	return rc;
 }

@@ -357,6 +357,7 @@ bench_inquiry() {
 	echo "--- restarting lighttpd with the default config (MVNO delivery on)"
 	restart_mvno on
 	unset BENCH_TOKEN
+	bench_change_login
 
 	echo
 	row endpoint req/s p50_ms p99_ms "checked responses"
@@ -364,10 +365,13 @@ bench_inquiry() {
 	row "GET inquiry/{id} (reference)" "${rps[status]}" "${p50[status]}" "${p99[status]}" "${checked[status]}"
 	row "inquiry (cached, MVNO on)" "${rps[inquiry]}" "${p50[inquiry]}" "${p99[inquiry]}" "${checked[inquiry]}"
 	row "inquiry (cached, MVNO off)" "${rps[inquiry_nomvno]}" "${p50[inquiry_nomvno]}" "${p99[inquiry_nomvno]}" "${checked[inquiry_nomvno]}"
+	row "plan change (full, one at a time)" "-" "${p50[change]:--}" "${p99[change]:--}" "${checked[change]:-}"
+	row "login (one at a time)" "-" "${p50[login]:--}" "-" "${checked[login]:-}"
 	echo "ratio inquiry / hello (req/s): MVNO on $(ratio inquiry hello), MVNO off $(ratio inquiry_nomvno hello)   (target >= 0.5, p99 <= 5 ms)"
 	echo "reference GET inquiry/{id} / hello: $(ratio status hello) (no history write, no MVNO delivery)"
 	echo "inquiry (MVNO on): ${rpr[inquiry]}"
 	echo "GET inquiry/{id}:  ${rpr[status]}"
+	echo "login flood: ${login_rate:-?} logins/s = $(awk -v r="${login_rate:-0}" -v c="$(nproc)" 'BEGIN { printf "%.1f", r / c }') password hashes per second per core (unknown ids: the dummy hash, wrong password)"
 	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
 	for name in hello status inquiry inquiry_nomvno; do
 		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
@@ -377,6 +381,29 @@ bench_inquiry() {
 		esac
 	done
 	echo
+}
+
+# bench_change_login: the plan change (tests/bench/change.py: full changes
+# of demo01's line, one at a time, back and forth between two plans) and
+# the login (tests/bench/login_flood.py: one at a time for its latency,
+# then a flood for the rate of password hashes).  Fills p50/p99/checked
+# [change] and [login], login_rate.
+bench_change_login() {
+	local tok out
+	tok=$(login demo01 10.250.0.5 <<<'Phonebill!1') || pb_die "demo01 cannot log in"
+	out=$(python3 tests/bench/change.py --base "$base" --token "$tok" \
+		--line 010-1234-5678 --changes "${BENCH_CHANGES:-30}") || out="change: failed"
+	echo "$out"
+	p50[change]=$(echo "$out" | sed -n 's/.* p50 \([0-9.]*\) ms.*/\1/p')
+	p99[change]=$(echo "$out" | sed -n 's/.* p99 \([0-9.]*\) ms.*/\1/p')
+	checked[change]=$(echo "$out" | sed -n 's/.*statuses \({[^}]*}\).*/\1/p' | tr -d ' ')
+	out=$(python3 tests/bench/login_flood.py --base "$base" --logins 10 --workers 1)
+	echo "login one at a time: $out"
+	p50[login]=$(echo "$out" | sed -n 's/.*latency median \([0-9]*\) ms.*/\1/p')
+	checked[login]=$(echo "$out" | sed -n 's/.*statuses \({[^}]*}\).*/\1/p' | tr -d ' ')
+	out=$(python3 tests/bench/login_flood.py --base "$base" --logins "${BENCH_LOGINS:-60}")
+	echo "login flood: $out"
+	login_rate=$(echo "$out" | sed -n 's/^logins: [0-9]* in [0-9.]* s (\([0-9.]*\)\/s).*/\1/p')
 }
 
 # --- zipf: a skewed workload over every line, from a cold cache -----------------
