@@ -12,7 +12,10 @@
 #            again with MVNO delivery off (mvno.url emptied in the rendered
 #            bill.conf, lighttpd restarted), then the default config back.
 #            For reference also GET /bills/inquiry/{id} (same token check
-#            and Redis read, no history write or delivery behind it)
+#            and Redis read, no history write or delivery behind it).
+#            Printed besides: the CPU share of each program, Redis
+#            commands and round trips per request, a plan change row
+#            (tests/bench/change.py) and a login row (login_flood.py)
 #   zipf     tests/bench/zipf.py: a user per simulator line with bills, a
 #            cold bill cache, N inquiries with Zipf-distributed line and
 #            month; KOS calls per 100 inquiries and the cache hit ratio
@@ -27,8 +30,9 @@
 # not running, measures and prints; the stack is stopped at the end.
 # Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (health 32, inquiry
 # 50), BENCH_CHANGES (plan changes, 30), BENCH_LOGINS (the login flood,
-# 60), BENCH_REDIS_MAXMEMORY (512mb), BENCH_THREADS (wrk threads, 2), BENCH_PROCS (FastCGI processes per
-# program, 2), BENCH_PATH, BENCH_MONTH (inquiry month YYYY-MM, default the
+# 60), BENCH_REDIS_MAXMEMORY (512mb), BENCH_PERF=1 (perf record on the
+# stack during the cached inquiry run, top symbols printed), BENCH_THREADS
+# (wrk threads, 2), BENCH_PROCS (FastCGI processes per program, 2), BENCH_PATH, BENCH_MONTH (inquiry month YYYY-MM, default the
 # previous month in KST), BENCH_ZIPF_REQUESTS (3000), BENCH_ZIPF_THREADS
 # (16), BENCH_ZIPF_S (1.1), BENCH_ZIPF_SEED (1), BENCH_KEEP_STACK=1.
 # Not part of script/test: numbers depend on the machine; nothing here
@@ -339,7 +343,20 @@ bench_inquiry() {
 	# the warm-up inside wrk_run is counted too: snapshot after it
 	wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry" >/dev/null 2>&1 || true
 	redis_stats "$BENCH_DIR/redis.before"
+	# BENCH_PERF=1: perf (software clock, call graphs) on the stack's
+	# processes during the measured run; the top symbols after it
+	if [ "${BENCH_PERF:-0}" = 1 ]; then
+		perf record -q -e cpu-clock -g -o "$BENCH_DIR/perf.data" \
+			-p "$(python3 tests/bench/cpu.py pids - --only "$PB_STATE")" \
+			-- sleep "${DURATION%s}" >/dev/null 2>&1 &
+	fi
 	WRK_NO_WARMUP=1 wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	wait
+	if [ "${BENCH_PERF:-0}" = 1 ]; then
+		echo "--- perf (cpu-clock) during the inquiry run: top symbols, self"
+		perf report -i "$BENCH_DIR/perf.data" --no-children --sort comm,dso,sym \
+			--stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | grep '%' | head -n 25
+	fi
 	redis_stats "$BENCH_DIR/redis.after"
 	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	rpr[inquiry]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[inquiry]:-0}")
