@@ -345,14 +345,16 @@ bench_inquiry() {
 	redis_stats "$BENCH_DIR/redis.before"
 	# BENCH_PERF=1: perf (software clock, call graphs) on the stack's
 	# processes during the measured run; the top symbols after it
+	local perf_pid=
 	if [ "${BENCH_PERF:-0}" = 1 ]; then
 		perf record -q -e cpu-clock -g -o "$BENCH_DIR/perf.data" \
 			-p "$(python3 tests/bench/cpu.py pids - --only "$PB_STATE")" \
 			-- sleep "${DURATION%s}" >/dev/null 2>&1 &
+		perf_pid=$!
 	fi
 	WRK_NO_WARMUP=1 wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
-	wait
-	if [ "${BENCH_PERF:-0}" = 1 ]; then
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid" || true
 		echo "--- perf (cpu-clock) during the inquiry run: top symbols, self"
 		perf report -i "$BENCH_DIR/perf.data" --no-children --sort comm,dso,sym \
 			--stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | grep '%' | head -n 25
