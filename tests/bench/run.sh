@@ -343,11 +343,11 @@ bench_inquiry() {
 	# the warm-up inside wrk_run is counted too: snapshot after it
 	wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry" >/dev/null 2>&1 || true
 	redis_stats "$BENCH_DIR/redis.before"
-	# BENCH_PERF=1: perf (software clock, call graphs) on the stack's
+	# BENCH_PERF=1: perf (software clock) on the stack's
 	# processes during the measured run; the top symbols after it
 	local perf_pid=
 	if [ "${BENCH_PERF:-0}" = 1 ]; then
-		perf record -q -e cpu-clock -g -o "$BENCH_DIR/perf.data" \
+		perf record -q -e cpu-clock -o "$BENCH_DIR/perf.data" \
 			-p "$(python3 tests/bench/cpu.py pids - --only "$PB_STATE")" \
 			-- sleep "${DURATION%s}" >/dev/null 2>&1 &
 		perf_pid=$!
@@ -355,9 +355,11 @@ bench_inquiry() {
 	WRK_NO_WARMUP=1 wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
 	if [ -n "$perf_pid" ]; then
 		wait "$perf_pid" || true
-		echo "--- perf (cpu-clock) during the inquiry run: top symbols, self"
-		perf report -i "$BENCH_DIR/perf.data" --no-children --sort comm,dso,sym \
-			--stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | grep '%' | head -n 25
+		echo "--- perf (cpu-clock) during the inquiry run: by program and object, then top symbols"
+		perf report -i "$BENCH_DIR/perf.data" --no-children -g none --sort comm,dso \
+			--stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 12
+		perf report -i "$BENCH_DIR/perf.data" --no-children -g none --sort comm,dso,sym \
+			--stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 20
 	fi
 	redis_stats "$BENCH_DIR/redis.after"
 	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
