@@ -12,8 +12,8 @@
 #   status   GET /api/v1/bills/inquiry/{id} (the reference path)
 #
 # One bill process (PB_PROCS=1) runs under callgrind, collecting only inside
-# pb_request_serve (start-up is left out); wrk sends PROFILE_REQUESTS'
-# worth of load for PROFILE_SECONDS (20) over 2 connections.  The stack is
+# pb_request_serve (start-up is left out); wrk sends requests for
+# PROFILE_SECONDS (20) over 2 connections (a few thousand under valgrind).  The stack is
 # var/profile on ports 24380/24743, KOS 25380.  Output: the annotated
 # totals in var/profile/callgrind/report.txt and the top lines here.
 set -euo pipefail
