@@ -165,13 +165,24 @@ bearer(const struct pb_req *req)
 enum pb_err
 pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 {
+	return pb_authz_require_pipe(req, perm, out, NULL, 0, NULL);
+}
+
+enum pb_err
+pb_authz_require_pipe(struct pb_req *req, unsigned perm,
+    struct pb_principal *out, const struct pb_redis_cmdv *extra,
+    size_t nextra, redisReply **replies)
+{
 	const struct pb_app *app = req->app;
 	const char *tok;
 	char ukey[PB_SESSION_UKEY_MAX + 1];
 	struct pb_logline l;
 	enum pb_err rc;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	for (i = 0; i < nextra; i++)
+		replies[i] = NULL;
 	tok = bearer(req);
 	if (tok == NULL) {
 		pb_req_error(req, 401, "UNAUTHORIZED", "인증이 필요합니다.",
@@ -204,8 +215,9 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 		    NULL);
 		goto out;
 	}
-	rc = pb_session_touch(app->redis, out->tok.sid, out->tok.sub, ukey,
-	    out->tok.jti, PB_AUTHZ_IDLE_MS, &out->s);
+	rc = pb_session_touch_pipe(app->redis, out->tok.sid, out->tok.sub,
+	    ukey, out->tok.jti, PB_AUTHZ_IDLE_MS, &out->s, extra, nextra,
+	    replies);
 	if (rc == PB_ERR_UNAVAILABLE) {
 		(void)pb_req_add_header(req, "Retry-After", "5");
 		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL, NULL, NULL);
@@ -229,7 +241,12 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 	}
 	rc = PB_OK;
 out:
-	if (rc != PB_OK)
+	if (rc != PB_OK) {
 		memset(out, 0, sizeof(*out));
+		for (i = 0; i < nextra; i++) {
+			freeReplyObject(replies[i]);
+			replies[i] = NULL;
+		}
+	}
 	return rc;
 }

@@ -45,6 +45,16 @@ struct pb_principal {
 enum pb_err pb_authz_require(struct pb_req *req, unsigned perm,
     struct pb_principal *out);
 
+/*
+ * pb_authz_require with the caller's read commands extra[0..nextra) sent
+ * in the session check's round trip (session.h, pb_session_touch_pipe).
+ * PB_OK: replies[0..nextra) hold their replies (caller frees each, NULL
+ * for one that did not arrive); otherwise every replies[i] is NULL.
+ */
+enum pb_err pb_authz_require_pipe(struct pb_req *req, unsigned perm,
+    struct pb_principal *out, const struct pb_redis_cmdv *extra,
+    size_t nextra, redisReply **replies);
+
 struct pb_app;
 
 /*

@@ -107,6 +107,66 @@ key_ok(const char *key)
 	return n > 0 && n < PB_CACHE_KEY_MAX - 5; /* room for ":lock" */
 }
 
+/* A GET reply for key into *val (see pb_cache_get). */
+static enum pb_err
+value_of(const char *key, const redisReply *rep, char **val, size_t *len)
+{
+	enum pb_err rc = PB_OK;
+
+	*val = NULL;
+	*len = 0;
+	if (rep == NULL)
+		return PB_ERR_UNAVAILABLE;
+	if (rep->type == REDIS_REPLY_NIL)
+		return PB_ERR_NOTFOUND;
+	if (rep->type != REDIS_REPLY_STRING)
+		return PB_ERR_UNAVAILABLE;
+	if (rep->len > PB_CACHE_VALUE_MAX)
+		return PB_ERR_TOOBIG;
+	*val = malloc(rep->len + 1);
+	if (*val == NULL)
+		return PB_ERR_NOMEM;
+	if (identifying(key)) {
+		/* sealed: a value that does not open is a miss */
+		if (pb_crypto_open(prot.seal, rep->str, rep->len, *val,
+		    rep->len + 1, len) != PB_OK) {
+			free(*val);
+			*val = NULL;
+			*len = 0;
+			rc = PB_ERR_NOTFOUND;
+		}
+		return rc;
+	}
+	memcpy(*val, rep->str, rep->len);
+	(*val)[rep->len] = '\0';
+	*len = rep->len;
+	return PB_OK;
+}
+
+enum pb_err
+pb_cache_getcmd_make(struct pb_cache_getcmd *c, const char *key)
+{
+	memset(c, 0, sizeof(*c));
+	if (!key_ok(key) || !real_key(key, c->key, sizeof(c->key)) ||
+	    pb_strlcpy(c->name, key, sizeof(c->name)) != PB_OK)
+		return PB_ERR_INVAL;
+	c->argv[0] = "GET";
+	c->argv[1] = c->key;
+	c->lens[0] = 3;
+	c->lens[1] = strlen(c->key);
+	c->cmd.argc = 2;
+	c->cmd.argv = c->argv;
+	c->cmd.argvlen = c->lens;
+	return PB_OK;
+}
+
+enum pb_err
+pb_cache_getcmd_value(const struct pb_cache_getcmd *c, const redisReply *rep,
+    char **val, size_t *len)
+{
+	return value_of(c->name, rep, val, len);
+}
+
 enum pb_err
 pb_cache_get(struct pb_redis *r, const char *key, char **val, size_t *len)
 {
@@ -120,38 +180,9 @@ pb_cache_get(struct pb_redis *r, const char *key, char **val, size_t *len)
 	if (!key_ok(key) || !real_key(key, rk, sizeof(rk)))
 		return PB_ERR_INVAL;
 	rc = pb_redis_cmd_str(r, &rep, 2, argv);
-	if (rc != PB_OK)
-		goto out;
-	if (rep->type == REDIS_REPLY_NIL) {
-		rc = PB_ERR_NOTFOUND;
-	} else if (rep->type != REDIS_REPLY_STRING) {
-		rc = PB_ERR_UNAVAILABLE;
-	} else if (rep->len > PB_CACHE_VALUE_MAX) {
-		rc = PB_ERR_TOOBIG;
-	} else {
-		*val = malloc(rep->len + 1);
-		if (*val == NULL) {
-			rc = PB_ERR_NOMEM;
-			goto out;
-		}
-		if (identifying(key)) {
-			/* sealed: a value that does not open is a miss */
-			if (pb_crypto_open(prot.seal, rep->str, rep->len, *val,
-			    rep->len + 1, len) != PB_OK) {
-				free(*val);
-				*val = NULL;
-				*len = 0;
-				rc = PB_ERR_NOTFOUND;
-			}
-			goto out;
-		}
-		memcpy(*val, rep->str, rep->len);
-		(*val)[rep->len] = '\0';
-		*len = rep->len;
-	}
-out:
-	if (rep != NULL)
-		freeReplyObject(rep);
+	if (rc == PB_OK)
+		rc = value_of(key, rep, val, len);
+	freeReplyObject(rep);
 	return rc;
 }
 
@@ -330,18 +361,15 @@ void
 pb_cache_unlock(struct pb_redis *r, const char *key, const char *token)
 {
 	char lk[PB_CACHE_KEY_MAX];
-	const char *argv[5];
+	const char *argv[2];
 	redisReply *rep = NULL;
 
 	if (!key_ok(key) || token == NULL || token[0] == '\0' ||
 	    !lock_key(key, lk, sizeof(lk)))
 		return;
-	argv[0] = "EVAL";
-	argv[1] = unlock_lua;
-	argv[2] = "1";
-	argv[3] = lk;
-	argv[4] = token;
-	if (pb_redis_cmd_str(r, &rep, 5, argv) == PB_OK)
+	argv[0] = lk;
+	argv[1] = token;
+	if (pb_redis_eval(r, unlock_lua, 1, 2, argv, &rep) == PB_OK)
 		freeReplyObject(rep);
 }
 
@@ -490,6 +518,14 @@ enum pb_err
 pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
     pb_cache_load_fn load, void *ud, struct pb_cache_result *res)
 {
+	return pb_cache_fetch_pre(r, o, load, ud, res, NULL);
+}
+
+enum pb_err
+pb_cache_fetch_pre(struct pb_redis *r, const struct pb_cache_opts *o,
+    pb_cache_load_fn load, void *ud, struct pb_cache_result *res,
+    const redisReply *pre)
+{
 	char token[PB_CACHE_TOKEN_LEN + 1];
 	int64_t lock_ms, wait_ms, deadline, poll, left;
 	enum pb_err rc;
@@ -502,7 +538,9 @@ pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
 	lock_ms = o->lock_ms > 0 ? o->lock_ms : DEFAULT_LOCK_MS;
 	wait_ms = o->wait_ms > 0 ? o->wait_ms : DEFAULT_WAIT_MS;
 
-	rc = pb_cache_get(r, o->key, &res->val, &res->len);
+	/* the first GET may have gone out with the caller's other reads */
+	rc = pre != NULL ? value_of(o->key, pre, &res->val, &res->len) :
+	    pb_cache_get(r, o->key, &res->val, &res->len);
 	if (rc == PB_OK) {
 		res->source = PB_CACHE_HIT;
 		return PB_OK;

@@ -104,6 +104,32 @@ enum pb_err pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
     pb_cache_load_fn load, void *ud, struct pb_cache_result *res);
 void pb_cache_result_free(struct pb_cache_result *res);
 
+/*
+ * pb_cache_fetch whose first GET was already sent by the caller, in a
+ * pipeline with its other reads (pb_cache_getcmd_make for o->key): pre is
+ * that GET's reply (the caller keeps and frees it; NULL: GET as usual).
+ */
+enum pb_err pb_cache_fetch_pre(struct pb_redis *r,
+    const struct pb_cache_opts *o, pb_cache_load_fn load, void *ud,
+    struct pb_cache_result *res, const redisReply *pre);
+
+/*
+ * The GET of pb_cache_get as a command to send in a pipeline (the key as
+ * stored); pb_cache_getcmd_value reads its reply as pb_cache_get would
+ * (the value opened where it is sealed).  c holds everything cmd points
+ * to.  PB_ERR_INVAL for a key pb_cache_get refuses.
+ */
+struct pb_cache_getcmd {
+	struct pb_redis_cmdv cmd;
+	const char *argv[2];
+	size_t lens[2];
+	char key[PB_CACHE_KEY_MAX];     /* as stored */
+	char name[PB_CACHE_KEY_MAX];    /* as the caller named it */
+};
+enum pb_err pb_cache_getcmd_make(struct pb_cache_getcmd *c, const char *key);
+enum pb_err pb_cache_getcmd_value(const struct pb_cache_getcmd *c,
+    const redisReply *rep, char **val, size_t *len);
+
 /* Plain GET: PB_OK (*val malloc'd, NUL-terminated), PB_ERR_NOTFOUND,
  * PB_ERR_UNAVAILABLE, PB_ERR_TOOBIG. */
 enum pb_err pb_cache_get(struct pb_redis *r, const char *key, char **val,

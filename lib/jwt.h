@@ -1,14 +1,19 @@
 /*
- * jwt.h - HS256 JSON Web Tokens on libjwt 1.10.2, every claim checked here.
+ * jwt.h - HS256 JSON Web Tokens: libjwt 1.10.2 signs, we verify, every
+ * claim checked here.
  *
  * libjwt 1.10.2 skips the signature check when the key is empty, checks no
  * claims, takes the algorithm from the token and reads a string, boolean
- * or float as integer 0.  So: the key must be at least PB_JWT_KEY_MIN bytes
- * (PB_ERR_CONFIG otherwise); the header is parsed by us first and must say
- * exactly {"alg":"HS256"[,"typ":"JWT"]}; after libjwt verified the
- * signature the algorithm is checked again; the payload is parsed with the
- * strict pb_json (no duplicates, exact integer types, no unknown claims)
- * and iss, aud, sub, iat, nbf, exp, jti, typ and sid are checked here.
+ * or float as integer 0; and its decode parses header and payload (jansson)
+ * a second time beside ours.  So verification does not use it: the key
+ * must be at least PB_JWT_KEY_MIN bytes (PB_ERR_CONFIG otherwise); the
+ * header is parsed once, by us, and must say exactly
+ * {"alg":"HS256"[,"typ":"JWT"][,"kid":...]}; the signature must be 43
+ * base64url characters (canonical, 32 bytes) equal, in constant time, to
+ * HMAC-SHA-256 (libsodium) of "header.payload"; the payload is parsed once
+ * with the strict pb_json (no duplicates, exact integer types, no unknown
+ * claims) and iss, aud, sub, iat, nbf, exp, jti, typ and sid are checked
+ * here.
  *
  * Keys rotate without downtime: every token names its key in the header
  * ("kid": "k" + the first 8 hex digits of SHA-256 of the key, which says

@@ -61,40 +61,26 @@ eval2(struct pb_redis *r, const char *script, const char *key,
     long long *a, long long *b)
 {
 	char now[24], max[16], lock[24], ttl[24], sl[16];
-	const char *argv[9];
-	redisReply *rep = NULL;
+	const char *args[6];
+	long long v[2];
 	enum pb_err rc;
-	int argc = 8;
 
 	snprintf(now, sizeof(now), "%" PRId64, now_ms);
 	snprintf(max, sizeof(max), "%d", o->max_failures);
 	snprintf(lock, sizeof(lock), "%" PRId64, o->lock_ms);
 	snprintf(ttl, sizeof(ttl), "%" PRId64, (int64_t)(o->lock_ms + CLEANUP_MS));
 	snprintf(sl, sizeof(sl), "%d", slot);
-	argv[0] = "EVAL";
-	argv[1] = script;
-	argv[2] = "1";
-	argv[3] = key;
-	argv[4] = now;
-	argv[5] = max;
-	argv[6] = lock;
-	argv[7] = ttl;
-	argv[8] = sl;
-	if (slot >= 0)
-		argc = 9;
-	rc = pb_redis_cmd_str(r, &rep, argc, argv);
-	if (rc != PB_OK)
-		goto out;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-	    rep->element[0]->type != REDIS_REPLY_INTEGER ||
-	    rep->element[1]->type != REDIS_REPLY_INTEGER) {
-		rc = PB_ERR_INTERNAL;
-		goto out;
+	args[0] = key;
+	args[1] = now;
+	args[2] = max;
+	args[3] = lock;
+	args[4] = ttl;
+	args[5] = sl;
+	rc = pb_redis_eval_ints(r, script, 1, slot >= 0 ? 6 : 5, args, v, 2);
+	if (rc == PB_OK) {
+		*a = v[0];
+		*b = v[1];
 	}
-	*a = rep->element[0]->integer;
-	*b = rep->element[1]->integer;
-out:
-	freeReplyObject(rep);
 	return rc;
 }
 
@@ -158,7 +144,7 @@ enum pb_err
 pb_lockout_cancel(struct pb_redis *r, const char *uid, int64_t now_ms)
 {
 	char key[KEY_MAX], now[24];
-	const char *argv[5];
+	const char *argv[2];
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
@@ -166,12 +152,9 @@ pb_lockout_cancel(struct pb_redis *r, const char *uid, int64_t now_ms)
 	if (rc != PB_OK)
 		return rc;
 	snprintf(now, sizeof(now), "%" PRId64, now_ms);
-	argv[0] = "EVAL";
-	argv[1] = cancel_lua;
-	argv[2] = "1";
-	argv[3] = key;
-	argv[4] = now;
-	rc = pb_redis_cmd_str(r, &rep, 5, argv);
+	argv[0] = key;
+	argv[1] = now;
+	rc = pb_redis_eval(r, cancel_lua, 1, 2, argv, &rep);
 	if (rc == PB_OK && rep->type == REDIS_REPLY_ERROR)
 		rc = PB_ERR_INTERNAL;
 	freeReplyObject(rep);

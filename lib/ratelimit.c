@@ -17,8 +17,8 @@ pb_ratelimit_hit(struct pb_redis *r, const char *name, const char *subject,
     long limit, int64_t window_ms, int *retry_after_s)
 {
 	char key[160], win[24];
-	const char *argv[5];
-	redisReply *rep = NULL;
+	const char *args[2];
+	long long v[2];
 	enum pb_err rc = PB_ERR_INVAL;
 	int n;
 
@@ -30,28 +30,17 @@ pb_ratelimit_hit(struct pb_redis *r, const char *name, const char *subject,
 	if (n < 0 || (size_t)n >= sizeof(key))
 		goto out;
 	snprintf(win, sizeof(win), "%" PRId64, window_ms);
-	argv[0] = "EVAL";
-	argv[1] = hit_lua;
-	argv[2] = "1";
-	argv[3] = key;
-	argv[4] = win;
-	rc = pb_redis_cmd_str(r, &rep, 5, argv);
+	args[0] = key;
+	args[1] = win;
+	rc = pb_redis_eval_ints(r, hit_lua, 1, 2, args, v, 2);
 	if (rc != PB_OK)
 		goto out;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-	    rep->element[0]->type != REDIS_REPLY_INTEGER ||
-	    rep->element[1]->type != REDIS_REPLY_INTEGER) {
-		rc = PB_ERR_INTERNAL;
-		goto out;
-	}
-	if (rep->element[0]->integer > limit) {
-		long long ms = rep->element[1]->integer;
-		*retry_after_s = (int)((ms + 999) / 1000);
+	if (v[0] > limit) {
+		*retry_after_s = (int)((v[1] + 999) / 1000);
 		if (*retry_after_s < 1)
 			*retry_after_s = 1;
 		rc = PB_ERR_TOOBIG;
 	}
 out:
-	freeReplyObject(rep);
 	return rc;
 }

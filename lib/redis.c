@@ -22,6 +22,8 @@
  * sentinels convert it, seconds later */
 #define SENTINEL_CONFIRM_MS 1000
 #define DEGRADED_MS 1000    /* ms a missing replica is assumed still missing */
+#define MAX_SCRIPTS 16      /* scripts whose SHA1 a pb_redis keeps */
+#define SHA_LEN 40          /* hex chars of a script's SHA1 */
 
 struct pb_redis {
 	char *socket;
@@ -46,6 +48,11 @@ struct pb_redis {
 	int backoff_ms;
 	int backoff_max_ms;
 	char err[128];
+	struct {                /* SCRIPT LOAD's answers, by source address */
+		const char *src;
+		char sha[SHA_LEN + 1];
+	} scripts[MAX_SCRIPTS];
+	size_t nscripts;
 };
 
 static struct timeval
@@ -724,4 +731,119 @@ const char *
 pb_redis_last_error(const struct pb_redis *r)
 {
 	return r->err[0] != '\0' ? r->err : "no error";
+}
+
+/* script's SHA1 from r, or from SCRIPT LOAD (kept); NULL when unknown. */
+static const char *
+script_sha(struct pb_redis *r, const char *script)
+{
+	const char *argv[3] = { "SCRIPT", "LOAD", script };
+	redisReply *rep = NULL;
+	const char *sha = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nscripts; i++)
+		if (r->scripts[i].src == script)
+			return r->scripts[i].sha;
+	if (r->nscripts >= MAX_SCRIPTS ||
+	    pb_redis_cmd_str(r, &rep, 3, argv) != PB_OK)
+		goto out;
+	if (rep->type == REDIS_REPLY_STRING && rep->len == SHA_LEN) {
+		i = r->nscripts++;
+		r->scripts[i].src = script;
+		memcpy(r->scripts[i].sha, rep->str, SHA_LEN);
+		r->scripts[i].sha[SHA_LEN] = '\0';
+		sha = r->scripts[i].sha;
+	}
+out:
+	freeReplyObject(rep);
+	return sha;
+}
+
+enum pb_err
+pb_redis_evalcmd_make(struct pb_redis *r, struct pb_redis_evalcmd *e,
+    const char *script, int nkeys, int nargs, const char *const *args)
+{
+	const char *sha;
+	int i;
+
+	memset(e, 0, sizeof(*e));
+	if (r == NULL || script == NULL || nkeys < 0 || nargs < nkeys ||
+	    nargs > PB_REDIS_MAX_ARGS - 3)
+		return PB_ERR_INVAL;
+	e->script = script;
+	(void)snprintf(e->nkeys, sizeof(e->nkeys), "%d", nkeys);
+	/* no SHA1 (SCRIPT LOAD failed or the table is full): the source */
+	sha = script_sha(r, script);
+	e->argv[0] = sha != NULL ? "EVALSHA" : "EVAL";
+	e->argv[1] = sha != NULL ? sha : script;
+	e->argv[2] = e->nkeys;
+	for (i = 0; i < nargs; i++)
+		e->argv[3 + i] = args[i];
+	for (i = 0; i < nargs + 3; i++)
+		e->lens[i] = strlen(e->argv[i]);
+	e->cmd.argc = nargs + 3;
+	e->cmd.argv = e->argv;
+	e->cmd.argvlen = e->lens;
+	return PB_OK;
+}
+
+enum pb_err
+pb_redis_evalcmd_settle(struct pb_redis *r, struct pb_redis_evalcmd *e,
+    redisReply **reply)
+{
+	redisReply *rep = *reply;
+
+	if (rep == NULL || rep->type != REDIS_REPLY_ERROR ||
+	    strncmp(rep->str, "NOSCRIPT", 8) != 0 ||
+	    strcmp(e->argv[0], "EVALSHA") != 0)
+		return PB_OK;
+	freeReplyObject(rep);
+	*reply = NULL;
+	e->argv[0] = "EVAL";
+	e->lens[0] = 4;
+	e->argv[1] = e->script;
+	e->lens[1] = strlen(e->script);
+	return pb_redis_cmd(r, reply, e->cmd.argc, e->argv, e->lens);
+}
+
+enum pb_err
+pb_redis_eval(struct pb_redis *r, const char *script, int nkeys, int nargs,
+    const char *const *args, redisReply **reply)
+{
+	struct pb_redis_evalcmd e;
+	enum pb_err rc;
+
+	*reply = NULL;
+	rc = pb_redis_evalcmd_make(r, &e, script, nkeys, nargs, args);
+	if (rc == PB_OK)
+		rc = pb_redis_cmd(r, reply, e.cmd.argc, e.argv, e.lens);
+	if (rc == PB_OK)
+		rc = pb_redis_evalcmd_settle(r, &e, reply);
+	return rc;
+}
+
+enum pb_err
+pb_redis_eval_ints(struct pb_redis *r, const char *script, int nkeys,
+    int nargs, const char *const *args, long long *out, size_t n)
+{
+	redisReply *rep = NULL;
+	enum pb_err rc;
+	size_t i;
+
+	rc = pb_redis_eval(r, script, nkeys, nargs, args, &rep);
+	if (rc != PB_OK)
+		goto out;
+	rc = PB_ERR_INTERNAL;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (rep->element[i]->type != REDIS_REPLY_INTEGER)
+			goto out;
+	for (i = 0; i < n; i++)
+		out[i] = rep->element[i]->integer;
+	rc = PB_OK;
+out:
+	freeReplyObject(rep);
+	return rc;
 }

@@ -91,6 +91,49 @@ struct pb_redis_cmdv {
 enum pb_err pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds,
     size_t n, redisReply **replies);
 
+/*
+ * Lua scripts by their SHA1 (EVALSHA): the first run of a script on a
+ * pb_redis sends SCRIPT LOAD once (one extra round trip per process and
+ * script) and keeps the SHA1 in r; every later run sends EVALSHA with the
+ * SHA1 (40 bytes) instead of the source.  A NOSCRIPT reply (Redis
+ * restarted, SCRIPT FLUSH, a failover to a server that never saw it) runs
+ * the script once more by its source (EVAL), which loads it there too.
+ * script must stay valid and unchanged while r lives (a static string):
+ * it is recognised by its address.  A Lua error is an error reply, PB_OK.
+ *
+ * The command for a pipeline: pb_redis_evalcmd_make fills e (caller
+ * storage; e->cmd points into it), pb_redis_evalcmd_settle takes the
+ * pipeline's reply for it and, on NOSCRIPT, replaces it with the EVAL's
+ * (the script then runs after the commands that followed it in the
+ * pipeline).  args: nkeys keys then the other arguments, NUL-terminated,
+ * at most PB_REDIS_MAX_ARGS - 3 in all (PB_ERR_INVAL beyond).
+ */
+struct pb_redis_evalcmd {
+	struct pb_redis_cmdv cmd;
+	const char *argv[PB_REDIS_MAX_ARGS];
+	size_t lens[PB_REDIS_MAX_ARGS];
+	char nkeys[12];
+	const char *script;
+};
+enum pb_err pb_redis_evalcmd_make(struct pb_redis *r,
+    struct pb_redis_evalcmd *e, const char *script, int nkeys, int nargs,
+    const char *const *args);
+enum pb_err pb_redis_evalcmd_settle(struct pb_redis *r,
+    struct pb_redis_evalcmd *e, redisReply **reply);
+
+/* Run script alone (make, one round trip, settle); as pb_redis_cmd. */
+enum pb_err pb_redis_eval(struct pb_redis *r, const char *script, int nkeys,
+    int nargs, const char *const *args, redisReply **reply);
+
+/*
+ * pb_redis_eval for a script that answers an array of n integers, into
+ * out[0..n).  PB_ERR_INTERNAL for any other reply (a Lua error too),
+ * PB_ERR_UNAVAILABLE as pb_redis_cmd.
+ */
+enum pb_err pb_redis_eval_ints(struct pb_redis *r, const char *script,
+    int nkeys, int nargs, const char *const *args, long long *out,
+    size_t n);
+
 /* PING; PB_OK when the server answered PONG. */
 enum pb_err pb_redis_ping(struct pb_redis *r);
 

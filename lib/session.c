@@ -124,6 +124,14 @@ static const char rotate_lua[] =
 	"v[5] = ARGV[7] v[7] = ARGV[3] v[9] = tostring(born) "
 	"return v";
 
+/* KEYS[1] session; ARGV: the fields, ARGV[8] the ttl ms. */
+static const char create_lua[] =
+	"redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'cust', "
+	"ARGV[2], 'line', ARGV[3], 'name', ARGV[4], 'perms', ARGV[5], "
+	"'auto', ARGV[6], 'rjti', ARGV[7], 'ver', ARGV[9], 'born', "
+	"ARGV[10], 'pii', ARGV[11]) "
+	"redis.call('PEXPIRE', KEYS[1], ARGV[8]) return 1";
+
 static enum pb_err
 key_of(const char *prefix, const char *id, char *out, size_t outlen)
 {
@@ -190,7 +198,7 @@ pb_session_create(struct pb_redis *r, const struct pb_session *s,
     int64_t ttl_ms)
 {
 	char key[KEY_MAX], perms[16], ttl[24], born[24], pii[PII_MAX];
-	const char *argv[20];
+	const char *argv[12];
 	redisReply *rep = NULL;
 	enum pb_err rc;
 	int n = 0;
@@ -208,13 +216,6 @@ pb_session_create(struct pb_redis *r, const struct pb_session *s,
 			goto out;
 	}
 	/* MULTI-free: HSET then PEXPIRE in one script */
-	argv[n++] = "EVAL";
-	argv[n++] = "redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'cust', "
-	    "ARGV[2], 'line', ARGV[3], 'name', ARGV[4], 'perms', ARGV[5], "
-	    "'auto', ARGV[6], 'rjti', ARGV[7], 'ver', ARGV[9], 'born', "
-	    "ARGV[10], 'pii', ARGV[11]) "
-	    "redis.call('PEXPIRE', KEYS[1], ARGV[8]) return 1";
-	argv[n++] = "1";
 	argv[n++] = key;
 	argv[n++] = s->user_id;
 	argv[n++] = s->customer_id;
@@ -228,7 +229,7 @@ pb_session_create(struct pb_redis *r, const struct pb_session *s,
 	argv[n++] = s->ver[0] != '\0' ? s->ver : "0";
 	argv[n++] = born;
 	argv[n++] = pii;
-	rc = pb_redis_cmd_str(r, &rep, n, argv);
+	rc = pb_redis_eval(r, create_lua, 1, n, argv, &rep);
 	if (rc == PB_OK && rep->type != REDIS_REPLY_INTEGER)
 		rc = PB_ERR_INTERNAL;
 	if (rc == PB_OK)
@@ -243,13 +244,31 @@ pb_session_touch(struct pb_redis *r, const char *sid, const char *uid,
     const char *ukey, const char *jti, int64_t idle_ttl_ms,
     struct pb_session *out)
 {
+	return pb_session_touch_pipe(r, sid, uid, ukey, jti, idle_ttl_ms, out,
+	    NULL, 0, NULL);
+}
+
+enum pb_err
+pb_session_touch_pipe(struct pb_redis *r, const char *sid, const char *uid,
+    const char *ukey, const char *jti, int64_t idle_ttl_ms,
+    struct pb_session *out, const struct pb_redis_cmdv *extra, size_t nextra,
+    redisReply **replies)
+{
 	char key[KEY_MAX], deny[KEY_MAX], ver[KEY_MAX], ttl[24];
-	const char *argv[8];
-	redisReply *rep = NULL;
+	const char *args[5];
+	struct pb_redis_cmdv cmds[PB_REDIS_MAX_PIPE];
+	redisReply *reps[PB_REDIS_MAX_PIPE];
+	struct pb_redis_evalcmd e;
 	enum pb_err rc;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	rc = key_of("v1:sess:", sid, key, sizeof(key));
+	for (i = 0; i < nextra; i++)
+		replies[i] = NULL;
+	reps[0] = NULL;
+	rc = nextra < PB_REDIS_MAX_PIPE ? PB_OK : PB_ERR_INVAL;
+	if (rc == PB_OK)
+		rc = key_of("v1:sess:", sid, key, sizeof(key));
 	if (rc == PB_OK)
 		rc = key_of("v1:deny:", jti, deny, sizeof(deny));
 	if (rc == PB_OK)
@@ -260,20 +279,28 @@ pb_session_touch(struct pb_redis *r, const char *sid, const char *uid,
 	}
 	snprintf(ttl, sizeof(ttl), "%" PRId64, idle_ttl_ms > 0 ?
 	    idle_ttl_ms : 1);
-	argv[0] = "EVAL";
-	argv[1] = touch_lua;
-	argv[2] = "3";
-	argv[3] = key;
-	argv[4] = deny;
-	argv[5] = ver;
-	argv[6] = uid;
-	argv[7] = ttl;
-	rc = pb_redis_cmd_str(r, &rep, 8, argv);
+	args[0] = key;
+	args[1] = deny;
+	args[2] = ver;
+	args[3] = uid;
+	args[4] = ttl;
+	rc = pb_redis_evalcmd_make(r, &e, touch_lua, 3, 5, args);
 	if (rc != PB_OK)
 		goto out;
-	rc = fill(rep, sid, out);
+	/* the session script first, then the caller's commands: one write */
+	cmds[0] = e.cmd;
+	for (i = 0; i < nextra; i++)
+		cmds[i + 1] = extra[i];
+	rc = pb_redis_pipe(r, cmds, nextra + 1, reps);
+	if (rc != PB_OK)
+		goto out;
+	for (i = 0; i < nextra; i++)
+		replies[i] = reps[i + 1];
+	rc = pb_redis_evalcmd_settle(r, &e, &reps[0]);
+	if (rc == PB_OK)
+		rc = fill(reps[0], sid, out);
 out:
-	freeReplyObject(rep);
+	freeReplyObject(reps[0]);
 	return rc;
 }
 
@@ -282,7 +309,7 @@ pb_session_rotate(struct pb_redis *r, const struct pb_session_rotation *x,
     struct pb_session *out)
 {
 	char key[KEY_MAX], ver[KEY_MAX], ttl[24], now[24], life[24], perms[16];
-	const char *argv[12];
+	const char *argv[9];
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
@@ -300,19 +327,16 @@ pb_session_rotate(struct pb_redis *r, const struct pb_session_rotation *x,
 	snprintf(now, sizeof(now), "%" PRId64, x->now_ms);
 	snprintf(life, sizeof(life), "%" PRId64, x->max_life_ms);
 	snprintf(perms, sizeof(perms), "%u", x->perms);
-	argv[0] = "EVAL";
-	argv[1] = rotate_lua;
-	argv[2] = "2";
-	argv[3] = key;
-	argv[4] = ver;
-	argv[5] = x->uid;
-	argv[6] = x->rjti;
-	argv[7] = x->new_rjti;
-	argv[8] = ttl;
-	argv[9] = now;
-	argv[10] = life;
-	argv[11] = perms;
-	rc = pb_redis_cmd_str(r, &rep, 12, argv);
+	argv[0] = key;
+	argv[1] = ver;
+	argv[2] = x->uid;
+	argv[3] = x->rjti;
+	argv[4] = x->new_rjti;
+	argv[5] = ttl;
+	argv[6] = now;
+	argv[7] = life;
+	argv[8] = perms;
+	rc = pb_redis_eval(r, rotate_lua, 2, 9, argv, &rep);
 	if (rc != PB_OK)
 		goto out;
 	if (rep->type == REDIS_REPLY_INTEGER) {

@@ -85,6 +85,19 @@ enum pb_err pb_session_touch(struct pb_redis *r, const char *sid,
     int64_t idle_ttl_ms, struct pb_session *out);
 
 /*
+ * pb_session_touch with the caller's commands extra[0..nextra) (at most
+ * PB_REDIS_MAX_PIPE - 1) in the same round trip, after the session script
+ * (one pipeline: a cached read needs no second exchange).  Their replies
+ * go to replies[0..nextra) (caller frees each; all NULL when Redis could
+ * not be reached).  They ran whatever the session turned out to be: the
+ * caller must not act on them unless PB_OK, so extra should only read.
+ */
+enum pb_err pb_session_touch_pipe(struct pb_redis *r, const char *sid,
+    const char *uid, const char *ukey, const char *jti,
+    int64_t idle_ttl_ms, struct pb_session *out,
+    const struct pb_redis_cmdv *extra, size_t nextra, redisReply **replies);
+
+/*
  * Rotate the refresh token of session x->sid: when x->rjti is the live one
  * it is replaced by x->new_rjti atomically, the permissions by x->perms,
  * the TTL renewed (the idle TTL, never past born + max_life; an auto-login

@@ -13,9 +13,12 @@
  * fails the answer is 503.  The worker writes the rows and delivers to the
  * MVNO AP.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "bill.h"
 #include "buf.h"
@@ -366,6 +369,129 @@ out:
 }
 
 /*
+ * s as a JSON string, quotes included, escaped as cJSON would (", \ and
+ * the control characters; UTF-8 as it is).  The record is written as text
+ * (no cJSON tree to build and print: a third of a cached inquiry's
+ * instructions went there, mostly escaping the answer embedded in it).
+ */
+static enum pb_err
+json_str(struct pb_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[512];          /* escaped bytes, appended when full */
+	size_t n = 0;
+	enum pb_err rc = PB_OK;
+	unsigned char c;
+
+	out[n++] = '"';
+	for (; rc == PB_OK && *s != '\0'; s++) {
+		if (n > sizeof(out) - 8) {
+			rc = pb_buf_append(b, out, n);
+			n = 0;
+		}
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			out[n++] = (char)c;
+			continue;
+		}
+		out[n++] = '\\';
+		switch (c) {
+		case '"': case '\\': out[n++] = (char)c; break;
+		case '\n': out[n++] = 'n'; break;
+		case '\r': out[n++] = 'r'; break;
+		case '\t': out[n++] = 't'; break;
+		case '\b': out[n++] = 'b'; break;
+		case '\f': out[n++] = 'f'; break;
+		default:
+			out[n++] = 'u';
+			out[n++] = '0';
+			out[n++] = '0';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n++] = '"';
+	if (rc == PB_OK)
+		rc = pb_buf_append(b, out, n);
+	return rc;
+}
+
+/* ,"name":"value" (escaped) when value is not NULL. */
+static enum pb_err
+json_field(struct pb_buf *b, const char *name, const char *value)
+{
+	enum pb_err rc;
+
+	if (value == NULL)
+		return PB_OK;
+	rc = pb_buf_append_str(b, ",\"");
+	if (rc == PB_OK)
+		rc = pb_buf_append_str(b, name);
+	if (rc == PB_OK)
+		rc = pb_buf_append_str(b, "\":");
+	return rc == PB_OK ? json_str(b, value) : rc;
+}
+
+/* The history record (the worker's format: requestId ... process{}). */
+static enum pb_err
+record_text(struct pb_buf *b, const struct inquiry *q, const char *status,
+    const char *data, const char *err_code, int hit, int stale, int64_t now)
+{
+	const char *code = q->code[0] != '\0' ? q->code : NULL;
+	const char *msg = q->message[0] != '\0' ? q->message : NULL;
+	enum pb_err rc;
+
+	rc = pb_buf_append_str(b, "{\"requestId\":");
+	if (rc == PB_OK)
+		rc = json_str(b, q->rid);
+	if (rc == PB_OK)
+		rc = json_field(b, "userId", q->p.s.user_id);
+	if (rc == PB_OK)
+		rc = json_field(b, "customerId", q->p.s.customer_id);
+	if (rc == PB_OK)
+		rc = json_field(b, "line", q->digits);
+	if (rc == PB_OK)
+		rc = json_field(b, "month", q->month);
+	if (rc == PB_OK)
+		rc = json_field(b, "status", status);
+	if (rc == PB_OK)
+		rc = json_field(b, "resultCode", code);
+	if (rc == PB_OK)
+		rc = json_field(b, "resultMessage", msg);
+	if (rc == PB_OK)
+		rc = json_field(b, "errorCode", err_code);
+	if (rc == PB_OK)
+		rc = json_field(b, "response", data);
+	if (rc == PB_OK)
+		rc = pb_buf_printf(b, ",\"requestedAt\":%" PRId64 ",\"completedAt\":"
+		    "%" PRId64 ",\"process\":{\"cacheHit\":%s,\"kosCalled\":%s",
+		    q->start_ms, now, hit ? "true" : "false",
+		    q->kos_called ? "true" : "false");
+	if (rc == PB_OK && q->trace[0] != '\0')
+		rc = json_field(b, "kosTraceId", q->trace);
+	if (rc == PB_OK)
+		rc = json_field(b, "kosResultCode", code);
+	if (rc == PB_OK)
+		rc = json_field(b, "kosResultMessage", msg);
+	if (rc == PB_OK)
+		rc = json_field(b, "breakerState", q->breaker_state != NULL ?
+		    q->breaker_state : "NONE");
+	if (rc == PB_OK)
+		rc = pb_buf_printf(b, ",\"elapsedMs\":%" PRId64, now - q->start_ms);
+	if (rc == PB_OK && q->kos_called)
+		rc = pb_buf_printf(b, ",\"kosRequestedAt\":%" PRId64
+		    ",\"kosRespondedAt\":%" PRId64 ",\"kosLatencyMs\":%" PRId64
+		    ",\"kosAttempts\":%u", q->kos_start_ms, q->kos_end_ms,
+		    q->kos_latency_ms, q->attempts);
+	if (rc == PB_OK && q->kos_called)
+		rc = json_field(b, "kosFailure", q->failure != NULL ?
+		    q->failure : "none");
+	if (rc == PB_OK)
+		rc = pb_buf_printf(b, ",\"stale\":%s}}", stale ? "true" : "false");
+	return rc;
+}
+
+/*
  * Make the history record durable (handoff.h) and keep the answer for the
  * status operation, in one Redis round trip.  status "COMPLETED"/"FAILED";
  * data: the data object answered (text) or NULL; err_code: our error code
@@ -379,14 +505,14 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 {
 	struct pb_breaker_stats st;
 	struct pb_cache_setcmd set;
+	struct pb_buf rec;
 	int64_t now = pb_clock_now_ms();
-	const char *code = q->code[0] != '\0' ? q->code : NULL;
 	char key[80], *kv = NULL;
-	cJSON *rec = NULL, *proc;
 	int hit = src == PB_CACHE_HIT || src == PB_CACHE_WAITED, have_set = 0;
-	enum pb_err rc = PB_ERR_NOMEM;
+	enum pb_err rc;
 
 	memset(&set, 0, sizeof(set));
+	pb_buf_init(&rec, PB_HANDOFF_REC_MAX);
 	if (data != NULL) {
 		/* "<user>\n<data>" for GET /bills/inquiry/{id}, SET (sealed,
 		 * as the cache keeps it) in the same round trip as the
@@ -410,60 +536,20 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 		    pb_breaker_stats(q->svc->breaker, g, &st) == PB_OK ?
 		    pb_breaker_state_name(st.state) : "NONE";
 	}
-	rec = cJSON_CreateObject();
-	proc = rec != NULL ? cJSON_AddObjectToObject(rec, "process") : NULL;
-	if (proc == NULL ||
-	    cJSON_AddStringToObject(rec, "requestId", q->rid) == NULL ||
-	    cJSON_AddStringToObject(rec, "userId", q->p.s.user_id) == NULL ||
-	    cJSON_AddStringToObject(rec, "customerId", q->p.s.customer_id) ==
-	    NULL ||
-	    cJSON_AddStringToObject(rec, "line", q->digits) == NULL ||
-	    cJSON_AddStringToObject(rec, "month", q->month) == NULL ||
-	    cJSON_AddStringToObject(rec, "status", status) == NULL ||
-	    (code != NULL &&
-	    cJSON_AddStringToObject(rec, "resultCode", code) == NULL) ||
-	    (q->message[0] != '\0' &&
-	    cJSON_AddStringToObject(rec, "resultMessage", q->message) == NULL) ||
-	    (err_code != NULL &&
-	    cJSON_AddStringToObject(rec, "errorCode", err_code) == NULL) ||
-	    (data != NULL &&
-	    cJSON_AddStringToObject(rec, "response", data) == NULL) ||
-	    cJSON_AddNumberToObject(rec, "requestedAt", (double)q->start_ms) ==
-	    NULL ||
-	    cJSON_AddNumberToObject(rec, "completedAt", (double)now) == NULL ||
-	    cJSON_AddBoolToObject(proc, "cacheHit", hit) == NULL ||
-	    cJSON_AddBoolToObject(proc, "kosCalled", q->kos_called) == NULL ||
-	    (q->trace[0] != '\0' &&
-	    cJSON_AddStringToObject(proc, "kosTraceId", q->trace) == NULL) ||
-	    (code != NULL &&
-	    cJSON_AddStringToObject(proc, "kosResultCode", code) == NULL) ||
-	    (q->message[0] != '\0' &&
-	    cJSON_AddStringToObject(proc, "kosResultMessage", q->message) ==
-	    NULL) ||
-	    cJSON_AddStringToObject(proc, "breakerState",
-	    q->breaker_state != NULL ? q->breaker_state : "NONE") == NULL ||
-	    cJSON_AddNumberToObject(proc, "elapsedMs",
-	    (double)(now - q->start_ms)) == NULL ||
-	    (q->kos_called &&
-	    (cJSON_AddNumberToObject(proc, "kosRequestedAt",
-	    (double)q->kos_start_ms) == NULL ||
-	    cJSON_AddNumberToObject(proc, "kosRespondedAt",
-	    (double)q->kos_end_ms) == NULL ||
-	    cJSON_AddNumberToObject(proc, "kosLatencyMs",
-	    (double)q->kos_latency_ms) == NULL ||
-	    cJSON_AddNumberToObject(proc, "kosAttempts", q->attempts) == NULL ||
-	    cJSON_AddStringToObject(proc, "kosFailure", q->failure != NULL ?
-	    q->failure : "none") == NULL)) ||
-	    cJSON_AddBoolToObject(proc, "stale", stale) == NULL) {
+	rc = record_text(&rec, q, status, data, err_code, hit, stale, now);
+	if (rc != PB_OK) {
 		pb_log_msg(PB_LOG_ERROR, "history_handoff_failed",
-		    "out of memory");
+		    rc == PB_ERR_TOOBIG ? "record too big" : "out of memory");
 		goto out;
 	}
-	rc = pb_handoff_put_json(req->app->redis, req->app->pii_key,
-	    PB_HANDOFF_BILL, rec, have_set ? &set.cmd : NULL, have_set ? 1 : 0);
+	rc = pb_handoff_put(req->app->redis, req->app->pii_key,
+	    PB_HANDOFF_BILL, rec.data, rec.len, have_set ? &set.cmd : NULL,
+	    have_set ? 1 : 0);
 out:
 	pb_cache_setcmd_free(&set);
-	cJSON_Delete(rec);
+	if (rec.data != NULL)
+		sodium_memzero(rec.data, rec.len);
+	pb_buf_free(&rec);
 	free(kv);
 	return rc;
 }
@@ -474,24 +560,131 @@ line_is_future(const char *month, const char *current)
 	return strcmp(month, current) > 0;
 }
 
+/* The body of POST /bills/inquiry, read before the session is known. */
+struct input {
+	cJSON *root;                /* NULL: not JSON or not to the spec */
+	int line_ok;                /* lineNumber is a mobile number */
+	int month;                  /* 0 fine, 1 malformed, 2 in the future */
+	char line[16];
+	char kmonth[8];             /* KOS's YYYYMM */
+	char key[80], stale[80];    /* the cache's keys, when all is fine */
+};
+
+static const struct pb_json_field inquiry_spec[] = {
+	{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13 },
+	{ "inquiryMonth", PB_JSON_STRING, PB_JSON_NULLABLE, 7, 7 },
+};
+#define INQUIRY_SPEC_N (sizeof(inquiry_spec) / sizeof(inquiry_spec[0]))
+
+/*
+ * Read and check the body without answering, so that the cache's GET can
+ * go out with the session check in one round trip (the value is only
+ * used once the session and the line are known to be the caller's).
+ * Fills q->month, q->past, q->digits; in->key[0] is '\0' unless every
+ * check passed.
+ */
+static void
+read_input(struct pb_req *req, struct inquiry *q, struct input *in)
+{
+	char current[8];
+	const char *month;
+
+	memset(in, 0, sizeof(*in));
+	if (req->body == NULL || req->body_len == 0 ||
+	    pb_json_parse(req->body, req->body_len, PB_JSON_MAX_DEPTH,
+	    &in->root, NULL) != PB_OK)
+		return;
+	if (pb_json_check(in->root, inquiry_spec, INQUIRY_SPEC_N, NULL,
+	    NULL) != PB_OK) {
+		cJSON_Delete(in->root);
+		in->root = NULL;
+		return;
+	}
+	in->line_ok = pb_authz_line_format(pb_json_get_string(in->root,
+	    "lineNumber"), in->line, sizeof(in->line)) == PB_OK;
+	bill_current_month(req->app, current);
+	month = pb_json_get_string(in->root, "inquiryMonth");
+	if (month == NULL)
+		month = current;
+	else if (!bill_month_valid(month))
+		in->month = 1;
+	else if (line_is_future(month, current))
+		in->month = 2;
+	if (!in->line_ok || in->month != 0 ||
+	    pb_kos_month_to_kos(month, in->kmonth, sizeof(in->kmonth)) !=
+	    PB_OK)
+		return;
+	(void)pb_strlcpy(q->month, month, sizeof(q->month));
+	q->past = strcmp(q->month, current) < 0;
+	bill_line_digits(in->line, q->digits, sizeof(q->digits));
+	snprintf(in->key, sizeof(in->key), "v1:bill:%s:%s", q->digits,
+	    in->kmonth);
+	snprintf(in->stale, sizeof(in->stale), "v1:bill-stale:%s:%s",
+	    q->digits, in->kmonth);
+}
+
+/* Answer what read_input found wrong, in the order the API documents
+ * (after the session): 400 body, 400 line, 403 not the caller's line,
+ * 400 month.  1 when an answer went out. */
+static int
+answer_input(struct pb_req *req, const struct inquiry *q,
+    const struct input *in)
+{
+	cJSON *again;
+
+	if (in->root == NULL) {
+		/* answers the 400 with the parser's reason */
+		again = pb_req_json_body(req, inquiry_spec, INQUIRY_SPEC_N);
+		if (again == NULL)
+			return 1;
+		cJSON_Delete(again);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		    NULL);
+		return 1;
+	}
+	if (!in->line_ok) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "lineNumber: 010-1234-5678 or 01012345678", NULL);
+		return 1;
+	}
+	if (!pb_authz_line_is_own(&q->p, in->line)) {
+		pb_req_error(req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
+		    "lineNumber is not the signed-in user's line", NULL);
+		return 1;
+	}
+	if (in->month == 1) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		    "inquiryMonth: YYYY-MM", NULL);
+		return 1;
+	}
+	if (in->month == 2) {
+		pb_req_error(req, 400, "VALIDATION_ERROR",
+		    "아직 청구되지 않은 월입니다", "inquiryMonth is in the future",
+		    NULL);
+		return 1;
+	}
+	if (in->key[0] == '\0') {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		return 1;
+	}
+	return 0;
+}
+
 void
 bill_inquiry(struct pb_req *req)
 {
-	static const struct pb_json_field spec[] = {
-		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13 },
-		{ "inquiryMonth", PB_JSON_STRING, PB_JSON_NULLABLE, 7, 7 },
-	};
 	struct pb_backoffice *svc = svc_of(req);
 	struct inquiry q;
+	struct input in;
+	struct pb_cache_getcmd get;
 	struct pb_cache_opts co;
 	struct pb_cache_result cr;
 	struct pb_buf data, out;
-	char line[16], current[8], key[80], stale[80], kmonth[8], ts[40];
-	char hex[13];
-	const char *lineno, *month;
-	cJSON *root = NULL, *neg = NULL;
+	char ts[40], hex[13];
+	cJSON *neg = NULL;
+	redisReply *pre = NULL;
 	enum pb_err rc;
-	int is_stale = 0;
+	int is_stale = 0, have_get;
 
 	memset(&q, 0, sizeof(q));
 	memset(&cr, 0, sizeof(cr));
@@ -499,41 +692,15 @@ bill_inquiry(struct pb_req *req)
 	pb_buf_init(&out, RESPONSE_MAX);
 	q.svc = svc;
 	q.start_ms = pb_clock_now_ms();
-	if (pb_authz_require(req, PB_PERM_BILL_INQUIRY, &q.p) != PB_OK)
+	read_input(req, &q, &in);
+	/* session check and cache read: one round trip */
+	have_get = in.key[0] != '\0' && pb_cache_getcmd_make(&get, in.key) ==
+	    PB_OK;
+	if (pb_authz_require_pipe(req, PB_PERM_BILL_INQUIRY, &q.p,
+	    have_get ? &get.cmd : NULL, have_get ? 1 : 0, &pre) != PB_OK ||
+	    answer_input(req, &q, &in))
 		goto done;
-	root = pb_req_json_body(req, spec, sizeof(spec) / sizeof(spec[0]));
-	if (root == NULL)
-		goto done;
-	lineno = pb_json_get_string(root, "lineNumber");
-	if (pb_authz_line_format(lineno, line, sizeof(line)) != PB_OK) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "lineNumber: 010-1234-5678 or 01012345678", NULL);
-		goto done;
-	}
-	if (!pb_authz_line_is_own(&q.p, line)) {
-		pb_req_error(req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
-		    "lineNumber is not the signed-in user's line", NULL);
-		goto done;
-	}
-	bill_current_month(req->app, current);
-	month = pb_json_get_string(root, "inquiryMonth");
-	if (month == NULL) {
-		month = current;
-	} else if (!bill_month_valid(month)) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "inquiryMonth: YYYY-MM", NULL);
-		goto done;
-	} else if (line_is_future(month, current)) {
-		pb_req_error(req, 400, "VALIDATION_ERROR",
-		    "아직 청구되지 않은 월입니다", "inquiryMonth is in the future",
-		    NULL);
-		goto done;
-	}
-	(void)pb_strlcpy(q.month, month, sizeof(q.month));
-	q.past = strcmp(q.month, current) < 0;
-	bill_line_digits(line, q.digits, sizeof(q.digits));
-	if (pb_crypto_random_hex(6, hex, sizeof(hex)) != PB_OK ||
-	    pb_kos_month_to_kos(q.month, kmonth, sizeof(kmonth)) != PB_OK) {
+	if (pb_crypto_random_hex(6, hex, sizeof(hex)) != PB_OK) {
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
 		goto done;
 	}
@@ -544,15 +711,13 @@ bill_inquiry(struct pb_req *req)
 		snprintf(q.rid, sizeof(q.rid), "REQ_%04d%02d%02d_%s",
 		    d.year % 10000, d.month, d.day, hex);
 	}
-	snprintf(key, sizeof(key), "v1:bill:%s:%s", q.digits, kmonth);
-	snprintf(stale, sizeof(stale), "v1:bill-stale:%s:%s", q.digits, kmonth);
 	memset(&co, 0, sizeof(co));
-	co.key = key;
-	co.stale_key = q.past ? stale : NULL;
+	co.key = in.key;
+	co.stale_key = q.past ? in.stale : NULL;
 	co.stale_ttl_s = BILL_STALE_TTL_S;
 	co.jitter_pct = q.past ? 0 : month_end_jitter(req->app, BILL_TTL_S);
 	pb_backoffice_waiter_opts(svc, PB_BO_GROUP_BILL, &co);
-	rc = pb_cache_fetch(req->app->redis, &co, load_bill, &q, &cr);
+	rc = pb_cache_fetch_pre(req->app->redis, &co, load_bill, &q, &cr, pre);
 	pb_metrics_cache("bill", rc == PB_OK ? (int)cr.source : -1);
 	if (rc != PB_OK) {
 		bill_kos_failed(req, rc, q.retry_after_ms);
@@ -620,7 +785,8 @@ bill_inquiry(struct pb_req *req)
 	pb_req_send(req, 200, out.data, out.len);
 done:
 	cJSON_Delete(neg);
-	cJSON_Delete(root);
+	cJSON_Delete(in.root);
+	freeReplyObject(pre);
 	pb_cache_result_free(&cr);
 	pb_buf_free(&data);
 	pb_buf_free(&out);

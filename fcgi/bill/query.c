@@ -76,22 +76,31 @@ bill_status(struct pb_req *req)
 	struct pb_principal p;
 	struct stored s;
 	struct pb_db_param prm[1];
+	struct pb_cache_getcmd get;
 	char key[96], *v = NULL, *nl;
 	size_t len = 0;
 	cJSON *data = NULL;
+	redisReply *pre = NULL;
 	enum pb_err rc;
+	int have_get;
 
 	memset(&s, 0, sizeof(s));
-	if (pb_authz_require(req, PB_PERM_BILL_INQUIRY, &p) != PB_OK)
+	/* the stored answer is read in the session check's round trip */
+	have_get = rid != NULL && pb_req_id_valid(rid) &&
+	    snprintf(key, sizeof(key), "v1:bill-req:%s", rid) <
+	    (int)sizeof(key) && pb_cache_getcmd_make(&get, key) == PB_OK;
+	if (pb_authz_require_pipe(req, PB_PERM_BILL_INQUIRY, &p,
+	    have_get ? &get.cmd : NULL, have_get ? 1 : 0, &pre) != PB_OK)
 		return;
 	if (rid == NULL || !pb_req_id_valid(rid)) {
 		pb_req_error(req, 404, "NOT_FOUND", NULL,
 		    "no such requestId", NULL);
-		return;
+		goto out;
 	}
-	snprintf(key, sizeof(key), "v1:bill-req:%s", rid);
-	if (pb_cache_get(req->app->redis, key, &v, &len) == PB_OK &&
-	    (nl = memchr(v, '\n', len)) != NULL) {
+	nl = NULL;
+	if (have_get && pb_cache_getcmd_value(&get, pre, &v, &len) == PB_OK)
+		nl = memchr(v, '\n', len);
+	if (nl != NULL) {
 		*nl = '\0';
 		if (!pb_crypto_str_eq(v, p.s.user_id))
 			goto notfound;
@@ -145,6 +154,7 @@ out:
 	cJSON_Delete(data);
 	free(s.response);
 	free(v);
+	freeReplyObject(pre);
 }
 
 /* --- GET /bills/history ----------------------------------------------------- */

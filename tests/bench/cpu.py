@@ -4,6 +4,8 @@
     cpu.py snap FILE [--only DIR]   write {pid: (program, ticks)} now
     cpu.py diff FILE [--only DIR]   print each program's share of the CPU
                                     time used by all of them since then
+    cpu.py pids - [--only DIR]      the stack's pids, comma-separated (for
+                                    perf record -p), wrk left out
 
 Programs are named by their command name (/proc/PID/comm: mariadbd,
 redis-server, lighttpd, apache2, phonebill-bill, phonebill-worker, ...).
@@ -55,8 +57,13 @@ def main():
     if len(args) == 4 and args[2] == "--only":
         only = args[3]
         args = args[:2]
-    if len(args) != 2 or args[0] not in ("snap", "diff"):
+    if len(args) != 2 or args[0] not in ("snap", "diff", "pids"):
         sys.exit(__doc__)
+    if args[0] == "pids":
+        me = str(os.getpid())
+        print(",".join(sorted(p for p, (exe, _) in snap(only).items()
+                              if exe != "wrk" and p != me)))
+        return
     if args[0] == "snap":
         with open(args[1], "w") as f:
             json.dump(snap(only), f)

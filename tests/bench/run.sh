@@ -12,7 +12,10 @@
 #            again with MVNO delivery off (mvno.url emptied in the rendered
 #            bill.conf, lighttpd restarted), then the default config back.
 #            For reference also GET /bills/inquiry/{id} (same token check
-#            and Redis read, no history write or delivery behind it)
+#            and Redis read, no history write or delivery behind it).
+#            Printed besides: the CPU share of each program, Redis
+#            commands and round trips per request, a plan change row
+#            (tests/bench/change.py) and a login row (login_flood.py)
 #   zipf     tests/bench/zipf.py: a user per simulator line with bills, a
 #            cold bill cache, N inquiries with Zipf-distributed line and
 #            month; KOS calls per 100 inquiries and the cache hit ratio
@@ -26,8 +29,10 @@
 # Each mode builds, starts var/bench (ports 24080/24443, KOS 25080) if it is
 # not running, measures and prints; the stack is stopped at the end.
 # Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (health 32, inquiry
-# 50), BENCH_THREADS (wrk threads, 2), BENCH_PROCS (FastCGI processes per
-# program, 2), BENCH_PATH, BENCH_MONTH (inquiry month YYYY-MM, default the
+# 50), BENCH_CHANGES (plan changes, 30), BENCH_LOGINS (the login flood,
+# 60), BENCH_REDIS_MAXMEMORY (512mb), BENCH_PERF=1 (perf record on the
+# stack during the cached inquiry run, top symbols printed), BENCH_THREADS
+# (wrk threads, 2), BENCH_PROCS (FastCGI processes per program, 2), BENCH_PATH, BENCH_MONTH (inquiry month YYYY-MM, default the
 # previous month in KST), BENCH_ZIPF_REQUESTS (3000), BENCH_ZIPF_THREADS
 # (16), BENCH_ZIPF_S (1.1), BENCH_ZIPF_SEED (1), BENCH_KEEP_STACK=1.
 # Not part of script/test: numbers depend on the machine; nothing here
@@ -108,6 +113,13 @@ fastcgi.server += (
 )
 EOF
 pb_backends_start
+# The stack's Redis has 128 MB (noeviction): at bench rates the stored
+# answers (an hour each) and the hand-off backlog outgrow it within one
+# 10 s run, and then the inquiry answers 503 (as it must: the history
+# cannot be made durable).  The bench measures speed, so its Redis gets
+# BENCH_REDIS_MAXMEMORY (512mb).
+REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" \
+	config set maxmemory "${BENCH_REDIS_MAXMEMORY:-512mb}" >/dev/null
 pb_lighttpd_start
 pb_check_reachable "$ROOT/tests/bench/hello-fcgi"
 base=http://127.0.0.1:$PB_HTTP_PORT
@@ -127,7 +139,7 @@ ms() {
 		printf "%.2f", v }'
 }
 
-declare -A rps p50 p99 errs checked
+declare -A rps p50 p99 errs checked reqs
 
 # wrk_run NAME URL CONNECTIONS [LUA-SCRIPT]: a 2 s warm-up, then the
 # measured run; results in rps[NAME] p50[NAME] p99[NAME] errs[NAME] and,
@@ -136,7 +148,7 @@ wrk_run() {
 	local name=$1 url=$2 conns=$3 lua=${4:-} out
 	local args=(-t"$THREADS" -c"$conns")
 	[ -n "$lua" ] && args+=(-s "$lua")
-	wrk "${args[@]}" -d2s "$url" >/dev/null 2>&1 || true # warm-up
+	[ "${WRK_NO_WARMUP:-0}" = 1 ] || wrk "${args[@]}" -d2s "$url" >/dev/null 2>&1 || true # warm-up
 	out=$(wrk "${args[@]}" -d"$DURATION" --latency "$url")
 	echo "--- wrk $name: $url ($conns connections)"
 	echo "$out" | sed -n '/Latency Distribution/,/Requests\/sec/p'
@@ -145,6 +157,7 @@ wrk_run() {
 	p50[$name]=$(echo "$out" | ms 50%)
 	p99[$name]=$(echo "$out" | ms 99%)
 	errs[$name]=$(echo "$out" | awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }')
+	reqs[$name]=$(echo "$out" | awk '/requests in/ { print $1 }')
 	checked[$name]=$(echo "$out" | sed -n 's/^bench-status \(ok=[0-9]* failed=[0-9]* statuses=[^ ]*\).*/\1/p')
 }
 
@@ -198,6 +211,43 @@ redis_memory() {
 	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info memory |
 		tr -d '\r' | awk -F: '$1 == "used_memory_human" { u = $2 } $1 == "maxmemory_human" { m = $2 }
 		    $1 == "maxmemory_policy" { p = $2 } END { printf "used %s of maxmemory %s (%s)", u, m, p }'
+}
+
+# redis_stats FILE: INFO commandstats + INFO stats of the stack's Redis.
+redis_stats() {
+	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info commandstats >"$1"
+	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info stats >>"$1"
+}
+
+# redis_per_request BEFORE AFTER REQUESTS: Redis commands and round trips
+# per request between two redis_stats snapshots.  Round trips are the
+# server's socket reads (total_reads_processed): a pipeline sent in one
+# write is one read.  Every client counts (the worker's XREADGROUP/XACK and
+# health checks too, a small share at these rates).
+redis_per_request() {
+	python3 - "$1" "$2" "$3" <<'PYEOF'
+import re, sys
+def load(p):
+    calls, stats = {}, {}
+    for line in open(p):
+        line = line.strip()
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
+        if m:
+            calls[m.group(1)] = int(m.group(2))
+        elif ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            stats[k] = v
+    return calls, stats
+(b, bs), (a, as_), n = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
+if n <= 0:
+    print("Redis per request: no requests"); sys.exit(0)
+d = {k: a[k] - b.get(k, 0) for k in a if a[k] - b.get(k, 0) > 0}
+d.pop("info", None)
+total = sum(d.values())
+reads = int(as_.get("total_reads_processed", 0)) - int(bs.get("total_reads_processed", 0))
+top = " ".join("%s %.2f" % (k, v / n) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:8])
+print("Redis per request: %.2f commands, %.2f round trips (server reads); commands: %s" % (total / n, reads / n, top))
+PYEOF
 }
 
 # Every inquiry keeps its answer an hour in Redis (v1:bill-req:{requestId},
@@ -257,7 +307,7 @@ bench_inquiry() {
 	local conns=${BENCH_CONNECTIONS:-50} month=${BENCH_MONTH:-$(prev_month_kst)}
 	local line=010-1234-5678 lua=tests/bench/inquiry.lua
 	local code before after rid
-	local -A ob_start ob_end
+	local -A ob_start ob_end rpr
 
 	echo "=== inquiry: /hello vs POST /api/v1/bills/inquiry (demo01, $line, $month, cached)"
 	clear_stored_results
@@ -282,12 +332,40 @@ bench_inquiry() {
 	# A reference inside the bill service: the warming inquiry's stored
 	# result.  The same token check and a Redis read of the same size, but
 	# no history rows and no MVNO delivery behind it.
-	BENCH_GET=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
+	BENCH_GET=1 wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry/$rid" >/dev/null 2>&1 || true
+	redis_stats "$BENCH_DIR/redis.before"
+	BENCH_GET=1 WRK_NO_WARMUP=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
+	redis_stats "$BENCH_DIR/redis.after"
+	rpr[status]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[status]:-0}")
+	echo "${rpr[status]}"
 	before=$(sim_calls bill.inquiry)
 	ob_start[on]=$(outbox)
 	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
-	wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	# the warm-up inside wrk_run is counted too: snapshot after it
+	wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry" >/dev/null 2>&1 || true
+	redis_stats "$BENCH_DIR/redis.before"
+	# BENCH_PERF=1: perf (software clock) on the stack's
+	# processes during the measured run; the top symbols after it
+	local perf_pid=
+	if [ "${BENCH_PERF:-0}" = 1 ]; then
+		perf record -q -e cpu-clock -o "$BENCH_DIR/perf.data" \
+			-p "$(python3 tests/bench/cpu.py pids - --only "$PB_STATE")" \
+			-- sleep "${DURATION%s}" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
+	WRK_NO_WARMUP=1 wrk_run inquiry "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid" || true
+		echo "--- perf (cpu-clock) during the inquiry run: by program and object, then top symbols"
+		perf report -i "$BENCH_DIR/perf.data" --no-children -g none --sort comm,dso \
+			--stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 12
+		perf report -i "$BENCH_DIR/perf.data" --no-children -g none --sort comm,dso,sym \
+			--stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 20
+	fi
+	redis_stats "$BENCH_DIR/redis.after"
 	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
+	rpr[inquiry]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[inquiry]:-0}")
+	echo "${rpr[inquiry]}"
 	ob_end[on]=$(outbox)
 	after=$(sim_calls bill.inquiry)
 	echo "KOS bill.inquiry calls during warm-up + run: $((after - before))"
@@ -309,6 +387,7 @@ bench_inquiry() {
 	echo "--- restarting lighttpd with the default config (MVNO delivery on)"
 	restart_mvno on
 	unset BENCH_TOKEN
+	bench_change_login
 
 	echo
 	row endpoint req/s p50_ms p99_ms "checked responses"
@@ -316,8 +395,13 @@ bench_inquiry() {
 	row "GET inquiry/{id} (reference)" "${rps[status]}" "${p50[status]}" "${p99[status]}" "${checked[status]}"
 	row "inquiry (cached, MVNO on)" "${rps[inquiry]}" "${p50[inquiry]}" "${p99[inquiry]}" "${checked[inquiry]}"
 	row "inquiry (cached, MVNO off)" "${rps[inquiry_nomvno]}" "${p50[inquiry_nomvno]}" "${p99[inquiry_nomvno]}" "${checked[inquiry_nomvno]}"
+	row "plan change (full, one at a time)" "-" "${p50[change]:--}" "${p99[change]:--}" "${checked[change]:-}"
+	row "login (one at a time)" "-" "${p50[login]:--}" "-" "${checked[login]:-}"
 	echo "ratio inquiry / hello (req/s): MVNO on $(ratio inquiry hello), MVNO off $(ratio inquiry_nomvno hello)   (target >= 0.5, p99 <= 5 ms)"
 	echo "reference GET inquiry/{id} / hello: $(ratio status hello) (no history write, no MVNO delivery)"
+	echo "inquiry (MVNO on): ${rpr[inquiry]}"
+	echo "GET inquiry/{id}:  ${rpr[status]}"
+	echo "login flood: ${login_rate:-?} logins/s = $(awk -v r="${login_rate:-0}" -v c="$(nproc)" 'BEGIN { printf "%.1f", r / c }') password hashes per second per core (answers that needed a hash, 401: unknown ids get the dummy hash; 503s are logins the pool turned away)"
 	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
 	for name in hello status inquiry inquiry_nomvno; do
 		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
@@ -327,6 +411,29 @@ bench_inquiry() {
 		esac
 	done
 	echo
+}
+
+# bench_change_login: the plan change (tests/bench/change.py: full changes
+# of demo01's line, one at a time, back and forth between two plans) and
+# the login (tests/bench/login_flood.py: one at a time for its latency,
+# then a flood for the rate of password hashes).  Fills p50/p99/checked
+# [change] and [login], login_rate.
+bench_change_login() {
+	local tok out
+	tok=$(login demo01 10.250.0.5 <<<'Phonebill!1') || pb_die "demo01 cannot log in"
+	out=$(python3 tests/bench/change.py --base "$base" --token "$tok" \
+		--line 010-1234-5678 --changes "${BENCH_CHANGES:-30}") || out="change: failed"
+	echo "$out"
+	p50[change]=$(echo "$out" | sed -n 's/.* p50 \([0-9.]*\) ms.*/\1/p')
+	p99[change]=$(echo "$out" | sed -n 's/.* p99 \([0-9.]*\) ms.*/\1/p')
+	checked[change]=$(echo "$out" | sed -n 's/.*statuses \({[^}]*}\).*/\1/p' | tr -d ' ')
+	out=$(python3 tests/bench/login_flood.py --base "$base" --logins 10 --workers 1)
+	echo "login one at a time: $out"
+	p50[login]=$(echo "$out" | sed -n 's/.*latency median \([0-9]*\) ms.*/\1/p')
+	checked[login]=$(echo "$out" | sed -n 's/.*statuses \({[^}]*}\).*/\1/p' | tr -d ' ')
+	out=$(python3 tests/bench/login_flood.py --base "$base" --logins "${BENCH_LOGINS:-60}")
+	echo "login flood: $out"
+	login_rate=$(echo "$out" | sed -n 's/.* hashed \([0-9.]*\)\/s.*/\1/p')
 }
 
 # --- zipf: a skewed workload over every line, from a cold cache -----------------

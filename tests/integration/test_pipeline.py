@@ -174,12 +174,20 @@ def _kill_bill(ctx):
     these are the children of the one process lighttpd spawned
     (lib/prefork.c), which starts new ones; that parent and the health
     pool are left alone."""
-    pids = _bill_pids(ctx)
-    # with a prefork pool only its children (health keeps its own pool);
-    # otherwise (Apache) every bill process
-    children = [p for p in pids if _ppid(p) in pids]
+    # with a prefork pool only its children (health keeps its own pool,
+    # and the parent that lighttpd spawned stays); otherwise (Apache)
+    # every bill process.  Right after a kill the parent may not have
+    # forked its new children yet: wait for them rather than kill the
+    # parent and the health pool too.
+    def children():
+        pids = _bill_pids(ctx)
+        return pids, [p for p in pids if _ppid(p) in pids]
+    pids, kids = children()
+    if ctx.name == "lighttpd" and not kids:
+        ctx.wait_for("the prefork children", lambda: children()[1], timeout=20)
+        pids, kids = children()
     n = 0
-    for p in children or pids:
+    for p in kids or pids:
         try:
             os.kill(p, 9)
             n += 1

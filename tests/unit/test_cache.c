@@ -210,6 +210,23 @@ main(void)
 	is_int(res.source, PB_CACHE_HIT, "source HIT");
 	is_int(org.calls, 1, "the hit did not call the origin");
 	pb_cache_result_free(&res);
+	/* the first GET sent by the caller, in its own pipeline */
+	{
+		struct pb_cache_getcmd gc;
+		redisReply *pre = NULL;
+
+		is_int(pb_cache_getcmd_make(&gc, key), PB_OK, "getcmd");
+		is_int(pb_redis_pipe(r, &gc.cmd, 1, &pre), PB_OK, "getcmd sent");
+		is_int(pb_cache_fetch_pre(r, &co, load, &org, &res, pre), PB_OK,
+		    "fetch with the caller's GET reply");
+		is_int(res.source, PB_CACHE_HIT, "prefetched: HIT");
+		is_str(res.val, "{\"total\":1000}", "prefetched value");
+		is_int(org.calls, 1, "prefetched hit: no origin call");
+		pb_cache_result_free(&res);
+		freeReplyObject(pre);
+		is_int(pb_cache_getcmd_make(&gc, ""), PB_ERR_INVAL,
+		    "getcmd refuses an empty key");
+	}
 
 	/* stale-if-error: the fresh copy expired, the origin is down */
 	dk[0] = key;

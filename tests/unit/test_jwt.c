@@ -126,6 +126,31 @@ main(void)
 	bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A';
 	is_int(v(bad, PB_JWT_ACCESS, now), PB_ERR_INVAL, "flipped signature");
 	free(bad);
+	/* the signature is exactly 43 base64url chars (32 bytes) */
+	bad = strdup(tok);
+	bad[strlen(bad) - 1] = '\0';
+	is_int(v(bad, PB_JWT_ACCESS, now), PB_ERR_INVAL, "signature 1 short");
+	free(bad);
+	bad = malloc(strlen(tok) + 2);
+	snprintf(bad, strlen(tok) + 2, "%sA", tok);
+	is_int(v(bad, PB_JWT_ACCESS, now), PB_ERR_INVAL, "signature 1 long");
+	free(bad);
+	{
+		/* the last char carries 4 bits and 2 unused ones: set one of
+		 * those and the bytes decode the same, the text does not */
+		static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
+		    "ghijklmnopqrstuvwxyz0123456789-_";
+		const char *pos;
+		size_t last;
+
+		bad = strdup(tok);
+		last = strlen(bad) - 1;
+		pos = strchr(b64, bad[last]);
+		bad[last] = b64[(size_t)(pos - b64) ^ 1u];
+		is_int(v(bad, PB_JWT_ACCESS, now), PB_ERR_INVAL,
+		    "signature not in canonical base64url");
+		free(bad);
+	}
 	is_int(v("a.b", PB_JWT_ACCESS, now), PB_ERR_INVAL, "two parts");
 	is_int(v("a.b.c.d", PB_JWT_ACCESS, now), PB_ERR_INVAL, "four parts");
 	is_int(v("", PB_JWT_ACCESS, now), PB_ERR_INVAL, "empty");

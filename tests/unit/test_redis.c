@@ -1,5 +1,6 @@
 /* test_redis.c - against the real test Redis (skips without one). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "redis.h"
 #include "tap.h"
@@ -78,6 +79,46 @@ main(void)
 		is_int(pb_redis_cmd_str(r, &rep, PB_REDIS_MAX_ARGS + 1, many),
 		    PB_ERR_INVAL, "cmd_str refuses too many arguments");
 		ok(rep == NULL, "no reply on refusal");
+	}
+	/* scripts by SHA1: SCRIPT LOAD once, EVALSHA after, EVAL on NOSCRIPT */
+	{
+		static const char two[] = "return {tonumber(ARGV[1]) + 1, "
+		    "redis.call('EXISTS', KEYS[1])}";
+		static const char luaerr[] = "return redis.call('NOSUCHCMD')";
+		const char *args[2] = { "pb:test:none", "41" };
+		const char *flush[2] = { "SCRIPT", "FLUSH" };
+		struct pb_redis_evalcmd e;
+		long long v[2] = { 0, 0 };
+
+		is_int(pb_redis_eval_ints(r, two, 1, 2, args, v, 2), PB_OK,
+		    "eval_ints: first run (SCRIPT LOAD, EVALSHA)");
+		ok(v[0] == 42 && v[1] == 0, "eval_ints: both integers");
+		is_int(pb_redis_evalcmd_make(r, &e, two, 1, 2, args), PB_OK,
+		    "evalcmd for a known script");
+		is_str(e.argv[0], "EVALSHA", "known script goes as EVALSHA");
+		ok(strlen(e.argv[1]) == 40, "by its 40-hex SHA1");
+		is_int(pb_redis_cmd_str(r, &rep, 2, flush), PB_OK,
+		    "SCRIPT FLUSH (as a Redis restart would)");
+		freeReplyObject(rep);
+		rep = NULL;
+		v[0] = 0;
+		is_int(pb_redis_eval_ints(r, two, 1, 2, args, v, 2), PB_OK,
+		    "NOSCRIPT: run again by its source");
+		is_int((int)v[0], 42, "same answer after the flush");
+		is_int(pb_redis_eval(r, two, 1, 2, args, &rep), PB_OK,
+		    "EVALSHA works again (EVAL loaded it)");
+		ok(rep != NULL && rep->type == REDIS_REPLY_ARRAY, "array reply");
+		freeReplyObject(rep);
+		rep = NULL;
+		is_int(pb_redis_eval_ints(r, luaerr, 0, 0, NULL, v, 2),
+		    PB_ERR_INTERNAL, "a Lua error is not integers");
+		is_int(pb_redis_eval(r, luaerr, 0, 0, NULL, &rep), PB_OK,
+		    "a Lua error is an error reply, PB_OK");
+		ok(rep != NULL && rep->type == REDIS_REPLY_ERROR, "error reply");
+		freeReplyObject(rep);
+		rep = NULL;
+		is_int(pb_redis_eval_ints(r, two, 3, 2, args, v, 2),
+		    PB_ERR_INVAL, "more keys than arguments refused");
 	}
 	pb_redis_free(r);
 

@@ -70,6 +70,28 @@ main(void)
 	is_int(got.born_ms == born, 1, "born kept");
 	is_int(pb_session_touch(r, s.sid, "demo02", ukey, "ajti-1", 60000,
 	    &got), PB_ERR_NOTFOUND, "other user's session");
+	/* the caller's read in the same round trip */
+	{
+		const char *get[2] = { "GET", "pb:test:sess-pipe" };
+		const char *set[3] = { "SET", "pb:test:sess-pipe", "v" };
+		size_t lens[3] = { 3, 17, 1 };
+		struct pb_redis_cmdv cmd = { 2, get, lens };
+		redisReply *rep = NULL, *extra = NULL;
+
+		is_int(pb_redis_cmd(r, &rep, 3, set, lens), PB_OK, "set a value");
+		freeReplyObject(rep);
+		is_int(pb_session_touch_pipe(r, s.sid, "demo01", ukey, "ajti-1",
+		    60000, &got, &cmd, 1, &extra), PB_OK, "touch with a GET");
+		is_str(got.line, "010-9999-0000", "session read in the pipeline");
+		ok(extra != NULL && extra->type == REDIS_REPLY_STRING &&
+		    strcmp(extra->str, "v") == 0, "the GET's reply handed back");
+		freeReplyObject(extra);
+		extra = NULL;
+		is_int(pb_session_touch_pipe(r, s.sid, "demo02", ukey, "ajti-1",
+		    60000, &got, &cmd, 1, &extra), PB_ERR_NOTFOUND,
+		    "pipeline: other user's session refused");
+		freeReplyObject(extra);
+	}
 	is_int(rotate(r, &s, ukey, "rjti-one-0000000", "rjti-two-0000000",
 	    born + 1000, 1, &got), PB_OK, "rotate");
 	is_str(got.rjti, "rjti-two-0000000", "new refresh id");
