@@ -88,6 +88,11 @@ pb_service_configs() {
 	if [ "$BENCH_MVNO" = off ]; then
 		sed -i 's|^mvno\.url *=.*$|mvno.url =|' "$PB_CONF_DIR/bill.conf"
 	fi
+	# BENCH_MVNO_INFLIGHT: deliveries in flight at once (mvno.inflight)
+	if [ -n "${BENCH_MVNO_INFLIGHT:-}" ]; then
+		sed -i '/^mvno\.inflight *=/d' "$PB_CONF_DIR/bill.conf"
+		echo "mvno.inflight = $BENCH_MVNO_INFLIGHT" >>"$PB_CONF_DIR/bill.conf"
+	fi
 }
 
 # shellcheck disable=SC2317 # called by the trap below
