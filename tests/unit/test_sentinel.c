@@ -224,6 +224,11 @@ main(void)
 	o.master_name = "pbtest";
 	o.password = PASS;
 	o.wait_replicas = 1;
+	/* the replica acknowledges at once on a quiet machine; under ASan on
+	 * a busy one it took over the default 500 ms: WAIT up to 3 s here
+	 * (it returns as soon as the replica has the write) */
+	o.timeout_ms = 5000;
+	o.wait_ms = 3000;
 	is_int(pb_redis_new(&o, &r), PB_OK, "new with sentinels");
 	is_int(pb_redis_cmd_str(r, &reply, 3, set), PB_OK, "SET via sentinel");
 	freeReplyObject(reply);
@@ -234,6 +239,8 @@ main(void)
 	is_str(role, "master", "ROLE is master");
 	is_int(pb_redis_durable(r), PB_OK, "WAIT: the replica has the write");
 	tap_diag(pb_redis_last_error(r));
+	o.timeout_ms = 0;
+	o.wait_ms = 0;
 	o.wait_replicas = 2;
 	{
 		struct pb_redis *r2 = NULL;
