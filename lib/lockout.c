@@ -198,18 +198,12 @@ enum pb_err
 pb_lockout_reset(struct pb_redis *r, const char *uid)
 {
 	char key[KEY_MAX];
-	const char *argv[2];
-	redisReply *rep = NULL;
 	enum pb_err rc;
 
 	rc = key_of(uid, key, sizeof(key));
 	if (rc != PB_OK)
 		return rc;
-	argv[0] = "DEL";
-	argv[1] = key;
-	rc = pb_redis_cmd_str(r, &rep, 2, argv);
-	freeReplyObject(rep);
-	return rc;
+	return pb_redis_key_cmd(r, "DEL", key, -1);
 }
 
 enum pb_err

@@ -604,6 +604,22 @@ pb_redis_cmd_str(struct pb_redis *r, redisReply **reply, int argc,
 }
 
 enum pb_err
+pb_redis_key_cmd(struct pb_redis *r, const char *cmd, const char *key,
+    int want_type)
+{
+	const char *argv[2] = { cmd, key };
+	redisReply *rep = NULL;
+	enum pb_err rc;
+
+	rc = pb_redis_cmd_str(r, &rep, 2, argv);
+	if (rc == PB_OK && (rep->type == REDIS_REPLY_ERROR ||
+	    (want_type != -1 && rep->type != want_type)))
+		rc = PB_ERR_INTERNAL;
+	freeReplyObject(rep);
+	return rc;
+}
+
+enum pb_err
 pb_redis_ping(struct pb_redis *r)
 {
 	const char *argv[1] = { "PING" };

@@ -134,6 +134,14 @@ enum pb_err pb_redis_eval_ints(struct pb_redis *r, const char *script,
     int nkeys, int nargs, const char *const *args, long long *out,
     size_t n);
 
+/*
+ * "CMD KEY" (DEL, INCR, ...): PB_OK, or PB_ERR_INTERNAL for an error reply
+ * or, when want_type is a REDIS_REPLY_* value (not -1), a reply of another
+ * type; transport failures as pb_redis_cmd.
+ */
+enum pb_err pb_redis_key_cmd(struct pb_redis *r, const char *cmd,
+    const char *key, int want_type);
+
 /* PING; PB_OK when the server answered PONG. */
 enum pb_err pb_redis_ping(struct pb_redis *r);
 

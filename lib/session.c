@@ -384,40 +384,24 @@ enum pb_err
 pb_session_user_bump(struct pb_redis *r, const char *ukey)
 {
 	char key[KEY_MAX];
-	const char *argv[2];
-	redisReply *rep = NULL;
 	enum pb_err rc;
 
 	rc = key_of("v1:uver:", ukey, key, sizeof(key));
 	if (rc != PB_OK)
 		return rc;
-	argv[0] = "INCR";
-	argv[1] = key;
-	rc = pb_redis_cmd_str(r, &rep, 2, argv);
-	if (rc == PB_OK && rep->type != REDIS_REPLY_INTEGER)
-		rc = PB_ERR_INTERNAL;
-	freeReplyObject(rep);
-	return rc;
+	return pb_redis_key_cmd(r, "INCR", key, REDIS_REPLY_INTEGER);
 }
 
 enum pb_err
 pb_session_delete(struct pb_redis *r, const char *sid)
 {
 	char key[KEY_MAX];
-	const char *argv[2];
-	redisReply *rep = NULL;
 	enum pb_err rc;
 
 	rc = key_of("v1:sess:", sid, key, sizeof(key));
 	if (rc != PB_OK)
 		return rc;
-	argv[0] = "DEL";
-	argv[1] = key;
-	rc = pb_redis_cmd_str(r, &rep, 2, argv);
-	if (rc == PB_OK && rep->type == REDIS_REPLY_ERROR)
-		rc = PB_ERR_INTERNAL;
-	freeReplyObject(rep);
-	return rc;
+	return pb_redis_key_cmd(r, "DEL", key, -1);
 }
 
 enum pb_err
