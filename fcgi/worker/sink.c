@@ -391,7 +391,6 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 		 * it has caught up (wk_sink_catch_up), so that no later
 		 * result of a line overtakes it */
 		s->via_outbox = 1;
-		s->dq_overflow++;
 		if (ndue < WK_READ_COUNT)
 			due[ndue++] = rid;
 	}
@@ -414,7 +413,7 @@ static void
 deliver_chunk(struct wk_sink *s, struct pb_mvno_job *jobs, size_t k,
     size_t head)
 {
-	size_t i, failed = 0, acked;
+	size_t i, failed = 0;
 
 	memset(jobs, 0, sizeof(jobs[0]) * k);
 	for (i = 0; i < k; i++) {
@@ -427,18 +426,16 @@ deliver_chunk(struct wk_sink *s, struct pb_mvno_job *jobs, size_t k,
 		jobs[i].group = d->group;
 		jobs[i].attempt = d->attempt;
 	}
-	acked = pb_mvno_deliver_many(s->multi, &s->bo.mvno, jobs, k);
+	(void)pb_mvno_deliver_many(s->multi, &s->bo.mvno, jobs, k);
 	if (pb_history_book(&s->hist, s->ddb, jobs, k) != PB_OK)
 		keep_unbooked(s, jobs, k);
 	for (i = 0; i < k; i++)
 		failed += jobs[i].rc != PB_OK;
 	(void)pthread_mutex_lock(&s->mu);
-	s->delivered += (long long)acked;
 	dq_drop(s, k);
 	if (failed > 0) {
 		/* the MVNO AP refuses: what waits goes by the outbox, oldest
 		 * first, after its lease (a line's order kept) */
-		s->dq_overflow += (long long)s->dq_n;
 		dq_drop(s, s->dq_n);
 	}
 	(void)pthread_mutex_unlock(&s->mu);

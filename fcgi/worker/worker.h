@@ -87,12 +87,10 @@ struct wk_sink {
 	struct pb_db *ddb;
 	struct wk_delivery *dq;     /* WK_DQ_MAX, a ring; under mu */
 	size_t dq_head, dq_n;       /* under mu */
-	long long dq_overflow;      /* left to the outbox; under mu */
 	int via_outbox;             /* main thread: dq overflowed, so new
 	                               deliveries go by the outbox (due at
 	                               once) until it has caught up, keeping
 	                               each line's order */
-	long long delivered;        /* under mu */
 	struct wk_unbooked *unbooked; /* WK_UNBOOKED_MAX of them */
 	size_t nunbooked;
 };
