@@ -16,20 +16,37 @@
 #include "prefork.h"
 
 /* Keys every service understands; a service may add its own. */
-static const char *const common_keys[] = {
-	"log.level", "log.file",
-	"redis.socket", "redis.host", "redis.port", "redis.password_file",
-	"redis.timeout_ms", "redis.sentinels", "redis.master_name",
-	"redis.wait_replicas",
-	"db.socket", "db.host", "db.port", "db.name", "db.user",
-	"db.password_file", "db.timeout_s", "db.read_host", "db.read_port",
-	"jwt.secret_file", "jwt.accept_secret_file", "pii.key_file",
-	"pii.index_key_file", "pii.key_version", "pii.previous_key_file",
-	"pii.previous_key_version",
-	"http.max_body", "tz.offset_minutes",
-	"metrics.file", "metrics.allow",
-	NULL
-};
+static const char *const common_keys[] = {"log.level",
+                                          "log.file",
+                                          "redis.socket",
+                                          "redis.host",
+                                          "redis.port",
+                                          "redis.password_file",
+                                          "redis.timeout_ms",
+                                          "redis.sentinels",
+                                          "redis.master_name",
+                                          "redis.wait_replicas",
+                                          "db.socket",
+                                          "db.host",
+                                          "db.port",
+                                          "db.name",
+                                          "db.user",
+                                          "db.password_file",
+                                          "db.timeout_s",
+                                          "db.read_host",
+                                          "db.read_port",
+                                          "jwt.secret_file",
+                                          "jwt.accept_secret_file",
+                                          "pii.key_file",
+                                          "pii.index_key_file",
+                                          "pii.key_version",
+                                          "pii.previous_key_file",
+                                          "pii.previous_key_version",
+                                          "http.max_body",
+                                          "tz.offset_minutes",
+                                          "metrics.file",
+                                          "metrics.allow",
+                                          NULL};
 
 #define MAX_KEYS 128
 
@@ -42,7 +59,8 @@ known_keys(const struct pb_app_spec *spec, const char **out, size_t max)
 	for (i = 0; common_keys[i] != NULL && n + 1 < max; i++)
 		out[n++] = common_keys[i];
 	for (i = 0; spec->extra_keys != NULL && spec->extra_keys[i] != NULL &&
-	    n + 1 < max; i++)
+	            n + 1 < max;
+	     i++)
 		out[n++] = spec->extra_keys[i];
 	out[n] = NULL;
 }
@@ -55,8 +73,9 @@ open_log(struct pb_app *app, char *err, size_t errlen)
 	const char *file = pb_config_get(app->cfg, "log.file", NULL);
 
 	if (pb_log_level_parse(s, &lvl) != PB_OK) {
-		snprintf(err, errlen, "log.level must be debug, info, warn or "
-		    "error");
+		snprintf(err, errlen,
+		         "log.level must be debug, info, warn or "
+		         "error");
 		return PB_ERR_CONFIG;
 	}
 	if (file != NULL) {
@@ -85,28 +104,32 @@ load_pii_ring(struct pb_app *app, char *err, size_t errlen)
 	enum pb_err rc;
 
 	rc = pb_config_get_long(app->cfg, "pii.key_version", 1, 1,
-	    PB_CRYPTO_KEY_VERSION_MAX, &ver, err, errlen);
-	has_prev = pb_config_get(app->cfg, "pii.previous_key_file", NULL) !=
-	    NULL || getenv("PHONEBILL_PII_PREVIOUS_KEY") != NULL ||
+	                        PB_CRYPTO_KEY_VERSION_MAX, &ver, err, errlen);
+	has_prev =
+	    pb_config_get(app->cfg, "pii.previous_key_file", NULL) != NULL ||
+	    getenv("PHONEBILL_PII_PREVIOUS_KEY") != NULL ||
 	    getenv("PHONEBILL_PII_PREVIOUS_KEY_FILE") != NULL;
 	if (rc == PB_OK && has_prev)
-		rc = pb_config_get_long(app->cfg, "pii.previous_key_version",
-		    ver > 1 ? ver - 1 : 0, 1, PB_CRYPTO_KEY_VERSION_MAX, &pver,
-		    err, errlen);
+		rc = pb_config_get_long(
+		    app->cfg, "pii.previous_key_version", ver > 1 ? ver - 1 : 0,
+		    1, PB_CRYPTO_KEY_VERSION_MAX, &pver, err, errlen);
 	if (rc == PB_OK && has_prev)
 		rc = pb_config_secret(app->cfg, "pii.previous_key", 64, &hex,
-		    err, errlen);
+		                      err, errlen);
 	if (rc == PB_OK && has_prev &&
 	    pb_crypto_key_from_hex(hex, prev) != PB_OK) {
-		snprintf(err, errlen, "pii.previous_key must be 64 hex "
-		    "characters");
+		snprintf(err, errlen,
+		         "pii.previous_key must be 64 hex "
+		         "characters");
 		rc = PB_ERR_CONFIG;
 	}
 	pb_config_secret_free(hex);
-	if (rc == PB_OK && pb_crypto_ring_set((unsigned)ver, app->pii_key,
-	    (unsigned)pver, has_prev ? prev : NULL) != PB_OK) {
-		snprintf(err, errlen, "pii.previous_key_version (1-255) must "
-		    "differ from pii.key_version");
+	if (rc == PB_OK &&
+	    pb_crypto_ring_set((unsigned)ver, app->pii_key, (unsigned)pver,
+	                       has_prev ? prev : NULL) != PB_OK) {
+		snprintf(err, errlen,
+		         "pii.previous_key_version (1-255) must "
+		         "differ from pii.key_version");
 		rc = PB_ERR_CONFIG;
 	}
 	sodium_memzero(prev, sizeof(prev));
@@ -117,7 +140,7 @@ load_pii_ring(struct pb_app *app, char *err, size_t errlen)
 static enum pb_err
 load_pii(struct pb_app *app, char *err, size_t errlen)
 {
-	static const char *const names[] = { "pii.key", "pii.index_key" };
+	static const char *const names[] = {"pii.key", "pii.index_key"};
 	unsigned char *dst[2];
 	char *hex = NULL;
 	enum pb_err rc = PB_OK;
@@ -126,14 +149,14 @@ load_pii(struct pb_app *app, char *err, size_t errlen)
 	dst[0] = app->pii_key;
 	dst[1] = app->pii_index_key;
 	for (i = 0; i < 2 && rc == PB_OK; i++) {
-		rc = pb_config_secret(app->cfg, names[i], 64, &hex, err,
-		    errlen);
+		rc =
+		    pb_config_secret(app->cfg, names[i], 64, &hex, err, errlen);
 		if (rc != PB_OK)
 			break;
 		rc = pb_crypto_key_from_hex(hex, dst[i]);
 		if (rc != PB_OK)
 			snprintf(err, errlen, "%s must be 64 hex characters",
-			    names[i]);
+			         names[i]);
 		pb_config_secret_free(hex);
 		hex = NULL;
 	}
@@ -141,7 +164,8 @@ load_pii(struct pb_app *app, char *err, size_t errlen)
 		rc = load_pii_ring(app, err, errlen);
 	if (rc == PB_OK) {
 		app->has_pii = 1;
-		/* identifying cache keys hashed, their values sealed (cache.h) */
+		/* identifying cache keys hashed, their values sealed (cache.h)
+		 */
 		pb_cache_protect(app->pii_key, app->pii_index_key);
 		/* and the session's line number and name sealed (session.h) */
 		pb_session_protect(app->pii_key);
@@ -151,7 +175,7 @@ load_pii(struct pb_app *app, char *err, size_t errlen)
 
 enum pb_err
 pb_app_redis_open(struct pb_app *app, struct pb_redis **out, char *err,
-    size_t errlen)
+                  size_t errlen)
 {
 	struct pb_redis_opts o;
 	char *password = NULL;
@@ -160,27 +184,28 @@ pb_app_redis_open(struct pb_app *app, struct pb_redis **out, char *err,
 
 	memset(&o, 0, sizeof(o));
 	o.socket = pb_config_get(app->cfg, "redis.socket", NULL);
-	o.host = pb_config_get(app->cfg, "redis.host", o.socket ? NULL :
-	    "127.0.0.1");
+	o.host = pb_config_get(app->cfg, "redis.host",
+	                       o.socket ? NULL : "127.0.0.1");
 	/* several nodes: the sentinels name the master (redis.h) */
 	o.sentinels = pb_config_get(app->cfg, "redis.sentinels", NULL);
-	o.master_name = pb_config_get(app->cfg, "redis.master_name",
-	    "phonebill");
+	o.master_name =
+	    pb_config_get(app->cfg, "redis.master_name", "phonebill");
 	rc = pb_config_get_long(app->cfg, "redis.port", 6379, 1, 65535, &port,
-	    err, errlen);
+	                        err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "redis.timeout_ms", 1000, 10,
-		    60000, &timeout, err, errlen);
+		                        60000, &timeout, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "redis.wait_replicas", 0, 0,
-		    8, &wait, err, errlen);
+		                        8, &wait, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	o.wait_replicas = (int)wait;
-	o.wait_ms = (int)timeout / 2;  /* WAIT answers before the read timeout */
-	/* Redis AUTH is required: ARCHITECTURE.md runs Redis with requirepass */
+	o.wait_ms = (int)timeout / 2; /* WAIT answers before the read timeout */
+	/* Redis AUTH is required: ARCHITECTURE.md runs Redis with requirepass
+	 */
 	rc = pb_config_secret(app->cfg, "redis.password", 1, &password, err,
-	    errlen);
+	                      errlen);
 	if (rc != PB_OK)
 		return rc;
 	o.port = (int)port;
@@ -197,7 +222,7 @@ pb_app_redis_open(struct pb_app *app, struct pb_redis **out, char *err,
 /* read: the db.read_host address (TCP) rather than db.socket/db.host */
 static enum pb_err
 db_open(struct pb_app *app, int read, struct pb_db **out, char *err,
-    size_t errlen)
+        size_t errlen)
 {
 	struct pb_db_opts o;
 	char *password = NULL;
@@ -206,8 +231,9 @@ db_open(struct pb_app *app, int read, struct pb_db **out, char *err,
 
 	memset(&o, 0, sizeof(o));
 	o.socket = read ? NULL : pb_config_get(app->cfg, "db.socket", NULL);
-	o.host = read ? pb_config_get(app->cfg, "db.read_host", NULL) :
-	    pb_config_get(app->cfg, "db.host", o.socket ? NULL : "127.0.0.1");
+	o.host = read ? pb_config_get(app->cfg, "db.read_host", NULL)
+	              : pb_config_get(app->cfg, "db.host",
+	                              o.socket ? NULL : "127.0.0.1");
 	o.user = pb_config_get(app->cfg, "db.user", NULL);
 	o.database = pb_config_get(app->cfg, "db.name", NULL);
 	if (o.user == NULL || o.database == NULL) {
@@ -215,14 +241,14 @@ db_open(struct pb_app *app, int read, struct pb_db **out, char *err,
 		return PB_ERR_CONFIG;
 	}
 	rc = pb_config_get_long(app->cfg, read ? "db.read_port" : "db.port",
-	    3306, 1, 65535, &port, err, errlen);
+	                        3306, 1, 65535, &port, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "db.timeout_s", 5, 1, 60,
-		    &timeout, err, errlen);
+		                        &timeout, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	rc = pb_config_secret(app->cfg, "db.password", 1, &password, err,
-	    errlen);
+	                      errlen);
 	if (rc != PB_OK)
 		return rc;
 	o.port = (unsigned)port;
@@ -237,23 +263,22 @@ db_open(struct pb_app *app, int read, struct pb_db **out, char *err,
 }
 
 enum pb_err
-pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
-    size_t errlen)
+pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err, size_t errlen)
 {
 	return db_open(app, 0, out, err, errlen);
 }
 
 enum pb_err
 pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
-    size_t errlen)
+            size_t errlen)
 {
 	return pb_app_init_config(app, spec, getenv("PHONEBILL_CONFIG"), err,
-	    errlen);
+	                          errlen);
 }
 
 enum pb_err
 pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
-    const char *config_path, char *err, size_t errlen)
+                   const char *config_path, char *err, size_t errlen)
 {
 	const char *keys[MAX_KEYS];
 	long max_body = PB_DEFAULT_MAX_BODY, tz = PB_CLOCK_KST_OFFSET_MIN;
@@ -274,41 +299,46 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 		goto out;
 	}
 	if (pb_db_library_init() != PB_OK) {
-		snprintf(err, errlen, "MariaDB client library initialisation failed");
+		snprintf(err, errlen,
+		         "MariaDB client library initialisation failed");
 		rc = PB_ERR_INTERNAL;
 		goto out;
 	}
 	rc = pb_clock_init_from_env();
 	if (rc != PB_OK) {
-		snprintf(err, errlen, "PHONEBILL_CLOCK_OFFSET_MS is malformed "
-		    "or not allowed");
+		snprintf(err, errlen,
+		         "PHONEBILL_CLOCK_OFFSET_MS is malformed "
+		         "or not allowed");
 		goto out;
 	}
 	rc = pb_config_load(config_path, &app->cfg, err, errlen);
 	if (rc != PB_OK)
 		goto out;
 	known_keys(spec, keys, MAX_KEYS);
-	rc = (spec->flags & PB_APP_OTHERS_CONFIG) ? PB_OK :
-	    pb_config_check_known(app->cfg, keys, err, errlen);
+	rc = (spec->flags & PB_APP_OTHERS_CONFIG)
+	         ? PB_OK
+	         : pb_config_check_known(app->cfg, keys, err, errlen);
 	if (rc == PB_OK)
 		rc = open_log(app, err, errlen);
 	if (rc == PB_OK)
-		rc = pb_config_get_long(app->cfg, "http.max_body",
-		    PB_DEFAULT_MAX_BODY, 1024, 16L * 1024 * 1024, &max_body, err,
-		    errlen);
+		rc = pb_config_get_long(
+		    app->cfg, "http.max_body", PB_DEFAULT_MAX_BODY, 1024,
+		    16L * 1024 * 1024, &max_body, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "tz.offset_minutes",
-		    PB_CLOCK_KST_OFFSET_MIN, -720, 840, &tz, err, errlen);
+		                        PB_CLOCK_KST_OFFSET_MIN, -720, 840, &tz,
+		                        err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT))
 		rc = pb_config_secret(app->cfg, "jwt.secret", PB_JWT_KEY_MIN,
-		    &app->jwt_secret, err, errlen);
+		                      &app->jwt_secret, err, errlen);
 	/* a second, accept-only key while keys rotate (README) */
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT) &&
 	    (pb_config_get(app->cfg, "jwt.accept_secret_file", NULL) != NULL ||
-	    getenv("PHONEBILL_JWT_ACCEPT_SECRET") != NULL ||
-	    getenv("PHONEBILL_JWT_ACCEPT_SECRET_FILE") != NULL))
+	     getenv("PHONEBILL_JWT_ACCEPT_SECRET") != NULL ||
+	     getenv("PHONEBILL_JWT_ACCEPT_SECRET_FILE") != NULL))
 		rc = pb_config_secret(app->cfg, "jwt.accept_secret",
-		    PB_JWT_KEY_MIN, &app->jwt_accept, err, errlen);
+		                      PB_JWT_KEY_MIN, &app->jwt_accept, err,
+		                      errlen);
 	if (rc == PB_OK && (spec->flags & PB_APP_PII))
 		rc = load_pii(app, err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_REDIS))
@@ -316,18 +346,21 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 	if (rc == PB_OK)
 		rc = pb_app_db_open(app, &app->db, err, errlen);
 	/* optional: the same account on a read address (history listings) */
-	if (rc == PB_OK && pb_config_get(app->cfg, "db.read_host", NULL) != NULL)
+	if (rc == PB_OK &&
+	    pb_config_get(app->cfg, "db.read_host", NULL) != NULL)
 		rc = db_open(app, 1, &app->read_db, err, errlen);
 	if (rc != PB_OK)
 		goto out;
 	app->max_body = (size_t)max_body;
 	app->tz_offset_min = (int)tz;
 	/* the services' shared counters (metrics.h); not for the CLI */
-	if (spec->nroutes > 0 && pb_config_get(app->cfg, "metrics.file",
-	    NULL) != NULL)
-		rc = pb_metrics_open(pb_config_get(app->cfg, "metrics.file",
-		    NULL), spec->service, spec->routes, spec->nroutes,
-		    pb_config_get(app->cfg, "metrics.allow", NULL), err, errlen);
+	if (spec->nroutes > 0 &&
+	    pb_config_get(app->cfg, "metrics.file", NULL) != NULL)
+		rc = pb_metrics_open(
+		    pb_config_get(app->cfg, "metrics.file", NULL),
+		    spec->service, spec->routes, spec->nroutes,
+		    pb_config_get(app->cfg, "metrics.allow", NULL), err,
+		    errlen);
 	if (rc == PB_OK && spec->init != NULL)
 		rc = spec->init(app, err, errlen);
 out:

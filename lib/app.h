@@ -21,25 +21,25 @@
 #include "redis.h"
 #include "request.h"
 
-#define PB_DEFAULT_MAX_BODY 65536   /* bytes */
+#define PB_DEFAULT_MAX_BODY 65536 /* bytes */
 
 struct pb_app;
 
 /* pb_app_spec.flags: dependencies a program does without. */
-#define PB_APP_NO_REDIS 0x1u        /* no Redis handle (app->redis NULL) */
-#define PB_APP_NO_JWT   0x2u        /* no JWT secret (app->jwt_secret NULL) */
-#define PB_APP_PII      0x4u        /* load pii.key and pii.index_key */
+#define PB_APP_NO_REDIS 0x1u /* no Redis handle (app->redis NULL) */
+#define PB_APP_NO_JWT 0x2u   /* no JWT secret (app->jwt_secret NULL) */
+#define PB_APP_PII 0x4u      /* load pii.key and pii.index_key */
 /* another program's configuration: keys this one does not know are
  * that program's business (phonebill-worker reads the services' files) */
 #define PB_APP_OTHERS_CONFIG 0x8u
 
 struct pb_app_spec {
-	const char *service;            /* "auth", also the log's svc= */
-	unsigned flags;                 /* PB_APP_NO_* */
-	const char *prefix;             /* "/api/v1/auth" */
+	const char *service; /* "auth", also the log's svc= */
+	unsigned flags;      /* PB_APP_NO_* */
+	const char *prefix;  /* "/api/v1/auth" */
 	const struct pb_route *routes;
 	size_t nroutes;
-	const char *const *extra_keys;  /* more config keys, NULL-terminated */
+	const char *const *extra_keys; /* more config keys, NULL-terminated */
 	/* optional: called after the common set-up / before tear-down */
 	enum pb_err (*init)(struct pb_app *app, char *err, size_t errlen);
 	void (*fini)(struct pb_app *app);
@@ -47,7 +47,7 @@ struct pb_app_spec {
 	 * (breakers, spool, outbox); return 0 when something it needs is
 	 * down (the answer is then 503) */
 	int (*health)(struct pb_app *app, cJSON *data);
-	const void *ctx;                /* service-defined, for the hooks */
+	const void *ctx; /* service-defined, for the hooks */
 };
 
 struct pb_app {
@@ -55,20 +55,20 @@ struct pb_app {
 	struct pb_config *cfg;
 	struct pb_redis *redis;
 	struct pb_db *db;
-	struct pb_db *read_db;          /* NULL, or db.read_host: for history
-	                                   listings (pb_listing_query_read) */
-	char *jwt_secret;               /* >= PB_JWT_KEY_MIN bytes */
-	char *jwt_accept;               /* NULL, or a second key accepted (not
-	                                   used to sign) during a rotation:
-	                                   jwt.accept_secret(_file) */
+	struct pb_db *read_db; /* NULL, or db.read_host: for history
+	                          listings (pb_listing_query_read) */
+	char *jwt_secret;      /* >= PB_JWT_KEY_MIN bytes */
+	char *jwt_accept;      /* NULL, or a second key accepted (not
+	                          used to sign) during a rotation:
+	                          jwt.accept_secret(_file) */
 	/* with PB_APP_PII: XChaCha20-Poly1305 key and blind-index HMAC key
 	 * (secrets pii.key / pii.index_key, 64 hex characters each) */
 	int has_pii;
 	unsigned char pii_key[PB_CRYPTO_KEY_LEN];
 	unsigned char pii_index_key[PB_CRYPTO_KEY_LEN];
-	size_t max_body;                /* bytes */
-	int tz_offset_min;              /* minutes east of UTC for responses */
-	void *svc;                      /* service-private state (init/fini) */
+	size_t max_body;   /* bytes */
+	int tz_offset_min; /* minutes east of UTC for responses */
+	void *svc;         /* service-private state (init/fini) */
 };
 
 /*
@@ -76,13 +76,14 @@ struct pb_app {
  * one-line reason for the operator and everything is released.
  */
 enum pb_err pb_app_init(struct pb_app *app, const struct pb_app_spec *spec,
-    char *err, size_t errlen);
+                        char *err, size_t errlen);
 /* The same with the configuration file named (not PHONEBILL_CONFIG):
  * for phonebill-worker, which runs each service's history part with that
  * service's own configuration. */
 enum pb_err pb_app_init_config(struct pb_app *app,
-    const struct pb_app_spec *spec, const char *config_path, char *err,
-    size_t errlen);
+                               const struct pb_app_spec *spec,
+                               const char *config_path, char *err,
+                               size_t errlen);
 void pb_app_fini(struct pb_app *app);
 
 /*
@@ -91,10 +92,10 @@ void pb_app_fini(struct pb_app *app);
  * Caller frees with pb_db_free.
  */
 enum pb_err pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
-    size_t errlen);
+                           size_t errlen);
 /* The same for Redis (redis.* settings). */
 enum pb_err pb_app_redis_open(struct pb_app *app, struct pb_redis **out,
-    char *err, size_t errlen);
+                              char *err, size_t errlen);
 /* init + pb_request_serve + fini; returns the process exit status. */
 int pb_app_main(const struct pb_app_spec *spec);
 

@@ -15,9 +15,8 @@ static const struct {
 	const char *name;
 	const char *text;
 } perms[] = {
-	{ PB_PERM_BILL_INQUIRY, "BILL_INQUIRY", "요금 조회 서비스 이용 권한" },
-	{ PB_PERM_PRODUCT_CHANGE, "PRODUCT_CHANGE",
-	    "상품 변경 서비스 이용 권한" },
+    {PB_PERM_BILL_INQUIRY, "BILL_INQUIRY", "요금 조회 서비스 이용 권한"},
+    {PB_PERM_PRODUCT_CHANGE, "PRODUCT_CHANGE", "상품 변경 서비스 이용 권한"},
 };
 #define NPERMS (sizeof(perms) / sizeof(perms[0]))
 
@@ -96,8 +95,8 @@ pb_authz_line_format(const char *in, char *out, size_t outlen)
 	if (n != 11 || d[0] != '0' || d[1] != '1')
 		return PB_ERR_INVAL;
 	/* dashes, when present, must be where they belong */
-	if (strchr(in, '-') != NULL && (strlen(in) != 13 || in[3] != '-' ||
-	    in[8] != '-'))
+	if (strchr(in, '-') != NULL &&
+	    (strlen(in) != 13 || in[3] != '-' || in[8] != '-'))
 		return PB_ERR_INVAL;
 	snprintf(out, outlen, "%.3s-%.4s-%.4s", d, d + 3, d + 7);
 	return PB_OK;
@@ -127,7 +126,7 @@ pb_authz_line_is_own(const struct pb_principal *p, const char *line)
 
 enum pb_err
 pb_authz_user_key(const struct pb_app *app, const char *uid, char *out,
-    size_t outlen)
+                  size_t outlen)
 {
 	unsigned char idx[PB_CRYPTO_INDEX_LEN];
 	char in[8 + PB_SESSION_ID_MAX + 1];
@@ -170,8 +169,9 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 
 enum pb_err
 pb_authz_require_pipe(struct pb_req *req, unsigned perm,
-    struct pb_principal *out, const struct pb_redis_cmdv *extra,
-    size_t nextra, redisReply **replies)
+                      struct pb_principal *out,
+                      const struct pb_redis_cmdv *extra, size_t nextra,
+                      redisReply **replies)
 {
 	const struct pb_app *app = req->app;
 	const char *tok;
@@ -186,38 +186,40 @@ pb_authz_require_pipe(struct pb_req *req, unsigned perm,
 	tok = bearer(req);
 	if (tok == NULL) {
 		pb_req_error(req, 401, "UNAUTHORIZED", "인증이 필요합니다.",
-		    "유효한 토큰이 필요합니다.", NULL);
+		             "유효한 토큰이 필요합니다.", NULL);
 		rc = PB_ERR_INVAL;
 		goto out;
 	}
 	if (app == NULL || app->jwt_secret == NULL || app->redis == NULL) {
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-		    NULL);
+		             NULL);
 		rc = PB_ERR_CONFIG;
 		goto out;
 	}
 	rc = pb_jwt_verify_any(app->jwt_secret, app->jwt_accept, tok,
-	    PB_JWT_ACCESS, pb_clock_now_ms() / 1000, &out->tok);
+	                       PB_JWT_ACCESS, pb_clock_now_ms() / 1000,
+	                       &out->tok);
 	if (rc == PB_ERR_TIMEOUT) {
-		pb_req_error(req, 401, "TOKEN_EXPIRED", "토큰이 만료되었습니다.",
-		    "새로운 토큰을 발급받아주세요.", NULL);
+		pb_req_error(req, 401, "TOKEN_EXPIRED",
+		             "토큰이 만료되었습니다.",
+		             "새로운 토큰을 발급받아주세요.", NULL);
 		goto out;
 	}
 	if (rc != PB_OK) {
 		pb_req_error(req, 401, "TOKEN_INVALID",
-		    "유효하지 않은 토큰입니다.", "올바른 토큰을 제공해주세요.",
-		    NULL);
+		             "유효하지 않은 토큰입니다.",
+		             "올바른 토큰을 제공해주세요.", NULL);
 		goto out;
 	}
 	rc = pb_authz_user_key(app, out->tok.sub, ukey, sizeof(ukey));
 	if (rc != PB_OK) {
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-		    NULL);
+		             NULL);
 		goto out;
 	}
-	rc = pb_session_touch_pipe(app->redis, out->tok.sid, out->tok.sub,
-	    ukey, out->tok.jti, PB_AUTHZ_IDLE_MS, &out->s, extra, nextra,
-	    replies);
+	rc = pb_session_touch_pipe(app->redis, out->tok.sid, out->tok.sub, ukey,
+	                           out->tok.jti, PB_AUTHZ_IDLE_MS, &out->s,
+	                           extra, nextra, replies);
 	if (rc == PB_ERR_UNAVAILABLE) {
 		(void)pb_req_add_header(req, "Retry-After", "5");
 		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL, NULL, NULL);
@@ -225,8 +227,10 @@ pb_authz_require_pipe(struct pb_req *req, unsigned perm,
 	}
 	if (rc != PB_OK) {
 		pb_req_error(req, 401, "TOKEN_INVALID",
-		    "유효하지 않은 토큰입니다.", "세션이 종료되었습니다. 다시 "
-		    "로그인해주세요.", NULL);
+		             "유효하지 않은 토큰입니다.",
+		             "세션이 종료되었습니다. 다시 "
+		             "로그인해주세요.",
+		             NULL);
 		goto out;
 	}
 	if ((out->s.perms & perm) != perm) {
@@ -234,8 +238,8 @@ pb_authz_require_pipe(struct pb_req *req, unsigned perm,
 		pb_log_str(&l, "user", out->s.user_id);
 		pb_log_int(&l, "need", (long long)perm);
 		pb_log_end(&l);
-		pb_req_error(req, 403, "FORBIDDEN", "서비스 이용 권한이 없습니다",
-		    NULL, NULL);
+		pb_req_error(req, 403, "FORBIDDEN",
+		             "서비스 이용 권한이 없습니다", NULL, NULL);
 		rc = PB_ERR_STATE;
 		goto out;
 	}

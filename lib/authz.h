@@ -23,18 +23,18 @@
 #include "request.h"
 #include "session.h"
 
-#define PB_PERM_BILL_INQUIRY   0x1u
+#define PB_PERM_BILL_INQUIRY 0x1u
 #define PB_PERM_PRODUCT_CHANGE 0x2u
-#define PB_PERM_ALL            0x3u
+#define PB_PERM_ALL 0x3u
 
-#define PB_AUTHZ_ACCESS_TTL_S   1800       /* s, access token */
-#define PB_AUTHZ_REFRESH_TTL_S  86400      /* s, refresh token */
-#define PB_AUTHZ_IDLE_MS        1800000LL  /* ms, sliding session TTL */
-#define PB_AUTHZ_AUTO_MS        86400000LL /* ms, auto-login session TTL */
+#define PB_AUTHZ_ACCESS_TTL_S 1800   /* s, access token */
+#define PB_AUTHZ_REFRESH_TTL_S 86400 /* s, refresh token */
+#define PB_AUTHZ_IDLE_MS 1800000LL   /* ms, sliding session TTL */
+#define PB_AUTHZ_AUTO_MS 86400000LL  /* ms, auto-login session TTL */
 
 struct pb_principal {
-	struct pb_session s;            /* user, customer, line, perms */
-	struct pb_jwt_claims tok;       /* the access token's claims */
+	struct pb_session s;      /* user, customer, line, perms */
+	struct pb_jwt_claims tok; /* the access token's claims */
 };
 
 /*
@@ -43,7 +43,7 @@ struct pb_principal {
  * and *out is zeroed.
  */
 enum pb_err pb_authz_require(struct pb_req *req, unsigned perm,
-    struct pb_principal *out);
+                             struct pb_principal *out);
 
 /*
  * pb_authz_require with the caller's read commands extra[0..nextra) sent
@@ -52,8 +52,9 @@ enum pb_err pb_authz_require(struct pb_req *req, unsigned perm,
  * for one that did not arrive); otherwise every replies[i] is NULL.
  */
 enum pb_err pb_authz_require_pipe(struct pb_req *req, unsigned perm,
-    struct pb_principal *out, const struct pb_redis_cmdv *extra,
-    size_t nextra, redisReply **replies);
+                                  struct pb_principal *out,
+                                  const struct pb_redis_cmdv *extra,
+                                  size_t nextra, redisReply **replies);
 
 struct pb_app;
 
@@ -64,7 +65,7 @@ struct pb_app;
  * PB_ERR_CONFIG when app has no personal-data keys.
  */
 enum pb_err pb_authz_user_key(const struct pb_app *app, const char *uid,
-    char *out, size_t outlen);
+                              char *out, size_t outlen);
 
 /* "BILL_INQUIRY" -> PB_PERM_BILL_INQUIRY; 0 when unknown. */
 unsigned pb_authz_perm_parse(const char *name);

@@ -10,19 +10,19 @@
 #include "log.h"
 #include "metrics.h"
 
-static const char *const groups[] = {
-	PB_BO_GROUP_BILL, PB_BO_GROUP_PRODUCT, PB_BO_GROUP_CHANGE
-};
+static const char *const groups[] = {PB_BO_GROUP_BILL, PB_BO_GROUP_PRODUCT,
+                                     PB_BO_GROUP_CHANGE};
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 _Static_assert(NGROUPS == sizeof(((struct pb_backoffice *)0)->waiters) /
-    sizeof(((struct pb_backoffice *)0)->waiters[0]), "a waiter per group");
+                              sizeof(((struct pb_backoffice *)0)->waiters[0]),
+               "a waiter per group");
 
 static enum pb_err
 get_long(struct pb_app *app, const char *key, long def, long min, long max,
-    long *out, char *err, size_t errlen)
+         long *out, char *err, size_t errlen)
 {
 	return pb_config_get_long(app->cfg, key, def, min, max, out, err,
-	    errlen);
+	                          errlen);
 }
 
 /*
@@ -32,33 +32,34 @@ get_long(struct pb_app *app, const char *key, long def, long min, long max,
  * keep answering what needs no KOS.
  */
 static enum pb_err
-bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o,
-    char *err, size_t errlen)
+bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o, char *err,
+              size_t errlen)
 {
 	struct pb_app *app = bo->app;
 	long run, probe, pool, max, ttl, wait, slot_wait;
 	enum pb_err rc;
 
 	rc = get_long(app, "breaker.consecutive_slow", 5, 0, 1000, &run, err,
-	    errlen);
+	              errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "breaker.probe_timeout_ms", 1000, 0, 60000,
-		    &probe, err, errlen);
+		              &probe, err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "bulkhead.pool_size", 4, 1, 4096, &pool, err,
-		    errlen);
+		              errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "bulkhead.max_calls", pool / 2 > 0 ?
-		    pool / 2 : 1, 0, PB_BREAKER_MAX_SLOTS, &max, err, errlen);
+		rc = get_long(app, "bulkhead.max_calls",
+		              pool / 2 > 0 ? pool / 2 : 1, 0,
+		              PB_BREAKER_MAX_SLOTS, &max, err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "bulkhead.slot_ttl_ms", 10000, 1000, 600000,
-		    &ttl, err, errlen);
+		              &ttl, err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "bulkhead.max_wait_ms", 500, 0, 3000,
-		    &slot_wait, err, errlen);
+		              &slot_wait, err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "cache.wait_ms", 500, 10, 3000, &wait, err,
-		    errlen);
+		              errlen);
 	if (rc != PB_OK)
 		return rc;
 	o->consecutive_slow = (unsigned)run;
@@ -67,8 +68,8 @@ bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o,
 	o->bulkhead_ttl_ms = ttl;
 	o->bulkhead_wait_ms = slot_wait;
 	/* one compartment per service: each keeps its own pool's share */
-	o->bulkhead_compartment = strcmp(app->spec->service, "bill") == 0 ?
-	    1 : 2;
+	o->bulkhead_compartment =
+	    strcmp(app->spec->service, "bill") == 0 ? 1 : 2;
 	bo->cache_wait_ms = wait;
 	return PB_OK;
 }
@@ -88,28 +89,28 @@ open_breaker(struct pb_backoffice *bo, char *err, size_t errlen)
 		return PB_ERR_CONFIG;
 	}
 	rc = get_long(app, "breaker.window_ms", 60000, 1000, 3600000, &v[0],
-	    err, errlen);
+	              err, errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "breaker.min_calls", 10, 1, 10000, &v[1], err,
-		    errlen);
+		rc = get_long(app, "breaker.min_calls", 10, 1, 10000, &v[1],
+		              err, errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "breaker.failure_pct", 50, 1, 100, &v[2], err,
-		    errlen);
+		rc = get_long(app, "breaker.failure_pct", 50, 1, 100, &v[2],
+		              err, errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "breaker.slow_call_ms", 1500, 10, 60000, &v[3],
-		    err, errlen);
+		rc = get_long(app, "breaker.slow_call_ms", 1500, 10, 60000,
+		              &v[3], err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "breaker.slow_pct", 80, 1, 100, &v[4], err,
-		    errlen);
+		              errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "breaker.open_ms", 30000, 100, 3600000, &v[5],
-		    err, errlen);
+		rc = get_long(app, "breaker.open_ms", 30000, 100, 3600000,
+		              &v[5], err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "breaker.half_open_permits", 3, 1,
-		    PB_BREAKER_MAX_PERMITS, &v[6], err, errlen);
+		              PB_BREAKER_MAX_PERMITS, &v[6], err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "breaker.permit_ttl_ms", 10000, 100, 600000,
-		    &v[7], err, errlen);
+		              &v[7], err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	o.window_ms = v[0];
@@ -126,7 +127,7 @@ open_breaker(struct pb_backoffice *bo, char *err, size_t errlen)
 	rc = pb_breaker_open(path, groups, NGROUPS, &o, &bo->breaker);
 	if (rc != PB_OK)
 		snprintf(err, errlen, "breaker.file %s: %s", path,
-		    pb_strerror(rc));
+		         pb_strerror(rc));
 	else
 		pb_metrics_set_groups(groups, NGROUPS);
 	return rc;
@@ -136,14 +137,15 @@ open_breaker(struct pb_backoffice *bo, char *err, size_t errlen)
  * from Redis now; nothing when Redis cannot be asked. */
 static void
 backoffice_history_metrics(struct pb_backoffice *bo, struct pb_buf *o,
-    const char *svc)
+                           const char *svc)
 {
 	struct pb_handoff_stats h;
 
 	if (bo->app->redis == NULL ||
 	    pb_handoff_stats(bo->app->redis, pb_clock_now_ms(), &h) != PB_OK)
 		return;
-	(void)pb_buf_printf(o,
+	(void)pb_buf_printf(
+	    o,
 	    "# HELP phonebill_history_backlog History records handed off and "
 	    "not yet written to MariaDB.\n"
 	    "# TYPE phonebill_history_backlog gauge\n"
@@ -191,7 +193,9 @@ backoffice_metrics(void *ud, struct pb_buf *o, const char *svc)
 	struct pb_breaker_stats st;
 	size_t i;
 
-	(void)pb_buf_append_str(o, "# HELP phonebill_kos_breaker_state "
+	(void)pb_buf_append_str(
+	    o,
+	    "# HELP phonebill_kos_breaker_state "
 	    "Circuit breaker per KOS group: 0 closed, 1 open, 2 half-open.\n"
 	    "# TYPE phonebill_kos_breaker_state gauge\n"
 	    "# HELP phonebill_kos_breaker_window_calls Calls in the breaker's "
@@ -207,22 +211,25 @@ backoffice_metrics(void *ud, struct pb_buf *o, const char *svc)
 	for (i = 0; i < NGROUPS; i++) {
 		if (pb_breaker_stats(bo->breaker, (int)i, &st) != PB_OK)
 			continue;
-		(void)pb_buf_printf(o, "phonebill_kos_breaker_state{service=\"%s\","
+		(void)pb_buf_printf(
+		    o,
+		    "phonebill_kos_breaker_state{service=\"%s\","
 		    "group=\"%s\"} %d\n"
 		    "phonebill_kos_breaker_window_calls{service=\"%s\",group="
 		    "\"%s\"} %u\n"
-		    "phonebill_kos_breaker_window_failures{service=\"%s\",group="
+		    "phonebill_kos_breaker_window_failures{service=\"%s\","
+		    "group="
 		    "\"%s\"} %u\n"
 		    "phonebill_kos_breaker_window_slow{service=\"%s\",group="
 		    "\"%s\"} %u\n"
 		    "phonebill_kos_breaker_transitions_total{service=\"%s\","
 		    "group=\"%s\"} %llu\n"
 		    "phonebill_kos_breaker_rejected_total{service=\"%s\",group="
-		    "\"%s\"} %llu\n", svc, groups[i], (int)st.state, svc,
-		    groups[i], st.calls, svc, groups[i], st.failures, svc,
-		    groups[i], st.slow, svc, groups[i],
-		    (unsigned long long)st.transitions, svc, groups[i],
-		    (unsigned long long)st.rejected);
+		    "\"%s\"} %llu\n",
+		    svc, groups[i], (int)st.state, svc, groups[i], st.calls,
+		    svc, groups[i], st.failures, svc, groups[i], st.slow, svc,
+		    groups[i], (unsigned long long)st.transitions, svc,
+		    groups[i], (unsigned long long)st.rejected);
 	}
 	backoffice_history_metrics(bo, o, svc);
 }
@@ -242,16 +249,16 @@ open_kos(struct pb_backoffice *bo, char *err, size_t errlen)
 		return PB_ERR_CONFIG;
 	}
 	rc = get_long(app, "kos.connect_timeout_ms", 1000, 50, 3000, &conn, err,
-	    errlen);
+	              errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "kos.timeout_ms", 3000, 100, 3000, &total, err,
-		    errlen);
+		rc = get_long(app, "kos.timeout_ms", 3000, 100, 3000, &total,
+		              err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "kos.read_retries", 1, 0, PB_KOS_MAX_RETRIES,
-		    &retries, err, errlen);
+		              &retries, err, errlen);
 	if (rc == PB_OK)
 		rc = get_long(app, "kos.max_response", PB_KOS_DEFAULT_MAX_RESP,
-		    4096, 16L * 1024 * 1024, &maxr, err, errlen);
+		              4096, 16L * 1024 * 1024, &maxr, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	o.connect_timeout_ms = conn;
@@ -261,13 +268,14 @@ open_kos(struct pb_backoffice *bo, char *err, size_t errlen)
 	o.breaker = bo->breaker;
 	/* https to KOS over a private link: our CA, our client certificate */
 	o.ca_file = pb_config_get(app->cfg, "kos.ca_file", NULL);
-	o.client_cert_file = pb_config_get(app->cfg, "kos.client_cert_file",
-	    NULL);
-	o.client_key_file = pb_config_get(app->cfg, "kos.client_key_file",
-	    NULL);
+	o.client_cert_file =
+	    pb_config_get(app->cfg, "kos.client_cert_file", NULL);
+	o.client_key_file =
+	    pb_config_get(app->cfg, "kos.client_key_file", NULL);
 	if ((o.client_cert_file == NULL) != (o.client_key_file == NULL)) {
-		snprintf(err, errlen, "kos.client_cert_file and "
-		    "kos.client_key_file go together");
+		snprintf(err, errlen,
+		         "kos.client_cert_file and "
+		         "kos.client_key_file go together");
 		return PB_ERR_CONFIG;
 	}
 	o.bill_group = PB_BO_GROUP_BILL;
@@ -299,14 +307,15 @@ open_spools(struct pb_backoffice *bo, char *err, size_t errlen)
 		return PB_ERR_CONFIG;
 	}
 	rc = get_long(app, "spool.max_records", 100000, 10, 10000000, &maxrec,
-	    err, errlen);
+	              err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	o.max_records = (size_t)maxrec;
 	o.key = app->has_pii ? app->pii_key : NULL;
 	rc = pb_spool_open(&o, &bo->spool);
 	if (rc != PB_OK)
-		snprintf(err, errlen, "spool.dir %s: %s", o.dir, pb_strerror(rc));
+		snprintf(err, errlen, "spool.dir %s: %s", o.dir,
+		         pb_strerror(rc));
 	return rc;
 }
 
@@ -319,17 +328,17 @@ open_mvno(struct pb_backoffice *bo, char *err, size_t errlen)
 
 	bo->mvno.url = pb_config_get(app->cfg, "mvno.url", "");
 	rc = get_long(app, "mvno.timeout_ms", 2000, 100, 30000, &timeout, err,
-	    errlen);
+	              errlen);
 	if (rc != PB_OK)
 		return rc;
 	bo->mvno.timeout_ms = timeout;
 	if (bo->mvno.url[0] == '\0') {
 		pb_log_msg(PB_LOG_WARN, "mvno_disabled",
-		    "mvno.url is empty: results are not delivered");
+		           "mvno.url is empty: results are not delivered");
 		return PB_OK;
 	}
 	rc = pb_config_secret(app->cfg, "mvno.hmac_secret", PB_MVNO_SECRET_MIN,
-	    &bo->mvno_secret, err, errlen);
+	                      &bo->mvno_secret, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	bo->mvno.secret = (const unsigned char *)bo->mvno_secret;
@@ -339,8 +348,9 @@ open_mvno(struct pb_backoffice *bo, char *err, size_t errlen)
 
 enum pb_err
 pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
-    const struct pb_history_spec *spec, void (*tick)(struct pb_backoffice *),
-    int for_worker, char *err, size_t errlen)
+                   const struct pb_history_spec *spec,
+                   void (*tick)(struct pb_backoffice *), int for_worker,
+                   char *err, size_t errlen)
 {
 	enum pb_err rc;
 
@@ -383,12 +393,12 @@ kos_slow(void *ud)
 	const struct pb_backoffice_waiter *w = ud;
 
 	return pb_breaker_slow_now(w->bo->breaker,
-	    pb_breaker_group(w->bo->breaker, w->group));
+	                           pb_breaker_group(w->bo->breaker, w->group));
 }
 
 void
 pb_backoffice_waiter_opts(struct pb_backoffice *bo, const char *group,
-    struct pb_cache_opts *co)
+                          struct pb_cache_opts *co)
 {
 	size_t i;
 
@@ -436,30 +446,32 @@ pb_backoffice_health(struct pb_backoffice *bo, cJSON *data)
 		if (b == NULL)
 			break;
 		cJSON_AddStringToObject(b, "state",
-		    pb_breaker_state_name(st.state));
+		                        pb_breaker_state_name(st.state));
 		cJSON_AddNumberToObject(b, "calls", st.calls);
 		cJSON_AddNumberToObject(b, "failures", st.failures);
 		cJSON_AddNumberToObject(b, "slow", st.slow);
 		cJSON_AddNumberToObject(b, "permitsInUse", st.permits_in_use);
-		cJSON_AddNumberToObject(b, "transitions", (double)st.transitions);
+		cJSON_AddNumberToObject(b, "transitions",
+		                        (double)st.transitions);
 		cJSON_AddNumberToObject(b, "rejected", (double)st.rejected);
 		cJSON_AddNumberToObject(b, "slowRun", st.slow_run);
 	}
 	/* the bulkhead is the service's: any group's stats carry it */
-	bh = kos != NULL && brs != NULL ?
-	    cJSON_AddObjectToObject(kos, "bulkhead") : NULL;
+	bh = kos != NULL && brs != NULL
+	         ? cJSON_AddObjectToObject(kos, "bulkhead")
+	         : NULL;
 	if (bh != NULL) {
 		cJSON_AddNumberToObject(bh, "maxCalls", st.bulkhead_max);
 		cJSON_AddNumberToObject(bh, "inUse", st.bulkhead_in_use);
 		cJSON_AddNumberToObject(bh, "rejected",
-		    (double)st.bulkhead_rejected);
+		                        (double)st.bulkhead_rejected);
 	}
 	if (kos != NULL)
 		cJSON_AddStringToObject(kos, "status",
-		    degraded ? "DEGRADED" : "UP");
+		                        degraded ? "DEGRADED" : "UP");
 	pb_handoff_health(bo->app->redis, pb_clock_now_ms(), data);
-	cJSON_AddStringToObject(data, "mvno",
-	    bo->mvno.url[0] != '\0' ? "ENABLED" : "DISABLED");
+	cJSON_AddStringToObject(
+	    data, "mvno", bo->mvno.url[0] != '\0' ? "ENABLED" : "DISABLED");
 	return 1;
 }
 

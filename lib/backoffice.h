@@ -55,32 +55,31 @@
 
 struct pb_app;
 
-#define PB_BACKOFFICE_KEYS \
-	"kos.url", "kos.connect_timeout_ms", "kos.timeout_ms", \
-	"kos.read_retries", "kos.max_response", "breaker.file", \
-	"breaker.window_ms", "breaker.min_calls", "breaker.failure_pct", \
-	"breaker.slow_call_ms", "breaker.slow_pct", "breaker.open_ms", \
-	"breaker.half_open_permits", "breaker.permit_ttl_ms", \
-	"breaker.consecutive_slow", "breaker.probe_timeout_ms", \
-	"bulkhead.pool_size", "bulkhead.max_calls", "bulkhead.slot_ttl_ms", \
-	"bulkhead.max_wait_ms", \
-	"cache.wait_ms", "spool.dir", \
-	"spool.max_records", "mvno.url", "mvno.hmac_secret", \
-	"mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms", \
-	"worker.hold_s", "mvno.max_attempts", "mvno.inflight", \
-	"kos.ca_file", "kos.client_cert_file", "kos.client_key_file"
+#define PB_BACKOFFICE_KEYS                                                     \
+	"kos.url", "kos.connect_timeout_ms", "kos.timeout_ms",                 \
+	    "kos.read_retries", "kos.max_response", "breaker.file",            \
+	    "breaker.window_ms", "breaker.min_calls", "breaker.failure_pct",   \
+	    "breaker.slow_call_ms", "breaker.slow_pct", "breaker.open_ms",     \
+	    "breaker.half_open_permits", "breaker.permit_ttl_ms",              \
+	    "breaker.consecutive_slow", "breaker.probe_timeout_ms",            \
+	    "bulkhead.pool_size", "bulkhead.max_calls",                        \
+	    "bulkhead.slot_ttl_ms", "bulkhead.max_wait_ms", "cache.wait_ms",   \
+	    "spool.dir", "spool.max_records", "mvno.url", "mvno.hmac_secret",  \
+	    "mvno.hmac_secret_file", "mvno.timeout_ms", "worker.interval_ms",  \
+	    "worker.hold_s", "mvno.max_attempts", "mvno.inflight",             \
+	    "kos.ca_file", "kos.client_cert_file", "kos.client_key_file"
 
 /* Breaker groups, the same in every service sharing the file. */
-#define PB_BO_GROUP_BILL    "kos.bill"
+#define PB_BO_GROUP_BILL "kos.bill"
 #define PB_BO_GROUP_PRODUCT "kos.product"
-#define PB_BO_GROUP_CHANGE  "kos.change"
+#define PB_BO_GROUP_CHANGE "kos.change"
 
 struct pb_backoffice {
-	struct pb_app *app;             /* borrowed */
+	struct pb_app *app; /* borrowed */
 	struct pb_breaker *breaker;
 	struct pb_http *http;
 	struct pb_kos *kos;
-	struct pb_spool *spool;         /* phonebill-worker only */
+	struct pb_spool *spool; /* phonebill-worker only */
 	struct pb_history hist;
 	struct pb_mvno_opts mvno;
 	char *mvno_secret;
@@ -92,7 +91,7 @@ struct pb_backoffice {
 	struct pb_history whist;
 	void (*tick)(struct pb_backoffice *bo); /* the service's own pass */
 	int64_t kos_timeout_ms;
-	int64_t cache_wait_ms;          /* ms a single-flight waiter waits */
+	int64_t cache_wait_ms; /* ms a single-flight waiter waits */
 	/* stop_ud of the single-flight waiters, one per breaker group */
 	struct pb_backoffice_waiter {
 		struct pb_backoffice *bo;
@@ -107,8 +106,9 @@ struct pb_backoffice {
  * says why and everything is released.
  */
 enum pb_err pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
-    const struct pb_history_spec *spec, void (*tick)(struct pb_backoffice *),
-    int for_worker, char *err, size_t errlen);
+                               const struct pb_history_spec *spec,
+                               void (*tick)(struct pb_backoffice *),
+                               int for_worker, char *err, size_t errlen);
 /*
  * Single-flight options for a read of group (PB_BO_GROUP_*): a waiter
  * waits cache.wait_ms at most and stops as soon as KOS is known slow
@@ -117,7 +117,7 @@ enum pb_err pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
  * stop_waiting and stop_ud.
  */
 void pb_backoffice_waiter_opts(struct pb_backoffice *bo, const char *group,
-    struct pb_cache_opts *co);
+                               struct pb_cache_opts *co);
 /* Release everything (bo may be half set up). */
 void pb_backoffice_fini(struct pb_backoffice *bo);
 
@@ -128,10 +128,10 @@ void pb_backoffice_fini(struct pb_backoffice *bo);
  */
 struct pb_backoffice_spec {
 	const struct pb_history_spec *history;
-	void (*tick)(struct pb_backoffice *bo);  /* may be NULL */
+	void (*tick)(struct pb_backoffice *bo); /* may be NULL */
 };
 enum pb_err pb_backoffice_app_init(struct pb_app *app, char *err,
-    size_t errlen);
+                                   size_t errlen);
 void pb_backoffice_app_fini(struct pb_app *app);
 int pb_backoffice_app_health(struct pb_app *app, cJSON *data);
 

@@ -51,9 +51,10 @@
 #include "log.h"
 
 #define MAGIC UINT64_C(0x31524b4252425050) /* "PPBRBKR1" little-endian */
-#define LAYOUT_VERSION 2      /* 2: slow runs and the bulkhead */
-#define NBUCKETS 120            /* buckets in the ring */
-#define NPERMITS PB_BREAKER_MAX_PERMITS /* half-open permits a group can hold */
+#define LAYOUT_VERSION 2                   /* 2: slow runs and the bulkhead */
+#define NBUCKETS 120                       /* buckets in the ring */
+/* half-open permits a group can hold */
+#define NPERMITS PB_BREAKER_MAX_PERMITS
 #define NSLOTS PB_BREAKER_MAX_SLOTS /* bulkhead slots of the host */
 #define FULL_RETRY_MS 1000      /* ms, Retry-After when the bulkhead is full */
 #define SLOT_NAP_MS 2           /* ms between looks for a slot while waiting */
@@ -63,7 +64,7 @@
 #define TMP_PATH_MAX 4096       /* bytes, the temporary file's name */
 
 struct bucket {
-	int64_t start_ms;       /* monotonic ms this bucket's slice began */
+	int64_t start_ms; /* monotonic ms this bucket's slice began */
 	uint32_t calls;
 	uint32_t failures;
 	uint32_t slow;
@@ -71,25 +72,25 @@ struct bucket {
 };
 
 struct permit {
-	int64_t pid;            /* holder; 0 = free */
-	int64_t acquired_ms;    /* monotonic ms */
+	int64_t pid;         /* holder; 0 = free */
+	int64_t acquired_ms; /* monotonic ms */
 };
 
 struct slot {
-	int64_t pid;            /* holder; 0 = free */
-	int64_t started_ms;     /* monotonic ms */
-	int64_t group;          /* the holder's group */
-	int64_t compartment;    /* the holder's bulkhead_compartment */
+	int64_t pid;         /* holder; 0 = free */
+	int64_t started_ms;  /* monotonic ms */
+	int64_t group;       /* the holder's group */
+	int64_t compartment; /* the holder's bulkhead_compartment */
 };
 
 struct group {
 	char name[PB_BREAKER_NAME_MAX];
-	uint32_t state;         /* enum pb_breaker_state */
-	uint32_t probes_ok;     /* successful probes in this half-open period */
-	uint32_t slow_run;      /* slow calls in a row (CLOSED) */
+	uint32_t state;     /* enum pb_breaker_state */
+	uint32_t probes_ok; /* successful probes in this half-open period */
+	uint32_t slow_run;  /* slow calls in a row (CLOSED) */
 	uint32_t pad;
-	uint64_t generation;    /* bumped at every transition */
-	int64_t open_until_ms;  /* monotonic ms */
+	uint64_t generation;   /* bumped at every transition */
+	int64_t open_until_ms; /* monotonic ms */
 	uint64_t transitions;
 	uint64_t rejected;
 	struct permit permits[NPERMITS];
@@ -97,11 +98,11 @@ struct group {
 };
 
 struct shared_state {
-	uint64_t magic;         /* written last at creation */
+	uint64_t magic; /* written last at creation */
 	uint32_t version;
-	uint32_t size;          /* bytes, sizeof(struct shared_state) */
+	uint32_t size; /* bytes, sizeof(struct shared_state) */
 	uint32_t ngroups;
-	uint32_t bucket_ms;     /* ms per bucket, fixed when the file is made */
+	uint32_t bucket_ms; /* ms per bucket, fixed when the file is made */
 	pthread_mutex_t mu;
 	struct group g[PB_BREAKER_MAX_GROUPS];
 	struct slot slots[NSLOTS];
@@ -111,14 +112,14 @@ struct shared_state {
 struct pb_breaker {
 	struct shared_state *s;
 	int ngroups;
-	int64_t window_ms;      /* opts.window_ms capped to the ring's span */
+	int64_t window_ms; /* opts.window_ms capped to the ring's span */
 	struct pb_breaker_opts o;
 };
 
 /* A transition decided under the lock, logged after it. */
 struct change {
 	int changed;
-	int group;              /* the group that changed */
+	int group; /* the group that changed */
 	enum pb_breaker_state from, to;
 	unsigned calls, failures, slow, run;
 };
@@ -171,15 +172,14 @@ opts_valid(const struct pb_breaker_opts *o)
 	const int64_t day = 24LL * 3600 * 1000;
 
 	return o->window_ms > 0 && o->window_ms <= day &&
-	    o->failure_pct <= 100 && o->slow_pct <= 100 &&
-	    o->slow_call_ms > 0 && o->slow_call_ms <= day &&
-	    o->open_ms > 0 && o->open_ms <= day &&
-	    o->half_open_permits <= NPERMITS &&
-	    o->permit_ttl_ms > 0 && o->permit_ttl_ms <= day &&
-	    o->probe_timeout_ms >= 0 && o->probe_timeout_ms <= day &&
-	    o->bulkhead_max <= NSLOTS &&
-	    o->bulkhead_ttl_ms > 0 && o->bulkhead_ttl_ms <= day &&
-	    o->bulkhead_wait_ms >= 0 && o->bulkhead_wait_ms <= day;
+	       o->failure_pct <= 100 && o->slow_pct <= 100 &&
+	       o->slow_call_ms > 0 && o->slow_call_ms <= day &&
+	       o->open_ms > 0 && o->open_ms <= day &&
+	       o->half_open_permits <= NPERMITS && o->permit_ttl_ms > 0 &&
+	       o->permit_ttl_ms <= day && o->probe_timeout_ms >= 0 &&
+	       o->probe_timeout_ms <= day && o->bulkhead_max <= NSLOTS &&
+	       o->bulkhead_ttl_ms > 0 && o->bulkhead_ttl_ms <= day &&
+	       o->bulkhead_wait_ms >= 0 && o->bulkhead_wait_ms <= day;
 }
 
 static int
@@ -221,7 +221,7 @@ header_valid(const struct shared_state *s, const char *const *names, size_t n)
 /* Fill a zeroed mapping; the magic goes in last. */
 static enum pb_err
 init_shared(struct shared_state *s, const char *const *names, size_t n,
-    uint32_t bucket_ms)
+            uint32_t bucket_ms)
 {
 	pthread_mutexattr_t a;
 	enum pb_err rc = PB_ERR_INTERNAL;
@@ -254,7 +254,7 @@ out:
  */
 static enum pb_err
 replace_file(const char *path, const char *const *names, size_t n,
-    uint32_t bucket_ms)
+             uint32_t bucket_ms)
 {
 	char tmp[TMP_PATH_MAX];
 	struct shared_state *s = MAP_FAILED;
@@ -264,9 +264,9 @@ replace_file(const char *path, const char *const *names, size_t n,
 	len = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	if (len < 0 || (size_t)len >= sizeof(tmp))
 		return PB_ERR_TOOBIG;
-	(void)unlink(tmp);      /* left by an earlier process with our pid */
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	(void)unlink(tmp); /* left by an earlier process with our pid */
+	fd =
+	    open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		goto out;
 	if (ftruncate(fd, (off_t)sizeof(*s)) != 0)
@@ -294,7 +294,7 @@ out:
 
 enum pb_err
 pb_breaker_open(const char *path, const char *const *names, size_t ngroups,
-    const struct pb_breaker_opts *opts, struct pb_breaker **out)
+                const struct pb_breaker_opts *opts, struct pb_breaker **out)
 {
 	struct pb_breaker *b = NULL;
 	struct shared_state *s = MAP_FAILED;
@@ -320,22 +320,23 @@ pb_breaker_open(const char *path, const char *const *names, size_t ngroups,
 	bucket_ms = (b->o.window_ms + NBUCKETS - 1) / NBUCKETS;
 	for (tries = 0; tries < OPEN_TRIES && s == MAP_FAILED; tries++) {
 		rc = PB_ERR_IO;
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		fd =
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0 || flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0)
 			goto out;
 		if (stat(path, &pst) != 0 || pst.st_ino != st.st_ino ||
 		    pst.st_dev != st.st_dev) {
-			close(fd);      /* replaced while we waited: again */
+			close(fd); /* replaced while we waited: again */
 			fd = -1;
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-			rc = PB_ERR_CONFIG;     /* not ours: do not touch it */
+			rc = PB_ERR_CONFIG; /* not ours: do not touch it */
 			goto out;
 		}
 		if (st.st_size == (off_t)sizeof(*s)) {
 			s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
-			    MAP_SHARED, fd, 0);
+			         MAP_SHARED, fd, 0);
 			if (s == MAP_FAILED)
 				goto out;
 			if (header_valid(s, names, ngroups))
@@ -347,7 +348,7 @@ pb_breaker_open(const char *path, const char *const *names, size_t ngroups,
 		rc = replace_file(path, names, ngroups, (uint32_t)bucket_ms);
 		if (rc != PB_OK)
 			goto out;
-		close(fd);              /* drops the flock; others retry */
+		close(fd); /* drops the flock; others retry */
 		fd = -1;
 	}
 	if (s == MAP_FAILED) {
@@ -450,7 +451,7 @@ static int
 slot_ours(const struct pb_breaker *b, const struct slot *k, int64_t now)
 {
 	return k->compartment == (int64_t)b->o.bulkhead_compartment &&
-	    !slot_free(b, k, now);
+	       !slot_free(b, k, now);
 }
 
 /* Index of a free slot, or -1 when our compartment holds bulkhead_max. */
@@ -465,7 +466,7 @@ find_slot(const struct pb_breaker *b, int64_t now)
 			if (first < 0)
 				first = (int)i;
 		} else if (b->s->slots[i].compartment ==
-		    (int64_t)b->o.bulkhead_compartment) {
+		           (int64_t)b->o.bulkhead_compartment) {
 			used++;
 		}
 	}
@@ -504,7 +505,8 @@ overdue_slot(const struct pb_breaker *b, int64_t now)
 
 	for (i = 0; i < NSLOTS; i++) {
 		k = &b->s->slots[i];
-		if (slot_ours(b, k, now) && now - k->started_ms >= b->o.slow_call_ms)
+		if (slot_ours(b, k, now) &&
+		    now - k->started_ms >= b->o.slow_call_ms)
 			return k;
 	}
 	return NULL;
@@ -512,7 +514,7 @@ overdue_slot(const struct pb_breaker *b, int64_t now)
 
 static void
 window_sum(const struct pb_breaker *b, const struct group *g, int64_t now,
-    unsigned *calls, unsigned *failures, unsigned *slow)
+           unsigned *calls, unsigned *failures, unsigned *slow)
 {
 	int64_t w = b->s->bucket_ms;
 	const struct bucket *k;
@@ -522,7 +524,8 @@ window_sum(const struct pb_breaker *b, const struct group *g, int64_t now,
 	for (i = 0; i < NBUCKETS; i++) {
 		k = &g->buckets[i];
 		/* a bucket counts while any part of it is inside the window */
-		if (k->start_ms <= now && k->start_ms + w > now - b->window_ms) {
+		if (k->start_ms <= now &&
+		    k->start_ms + w > now - b->window_ms) {
 			*calls += k->calls;
 			*failures += k->failures;
 			*slow += k->slow;
@@ -531,8 +534,8 @@ window_sum(const struct pb_breaker *b, const struct group *g, int64_t now,
 }
 
 static void
-record(const struct pb_breaker *b, struct group *g, int64_t now,
-    int failure, int slow)
+record(const struct pb_breaker *b, struct group *g, int64_t now, int failure,
+       int slow)
 {
 	int64_t w = b->s->bucket_ms;
 	struct bucket *k = &g->buckets[(now / w) % NBUCKETS];
@@ -571,7 +574,7 @@ set_state(struct group *g, enum pb_breaker_state to, struct change *c)
  */
 static void
 slow_run_add(const struct pb_breaker *b, int group, int64_t now,
-    struct change *c)
+             struct change *c)
 {
 	struct group *g = &b->s->g[group];
 
@@ -606,7 +609,7 @@ log_change(const struct pb_breaker *b, int group, const struct change *c)
 	struct pb_logline l;
 
 	pb_log_begin(&l, c->to == PB_BREAKER_OPEN ? PB_LOG_WARN : PB_LOG_INFO,
-	    "breaker_transition");
+	             "breaker_transition");
 	pb_log_str(&l, "group", b->s->g[group].name);
 	pb_log_str(&l, "from", pb_breaker_state_name(c->from));
 	pb_log_str(&l, "to", pb_breaker_state_name(c->to));
@@ -643,9 +646,9 @@ take_permit(struct pb_breaker *b, struct group *g, int64_t now)
  */
 static enum pb_err
 acquire_once(struct pb_breaker *b, int group, struct pb_breaker_ticket *t,
-    int64_t *retry, int may_wait, int *again)
+             int64_t *retry, int may_wait, int *again)
 {
-	struct change c = { 0 };
+	struct change c = {0};
 	struct group *g = &b->s->g[group];
 	enum pb_err rc = PB_ERR_UNAVAILABLE;
 	int64_t now = pb_clock_mono_ms();
@@ -656,7 +659,7 @@ acquire_once(struct pb_breaker *b, int group, struct pb_breaker_ticket *t,
 	if (lock(b) != 0)
 		return PB_ERR_INTERNAL;
 	if (g->state > PB_BREAKER_HALF_OPEN)
-		g->state = PB_BREAKER_CLOSED;   /* a damaged file */
+		g->state = PB_BREAKER_CLOSED; /* a damaged file */
 	t->refused = PB_BREAKER_REFUSED_OPEN;
 	if (g->state == PB_BREAKER_OPEN) {
 		/* open_until from another boot's clock would be far ahead */
@@ -714,10 +717,10 @@ out:
 }
 
 enum pb_err
-pb_breaker_acquire(struct pb_breaker *b, int group,
-    struct pb_breaker_ticket *t, int64_t *retry_after_ms)
+pb_breaker_acquire(struct pb_breaker *b, int group, struct pb_breaker_ticket *t,
+                   int64_t *retry_after_ms)
 {
-	struct timespec nap = { 0, SLOT_NAP_MS * 1000000L };
+	struct timespec nap = {0, SLOT_NAP_MS * 1000000L};
 	enum pb_err rc;
 	int64_t retry = 0, until;
 	int again;
@@ -733,8 +736,8 @@ pb_breaker_acquire(struct pb_breaker *b, int group,
 		return PB_ERR_INVAL;
 	until = pb_clock_mono_ms() + b->o.bulkhead_wait_ms;
 	for (;;) {
-		rc = acquire_once(b, group, t, &retry, pb_clock_mono_ms() < until,
-		    &again);
+		rc = acquire_once(b, group, t, &retry,
+		                  pb_clock_mono_ms() < until, &again);
 		if (!again)
 			break;
 		(void)nanosleep(&nap, NULL);
@@ -747,23 +750,23 @@ pb_breaker_acquire(struct pb_breaker *b, int group,
 /* Under the lock: a CLOSED group's call ended; judge the run and rates. */
 static void
 judge_closed(struct pb_breaker *b, int group, int64_t now, int failure,
-    int slow, int long_call, struct change *c)
+             int slow, int long_call, struct change *c)
 {
 	struct group *g = &b->s->g[group];
 
 	c->group = group;
 	record(b, g, now, failure, slow);
 	if (!long_call)
-		g->slow_run = 0;        /* a fast answer (or fast failure) */
+		g->slow_run = 0; /* a fast answer (or fast failure) */
 	else
 		slow_run_add(b, group, now, c);
 	if (g->state != PB_BREAKER_CLOSED || (!failure && !slow))
-		return;                 /* opened, or cannot push a rate up */
+		return; /* opened, or cannot push a rate up */
 	window_sum(b, g, now, &c->calls, &c->failures, &c->slow);
 	if (c->calls >= b->o.min_calls &&
 	    ((uint64_t)c->failures * 100 >=
-	    (uint64_t)b->o.failure_pct * c->calls ||
-	    (uint64_t)c->slow * 100 >= (uint64_t)b->o.slow_pct * c->calls)) {
+	         (uint64_t)b->o.failure_pct * c->calls ||
+	     (uint64_t)c->slow * 100 >= (uint64_t)b->o.slow_pct * c->calls)) {
 		g->open_until_ms = now + b->o.open_ms;
 		set_state(g, PB_BREAKER_OPEN, c);
 	}
@@ -771,9 +774,9 @@ judge_closed(struct pb_breaker *b, int group, int64_t now, int failure,
 
 void
 pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
-    enum pb_breaker_outcome outcome)
+                   enum pb_breaker_outcome outcome)
 {
-	struct change c = { 0 };
+	struct change c = {0};
 	struct group *g;
 	struct slot *k;
 	int64_t now, pid;
@@ -792,10 +795,10 @@ pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
 	if (t->slot >= 0 && t->slot < NSLOTS) {
 		k = &b->s->slots[t->slot];
 		if (k->pid == pid && k->started_ms == t->slot_ms)
-			k->pid = 0;     /* ours (a lapsed slot may be another's) */
+			k->pid = 0; /* ours (a lapsed slot may be another's) */
 	}
 	if (t->generation != g->generation)
-		goto unlock;            /* stale: a transition came between */
+		goto unlock; /* stale: a transition came between */
 	if (g->state == PB_BREAKER_CLOSED && !t->probe) {
 		judge_closed(b, t->group, now, failure, slow, long_call, &c);
 	} else if (g->state == PB_BREAKER_HALF_OPEN && t->probe) {
@@ -821,7 +824,7 @@ unlock:
 	if (c.changed)
 		log_change(b, c.group, &c);
 out:
-	t->group = -1;          /* a second release is a no-op */
+	t->group = -1; /* a second release is a no-op */
 	t->slot = -1;
 }
 
@@ -842,7 +845,7 @@ pb_breaker_slow_now(struct pb_breaker *b, int group)
 	for (i = 0; !slow && i < NSLOTS; i++) {
 		k = &b->s->slots[i];
 		slow = k->group == group && !slot_free(b, k, now) &&
-		    now - k->started_ms >= b->o.slow_call_ms;
+		       now - k->started_ms >= b->o.slow_call_ms;
 	}
 	unlock(b);
 	return slow;
@@ -868,7 +871,7 @@ pb_breaker_stats(struct pb_breaker *b, int group, struct pb_breaker_stats *out)
 	if (g->state == PB_BREAKER_HALF_OPEN)
 		for (i = 0; i < b->o.half_open_permits; i++)
 			out->permits_in_use += !permit_free(&g->permits[i], now,
-			    b->o.permit_ttl_ms);
+			                                    b->o.permit_ttl_ms);
 	if (g->state == PB_BREAKER_OPEN)
 		out->open_until_ms = g->open_until_ms;
 	out->transitions = g->transitions;

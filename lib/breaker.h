@@ -47,9 +47,9 @@
 #include "err.h"
 
 #define PB_BREAKER_MAX_GROUPS 8
-#define PB_BREAKER_NAME_MAX   32      /* bytes, including the NUL */
-#define PB_BREAKER_MAX_PERMITS 16     /* half_open_permits ceiling */
-#define PB_BREAKER_MAX_SLOTS 64       /* bulkhead_max ceiling */
+#define PB_BREAKER_NAME_MAX 32    /* bytes, including the NUL */
+#define PB_BREAKER_MAX_PERMITS 16 /* half_open_permits ceiling */
+#define PB_BREAKER_MAX_SLOTS 64   /* bulkhead_max ceiling */
 
 enum pb_breaker_state {
 	PB_BREAKER_CLOSED = 0,
@@ -58,26 +58,27 @@ enum pb_breaker_state {
 };
 
 enum pb_breaker_outcome {
-	PB_BREAKER_SUCCESS = 0,     /* an answer, business codes included */
-	PB_BREAKER_FAILURE          /* transport, timeout, 5xx, garbage */
+	PB_BREAKER_SUCCESS = 0, /* an answer, business codes included */
+	PB_BREAKER_FAILURE      /* transport, timeout, 5xx, garbage */
 };
 
 struct pb_breaker_opts {
-	int64_t window_ms;          /* ms of the sliding window; 0 -> 60000 */
-	unsigned min_calls;         /* calls in the window before judging; 0 -> 10 */
-	unsigned failure_pct;       /* open at this failure rate, %; 0 -> 50 */
-	int64_t slow_call_ms;       /* a call this long counts as slow; 0 -> 3000 */
-	unsigned slow_pct;          /* open at this slow-call rate, %; 0 -> 80 */
-	int64_t open_ms;            /* ms to stay open; 0 -> 30000 */
+	int64_t window_ms;    /* ms of the sliding window; 0 -> 60000 */
+	unsigned min_calls;   /* calls in the window before judging; 0 -> 10 */
+	unsigned failure_pct; /* open at this failure rate, %; 0 -> 50 */
+	int64_t slow_call_ms; /* a call this long counts as slow; 0 -> 3000 */
+	unsigned slow_pct;    /* open at this slow-call rate, %; 0 -> 80 */
+	int64_t open_ms;      /* ms to stay open; 0 -> 30000 */
 	unsigned half_open_permits; /* probes at once in half-open; 0 -> 3 */
-	int64_t permit_ttl_ms;      /* ms before an unreleased permit lapses; 0 -> 10000 */
+	int64_t permit_ttl_ms; /* ms before an unreleased permit lapses; 0 ->
+	                          10000 */
 	/* added for the bulkhead (0 = off where not said otherwise) */
-	unsigned consecutive_slow;  /* slow calls in a row that open; 0 off */
-	int64_t probe_timeout_ms;   /* ms budget of a half-open probe; 0 none */
-	unsigned bulkhead_max;      /* calls at once per compartment; 0 unlimited */
-	int64_t bulkhead_ttl_ms;    /* ms before a held slot lapses; 0 -> 10000 */
-	int64_t bulkhead_wait_ms;   /* ms a call may wait for a slot while KOS
-	                               answers (no holder past slow_call_ms) */
+	unsigned consecutive_slow; /* slow calls in a row that open; 0 off */
+	int64_t probe_timeout_ms;  /* ms budget of a half-open probe; 0 none */
+	unsigned bulkhead_max; /* calls at once per compartment; 0 unlimited */
+	int64_t bulkhead_ttl_ms;  /* ms before a held slot lapses; 0 -> 10000 */
+	int64_t bulkhead_wait_ms; /* ms a call may wait for a slot while KOS
+	                             answers (no holder past slow_call_ms) */
 	unsigned bulkhead_compartment; /* whose slots count towards the cap:
 	                               one per service (pool of processes) */
 };
@@ -85,32 +86,32 @@ struct pb_breaker_opts {
 /* Why pb_breaker_acquire refused. */
 enum pb_breaker_refusal {
 	PB_BREAKER_REFUSED_NONE = 0,
-	PB_BREAKER_REFUSED_OPEN,    /* open, or half-open with every permit out */
-	PB_BREAKER_REFUSED_FULL     /* the bulkhead is full */
+	PB_BREAKER_REFUSED_OPEN, /* open, or half-open with every permit out */
+	PB_BREAKER_REFUSED_FULL  /* the bulkhead is full */
 };
 
 /* What a caller holds between acquire and release. */
 struct pb_breaker_ticket {
 	int group;
-	int probe;                  /* 1 when this call holds a half-open permit */
-	uint64_t generation;        /* state generation at acquire */
-	int64_t start_ms;           /* monotonic ms */
-	int slot;                   /* bulkhead slot held, -1 none */
-	int64_t slot_ms;            /* monotonic ms the slot was taken */
-	int64_t timeout_ms;         /* ms this call may take (probes), 0 = its own */
+	int probe;           /* 1 when this call holds a half-open permit */
+	uint64_t generation; /* state generation at acquire */
+	int64_t start_ms;    /* monotonic ms */
+	int slot;            /* bulkhead slot held, -1 none */
+	int64_t slot_ms;     /* monotonic ms the slot was taken */
+	int64_t timeout_ms;  /* ms this call may take (probes), 0 = its own */
 	enum pb_breaker_refusal refused; /* set when acquire refused */
 };
 
 struct pb_breaker_stats {
 	enum pb_breaker_state state;
-	unsigned calls;             /* calls ended in the window */
+	unsigned calls; /* calls ended in the window */
 	unsigned failures;
 	unsigned slow;
-	unsigned permits_in_use;    /* half-open probes running */
-	int64_t open_until_ms;      /* when OPEN: monotonic ms it may half-open */
-	uint64_t transitions;       /* state changes since the file was made */
-	uint64_t rejected;          /* calls refused while open */
-	unsigned slow_run;          /* slow calls in a row so far */
+	unsigned permits_in_use; /* half-open probes running */
+	int64_t open_until_ms;   /* when OPEN: monotonic ms it may half-open */
+	uint64_t transitions;    /* state changes since the file was made */
+	uint64_t rejected;       /* calls refused while open */
+	unsigned slow_run;       /* slow calls in a row so far */
 	/* the bulkhead of this handle's compartment */
 	unsigned bulkhead_max;      /* 0: no bulkhead */
 	unsigned bulkhead_in_use;   /* slots held now */
@@ -134,8 +135,8 @@ struct pb_breaker;
  * pb_breaker_close.
  */
 enum pb_err pb_breaker_open(const char *path, const char *const *names,
-    size_t ngroups, const struct pb_breaker_opts *opts,
-    struct pb_breaker **out);
+                            size_t ngroups, const struct pb_breaker_opts *opts,
+                            struct pb_breaker **out);
 void pb_breaker_close(struct pb_breaker *b);
 
 /* Index of the group called name, or -1. */
@@ -155,7 +156,8 @@ int pb_breaker_group(const struct pb_breaker *b, const char *name);
  * Never blocks on I/O.
  */
 enum pb_err pb_breaker_acquire(struct pb_breaker *b, int group,
-    struct pb_breaker_ticket *t, int64_t *retry_after_ms);
+                               struct pb_breaker_ticket *t,
+                               int64_t *retry_after_ms);
 
 /*
  * Record how the call ended (duration measured from the ticket) and give
@@ -164,7 +166,7 @@ enum pb_err pb_breaker_acquire(struct pb_breaker *b, int group,
  * same ticket twice does nothing.
  */
 void pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
-    enum pb_breaker_outcome outcome);
+                        enum pb_breaker_outcome outcome);
 
 /*
  * Whether a caller should stop waiting for another process's call of
@@ -181,7 +183,7 @@ int pb_breaker_slow_now(struct pb_breaker *b, int group);
  * moves it to half-open.  PB_ERR_INVAL for a bad group.
  */
 enum pb_err pb_breaker_stats(struct pb_breaker *b, int group,
-    struct pb_breaker_stats *out);
+                             struct pb_breaker_stats *out);
 
 /* "CLOSED", "OPEN", "HALF_OPEN". */
 const char *pb_breaker_state_name(enum pb_breaker_state s);

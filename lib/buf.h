@@ -12,10 +12,10 @@
 #include "err.h"
 
 struct pb_buf {
-	char *data;     /* owned; NULL until the first append */
-	size_t len;     /* bytes used, excluding the NUL */
-	size_t cap;     /* bytes allocated */
-	size_t max;     /* ceiling on len, bytes */
+	char *data; /* owned; NULL until the first append */
+	size_t len; /* bytes used, excluding the NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* ceiling on len, bytes */
 };
 
 /* Initialise an empty buffer that may grow to max bytes. */

@@ -13,12 +13,12 @@
 #include "log.h"
 
 #define DEFAULT_STALE_TTL_S (7 * 24 * 3600)
-#define DEFAULT_JITTER_PCT  10
-#define DEFAULT_LOCK_MS     5000
-#define DEFAULT_WAIT_MS     4000
-#define POLL_FIRST_MS       10
-#define POLL_MAX_MS         80
-#define STALE_STAMP_LEN     14      /* "<13 digits ms>:" */
+#define DEFAULT_JITTER_PCT 10
+#define DEFAULT_LOCK_MS 5000
+#define DEFAULT_WAIT_MS 4000
+#define POLL_FIRST_MS 10
+#define POLL_MAX_MS 80
+#define STALE_STAMP_LEN 14 /* "<13 digits ms>:" */
 
 /* pb_cache_protect's keys (set once at start-up). */
 static struct {
@@ -68,8 +68,8 @@ real_key(const char *key, char *out, size_t outlen)
 
 /* Delete KEYS[1] only when it still holds our token. */
 static const char unlock_lua[] =
-	"if redis.call('GET', KEYS[1]) == ARGV[1] then "
-	"return redis.call('DEL', KEYS[1]) end return 0";
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('DEL', KEYS[1]) end return 0";
 
 static void
 sleep_ms(int64_t ms)
@@ -86,12 +86,18 @@ const char *
 pb_cache_source_name(enum pb_cache_source s)
 {
 	switch (s) {
-	case PB_CACHE_HIT: return "HIT";
-	case PB_CACHE_WAITED: return "WAITED";
-	case PB_CACHE_LOADED: return "LOADED";
-	case PB_CACHE_BYPASS: return "BYPASS";
-	case PB_CACHE_STALE: return "STALE";
-	case PB_CACHE_GAVE_UP: return "GAVE_UP";
+	case PB_CACHE_HIT:
+		return "HIT";
+	case PB_CACHE_WAITED:
+		return "WAITED";
+	case PB_CACHE_LOADED:
+		return "LOADED";
+	case PB_CACHE_BYPASS:
+		return "BYPASS";
+	case PB_CACHE_STALE:
+		return "STALE";
+	case PB_CACHE_GAVE_UP:
+		return "GAVE_UP";
 	}
 	return "?";
 }
@@ -129,7 +135,7 @@ value_of(const char *key, const redisReply *rep, char **val, size_t *len)
 	if (identifying(key)) {
 		/* sealed: a value that does not open is a miss */
 		if (pb_crypto_open(prot.seal, rep->str, rep->len, *val,
-		    rep->len + 1, len) != PB_OK) {
+		                   rep->len + 1, len) != PB_OK) {
 			free(*val);
 			*val = NULL;
 			*len = 0;
@@ -162,7 +168,7 @@ pb_cache_getcmd_make(struct pb_cache_getcmd *c, const char *key)
 
 enum pb_err
 pb_cache_getcmd_value(const struct pb_cache_getcmd *c, const redisReply *rep,
-    char **val, size_t *len)
+                      char **val, size_t *len)
 {
 	return value_of(c->name, rep, val, len);
 }
@@ -171,7 +177,7 @@ enum pb_err
 pb_cache_get(struct pb_redis *r, const char *key, char **val, size_t *len)
 {
 	char rk[PB_CACHE_KEY_MAX];
-	const char *argv[2] = { "GET", rk };
+	const char *argv[2] = {"GET", rk};
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
@@ -188,7 +194,7 @@ pb_cache_get(struct pb_redis *r, const char *key, char **val, size_t *len)
 
 enum pb_err
 pb_cache_set(struct pb_redis *r, const char *key, const char *val, size_t len,
-    int ttl_s, int jitter_pct)
+             int ttl_s, int jitter_pct)
 {
 	char ttl[24], rk[PB_CACHE_KEY_MAX];
 	const char *argv[5];
@@ -214,7 +220,8 @@ pb_cache_set(struct pb_redis *r, const char *key, const char *val, size_t len,
 	if (jitter_pct == 0)
 		jitter_pct = DEFAULT_JITTER_PCT;
 	if (jitter_pct > 0 && jitter_pct <= 100 && ttl_s >= 10)
-		t += randombytes_uniform((uint32_t)(ttl_s * jitter_pct / 100) + 1);
+		t += randombytes_uniform((uint32_t)(ttl_s * jitter_pct / 100) +
+		                         1);
 	snprintf(ttl, sizeof(ttl), "%lld", t);
 	argv[0] = "SET";
 	argv[1] = rk;
@@ -237,7 +244,7 @@ pb_cache_set(struct pb_redis *r, const char *key, const char *val, size_t len,
 
 enum pb_err
 pb_cache_setcmd_make(struct pb_cache_setcmd *c, const char *key,
-    const char *val, size_t len, int ttl_s)
+                     const char *val, size_t len, int ttl_s)
 {
 	size_t slen = 0;
 	enum pb_err rc;
@@ -296,7 +303,8 @@ pb_cache_del(struct pb_redis *r, const char *const *keys, size_t n)
 		return PB_ERR_INVAL;
 	argv[0] = "DEL";
 	for (i = 0; i < n; i++) {
-		if (!key_ok(keys[i]) || !real_key(keys[i], rk[i], sizeof(rk[i])))
+		if (!key_ok(keys[i]) ||
+		    !real_key(keys[i], rk[i], sizeof(rk[i])))
 			return PB_ERR_INVAL;
 		argv[i + 1] = rk[i];
 	}
@@ -322,7 +330,7 @@ lock_key(const char *key, char *out, size_t outlen)
 
 enum pb_err
 pb_cache_lock(struct pb_redis *r, const char *key, int64_t ms, char *token,
-    size_t tokenlen)
+              size_t tokenlen)
 {
 	char lk[PB_CACHE_KEY_MAX], px[24];
 	const char *argv[6];
@@ -406,7 +414,7 @@ pb_cache_result_free(struct pb_cache_result *res)
 /* The stale copy is "<13-digit ms>:<value>". */
 static void
 store_stale(struct pb_redis *r, const struct pb_cache_opts *o,
-    const struct pb_cache_value *v)
+            const struct pb_cache_value *v)
 {
 	char *buf;
 	int ttl = o->stale_ttl_s > 0 ? o->stale_ttl_s : DEFAULT_STALE_TTL_S;
@@ -417,16 +425,17 @@ store_stale(struct pb_redis *r, const struct pb_cache_opts *o,
 	buf = malloc(v->len + STALE_STAMP_LEN + 1);
 	if (buf == NULL)
 		return;
-	snprintf(buf, STALE_STAMP_LEN + 1, "%013" PRId64 ":", pb_clock_now_ms());
+	snprintf(buf, STALE_STAMP_LEN + 1, "%013" PRId64 ":",
+	         pb_clock_now_ms());
 	memcpy(buf + STALE_STAMP_LEN, v->val, v->len);
 	(void)pb_cache_set(r, o->stale_key, buf, v->len + STALE_STAMP_LEN, ttl,
-	    -1);
+	                   -1);
 	free(buf);
 }
 
 static enum pb_err
 read_stale(struct pb_redis *r, const struct pb_cache_opts *o,
-    struct pb_cache_result *res)
+           struct pb_cache_result *res)
 {
 	char *raw = NULL, *end = NULL;
 	size_t len = 0;
@@ -443,8 +452,9 @@ read_stale(struct pb_redis *r, const struct pb_cache_opts *o,
 		return PB_ERR_PARSE;
 	}
 	ms = strtoll(raw, &end, 10);
-	res->stale_age_s = end == raw + STALE_STAMP_LEN - 1 && ms > 0 ?
-	    (pb_clock_now_ms() - ms) / 1000 : -1;
+	res->stale_age_s = end == raw + STALE_STAMP_LEN - 1 && ms > 0
+	                       ? (pb_clock_now_ms() - ms) / 1000
+	                       : -1;
 	memmove(raw, raw + STALE_STAMP_LEN, len - STALE_STAMP_LEN + 1);
 	res->val = raw;
 	res->len = len - STALE_STAMP_LEN;
@@ -455,7 +465,7 @@ read_stale(struct pb_redis *r, const struct pb_cache_opts *o,
 /* Call load; hand the value to res; store it when store is set. */
 static enum pb_err
 do_load(struct pb_redis *r, const struct pb_cache_opts *o, int store,
-    pb_cache_load_fn load, void *ud, struct pb_cache_result *res)
+        pb_cache_load_fn load, void *ud, struct pb_cache_result *res)
 {
 	struct pb_cache_value v;
 	enum pb_err rc;
@@ -468,7 +478,7 @@ do_load(struct pb_redis *r, const struct pb_cache_opts *o, int store,
 		if ((rc == PB_ERR_UNAVAILABLE || rc == PB_ERR_TIMEOUT) &&
 		    read_stale(r, o, res) == PB_OK) {
 			pb_log_msg(PB_LOG_WARN, "cache_stale",
-			    "origin failed, serving the stale copy");
+			           "origin failed, serving the stale copy");
 			return PB_OK;
 		}
 		return rc;
@@ -477,7 +487,7 @@ do_load(struct pb_redis *r, const struct pb_cache_opts *o, int store,
 		return PB_ERR_INTERNAL;
 	if (store && v.ttl_s > 0) {
 		(void)pb_cache_set(r, o->key, v.val, v.len, v.ttl_s,
-		    o->jitter_pct);
+		                   o->jitter_pct);
 		store_stale(r, o, &v);
 	}
 	res->val = v.val;
@@ -489,17 +499,17 @@ do_load(struct pb_redis *r, const struct pb_cache_opts *o, int store,
 /* A waiter stops (give_up): the stale copy, or PB_ERR_UNAVAILABLE. */
 static enum pb_err
 gave_up(struct pb_redis *r, const struct pb_cache_opts *o,
-    struct pb_cache_result *res)
+        struct pb_cache_result *res)
 {
 	res->load_err = PB_ERR_UNAVAILABLE;
 	if (read_stale(r, o, res) == PB_OK) {
 		pb_log_msg(PB_LOG_WARN, "cache_stale",
-		    "origin slow, a waiter serves the stale copy");
+		           "origin slow, a waiter serves the stale copy");
 		return PB_OK;
 	}
 	res->source = PB_CACHE_GAVE_UP;
 	pb_log_msg(PB_LOG_WARN, "cache_gave_up",
-	    "origin slow, a waiter stops without a stale copy");
+	           "origin slow, a waiter stops without a stale copy");
 	return PB_ERR_UNAVAILABLE;
 }
 
@@ -516,15 +526,15 @@ stop_now(const struct pb_cache_opts *o, int64_t deadline)
 
 enum pb_err
 pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
-    pb_cache_load_fn load, void *ud, struct pb_cache_result *res)
+               pb_cache_load_fn load, void *ud, struct pb_cache_result *res)
 {
 	return pb_cache_fetch_pre(r, o, load, ud, res, NULL);
 }
 
 enum pb_err
 pb_cache_fetch_pre(struct pb_redis *r, const struct pb_cache_opts *o,
-    pb_cache_load_fn load, void *ud, struct pb_cache_result *res,
-    const redisReply *pre)
+                   pb_cache_load_fn load, void *ud, struct pb_cache_result *res,
+                   const redisReply *pre)
 {
 	char token[PB_CACHE_TOKEN_LEN + 1];
 	int64_t lock_ms, wait_ms, deadline, poll, left;
@@ -539,14 +549,14 @@ pb_cache_fetch_pre(struct pb_redis *r, const struct pb_cache_opts *o,
 	wait_ms = o->wait_ms > 0 ? o->wait_ms : DEFAULT_WAIT_MS;
 
 	/* the first GET may have gone out with the caller's other reads */
-	rc = pre != NULL ? value_of(o->key, pre, &res->val, &res->len) :
-	    pb_cache_get(r, o->key, &res->val, &res->len);
+	rc = pre != NULL ? value_of(o->key, pre, &res->val, &res->len)
+	                 : pb_cache_get(r, o->key, &res->val, &res->len);
 	if (rc == PB_OK) {
 		res->source = PB_CACHE_HIT;
 		return PB_OK;
 	}
 	if (rc != PB_ERR_NOTFOUND && rc != PB_ERR_TOOBIG)
-		return do_load(r, o, 0, load, ud, res);  /* Redis down */
+		return do_load(r, o, 0, load, ud, res); /* Redis down */
 
 	for (round = 0; round < 2; round++) {
 		rc = pb_cache_lock(r, o->key, lock_ms, token, sizeof(token));
@@ -565,8 +575,9 @@ pb_cache_fetch_pre(struct pb_redis *r, const struct pb_cache_opts *o,
 				return gave_up(r, o, res);
 			left = deadline - pb_clock_mono_ms();
 			/* give_up: never sleep past the deadline */
-			sleep_ms(o->give_up && left < poll ? (left > 0 ? left : 1) :
-			    poll);
+			sleep_ms(o->give_up && left < poll
+			             ? (left > 0 ? left : 1)
+			             : poll);
 			rc = pb_cache_get(r, o->key, &res->val, &res->len);
 			if (rc == PB_OK) {
 				res->source = PB_CACHE_WAITED;
@@ -575,10 +586,11 @@ pb_cache_fetch_pre(struct pb_redis *r, const struct pb_cache_opts *o,
 			if (rc != PB_ERR_NOTFOUND)
 				return do_load(r, o, 0, load, ud, res);
 			if (lock_held(r, o->key) == 0)
-				break;  /* the loader gave up: try to load */
+				break; /* the loader gave up: try to load */
 			if (pb_clock_mono_ms() >= deadline)
-				return o->give_up ? gave_up(r, o, res) :
-				    do_load(r, o, 0, load, ud, res);
+				return o->give_up
+				           ? gave_up(r, o, res)
+				           : do_load(r, o, 0, load, ud, res);
 			if (poll < POLL_MAX_MS)
 				poll *= 2;
 		}

@@ -46,18 +46,18 @@
 #include "err.h"
 #include "redis.h"
 
-#define PB_CACHE_KEY_MAX   160               /* bytes, with the NUL */
-#define PB_CACHE_VALUE_MAX (512 * 1024)      /* bytes of one value */
-#define PB_CACHE_TOKEN_LEN 32                /* hex chars of a lock token */
+#define PB_CACHE_KEY_MAX 160            /* bytes, with the NUL */
+#define PB_CACHE_VALUE_MAX (512 * 1024) /* bytes of one value */
+#define PB_CACHE_TOKEN_LEN 32           /* hex chars of a lock token */
 
 enum pb_cache_source {
-	PB_CACHE_HIT = 0,       /* found in the cache */
-	PB_CACHE_WAITED,        /* another process loaded it while we waited */
-	PB_CACHE_LOADED,        /* we loaded it (and stored it if ttl > 0) */
-	PB_CACHE_BYPASS,        /* Redis unavailable: loaded, not stored */
-	PB_CACHE_STALE,         /* load failed; the stale copy is returned */
-	PB_CACHE_GAVE_UP        /* a waiter gave up (give_up): stale copy
-	                           returned, or PB_ERR_UNAVAILABLE */
+	PB_CACHE_HIT = 0, /* found in the cache */
+	PB_CACHE_WAITED,  /* another process loaded it while we waited */
+	PB_CACHE_LOADED,  /* we loaded it (and stored it if ttl > 0) */
+	PB_CACHE_BYPASS,  /* Redis unavailable: loaded, not stored */
+	PB_CACHE_STALE,   /* load failed; the stale copy is returned */
+	PB_CACHE_GAVE_UP  /* a waiter gave up (give_up): stale copy
+	                     returned, or PB_ERR_UNAVAILABLE */
 };
 
 /* What load() hands back: value (malloc'd; pb_cache takes it), ttl_s
@@ -73,25 +73,26 @@ struct pb_cache_value {
 typedef enum pb_err (*pb_cache_load_fn)(void *ud, struct pb_cache_value *v);
 
 struct pb_cache_opts {
-	const char *key;            /* required */
-	const char *stale_key;      /* NULL: no stale copy */
-	int stale_ttl_s;            /* s the stale copy lives; 0 -> 7 days */
-	int jitter_pct;             /* + up to this % of ttl; 0 -> 10, -1 none */
-	int64_t lock_ms;            /* single-flight lock lifetime; 0 -> 5000 */
-	int64_t wait_ms;            /* ms to wait for another loader; 0 -> 4000 */
-	int give_up;                /* 1: a waiter never loads itself (above) */
-	int (*stop_waiting)(void *ud); /* with give_up, may be NULL: asked
-	                               before every poll; nonzero ends the wait */
+	const char *key;       /* required */
+	const char *stale_key; /* NULL: no stale copy */
+	int stale_ttl_s;       /* s the stale copy lives; 0 -> 7 days */
+	int jitter_pct;        /* + up to this % of ttl; 0 -> 10, -1 none */
+	int64_t lock_ms;       /* single-flight lock lifetime; 0 -> 5000 */
+	int64_t wait_ms;       /* ms to wait for another loader; 0 -> 4000 */
+	int give_up;           /* 1: a waiter never loads itself (above) */
+	int (*stop_waiting)(
+	    void *ud); /* with give_up, may be NULL: asked
+	               before every poll; nonzero ends the wait */
 	void *stop_ud;
 };
 
 struct pb_cache_result {
-	char *val;                  /* owned: free() */
+	char *val; /* owned: free() */
 	size_t len;
 	enum pb_cache_source source;
-	enum pb_err load_err;       /* what load() returned, PB_OK if not called */
-	int64_t stale_age_s;        /* with PB_CACHE_STALE: seconds since stored
-	                               (-1 unknown) */
+	enum pb_err load_err; /* what load() returned, PB_OK if not called */
+	int64_t stale_age_s;  /* with PB_CACHE_STALE: seconds since stored
+	                         (-1 unknown) */
 };
 
 /*
@@ -101,7 +102,8 @@ struct pb_cache_result {
  * with pb_cache_result_free.  load may be called at most twice.
  */
 enum pb_err pb_cache_fetch(struct pb_redis *r, const struct pb_cache_opts *o,
-    pb_cache_load_fn load, void *ud, struct pb_cache_result *res);
+                           pb_cache_load_fn load, void *ud,
+                           struct pb_cache_result *res);
 void pb_cache_result_free(struct pb_cache_result *res);
 
 /*
@@ -110,8 +112,10 @@ void pb_cache_result_free(struct pb_cache_result *res);
  * that GET's reply (the caller keeps and frees it; NULL: GET as usual).
  */
 enum pb_err pb_cache_fetch_pre(struct pb_redis *r,
-    const struct pb_cache_opts *o, pb_cache_load_fn load, void *ud,
-    struct pb_cache_result *res, const redisReply *pre);
+                               const struct pb_cache_opts *o,
+                               pb_cache_load_fn load, void *ud,
+                               struct pb_cache_result *res,
+                               const redisReply *pre);
 
 /*
  * The GET of pb_cache_get as a command to send in a pipeline (the key as
@@ -123,20 +127,21 @@ struct pb_cache_getcmd {
 	struct pb_redis_cmdv cmd;
 	const char *argv[2];
 	size_t lens[2];
-	char key[PB_CACHE_KEY_MAX];     /* as stored */
-	char name[PB_CACHE_KEY_MAX];    /* as the caller named it */
+	char key[PB_CACHE_KEY_MAX];  /* as stored */
+	char name[PB_CACHE_KEY_MAX]; /* as the caller named it */
 };
 enum pb_err pb_cache_getcmd_make(struct pb_cache_getcmd *c, const char *key);
 enum pb_err pb_cache_getcmd_value(const struct pb_cache_getcmd *c,
-    const redisReply *rep, char **val, size_t *len);
+                                  const redisReply *rep, char **val,
+                                  size_t *len);
 
 /* Plain GET: PB_OK (*val malloc'd, NUL-terminated), PB_ERR_NOTFOUND,
  * PB_ERR_UNAVAILABLE, PB_ERR_TOOBIG. */
 enum pb_err pb_cache_get(struct pb_redis *r, const char *key, char **val,
-    size_t *len);
+                         size_t *len);
 /* SET key val EX ttl_s (+ jitter_pct % at most; -1 none). */
 enum pb_err pb_cache_set(struct pb_redis *r, const char *key, const char *val,
-    size_t len, int ttl_s, int jitter_pct);
+                         size_t len, int ttl_s, int jitter_pct);
 /*
  * The SET of pb_cache_set (the key as stored, the value sealed where
  * pb_cache_protect says so, no jitter) as a command to send in a
@@ -150,20 +155,19 @@ struct pb_cache_setcmd {
 	size_t lens[5];
 	char key[PB_CACHE_KEY_MAX];
 	char ttl[24];
-	unsigned char *sealed;      /* owned */
+	unsigned char *sealed; /* owned */
 };
 enum pb_err pb_cache_setcmd_make(struct pb_cache_setcmd *c, const char *key,
-    const char *val, size_t len, int ttl_s);
+                                 const char *val, size_t len, int ttl_s);
 void pb_cache_setcmd_free(struct pb_cache_setcmd *c);
 
 /* DEL the keys (at most 8); PB_OK also when they did not exist. */
-enum pb_err pb_cache_del(struct pb_redis *r, const char *const *keys,
-    size_t n);
+enum pb_err pb_cache_del(struct pb_redis *r, const char *const *keys, size_t n);
 
 /* Single-flight lock: PB_OK (token filled, PB_CACHE_TOKEN_LEN + 1 bytes),
  * PB_ERR_STATE (held by someone else), PB_ERR_UNAVAILABLE. */
 enum pb_err pb_cache_lock(struct pb_redis *r, const char *key, int64_t ms,
-    char *token, size_t tokenlen);
+                          char *token, size_t tokenlen);
 /* Release our lock only (compare-and-delete). */
 void pb_cache_unlock(struct pb_redis *r, const char *key, const char *token);
 
@@ -174,7 +178,7 @@ void pb_cache_unlock(struct pb_redis *r, const char *key, const char *token);
  * loaded; not thread-safe against concurrent cache calls.
  */
 void pb_cache_protect(const unsigned char *seal_key,
-    const unsigned char *index_key);
+                      const unsigned char *index_key);
 
 /* "HIT", "WAITED", "LOADED", "BYPASS", "STALE", "GAVE_UP" */
 const char *pb_cache_source_name(enum pb_cache_source s);

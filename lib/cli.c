@@ -23,8 +23,8 @@ pb_cli_std(int argc, char **argv, const char *prog, const char *help)
 		pb_cli_version(prog);
 		return 0;
 	}
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("%s", help);
 		return 0;
 	}

@@ -15,7 +15,7 @@
  * access is atomic: the pinned value is stored before the flag that
  * publishes it (release/acquire).
  */
-static int clock_fixed;         /* 1 when pinned */
+static int clock_fixed; /* 1 when pinned */
 static int64_t clock_fixed_ms;
 static int64_t clock_offset_ms;
 
@@ -28,7 +28,7 @@ pb_clock_now_ms(void)
 		return __atomic_load_n(&clock_fixed_ms, __ATOMIC_RELAXED);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    __atomic_load_n(&clock_offset_ms, __ATOMIC_RELAXED);
+	       __atomic_load_n(&clock_offset_ms, __ATOMIC_RELAXED);
 }
 
 int64_t
@@ -116,14 +116,14 @@ pb_clock_rfc3339(int64_t ms, int offset_min, char *out, size_t outlen)
 	pb_clock_date(ms, offset_min, &d);
 	if (offset_min == 0) {
 		n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-		    d.year, d.month, d.day, d.hour, d.min, d.sec);
+		             d.year, d.month, d.day, d.hour, d.min, d.sec);
 	} else {
 		sign = offset_min < 0 ? '-' : '+';
 		off = offset_min < 0 ? -offset_min : offset_min;
 		n = snprintf(out, outlen,
-		    "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.year,
-		    d.month, d.day, d.hour, d.min, d.sec, sign, off / 60,
-		    off % 60);
+		             "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", d.year,
+		             d.month, d.day, d.hour, d.min, d.sec, sign,
+		             off / 60, off % 60);
 	}
 	return (n > 0 && (size_t)n < outlen) ? PB_OK : PB_ERR_TOOBIG;
 }
@@ -141,5 +141,5 @@ pb_clock_from_date(const struct pb_date *d, int offset_min)
 	int64_t days = era * 146097 + doe - 719468;
 
 	return ((days * 24 + d->hour) * 60 + d->min - offset_min) * 60000 +
-	    (int64_t)d->sec * 1000;
+	       (int64_t)d->sec * 1000;
 }

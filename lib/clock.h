@@ -40,7 +40,7 @@ enum pb_err pb_clock_init_from_env(void);
  */
 #define PB_CLOCK_RFC3339_LEN 32
 enum pb_err pb_clock_rfc3339(int64_t ms, int offset_min, char *out,
-    size_t outlen);
+                             size_t outlen);
 
 /* Calendar fields of ms shifted by offset_min (month 1-12). */
 struct pb_date {

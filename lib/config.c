@@ -34,7 +34,7 @@ valid_key(const char *k)
 	for (i = 0; k[i] != '\0'; i++) {
 		char c = k[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '_'))
+		      c == '.' || c == '_'))
 			return 0;
 	}
 	return 1;
@@ -54,8 +54,8 @@ env_name(const char *key, const char *suffix, char *out, size_t outlen)
 	for (i = 0; key[i] != '\0'; i++) {
 		if (o + 1 >= outlen)
 			return 0;
-		out[o++] = key[i] == '.' ? '_' :
-		    (char)toupper((unsigned char)key[i]);
+		out[o++] =
+		    key[i] == '.' ? '_' : (char)toupper((unsigned char)key[i]);
 	}
 	for (i = 0; suffix[i] != '\0'; i++) {
 		if (o + 1 >= outlen)
@@ -129,8 +129,8 @@ read_small_file(int fd, struct pb_buf *b)
 }
 
 static enum pb_err
-parse(struct pb_config *c, char *text, size_t len, const char *path,
-    char *err, size_t errlen)
+parse(struct pb_config *c, char *text, size_t len, const char *path, char *err,
+      size_t errlen)
 {
 	char *line = text, *nl, *eq, *k, *v;
 	unsigned lineno = 0;
@@ -151,7 +151,7 @@ parse(struct pb_config *c, char *text, size_t len, const char *path,
 		eq = strchr(k, '=');
 		if (eq == NULL) {
 			snprintf(err, errlen, "%s:%u: expected key = value",
-			    path, lineno);
+			         path, lineno);
 			return PB_ERR_PARSE;
 		}
 		*eq = '\0';
@@ -159,22 +159,22 @@ parse(struct pb_config *c, char *text, size_t len, const char *path,
 		k = trim(k);
 		if (!valid_key(k) || strlen(k) >= PB_CONFIG_MAX_KEY) {
 			snprintf(err, errlen, "%s:%u: invalid key", path,
-			    lineno);
+			         lineno);
 			return PB_ERR_PARSE;
 		}
 		if (strlen(v) >= PB_CONFIG_MAX_VALUE) {
 			snprintf(err, errlen, "%s:%u: value too long", path,
-			    lineno);
+			         lineno);
 			return PB_ERR_PARSE;
 		}
 		if (find(c, k) != NULL) {
 			snprintf(err, errlen, "%s:%u: duplicate key %s", path,
-			    lineno, k);
+			         lineno, k);
 			return PB_ERR_PARSE;
 		}
 		if (c->n >= PB_CONFIG_MAX_ENTRIES) {
 			snprintf(err, errlen, "%s:%u: too many entries", path,
-			    lineno);
+			         lineno);
 			return PB_ERR_TOOBIG;
 		}
 		memcpy(c->entries[c->n].key, k, strlen(k) + 1);
@@ -188,7 +188,7 @@ parse(struct pb_config *c, char *text, size_t len, const char *path,
 
 enum pb_err
 pb_config_load(const char *path, struct pb_config **out, char *err,
-    size_t errlen)
+               size_t errlen)
 {
 	struct pb_config *c = NULL;
 	struct pb_buf b;
@@ -216,8 +216,9 @@ pb_config_load(const char *path, struct pb_config **out, char *err,
 	}
 	rc = read_small_file(fd, &b);
 	if (rc != PB_OK) {
-		snprintf(err, errlen, "%s: %s", path, rc == PB_ERR_TOOBIG ?
-		    "larger than 64 KiB" : "read failed");
+		snprintf(err, errlen, "%s: %s", path,
+		         rc == PB_ERR_TOOBIG ? "larger than 64 KiB"
+		                             : "read failed");
 		goto out;
 	}
 	if (b.len > 0)
@@ -238,7 +239,7 @@ out:
 
 enum pb_err
 pb_config_check_known(const struct pb_config *c, const char *const *known,
-    char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
 	size_t i, j;
 	int found;
@@ -255,7 +256,7 @@ pb_config_check_known(const struct pb_config *c, const char *const *known,
 		}
 		if (!found) {
 			snprintf(err, errlen, "unknown config key: %s",
-			    c->entries[i].key);
+			         c->entries[i].key);
 			return PB_ERR_CONFIG;
 		}
 	}
@@ -282,7 +283,7 @@ pb_config_get(const struct pb_config *c, const char *key, const char *def)
 
 enum pb_err
 pb_config_get_long(const struct pb_config *c, const char *key, long def,
-    long min, long max, long *out, char *err, size_t errlen)
+                   long min, long max, long *out, char *err, size_t errlen)
 {
 	const char *s = pb_config_get(c, key, NULL);
 	char *end;
@@ -294,8 +295,10 @@ pb_config_get_long(const struct pb_config *c, const char *key, long def,
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		snprintf(err, errlen, "config %s: expected an integer in "
-		    "[%ld, %ld]", key, min, max);
+		snprintf(err, errlen,
+		         "config %s: expected an integer in "
+		         "[%ld, %ld]",
+		         key, min, max);
 		return PB_ERR_CONFIG;
 	}
 	*out = v;
@@ -305,7 +308,7 @@ pb_config_get_long(const struct pb_config *c, const char *key, long def,
 /* Read a protected secret file into a fresh buffer. */
 static enum pb_err
 read_secret_file(const char *key, const char *path, char **out, char *err,
-    size_t errlen)
+                 size_t errlen)
 {
 	struct stat st;
 	struct pb_buf b;
@@ -316,22 +319,26 @@ read_secret_file(const char *key, const char *path, char **out, char *err,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		snprintf(err, errlen, "secret %s: cannot open %s: %m", key,
-		    path);
+		         path);
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "secret %s: %s is not a regular file",
-		    key, path);
+		         key, path);
 		goto out;
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(err, errlen, "secret %s: %s must be owned by root or "
-		    "uid %ld", key, path, (long)geteuid());
+		snprintf(err, errlen,
+		         "secret %s: %s must be owned by root or "
+		         "uid %ld",
+		         key, path, (long)geteuid());
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0) {
-		snprintf(err, errlen, "secret %s: %s is readable by group or "
-		    "others (chmod 600)", key, path);
+		snprintf(err, errlen,
+		         "secret %s: %s is readable by group or "
+		         "others (chmod 600)",
+		         key, path);
 		goto out;
 	}
 	rc = read_small_file(fd, &b);
@@ -341,8 +348,8 @@ read_secret_file(const char *key, const char *path, char **out, char *err,
 		goto out;
 	}
 	/* one trailing newline (and CR) is formatting, not secret */
-	while (b.len > 0 && (b.data[b.len - 1] == '\n' ||
-	    b.data[b.len - 1] == '\r'))
+	while (b.len > 0 &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
 		b.data[--b.len] = '\0';
 	if (b.len == 0) {
 		snprintf(err, errlen, "secret %s: %s is empty", key, path);
@@ -362,7 +369,7 @@ out:
 
 enum pb_err
 pb_config_secret(const struct pb_config *c, const char *key, size_t min_len,
-    char **out, char *err, size_t errlen)
+                 char **out, char *err, size_t errlen)
 {
 	char name[PB_CONFIG_MAX_KEY + 16], filekey[PB_CONFIG_MAX_KEY + 8];
 	const char *v, *path;
@@ -371,13 +378,15 @@ pb_config_secret(const struct pb_config *c, const char *key, size_t min_len,
 
 	*out = NULL;
 	if (find(c, key) != NULL) {
-		snprintf(err, errlen, "secret %s must not be in the config "
-		    "file; use %s_file or the environment", key, key);
+		snprintf(err, errlen,
+		         "secret %s must not be in the config "
+		         "file; use %s_file or the environment",
+		         key, key);
 		goto out;
 	}
 	if (!env_name(key, "", name, sizeof(name)) ||
 	    snprintf(filekey, sizeof(filekey), "%s_file", key) >=
-	    (int)sizeof(filekey)) {
+	        (int)sizeof(filekey)) {
 		snprintf(err, errlen, "secret key too long");
 		goto out;
 	}
@@ -395,9 +404,10 @@ pb_config_secret(const struct pb_config *c, const char *key, size_t min_len,
 	} else {
 		path = pb_config_get(c, filekey, NULL);
 		if (path == NULL) {
-			snprintf(err, errlen, "secret %s is required: set %s "
-			    "or %s_FILE, or %s in the config file", key, name,
-			    name, filekey);
+			snprintf(err, errlen,
+			         "secret %s is required: set %s "
+			         "or %s_FILE, or %s in the config file",
+			         key, name, name, filekey);
 			goto out;
 		}
 		rc = read_secret_file(key, path, &s, err, errlen);
@@ -406,7 +416,7 @@ pb_config_secret(const struct pb_config *c, const char *key, size_t min_len,
 	}
 	if (strlen(s) < min_len) {
 		snprintf(err, errlen, "secret %s is shorter than %zu bytes",
-		    key, min_len);
+		         key, min_len);
 		rc = PB_ERR_CONFIG;
 		goto out;
 	}

@@ -22,11 +22,11 @@
 #include <stddef.h>
 #include "err.h"
 
-#define PB_CONFIG_MAX_FILE    (64 * 1024) /* bytes */
+#define PB_CONFIG_MAX_FILE (64 * 1024) /* bytes */
 #define PB_CONFIG_MAX_ENTRIES 256
-#define PB_CONFIG_MAX_KEY     64          /* bytes, including NUL */
-#define PB_CONFIG_MAX_VALUE   1024        /* bytes, including NUL */
-#define PB_CONFIG_MAX_SECRET  4096        /* bytes */
+#define PB_CONFIG_MAX_KEY 64      /* bytes, including NUL */
+#define PB_CONFIG_MAX_VALUE 1024  /* bytes, including NUL */
+#define PB_CONFIG_MAX_SECRET 4096 /* bytes */
 
 struct pb_config;
 
@@ -35,8 +35,8 @@ struct pb_config;
  * NULL and err holds a one-line reason naming the file and line.  The
  * caller frees *out with pb_config_free.
  */
-enum pb_err pb_config_load(const char *path, struct pb_config **out,
-    char *err, size_t errlen);
+enum pb_err pb_config_load(const char *path, struct pb_config **out, char *err,
+                           size_t errlen);
 void pb_config_free(struct pb_config *c);
 
 /*
@@ -44,15 +44,17 @@ void pb_config_free(struct pb_config *c);
  * in known[] (NULL-terminated): a typo must not silently use a default.
  */
 enum pb_err pb_config_check_known(const struct pb_config *c,
-    const char *const *known, char *err, size_t errlen);
+                                  const char *const *known, char *err,
+                                  size_t errlen);
 
 /* Value of key after environment override, or def.  Borrowed from c/env. */
 const char *pb_config_get(const struct pb_config *c, const char *key,
-    const char *def);
+                          const char *def);
 
 /* Integer value within [min, max]; def when unset; PB_ERR_CONFIG if bad. */
 enum pb_err pb_config_get_long(const struct pb_config *c, const char *key,
-    long def, long min, long max, long *out, char *err, size_t errlen);
+                               long def, long min, long max, long *out,
+                               char *err, size_t errlen);
 
 /*
  * Load secret key (see above).  min_len: shortest acceptable value in
@@ -62,7 +64,8 @@ enum pb_err pb_config_get_long(const struct pb_config *c, const char *key,
  * config file itself, or held in an unprotected file.
  */
 enum pb_err pb_config_secret(const struct pb_config *c, const char *key,
-    size_t min_len, char **out, char *err, size_t errlen);
+                             size_t min_len, char **out, char *err,
+                             size_t errlen);
 void pb_config_secret_free(char *secret);
 
 #endif

@@ -19,9 +19,9 @@ pb_crypto_pwhash(const char *pw, size_t len, char *out, size_t outlen)
 	    len > PB_CRYPTO_PASSWORD_MAX)
 		goto out;
 	if (crypto_pwhash_str_alg(out, pw, len,
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE,
-	    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                          crypto_pwhash_MEMLIMIT_INTERACTIVE,
+	                          crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		rc = PB_ERR_NOMEM;
 		goto out;
 	}
@@ -42,8 +42,8 @@ pb_crypto_dummy_init(void)
 		return PB_OK;
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(pw, sizeof(pw), rnd, sizeof(rnd));
-	if (pb_crypto_pwhash(pw, strlen(pw), dummy_hash,
-	    sizeof(dummy_hash)) != PB_OK)
+	if (pb_crypto_pwhash(pw, strlen(pw), dummy_hash, sizeof(dummy_hash)) !=
+	    PB_OK)
 		return PB_ERR_NOMEM;
 	sodium_memzero(pw, sizeof(pw));
 	dummy_ready = 1;
@@ -73,9 +73,9 @@ pb_crypto_pwhash_outdated(const char *hash)
 	if (hash == NULL)
 		return 0;
 	/* 1: outdated parameters; -1: not an Argon2id string at all */
-	return crypto_pwhash_str_needs_rehash(hash,
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+	return crypto_pwhash_str_needs_rehash(
+	           hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
 }
 
 enum pb_err
@@ -85,7 +85,8 @@ pb_crypto_key_from_hex(const char *hex, unsigned char key[PB_CRYPTO_KEY_LEN])
 
 	if (hex == NULL || strlen(hex) != 2 * PB_CRYPTO_KEY_LEN ||
 	    sodium_hex2bin(key, PB_CRYPTO_KEY_LEN, hex, strlen(hex), NULL, &n,
-	    NULL) != 0 || n != PB_CRYPTO_KEY_LEN) {
+	                   NULL) != 0 ||
+	    n != PB_CRYPTO_KEY_LEN) {
 		sodium_memzero(key, PB_CRYPTO_KEY_LEN);
 		return PB_ERR_CONFIG;
 	}
@@ -94,17 +95,18 @@ pb_crypto_key_from_hex(const char *hex, unsigned char key[PB_CRYPTO_KEY_LEN])
 
 /* The key ring (crypto.h): slot 0 seals, slot 1 (if used) only opens. */
 static struct {
-	unsigned version[2];          /* 0: slot unused */
+	unsigned version[2]; /* 0: slot unused */
 	unsigned char key[2][PB_CRYPTO_KEY_LEN];
 } ring;
 
 enum pb_err
 pb_crypto_ring_set(unsigned version, const unsigned char key[PB_CRYPTO_KEY_LEN],
-    unsigned prev_version, const unsigned char *prev_key)
+                   unsigned prev_version, const unsigned char *prev_key)
 {
 	if (key == NULL || version < 1 || version > PB_CRYPTO_KEY_VERSION_MAX ||
-	    (prev_key != NULL && (prev_version < 1 || prev_version >
-	    PB_CRYPTO_KEY_VERSION_MAX || prev_version == version)))
+	    (prev_key != NULL &&
+	     (prev_version < 1 || prev_version > PB_CRYPTO_KEY_VERSION_MAX ||
+	      prev_version == version)))
 		return PB_ERR_CONFIG;
 	pb_crypto_ring_clear();
 	ring.version[0] = version;
@@ -159,7 +161,7 @@ static int
 has_header(const unsigned char *c, size_t ctlen)
 {
 	return ctlen >= PB_CRYPTO_SEAL_OVERHEAD && c[0] == 'P' && c[1] == 'B' &&
-	    c[2] != 0;
+	       c[2] != 0;
 }
 
 unsigned
@@ -174,7 +176,7 @@ pb_crypto_sealed_version(const void *ct, size_t ctlen)
 
 enum pb_err
 pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *pt,
-    size_t ptlen, unsigned char **out, size_t *outlen)
+               size_t ptlen, unsigned char **out, size_t *outlen)
 {
 	unsigned char *buf = NULL, *nonce;
 	unsigned long long clen = 0;
@@ -196,8 +198,9 @@ pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *pt,
 	nonce = buf + PB_CRYPTO_SEAL_HDR;
 	randombytes_buf(nonce, nlen);
 	/* the header is authenticated too: a relabelled value does not open */
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + nlen, &clen, pt,
-	    ptlen, buf, PB_CRYPTO_SEAL_HDR, NULL, nonce, key) != 0) {
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(
+	        nonce + nlen, &clen, pt, ptlen, buf, PB_CRYPTO_SEAL_HDR, NULL,
+	        nonce, key) != 0) {
 		rc = PB_ERR_INTERNAL;
 		goto out;
 	}
@@ -214,8 +217,8 @@ out:
  * the header (NULL for an unversioned value). */
 static enum pb_err
 open_body(const unsigned char *k, const unsigned char *ad,
-    const unsigned char *body, size_t blen, char *out, size_t outlen,
-    size_t *ptlen)
+          const unsigned char *body, size_t blen, char *out, size_t outlen,
+          size_t *ptlen)
 {
 	const size_t nlen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 	unsigned long long mlen = 0;
@@ -224,9 +227,9 @@ open_body(const unsigned char *k, const unsigned char *ad,
 		return PB_ERR_INVAL;
 	if (blen - PB_CRYPTO_SEAL_MIN + 1 > outlen)
 		return PB_ERR_TOOBIG;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out,
-	    &mlen, NULL, body + nlen, blen - nlen, ad,
-	    ad != NULL ? PB_CRYPTO_SEAL_HDR : 0, body, k) != 0) {
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+	        (unsigned char *)out, &mlen, NULL, body + nlen, blen - nlen, ad,
+	        ad != NULL ? PB_CRYPTO_SEAL_HDR : 0, body, k) != 0) {
 		sodium_memzero(out, outlen);
 		out[0] = '\0';
 		return PB_ERR_INVAL;
@@ -239,23 +242,23 @@ open_body(const unsigned char *k, const unsigned char *ad,
 /* open_body with the ring's key of version v, then (if another) key. */
 static enum pb_err
 open_version(unsigned v, const unsigned char *key, const unsigned char *ad,
-    const unsigned char *body, size_t blen, char *out, size_t outlen,
-    size_t *ptlen)
+             const unsigned char *body, size_t blen, char *out, size_t outlen,
+             size_t *ptlen)
 {
 	const unsigned char *k = ring_key(v);
 	enum pb_err rc = PB_ERR_INVAL;
 
 	if (k != NULL)
 		rc = open_body(k, ad, body, blen, out, outlen, ptlen);
-	if (rc == PB_ERR_INVAL && (k == NULL ||
-	    sodium_memcmp(k, key, PB_CRYPTO_KEY_LEN) != 0))
+	if (rc == PB_ERR_INVAL &&
+	    (k == NULL || sodium_memcmp(k, key, PB_CRYPTO_KEY_LEN) != 0))
 		rc = open_body(key, ad, body, blen, out, outlen, ptlen);
 	return rc;
 }
 
 enum pb_err
 pb_crypto_open(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *ct,
-    size_t ctlen, char *out, size_t outlen, size_t *ptlen)
+               size_t ctlen, char *out, size_t outlen, size_t *ptlen)
 {
 	const unsigned char *c = ct;
 	size_t n = 0;
@@ -272,7 +275,7 @@ pb_crypto_open(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *ct,
 	hdr = has_header(c, ctlen);
 	if (hdr) {
 		rc = open_version(c[2], key, c, c + PB_CRYPTO_SEAL_HDR,
-		    ctlen - PB_CRYPTO_SEAL_HDR, out, outlen, &n);
+		                  ctlen - PB_CRYPTO_SEAL_HDR, out, outlen, &n);
 		if (rc == PB_OK)
 			goto out;
 	}
@@ -289,7 +292,8 @@ out:
 
 void
 pb_crypto_blind_index(const unsigned char key[PB_CRYPTO_KEY_LEN],
-    const void *data, size_t len, unsigned char out[PB_CRYPTO_INDEX_LEN])
+                      const void *data, size_t len,
+                      unsigned char out[PB_CRYPTO_INDEX_LEN])
 {
 	crypto_auth_hmacsha256_state st;
 
@@ -327,8 +331,8 @@ pb_crypto_str_eq(const char *a, const char *b)
 }
 
 enum pb_err
-pb_crypto_open_alloc(const unsigned char key[PB_CRYPTO_KEY_LEN],
-    const void *ct, size_t ctlen, size_t max_pt, char **out, size_t *ptlen)
+pb_crypto_open_alloc(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *ct,
+                     size_t ctlen, size_t max_pt, char **out, size_t *ptlen)
 {
 	size_t cap;
 	enum pb_err rc;

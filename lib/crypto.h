@@ -25,21 +25,23 @@
 
 #include "err.h"
 
-#define PB_CRYPTO_KEY_LEN     32   /* bytes of an AEAD or index key */
-#define PB_CRYPTO_HASH_MAX    128  /* bytes of a pwhash string, with NUL */
-#define PB_CRYPTO_INDEX_LEN   32   /* bytes of a blind index */
-#define PB_CRYPTO_SEAL_HDR    3    /* "PB" + key version, bytes */
-#define PB_CRYPTO_SEAL_OVERHEAD (PB_CRYPTO_SEAL_HDR + 24 + 16) /* header +
-                                      nonce + tag, bytes, as sealed now */
-#define PB_CRYPTO_SEAL_MIN    (24 + 16) /* bytes of the shortest value that
-                                      may open (unversioned, empty) */
+#define PB_CRYPTO_KEY_LEN 32   /* bytes of an AEAD or index key */
+#define PB_CRYPTO_HASH_MAX 128 /* bytes of a pwhash string, with NUL */
+#define PB_CRYPTO_INDEX_LEN 32 /* bytes of a blind index */
+#define PB_CRYPTO_SEAL_HDR 3   /* "PB" + key version, bytes */
+#define PB_CRYPTO_SEAL_OVERHEAD                                                \
+	(PB_CRYPTO_SEAL_HDR + 24 + 16) /* header +                             \
+	      nonce + tag, bytes, as sealed now */
+#define PB_CRYPTO_SEAL_MIN                                                     \
+	(24 + 16) /* bytes of the shortest value that                          \
+	        may open (unversioned, empty) */
 #define PB_CRYPTO_KEY_VERSION_MAX 255
-#define PB_CRYPTO_PASSWORD_MAX 128 /* bytes we ever hash */
-#define PB_CRYPTO_SEAL_MAX    (1024 * 1024) /* bytes of plaintext sealed */
+#define PB_CRYPTO_PASSWORD_MAX 128       /* bytes we ever hash */
+#define PB_CRYPTO_SEAL_MAX (1024 * 1024) /* bytes of plaintext sealed */
 
 /* Hash pw[0..len) into out (NUL-terminated, outlen >= PB_CRYPTO_HASH_MAX). */
 enum pb_err pb_crypto_pwhash(const char *pw, size_t len, char *out,
-    size_t outlen);
+                             size_t outlen);
 /*
  * PB_OK when pw matches hash, PB_ERR_INVAL when it does not (or hash is
  * malformed).  With hash NULL the dummy hash is used and the answer is
@@ -55,7 +57,7 @@ enum pb_err pb_crypto_dummy_init(void);
 
 /* Exactly 64 hex characters -> 32-byte key.  PB_ERR_CONFIG otherwise. */
 enum pb_err pb_crypto_key_from_hex(const char *hex,
-    unsigned char key[PB_CRYPTO_KEY_LEN]);
+                                   unsigned char key[PB_CRYPTO_KEY_LEN]);
 
 /*
  * The key ring: version (1-255) and key seal from now on; prev_key (NULL:
@@ -64,8 +66,9 @@ enum pb_err pb_crypto_key_from_hex(const char *hex,
  * keys it holds: set at start-up (pb_app_init), before any thread runs.
  */
 enum pb_err pb_crypto_ring_set(unsigned version,
-    const unsigned char key[PB_CRYPTO_KEY_LEN], unsigned prev_version,
-    const unsigned char *prev_key);
+                               const unsigned char key[PB_CRYPTO_KEY_LEN],
+                               unsigned prev_version,
+                               const unsigned char *prev_key);
 /* Forget the ring (keys wiped). */
 void pb_crypto_ring_clear(void);
 /* The version the ring seals with; 1 when no ring is set. */
@@ -80,7 +83,8 @@ unsigned pb_crypto_sealed_version(const void *ct, size_t ctlen);
  * PB_ERR_INVAL when pt is NULL or ptlen > PB_CRYPTO_SEAL_MAX.
  */
 enum pb_err pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN],
-    const void *pt, size_t ptlen, unsigned char **out, size_t *outlen);
+                           const void *pt, size_t ptlen, unsigned char **out,
+                           size_t *outlen);
 /*
  * Decrypt what pb_crypto_seal made into out[0..outlen) NUL-terminated
  * (the plaintext must fit with its NUL: PB_ERR_TOOBIG otherwise; an
@@ -89,7 +93,8 @@ enum pb_err pb_crypto_seal(const unsigned char key[PB_CRYPTO_KEY_LEN],
  * PB_ERR_INVAL when the data was forged or no key fits.
  */
 enum pb_err pb_crypto_open(const unsigned char key[PB_CRYPTO_KEY_LEN],
-    const void *ct, size_t ctlen, char *out, size_t outlen, size_t *ptlen);
+                           const void *ct, size_t ctlen, char *out,
+                           size_t outlen, size_t *ptlen);
 
 /*
  * pb_crypto_open into a buffer of its own: *out malloc'd (caller frees),
@@ -97,11 +102,13 @@ enum pb_err pb_crypto_open(const unsigned char key[PB_CRYPTO_KEY_LEN],
  * [PB_CRYPTO_SEAL_MIN, max_pt + PB_CRYPTO_SEAL_OVERHEAD].
  */
 enum pb_err pb_crypto_open_alloc(const unsigned char key[PB_CRYPTO_KEY_LEN],
-    const void *ct, size_t ctlen, size_t max_pt, char **out, size_t *ptlen);
+                                 const void *ct, size_t ctlen, size_t max_pt,
+                                 char **out, size_t *ptlen);
 
 /* HMAC-SHA256(key, data) -> out (PB_CRYPTO_INDEX_LEN bytes). */
 void pb_crypto_blind_index(const unsigned char key[PB_CRYPTO_KEY_LEN],
-    const void *data, size_t len, unsigned char out[PB_CRYPTO_INDEX_LEN]);
+                           const void *data, size_t len,
+                           unsigned char out[PB_CRYPTO_INDEX_LEN]);
 
 /* nbytes random bytes as lower-case hex into out (outlen >= 2*nbytes+1). */
 enum pb_err pb_crypto_random_hex(size_t nbytes, char *out, size_t outlen);

@@ -11,7 +11,7 @@
 #include "buf.h"
 #include "db.h"
 
-#define FIELD_INITIAL 256       /* bytes per result column before growing */
+#define FIELD_INITIAL 256 /* bytes per result column before growing */
 
 struct stmt_entry {
 	char *sql;
@@ -24,7 +24,7 @@ struct pb_db {
 	MYSQL *conn;
 	struct stmt_entry cache[PB_DB_STMT_CACHE];
 	unsigned ncache;
-	unsigned evict;          /* next cache slot to replace when full */
+	unsigned evict; /* next cache slot to replace when full */
 	int in_tx;
 	unsigned last_errno;
 	char last_error[256];
@@ -63,9 +63,14 @@ static int
 server_says_later(unsigned e)
 {
 	switch (e) {
-	case 1290: case 1047: case 1053: case 1927: case 1040:
+	case 1290:
+	case 1047:
+	case 1053:
+	case 1927:
+	case 1040:
 		return 2;
-	case 1213: case 1205:
+	case 1213:
+	case 1205:
 		return 1;
 	default:
 		return 0;
@@ -82,7 +87,8 @@ static void
 record(struct pb_db *db, unsigned e, const char *msg)
 {
 	db->last_errno = e;
-	(void)pb_strlcpy(db->last_error, msg != NULL ? msg : "", sizeof(db->last_error));
+	(void)pb_strlcpy(db->last_error, msg != NULL ? msg : "",
+	                 sizeof(db->last_error));
 }
 
 static void
@@ -173,8 +179,8 @@ ensure_connected(struct pb_db *db)
 	 * CURRENT_TIMESTAMP default and NOW() by nine hours). */
 	mysql_options(c, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
 	if (mysql_real_connect(c, db->socket != NULL ? "localhost" : db->host,
-	    db->user, db->password, db->database, db->port, db->socket,
-	    0) == NULL) {
+	                       db->user, db->password, db->database, db->port,
+	                       db->socket, 0) == NULL) {
 		record(db, mysql_errno(c), mysql_error(c));
 		mysql_close(c);
 		return PB_ERR_UNAVAILABLE;
@@ -247,7 +253,7 @@ get_stmt(struct pb_db *db, const char *sql, MYSQL_STMT **out)
 
 static enum pb_err
 bind_params(struct pb_db *db, MYSQL_STMT *st, const struct pb_db_param *p,
-    unsigned n, MYSQL_BIND *b, unsigned long *lens)
+            unsigned n, MYSQL_BIND *b, unsigned long *lens)
 {
 	unsigned i;
 
@@ -282,8 +288,8 @@ bind_params(struct pb_db *db, MYSQL_STMT *st, const struct pb_db_param *p,
 
 /* Prepare (cached) + bind + execute, with the reconnect rule of db.h. */
 static enum pb_err
-run(struct pb_db *db, const char *sql, const struct pb_db_param *p,
-    unsigned n, int idempotent, MYSQL_STMT **out)
+run(struct pb_db *db, const char *sql, const struct pb_db_param *p, unsigned n,
+    int idempotent, MYSQL_STMT **out)
 {
 	MYSQL_BIND b[PB_DB_MAX_PARAMS];
 	unsigned long lens[PB_DB_MAX_PARAMS];
@@ -314,8 +320,10 @@ run(struct pb_db *db, const char *sql, const struct pb_db_param *p,
 		}
 		if (rc != PB_ERR_UNAVAILABLE || db->in_tx)
 			return rc;
-		/* retry only when the statement cannot have run, or is a read */
-		if (!(k == FAIL_GONE_BEFORE || (idempotent && k == FAIL_LOST_DURING)))
+		/* retry only when the statement cannot have run, or is a read
+		 */
+		if (!(k == FAIL_GONE_BEFORE ||
+		      (idempotent && k == FAIL_LOST_DURING)))
 			return rc;
 	}
 	return rc;
@@ -323,7 +331,7 @@ run(struct pb_db *db, const char *sql, const struct pb_db_param *p,
 
 enum pb_err
 pb_db_exec(struct pb_db *db, const char *sql, const struct pb_db_param *p,
-    unsigned n, uint64_t *affected, uint64_t *insert_id)
+           unsigned n, uint64_t *affected, uint64_t *insert_id)
 {
 	MYSQL_STMT *st;
 	enum pb_err rc;
@@ -342,7 +350,7 @@ pb_db_exec(struct pb_db *db, const char *sql, const struct pb_db_param *p,
 struct result_cols {
 	MYSQL_BIND b[PB_DB_MAX_COLS];
 	char *buf[PB_DB_MAX_COLS];
-	size_t size[PB_DB_MAX_COLS];        /* bytes allocated for buf[i] */
+	size_t size[PB_DB_MAX_COLS]; /* bytes allocated for buf[i] */
 	unsigned long len[PB_DB_MAX_COLS];
 	my_bool isnull[PB_DB_MAX_COLS];
 	my_bool error[PB_DB_MAX_COLS];
@@ -381,7 +389,7 @@ refetch_column(MYSQL_STMT *st, struct result_cols *c, unsigned i, size_t need)
 
 enum pb_err
 pb_db_query(struct pb_db *db, const char *sql, const struct pb_db_param *p,
-    unsigned n, pb_db_row_fn fn, void *ud)
+            unsigned n, pb_db_row_fn fn, void *ud)
 {
 	struct result_cols *c = NULL;
 	struct pb_db_row row;
@@ -443,7 +451,8 @@ pb_db_query(struct pb_db *db, const char *sql, const struct pb_db_param *p,
 		if (f == MYSQL_NO_DATA)
 			break;
 		if (f == 1) {
-			rc = fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+			rc = fail(db, mysql_stmt_errno(st),
+			          mysql_stmt_error(st));
 			goto out;
 		}
 		rebind = 0;
@@ -464,7 +473,8 @@ pb_db_query(struct pb_db *db, const char *sql, const struct pb_db_param *p,
 			}
 		}
 		if (rebind && mysql_stmt_bind_result(st, c->b) != 0) {
-			rc = fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+			rc = fail(db, mysql_stmt_errno(st),
+			          mysql_stmt_error(st));
 			goto out;
 		}
 		rc = fn(ud, &row);
@@ -547,8 +557,10 @@ pb_db_ping(struct pb_db *db)
 		rc = fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 		/* a dead connection is replaced at once: one more try */
 		if (rc == PB_ERR_UNAVAILABLE && ensure_connected(db) == PB_OK)
-			return mysql_ping(db->conn) == 0 ? PB_OK :
-			    fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+			return mysql_ping(db->conn) == 0
+			           ? PB_OK
+			           : fail(db, mysql_errno(db->conn),
+			                  mysql_error(db->conn));
 		return rc;
 	}
 	return PB_OK;
@@ -565,7 +577,7 @@ writable_row(void *ud, const struct pb_db_row *row)
 	else if (strcmp(row->vals[0], "0") != 0)
 		*why = "read_only";
 	else if (row->vals[1] != NULL && strcmp(row->vals[1], "1") == 0 &&
-	    (row->vals[2] == NULL || strcasecmp(row->vals[2], "ON") != 0))
+	         (row->vals[2] == NULL || strcasecmp(row->vals[2], "ON") != 0))
 		*why = "wsrep_not_ready";
 	else
 		*why = NULL;
@@ -579,9 +591,12 @@ pb_db_writable(struct pb_db *db, const char **why)
 	enum pb_err rc;
 
 	/* @@wsrep_on exists in every MariaDB build; wsrep_ready is a status */
-	rc = pb_db_query(db, "SELECT @@global.read_only, @@global.wsrep_on, "
+	rc = pb_db_query(
+	    db,
+	    "SELECT @@global.read_only, @@global.wsrep_on, "
 	    "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-	    "WHERE VARIABLE_NAME = 'WSREP_READY')", NULL, 0, writable_row, &w);
+	    "WHERE VARIABLE_NAME = 'WSREP_READY')",
+	    NULL, 0, writable_row, &w);
 	if (rc == PB_OK && w != NULL)
 		rc = PB_ERR_STATE;
 	if (why != NULL)

@@ -20,13 +20,13 @@
 
 #define PB_DB_STMT_CACHE 32
 #define PB_DB_MAX_PARAMS 128
-#define PB_DB_MAX_COLS   64
-#define PB_DB_MAX_FIELD  (1024 * 1024) /* bytes in one result column */
+#define PB_DB_MAX_COLS 64
+#define PB_DB_MAX_FIELD (1024 * 1024) /* bytes in one result column */
 
 struct pb_db_opts {
-	const char *socket;         /* unix socket, or NULL for TCP */
-	const char *host;           /* TCP host when socket is NULL */
-	unsigned port;              /* 0 -> 3306 */
+	const char *socket; /* unix socket, or NULL for TCP */
+	const char *host;   /* TCP host when socket is NULL */
+	unsigned port;      /* 0 -> 3306 */
 	const char *user;
 	const char *password;
 	const char *database;
@@ -38,17 +38,18 @@ enum pb_db_type { PB_DB_NULL, PB_DB_INT, PB_DB_TEXT };
 
 struct pb_db_param {
 	enum pb_db_type type;
-	long long i;                /* PB_DB_INT */
-	const char *s;              /* PB_DB_TEXT, borrowed */
-	size_t len;                 /* bytes of s */
+	long long i;   /* PB_DB_INT */
+	const char *s; /* PB_DB_TEXT, borrowed */
+	size_t len;    /* bytes of s */
 };
 
 /* Parameter builders for compound literals in calls. */
-#define PB_DB_P_INT(v)  ((struct pb_db_param){ PB_DB_INT, (v), NULL, 0 })
-#define PB_DB_P_STR(v)  ((struct pb_db_param){ PB_DB_TEXT, 0, (v), strlen(v) })
-#define PB_DB_P_BIN(v, n) ((struct pb_db_param){ PB_DB_TEXT, 0, \
-	(const char *)(const void *)(v), (n) })
-#define PB_DB_P_NULL    ((struct pb_db_param){ PB_DB_NULL, 0, NULL, 0 })
+#define PB_DB_P_INT(v) ((struct pb_db_param){PB_DB_INT, (v), NULL, 0})
+#define PB_DB_P_STR(v) ((struct pb_db_param){PB_DB_TEXT, 0, (v), strlen(v)})
+#define PB_DB_P_BIN(v, n)                                                      \
+	((struct pb_db_param){PB_DB_TEXT, 0, (const char *)(const void *)(v),  \
+	                      (n)})
+#define PB_DB_P_NULL ((struct pb_db_param){PB_DB_NULL, 0, NULL, 0})
 
 /* One result row: vals[i] is NULL for SQL NULL; borrowed until return. */
 struct pb_db_row {
@@ -75,8 +76,8 @@ enum pb_err pb_db_ping(struct pb_db *db);
  * the server cannot be reached, PB_ERR_IO for other server errors.
  */
 enum pb_err pb_db_exec(struct pb_db *db, const char *sql,
-    const struct pb_db_param *params, unsigned n, uint64_t *affected,
-    uint64_t *insert_id);
+                       const struct pb_db_param *params, unsigned n,
+                       uint64_t *affected, uint64_t *insert_id);
 
 /*
  * Whether this connection's server takes writes: PB_OK when @@read_only
@@ -88,11 +89,13 @@ enum pb_err pb_db_writable(struct pb_db *db, const char **why);
 
 /* Run a query and call fn for each row (columns as text). */
 enum pb_err pb_db_query(struct pb_db *db, const char *sql,
-    const struct pb_db_param *params, unsigned n, pb_db_row_fn fn, void *ud);
+                        const struct pb_db_param *params, unsigned n,
+                        pb_db_row_fn fn, void *ud);
 
 enum pb_err pb_db_begin(struct pb_db *db);
 enum pb_err pb_db_commit(struct pb_db *db);
-/* Always safe to call; ends the transaction state even if the server is gone. */
+/* Always safe to call; ends the transaction state even if the server is gone.
+ */
 enum pb_err pb_db_rollback(struct pb_db *db);
 
 /* The server error number of the last failure (0 if none), for logs. */

@@ -8,8 +8,8 @@
 #include "json.h"
 #include "log.h"
 
-#define WORKERS_SET "v1:workers"   /* sorted set: worker name -> last ms */
-#define MAX_WORKERS 16             /* reports read for a health answer */
+#define WORKERS_SET "v1:workers" /* sorted set: worker name -> last ms */
+#define MAX_WORKERS 16           /* reports read for a health answer */
 
 static void
 log_failure(const char *kind, const char *why)
@@ -26,15 +26,16 @@ log_failure(const char *kind, const char *why)
 static int
 is_entry_id(const redisReply *rep)
 {
-	return rep != NULL && (rep->type == REDIS_REPLY_STRING ||
-	    rep->type == REDIS_REPLY_STATUS) && rep->str != NULL &&
-	    strchr(rep->str, '-') != NULL;
+	return rep != NULL &&
+	       (rep->type == REDIS_REPLY_STRING ||
+	        rep->type == REDIS_REPLY_STATUS) &&
+	       rep->str != NULL && strchr(rep->str, '-') != NULL;
 }
 
 enum pb_err
 pb_handoff_put(struct pb_redis *r, const unsigned char key[PB_CRYPTO_KEY_LEN],
-    const char *kind, const char *json, size_t len,
-    const struct pb_redis_cmdv *extra, size_t nextra)
+               const char *kind, const char *json, size_t len,
+               const struct pb_redis_cmdv *extra, size_t nextra)
 {
 	struct pb_redis_cmdv cmds[PB_REDIS_MAX_PIPE];
 	redisReply *replies[PB_REDIS_MAX_PIPE];
@@ -82,9 +83,11 @@ pb_handoff_put(struct pb_redis *r, const unsigned char key[PB_CRYPTO_KEY_LEN],
 	if (rc == PB_OK)
 		rc = pb_redis_durable(r);
 	if (rc != PB_OK)
-		log_failure(kind, replies[n - 1] != NULL &&
-		    replies[n - 1]->type == REDIS_REPLY_ERROR ?
-		    replies[n - 1]->str : pb_redis_last_error(r));
+		log_failure(kind,
+		            replies[n - 1] != NULL &&
+		                    replies[n - 1]->type == REDIS_REPLY_ERROR
+		                ? replies[n - 1]->str
+		                : pb_redis_last_error(r));
 out:
 	for (i = 0; i < n; i++)
 		if (replies[i] != NULL)
@@ -95,8 +98,9 @@ out:
 
 enum pb_err
 pb_handoff_put_json(struct pb_redis *r,
-    const unsigned char key[PB_CRYPTO_KEY_LEN], const char *kind,
-    const cJSON *rec, const struct pb_redis_cmdv *extra, size_t nextra)
+                    const unsigned char key[PB_CRYPTO_KEY_LEN],
+                    const char *kind, const cJSON *rec,
+                    const struct pb_redis_cmdv *extra, size_t nextra)
 {
 	char *text = cJSON_PrintUnformatted(rec);
 	enum pb_err rc;
@@ -113,13 +117,14 @@ pb_handoff_put_json(struct pb_redis *r,
 
 enum pb_err
 pb_handoff_open(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *sealed,
-    size_t len, char **out, size_t *outlen)
+                size_t len, char **out, size_t *outlen)
 {
 	return pb_crypto_open_alloc(key, sealed, len, PB_HANDOFF_REC_MAX, out,
-	    outlen);
+	                            outlen);
 }
 
-/* --- state, for health and the worker's status command ---------------------- */
+/* --- state, for health and the worker's status command ----------------------
+ */
 
 static long long
 reply_int(const redisReply *rep)
@@ -151,7 +156,7 @@ read_reports(struct pb_redis *r, int64_t now_ms, struct pb_handoff_stats *st)
 	long long v;
 
 	snprintf(min, sizeof(min), "%lld",
-	    (long long)now_ms - PB_HANDOFF_STATUS_TTL_S * 1000LL);
+	         (long long)now_ms - PB_HANDOFF_STATUS_TTL_S * 1000LL);
 	argv[0] = "ZRANGEBYSCORE";
 	argv[1] = WORKERS_SET;
 	argv[2] = min;
@@ -166,7 +171,7 @@ read_reports(struct pb_redis *r, int64_t now_ms, struct pb_handoff_stats *st)
 		if (names->element[i]->type != REDIS_REPLY_STRING)
 			continue;
 		snprintf(key, sizeof(key), "%s%s", PB_HANDOFF_STATUS_PREFIX,
-		    names->element[i]->str);
+		         names->element[i]->str);
 		argv[0] = "HMGET";
 		argv[1] = key;
 		argv[2] = "spooled";
@@ -182,10 +187,11 @@ read_reports(struct pb_redis *r, int64_t now_ms, struct pb_handoff_stats *st)
 			v = reply_int(rep->element[1]);
 			st->outbox = v > st->outbox ? v : st->outbox;
 			v = reply_int(rep->element[2]);
-			st->outbox_dead = v > st->outbox_dead ? v : st->outbox_dead;
+			st->outbox_dead =
+			    v > st->outbox_dead ? v : st->outbox_dead;
 			v = reply_int(rep->element[3]);
-			st->delivery_lag_ms = v > st->delivery_lag_ms ? v :
-			    st->delivery_lag_ms;
+			st->delivery_lag_ms =
+			    v > st->delivery_lag_ms ? v : st->delivery_lag_ms;
 		}
 		freeReplyObject(rep);
 		rep = NULL;
@@ -196,23 +202,26 @@ out:
 }
 
 enum pb_err
-pb_handoff_stats(struct pb_redis *r, int64_t now_ms, struct pb_handoff_stats *st)
+pb_handoff_stats(struct pb_redis *r, int64_t now_ms,
+                 struct pb_handoff_stats *st)
 {
-	static const char *xlen[] = { "XLEN", PB_HANDOFF_STREAM };
-	static const char *xdead[] = { "XLEN", PB_HANDOFF_DEAD };
-	static const char *xpend[] = { "XPENDING", PB_HANDOFF_STREAM,
-	    PB_HANDOFF_GROUP };
-	static const char *xfirst[] = { "XRANGE", PB_HANDOFF_STREAM, "-", "+",
-	    "COUNT", "1" };
-	static const size_t l1[] = { 4, sizeof(PB_HANDOFF_STREAM) - 1 };
-	static const size_t l2[] = { 4, sizeof(PB_HANDOFF_DEAD) - 1 };
-	static const size_t l3[] = { 8, sizeof(PB_HANDOFF_STREAM) - 1,
-	    sizeof(PB_HANDOFF_GROUP) - 1 };
-	static const size_t l4[] = { 6, sizeof(PB_HANDOFF_STREAM) - 1, 1, 1, 5,
-	    1 };
+	static const char *xlen[] = {"XLEN", PB_HANDOFF_STREAM};
+	static const char *xdead[] = {"XLEN", PB_HANDOFF_DEAD};
+	static const char *xpend[] = {"XPENDING", PB_HANDOFF_STREAM,
+	                              PB_HANDOFF_GROUP};
+	static const char *xfirst[] = {"XRANGE", PB_HANDOFF_STREAM, "-",
+	                               "+",      "COUNT",           "1"};
+	static const size_t l1[] = {4, sizeof(PB_HANDOFF_STREAM) - 1};
+	static const size_t l2[] = {4, sizeof(PB_HANDOFF_DEAD) - 1};
+	static const size_t l3[] = {8, sizeof(PB_HANDOFF_STREAM) - 1,
+	                            sizeof(PB_HANDOFF_GROUP) - 1};
+	static const size_t l4[] = {6, sizeof(PB_HANDOFF_STREAM) - 1, 1, 1, 5,
+	                            1};
 	const struct pb_redis_cmdv cmds[4] = {
-		{ 2, xlen, l1 }, { 2, xdead, l2 }, { 3, xpend, l3 },
-		{ 6, xfirst, l4 },
+	    {2, xlen, l1},
+	    {2, xdead, l2},
+	    {3, xpend, l3},
+	    {6, xfirst, l4},
 	};
 	redisReply *rep[4];
 	const redisReply *e;
@@ -240,7 +249,7 @@ pb_handoff_stats(struct pb_redis *r, int64_t now_ms, struct pb_handoff_stats *st
 	for (i = 0; i < 4; i++)
 		freeReplyObject(rep[i]);
 	if (st->length < 0 || st->dead < 0)
-		return PB_ERR_UNAVAILABLE;  /* e.g. a replica still loading */
+		return PB_ERR_UNAVAILABLE; /* e.g. a replica still loading */
 	read_reports(r, now_ms, st);
 	return PB_OK;
 }
@@ -257,8 +266,8 @@ pb_handoff_health(struct pb_redis *r, int64_t now_ms, cJSON *data)
 		(void)cJSON_AddStringToObject(h, "state", "UNKNOWN");
 		return;
 	}
-	(void)cJSON_AddStringToObject(h, "state", st.workers > 0 ? "UP" :
-	    "NO_WORKER");
+	(void)cJSON_AddStringToObject(h, "state",
+	                              st.workers > 0 ? "UP" : "NO_WORKER");
 	(void)cJSON_AddNumberToObject(h, "backlog", (double)st.length);
 	(void)cJSON_AddNumberToObject(h, "pending", (double)st.pending);
 	(void)cJSON_AddNumberToObject(h, "oldestMs", (double)st.oldest_ms);
@@ -268,5 +277,5 @@ pb_handoff_health(struct pb_redis *r, int64_t now_ms, cJSON *data)
 	(void)cJSON_AddNumberToObject(h, "outbox", (double)st.outbox);
 	(void)cJSON_AddNumberToObject(h, "outboxDead", (double)st.outbox_dead);
 	(void)cJSON_AddNumberToObject(h, "deliveryLagMs",
-	    (double)st.delivery_lag_ms);
+	                              (double)st.delivery_lag_ms);
 }

@@ -37,19 +37,19 @@
 #include "err.h"
 #include "redis.h"
 
-#define PB_HANDOFF_STREAM  "v1:history"
-#define PB_HANDOFF_DEAD    "v1:history:dead"
-#define PB_HANDOFF_GROUP   "workers"
+#define PB_HANDOFF_STREAM "v1:history"
+#define PB_HANDOFF_DEAD "v1:history:dead"
+#define PB_HANDOFF_GROUP "workers"
 /* A hash per worker (node): its last report, refreshed every second. */
 #define PB_HANDOFF_STATUS_PREFIX "v1:worker:"
-#define PB_HANDOFF_STATUS_TTL_S  15  /* s a report outlives its worker */
+#define PB_HANDOFF_STATUS_TTL_S 15      /* s a report outlives its worker */
 #define PB_HANDOFF_REC_MAX (512 * 1024) /* bytes of one record's JSON */
-#define PB_HANDOFF_KIND_MAX 32         /* bytes of a kind, with the NUL */
+#define PB_HANDOFF_KIND_MAX 32          /* bytes of a kind, with the NUL */
 
 /* Record kinds. */
-#define PB_HANDOFF_BILL    "bill.inquiry"
+#define PB_HANDOFF_BILL "bill.inquiry"
 #define PB_HANDOFF_PRODUCT "product.change"
-#define PB_HANDOFF_LOGIN   "auth.login"
+#define PB_HANDOFF_LOGIN "auth.login"
 
 /*
  * Seal json[0..len) with key and XADD it as kind, after the commands in
@@ -61,18 +61,21 @@
  * (history_handoff_failed, with the reason, never the data).
  */
 enum pb_err pb_handoff_put(struct pb_redis *r,
-    const unsigned char key[PB_CRYPTO_KEY_LEN], const char *kind,
-    const char *json, size_t len, const struct pb_redis_cmdv *extra,
-    size_t nextra);
+                           const unsigned char key[PB_CRYPTO_KEY_LEN],
+                           const char *kind, const char *json, size_t len,
+                           const struct pb_redis_cmdv *extra, size_t nextra);
 
 /* The same for a cJSON record (printed unformatted). */
 enum pb_err pb_handoff_put_json(struct pb_redis *r,
-    const unsigned char key[PB_CRYPTO_KEY_LEN], const char *kind,
-    const cJSON *rec, const struct pb_redis_cmdv *extra, size_t nextra);
+                                const unsigned char key[PB_CRYPTO_KEY_LEN],
+                                const char *kind, const cJSON *rec,
+                                const struct pb_redis_cmdv *extra,
+                                size_t nextra);
 
 /* Open an entry's "d" field: *out malloc'd, NUL-terminated JSON text. */
 enum pb_err pb_handoff_open(const unsigned char key[PB_CRYPTO_KEY_LEN],
-    const void *sealed, size_t len, char **out, size_t *outlen);
+                            const void *sealed, size_t len, char **out,
+                            size_t *outlen);
 
 struct pb_handoff_stats {
 	long long length;      /* entries not yet written (the backlog) */
@@ -90,7 +93,7 @@ struct pb_handoff_stats {
  * clock (entry ids are Redis's wall-clock ms).  PB_ERR_UNAVAILABLE when
  * Redis cannot be asked. */
 enum pb_err pb_handoff_stats(struct pb_redis *r, int64_t now_ms,
-    struct pb_handoff_stats *st);
+                             struct pb_handoff_stats *st);
 
 /* Add "history": {backlog, pending, oldestMs, dead, workers, spooled,
  * outbox, outboxDead, deliveryLagMs} to a health answer (or

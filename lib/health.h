@@ -8,8 +8,8 @@
  *
  * A service that calls KOS adds "kos": {"status": "UP" | "DEGRADED", ...}:
  * DEGRADED when a circuit breaker is not CLOSED or every KOS call of a
- * group's current window failed (3 or more).  Then the top-level status is DEGRADED
- * and the answer still 200 (liveness: restarting the service would not
+ * group's current window failed (3 or more).  Then the top-level status is
+ * DEGRADED and the answer still 200 (liveness: restarting the service would not
  * help); with ?ready in the query (readiness, for a load balancer) it is
  * 503 SERVICE_UNAVAILABLE with the same data and Retry-After.  Without any
  * KOS traffic there is no evidence, and the status stays UP.

@@ -1,4 +1,5 @@
-/* history.c - history rows, the spool replay and the MVNO outbox (history.h). */
+/* history.c - history rows, the spool replay and the MVNO outbox (history.h).
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +29,13 @@ pb_history_sqltime(int64_t ms, char *out, size_t outlen)
 		return;
 	}
 	snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d.%03d",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 enum pb_err
 pb_history_seal(struct pb_history *h, const char *text, size_t len,
-    unsigned char **out, size_t *outlen)
+                unsigned char **out, size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;
@@ -45,22 +46,22 @@ pb_history_seal(struct pb_history *h, const char *text, size_t len,
 
 void
 pb_history_line_index(struct pb_history *h, const char *digits,
-    unsigned char *out)
+                      unsigned char *out)
 {
 	pb_crypto_blind_index(h->app->pii_index_key, digits, strlen(digits),
-	    out);
+	                      out);
 }
 
 enum pb_err
-pb_history_open(struct pb_history *h, const void *ct, size_t ctlen,
-    char **out, size_t *outlen)
+pb_history_open(struct pb_history *h, const void *ct, size_t ctlen, char **out,
+                size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;
 	if (h->app == NULL || !h->app->has_pii)
 		return PB_ERR_CONFIG;
 	return pb_crypto_open_alloc(h->app->pii_key, ct, ctlen,
-	    PB_HISTORY_PAYLOAD_MAX, out, outlen);
+	                            PB_HISTORY_PAYLOAD_MAX, out, outlen);
 }
 
 static const char *
@@ -68,8 +69,9 @@ rec_id(const cJSON *rec)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "requestId");
 
-	return cJSON_IsString(id) && pb_req_id_valid(id->valuestring) ?
-	    id->valuestring : NULL;
+	return cJSON_IsString(id) && pb_req_id_valid(id->valuestring)
+	           ? id->valuestring
+	           : NULL;
 }
 
 enum pb_err
@@ -92,12 +94,16 @@ pb_history_save(struct pb_history *h, struct pb_db *db, const cJSON *rec)
 	if (rc == PB_OK || h->spool == NULL)
 		goto out;
 	text = cJSON_PrintUnformatted(rec);
-	rc = text == NULL ? PB_ERR_NOMEM :
-	    pb_spool_put(h->spool, h->spec->kind, rid, text, strlen(text));
+	rc = text == NULL ? PB_ERR_NOMEM
+	                  : pb_spool_put(h->spool, h->spec->kind, rid, text,
+	                                 strlen(text));
 out:
-	pb_log_begin(&l, rc == PB_OK ? (src == PB_OK ? PB_LOG_DEBUG :
-	    PB_LOG_WARN) : PB_LOG_ERROR, rc != PB_OK ? "history_lost" :
-	    src == PB_OK ? "history_written" : "history_spooled");
+	pb_log_begin(&l,
+	             rc == PB_OK ? (src == PB_OK ? PB_LOG_DEBUG : PB_LOG_WARN)
+	                         : PB_LOG_ERROR,
+	             rc != PB_OK    ? "history_lost"
+	             : src == PB_OK ? "history_written"
+	                            : "history_spooled");
 	pb_log_str(&l, "kind", h->spec->kind);
 	pb_log_str(&l, "request_id", rid);
 	if (src != PB_OK)
@@ -133,7 +139,7 @@ struct replay_ctx {
 
 static enum pb_err
 replay_one(void *ud, const char *kind, const char *key, const char *data,
-    size_t len)
+           size_t len)
 {
 	struct replay_ctx *c = ud;
 	cJSON *rec;
@@ -141,10 +147,12 @@ replay_one(void *ud, const char *kind, const char *key, const char *data,
 
 	if (strcmp(kind, c->h->spec->kind) != 0)
 		return PB_ERR_INVAL;
-	if (pb_json_parse(data, len, PB_JSON_MAX_DEPTH, &rec, NULL) != PB_OK || !cJSON_IsObject(rec))
+	if (pb_json_parse(data, len, PB_JSON_MAX_DEPTH, &rec, NULL) != PB_OK ||
+	    !cJSON_IsObject(rec))
 		return PB_ERR_PARSE;
-	rc = rec_id(rec) != NULL && strcmp(rec_id(rec), key) == 0 ?
-	    pb_db_begin(c->db) : PB_ERR_INVAL;
+	rc = rec_id(rec) != NULL && strcmp(rec_id(rec), key) == 0
+	         ? pb_db_begin(c->db)
+	         : PB_ERR_INVAL;
 	if (rc == PB_OK)
 		rc = c->h->spec->apply(c->h, c->db, rec);
 	if (rc == PB_OK)
@@ -157,9 +165,9 @@ replay_one(void *ud, const char *kind, const char *key, const char *data,
 
 enum pb_err
 pb_history_replay(struct pb_history *h, struct pb_db *db, size_t max,
-    size_t *done)
+                  size_t *done)
 {
-	struct replay_ctx c = { h, db };
+	struct replay_ctx c = {h, db};
 	size_t n = 0;
 	enum pb_err rc;
 
@@ -181,7 +189,8 @@ pb_history_replay(struct pb_history *h, struct pb_db *db, size_t max,
 	return rc;
 }
 
-/* --- the outbox ------------------------------------------------------------- */
+/* --- the outbox -------------------------------------------------------------
+ */
 
 static unsigned
 max_attempts(const struct pb_history *h)
@@ -193,7 +202,7 @@ max_attempts(const struct pb_history *h)
  * dead letter once it has had its attempts. */
 static enum pb_err
 reschedule(struct pb_history *h, struct pb_db *db, const char *rid,
-    long long attempt, const char *err)
+           long long attempt, const char *err)
 {
 	const struct pb_history_spec *s = h->spec;
 	struct pb_db_param p[3];
@@ -210,7 +219,8 @@ reschedule(struct pb_history *h, struct pb_db *db, const char *rid,
 		pb_log_end(&l);
 		return pb_db_exec(db, s->sql_dead, p, 2, NULL, NULL);
 	}
-	p[0] = PB_DB_P_INT(pb_mvno_backoff_ms((unsigned)attempt) * 1000); /* us */
+	p[0] =
+	    PB_DB_P_INT(pb_mvno_backoff_ms((unsigned)attempt) * 1000); /* us */
 	p[1] = PB_DB_P_STR(err);
 	p[2] = PB_DB_P_STR(rid);
 	return pb_db_exec(db, s->sql_retry, p, 3, NULL, NULL);
@@ -220,7 +230,7 @@ reschedule(struct pb_history *h, struct pb_db *db, const char *rid,
  * attempt rows, padded with the first row again (a duplicate is ignored). */
 static enum pb_err
 book_attempts(struct pb_history *h, struct pb_db *db,
-    const struct pb_mvno_job *jobs, const size_t *idx, size_t k)
+              const struct pb_mvno_job *jobs, const size_t *idx, size_t k)
 {
 	struct pb_db_param p[PB_HISTORY_BOOK_CHUNK * 6];
 	size_t i, j;
@@ -238,13 +248,13 @@ book_attempts(struct pb_history *h, struct pb_db *db,
 		p[j + 5] = ok ? PB_DB_P_NULL : PB_DB_P_STR(jb->att.error);
 	}
 	return pb_db_exec(db, h->spec->sql_attempt_many, p,
-	    PB_HISTORY_BOOK_CHUNK * 6, NULL, NULL);
+	                  PB_HISTORY_BOOK_CHUNK * 6, NULL, NULL);
 }
 
 /* The acknowledged ones among idx[0..k): delivered, in one statement. */
 static enum pb_err
 book_delivered(struct pb_history *h, struct pb_db *db,
-    const struct pb_mvno_job *jobs, const size_t *idx, size_t k)
+               const struct pb_mvno_job *jobs, const size_t *idx, size_t k)
 {
 	struct pb_db_param p[PB_HISTORY_BOOK_CHUNK];
 	size_t i, n = 0;
@@ -257,12 +267,12 @@ book_delivered(struct pb_history *h, struct pb_db *db,
 	for (i = n; i < PB_HISTORY_BOOK_CHUNK; i++)
 		p[i] = p[0];
 	return pb_db_exec(db, h->spec->sql_delivered_many, p,
-	    PB_HISTORY_BOOK_CHUNK, NULL, NULL);
+	                  PB_HISTORY_BOOK_CHUNK, NULL, NULL);
 }
 
 enum pb_err
 pb_history_book(struct pb_history *h, struct pb_db *db,
-    const struct pb_mvno_job *jobs, size_t n)
+                const struct pb_mvno_job *jobs, size_t n)
 {
 	size_t idx[PB_HISTORY_BOOK_CHUNK], i = 0, k;
 	enum pb_err rc = PB_OK, r;
@@ -276,7 +286,8 @@ pb_history_book(struct pb_history *h, struct pb_db *db,
 		/* the jobs that were sent (an unsent one books nothing: its
 		 * row stays due, with its lease) */
 		for (k = 0; i < n && k < PB_HISTORY_BOOK_CHUNK; i++)
-			if (jobs[i].rc == PB_OK || jobs[i].rc == PB_ERR_UNAVAILABLE)
+			if (jobs[i].rc == PB_OK ||
+			    jobs[i].rc == PB_ERR_UNAVAILABLE)
 				idx[k++] = i;
 		if (k == 0)
 			break;
@@ -286,8 +297,10 @@ pb_history_book(struct pb_history *h, struct pb_db *db,
 		for (size_t j = 0; r == PB_OK && j < k; j++)
 			if (jobs[idx[j]].rc != PB_OK)
 				r = reschedule(h, db, jobs[idx[j]].request_id,
-				    jobs[idx[j]].attempt > 0 ?
-				    jobs[idx[j]].attempt : 1, jobs[idx[j]].att.error);
+				               jobs[idx[j]].attempt > 0
+				                   ? jobs[idx[j]].attempt
+				                   : 1,
+				               jobs[idx[j]].att.error);
 		if (r != PB_OK)
 			rc = r;
 	}
@@ -300,7 +313,7 @@ pb_history_book(struct pb_history *h, struct pb_db *db,
 
 enum pb_err
 pb_history_due_now(struct pb_history *h, struct pb_db *db,
-    const char *const *rids, size_t n)
+                   const char *const *rids, size_t n)
 {
 	struct pb_db_param p[PB_HISTORY_BOOK_CHUNK];
 	size_t i = 0, k;
@@ -314,7 +327,7 @@ pb_history_due_now(struct pb_history *h, struct pb_db *db,
 		for (; k < PB_HISTORY_BOOK_CHUNK; k++)
 			p[k] = p[0];
 		rc = pb_db_exec(db, h->spec->sql_due_many, p,
-		    PB_HISTORY_BOOK_CHUNK, NULL, NULL);
+		                PB_HISTORY_BOOK_CHUNK, NULL, NULL);
 	}
 	return rc;
 }
@@ -340,11 +353,12 @@ claimed_row(void *ud, const struct pb_db_row *row)
 		return PB_OK;
 	attempts = row->vals[2] != NULL ? strtoll(row->vals[2], NULL, 10) : 0;
 	sodium_bin2hex(idx, sizeof(idx), (const unsigned char *)row->vals[3],
-	    PB_CRYPTO_INDEX_LEN);
+	               PB_CRYPTO_INDEX_LEN);
 	rc = pb_history_open(c->h, row->vals[1], row->lens[1], &body, &blen);
 	if (rc != PB_OK) {
-		pb_log_msg(PB_LOG_ERROR, "mvno_payload_unreadable", row->vals[0]);
-		return PB_OK;   /* its lease ends; an operator sees the lag */
+		pb_log_msg(PB_LOG_ERROR, "mvno_payload_unreadable",
+		           row->vals[0]);
+		return PB_OK; /* its lease ends; an operator sees the lag */
 	}
 	c->n++;
 	rc = c->fn(c->ud, row->vals[0], body, blen, attempts + 1, idx);
@@ -354,12 +368,12 @@ claimed_row(void *ud, const struct pb_db_row *row)
 }
 
 enum pb_err
-pb_history_claim_due(struct pb_history *h, struct pb_db *db,
-    const char *token, size_t max, pb_history_due_fn fn, void *ud,
-    size_t *claimed)
+pb_history_claim_due(struct pb_history *h, struct pb_db *db, const char *token,
+                     size_t max, pb_history_due_fn fn, void *ud,
+                     size_t *claimed)
 {
 	const struct pb_history_spec *s = h->spec;
-	struct claimed c = { h, fn, ud, 0 };
+	struct claimed c = {h, fn, ud, 0};
 	struct pb_db_param p[2];
 	uint64_t won = 0;
 	enum pb_err rc;

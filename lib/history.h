@@ -40,14 +40,14 @@
 #include "spool.h"
 
 #define PB_HISTORY_PAYLOAD_MAX (256 * 1024) /* bytes of an MVNO payload */
-#define PB_HISTORY_SQLTIME_LEN 24    /* "2026-11-24 01:02:03.456" + NUL */
-#define PB_HISTORY_BOOK_CHUNK  16    /* rows per bookkeeping statement */
+#define PB_HISTORY_SQLTIME_LEN 24 /* "2026-11-24 01:02:03.456" + NUL */
+#define PB_HISTORY_BOOK_CHUNK 16  /* rows per bookkeeping statement */
 
 struct pb_app;
 struct pb_history;
 
 struct pb_history_spec {
-	const char *kind;           /* spool kind and log name: "bill.inquiry" */
+	const char *kind; /* spool kind and log name: "bill.inquiry" */
 	/* Complete a queued record before it is written (may be NULL): work
 	 * the request thread handed on.  Must be idempotent. */
 	void (*prepare)(struct pb_history *h, cJSON *rec);
@@ -56,11 +56,11 @@ struct pb_history_spec {
 	 * PB_ERR_UNAVAILABLE (try again later), or another error (the record
 	 * itself is bad: it is set aside, never retried). */
 	enum pb_err (*apply)(struct pb_history *h, struct pb_db *db,
-	    const cJSON *rec);
+	                     const cJSON *rec);
 	/* Optional: the same for recs[0..n) in as few statements as it can
 	 * (multi-row INSERTs), inside the caller's transaction. */
 	enum pb_err (*apply_many)(struct pb_history *h, struct pb_db *db,
-	    const cJSON *const *recs, size_t n);
+	                          const cJSON *const *recs, size_t n);
 	/* The outbox (all may be NULL: no MVNO delivery).  Parameters:
 	 *   retry:     (next_in_us, error, request_id) -> due again later
 	 *   claim_many: (token, limit) -> due rows leased and marked
@@ -86,41 +86,46 @@ struct pb_history_spec {
  * designated initialisers for a struct pb_history_spec. */
 #define PB_HISTORY_Q16 "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 #define PB_HISTORY_ATT "(?, ?, ?, ?, ?, ?)"
-#define PB_HISTORY_ATT4 PB_HISTORY_ATT ", " PB_HISTORY_ATT ", " \
-	PB_HISTORY_ATT ", " PB_HISTORY_ATT
-#define PB_HISTORY_OUTBOX(t) \
-	.sql_retry = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, " \
-	    "mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? " \
-	    "MICROSECOND), mvno_last_error = ? WHERE request_id = ?", \
-	.sql_claim_many = "UPDATE " t " SET mvno_next_at = DATE_ADD(" \
-	    "UTC_TIMESTAMP(3), INTERVAL 30 SECOND), mvno_claim = ? WHERE " \
-	    "mvno_next_at IS NOT NULL AND mvno_next_at <= UTC_TIMESTAMP(3) " \
-	    "ORDER BY mvno_next_at LIMIT ?", \
-	.sql_claimed = "SELECT request_id, mvno_payload_enc, mvno_attempts, " \
-	    "line_number_bidx FROM " t " WHERE mvno_claim = ? AND " \
-	    "mvno_next_at IS NOT NULL ORDER BY id", \
-	.sql_dead = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, " \
-	    "mvno_next_at = NULL, mvno_dead_at = UTC_TIMESTAMP(3), " \
-	    "mvno_last_error = ? WHERE request_id = ?", \
-	.sql_delivered_many = "UPDATE " t " SET mvno_delivered_at = " \
-	    "UTC_TIMESTAMP(3), mvno_attempts = mvno_attempts + 1, " \
-	    "mvno_next_at = NULL, mvno_payload_enc = NULL, " \
-	    "mvno_last_error = NULL WHERE mvno_delivered_at IS NULL AND " \
-	    "request_id IN (" PB_HISTORY_Q16 ")", \
-	.sql_due_many = "UPDATE " t " SET mvno_next_at = UTC_TIMESTAMP(3) " \
-	    "WHERE mvno_next_at IS NOT NULL AND request_id IN (" \
-	    PB_HISTORY_Q16 ")", \
-	.sql_attempt_many = "INSERT INTO mvno_delivery_attempts (request_id, " \
-	    "attempt, http_status, elapsed_ms, outcome, error) VALUES " \
-	    PB_HISTORY_ATT4 ", " PB_HISTORY_ATT4 ", " PB_HISTORY_ATT4 ", " \
-	    PB_HISTORY_ATT4 " ON DUPLICATE KEY UPDATE id = id"
+#define PB_HISTORY_ATT4                                                        \
+	PB_HISTORY_ATT ", " PB_HISTORY_ATT ", " PB_HISTORY_ATT                 \
+	               ", " PB_HISTORY_ATT
+#define PB_HISTORY_OUTBOX(t)                                                   \
+	.sql_retry = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, "    \
+	             "mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? "   \
+	             "MICROSECOND), mvno_last_error = ? WHERE request_id = ?", \
+	.sql_claim_many =                                                      \
+	    "UPDATE " t " SET mvno_next_at = DATE_ADD("                        \
+	    "UTC_TIMESTAMP(3), INTERVAL 30 SECOND), mvno_claim = ? WHERE "     \
+	    "mvno_next_at IS NOT NULL AND mvno_next_at <= UTC_TIMESTAMP(3) "   \
+	    "ORDER BY mvno_next_at LIMIT ?",                                   \
+	.sql_claimed = "SELECT request_id, mvno_payload_enc, mvno_attempts, "  \
+	               "line_number_bidx FROM " t " WHERE mvno_claim = ? AND " \
+	               "mvno_next_at IS NOT NULL ORDER BY id",                 \
+	.sql_dead = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, "     \
+	            "mvno_next_at = NULL, mvno_dead_at = UTC_TIMESTAMP(3), "   \
+	            "mvno_last_error = ? WHERE request_id = ?",                \
+	.sql_delivered_many =                                                  \
+	    "UPDATE " t " SET mvno_delivered_at = "                            \
+	    "UTC_TIMESTAMP(3), mvno_attempts = mvno_attempts + 1, "            \
+	    "mvno_next_at = NULL, mvno_payload_enc = NULL, "                   \
+	    "mvno_last_error = NULL WHERE mvno_delivered_at IS NULL AND "      \
+	    "request_id IN (" PB_HISTORY_Q16 ")",                              \
+	.sql_due_many = "UPDATE " t " SET mvno_next_at = UTC_TIMESTAMP(3) "    \
+	                "WHERE mvno_next_at IS NOT NULL AND request_id IN "    \
+	                "(" PB_HISTORY_Q16 ")",                                \
+	.sql_attempt_many =                                                    \
+	    "INSERT INTO mvno_delivery_attempts (request_id, "                 \
+	    "attempt, http_status, elapsed_ms, outcome, error) "               \
+	    "VALUES " PB_HISTORY_ATT4 ", " PB_HISTORY_ATT4                     \
+	    ", " PB_HISTORY_ATT4 ", " PB_HISTORY_ATT4                          \
+	    " ON DUPLICATE KEY UPDATE id = id"
 
 struct pb_history {
 	const struct pb_history_spec *spec;
-	struct pb_app *app;         /* borrowed: PII keys, clock offset */
-	struct pb_spool *spool;     /* borrowed; NULL: no spool */
-	int mvno_on;                /* 1: results go to the MVNO AP */
-	unsigned max_attempts;      /* deliveries before a dead letter; 0: 15 */
+	struct pb_app *app;     /* borrowed: PII keys, clock offset */
+	struct pb_spool *spool; /* borrowed; NULL: no spool */
+	int mvno_on;            /* 1: results go to the MVNO AP */
+	unsigned max_attempts;  /* deliveries before a dead letter; 0: 15 */
 };
 
 /*
@@ -129,7 +134,7 @@ struct pb_history {
  * error line says so.
  */
 enum pb_err pb_history_save(struct pb_history *h, struct pb_db *db,
-    const cJSON *rec);
+                            const cJSON *rec);
 /*
  * Book the outcome of deliveries made from memory right after their rows
  * were committed (their mvno_attempts was 0): the attempt rows and the
@@ -139,7 +144,7 @@ enum pb_err pb_history_save(struct pb_history *h, struct pb_db *db,
  * rescheduling's attempt count).
  */
 enum pb_err pb_history_book(struct pb_history *h, struct pb_db *db,
-    const struct pb_mvno_job *jobs, size_t n);
+                            const struct pb_mvno_job *jobs, size_t n);
 
 /*
  * Make the deliveries of rids[0..n) due now: their rows were written
@@ -147,38 +152,40 @@ enum pb_err pb_history_book(struct pb_history *h, struct pb_db *db,
  * worker's queue was full); the outbox sends them, oldest first.
  */
 enum pb_err pb_history_due_now(struct pb_history *h, struct pb_db *db,
-    const char *const *rids, size_t n);
+                               const char *const *rids, size_t n);
 
 /* Write rec now, in one transaction, without spooling or logging a loss:
  * for a caller that has made the record durable another way already. */
 enum pb_err pb_history_write(struct pb_history *h, struct pb_db *db,
-    const cJSON *rec);
+                             const cJSON *rec);
 
 /* Write spooled records (at most max, 0 = all); PB_ERR_UNAVAILABLE when
  * MariaDB is still away. */
 enum pb_err pb_history_replay(struct pb_history *h, struct pb_db *db,
-    size_t max, size_t *done);
+                              size_t max, size_t *done);
 /* Claim up to max due deliveries (token: the claimer's, unique per
  * call) and call fn for each, oldest first: its request id, the opened
  * payload (borrowed for the call), the attempt it will be and the line's
  * blind index in hex (the order group).  *claimed counts them. */
 typedef enum pb_err (*pb_history_due_fn)(void *ud, const char *rid,
-    const char *body, size_t len, long long attempt, const char *group);
+                                         const char *body, size_t len,
+                                         long long attempt, const char *group);
 enum pb_err pb_history_claim_due(struct pb_history *h, struct pb_db *db,
-    const char *token, size_t max, pb_history_due_fn fn, void *ud,
-    size_t *claimed);
+                                 const char *token, size_t max,
+                                 pb_history_due_fn fn, void *ud,
+                                 size_t *claimed);
 
 /* Helpers for apply functions. */
 /* ms since the epoch (UTC) -> "YYYY-MM-DD HH:MM:SS.mmm" for DATETIME(3). */
 void pb_history_sqltime(int64_t ms, char *out, size_t outlen);
 /* Seal text with the PII key: *out malloc'd. */
-enum pb_err pb_history_seal(struct pb_history *h, const char *text,
-    size_t len, unsigned char **out, size_t *outlen);
+enum pb_err pb_history_seal(struct pb_history *h, const char *text, size_t len,
+                            unsigned char **out, size_t *outlen);
 /* Blind index of a line number's 11 digits (PB_CRYPTO_INDEX_LEN bytes). */
 void pb_history_line_index(struct pb_history *h, const char *digits,
-    unsigned char *out);
+                           unsigned char *out);
 /* Open what pb_history_seal made; *out malloc'd, NUL-terminated. */
-enum pb_err pb_history_open(struct pb_history *h, const void *ct,
-    size_t ctlen, char **out, size_t *outlen);
+enum pb_err pb_history_open(struct pb_history *h, const void *ct, size_t ctlen,
+                            char **out, size_t *outlen);
 
 #endif

@@ -11,9 +11,9 @@
 
 struct pb_http {
 	CURL *curl;
-	pid_t pid;                  /* process that created curl */
-	struct pb_buf *sink;        /* the current call's body */
-	int toobig;                 /* the current call passed max_response */
+	pid_t pid;           /* process that created curl */
+	struct pb_buf *sink; /* the current call's body */
+	int toobig;          /* the current call passed max_response */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -60,7 +60,7 @@ static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct pb_http *h = userdata;
-	size_t n = size * nmemb;    /* curl guarantees size == 1 */
+	size_t n = size * nmemb; /* curl guarantees size == 1 */
 
 	if (pb_buf_append(h->sink, ptr, n) != PB_OK) {
 		/* TOOBIG or NOMEM: returning short aborts the transfer */
@@ -92,8 +92,9 @@ map_curl(CURLcode cc, int toobig)
 		return PB_OK;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
-		return toobig || cc == CURLE_FILESIZE_EXCEEDED ?
-		    PB_ERR_TOOBIG : PB_ERR_UNAVAILABLE;
+		return toobig || cc == CURLE_FILESIZE_EXCEEDED
+		           ? PB_ERR_TOOBIG
+		           : PB_ERR_UNAVAILABLE;
 	case CURLE_OPERATION_TIMEDOUT:
 		return PB_ERR_TIMEOUT;
 	case CURLE_OUT_OF_MEMORY:
@@ -102,7 +103,8 @@ map_curl(CURLcode cc, int toobig)
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		return PB_ERR_INVAL;
 	default:
-		/* connect, resolve, send/recv, empty reply, TLS, partial file */
+		/* connect, resolve, send/recv, empty reply, TLS, partial file
+		 */
 		return PB_ERR_UNAVAILABLE;
 	}
 }
@@ -150,12 +152,12 @@ static int
 scheme_ok(const char *url)
 {
 	return strncmp(url, "http://", 7) == 0 ||
-	    strncmp(url, "https://", 8) == 0;
+	       strncmp(url, "https://", 8) == 0;
 }
 
 enum pb_err
 pb_http_do(struct pb_http *h, const struct pb_http_req *req,
-    struct pb_http_resp *resp)
+           struct pb_http_resp *resp)
 {
 	struct curl_slist *hdrs = NULL, *tmp;
 	char line[PB_HTTP_HEADER_MAX + 32];
@@ -207,8 +209,8 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 	/* Build the header list; each append may fail. */
 	if (req->body != NULL) {
 		n = snprintf(line, sizeof(line), "Content-Type: %s",
-		    req->content_type != NULL ? req->content_type :
-		    "application/json");
+		             req->content_type != NULL ? req->content_type
+		                                       : "application/json");
 		if (n < 0 || (size_t)n >= sizeof(line))
 			goto out;
 		tmp = curl_slist_append(hdrs, line);
@@ -218,7 +220,7 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 	}
 	if (req->request_id != NULL) {
 		n = snprintf(line, sizeof(line), "X-Request-ID: %s",
-		    req->request_id);
+		             req->request_id);
 		if (n < 0 || (size_t)n >= sizeof(line))
 			goto out;
 		tmp = curl_slist_append(hdrs, line);
@@ -238,8 +240,8 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 		goto out;
 	hdrs = tmp;
 
-	connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms :
-	    1000;
+	connect_ms =
+	    req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 1000;
 	if (connect_ms > req->total_timeout_ms)
 		connect_ms = req->total_timeout_ms;
 
@@ -249,9 +251,11 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 	h->toobig = 0;
 	h->errbuf[0] = '\0';
 	cc = CURLE_OK;
-#define SET(opt, val) \
-	do { if (cc == CURLE_OK) cc = curl_easy_setopt(h->curl, opt, val); } \
-	while (0)
+#define SET(opt, val)                                                          \
+	do {                                                                   \
+		if (cc == CURLE_OK)                                            \
+			cc = curl_easy_setopt(h->curl, opt, val);              \
+	} while (0)
 	SET(CURLOPT_URL, req->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -307,7 +311,8 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 	{
 		long sent = 0;
 
-		/* bytes of request headers sent: 0 when no connection was made */
+		/* bytes of request headers sent: 0 when no connection was made
+		 */
 		(void)curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &sent);
 		resp->sent = sent > 0;
 	}
@@ -320,11 +325,13 @@ done:
 	 * first read, which libcurl reports as a receive error */
 	if (strcmp(resp->error_kind, "reset") == 0 &&
 	    (strstr(h->errbuf, "SSL") != NULL ||
-	    strstr(h->errbuf, "alert") != NULL))
+	     strstr(h->errbuf, "alert") != NULL))
 		resp->error_kind = "tls";
 	if (cc != CURLE_OK)
-		(void)pb_strlcpy(resp->error, h->errbuf[0] != '\0' ? h->errbuf :
-		    curl_easy_strerror(cc), sizeof(resp->error));
+		(void)pb_strlcpy(resp->error,
+		                 h->errbuf[0] != '\0' ? h->errbuf
+		                                      : curl_easy_strerror(cc),
+		                 sizeof(resp->error));
 	/* Drop the pointers into this call's memory before returning. */
 	(void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);

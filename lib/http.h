@@ -24,25 +24,25 @@
 #include "buf.h"
 #include "err.h"
 
-#define PB_HTTP_MAX_HEADERS 16      /* extra request headers per call */
-#define PB_HTTP_HEADER_MAX  1024    /* bytes of one extra header line */
+#define PB_HTTP_MAX_HEADERS 16  /* extra request headers per call */
+#define PB_HTTP_HEADER_MAX 1024 /* bytes of one extra header line */
 
 struct pb_http;
 
 struct pb_http_req {
-	const char *method;         /* "GET", "POST", "PUT", "DELETE"; NULL ->
-	                               POST with a body, GET without */
-	const char *url;            /* http:// or https:// */
-	const char *body;           /* borrowed; NULL = no body */
-	size_t body_len;            /* bytes */
-	const char *content_type;   /* NULL -> "application/json" (with a body) */
-	const char *request_id;     /* X-Request-ID value, NULL = none;
-	                               1-128 printable ASCII */
-	const char *ca_file;        /* PEM CA bundle that signs the server's
-	                               certificate; NULL: the system's */
-	const char *cert_file;      /* PEM client certificate (mutual TLS);
-	                               NULL: none */
-	const char *key_file;       /* its PEM private key */
+	const char *method;       /* "GET", "POST", "PUT", "DELETE"; NULL ->
+	                             POST with a body, GET without */
+	const char *url;          /* http:// or https:// */
+	const char *body;         /* borrowed; NULL = no body */
+	size_t body_len;          /* bytes */
+	const char *content_type; /* NULL -> "application/json" (with a body) */
+	const char *request_id;   /* X-Request-ID value, NULL = none;
+	                             1-128 printable ASCII */
+	const char *ca_file;      /* PEM CA bundle that signs the server's
+	                             certificate; NULL: the system's */
+	const char *cert_file;    /* PEM client certificate (mutual TLS);
+	                             NULL: none */
+	const char *key_file;     /* its PEM private key */
 	const char *const *headers; /* extra "Name: value" lines, borrowed */
 	size_t nheaders;            /* <= PB_HTTP_MAX_HEADERS */
 	long connect_timeout_ms;    /* ms; <= 0 -> 1000; capped by the total */
@@ -51,16 +51,16 @@ struct pb_http_req {
 };
 
 struct pb_http_resp {
-	long status;                /* HTTP status, 0 when none was received */
-	struct pb_buf body;         /* owned; NUL-terminated (data may be NULL
-	                               when the body was empty) */
-	int64_t elapsed_ms;         /* ms spent in the call */
-	int sent;                   /* 1 when the request reached the server
-	                               (0: no connection, nothing sent) */
-	const char *error_kind;     /* static; "" on success, else "tls",
-	                               "connect", "dns", "reset", "timeout",
-	                               "toobig" or "other" */
-	char error[128];            /* libcurl's message, "" on success */
+	long status;            /* HTTP status, 0 when none was received */
+	struct pb_buf body;     /* owned; NUL-terminated (data may be NULL
+	                           when the body was empty) */
+	int64_t elapsed_ms;     /* ms spent in the call */
+	int sent;               /* 1 when the request reached the server
+	                           (0: no connection, nothing sent) */
+	const char *error_kind; /* static; "" on success, else "tls",
+	                           "connect", "dns", "reset", "timeout",
+	                           "toobig" or "other" */
+	char error[128];        /* libcurl's message, "" on success */
 };
 
 /* Create the per-process client; caller frees with pb_http_free. */
@@ -79,7 +79,7 @@ void pb_http_free(struct pb_http *h);
  * resp->status and resp->elapsed_ms are set as far as known.
  */
 enum pb_err pb_http_do(struct pb_http *h, const struct pb_http_req *req,
-    struct pb_http_resp *resp);
+                       struct pb_http_resp *resp);
 /* Release resp's body; NULL is a no-op. */
 void pb_http_resp_free(struct pb_http_resp *resp);
 

@@ -25,15 +25,15 @@
  * CVE-2023-26819 patch removed that buffer); a number it cuts short is
  * still refused, because pb_json_parse() checks where cJSON stopped.
  */
-#define NUM_MAX_CHARS  64
+#define NUM_MAX_CHARS 64
 
 /* Largest magnitude a double holds with every integer below it exact. */
-#define SAFE_INT_MAX   9007199254740991.0   /* 2^53 - 1 */
+#define SAFE_INT_MAX 9007199254740991.0 /* 2^53 - 1 */
 
 enum scan_state {
-	ST_VALUE,       /* a value must start here */
-	ST_KEY,         /* an object key must start here */
-	ST_AFTER        /* a value just ended */
+	ST_VALUE, /* a value must start here */
+	ST_KEY,   /* an object key must start here */
+	ST_AFTER  /* a value just ended */
 };
 
 static int
@@ -160,8 +160,14 @@ scan_string(const unsigned char *p, size_t len, size_t *pos)
 		if (len - i < 2)
 			return "unterminated string";
 		switch (p[i + 1]) {
-		case '"': case '\\': case '/':
-		case 'b': case 'f': case 'n': case 'r': case 't':
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
 			i += 2;
 			continue;
 		case 'u':
@@ -235,7 +241,7 @@ scan_number(const unsigned char *p, size_t len, size_t *pos)
 static const char *
 scan_literal(const unsigned char *p, size_t len, size_t *pos)
 {
-	static const char *const lits[] = { "true", "false", "null" };
+	static const char *const lits[] = {"true", "false", "null"};
 	size_t k, n;
 
 	for (k = 0; k < sizeof(lits) / sizeof(lits[0]); k++) {
@@ -257,8 +263,8 @@ scan_literal(const unsigned char *p, size_t len, size_t *pos)
 static const char *
 validate(const unsigned char *p, size_t len, int max_depth, size_t *vend)
 {
-	unsigned char kind[PB_JSON_MAX_DEPTH + 1];     /* '{' or '[' */
-	unsigned members[PB_JSON_MAX_DEPTH + 1];       /* count so far */
+	unsigned char kind[PB_JSON_MAX_DEPTH + 1]; /* '{' or '[' */
+	unsigned members[PB_JSON_MAX_DEPTH + 1];   /* count so far */
 	enum scan_state st = ST_VALUE;
 	size_t depth = 0, pos = 0;
 	const char *why;
@@ -350,8 +356,9 @@ validate(const unsigned char *p, size_t len, int max_depth, size_t *vend)
 				pos++;
 				depth--;
 			} else {
-				return kind[depth - 1] == '{' ?
-				    "expected ',' or '}'" : "expected ',' or ']'";
+				return kind[depth - 1] == '{'
+				           ? "expected ',' or '}'"
+				           : "expected ',' or ']'";
 			}
 			break;
 		}
@@ -368,7 +375,8 @@ find_duplicate(const cJSON *obj)
 		if (a->string == NULL)
 			continue;
 		for (b = obj->child; b != a; b = b->next)
-			if (b->string != NULL && strcmp(a->string, b->string) == 0)
+			if (b->string != NULL &&
+			    strcmp(a->string, b->string) == 0)
 				return a;
 	}
 	return NULL;
@@ -413,7 +421,7 @@ walk_tree(const cJSON *root)
 
 enum pb_err
 pb_json_parse(const char *text, size_t len, int max_depth, cJSON **out,
-    const char **why)
+              const char **why)
 {
 	enum pb_err rc = PB_ERR_PARSE;
 	const char *reason = NULL;
@@ -518,11 +526,11 @@ check_member(const struct pb_json_field *f, const cJSON *m)
 		if (!cJSON_IsString(m) || m->valuestring == NULL)
 			return "wrong type";
 		blen = strlen(m->valuestring);
-		if (f->min > 0 && (unsigned long long)blen <
-		    (unsigned long long)f->min)
+		if (f->min > 0 &&
+		    (unsigned long long)blen < (unsigned long long)f->min)
 			return "too short";
-		if (f->max > 0 && (unsigned long long)blen >
-		    (unsigned long long)f->max)
+		if (f->max > 0 &&
+		    (unsigned long long)blen > (unsigned long long)f->max)
 			return "too long";
 		return NULL;
 	case PB_JSON_INT:
@@ -556,7 +564,7 @@ check_member(const struct pb_json_field *f, const cJSON *m)
 
 enum pb_err
 pb_json_check(const cJSON *obj, const struct pb_json_field *spec, size_t n,
-    const char **field, const char **why)
+              const char **field, const char **why)
 {
 	const struct pb_json_field *f;
 	const char *name = "";
@@ -593,7 +601,8 @@ pb_json_check(const cJSON *obj, const struct pb_json_field *spec, size_t n,
 	for (i = 0; i < n; i++) {
 		if (!(spec[i].flags & PB_JSON_REQUIRED) || spec[i].name == NULL)
 			continue;
-		if (cJSON_GetObjectItemCaseSensitive(obj, spec[i].name) == NULL) {
+		if (cJSON_GetObjectItemCaseSensitive(obj, spec[i].name) ==
+		    NULL) {
 			name = spec[i].name;
 			reason = "required";
 			goto out;

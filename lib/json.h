@@ -16,9 +16,9 @@
 
 #include "err.h"
 
-#define PB_JSON_MAX_DEPTH    16      /* nesting levels (objects + arrays) */
-#define PB_JSON_MAX_MEMBERS  256     /* members of one object / array */
-#define PB_JSON_MAX_INPUT    (1024 * 1024) /* bytes */
+#define PB_JSON_MAX_DEPTH 16            /* nesting levels (objects + arrays) */
+#define PB_JSON_MAX_MEMBERS 256         /* members of one object / array */
+#define PB_JSON_MAX_INPUT (1024 * 1024) /* bytes */
 
 /*
  * Parse text[0..len) strictly.  Rejected: invalid UTF-8 (overlong forms,
@@ -37,27 +37,27 @@
  * characters after JSON value" -- safe to show to a client.
  */
 enum pb_err pb_json_parse(const char *text, size_t len, int max_depth,
-    cJSON **out, const char **why);
+                          cJSON **out, const char **why);
 
 enum pb_json_type {
 	PB_JSON_STRING,
-	PB_JSON_INT,     /* a JSON number that is integral and in [min, max] */
+	PB_JSON_INT, /* a JSON number that is integral and in [min, max] */
 	PB_JSON_BOOL,
 	PB_JSON_OBJECT,
 	PB_JSON_ARRAY
 };
 
 /* Field flags. */
-#define PB_JSON_REQUIRED  0x1u   /* absent -> error */
-#define PB_JSON_NULLABLE  0x2u   /* JSON null accepted, treated as absent */
+#define PB_JSON_REQUIRED 0x1u /* absent -> error */
+#define PB_JSON_NULLABLE 0x2u /* JSON null accepted, treated as absent */
 
 struct pb_json_field {
-	const char *name;            /* matched case-sensitively */
+	const char *name; /* matched case-sensitively */
 	enum pb_json_type type;
-	unsigned flags;              /* PB_JSON_REQUIRED | PB_JSON_NULLABLE */
-	long long min;               /* INT: lowest value; STRING: min bytes */
-	long long max;               /* INT: highest value; STRING: max bytes;
-	                                ARRAY: max elements; 0 = no check */
+	unsigned flags; /* PB_JSON_REQUIRED | PB_JSON_NULLABLE */
+	long long min;  /* INT: lowest value; STRING: min bytes */
+	long long max;  /* INT: highest value; STRING: max bytes;
+	                   ARRAY: max elements; 0 = no check */
 };
 
 /*
@@ -74,7 +74,7 @@ struct pb_json_field {
  * "out of range", "too long", "too short").  Either pointer may be NULL.
  */
 enum pb_err pb_json_check(const cJSON *obj, const struct pb_json_field *spec,
-    size_t n, const char **field, const char **why);
+                          size_t n, const char **field, const char **why);
 
 /* Case-sensitive lookups; NULL when absent, JSON null, or another type. */
 const char *pb_json_get_string(const cJSON *obj, const char *name);

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jwt.h>             /* libjwt's (we use -iquote for lib/) */
+#include <jwt.h> /* libjwt's (we use -iquote for lib/) */
 #include <sodium.h>
 
 #include "buf.h"
 #include "json.h"
 #include "jwt.h"
 
-#define PART_MAX 2048   /* bytes of a decoded header or payload */
+#define PART_MAX 2048 /* bytes of a decoded header or payload */
 
 static const char *
 typ_name(enum pb_jwt_type t)
@@ -27,7 +27,8 @@ id_ok(const char *s)
 	for (; s[n] != '\0'; n++) {
 		char c = s[n];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.'))
 			return 0;
 	}
 	return n > 0 && n <= PB_JWT_ID_MAX;
@@ -35,7 +36,7 @@ id_ok(const char *s)
 
 enum pb_err
 pb_jwt_issue(const char *key, size_t keylen, const struct pb_jwt_claims *c,
-    char **out)
+             char **out)
 {
 	jwt_t *jwt = NULL;
 	char *tok = NULL, kid[PB_JWT_KID_LEN + 1];
@@ -53,7 +54,7 @@ pb_jwt_issue(const char *key, size_t keylen, const struct pb_jwt_claims *c,
 		goto out;
 	pb_jwt_kid(key, keylen, kid, sizeof(kid));
 	if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)key,
-	    (int)keylen) != 0 ||
+	                (int)keylen) != 0 ||
 	    jwt_add_header(jwt, "kid", kid) != 0 ||
 	    jwt_add_grant(jwt, "iss", PB_JWT_ISSUER) != 0 ||
 	    jwt_add_grant(jwt, "aud", PB_JWT_AUDIENCE) != 0 ||
@@ -97,10 +98,10 @@ numbers_are_digits(const unsigned char *s, size_t n)
 		if (s[i] == '"')
 			in_str = 1;
 		else if (s[i] == '-' || s[i] == '.' || s[i] == '+')
-			return 0;       /* only inside a number outside strings */
+			return 0; /* only inside a number outside strings */
 		else if ((s[i] == 'e' || s[i] == 'E') && i > 0 &&
-		    s[i - 1] >= '0' && s[i - 1] <= '9')
-			return 0;       /* an exponent (true/false: after a letter) */
+		         s[i - 1] >= '0' && s[i - 1] <= '9')
+			return 0; /* an exponent (true/false: after a letter) */
 	}
 	return 1;
 }
@@ -192,9 +193,9 @@ static enum pb_err
 check_header(const cJSON *h, const char *key, size_t keylen)
 {
 	static const struct pb_json_field spec[] = {
-		{ "alg", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16 },
-		{ "typ", PB_JSON_STRING, 0, 1, 16 },
-		{ "kid", PB_JSON_STRING, 0, 1, 16 },
+	    {"alg", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16},
+	    {"typ", PB_JSON_STRING, 0, 1, 16},
+	    {"kid", PB_JSON_STRING, 0, 1, 16},
 	};
 	const char *typ, *kid;
 	char mine[PB_JWT_KID_LEN + 1];
@@ -218,38 +219,39 @@ check_header(const cJSON *h, const char *key, size_t keylen)
 
 static enum pb_err
 check_claims(const cJSON *p, enum pb_jwt_type want, int64_t now_s,
-    struct pb_jwt_claims *c)
+             struct pb_jwt_claims *c)
 {
 	static const struct pb_json_field spec[] = {
-		{ "iss", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64 },
-		{ "aud", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64 },
-		{ "sub", PB_JSON_STRING, PB_JSON_REQUIRED, 1, PB_JWT_ID_MAX },
-		{ "jti", PB_JSON_STRING, PB_JSON_REQUIRED, 16, PB_JWT_ID_MAX },
-		{ "sid", PB_JSON_STRING, PB_JSON_REQUIRED, 16, PB_JWT_ID_MAX },
-		{ "typ", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16 },
-		{ "iat", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40 },
-		{ "nbf", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40 },
-		{ "exp", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40 },
+	    {"iss", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64},
+	    {"aud", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64},
+	    {"sub", PB_JSON_STRING, PB_JSON_REQUIRED, 1, PB_JWT_ID_MAX},
+	    {"jti", PB_JSON_STRING, PB_JSON_REQUIRED, 16, PB_JWT_ID_MAX},
+	    {"sid", PB_JSON_STRING, PB_JSON_REQUIRED, 16, PB_JWT_ID_MAX},
+	    {"typ", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16},
+	    {"iat", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40},
+	    {"nbf", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40},
+	    {"exp", PB_JSON_INT, PB_JSON_REQUIRED, 0, 1LL << 40},
 	};
 	long long iat = 0, nbf = 0, exp = 0;
 
 	if (pb_json_check(p, spec, sizeof(spec) / sizeof(spec[0]), NULL,
-	    NULL) != PB_OK)
+	                  NULL) != PB_OK)
 		return PB_ERR_INVAL;
 	if (strcmp(pb_json_get_string(p, "iss"), PB_JWT_ISSUER) != 0 ||
 	    strcmp(pb_json_get_string(p, "aud"), PB_JWT_AUDIENCE) != 0 ||
 	    strcmp(pb_json_get_string(p, "typ"), typ_name(want)) != 0)
 		return PB_ERR_INVAL;
-	if (pb_strlcpy(c->sub, pb_json_get_string(p, "sub"),
-	    sizeof(c->sub)) != PB_OK ||
-	    pb_strlcpy(c->jti, pb_json_get_string(p, "jti"),
-	    sizeof(c->jti)) != PB_OK ||
-	    pb_strlcpy(c->sid, pb_json_get_string(p, "sid"),
-	    sizeof(c->sid)) != PB_OK ||
+	if (pb_strlcpy(c->sub, pb_json_get_string(p, "sub"), sizeof(c->sub)) !=
+	        PB_OK ||
+	    pb_strlcpy(c->jti, pb_json_get_string(p, "jti"), sizeof(c->jti)) !=
+	        PB_OK ||
+	    pb_strlcpy(c->sid, pb_json_get_string(p, "sid"), sizeof(c->sid)) !=
+	        PB_OK ||
 	    !id_ok(c->sub) || !id_ok(c->jti) || !id_ok(c->sid))
 		return PB_ERR_INVAL;
-	if (!pb_json_get_int(p, "iat", &iat) || !pb_json_get_int(p, "nbf",
-	    &nbf) || !pb_json_get_int(p, "exp", &exp))
+	if (!pb_json_get_int(p, "iat", &iat) ||
+	    !pb_json_get_int(p, "nbf", &nbf) ||
+	    !pb_json_get_int(p, "exp", &exp))
 		return PB_ERR_INVAL;
 	if (exp <= iat || nbf > exp || iat > now_s + PB_JWT_LEEWAY_S ||
 	    nbf > now_s + PB_JWT_LEEWAY_S)
@@ -271,8 +273,7 @@ check_claims(const cJSON *p, enum pb_jwt_type want, int64_t now_s,
  * without its second parse of header and payload.
  */
 static int
-signature_ok(const char *key, size_t keylen, const char *token,
-    const char *sig)
+signature_ok(const char *key, size_t keylen, const char *token, const char *sig)
 {
 	crypto_auth_hmacsha256_state st;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -280,12 +281,12 @@ signature_ok(const char *key, size_t keylen, const char *token,
 	size_t slen = strlen(sig + 1);
 	int ok;
 
-	if (slen != 43 || b64url_decode(sig + 1, slen, got, sizeof(got)) !=
-	    (long)sizeof(got))
+	if (slen != 43 ||
+	    b64url_decode(sig + 1, slen, got, sizeof(got)) != (long)sizeof(got))
 		return 0;
 	crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, keylen);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)token,
-	    (unsigned long long)(sig - token));
+	                              (unsigned long long)(sig - token));
 	crypto_auth_hmacsha256_final(&st, mac);
 	ok = sodium_memcmp(mac, got, sizeof(mac)) == 0;
 	sodium_memzero(&st, sizeof(st));
@@ -294,7 +295,7 @@ signature_ok(const char *key, size_t keylen, const char *token,
 
 enum pb_err
 pb_jwt_verify(const char *key, size_t keylen, const char *token,
-    enum pb_jwt_type want, int64_t now_s, struct pb_jwt_claims *out)
+              enum pb_jwt_type want, int64_t now_s, struct pb_jwt_claims *out)
 {
 	const char *d1, *d2;
 	cJSON *hdr = NULL, *pay = NULL;
@@ -314,8 +315,8 @@ pb_jwt_verify(const char *key, size_t keylen, const char *token,
 	for (i = 0; i < len; i++) {
 		char ch = token[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
-		    ch == '.'))
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+		      ch == '.'))
 			goto out;
 	}
 	d1 = strchr(token, '.');
@@ -346,7 +347,8 @@ out:
 
 enum pb_err
 pb_jwt_verify_any(const char *key, const char *accept, const char *token,
-    enum pb_jwt_type want, int64_t now_s, struct pb_jwt_claims *out)
+                  enum pb_jwt_type want, int64_t now_s,
+                  struct pb_jwt_claims *out)
 {
 	enum pb_err rc;
 
@@ -358,6 +360,6 @@ pb_jwt_verify_any(const char *key, const char *accept, const char *token,
 	/* another key's kid, or no kid and not this key's signature */
 	if (accept != NULL && (rc == PB_ERR_NOTFOUND || rc == PB_ERR_INVAL))
 		rc = pb_jwt_verify(accept, strlen(accept), token, want, now_s,
-		    out);
+		                   out);
 	return rc == PB_ERR_NOTFOUND ? PB_ERR_INVAL : rc;
 }

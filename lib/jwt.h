@@ -29,22 +29,22 @@
 
 #include "err.h"
 
-#define PB_JWT_KEY_MIN    32      /* bytes */
-#define PB_JWT_MAX_TOKEN  4096    /* bytes of a token we look at */
-#define PB_JWT_ID_MAX     64      /* chars of sub, jti, sid */
-#define PB_JWT_LEEWAY_S   5       /* s of clock skew accepted on iat/nbf */
-#define PB_JWT_ISSUER     "phonebill-auth"
-#define PB_JWT_AUDIENCE   "phonebill"
-#define PB_JWT_KID_LEN    9       /* chars of a kid: "k" + 8 hex */
+#define PB_JWT_KEY_MIN 32     /* bytes */
+#define PB_JWT_MAX_TOKEN 4096 /* bytes of a token we look at */
+#define PB_JWT_ID_MAX 64      /* chars of sub, jti, sid */
+#define PB_JWT_LEEWAY_S 5     /* s of clock skew accepted on iat/nbf */
+#define PB_JWT_ISSUER "phonebill-auth"
+#define PB_JWT_AUDIENCE "phonebill"
+#define PB_JWT_KID_LEN 9 /* chars of a kid: "k" + 8 hex */
 
 enum pb_jwt_type { PB_JWT_ACCESS = 1, PB_JWT_REFRESH = 2 };
 
 struct pb_jwt_claims {
 	enum pb_jwt_type typ;
-	char sub[PB_JWT_ID_MAX + 1];    /* user id (canonical) */
-	char jti[PB_JWT_ID_MAX + 1];    /* token id */
-	char sid[PB_JWT_ID_MAX + 1];    /* session (family) id */
-	int64_t iat, nbf, exp;          /* s since the epoch */
+	char sub[PB_JWT_ID_MAX + 1]; /* user id (canonical) */
+	char jti[PB_JWT_ID_MAX + 1]; /* token id */
+	char sid[PB_JWT_ID_MAX + 1]; /* session (family) id */
+	int64_t iat, nbf, exp;       /* s since the epoch */
 };
 
 /*
@@ -52,18 +52,20 @@ struct pb_jwt_claims {
  * NUL-terminated token the caller frees with free().
  */
 enum pb_err pb_jwt_issue(const char *key, size_t keylen,
-    const struct pb_jwt_claims *c, char **out);
+                         const struct pb_jwt_claims *c, char **out);
 
 /*
  * Verify token as a token of type want at now_s (s since the epoch).
  * PB_OK with *out filled; PB_ERR_TIMEOUT when it is genuine but expired;
  * PB_ERR_INVAL for anything else (forged, malformed, wrong algorithm, wrong
  * type, missing or mistyped claim, not yet valid); PB_ERR_NOTFOUND when
- * the header's kid names another key; PB_ERR_CONFIG for a short key.  *out is zeroed on any other failure (on PB_ERR_TIMEOUT it holds the
- * expired token's claims).
+ * the header's kid names another key; PB_ERR_CONFIG for a short key.  *out is
+ * zeroed on any other failure (on PB_ERR_TIMEOUT it holds the expired token's
+ * claims).
  */
 enum pb_err pb_jwt_verify(const char *key, size_t keylen, const char *token,
-    enum pb_jwt_type want, int64_t now_s, struct pb_jwt_claims *out);
+                          enum pb_jwt_type want, int64_t now_s,
+                          struct pb_jwt_claims *out);
 
 /* The kid of key into out (PB_JWT_KID_LEN + 1 bytes). */
 void pb_jwt_kid(const char *key, size_t keylen, char *out, size_t outlen);
@@ -74,7 +76,7 @@ void pb_jwt_kid(const char *key, size_t keylen, char *out, size_t outlen);
  * key; without kid the signing key is tried, then the other.
  */
 enum pb_err pb_jwt_verify_any(const char *key, const char *accept,
-    const char *token, enum pb_jwt_type want, int64_t now_s,
-    struct pb_jwt_claims *out);
+                              const char *token, enum pb_jwt_type want,
+                              int64_t now_s, struct pb_jwt_claims *out);
 
 #endif

@@ -13,15 +13,15 @@
 #include "log.h"
 #include "metrics.h"
 
-#define KOS_URL_MAX       512   /* bytes of a full request URL */
-#define KOS_MIN_ATTEMPT   100   /* ms an attempt needs to be worth making */
-#define KOS_BACKOFF_BASE  50    /* ms before the first retry (+ jitter) */
+#define KOS_URL_MAX 512     /* bytes of a full request URL */
+#define KOS_MIN_ATTEMPT 100 /* ms an attempt needs to be worth making */
+#define KOS_BACKOFF_BASE 50 /* ms before the first retry (+ jitter) */
 
 struct pb_kos {
-	char base[256];             /* base URL without a trailing '/' */
-	long connect_ms;            /* ms */
-	long total_ms;              /* ms */
-	size_t max_response;        /* bytes */
+	char base[256];      /* base URL without a trailing '/' */
+	long connect_ms;     /* ms */
+	long total_ms;       /* ms */
+	size_t max_response; /* bytes */
 	unsigned retries;
 	struct pb_breaker *breaker; /* borrowed */
 	int group[PB_KOS_NOPS];     /* breaker group per op, -1 = none */
@@ -33,16 +33,15 @@ struct pb_kos {
 /* One call as the operation functions describe it to call_kos(). */
 struct kos_call {
 	enum pb_kos_op op;
-	const char *path;           /* after the base URL */
-	const char *body;           /* NULL for GET */
-	const char *request_id;     /* may be NULL */
-	const char *line;           /* for the log (masked), may be NULL */
+	const char *path;       /* after the base URL */
+	const char *body;       /* NULL for GET */
+	const char *request_id; /* may be NULL */
+	const char *line;       /* for the log (masked), may be NULL */
 };
 
 static const char *const op_names[PB_KOS_NOPS] = {
-	"bill.inquiry", "bill.months", "product.inquiry", "product.list",
-	"product.change"
-};
+    "bill.inquiry", "bill.months", "product.inquiry", "product.list",
+    "product.change"};
 
 const char *
 pb_kos_op_name(enum pb_kos_op op)
@@ -56,14 +55,22 @@ const char *
 pb_kos_failure_name(enum pb_kos_failure f)
 {
 	switch (f) {
-	case PB_KOS_FAIL_NONE: return "none";
-	case PB_KOS_FAIL_OPEN: return "open";
-	case PB_KOS_FAIL_TRANSPORT: return "transport";
-	case PB_KOS_FAIL_TIMEOUT: return "timeout";
-	case PB_KOS_FAIL_HTTP_ERROR: return "http_error";
-	case PB_KOS_FAIL_GARBAGE: return "garbage";
-	case PB_KOS_FAIL_TOOBIG: return "toobig";
-	case PB_KOS_FAIL_BULKHEAD: return "bulkhead";
+	case PB_KOS_FAIL_NONE:
+		return "none";
+	case PB_KOS_FAIL_OPEN:
+		return "open";
+	case PB_KOS_FAIL_TRANSPORT:
+		return "transport";
+	case PB_KOS_FAIL_TIMEOUT:
+		return "timeout";
+	case PB_KOS_FAIL_HTTP_ERROR:
+		return "http_error";
+	case PB_KOS_FAIL_GARBAGE:
+		return "garbage";
+	case PB_KOS_FAIL_TOOBIG:
+		return "toobig";
+	case PB_KOS_FAIL_BULKHEAD:
+		return "bulkhead";
 	}
 	return "unknown";
 }
@@ -86,7 +93,7 @@ static int
 valid_line(const char *s)
 {
 	return s != NULL && strlen(s) == 11 && is_digits(s, 11) &&
-	    s[0] == '0' && s[1] == '1';
+	       s[0] == '0' && s[1] == '1';
 }
 
 /* 1..max bytes of [A-Za-z0-9._-] */
@@ -103,7 +110,8 @@ valid_token(const char *s, size_t max)
 		if (i >= max)
 			return 0;
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
 			return 0;
 	}
 	return i > 0;
@@ -117,8 +125,8 @@ valid_month_digits(const char *y4, const char *m2)
 	if (!is_digits(y4, 4) || !is_digits(m2, 2))
 		return 0;
 	m = (m2[0] - '0') * 10 + (m2[1] - '0');
-	return m >= 1 && m <= 12 && !(y4[0] == '0' && y4[1] == '0' &&
-	    y4[2] == '0' && y4[3] == '0');
+	return m >= 1 && m <= 12 &&
+	       !(y4[0] == '0' && y4[1] == '0' && y4[2] == '0' && y4[3] == '0');
 }
 
 enum pb_err
@@ -126,9 +134,8 @@ pb_kos_month_to_kos(const char *month, char *out, size_t outlen)
 {
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
-	if (month == NULL || out == NULL || outlen < 7 ||
-	    strlen(month) != 7 || month[4] != '-' ||
-	    !valid_month_digits(month, month + 5))
+	if (month == NULL || out == NULL || outlen < 7 || strlen(month) != 7 ||
+	    month[4] != '-' || !valid_month_digits(month, month + 5))
 		return PB_ERR_INVAL;
 	memcpy(out, month, 4);
 	memcpy(out + 4, month + 5, 2);
@@ -207,17 +214,18 @@ parse_months(const cJSON *data, struct pb_kos_result *res)
 	arr = cJSON_GetObjectItemCaseSensitive(data, "availableMonths");
 	if (!cJSON_IsArray(arr))
 		return PB_ERR_PARSE;
-	cJSON_ArrayForEach(it, arr) {
+	cJSON_ArrayForEach(it, arr)
+	{
 		if (!cJSON_IsString(it) || n >= PB_KOS_MAX_MONTHS ||
 		    pb_kos_month_from_kos(it->valuestring, res->months[n],
-		    sizeof(res->months[n])) != PB_OK)
+		                          sizeof(res->months[n])) != PB_OK)
 			return PB_ERR_PARSE;
 		n++;
 	}
 	qsort(res->months, n, sizeof(res->months[0]), cmp_month_desc);
 	for (i = 1; i < n; i++) {
 		if (strcmp(res->months[i - 1], res->months[i]) == 0)
-			return PB_ERR_PARSE;       /* duplicates: not KOS */
+			return PB_ERR_PARSE; /* duplicates: not KOS */
 	}
 	res->nmonths = n;
 	return PB_OK;
@@ -225,7 +233,7 @@ parse_months(const cJSON *data, struct pb_kos_result *res)
 
 enum pb_err
 pb_kos_parse_envelope(const char *text, size_t len, enum pb_kos_op op,
-    struct pb_kos_result *res)
+                      struct pb_kos_result *res)
 {
 	cJSON *root = NULL, *data;
 	const char *code, *msg, *trace, *ts;
@@ -239,8 +247,8 @@ pb_kos_parse_envelope(const char *text, size_t len, enum pb_kos_op op,
 	if (rc != PB_OK)
 		goto out;
 	rc = PB_ERR_PARSE;
-	if (!cJSON_IsObject(root) || !pb_json_get_bool(root, "success",
-	    &success))
+	if (!cJSON_IsObject(root) ||
+	    !pb_json_get_bool(root, "success", &success))
 		goto out;
 	code = pb_json_get_string(root, "resultCode");
 	msg = pb_json_get_string(root, "resultMessage");
@@ -252,14 +260,14 @@ pb_kos_parse_envelope(const char *text, size_t len, enum pb_kos_op op,
 		goto out;
 	/* optional members: when present, of the right type */
 	trace = pb_json_get_string(root, "traceId");
-	if (trace == NULL && cJSON_GetObjectItemCaseSensitive(root, "traceId")
-	    != NULL && !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root,
-	    "traceId")))
+	if (trace == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(root, "traceId") != NULL &&
+	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "traceId")))
 		goto out;
 	ts = pb_json_get_string(root, "timestamp");
-	if (ts == NULL && cJSON_GetObjectItemCaseSensitive(root, "timestamp")
-	    != NULL && !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root,
-	    "timestamp")))
+	if (ts == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(root, "timestamp") != NULL &&
+	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "timestamp")))
 		goto out;
 	data = cJSON_GetObjectItemCaseSensitive(root, "data");
 	if (data != NULL && !cJSON_IsNull(data) && !cJSON_IsObject(data) &&
@@ -269,7 +277,8 @@ pb_kos_parse_envelope(const char *text, size_t len, enum pb_kos_op op,
 		/* a successful answer carries its data object */
 		if (!cJSON_IsObject(data))
 			goto out;
-		if (op == PB_KOS_BILL_MONTHS && parse_months(data, res) != PB_OK)
+		if (op == PB_KOS_BILL_MONTHS &&
+		    parse_months(data, res) != PB_OK)
 			goto out;
 	}
 	res->success = success;
@@ -287,7 +296,8 @@ out:
 	return rc;
 }
 
-/* --- client ---------------------------------------------------------------- */
+/* --- client ----------------------------------------------------------------
+ */
 
 enum pb_err
 pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
@@ -301,10 +311,9 @@ pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
 	*out = NULL;
 	if (opts == NULL || opts->base_url == NULL ||
 	    (strncmp(opts->base_url, "http://", 7) != 0 &&
-	    strncmp(opts->base_url, "https://", 8) != 0) ||
+	     strncmp(opts->base_url, "https://", 8) != 0) ||
 	    opts->connect_timeout_ms < 0 || opts->total_timeout_ms < 0 ||
-	    opts->read_retries < -1 ||
-	    opts->read_retries > PB_KOS_MAX_RETRIES)
+	    opts->read_retries < -1 || opts->read_retries > PB_KOS_MAX_RETRIES)
 		goto out;
 	rc = PB_ERR_NOMEM;
 	if (sodium_init() < 0)
@@ -324,26 +333,31 @@ pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
 		    (unsigned char)k->base[i] >= 0x7f)
 			goto out;
 	}
-	if ((opts->ca_file != NULL && pb_strlcpy(k->ca, opts->ca_file,
-	    sizeof(k->ca)) != PB_OK) || (opts->client_cert_file != NULL &&
-	    pb_strlcpy(k->cert, opts->client_cert_file, sizeof(k->cert)) !=
-	    PB_OK) || (opts->client_key_file != NULL && pb_strlcpy(k->key,
-	    opts->client_key_file, sizeof(k->key)) != PB_OK))
+	if ((opts->ca_file != NULL &&
+	     pb_strlcpy(k->ca, opts->ca_file, sizeof(k->ca)) != PB_OK) ||
+	    (opts->client_cert_file != NULL &&
+	     pb_strlcpy(k->cert, opts->client_cert_file, sizeof(k->cert)) !=
+	         PB_OK) ||
+	    (opts->client_key_file != NULL &&
+	     pb_strlcpy(k->key, opts->client_key_file, sizeof(k->key)) !=
+	         PB_OK))
 		goto out;
-	k->connect_ms = opts->connect_timeout_ms > 0 ?
-	    opts->connect_timeout_ms : PB_KOS_DEFAULT_CONNECT_MS;
-	k->total_ms = opts->total_timeout_ms > 0 ? opts->total_timeout_ms :
-	    PB_KOS_DEFAULT_TOTAL_MS;
-	k->max_response = opts->max_response > 0 ? opts->max_response :
-	    PB_KOS_DEFAULT_MAX_RESP;
-	k->retries = opts->read_retries == 0 ? PB_KOS_DEFAULT_RETRIES :
-	    opts->read_retries < 0 ? 0 : (unsigned)opts->read_retries;
+	k->connect_ms = opts->connect_timeout_ms > 0
+	                    ? opts->connect_timeout_ms
+	                    : PB_KOS_DEFAULT_CONNECT_MS;
+	k->total_ms = opts->total_timeout_ms > 0 ? opts->total_timeout_ms
+	                                         : PB_KOS_DEFAULT_TOTAL_MS;
+	k->max_response = opts->max_response > 0 ? opts->max_response
+	                                         : PB_KOS_DEFAULT_MAX_RESP;
+	k->retries = opts->read_retries == 0  ? PB_KOS_DEFAULT_RETRIES
+	             : opts->read_retries < 0 ? 0
+	                                      : (unsigned)opts->read_retries;
 	k->breaker = opts->breaker;
 	names[0] = opts->bill_group != NULL ? opts->bill_group : "kos.bill";
-	names[1] = opts->product_group != NULL ? opts->product_group :
-	    "kos.product";
-	names[2] = opts->change_group != NULL ? opts->change_group :
-	    "kos.change";
+	names[1] =
+	    opts->product_group != NULL ? opts->product_group : "kos.product";
+	names[2] =
+	    opts->change_group != NULL ? opts->change_group : "kos.change";
 	for (i = 0; i < 3; i++) {
 		groups[i] = -1;
 		if (k->breaker != NULL) {
@@ -390,13 +404,13 @@ retryable(enum pb_kos_failure f, long status)
 	if (f == PB_KOS_FAIL_TRANSPORT)
 		return 1;
 	return f == PB_KOS_FAIL_HTTP_ERROR &&
-	    (status == 502 || status == 503 || status == 504);
+	       (status == 502 || status == 503 || status == 504);
 }
 
 /* One HTTP attempt with timeout budget_ms; fills res, returns the rc. */
 static enum pb_err
 attempt(struct pb_kos *k, const struct kos_call *c, const char *url,
-    long budget_ms, struct pb_kos_result *res)
+        long budget_ms, struct pb_kos_result *res)
 {
 	struct pb_http_req req;
 	struct pb_http_resp resp;
@@ -421,7 +435,7 @@ attempt(struct pb_kos *k, const struct kos_call *c, const char *url,
 	/* what went wrong below HTTP (a TLS failure must say so) */
 	res->transport_kind = resp.error_kind;
 	(void)pb_strlcpy(res->transport_error, resp.error,
-	    sizeof(res->transport_error));
+	                 sizeof(res->transport_error));
 	switch (rc) {
 	case PB_OK:
 		break;
@@ -452,14 +466,14 @@ attempt(struct pb_kos *k, const struct kos_call *c, const char *url,
 		goto out;
 	}
 	/* 2xx, and 4xx (KOS validation, "4000"): must be the envelope */
-	rc = pb_kos_parse_envelope(resp.body.data != NULL ? resp.body.data :
-	    "", resp.body.len, c->op, res);
+	rc = pb_kos_parse_envelope(resp.body.data != NULL ? resp.body.data : "",
+	                           resp.body.len, c->op, res);
 	if (rc == PB_OK && resp.status >= 200 && resp.status < 500) {
 		res->failure = PB_KOS_FAIL_NONE;
 	} else {
 		clear_answer(res);
-		res->failure = rc == PB_ERR_TOOBIG ? PB_KOS_FAIL_TOOBIG :
-		    PB_KOS_FAIL_GARBAGE;
+		res->failure = rc == PB_ERR_TOOBIG ? PB_KOS_FAIL_TOOBIG
+		                                   : PB_KOS_FAIL_GARBAGE;
 		rc = rc == PB_ERR_TOOBIG ? PB_ERR_TOOBIG : PB_ERR_PARSE;
 	}
 out:
@@ -469,15 +483,15 @@ out:
 
 static void
 log_call(const struct kos_call *c, enum pb_err rc,
-    const struct pb_kos_result *res, const struct pb_breaker_stats *st)
+         const struct pb_kos_result *res, const struct pb_breaker_stats *st)
 {
 	struct pb_logline l;
 	char masked[32];
 
 	pb_log_begin(&l, rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "kos_call");
 	pb_log_str(&l, "op", pb_kos_op_name(c->op));
-	if (c->line != NULL && pb_mask_phone(c->line, masked, sizeof(masked))
-	    == PB_OK)
+	if (c->line != NULL &&
+	    pb_mask_phone(c->line, masked, sizeof(masked)) == PB_OK)
 		pb_log_str(&l, "line", masked);
 	pb_log_str(&l, "code", res->code);
 	pb_log_int(&l, "status", res->http_status);
@@ -487,7 +501,8 @@ log_call(const struct kos_call *c, enum pb_err rc,
 	pb_log_str(&l, "failure", pb_kos_failure_name(res->failure));
 	if (st != NULL && st->bulkhead_max > 0) {
 		pb_log_int(&l, "bulkhead_in_use", st->bulkhead_in_use);
-		pb_log_int(&l, "bulkhead_rejected", (long long)st->bulkhead_rejected);
+		pb_log_int(&l, "bulkhead_rejected",
+		           (long long)st->bulkhead_rejected);
 	}
 	if (res->transport_kind != NULL && res->transport_kind[0] != '\0') {
 		pb_log_str(&l, "transport", res->transport_kind);
@@ -498,8 +513,7 @@ log_call(const struct kos_call *c, enum pb_err rc,
 }
 
 static enum pb_err
-call_kos(struct pb_kos *k, const struct kos_call *c,
-    struct pb_kos_result *res)
+call_kos(struct pb_kos *k, const struct kos_call *c, struct pb_kos_result *res)
 {
 	struct pb_breaker_ticket ticket;
 	struct pb_breaker_stats st;
@@ -520,13 +534,14 @@ call_kos(struct pb_kos *k, const struct kos_call *c,
 
 		if (group >= 0) {
 			rc = pb_breaker_acquire(k->breaker, group, &ticket,
-			    &retry_after);
+			                        &retry_after);
 			if (rc != PB_OK) {
 				/* refused: no network I/O at all */
 				clear_answer(res);
-				res->failure = ticket.refused ==
-				    PB_BREAKER_REFUSED_FULL ?
-				    PB_KOS_FAIL_BULKHEAD : PB_KOS_FAIL_OPEN;
+				res->failure =
+				    ticket.refused == PB_BREAKER_REFUSED_FULL
+				        ? PB_KOS_FAIL_BULKHEAD
+				        : PB_KOS_FAIL_OPEN;
 				res->retry_after_ms = retry_after;
 				rc = PB_ERR_UNAVAILABLE;
 				break;
@@ -534,7 +549,8 @@ call_kos(struct pb_kos *k, const struct kos_call *c,
 		}
 		left = deadline - pb_clock_mono_ms();
 		/* a half-open probe must not park the process for the budget */
-		if (group >= 0 && ticket.timeout_ms > 0 && left > ticket.timeout_ms)
+		if (group >= 0 && ticket.timeout_ms > 0 &&
+		    left > ticket.timeout_ms)
 			left = ticket.timeout_ms;
 		res->attempts++;
 		if (left < 1) {
@@ -546,8 +562,9 @@ call_kos(struct pb_kos *k, const struct kos_call *c,
 		}
 		if (group >= 0)
 			pb_breaker_release(k->breaker, &ticket,
-			    res->failure == PB_KOS_FAIL_NONE ?
-			    PB_BREAKER_SUCCESS : PB_BREAKER_FAILURE);
+			                   res->failure == PB_KOS_FAIL_NONE
+			                       ? PB_BREAKER_SUCCESS
+			                       : PB_BREAKER_FAILURE);
 		pb_metrics_kos(group, res->failure == PB_KOS_FAIL_NONE);
 		if (rc == PB_OK || res->attempts >= max_attempts ||
 		    !retryable(res->failure, res->http_status))
@@ -570,8 +587,8 @@ call_kos(struct pb_kos *k, const struct kos_call *c,
 out:
 	res->latency_ms = pb_clock_mono_ms() - t0;
 	res->breaker_state = "NONE";
-	have_st = group >= 0 && pb_breaker_stats(k->breaker, group, &st) ==
-	    PB_OK;
+	have_st =
+	    group >= 0 && pb_breaker_stats(k->breaker, group, &st) == PB_OK;
 	if (have_st)
 		res->breaker_state = pb_breaker_state_name(st.state);
 	log_call(c, rc, res, have_st ? &st : NULL);
@@ -608,7 +625,7 @@ init_result(struct pb_kos_result *res)
 /* A POST operation: the JSON body from kv (name, value, ..., NULL). */
 static enum pb_err
 post_kos(struct pb_kos *k, struct kos_call *c, const char *const *kv,
-    struct pb_kos_result *res)
+         struct pb_kos_result *res)
 {
 	char *body = body_of(kv);
 	enum pb_err rc;
@@ -624,10 +641,10 @@ post_kos(struct pb_kos *k, struct kos_call *c, const char *const *kv,
 
 enum pb_err
 pb_kos_bill_inquiry(struct pb_kos *k, const char *line, const char *month,
-    const char *request_id, struct pb_kos_result *res)
+                    const char *request_id, struct pb_kos_result *res)
 {
-	struct kos_call c = { PB_KOS_BILL_INQUIRY, "/api/v1/kos/bill/inquiry",
-	    NULL, request_id, line };
+	struct kos_call c = {PB_KOS_BILL_INQUIRY, "/api/v1/kos/bill/inquiry",
+	                     NULL, request_id, line};
 	char kmonth[8];
 	enum pb_err rc = PB_ERR_INVAL;
 
@@ -636,8 +653,9 @@ pb_kos_bill_inquiry(struct pb_kos *k, const char *line, const char *month,
 	    pb_kos_month_to_kos(month, kmonth, sizeof(kmonth)) != PB_OK)
 		goto out;
 	{
-		const char *kv[] = { "lineNumber", line, "billingMonth", kmonth,
-		    "requestId", request_id, NULL };
+		const char *kv[] = {"lineNumber", line,        "billingMonth",
+		                    kmonth,       "requestId", request_id,
+		                    NULL};
 
 		rc = post_kos(k, &c, kv, res);
 	}
@@ -646,11 +664,10 @@ out:
 }
 
 enum pb_err
-pb_kos_bill_months(struct pb_kos *k, const char *line,
-    const char *request_id, struct pb_kos_result *res)
+pb_kos_bill_months(struct pb_kos *k, const char *line, const char *request_id,
+                   struct pb_kos_result *res)
 {
-	struct kos_call c = { PB_KOS_BILL_MONTHS, NULL, NULL, request_id,
-	    line };
+	struct kos_call c = {PB_KOS_BILL_MONTHS, NULL, NULL, request_id, line};
 	char path[96];
 	enum pb_err rc = PB_ERR_INVAL;
 
@@ -660,7 +677,7 @@ pb_kos_bill_months(struct pb_kos *k, const char *line,
 		goto out;
 	/* line is 11 digits: fits, nothing to escape */
 	snprintf(path, sizeof(path), "/api/v1/kos/bill/available-months/%s",
-	    line);
+	         line);
 	c.path = path;
 	rc = call_kos(k, &c, res);
 out:
@@ -669,18 +686,19 @@ out:
 
 enum pb_err
 pb_kos_product_inquiry(struct pb_kos *k, const char *line,
-    const char *request_id, struct pb_kos_result *res)
+                       const char *request_id, struct pb_kos_result *res)
 {
-	struct kos_call c = { PB_KOS_PRODUCT_INQUIRY,
-	    "/api/v1/kos/product/inquiry", NULL, request_id, line };
+	struct kos_call c = {PB_KOS_PRODUCT_INQUIRY,
+	                     "/api/v1/kos/product/inquiry", NULL, request_id,
+	                     line};
 	enum pb_err rc = PB_ERR_INVAL;
 
 	init_result(res);
 	if (k == NULL || !valid_line(line) || !valid_token(request_id, 64))
 		goto out;
 	{
-		const char *kv[] = { "lineNumber", line, "requestId",
-		    request_id, NULL };
+		const char *kv[] = {"lineNumber", line, "requestId", request_id,
+		                    NULL};
 
 		rc = post_kos(k, &c, kv, res);
 	}
@@ -690,10 +708,10 @@ out:
 
 enum pb_err
 pb_kos_product_list(struct pb_kos *k, const char *request_id,
-    struct pb_kos_result *res)
+                    struct pb_kos_result *res)
 {
-	struct kos_call c = { PB_KOS_PRODUCT_LIST, "/api/v1/kos/product/list",
-	    NULL, request_id, NULL };
+	struct kos_call c = {PB_KOS_PRODUCT_LIST, "/api/v1/kos/product/list",
+	                     NULL, request_id, NULL};
 	enum pb_err rc = PB_ERR_INVAL;
 
 	init_result(res);
@@ -706,11 +724,12 @@ out:
 
 enum pb_err
 pb_kos_product_change(struct pb_kos *k, const char *line,
-    const char *current_code, const char *target_code,
-    const char *request_id, struct pb_kos_result *res)
+                      const char *current_code, const char *target_code,
+                      const char *request_id, struct pb_kos_result *res)
 {
-	struct kos_call c = { PB_KOS_PRODUCT_CHANGE,
-	    "/api/v1/kos/product/change", NULL, request_id, line };
+	struct kos_call c = {PB_KOS_PRODUCT_CHANGE,
+	                     "/api/v1/kos/product/change", NULL, request_id,
+	                     line};
 	enum pb_err rc = PB_ERR_INVAL;
 
 	init_result(res);
@@ -718,9 +737,15 @@ pb_kos_product_change(struct pb_kos *k, const char *line,
 	    !valid_token(current_code, 32) || !valid_token(target_code, 32))
 		goto out;
 	{
-		const char *kv[] = { "lineNumber", line, "currentProductCode",
-		    current_code, "targetProductCode", target_code,
-		    "requestId", request_id, NULL };
+		const char *kv[] = {"lineNumber",
+		                    line,
+		                    "currentProductCode",
+		                    current_code,
+		                    "targetProductCode",
+		                    target_code,
+		                    "requestId",
+		                    request_id,
+		                    NULL};
 
 		rc = post_kos(k, &c, kv, res);
 	}

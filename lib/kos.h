@@ -55,13 +55,13 @@
 #include "err.h"
 #include "http.h"
 
-#define PB_KOS_DEFAULT_TOTAL_MS   3000             /* ms, the breaker's slow-call limit */
-#define PB_KOS_DEFAULT_CONNECT_MS 1000             /* ms */
-#define PB_KOS_DEFAULT_MAX_RESP   (1024 * 1024)    /* bytes */
-#define PB_KOS_DEFAULT_RETRIES    1
-#define PB_KOS_MAX_RETRIES        3
-#define PB_KOS_MAX_MONTHS         36               /* available months kept */
-#define PB_KOS_MESSAGE_MAX        512              /* bytes of resultMessage kept */
+#define PB_KOS_DEFAULT_TOTAL_MS 3000   /* ms, the breaker's slow-call limit */
+#define PB_KOS_DEFAULT_CONNECT_MS 1000 /* ms */
+#define PB_KOS_DEFAULT_MAX_RESP (1024 * 1024) /* bytes */
+#define PB_KOS_DEFAULT_RETRIES 1
+#define PB_KOS_MAX_RETRIES 3
+#define PB_KOS_MAX_MONTHS 36   /* available months kept */
+#define PB_KOS_MESSAGE_MAX 512 /* bytes of resultMessage kept */
 
 enum pb_kos_op {
 	PB_KOS_BILL_INQUIRY = 0,
@@ -75,59 +75,60 @@ enum pb_kos_op {
 /* Why a call did not get a well-formed answer (for history records). */
 enum pb_kos_failure {
 	PB_KOS_FAIL_NONE = 0,
-	PB_KOS_FAIL_OPEN,        /* breaker refused; KOS not called */
-	PB_KOS_FAIL_TRANSPORT,   /* connect/send/receive failed */
-	PB_KOS_FAIL_TIMEOUT,     /* budget ran out */
-	PB_KOS_FAIL_HTTP_ERROR,  /* HTTP 3xx or 5xx */
-	PB_KOS_FAIL_GARBAGE,     /* not a well-formed envelope */
-	PB_KOS_FAIL_TOOBIG,      /* over max_response */
-	PB_KOS_FAIL_BULKHEAD     /* the bulkhead was full; KOS not called */
+	PB_KOS_FAIL_OPEN,       /* breaker refused; KOS not called */
+	PB_KOS_FAIL_TRANSPORT,  /* connect/send/receive failed */
+	PB_KOS_FAIL_TIMEOUT,    /* budget ran out */
+	PB_KOS_FAIL_HTTP_ERROR, /* HTTP 3xx or 5xx */
+	PB_KOS_FAIL_GARBAGE,    /* not a well-formed envelope */
+	PB_KOS_FAIL_TOOBIG,     /* over max_response */
+	PB_KOS_FAIL_BULKHEAD    /* the bulkhead was full; KOS not called */
 };
 
 struct pb_kos_opts {
-	const char *base_url;        /* "http://127.0.0.1:9080" (copied);
-	                                http or https; no trailing path needed */
-	long connect_timeout_ms;     /* ms; 0 -> 1000 */
-	long total_timeout_ms;       /* ms for a whole call with retries;
-	                                0 -> 3000 */
-	size_t max_response;         /* bytes; 0 -> 1 MiB */
-	int read_retries;            /* extra attempts for reads; -1 -> 0,
-	                                0 -> 1 (default), at most 3 */
-	struct pb_breaker *breaker;  /* borrowed, may be NULL (no breaker) */
-	const char *bill_group;      /* breaker group of bill inquiry and
-	                                months; NULL -> "kos.bill" */
-	const char *product_group;   /* product inquiry and list;
-	                                NULL -> "kos.product" */
-	const char *change_group;    /* product change; NULL -> "kos.change" */
-	struct pb_http *http;        /* borrowed, may be NULL: the client then
-	                                makes (and frees) its own */
-	const char *ca_file;         /* https: PEM CA of KOS's certificate
-	                                (copied); NULL: the system's CAs */
+	/* "http://127.0.0.1:9080" (copied); http or https; no trailing
+	   path needed */
+	const char *base_url;
+	long connect_timeout_ms;      /* ms; 0 -> 1000 */
+	long total_timeout_ms;        /* ms for a whole call with retries;
+	                                 0 -> 3000 */
+	size_t max_response;          /* bytes; 0 -> 1 MiB */
+	int read_retries;             /* extra attempts for reads; -1 -> 0,
+	                                 0 -> 1 (default), at most 3 */
+	struct pb_breaker *breaker;   /* borrowed, may be NULL (no breaker) */
+	const char *bill_group;       /* breaker group of bill inquiry and
+	                                 months; NULL -> "kos.bill" */
+	const char *product_group;    /* product inquiry and list;
+	                                 NULL -> "kos.product" */
+	const char *change_group;     /* product change; NULL -> "kos.change" */
+	struct pb_http *http;         /* borrowed, may be NULL: the client then
+	                                 makes (and frees) its own */
+	const char *ca_file;          /* https: PEM CA of KOS's certificate
+	                                 (copied); NULL: the system's CAs */
 	const char *client_cert_file; /* mutual TLS: our PEM certificate and */
-	const char *client_key_file; /* key (copied); NULL: none */
+	const char *client_key_file;  /* key (copied); NULL: none */
 };
 
 struct pb_kos_result {
-	int success;                 /* envelope "success" */
-	char code[8];                /* resultCode ("0000"), "" without answer */
+	int success;  /* envelope "success" */
+	char code[8]; /* resultCode ("0000"), "" without answer */
 	char message[PB_KOS_MESSAGE_MAX]; /* resultMessage, cut at a UTF-8
 	                                boundary; "" without answer */
-	char trace_id[72];           /* traceId ("" when absent or too long) */
-	cJSON *data;                 /* owned ("data" detached from the
-	                                envelope; NULL when null) */
-	long http_status;            /* last attempt's status, 0 = none */
-	unsigned attempts;           /* HTTP calls made (0 when refused) */
-	int64_t latency_ms;          /* ms, whole call with retries */
-	int64_t retry_after_ms;      /* ms, when the breaker refused */
-	const char *breaker_state;   /* static: "CLOSED", "OPEN", "HALF_OPEN",
-	                                or "NONE" without a breaker */
+	char trace_id[72];         /* traceId ("" when absent or too long) */
+	cJSON *data;               /* owned ("data" detached from the
+	                              envelope; NULL when null) */
+	long http_status;          /* last attempt's status, 0 = none */
+	unsigned attempts;         /* HTTP calls made (0 when refused) */
+	int64_t latency_ms;        /* ms, whole call with retries */
+	int64_t retry_after_ms;    /* ms, when the breaker refused */
+	const char *breaker_state; /* static: "CLOSED", "OPEN", "HALF_OPEN",
+	                              or "NONE" without a breaker */
 	enum pb_kos_failure failure;
-	int sent;                    /* 1 when any attempt reached KOS (a
-	                                change may then have been made) */
-	const char *transport_kind;  /* static; the last attempt's failure
-	                                below HTTP ("tls", "connect", ...;
-	                                http.h), "" or NULL when none */
-	char transport_error[128];   /* libcurl's message for it */
+	int sent;                   /* 1 when any attempt reached KOS (a
+	                               change may then have been made) */
+	const char *transport_kind; /* static; the last attempt's failure
+	                               below HTTP ("tls", "connect", ...;
+	                               http.h), "" or NULL when none */
+	char transport_error[128];  /* libcurl's message for it */
 	/* available months (PB_KOS_BILL_MONTHS with code "0000"): "YYYY-MM",
 	   newest first */
 	char months[PB_KOS_MAX_MONTHS][8];
@@ -149,16 +150,21 @@ void pb_kos_free(struct pb_kos *k);
  * pb_kos_result_free whatever the return value.
  */
 enum pb_err pb_kos_bill_inquiry(struct pb_kos *k, const char *line,
-    const char *month, const char *request_id, struct pb_kos_result *res);
+                                const char *month, const char *request_id,
+                                struct pb_kos_result *res);
 enum pb_err pb_kos_bill_months(struct pb_kos *k, const char *line,
-    const char *request_id, struct pb_kos_result *res);
+                               const char *request_id,
+                               struct pb_kos_result *res);
 enum pb_err pb_kos_product_inquiry(struct pb_kos *k, const char *line,
-    const char *request_id, struct pb_kos_result *res);
+                                   const char *request_id,
+                                   struct pb_kos_result *res);
 enum pb_err pb_kos_product_list(struct pb_kos *k, const char *request_id,
-    struct pb_kos_result *res);
+                                struct pb_kos_result *res);
 enum pb_err pb_kos_product_change(struct pb_kos *k, const char *line,
-    const char *current_code, const char *target_code,
-    const char *request_id, struct pb_kos_result *res);
+                                  const char *current_code,
+                                  const char *target_code,
+                                  const char *request_id,
+                                  struct pb_kos_result *res);
 
 /* Free res->data and clear res; NULL is a no-op. */
 void pb_kos_result_free(struct pb_kos_result *res);
@@ -173,7 +179,7 @@ void pb_kos_result_free(struct pb_kos_result *res);
  * otherwise, res then holds no data.  Exposed for the fuzz target.
  */
 enum pb_err pb_kos_parse_envelope(const char *text, size_t len,
-    enum pb_kos_op op, struct pb_kos_result *res);
+                                  enum pb_kos_op op, struct pb_kos_result *res);
 
 /* "2026-11" -> "202611" (out >= 7 bytes); PB_ERR_INVAL if not YYYY-MM. */
 enum pb_err pb_kos_month_to_kos(const char *month, char *out, size_t outlen);

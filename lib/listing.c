@@ -41,12 +41,14 @@ qdecode(const char *s, size_t n, char *out, size_t outlen)
 				return 0;
 			hi = s[i + 1];
 			lo = s[i + 2];
-			hi = hi >= '0' && hi <= '9' ? hi - '0' :
-			    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 :
-			    hi >= 'A' && hi <= 'F' ? hi - 'A' + 10 : -1;
-			lo = lo >= '0' && lo <= '9' ? lo - '0' :
-			    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
-			    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
+			hi = hi >= '0' && hi <= '9'   ? hi - '0'
+			     : hi >= 'a' && hi <= 'f' ? hi - 'a' + 10
+			     : hi >= 'A' && hi <= 'F' ? hi - 'A' + 10
+			                              : -1;
+			lo = lo >= '0' && lo <= '9'   ? lo - '0'
+			     : lo >= 'a' && lo <= 'f' ? lo - 'a' + 10
+			     : lo >= 'A' && lo <= 'F' ? lo - 'A' + 10
+			                              : -1;
 			if (hi < 0 || lo < 0)
 				return 0;
 			c = (char)(hi * 16 + lo);
@@ -63,7 +65,8 @@ qdecode(const char *s, size_t n, char *out, size_t outlen)
 static int
 date_valid(const char *s)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int mdays[] = {31, 29, 31, 30, 31, 30,
+	                            31, 31, 30, 31, 30, 31};
 	int y, m, d, i;
 
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -76,7 +79,8 @@ date_valid(const char *s)
 	d = digits_at(s + 8, 2);
 	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
 		return 0;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+	if (m == 2 && d == 29 &&
+	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return 0;
 	return 1;
 }
@@ -113,7 +117,7 @@ status_ok(const struct pb_listing_opts *o, const char *v)
 
 int
 pb_listing_parse(const char *query, const struct pb_listing_opts *o,
-    struct pb_listing *f, char *details, size_t dlen)
+                 struct pb_listing *f, char *details, size_t dlen)
 {
 	const char *p = query, *amp, *eq;
 	char name[24], val[PB_LISTING_VALUE_MAX];
@@ -144,37 +148,41 @@ pb_listing_parse(const char *query, const struct pb_listing_opts *o,
 		}
 		if (strcmp(name, "lineNumber") == 0) {
 			bit = 1;
-			if (pb_authz_line_format(val, f->line, sizeof(f->line)) !=
-			    PB_OK) {
-				snprintf(details, dlen,
+			if (pb_authz_line_format(val, f->line,
+			                         sizeof(f->line)) != PB_OK) {
+				snprintf(
+				    details, dlen,
 				    "lineNumber: 010-1234-5678 or 01012345678");
 				return 0;
 			}
 		} else if (strcmp(name, "startDate") == 0 ||
-		    strcmp(name, "endDate") == 0) {
+		           strcmp(name, "endDate") == 0) {
 			bit = name[0] == 's' ? 2 : 4;
 			if (!date_valid(val)) {
 				snprintf(details, dlen, "%s: YYYY-MM-DD", name);
 				return 0;
 			}
-			(void)pb_strlcpy(name[0] == 's' ? f->start : f->end, val,
-			    sizeof(f->start));
+			(void)pb_strlcpy(name[0] == 's' ? f->start : f->end,
+			                 val, sizeof(f->start));
 		} else if (strcmp(name, "page") == 0) {
 			bit = 8;
 			if (!number(val, 1, PB_LISTING_PAGE_MAX, &f->page)) {
-				snprintf(details, dlen, "page: 1-%d", PB_LISTING_PAGE_MAX);
+				snprintf(details, dlen, "page: 1-%d",
+				         PB_LISTING_PAGE_MAX);
 				return 0;
 			}
 		} else if (strcmp(name, "size") == 0) {
 			bit = 16;
 			if (!number(val, 1, PB_LISTING_SIZE_MAX, &f->size)) {
-				snprintf(details, dlen, "size: 1-%d", PB_LISTING_SIZE_MAX);
+				snprintf(details, dlen, "size: 1-%d",
+				         PB_LISTING_SIZE_MAX);
 				return 0;
 			}
 		} else if (strcmp(name, "status") == 0) {
 			bit = 32;
 			if (!status_ok(o, val)) {
-				snprintf(details, dlen, "status: not a known status");
+				snprintf(details, dlen,
+				         "status: not a known status");
 				return 0;
 			}
 			(void)pb_strlcpy(f->status, val, sizeof(f->status));
@@ -187,7 +195,7 @@ pb_listing_parse(const char *query, const struct pb_listing_opts *o,
 			return 0;
 		}
 		seen |= bit;
-next:
+	next:
 		p = amp != NULL ? amp + 1 : NULL;
 	}
 	if (f->start[0] != '\0' && f->end[0] != '\0' &&
@@ -200,7 +208,7 @@ next:
 
 void
 pb_listing_day_sql(const char *date, int add_days, int tz, char *out,
-    size_t outlen)
+                   size_t outlen)
 {
 	struct pb_date d;
 
@@ -209,7 +217,8 @@ pb_listing_day_sql(const char *date, int add_days, int tz, char *out,
 	d.month = digits_at(date + 5, 2);
 	d.day = digits_at(date + 8, 2);
 	pb_history_sqltime(pb_clock_from_date(&d, tz) +
-	    (int64_t)add_days * 86400000, out, outlen);
+	                       (int64_t)add_days * 86400000,
+	                   out, outlen);
 }
 
 int
@@ -226,9 +235,8 @@ pb_listing_rfc3339(const char *sql, int tz, char *out, size_t outlen)
 	d.min = digits_at(sql + 14, 2);
 	d.sec = digits_at(sql + 17, 2);
 	return pb_clock_rfc3339(pb_clock_from_date(&d, 0), tz, out, outlen) ==
-	    PB_OK;
+	       PB_OK;
 }
-
 
 static enum pb_err
 count_row(void *ud, const struct pb_db_row *row)
@@ -240,15 +248,16 @@ count_row(void *ud, const struct pb_db_row *row)
 	return PB_OK;
 }
 
-#define LISTING_WHERE \
-	" WHERE user_id = ? AND (? = 0 OR line_number_bidx = ?) " \
-	"AND (? = 0 OR requested_at >= ?) AND (? = 0 OR requested_at < ?) " \
+#define LISTING_WHERE                                                          \
+	" WHERE user_id = ? AND (? = 0 OR line_number_bidx = ?) "              \
+	"AND (? = 0 OR requested_at >= ?) AND (? = 0 OR requested_at < ?) "    \
 	"AND (? = 0 OR status = ?)"
 
 enum pb_err
 pb_listing_query(struct pb_db *db, const char *table, const char *cols,
-    const char *user, const struct pb_listing *f, const unsigned char *bidx,
-    const char *status, int tz, pb_db_row_fn fn, void *ud, long long *total)
+                 const char *user, const struct pb_listing *f,
+                 const unsigned char *bidx, const char *status, int tz,
+                 pb_db_row_fn fn, void *ud, long long *total)
 {
 	static const unsigned char zero[PB_CRYPTO_INDEX_LEN];
 	char t1[PB_HISTORY_SQLTIME_LEN], t2[PB_HISTORY_SQLTIME_LEN];
@@ -276,14 +285,16 @@ pb_listing_query(struct pb_db *db, const char *table, const char *cols,
 	p[10] = PB_DB_P_INT((f->page - 1) * f->size);
 	/* table and cols are the caller's constants, never data */
 	n = snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s" LISTING_WHERE,
-	    table);
+	             table);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return PB_ERR_TOOBIG;
 	rc = pb_db_query(db, sql, p, 9, count_row, total);
 	if (rc != PB_OK)
 		return rc;
-	n = snprintf(sql, sizeof(sql), "SELECT %s FROM %s" LISTING_WHERE
-	    " ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?", cols, table);
+	n = snprintf(sql, sizeof(sql),
+	             "SELECT %s FROM %s" LISTING_WHERE
+	             " ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?",
+	             cols, table);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return PB_ERR_TOOBIG;
 	return pb_db_query(db, sql, p, 11, fn, ud);
@@ -311,21 +322,22 @@ counted_row(void *ud, const struct pb_db_row *row)
 
 enum pb_err
 pb_listing_query_read(struct pb_db *read, struct pb_db *db, const char *table,
-    const char *cols, const char *user, const struct pb_listing *f,
-    const unsigned char *bidx, const char *status, int tz, pb_db_row_fn fn,
-    void *ud, long long *total)
+                      const char *cols, const char *user,
+                      const struct pb_listing *f, const unsigned char *bidx,
+                      const char *status, int tz, pb_db_row_fn fn, void *ud,
+                      long long *total)
 {
 	/* per process: listings run on the request thread only */
 	static int64_t read_skip_until;
-	struct counted c = { fn, ud, 0 };
+	struct counted c = {fn, ud, 0};
 	struct pb_logline l;
 	enum pb_err rc;
 
 	if (read == NULL || pb_clock_mono_ms() < read_skip_until)
 		return pb_listing_query(db, table, cols, user, f, bidx, status,
-		    tz, fn, ud, total);
+		                        tz, fn, ud, total);
 	rc = pb_listing_query(read, table, cols, user, f, bidx, status, tz,
-	    counted_row, &c, total);
+	                      counted_row, &c, total);
 	/* rows already handed on cannot be taken back: no second try then */
 	if (rc == PB_OK || c.rows > 0)
 		return rc;
@@ -333,17 +345,18 @@ pb_listing_query_read(struct pb_db *read, struct pb_db *db, const char *table,
 	pb_log_begin(&l, PB_LOG_WARN, "db.read_fallback");
 	pb_log_str(&l, "table", table);
 	pb_log_str(&l, "error", pb_db_last_error(read));
-	pb_log_str(&l, "msg", "the read address failed; this listing and "
-	    "those of the next 5 s read from the primary (db.host)");
+	pb_log_str(&l, "msg",
+	           "the read address failed; this listing and "
+	           "those of the next 5 s read from the primary (db.host)");
 	pb_log_end(&l);
 	return pb_listing_query(db, table, cols, user, f, bidx, status, tz, fn,
-	    ud, total);
+	                        ud, total);
 }
 
 void
 pb_listing_reply(struct pb_req *req, enum pb_err rc, cJSON *items,
-    const struct pb_listing *f, long long total,
-    enum pb_listing_style style, const char *message)
+                 const struct pb_listing *f, long long total,
+                 enum pb_listing_style style, const char *message)
 {
 	long long pages = (total + f->size - 1) / f->size;
 	int bill = style == PB_LISTING_BILL;
@@ -361,11 +374,11 @@ pb_listing_reply(struct pb_req *req, enum pb_err rc, cJSON *items,
 	pg = cJSON_AddObjectToObject(data, "pagination");
 	if (pg == NULL ||
 	    cJSON_AddNumberToObject(pg, bill ? "currentPage" : "page",
-	    (double)f->page) == NULL ||
+	                            (double)f->page) == NULL ||
 	    cJSON_AddNumberToObject(pg, bill ? "pageSize" : "size",
-	    (double)f->size) == NULL ||
+	                            (double)f->size) == NULL ||
 	    cJSON_AddNumberToObject(pg, bill ? "totalItems" : "totalElements",
-	    (double)total) == NULL ||
+	                            (double)total) == NULL ||
 	    cJSON_AddNumberToObject(pg, "totalPages", (double)pages) == NULL ||
 	    cJSON_AddBoolToObject(pg, "hasNext", f->page < pages) == NULL ||
 	    cJSON_AddBoolToObject(pg, "hasPrevious", f->page > 1) == NULL)

@@ -11,37 +11,37 @@
 
 /* ARGV: now, max, lock ms, key ttl ms.  {1, until} locked; {0, slot}. */
 static const char reserve_lua[] =
-	"local now = tonumber(ARGV[1]) local max = tonumber(ARGV[2]) "
-	"local v = redis.call('HMGET', KEYS[1], 'n', 'until') "
-	"local n = tonumber(v[1]) or 0 local u = tonumber(v[2]) or 0 "
-	"if u > 0 and u <= now then redis.call('DEL', KEYS[1]) n = 0 u = 0 end "
-	"if u > now then return {1, u} end "
-	"if n >= max then u = now + tonumber(ARGV[3]) "
-	"redis.call('HSET', KEYS[1], 'until', u) "
-	"redis.call('PEXPIRE', KEYS[1], ARGV[4]) return {1, u} end "
-	"n = redis.call('HINCRBY', KEYS[1], 'n', 1) "
-	"redis.call('PEXPIRE', KEYS[1], ARGV[4]) "
-	"return {0, n}";
+    "local now = tonumber(ARGV[1]) local max = tonumber(ARGV[2]) "
+    "local v = redis.call('HMGET', KEYS[1], 'n', 'until') "
+    "local n = tonumber(v[1]) or 0 local u = tonumber(v[2]) or 0 "
+    "if u > 0 and u <= now then redis.call('DEL', KEYS[1]) n = 0 u = 0 end "
+    "if u > now then return {1, u} end "
+    "if n >= max then u = now + tonumber(ARGV[3]) "
+    "redis.call('HSET', KEYS[1], 'until', u) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[4]) return {1, u} end "
+    "n = redis.call('HINCRBY', KEYS[1], 'n', 1) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[4]) "
+    "return {0, n}";
 
 /* ARGV: now, max, lock ms, key ttl ms, slot.  {1, until} locked by this
  * failure; {0, remaining}. */
 static const char fail_lua[] =
-	"local now = tonumber(ARGV[1]) local max = tonumber(ARGV[2]) "
-	"local slot = tonumber(ARGV[5]) "
-	"if slot < max then return {0, max - slot} end "
-	"local u = tonumber(redis.call('HGET', KEYS[1], 'until')) or 0 "
-	"if u <= now then u = now + tonumber(ARGV[3]) "
-	"redis.call('HSET', KEYS[1], 'until', u, 'n', max) "
-	"redis.call('PEXPIRE', KEYS[1], ARGV[4]) end "
-	"return {1, u}";
+    "local now = tonumber(ARGV[1]) local max = tonumber(ARGV[2]) "
+    "local slot = tonumber(ARGV[5]) "
+    "if slot < max then return {0, max - slot} end "
+    "local u = tonumber(redis.call('HGET', KEYS[1], 'until')) or 0 "
+    "if u <= now then u = now + tonumber(ARGV[3]) "
+    "redis.call('HSET', KEYS[1], 'until', u, 'n', max) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[4]) end "
+    "return {1, u}";
 
 /* ARGV: now.  Undo one reservation unless locked. */
 static const char cancel_lua[] =
-	"local u = tonumber(redis.call('HGET', KEYS[1], 'until')) or 0 "
-	"if u > tonumber(ARGV[1]) then return 0 end "
-	"local n = redis.call('HINCRBY', KEYS[1], 'n', -1) "
-	"if n <= 0 then redis.call('DEL', KEYS[1]) end "
-	"return 1";
+    "local u = tonumber(redis.call('HGET', KEYS[1], 'until')) or 0 "
+    "if u > tonumber(ARGV[1]) then return 0 end "
+    "local n = redis.call('HINCRBY', KEYS[1], 'n', -1) "
+    "if n <= 0 then redis.call('DEL', KEYS[1]) end "
+    "return 1";
 
 static enum pb_err
 key_of(const char *uid, char *out, size_t outlen)
@@ -57,8 +57,8 @@ key_of(const char *uid, char *out, size_t outlen)
 /* Run script with the common arguments (+ slot when >= 0); two integers. */
 static enum pb_err
 eval2(struct pb_redis *r, const char *script, const char *key,
-    const struct pb_lockout_opts *o, int64_t now_ms, int slot,
-    long long *a, long long *b)
+      const struct pb_lockout_opts *o, int64_t now_ms, int slot, long long *a,
+      long long *b)
 {
 	char now[24], max[16], lock[24], ttl[24], sl[16];
 	const char *args[6];
@@ -68,7 +68,8 @@ eval2(struct pb_redis *r, const char *script, const char *key,
 	snprintf(now, sizeof(now), "%" PRId64, now_ms);
 	snprintf(max, sizeof(max), "%d", o->max_failures);
 	snprintf(lock, sizeof(lock), "%" PRId64, o->lock_ms);
-	snprintf(ttl, sizeof(ttl), "%" PRId64, (int64_t)(o->lock_ms + CLEANUP_MS));
+	snprintf(ttl, sizeof(ttl), "%" PRId64,
+	         (int64_t)(o->lock_ms + CLEANUP_MS));
 	snprintf(sl, sizeof(sl), "%d", slot);
 	args[0] = key;
 	args[1] = now;
@@ -86,8 +87,8 @@ eval2(struct pb_redis *r, const char *script, const char *key,
 
 enum pb_err
 pb_lockout_reserve(struct pb_redis *r, const char *uid,
-    const struct pb_lockout_opts *o, int64_t now_ms, int *slot,
-    int64_t *until)
+                   const struct pb_lockout_opts *o, int64_t now_ms, int *slot,
+                   int64_t *until)
 {
 	char key[KEY_MAX];
 	long long a = 0, b = 0;
@@ -115,8 +116,8 @@ out:
 
 enum pb_err
 pb_lockout_fail(struct pb_redis *r, const char *uid,
-    const struct pb_lockout_opts *o, int64_t now_ms, int slot,
-    int *locked_now, int *remaining, int64_t *until)
+                const struct pb_lockout_opts *o, int64_t now_ms, int slot,
+                int *locked_now, int *remaining, int64_t *until)
 {
 	char key[KEY_MAX];
 	long long a = 0, b = 0;
@@ -163,7 +164,7 @@ pb_lockout_cancel(struct pb_redis *r, const char *uid, int64_t now_ms)
 
 enum pb_err
 pb_lockout_check(struct pb_redis *r, const char *uid, int64_t now_ms,
-    int64_t *until)
+                 int64_t *until)
 {
 	char key[KEY_MAX];
 	const char *argv[3];
@@ -208,7 +209,7 @@ pb_lockout_reset(struct pb_redis *r, const char *uid)
 
 enum pb_err
 pb_lockout_peek(struct pb_redis *r, const char *uid, int *failures,
-    int64_t *until)
+                int64_t *until)
 {
 	char key[KEY_MAX];
 	const char *argv[4];
@@ -226,7 +227,7 @@ pb_lockout_peek(struct pb_redis *r, const char *uid, int *failures,
 	argv[3] = "until";
 	rc = pb_redis_cmd_str(r, &rep, 4, argv);
 	if (rc == PB_OK && (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
-	    rep->elements != 2))
+	                    rep->elements != 2))
 		rc = PB_ERR_PARSE;
 	if (rc == PB_OK) {
 		if (rep->element[0]->type == REDIS_REPLY_STRING)

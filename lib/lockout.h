@@ -30,8 +30,8 @@
 #define PB_LOCKOUT_UID_MAX 64
 
 struct pb_lockout_opts {
-	int max_failures;       /* 5 */
-	int64_t lock_ms;        /* ms; 30 min */
+	int max_failures; /* 5 */
+	int64_t lock_ms;  /* ms; 30 min */
 };
 
 /*
@@ -40,8 +40,8 @@ struct pb_lockout_opts {
  * expiry, ms); PB_ERR_UNAVAILABLE when Redis is down (fail closed).
  */
 enum pb_err pb_lockout_reserve(struct pb_redis *r, const char *uid,
-    const struct pb_lockout_opts *o, int64_t now_ms, int *slot,
-    int64_t *until);
+                               const struct pb_lockout_opts *o, int64_t now_ms,
+                               int *slot, int64_t *until);
 
 /*
  * The attempt with this slot failed.  *locked_now is 1 when this failure
@@ -49,8 +49,9 @@ enum pb_err pb_lockout_reserve(struct pb_redis *r, const char *uid,
  * number of attempts left before the lock.
  */
 enum pb_err pb_lockout_fail(struct pb_redis *r, const char *uid,
-    const struct pb_lockout_opts *o, int64_t now_ms, int slot,
-    int *locked_now, int *remaining, int64_t *until);
+                            const struct pb_lockout_opts *o, int64_t now_ms,
+                            int slot, int *locked_now, int *remaining,
+                            int64_t *until);
 
 /*
  * Give back a reserved attempt that was never made (the login was shed
@@ -58,14 +59,14 @@ enum pb_err pb_lockout_fail(struct pb_redis *r, const char *uid,
  * lock is set meanwhile.
  */
 enum pb_err pb_lockout_cancel(struct pb_redis *r, const char *uid,
-    int64_t now_ms);
+                              int64_t now_ms);
 
 /*
  * Whether uid is locked at now_ms, without reserving anything (for a
  * refresh): PB_ERR_STATE and *until when locked, PB_OK when not.
  */
 enum pb_err pb_lockout_check(struct pb_redis *r, const char *uid,
-    int64_t now_ms, int64_t *until);
+                             int64_t now_ms, int64_t *until);
 
 /* Success (or an operator's unlock): forget the failures and any lock. */
 enum pb_err pb_lockout_reset(struct pb_redis *r, const char *uid);
@@ -75,7 +76,7 @@ enum pb_err pb_lockout_reset(struct pb_redis *r, const char *uid);
  * success and *until, the lock expiry (ms; 0 when never locked; a lock is
  * in force while *until > now).
  */
-enum pb_err pb_lockout_peek(struct pb_redis *r, const char *uid,
-    int *failures, int64_t *until);
+enum pb_err pb_lockout_peek(struct pb_redis *r, const char *uid, int *failures,
+                            int64_t *until);
 
 #endif

@@ -17,12 +17,12 @@
  * request the main thread is serving.
  */
 static char log_service[32] = "phonebill";
-static int log_fd = -1;         /* -1: stderr */
-static int log_fd_owned;        /* 1 when pb_log_open_file opened it */
+static int log_fd = -1;  /* -1: stderr */
+static int log_fd_owned; /* 1 when pb_log_open_file opened it */
 static enum pb_log_level log_min = PB_LOG_INFO;
 static __thread char log_rid[72];
 
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void
 pb_log_open(const char *service, int fd, enum pb_log_level min)
@@ -94,9 +94,9 @@ utf8_seq_len(const unsigned char *s)
 		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
 			return 0;
 		if (c == 0xe0 && s[1] < 0xa0)
-			return 0;       /* overlong */
+			return 0; /* overlong */
 		if (c == 0xed && s[1] >= 0xa0)
-			return 0;       /* surrogate */
+			return 0; /* surrogate */
 		return 3;
 	}
 	if (c >= 0xf0 && c <= 0xf4) {
@@ -104,9 +104,9 @@ utf8_seq_len(const unsigned char *s)
 		    (s[3] & 0xc0) != 0x80)
 			return 0;
 		if (c == 0xf0 && s[1] < 0x90)
-			return 0;       /* overlong */
+			return 0; /* overlong */
 		if (c == 0xf4 && s[1] >= 0x90)
-			return 0;       /* over U+10FFFF */
+			return 0; /* over U+10FFFF */
 		return 4;
 	}
 	return 0;
@@ -128,9 +128,15 @@ pb_log_escape(const char *in, char *out, size_t outlen)
 		piece = esc;
 		if (n == 0 || *s < 0x20 || *s == 0x7f) {
 			switch (*s) {
-			case '\n': memcpy(esc, "\\n", 3); break;
-			case '\r': memcpy(esc, "\\r", 3); break;
-			case '\t': memcpy(esc, "\\t", 3); break;
+			case '\n':
+				memcpy(esc, "\\n", 3);
+				break;
+			case '\r':
+				memcpy(esc, "\\r", 3);
+				break;
+			case '\t':
+				memcpy(esc, "\\t", 3);
+				break;
 			default:
 				snprintf(esc, sizeof(esc), "\\x%02x", *s);
 				break;
@@ -177,7 +183,7 @@ line_key(struct pb_logline *l, const char *key)
 	for (i = 0; key[i] != '\0' && i < sizeof(k) - 1; i++) {
 		char c = key[i];
 		int okc = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '.';
+		          c == '_' || c == '.';
 		k[i] = okc ? c : '_';
 	}
 	k[i] = '\0';
@@ -202,11 +208,14 @@ pb_log_begin(struct pb_logline *l, enum pb_log_level lvl, const char *event)
 		return;
 	pb_clock_date(now, 0, &d);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", d.year,
-	    d.month, d.day, d.hour, d.min, d.sec, (int)(((now % 1000) + 1000) % 1000));
+	         d.month, d.day, d.hour, d.min, d.sec,
+	         (int)(((now % 1000) + 1000) % 1000));
 	n = snprintf(tmp, sizeof(tmp), "ts=%s level=%s svc=%s pid=%ld", ts,
-	    level_names[lvl], log_service, (long)getpid());
+	             level_names[lvl], log_service, (long)getpid());
 	if (n > 0)
-		line_append(l, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+		line_append(l, tmp,
+		            (size_t)n < sizeof(tmp) ? (size_t)n
+		                                    : sizeof(tmp) - 1);
 	if (log_rid[0] != '\0')
 		pb_log_str(l, "rid", log_rid);
 	line_key(l, "event");
@@ -271,7 +280,7 @@ pb_log_end(struct pb_logline *l)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			break;  /* nowhere left to report a logging failure */
+			break; /* nowhere left to report a logging failure */
 		}
 		off += (size_t)w;
 	}
@@ -303,7 +312,7 @@ pb_mask_phone(const char *in, char *out, size_t outlen)
 	digits[nd] = '\0';
 	if (nd == 10 || nd == 11)
 		n = snprintf(out, outlen, "%.3s-****-%s", digits,
-		    digits + nd - 4);
+		             digits + nd - 4);
 	else if (nd >= 4)
 		n = snprintf(out, outlen, "****%s", digits + nd - 4);
 	else
@@ -363,7 +372,7 @@ pb_mask_digits(const char *in, size_t min_run, char *out, size_t outlen)
 			;
 		run = j > i ? j - i : 1;
 		if (i + run >= outlen)
-			break;          /* never emit part of a digit run */
+			break; /* never emit part of a digit run */
 		if (j > i && run >= min_run)
 			memset(out + i, '#', run);
 		else

@@ -2,13 +2,13 @@
  * log.h - one line per event, key=value, safe against log injection.
  *
  * A line looks like
- *   ts=2026-11-24T01:30:00.123Z level=info svc=auth pid=42 rid=abc event=request method="GET" status=200
- * String values are always quoted; '"' and '\' are escaped, and CR, LF,
- * TAB, other control characters, DEL and bytes that are not valid UTF-8
- * are written as \n, \r, \t or \xNN, so one event is always one line.
- * Each line is written with a single write(2) on an O_APPEND descriptor so
- * lines from concurrent processes never interleave.  Lines are capped at
- * PB_LOG_LINE_MAX bytes; a longer one ends with truncated=1.
+ *   ts=2026-11-24T01:30:00.123Z level=info svc=auth pid=42 rid=abc
+ * event=request method="GET" status=200 String values are always quoted; '"'
+ * and '\' are escaped, and CR, LF, TAB, other control characters, DEL and bytes
+ * that are not valid UTF-8 are written as \n, \r, \t or \xNN, so one event is
+ * always one line. Each line is written with a single write(2) on an O_APPEND
+ * descriptor so lines from concurrent processes never interleave.  Lines are
+ * capped at PB_LOG_LINE_MAX bytes; a longer one ends with truncated=1.
  *
  * Personal data must go through pb_mask_phone()/pb_mask_name() first.
  *
@@ -24,12 +24,7 @@
 
 #define PB_LOG_LINE_MAX 4096 /* bytes, including the newline */
 
-enum pb_log_level {
-	PB_LOG_DEBUG = 0,
-	PB_LOG_INFO,
-	PB_LOG_WARN,
-	PB_LOG_ERROR
-};
+enum pb_log_level { PB_LOG_DEBUG = 0, PB_LOG_INFO, PB_LOG_WARN, PB_LOG_ERROR };
 
 /*
  * Set the service name (copied, up to 31 bytes), the output descriptor
@@ -38,7 +33,7 @@ enum pb_log_level {
 void pb_log_open(const char *service, int fd, enum pb_log_level min);
 /* Open path for appending (0640) and log there; PB_ERR_IO if it fails. */
 enum pb_err pb_log_open_file(const char *service, const char *path,
-    enum pb_log_level min);
+                             enum pb_log_level min);
 /* Close a descriptor opened by pb_log_open_file; back to stderr. */
 void pb_log_close(void);
 /* "debug", "info", "warn", "error" (case-sensitive). */
@@ -53,12 +48,13 @@ struct pb_logline {
 	char buf[PB_LOG_LINE_MAX];
 	size_t len;
 	int truncated;
-	int enabled;    /* 0 when the level is filtered out: calls are no-ops */
+	int enabled; /* 0 when the level is filtered out: calls are no-ops */
 };
 
 void pb_log_begin(struct pb_logline *l, enum pb_log_level lvl,
-    const char *event);
-/* key must be [a-z0-9_.]; other bytes are replaced with '_'.  val NULL -> "". */
+                  const char *event);
+/* key must be [a-z0-9_.]; other bytes are replaced with '_'.  val NULL -> "".
+ */
 /* The value of key "user" has its runs of 6+ digits masked ('#'): a phone
  * number typed as a user id never reaches a log in clear. */
 void pb_log_str(struct pb_logline *l, const char *key, const char *val);
@@ -96,6 +92,6 @@ enum pb_err pb_mask_name(const char *in, char *out, size_t outlen);
  * fit.
  */
 enum pb_err pb_mask_digits(const char *in, size_t min_run, char *out,
-    size_t outlen);
+                           size_t outlen);
 
 #endif

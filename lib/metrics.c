@@ -17,40 +17,37 @@
 #include "log.h"
 #include "metrics.h"
 
-#define MAGIC 0x70626d6574726963ULL     /* "pbmetric" */
+#define MAGIC 0x70626d6574726963ULL /* "pbmetric" */
 #define LAYOUT_VERSION 1
 
 /* The statuses with their own series; anything else is "other". */
-static const int statuses[] = {
-	200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 408, 409, 413, 415,
-	422, 429, 500, 502, 503, 504
-};
+static const int statuses[] = {200, 201, 202, 204, 304, 400, 401,
+                               403, 404, 405, 408, 409, 413, 415,
+                               422, 429, 500, 502, 503, 504};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1)
 
 /* Histogram bucket bounds, microseconds (1 ms .. 10 s). */
-static const int64_t bounds_us[] = {
-	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-	1000000, 2500000, 5000000, 10000000
-};
+static const int64_t bounds_us[] = {1000,    2500,    5000,    10000,  25000,
+                                    50000,   100000,  250000,  500000, 1000000,
+                                    2500000, 5000000, 10000000};
 #define NBUCKETS (sizeof(bounds_us) / sizeof(bounds_us[0]))
 /* per cell: count, sum of microseconds, one counter per bucket */
 #define CELL (2 + NBUCKETS)
 
-static const char *const caches[] = { "months", "bill", "customer",
-	"catalog" };
+static const char *const caches[] = {"months", "bill", "customer", "catalog"};
 #define NCACHES (sizeof(caches) / sizeof(caches[0]))
-static const char *const cache_results[] = { "hit", "waited", "loaded",
-	"bypass", "stale", "error" };
+static const char *const cache_results[] = {"hit",    "waited", "loaded",
+                                            "bypass", "stale",  "error"};
 #define NCRESULTS (sizeof(cache_results) / sizeof(cache_results[0]))
 
-static const char *const login_results[] = { "SUCCESS", "FAILURE",
-	"LOCKED", "RATE_LIMITED", "other" };
+static const char *const login_results[] = {"SUCCESS", "FAILURE", "LOCKED",
+                                            "RATE_LIMITED", "other"};
 #define NLOGIN (sizeof(login_results) / sizeof(login_results[0]))
 
 struct header {
 	uint64_t magic;
 	uint64_t version;
-	uint64_t layout;        /* hash of sizes and the route table */
+	uint64_t layout; /* hash of sizes and the route table */
 	uint64_t nroutes;
 };
 
@@ -59,7 +56,7 @@ struct counters {
 	struct header h;
 	uint64_t req[PB_METRICS_MAX_ROUTES + 1][NSTATUS][CELL];
 	uint64_t cache[NCACHES][NCRESULTS];
-	uint64_t kos[PB_METRICS_MAX_GROUPS][2];   /* failure, success */
+	uint64_t kos[PB_METRICS_MAX_GROUPS][2]; /* failure, success */
 	uint64_t login[NLOGIN];
 	uint64_t login_locks;
 };
@@ -95,7 +92,7 @@ layout_hash(const struct pb_route *routes, size_t n)
 	uint64_t h = 1469598103934665603ULL;
 	const char *s;
 	size_t i, k;
-	uint64_t sizes[3] = { NSTATUS, NBUCKETS, sizeof(struct counters) };
+	uint64_t sizes[3] = {NSTATUS, NBUCKETS, sizeof(struct counters)};
 
 	for (k = 0; k < sizeof(sizes); k++) {
 		h ^= ((const unsigned char *)sizes)[k];
@@ -104,7 +101,7 @@ layout_hash(const struct pb_route *routes, size_t n)
 	for (i = 0; i < n; i++)
 		for (k = 0; k < 2; k++)
 			for (s = k ? routes[i].pattern : routes[i].method;
-			    *s != '\0'; s++) {
+			     *s != '\0'; s++) {
 				h ^= (unsigned char)*s;
 				h *= 1099511628211ULL;
 			}
@@ -125,7 +122,8 @@ prepare_file(int fd, uint64_t layout, size_t n)
 	if (st.st_size == (off_t)sizeof(struct counters)) {
 		r = pread(fd, &h, sizeof(h), 0);
 		if (r == (ssize_t)sizeof(h) && h.magic == MAGIC &&
-		    h.version == LAYOUT_VERSION && h.layout == layout && h.nroutes == n)
+		    h.version == LAYOUT_VERSION && h.layout == layout &&
+		    h.nroutes == n)
 			return PB_OK;
 	}
 	if (ftruncate(fd, 0) != 0 ||
@@ -141,8 +139,8 @@ prepare_file(int fd, uint64_t layout, size_t n)
 
 enum pb_err
 pb_metrics_open(const char *path, const char *service,
-    const struct pb_route *routes, size_t nroutes, const char *allow,
-    char *err, size_t errlen)
+                const struct pb_route *routes, size_t nroutes,
+                const char *allow, char *err, size_t errlen)
 {
 	int fd = -1;
 	void *p = MAP_FAILED;
@@ -151,11 +149,11 @@ pb_metrics_open(const char *path, const char *service,
 	pb_metrics_close();
 	if (nroutes > PB_METRICS_MAX_ROUTES) {
 		snprintf(err, errlen, "metrics: more than %d routes",
-		    PB_METRICS_MAX_ROUTES);
+		         PB_METRICS_MAX_ROUTES);
 		goto out;
 	}
 	if (pb_strlcpy(m.allow, allow != NULL ? allow : "127.0.0.1,::1",
-	    sizeof(m.allow)) != PB_OK) {
+	               sizeof(m.allow)) != PB_OK) {
 		snprintf(err, errlen, "metrics.allow is too long");
 		goto out;
 	}
@@ -166,7 +164,7 @@ pb_metrics_open(const char *path, const char *service,
 		goto out;
 	}
 	p = mmap(NULL, sizeof(struct counters), PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
+	         MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(err, errlen, "metrics.file %s: mmap: %m", path);
 		goto out;
@@ -215,8 +213,8 @@ status_index(int status)
 }
 
 void
-pb_metrics_request(const struct pb_route *route, const char *method,
-    int status, int64_t elapsed_us)
+pb_metrics_request(const struct pb_route *route, const char *method, int status,
+                   int64_t elapsed_us)
 {
 	size_t r = PB_METRICS_MAX_ROUTES, b;
 	uint64_t *cell;
@@ -246,12 +244,24 @@ pb_metrics_cache(const char *cache, int source)
 	if (m.c == NULL || cache == NULL)
 		return;
 	switch (source) {
-	case PB_CACHE_HIT: res = 0; break;
-	case PB_CACHE_WAITED: res = 1; break;
-	case PB_CACHE_LOADED: res = 2; break;
-	case PB_CACHE_BYPASS: res = 3; break;
-	case PB_CACHE_STALE: res = 4; break;
-	default: res = 5; break;
+	case PB_CACHE_HIT:
+		res = 0;
+		break;
+	case PB_CACHE_WAITED:
+		res = 1;
+		break;
+	case PB_CACHE_LOADED:
+		res = 2;
+		break;
+	case PB_CACHE_BYPASS:
+		res = 3;
+		break;
+	case PB_CACHE_STALE:
+		res = 4;
+		break;
+	default:
+		res = 5;
+		break;
 	}
 	for (i = 0; i < NCACHES; i++)
 		if (strcmp(caches[i], cache) == 0)
@@ -298,22 +308,29 @@ pb_metrics_set_extra(pb_metrics_extra_fn fn, void *ud)
 /* The latency histogram and count of one (route, status) cell. */
 static void
 render_cell(struct pb_buf *o, const char *method, const char *route,
-    const char *status, const uint64_t *cell)
+            const char *status, const uint64_t *cell)
 {
 	uint64_t cum = 0, n = get(&cell[0]);
 	size_t b;
 
-	(void)pb_buf_printf(o, "phonebill_http_requests_total{service=\"%s\","
-	    "method=\"%s\",route=\"%s\",status=\"%s\"} %" PRIu64 "\n",
-	    m.service, method, route, status, n);
+	(void)pb_buf_printf(o,
+	                    "phonebill_http_requests_total{service=\"%s\","
+	                    "method=\"%s\",route=\"%s\",status=\"%s\"} %" PRIu64
+	                    "\n",
+	                    m.service, method, route, status, n);
 	for (b = 0; b < NBUCKETS; b++) {
 		cum += get(&cell[2 + b]);
-		(void)pb_buf_printf(o, "phonebill_http_request_duration_seconds_"
+		(void)pb_buf_printf(
+		    o,
+		    "phonebill_http_request_duration_seconds_"
 		    "bucket{service=\"%s\",method=\"%s\",route=\"%s\","
-		    "status=\"%s\",le=\"%g\"} %" PRIu64 "\n", m.service, method,
-		    route, status, (double)bounds_us[b] / 1e6, cum);
+		    "status=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+		    m.service, method, route, status,
+		    (double)bounds_us[b] / 1e6, cum);
 	}
-	(void)pb_buf_printf(o, "phonebill_http_request_duration_seconds_bucket{"
+	(void)pb_buf_printf(
+	    o,
+	    "phonebill_http_request_duration_seconds_bucket{"
 	    "service=\"%s\",method=\"%s\",route=\"%s\",status=\"%s\","
 	    "le=\"+Inf\"} %" PRIu64 "\n"
 	    "phonebill_http_request_duration_seconds_sum{service=\"%s\","
@@ -332,13 +349,13 @@ render_requests(struct pb_buf *o)
 	char st[8];
 	const char *method, *route;
 
-	(void)pb_buf_append_str(o,
-	    "# HELP phonebill_http_requests_total Requests answered by the "
-	    "program, by route and status.\n"
-	    "# TYPE phonebill_http_requests_total counter\n"
-	    "# HELP phonebill_http_request_duration_seconds Time from the "
-	    "request's arrival to its answer, by route and status.\n"
-	    "# TYPE phonebill_http_request_duration_seconds histogram\n");
+	(void)pb_buf_append_str(
+	    o, "# HELP phonebill_http_requests_total Requests answered by the "
+	       "program, by route and status.\n"
+	       "# TYPE phonebill_http_requests_total counter\n"
+	       "# HELP phonebill_http_request_duration_seconds Time from the "
+	       "request's arrival to its answer, by route and status.\n"
+	       "# TYPE phonebill_http_request_duration_seconds histogram\n");
 	for (r = 0; r <= m.nroutes; r++) {
 		size_t idx = r < m.nroutes ? r : PB_METRICS_MAX_ROUTES;
 		method = r < m.nroutes ? m.routes[r].method : "any";
@@ -360,35 +377,47 @@ render_events(struct pb_buf *o)
 {
 	size_t i, k;
 
-	(void)pb_buf_append_str(o, "# HELP phonebill_cache_lookups_total "
+	(void)pb_buf_append_str(
+	    o,
+	    "# HELP phonebill_cache_lookups_total "
 	    "Cache look-ups by cache and result (hit, waited, loaded, bypass, "
 	    "stale, error).\n# TYPE phonebill_cache_lookups_total counter\n");
 	for (i = 0; i < NCACHES; i++)
 		for (k = 0; k < NCRESULTS; k++)
 			if (get(&m.c->cache[i][k]) > 0)
-				(void)pb_buf_printf(o, "phonebill_cache_lookups_total"
-				    "{service=\"%s\",cache=\"%s\",result=\"%s\"} %"
-				    PRIu64 "\n", m.service, caches[i],
-				    cache_results[k], get(&m.c->cache[i][k]));
-	(void)pb_buf_append_str(o, "# HELP phonebill_kos_calls_total KOS "
-	    "call attempts by breaker group and outcome.\n"
-	    "# TYPE phonebill_kos_calls_total counter\n");
+				(void)pb_buf_printf(
+				    o,
+				    "phonebill_cache_lookups_total"
+				    "{service=\"%s\",cache=\"%s\",result=\"%"
+				    "s\"} %" PRIu64 "\n",
+				    m.service, caches[i], cache_results[k],
+				    get(&m.c->cache[i][k]));
+	(void)pb_buf_append_str(o,
+	                        "# HELP phonebill_kos_calls_total KOS "
+	                        "call attempts by breaker group and outcome.\n"
+	                        "# TYPE phonebill_kos_calls_total counter\n");
 	for (i = 0; i < m.ngroups; i++)
 		for (k = 0; k < 2; k++)
-			(void)pb_buf_printf(o, "phonebill_kos_calls_total{service="
+			(void)pb_buf_printf(
+			    o,
+			    "phonebill_kos_calls_total{service="
 			    "\"%s\",group=\"%s\",outcome=\"%s\"} %" PRIu64 "\n",
 			    m.service, m.groups[i], k ? "success" : "failure",
 			    get(&m.c->kos[i][k]));
 	if (strcmp(m.service, "auth") != 0)
 		return;
-	(void)pb_buf_append_str(o, "# HELP phonebill_login_attempts_total "
-	    "Login attempts by result.\n"
-	    "# TYPE phonebill_login_attempts_total counter\n");
+	(void)pb_buf_append_str(
+	    o, "# HELP phonebill_login_attempts_total "
+	       "Login attempts by result.\n"
+	       "# TYPE phonebill_login_attempts_total counter\n");
 	for (i = 0; i < NLOGIN; i++)
-		(void)pb_buf_printf(o, "phonebill_login_attempts_total{service="
-		    "\"auth\",result=\"%s\"} %" PRIu64 "\n", login_results[i],
-		    get(&m.c->login[i]));
-	(void)pb_buf_printf(o, "# HELP phonebill_login_locks_total Accounts "
+		(void)pb_buf_printf(o,
+		                    "phonebill_login_attempts_total{service="
+		                    "\"auth\",result=\"%s\"} %" PRIu64 "\n",
+		                    login_results[i], get(&m.c->login[i]));
+	(void)pb_buf_printf(
+	    o,
+	    "# HELP phonebill_login_locks_total Accounts "
 	    "locked by consecutive failures.\n"
 	    "# TYPE phonebill_login_locks_total counter\n"
 	    "phonebill_login_locks_total{service=\"auth\"} %" PRIu64 "\n",
@@ -439,24 +468,32 @@ pb_metrics_handler(struct pb_req *req)
 
 	pb_buf_init(&body, 4u * 1024 * 1024);
 	if (m.c == NULL) {
-		pb_req_error(req, 404, "NOT_FOUND", NULL, "metrics are off "
-		    "(metrics.file)", NULL);
+		pb_req_error(req, 404, "NOT_FOUND", NULL,
+		             "metrics are off "
+		             "(metrics.file)",
+		             NULL);
 		goto out;
 	}
 	if (!pb_metrics_addr_allowed(m.allow, req->remote_addr)) {
-		pb_req_error(req, 403, "FORBIDDEN", NULL, "metrics: address "
-		    "not in metrics.allow", NULL);
+		pb_req_error(req, 403, "FORBIDDEN", NULL,
+		             "metrics: address "
+		             "not in metrics.allow",
+		             NULL);
 		goto out;
 	}
 	if (pb_metrics_render(&body) != PB_OK || req->fcgx == NULL) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto out;
 	}
 	/* text, not the JSON envelope: written here, not by pb_req_send */
-	n = snprintf(head, sizeof(head), "Status: 200 OK\r\n"
+	n = snprintf(
+	    head, sizeof(head),
+	    "Status: 200 OK\r\n"
 	    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\nX-Request-ID: %s\r\n"
-	    "Cache-Control: no-store\r\n\r\n", body.len, req->request_id);
+	    "Cache-Control: no-store\r\n\r\n",
+	    body.len, req->request_id);
 	req->responded = 1;
 	req->status = 200;
 	if (n > 0 && (size_t)n < sizeof(head)) {

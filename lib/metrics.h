@@ -41,7 +41,7 @@
 #include "request.h"
 
 #define PB_METRICS_MAX_ROUTES 32
-#define PB_METRICS_MAX_GROUPS 4     /* KOS breaker groups */
+#define PB_METRICS_MAX_GROUPS 4 /* KOS breaker groups */
 
 /*
  * Map (creating or re-creating if needed, mode 0600) the counters of
@@ -49,8 +49,8 @@
  * err when the file cannot be used.
  */
 enum pb_err pb_metrics_open(const char *path, const char *service,
-    const struct pb_route *routes, size_t nroutes, const char *allow,
-    char *err, size_t errlen);
+                            const struct pb_route *routes, size_t nroutes,
+                            const char *allow, char *err, size_t errlen);
 void pb_metrics_close(void);
 
 /* Monotonic microseconds, for the request latency. */
@@ -58,7 +58,7 @@ int64_t pb_metrics_now_us(void);
 
 /* One answered request (route NULL: no route matched). */
 void pb_metrics_request(const struct pb_route *route, const char *method,
-    int status, int64_t elapsed_us);
+                        int status, int64_t elapsed_us);
 
 /*
  * One pb_cache_fetch: cache is "months", "bill", "customer" or "catalog";
@@ -80,7 +80,7 @@ void pb_metrics_login(const char *result, const char *reason);
  * # HELP / # TYPE lines); set by the back office for breakers and spool.
  */
 typedef void (*pb_metrics_extra_fn)(void *ud, struct pb_buf *out,
-    const char *service);
+                                    const char *service);
 void pb_metrics_set_extra(pb_metrics_extra_fn fn, void *ud);
 
 /* The whole scrape into out (text exposition format 0.0.4). */

@@ -114,7 +114,7 @@ pb_mvno_refused_in_body(const struct pb_buf *body, int *dup)
 
 void
 pb_mvno_log_attempt(enum pb_err rc, const struct pb_mvno_attempt *a,
-            const char *idem_key, const char *request_id)
+                    const char *idem_key, const char *request_id)
 {
 	struct pb_logline l;
 
@@ -151,10 +151,10 @@ pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
 	memset(out, 0, sizeof(*out));
 	memset(&resp, 0, sizeof(resp));
 	snprintf(out->error, sizeof(out->error), "invalid");
-	if (h == NULL || o == NULL || !pb_mvno_url_ok(o->url) || o->secret == NULL ||
-	    o->secret_len < PB_MVNO_SECRET_MIN || o->timeout_ms < 0 ||
-	    body == NULL || len == 0 || len > PB_MVNO_MAX_BODY ||
-	    !pb_mvno_looks_like_object(body, len) ||
+	if (h == NULL || o == NULL || !pb_mvno_url_ok(o->url) ||
+	    o->secret == NULL || o->secret_len < PB_MVNO_SECRET_MIN ||
+	    o->timeout_ms < 0 || body == NULL || len == 0 ||
+	    len > PB_MVNO_MAX_BODY || !pb_mvno_looks_like_object(body, len) ||
 	    !pb_mvno_header_ok(idem_key, PB_MVNO_IDEM_MAX, 0x21) ||
 	    (request_id != NULL && !pb_mvno_header_ok(request_id, 128, 0x20)))
 		goto out;
@@ -196,7 +196,8 @@ pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
 		if (resp.status < 200 || resp.status > 299) {
 			snprintf(out->error, sizeof(out->error), "http_%ld",
 			         resp.status);
-		} else if (pb_mvno_refused_in_body(&resp.body, &out->duplicate)) {
+		} else if (pb_mvno_refused_in_body(&resp.body,
+		                                   &out->duplicate)) {
 			snprintf(out->error, sizeof(out->error),
 			         "not_acknowledged");
 		} else {

@@ -94,26 +94,27 @@ enum pb_err pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
  */
 int64_t pb_mvno_backoff_ms(unsigned attempts);
 
-/* --- several deliveries at once (libcurl multi) ------------------------------ */
+/* --- several deliveries at once (libcurl multi) ------------------------------
+ */
 
-#define PB_MVNO_MULTI_MAX 32   /* deliveries in flight at once, at most */
+#define PB_MVNO_MULTI_MAX 32 /* deliveries in flight at once, at most */
 
 struct pb_mvno_job {
 	/* in */
-	const char *body;          /* JSON object, borrowed */
+	const char *body; /* JSON object, borrowed */
 	size_t len;
-	const char *idem_key;      /* as for pb_mvno_deliver */
-	const char *request_id;    /* may be NULL */
-	const char *group;         /* jobs of one group (a line) are sent one
-	                              after the other, in array order; NULL:
-	                              no order */
-	long long attempt;         /* for the caller's books (1 = first) */
+	const char *idem_key;   /* as for pb_mvno_deliver */
+	const char *request_id; /* may be NULL */
+	const char *group;      /* jobs of one group (a line) are sent one
+	                           after the other, in array order; NULL:
+	                           no order */
+	long long attempt;      /* for the caller's books (1 = first) */
 	/* out */
-	enum pb_err rc;            /* PB_OK acknowledged; PB_ERR_UNAVAILABLE
-	                              not (retry later); PB_ERR_INVAL never
-	                              sent (bad job); PB_ERR_STATE not sent
-	                              because an earlier job of its group was
-	                              not acknowledged (order is kept) */
+	enum pb_err rc; /* PB_OK acknowledged; PB_ERR_UNAVAILABLE
+	                   not (retry later); PB_ERR_INVAL never
+	                   sent (bad job); PB_ERR_STATE not sent
+	                   because an earlier job of its group was
+	                   not acknowledged (order is kept) */
 	struct pb_mvno_attempt att;
 };
 
@@ -131,7 +132,8 @@ void pb_mvno_multi_free(struct pb_mvno_multi *m);
  * Returns how many were acknowledged.
  */
 size_t pb_mvno_deliver_many(struct pb_mvno_multi *m,
-    const struct pb_mvno_opts *o, struct pb_mvno_job *jobs, size_t n);
+                            const struct pb_mvno_opts *o,
+                            struct pb_mvno_job *jobs, size_t n);
 
 /* Shared with mvno_multi.c (not for other callers). */
 struct pb_buf;
@@ -140,6 +142,6 @@ int pb_mvno_url_ok(const char *u);
 int pb_mvno_looks_like_object(const char *b, size_t len);
 int pb_mvno_refused_in_body(const struct pb_buf *body, int *dup);
 void pb_mvno_log_attempt(enum pb_err rc, const struct pb_mvno_attempt *a,
-    const char *idem_key, const char *request_id);
+                         const char *idem_key, const char *request_id);
 
 #endif

@@ -25,7 +25,7 @@ struct slot {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	struct pb_buf resp;
-	size_t job;                 /* index of the job it carries */
+	size_t job; /* index of the job it carries */
 	int busy;
 	int64_t start_ms;
 	char errbuf[CURL_ERROR_SIZE];
@@ -74,7 +74,7 @@ pb_mvno_multi_new(unsigned inflight, struct pb_mvno_multi **out)
 		return PB_ERR_NOMEM;
 	}
 	(void)curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-	    (long)inflight);
+	                        (long)inflight);
 	*out = m;
 	return PB_OK;
 }
@@ -88,7 +88,8 @@ pb_mvno_multi_free(struct pb_mvno_multi *m)
 		return;
 	for (i = 0; i < m->nslots; i++) {
 		if (m->slots[i].busy)
-			(void)curl_multi_remove_handle(m->multi, m->slots[i].easy);
+			(void)curl_multi_remove_handle(m->multi,
+			                               m->slots[i].easy);
 		if (m->slots[i].easy != NULL)
 			curl_easy_cleanup(m->slots[i].easy);
 		curl_slist_free_all(m->slots[i].hdrs);
@@ -103,18 +104,18 @@ static int
 job_ok(const struct pb_mvno_opts *o, const struct pb_mvno_job *j)
 {
 	return o != NULL && pb_mvno_url_ok(o->url) && o->secret != NULL &&
-	    o->secret_len >= PB_MVNO_SECRET_MIN && j->body != NULL &&
-	    j->len > 0 && j->len <= PB_MVNO_MAX_BODY &&
-	    pb_mvno_looks_like_object(j->body, j->len) &&
-	    pb_mvno_header_ok(j->idem_key, PB_MVNO_IDEM_MAX, 0x21) &&
-	    (j->request_id == NULL ||
-	    pb_mvno_header_ok(j->request_id, 128, 0x20));
+	       o->secret_len >= PB_MVNO_SECRET_MIN && j->body != NULL &&
+	       j->len > 0 && j->len <= PB_MVNO_MAX_BODY &&
+	       pb_mvno_looks_like_object(j->body, j->len) &&
+	       pb_mvno_header_ok(j->idem_key, PB_MVNO_IDEM_MAX, 0x21) &&
+	       (j->request_id == NULL ||
+	        pb_mvno_header_ok(j->request_id, 128, 0x20));
 }
 
 /* Headers of one delivery into s->hdrs; PB_OK or PB_ERR_NOMEM. */
 static enum pb_err
 build_headers(struct slot *s, const struct pb_mvno_opts *o,
-    const struct pb_mvno_job *j)
+              const struct pb_mvno_job *j)
 {
 	char ts[24], sig[PB_MVNO_SIG_LEN], line[PB_MVNO_IDEM_MAX + 48];
 	struct curl_slist *h = NULL, *t;
@@ -122,16 +123,17 @@ build_headers(struct slot *s, const struct pb_mvno_opts *o,
 
 	snprintf(ts, sizeof(ts), "%" PRId64, pb_clock_now_ms() / 1000);
 	rc = pb_mvno_sign(o->secret, o->secret_len, ts, j->body, j->len, sig,
-	    sizeof(sig));
+	                  sizeof(sig));
 	if (rc != PB_OK)
 		return rc;
-#define ADD(fmt, v) do { \
-	snprintf(line, sizeof(line), fmt, v); \
-	t = curl_slist_append(h, line); \
-	if (t == NULL) \
-		goto nomem; \
-	h = t; \
-} while (0)
+#define ADD(fmt, v)                                                            \
+	do {                                                                   \
+		snprintf(line, sizeof(line), fmt, v);                          \
+		t = curl_slist_append(h, line);                                \
+		if (t == NULL)                                                 \
+			goto nomem;                                            \
+		h = t;                                                         \
+	} while (0)
 	ADD("%s", "Content-Type: application/json");
 	ADD("X-Timestamp: %s", ts);
 	ADD("X-Signature: %s", sig);
@@ -151,10 +153,10 @@ nomem:
 
 static enum pb_err
 start(struct pb_mvno_multi *m, struct slot *s, const struct pb_mvno_opts *o,
-    struct pb_mvno_job *j, size_t idx)
+      struct pb_mvno_job *j, size_t idx)
 {
-	long timeout = o->timeout_ms > 0 ? o->timeout_ms :
-	    PB_MVNO_DEFAULT_TIMEOUT;
+	long timeout =
+	    o->timeout_ms > 0 ? o->timeout_ms : PB_MVNO_DEFAULT_TIMEOUT;
 	CURL *e = s->easy;
 	enum pb_err rc;
 
@@ -171,13 +173,14 @@ start(struct pb_mvno_multi *m, struct slot *s, const struct pb_mvno_opts *o,
 	(void)curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	(void)curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	(void)curl_easy_setopt(e, CURLOPT_PROXY, "");
-	(void)curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	(void)curl_easy_setopt(
+	    e, CURLOPT_CONNECTTIMEOUT_MS,
 	    timeout < PB_MVNO_CONNECT_MS ? timeout : (long)PB_MVNO_CONNECT_MS);
 	(void)curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
 	(void)curl_easy_setopt(e, CURLOPT_POST, 1L);
 	(void)curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
 	(void)curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)j->len);
+	                       (curl_off_t)j->len);
 	(void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs);
 	(void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	(void)curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
@@ -194,7 +197,7 @@ start(struct pb_mvno_multi *m, struct slot *s, const struct pb_mvno_opts *o,
 /* A transfer ended: judge it like pb_mvno_deliver does. */
 static void
 finish(struct pb_mvno_multi *m, struct slot *s, CURLcode cc,
-    struct pb_mvno_job *j)
+       struct pb_mvno_job *j)
 {
 	long status = 0;
 
@@ -207,13 +210,16 @@ finish(struct pb_mvno_multi *m, struct slot *s, CURLcode cc,
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		snprintf(j->att.error, sizeof(j->att.error), "timeout");
 	else if (cc == CURLE_WRITE_ERROR)
-		snprintf(j->att.error, sizeof(j->att.error), "response_too_big");
+		snprintf(j->att.error, sizeof(j->att.error),
+		         "response_too_big");
 	else if (cc != CURLE_OK)
 		snprintf(j->att.error, sizeof(j->att.error), "transport");
 	else if (status < 200 || status > 299)
-		snprintf(j->att.error, sizeof(j->att.error), "http_%ld", status);
+		snprintf(j->att.error, sizeof(j->att.error), "http_%ld",
+		         status);
 	else if (pb_mvno_refused_in_body(&s->resp, &j->att.duplicate))
-		snprintf(j->att.error, sizeof(j->att.error), "not_acknowledged");
+		snprintf(j->att.error, sizeof(j->att.error),
+		         "not_acknowledged");
 	else {
 		j->att.error[0] = '\0';
 		j->rc = PB_OK;
@@ -225,7 +231,7 @@ static int
 same_group(const struct pb_mvno_job *a, const struct pb_mvno_job *b)
 {
 	return a->group != NULL && b->group != NULL &&
-	    strcmp(a->group, b->group) == 0;
+	       strcmp(a->group, b->group) == 0;
 }
 
 /* The state of job i given the earlier jobs of its group: 1 may start,
@@ -249,7 +255,7 @@ may_start(const struct pb_mvno_job *jobs, const unsigned char *st, size_t i)
 /* Start what may start in free slots; returns how many run. */
 static unsigned
 fill(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
-    struct pb_mvno_job *jobs, size_t n, unsigned char *st)
+     struct pb_mvno_job *jobs, size_t n, unsigned char *st)
 {
 	unsigned running = 0, si;
 	size_t i;
@@ -263,7 +269,7 @@ fill(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 		if (ok < 0) {
 			jobs[i].rc = PB_ERR_STATE;
 			snprintf(jobs[i].att.error, sizeof(jobs[i].att.error),
-			    "after_failure");
+			         "after_failure");
 			st[i] = J_DONE;
 			continue;
 		}
@@ -272,7 +278,7 @@ fill(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 		if (start(m, &m->slots[si], o, &jobs[i], i) != PB_OK) {
 			jobs[i].rc = PB_ERR_UNAVAILABLE;
 			snprintf(jobs[i].att.error, sizeof(jobs[i].att.error),
-			    "nomem");
+			         "nomem");
 			st[i] = J_DONE;
 			continue;
 		}
@@ -284,7 +290,7 @@ fill(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 
 size_t
 pb_mvno_deliver_many(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
-    struct pb_mvno_job *jobs, size_t n)
+                     struct pb_mvno_job *jobs, size_t n)
 {
 	unsigned char *st = calloc(n > 0 ? n : 1, 1);
 	size_t i, acked = 0;
@@ -297,7 +303,7 @@ pb_mvno_deliver_many(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 		jobs[i].rc = PB_ERR_INVAL;
 		if (st == NULL || !job_ok(o, &jobs[i])) {
 			snprintf(jobs[i].att.error, sizeof(jobs[i].att.error),
-			    st == NULL ? "nomem" : "invalid");
+			         st == NULL ? "nomem" : "invalid");
 			if (st != NULL)
 				st[i] = J_DONE;
 		}

@@ -10,7 +10,7 @@
 
 struct pb_permits {
 	int n;
-	int next;                       /* where the next try starts */
+	int next; /* where the next try starts */
 	int fd[PB_PERMITS_MAX];
 	/* flock again on a file this process already locked succeeds: so
 	 * what we hold is skipped */
@@ -26,7 +26,7 @@ pb_permits_free(struct pb_permits *p)
 		return;
 	for (i = 0; i < p->n; i++)
 		if (p->fd[i] >= 0)
-			(void)close(p->fd[i]);      /* drops any lock */
+			(void)close(p->fd[i]); /* drops any lock */
 	free(p);
 }
 
@@ -56,8 +56,8 @@ pb_permits_open(const char *prefix, int n, struct pb_permits **out)
 			rc = PB_ERR_TOOBIG;
 			goto out;
 		}
-		p->fd[i] = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
+		p->fd[i] =
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (p->fd[i] < 0) {
 			rc = PB_ERR_IO;
 			goto out;

@@ -26,8 +26,7 @@
 struct pb_permits;
 
 /* Open (creating) n permit files named prefix.0 .. prefix.<n-1>. */
-enum pb_err pb_permits_open(const char *prefix, int n,
-    struct pb_permits **out);
+enum pb_err pb_permits_open(const char *prefix, int n, struct pb_permits **out);
 void pb_permits_free(struct pb_permits *p);
 
 /*

@@ -11,8 +11,8 @@
 #include "log.h"
 #include "prefork.h"
 
-#define PREFORK_POLL_MS    200      /* ms between looks at the children */
-#define PREFORK_RESPAWN_MS 1000     /* ms before a dead child is replaced */
+#define PREFORK_POLL_MS 200     /* ms between looks at the children */
+#define PREFORK_RESPAWN_MS 1000 /* ms before a dead child is replaced */
 
 static volatile sig_atomic_t stop_sig;
 
@@ -25,9 +25,9 @@ on_stop(int sig)
 static void
 nap_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
-	(void)nanosleep(&ts, NULL);     /* a signal may cut it short */
+	(void)nanosleep(&ts, NULL); /* a signal may cut it short */
 }
 
 /* PB_PREFORK_ENV as a count: 0 unset, -1 invalid. */
@@ -45,7 +45,7 @@ children_wanted(void)
 	if (errno != 0 || end == v || *end != '\0' || n < 1 ||
 	    n > PB_PREFORK_MAX)
 		return -1;
-	return n == 1 ? 0 : (int)n;     /* one: this process serves */
+	return n == 1 ? 0 : (int)n; /* one: this process serves */
 }
 
 static void
@@ -65,7 +65,7 @@ handlers(void (*fn)(int))
 static int
 child_start(pid_t parent)
 {
-	handlers(SIG_DFL);      /* pb_request_serve installs its own */
+	handlers(SIG_DFL); /* pb_request_serve installs its own */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 		_exit(0);
 	return 1;
@@ -83,10 +83,11 @@ reaped(pid_t *kids, int n, pid_t pid, int st)
 			continue;
 		kids[i] = 0;
 		pb_log_begin(&l, stop_sig ? PB_LOG_INFO : PB_LOG_WARN,
-		    "prefork_child_exit");
+		             "prefork_child_exit");
 		pb_log_int(&l, "pid", pid);
-		pb_log_int(&l, "status", WIFEXITED(st) ? WEXITSTATUS(st) :
-		    128 + WTERMSIG(st));
+		pb_log_int(&l, "status",
+		           WIFEXITED(st) ? WEXITSTATUS(st)
+		                         : 128 + WTERMSIG(st));
 		pb_log_end(&l);
 		return 1;
 	}
@@ -104,7 +105,7 @@ pb_prefork(int *status)
 		return 1;
 	if (n < 0) {
 		pb_log_msg(PB_LOG_ERROR, "startup_failed",
-		    PB_PREFORK_ENV " must be a number from 1 to 64");
+		           PB_PREFORK_ENV " must be a number from 1 to 64");
 		*status = 1;
 		return -1;
 	}
@@ -123,7 +124,7 @@ pb_prefork(int *status)
 				/* GNU strerror_r: thread-safe, returns the
 				   text (in why or a static string) */
 				pb_log_msg(PB_LOG_ERROR, "prefork_failed",
-				    strerror_r(errno, why, sizeof(why)));
+				           strerror_r(errno, why, sizeof(why)));
 				break;
 			}
 			kids[i] = pid;

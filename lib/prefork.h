@@ -20,7 +20,7 @@
 #define PB_PREFORK_H
 
 #define PB_PREFORK_ENV "PHONEBILL_FCGI_CHILDREN"
-#define PB_PREFORK_MAX 64           /* children at most */
+#define PB_PREFORK_MAX 64 /* children at most */
 
 /*
  * Read PB_PREFORK_ENV and fork.  Returns 1 in a child (and in the process

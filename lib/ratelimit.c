@@ -6,15 +6,15 @@
 #include "ratelimit.h"
 
 static const char hit_lua[] =
-	"local n = redis.call('INCR', KEYS[1]) "
-	"local t = redis.call('PTTL', KEYS[1]) "
-	"if n == 1 or t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
-	"t = tonumber(ARGV[1]) end "
-	"return {n, t}";
+    "local n = redis.call('INCR', KEYS[1]) "
+    "local t = redis.call('PTTL', KEYS[1]) "
+    "if n == 1 or t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
+    "t = tonumber(ARGV[1]) end "
+    "return {n, t}";
 
 enum pb_err
 pb_ratelimit_hit(struct pb_redis *r, const char *name, const char *subject,
-    long limit, int64_t window_ms, int *retry_after_s)
+                 long limit, int64_t window_ms, int *retry_after_s)
 {
 	char key[160], win[24];
 	const char *args[2];

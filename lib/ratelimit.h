@@ -21,6 +21,7 @@
  * closed).  name and subject: at most 64 bytes each.
  */
 enum pb_err pb_ratelimit_hit(struct pb_redis *r, const char *name,
-    const char *subject, long limit, int64_t window_ms, int *retry_after_s);
+                             const char *subject, long limit, int64_t window_ms,
+                             int *retry_after_s);
 
 #endif

@@ -21,9 +21,9 @@
  * master keeps answering (and taking writes that will be lost) until the
  * sentinels convert it, seconds later */
 #define SENTINEL_CONFIRM_MS 1000
-#define DEGRADED_MS 1000    /* ms a missing replica is assumed still missing */
-#define MAX_SCRIPTS 16      /* scripts whose SHA1 a pb_redis keeps */
-#define SHA_LEN 40          /* hex chars of a script's SHA1 */
+#define DEGRADED_MS 1000 /* ms a missing replica is assumed still missing */
+#define MAX_SCRIPTS 16   /* scripts whose SHA1 a pb_redis keeps */
+#define SHA_LEN 40       /* hex chars of a script's SHA1 */
 
 struct pb_redis {
 	char *socket;
@@ -39,16 +39,16 @@ struct pb_redis {
 	char *sent_host[PB_REDIS_MAX_SENTINELS];
 	int sent_port[PB_REDIS_MAX_SENTINELS];
 	size_t nsent;
-	size_t sent_first;      /* the sentinel that answered last */
-	char server[80];        /* "host:port" of the current master */
+	size_t sent_first; /* the sentinel that answered last */
+	char server[80];   /* "host:port" of the current master */
 	redisContext *ctx;
-	int used;               /* ctx has answered at least one command */
-	int64_t next_try_ms;    /* monotonic ms before which we do not connect */
-	int64_t confirmed_ms;   /* mono ms the sentinels last named server */
+	int used;             /* ctx has answered at least one command */
+	int64_t next_try_ms;  /* monotonic ms before which we do not connect */
+	int64_t confirmed_ms; /* mono ms the sentinels last named server */
 	int backoff_ms;
 	int backoff_max_ms;
 	char err[128];
-	struct {                /* SCRIPT LOAD's answers, by source address */
+	struct { /* SCRIPT LOAD's answers, by source address */
 		const char *src;
 		char sha[SHA_LEN + 1];
 	} scripts[MAX_SCRIPTS];
@@ -90,8 +90,8 @@ pb_redis_free(struct pb_redis *r)
 	free(r);
 }
 
-static enum pb_err finish_new(struct pb_redis *r,
-    const struct pb_redis_opts *o, struct pb_redis **out);
+static enum pb_err finish_new(struct pb_redis *r, const struct pb_redis_opts *o,
+                              struct pb_redis **out);
 
 /* "h:p,h:p" into r->sent_host / sent_port; PB_ERR_INVAL when malformed. */
 static enum pb_err
@@ -111,8 +111,8 @@ parse_sentinels(struct pb_redis *r, const char *list)
 		if (end == NULL)
 			end = p + strlen(p);
 		colon = memchr(p, ':', (size_t)(end - p));
-		if (colon == NULL || colon == p || r->nsent >=
-		    PB_REDIS_MAX_SENTINELS)
+		if (colon == NULL || colon == p ||
+		    r->nsent >= PB_REDIS_MAX_SENTINELS)
 			return PB_ERR_INVAL;
 		port = strtol(colon + 1, &num_end, 10);
 		while (num_end != NULL && num_end < end && *num_end == ' ')
@@ -170,7 +170,7 @@ pb_redis_new(const struct pb_redis_opts *o, struct pb_redis **out)
 /* The options common to both modes; frees r on failure. */
 static enum pb_err
 finish_new(struct pb_redis *r, const struct pb_redis_opts *o,
-    struct pb_redis **out)
+           struct pb_redis **out)
 {
 	r->password = dup_or_null(o->password);
 	if (o->password != NULL && *o->password != '\0' &&
@@ -182,18 +182,19 @@ finish_new(struct pb_redis *r, const struct pb_redis_opts *o,
 		(void)pb_strlcpy(r->server, r->socket, sizeof(r->server));
 	else if (r->host != NULL)
 		(void)snprintf(r->server, sizeof(r->server), "%s:%d", r->host,
-		    o->port > 0 ? o->port : 6379);
+		               o->port > 0 ? o->port : 6379);
 	r->port = o->port > 0 ? o->port : 6379;
-	r->connect_timeout_ms = o->connect_timeout_ms > 0 ?
-	    o->connect_timeout_ms : 500;
+	r->connect_timeout_ms =
+	    o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 500;
 	r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1000;
 	r->backoff_ms = BACKOFF_MIN_MS;
-	r->backoff_max_ms = r->nsent > 0 ? SENTINEL_BACKOFF_MAX_MS :
-	    BACKOFF_MAX_MS;
+	r->backoff_max_ms =
+	    r->nsent > 0 ? SENTINEL_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
 	r->wait_replicas = o->wait_replicas > 0 ? o->wait_replicas : 0;
 	/* WAIT must answer before the read timeout gives up on it (ms) */
-	r->wait_ms = o->wait_ms > 0 && o->wait_ms < r->timeout_ms ?
-	    o->wait_ms : r->timeout_ms / 2;
+	r->wait_ms = o->wait_ms > 0 && o->wait_ms < r->timeout_ms
+	                 ? o->wait_ms
+	                 : r->timeout_ms / 2;
 	*out = r;
 	return PB_OK;
 }
@@ -215,8 +216,9 @@ connect_failed(struct pb_redis *r, const char *why)
 {
 	drop(r, why);
 	r->next_try_ms = pb_clock_mono_ms() + r->backoff_ms;
-	r->backoff_ms = r->backoff_ms * 2 > r->backoff_max_ms ?
-	    r->backoff_max_ms : r->backoff_ms * 2;
+	r->backoff_ms = r->backoff_ms * 2 > r->backoff_max_ms
+	                    ? r->backoff_max_ms
+	                    : r->backoff_ms * 2;
 }
 
 /*
@@ -248,8 +250,8 @@ authenticate(struct pb_redis *r)
 	argvlen[1] = strlen(r->password);
 	rep = redisCommandArgv(r->ctx, 2, argv, argvlen);
 	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-		connect_failed(r, rep == NULL ? r->ctx->errstr :
-		    "AUTH refused");
+		connect_failed(r,
+		               rep == NULL ? r->ctx->errstr : "AUTH refused");
 		freeReplyObject(rep);
 		return -1;
 	}
@@ -260,11 +262,11 @@ authenticate(struct pb_redis *r)
 /* Ask one sentinel for the master's address; 0 and host/port on success. */
 static int
 ask_sentinel(struct pb_redis *r, size_t i, char *host, size_t hostlen,
-    int *port)
+             int *port)
 {
 	redisContext *c;
 	redisReply *rep = NULL;
-	const char *argv[3] = { "SENTINEL", "get-master-addr-by-name", NULL };
+	const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", NULL};
 	size_t argvlen[3];
 	char *end = NULL;
 	long p;
@@ -272,8 +274,9 @@ ask_sentinel(struct pb_redis *r, size_t i, char *host, size_t hostlen,
 
 	/* a sentinel that does not answer quickly is skipped (ms) */
 	c = redisConnectWithTimeout(r->sent_host[i], r->sent_port[i],
-	    ms_to_tv(r->connect_timeout_ms < 300 ? r->connect_timeout_ms :
-	    300));
+	                            ms_to_tv(r->connect_timeout_ms < 300
+	                                         ? r->connect_timeout_ms
+	                                         : 300));
 	if (c == NULL || c->err != 0 ||
 	    redisSetTimeout(c, ms_to_tv(r->timeout_ms)) != REDIS_OK)
 		goto out;
@@ -283,14 +286,12 @@ ask_sentinel(struct pb_redis *r, size_t i, char *host, size_t hostlen,
 	argvlen[2] = strlen(argv[2]);
 	rep = redisCommandArgv(c, 3, argv, argvlen);
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
-	    rep->elements != 2 ||
-	    rep->element[0]->type != REDIS_REPLY_STRING ||
+	    rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
 	    rep->element[1]->type != REDIS_REPLY_STRING)
 		goto out;
 	p = strtol(rep->element[1]->str, &end, 10);
-	if (end == rep->element[1]->str || *end != '\0' || p < 1 ||
-	    p > 65535 || pb_strlcpy(host, rep->element[0]->str, hostlen) !=
-	    PB_OK)
+	if (end == rep->element[1]->str || *end != '\0' || p < 1 || p > 65535 ||
+	    pb_strlcpy(host, rep->element[0]->str, hostlen) != PB_OK)
 		goto out;
 	*port = (int)p;
 	ok = 0;
@@ -322,8 +323,8 @@ static int
 role_of(redisContext *c, char *out, size_t outlen)
 {
 	redisReply *rep;
-	const char *argv[1] = { "ROLE" };
-	size_t argvlen[1] = { 4 };
+	const char *argv[1] = {"ROLE"};
+	size_t argvlen[1] = {4};
 	int rc = -1;
 
 	rep = redisCommandArgv(c, 1, argv, argvlen);
@@ -348,19 +349,19 @@ open_ctx(struct pb_redis *r)
 			return -1;
 		}
 		(void)snprintf(r->server, sizeof(r->server), "%s:%d", host,
-		    port);
-		r->ctx = redisConnectWithTimeout(host, port,
-		    ms_to_tv(r->connect_timeout_ms));
+		               port);
+		r->ctx = redisConnectWithTimeout(
+		    host, port, ms_to_tv(r->connect_timeout_ms));
 	} else if (r->socket != NULL) {
-		r->ctx = redisConnectUnixWithTimeout(r->socket,
-		    ms_to_tv(r->connect_timeout_ms));
+		r->ctx = redisConnectUnixWithTimeout(
+		    r->socket, ms_to_tv(r->connect_timeout_ms));
 	} else {
-		r->ctx = redisConnectWithTimeout(r->host, r->port,
-		    ms_to_tv(r->connect_timeout_ms));
+		r->ctx = redisConnectWithTimeout(
+		    r->host, r->port, ms_to_tv(r->connect_timeout_ms));
 	}
 	if (r->ctx == NULL || r->ctx->err != 0) {
-		sentinel_miss(r, r->ctx != NULL ? r->ctx->errstr :
-		    "cannot allocate context");
+		sentinel_miss(r, r->ctx != NULL ? r->ctx->errstr
+		                                : "cannot allocate context");
 		return -1;
 	}
 	if (redisSetTimeout(r->ctx, ms_to_tv(r->timeout_ms)) != REDIS_OK) {
@@ -407,14 +408,14 @@ ensure_connected(struct pb_redis *r)
 	if (r->ctx != NULL)
 		return PB_OK;
 	if (pb_clock_mono_ms() < r->next_try_ms)
-		return PB_ERR_UNAVAILABLE;    /* still backing off */
+		return PB_ERR_UNAVAILABLE; /* still backing off */
 	if (open_ctx(r) != 0 || authenticate(r) != 0)
 		return PB_ERR_UNAVAILABLE;
 	/* a sentinel's answer may be stale during a failover: confirm */
 	if (r->nsent > 0 && (role_of(r->ctx, role, sizeof(role)) != 0 ||
-	    strcmp(role, "master") != 0)) {
+	                     strcmp(role, "master") != 0)) {
 		sentinel_miss(r, "the server the sentinels named is not "
-		    "a master (failover in progress)");
+		                 "a master (failover in progress)");
 		return PB_ERR_UNAVAILABLE;
 	}
 	r->backoff_ms = BACKOFF_MIN_MS;
@@ -433,8 +434,9 @@ ensure_connected(struct pb_redis *r)
 static int
 outage_reply(const redisReply *rep)
 {
-	static const char *const codes[] = { "READONLY", "LOADING",
-		"MASTERDOWN", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN" };
+	static const char *const codes[] = {"READONLY",   "LOADING",
+	                                    "MASTERDOWN", "NOREPLICAS",
+	                                    "TRYAGAIN",   "CLUSTERDOWN"};
 	const char *s;
 	size_t i, n;
 
@@ -444,8 +446,8 @@ outage_reply(const redisReply *rep)
 	/* Lua: "ERR Error running script ...: -READONLY ..." style wrap */
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		n = strlen(codes[i]);
-		if (strncmp(s, codes[i], n) == 0 && (s[n] == ' ' ||
-		    s[n] == '\0'))
+		if (strncmp(s, codes[i], n) == 0 &&
+		    (s[n] == ' ' || s[n] == '\0'))
 			return 1;
 		if (strstr(s, codes[i]) != NULL && strncmp(s, "ERR", 3) == 0 &&
 		    strstr(s, "script") != NULL)
@@ -467,7 +469,7 @@ stale_connection_error(const redisContext *c)
 
 enum pb_err
 pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
-    const char **argv, const size_t *argvlen)
+             const char **argv, const size_t *argvlen)
 {
 	redisReply *rep;
 	int attempt, retryable;
@@ -507,7 +509,7 @@ pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
  * every reply freed and *got_any telling whether a reply had arrived. */
 static int
 pipe_once(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
-    redisReply **replies, int *got_any)
+          redisReply **replies, int *got_any)
 {
 	size_t i;
 	void *rep;
@@ -515,7 +517,7 @@ pipe_once(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
 	*got_any = 0;
 	for (i = 0; i < n; i++)
 		if (redisAppendCommandArgv(r->ctx, cmds[i].argc, cmds[i].argv,
-		    cmds[i].argvlen) != REDIS_OK)
+		                           cmds[i].argvlen) != REDIS_OK)
 			goto fail;
 	for (i = 0; i < n; i++) {
 		rep = NULL;
@@ -558,7 +560,7 @@ pipe_outage(struct pb_redis *r, redisReply **replies, size_t n, int attempt)
 
 enum pb_err
 pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
-    redisReply **replies)
+              redisReply **replies)
 {
 	int attempt, retryable, got_any;
 	size_t i;
@@ -576,8 +578,8 @@ pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
 			r->used = 1;
 			return PB_OK;
 		}
-		retryable = r->used && !got_any &&
-		    stale_connection_error(r->ctx);
+		retryable =
+		    r->used && !got_any && stale_connection_error(r->ctx);
 		if (retryable)
 			drop(r, r->ctx->errstr);
 		else
@@ -590,7 +592,7 @@ pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
 
 enum pb_err
 pb_redis_cmd_str(struct pb_redis *r, redisReply **reply, int argc,
-    const char **argv)
+                 const char **argv)
 {
 	size_t lens[PB_REDIS_MAX_ARGS];
 	int i;
@@ -605,15 +607,15 @@ pb_redis_cmd_str(struct pb_redis *r, redisReply **reply, int argc,
 
 enum pb_err
 pb_redis_key_cmd(struct pb_redis *r, const char *cmd, const char *key,
-    int want_type)
+                 int want_type)
 {
-	const char *argv[2] = { cmd, key };
+	const char *argv[2] = {cmd, key};
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
 	rc = pb_redis_cmd_str(r, &rep, 2, argv);
 	if (rc == PB_OK && (rep->type == REDIS_REPLY_ERROR ||
-	    (want_type != -1 && rep->type != want_type)))
+	                    (want_type != -1 && rep->type != want_type)))
 		rc = PB_ERR_INTERNAL;
 	freeReplyObject(rep);
 	return rc;
@@ -622,8 +624,8 @@ pb_redis_key_cmd(struct pb_redis *r, const char *cmd, const char *key,
 enum pb_err
 pb_redis_ping(struct pb_redis *r)
 {
-	const char *argv[1] = { "PING" };
-	size_t argvlen[1] = { 4 };
+	const char *argv[1] = {"PING"};
+	size_t argvlen[1] = {4};
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
@@ -631,7 +633,9 @@ pb_redis_ping(struct pb_redis *r)
 	if (rc != PB_OK)
 		return rc;
 	rc = (rep->type == REDIS_REPLY_STATUS && rep->str != NULL &&
-	    strcmp(rep->str, "PONG") == 0) ? PB_OK : PB_ERR_UNAVAILABLE;
+	      strcmp(rep->str, "PONG") == 0)
+	         ? PB_OK
+	         : PB_ERR_UNAVAILABLE;
 	freeReplyObject(rep);
 	return rc;
 }
@@ -649,7 +653,7 @@ pb_redis_ping(struct pb_redis *r)
 static long
 replicas_attached(struct pb_redis *r)
 {
-	const char *argv[2] = { "INFO", "replication" };
+	const char *argv[2] = {"INFO", "replication"};
 	redisReply *rep = NULL;
 	const char *p;
 	long n = -1;
@@ -696,16 +700,20 @@ pb_redis_durable(struct pb_redis *r)
 		return PB_OK;
 	snprintf(n, sizeof(n), "%d", r->wait_replicas);
 	/* replica known missing: a short WAIT, then the sentinels decide */
-	snprintf(ms, sizeof(ms), "%d", pb_clock_mono_ms() < r->degraded_until ?
-	    1 : r->wait_ms);
+	snprintf(ms, sizeof(ms), "%d",
+	         pb_clock_mono_ms() < r->degraded_until ? 1 : r->wait_ms);
 	argv[0] = "WAIT";
 	argv[1] = n;
 	argv[2] = ms;
 	rc = pb_redis_cmd_str(r, &rep, 3, argv);
-	if (rc == PB_OK && (rep->type != REDIS_REPLY_INTEGER ||
-	    rep->integer < r->wait_replicas) && !still_master(r)) {
-		(void)pb_strlcpy(r->err, "too few replicas acknowledged "
-		    "(WAIT)", sizeof(r->err));
+	if (rc == PB_OK &&
+	    (rep->type != REDIS_REPLY_INTEGER ||
+	     rep->integer < r->wait_replicas) &&
+	    !still_master(r)) {
+		(void)pb_strlcpy(r->err,
+		                 "too few replicas acknowledged "
+		                 "(WAIT)",
+		                 sizeof(r->err));
 		rc = PB_ERR_UNAVAILABLE;
 	}
 	freeReplyObject(rep);
@@ -715,7 +723,7 @@ pb_redis_durable(struct pb_redis *r)
 enum pb_err
 pb_redis_role(struct pb_redis *r, char *out, size_t outlen)
 {
-	const char *argv[1] = { "ROLE" };
+	const char *argv[1] = {"ROLE"};
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
@@ -725,8 +733,9 @@ pb_redis_role(struct pb_redis *r, char *out, size_t outlen)
 	if (rc != PB_OK)
 		return rc;
 	rc = (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-	    rep->element[0]->type == REDIS_REPLY_STRING) ?
-	    pb_strlcpy(out, rep->element[0]->str, outlen) : PB_ERR_UNAVAILABLE;
+	      rep->element[0]->type == REDIS_REPLY_STRING)
+	         ? pb_strlcpy(out, rep->element[0]->str, outlen)
+	         : PB_ERR_UNAVAILABLE;
 	freeReplyObject(rep);
 	return rc;
 }
@@ -753,7 +762,7 @@ pb_redis_last_error(const struct pb_redis *r)
 static const char *
 script_sha(struct pb_redis *r, const char *script)
 {
-	const char *argv[3] = { "SCRIPT", "LOAD", script };
+	const char *argv[3] = {"SCRIPT", "LOAD", script};
 	redisReply *rep = NULL;
 	const char *sha = NULL;
 	size_t i;
@@ -778,7 +787,8 @@ out:
 
 enum pb_err
 pb_redis_evalcmd_make(struct pb_redis *r, struct pb_redis_evalcmd *e,
-    const char *script, int nkeys, int nargs, const char *const *args)
+                      const char *script, int nkeys, int nargs,
+                      const char *const *args)
 {
 	const char *sha;
 	int i;
@@ -806,7 +816,7 @@ pb_redis_evalcmd_make(struct pb_redis *r, struct pb_redis_evalcmd *e,
 
 enum pb_err
 pb_redis_evalcmd_settle(struct pb_redis *r, struct pb_redis_evalcmd *e,
-    redisReply **reply)
+                        redisReply **reply)
 {
 	redisReply *rep = *reply;
 
@@ -825,7 +835,7 @@ pb_redis_evalcmd_settle(struct pb_redis *r, struct pb_redis_evalcmd *e,
 
 enum pb_err
 pb_redis_eval(struct pb_redis *r, const char *script, int nkeys, int nargs,
-    const char *const *args, redisReply **reply)
+              const char *const *args, redisReply **reply)
 {
 	struct pb_redis_evalcmd e;
 	enum pb_err rc;
@@ -840,8 +850,8 @@ pb_redis_eval(struct pb_redis *r, const char *script, int nkeys, int nargs,
 }
 
 enum pb_err
-pb_redis_eval_ints(struct pb_redis *r, const char *script, int nkeys,
-    int nargs, const char *const *args, long long *out, size_t n)
+pb_redis_eval_ints(struct pb_redis *r, const char *script, int nkeys, int nargs,
+                   const char *const *args, long long *out, size_t n)
 {
 	redisReply *rep = NULL;
 	enum pb_err rc;

@@ -30,16 +30,16 @@
 #include "err.h"
 
 struct pb_redis_opts {
-	const char *socket;         /* unix socket path, or NULL for TCP */
-	const char *host;           /* TCP host when socket is NULL */
+	const char *socket; /* unix socket path, or NULL for TCP */
+	const char *host;   /* TCP host when socket is NULL */
 	int port;
-	const char *password;       /* NULL or "" for no AUTH */
-	int connect_timeout_ms;     /* ms; 0 -> 500 */
-	int timeout_ms;             /* ms per command; 0 -> 1000 */
-	const char *sentinels;      /* "h:p,h:p" or NULL; overrides host */
-	const char *master_name;    /* required with sentinels */
-	int wait_replicas;          /* pb_redis_durable: replicas to wait for */
-	int wait_ms;                /* ms WAIT waits; below timeout_ms, 0 -> half */
+	const char *password;    /* NULL or "" for no AUTH */
+	int connect_timeout_ms;  /* ms; 0 -> 500 */
+	int timeout_ms;          /* ms per command; 0 -> 1000 */
+	const char *sentinels;   /* "h:p,h:p" or NULL; overrides host */
+	const char *master_name; /* required with sentinels */
+	int wait_replicas;       /* pb_redis_durable: replicas to wait for */
+	int wait_ms; /* ms WAIT waits; below timeout_ms, 0 -> half */
 };
 
 #define PB_REDIS_MAX_SENTINELS 8
@@ -48,7 +48,7 @@ struct pb_redis;
 
 /* Copy the options; does not connect.  Caller frees with pb_redis_free. */
 enum pb_err pb_redis_new(const struct pb_redis_opts *opts,
-    struct pb_redis **out);
+                         struct pb_redis **out);
 void pb_redis_free(struct pb_redis *r);
 
 /*
@@ -62,7 +62,7 @@ void pb_redis_free(struct pb_redis *r);
  * timeout is never retried (the command may have run).
  */
 enum pb_err pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
-    const char **argv, const size_t *argvlen);
+                         const char **argv, const size_t *argvlen);
 
 /*
  * pb_redis_cmd for arguments that are NUL-terminated strings (keys,
@@ -70,8 +70,8 @@ enum pb_err pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
  * PB_REDIS_MAX_ARGS arguments (PB_ERR_INVAL beyond).
  */
 #define PB_REDIS_MAX_ARGS 16
-enum pb_err pb_redis_cmd_str(struct pb_redis *r, redisReply **reply,
-    int argc, const char **argv);
+enum pb_err pb_redis_cmd_str(struct pb_redis *r, redisReply **reply, int argc,
+                             const char **argv);
 
 /*
  * Several commands in one round trip (a pipeline): cmds[i] is sent in
@@ -89,7 +89,7 @@ struct pb_redis_cmdv {
 	const size_t *argvlen;
 };
 enum pb_err pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds,
-    size_t n, redisReply **replies);
+                          size_t n, redisReply **replies);
 
 /*
  * Lua scripts by their SHA1 (EVALSHA): the first run of a script on a
@@ -116,14 +116,17 @@ struct pb_redis_evalcmd {
 	const char *script;
 };
 enum pb_err pb_redis_evalcmd_make(struct pb_redis *r,
-    struct pb_redis_evalcmd *e, const char *script, int nkeys, int nargs,
-    const char *const *args);
+                                  struct pb_redis_evalcmd *e,
+                                  const char *script, int nkeys, int nargs,
+                                  const char *const *args);
 enum pb_err pb_redis_evalcmd_settle(struct pb_redis *r,
-    struct pb_redis_evalcmd *e, redisReply **reply);
+                                    struct pb_redis_evalcmd *e,
+                                    redisReply **reply);
 
 /* Run script alone (make, one round trip, settle); as pb_redis_cmd. */
 enum pb_err pb_redis_eval(struct pb_redis *r, const char *script, int nkeys,
-    int nargs, const char *const *args, redisReply **reply);
+                          int nargs, const char *const *args,
+                          redisReply **reply);
 
 /*
  * pb_redis_eval for a script that answers an array of n integers, into
@@ -131,8 +134,8 @@ enum pb_err pb_redis_eval(struct pb_redis *r, const char *script, int nkeys,
  * PB_ERR_UNAVAILABLE as pb_redis_cmd.
  */
 enum pb_err pb_redis_eval_ints(struct pb_redis *r, const char *script,
-    int nkeys, int nargs, const char *const *args, long long *out,
-    size_t n);
+                               int nkeys, int nargs, const char *const *args,
+                               long long *out, size_t n);
 
 /*
  * "CMD KEY" (DEL, INCR, ...): PB_OK, or PB_ERR_INTERNAL for an error reply
@@ -140,7 +143,7 @@ enum pb_err pb_redis_eval_ints(struct pb_redis *r, const char *script,
  * type; transport failures as pb_redis_cmd.
  */
 enum pb_err pb_redis_key_cmd(struct pb_redis *r, const char *cmd,
-    const char *key, int want_type);
+                             const char *key, int want_type);
 
 /* PING; PB_OK when the server answered PONG. */
 enum pb_err pb_redis_ping(struct pb_redis *r);
@@ -156,9 +159,9 @@ enum pb_err pb_redis_ping(struct pb_redis *r);
  * replica itself is down: the cluster
  * keeps serving on one copy until it is back; for 1 s after that the
  * WAIT is 1 ms, not wait_ms, so each write is not slowed); a server they
- * no longer name is a demoted master and its writes fail.  Residual window: between
- * a promotion and the sentinels' reconfiguration (under a second) a write
- * on the old master can be accepted and then lost.
+ * no longer name is a demoted master and its writes fail.  Residual window:
+ * between a promotion and the sentinels' reconfiguration (under a second) a
+ * write on the old master can be accepted and then lost.
  */
 enum pb_err pb_redis_durable(struct pb_redis *r);
 

@@ -32,18 +32,18 @@ struct code_text {
 };
 
 static const struct code_text code_texts[] = {
-	{ "VALIDATION_ERROR", "요청 값이 올바르지 않습니다." },
-	{ "UNAUTHORIZED", "인증이 필요합니다." },
-	{ "FORBIDDEN", "서비스 이용 권한이 없습니다." },
-	{ "NOT_FOUND", "요청한 리소스를 찾을 수 없습니다." },
-	{ "METHOD_NOT_ALLOWED", "허용되지 않은 요청 방식입니다." },
-	{ "PAYLOAD_TOO_LARGE", "요청 본문이 너무 큽니다." },
-	{ "UNSUPPORTED_MEDIA_TYPE", "지원하지 않는 Content-Type입니다. "
-	    "application/json을 사용해주세요." },
-	{ "RATE_LIMITED", "요청이 너무 많습니다. 잠시 후 다시 시도해주세요." },
-	{ "UPSTREAM_INVALID", "외부 시스템 응답이 올바르지 않습니다." },
-	{ "SERVICE_UNAVAILABLE", "일시적으로 서비스 이용이 어렵습니다." },
-	{ "INTERNAL_SERVER_ERROR", "서버 내부 오류가 발생했습니다." },
+    {"VALIDATION_ERROR", "요청 값이 올바르지 않습니다."},
+    {"UNAUTHORIZED", "인증이 필요합니다."},
+    {"FORBIDDEN", "서비스 이용 권한이 없습니다."},
+    {"NOT_FOUND", "요청한 리소스를 찾을 수 없습니다."},
+    {"METHOD_NOT_ALLOWED", "허용되지 않은 요청 방식입니다."},
+    {"PAYLOAD_TOO_LARGE", "요청 본문이 너무 큽니다."},
+    {"UNSUPPORTED_MEDIA_TYPE", "지원하지 않는 Content-Type입니다. "
+                               "application/json을 사용해주세요."},
+    {"RATE_LIMITED", "요청이 너무 많습니다. 잠시 후 다시 시도해주세요."},
+    {"UPSTREAM_INVALID", "외부 시스템 응답이 올바르지 않습니다."},
+    {"SERVICE_UNAVAILABLE", "일시적으로 서비스 이용이 어렵습니다."},
+    {"INTERNAL_SERVER_ERROR", "서버 내부 오류가 발생했습니다."},
 };
 
 const char *
@@ -61,26 +61,46 @@ static const char *
 status_text(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 302: return "Found";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default:  return "Status";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 302:
+		return "Found";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Status";
 	}
 }
 
@@ -96,7 +116,8 @@ pb_req_id_valid(const char *s)
 		if (i >= PB_REQ_ID_MAX)
 			return 0;
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
 			return 0;
 	}
 	return 1;
@@ -147,7 +168,7 @@ pb_req_send(struct pb_req *req, int status, const char *body, size_t len)
 
 	if (req->responded) {
 		pb_log_msg(PB_LOG_ERROR, "double_response",
-		    "handler tried to respond twice");
+		           "handler tried to respond twice");
 		return;
 	}
 	req->responded = 1;
@@ -159,17 +180,18 @@ pb_req_send(struct pb_req *req, int status, const char *body, size_t len)
 		return;
 	}
 	n = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n"
-	    "X-Request-ID: %s\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s\r\n",
-	    status, status_text(status), len, req->request_id,
-	    req->headers.data != NULL ? req->headers.data : "");
+	             "Status: %d %s\r\n"
+	             "Content-Type: application/json; charset=utf-8\r\n"
+	             "Content-Length: %zu\r\n"
+	             "X-Request-ID: %s\r\n"
+	             "Cache-Control: no-store\r\n"
+	             "X-Content-Type-Options: nosniff\r\n"
+	             "%s\r\n",
+	             status, status_text(status), len, req->request_id,
+	             req->headers.data != NULL ? req->headers.data : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
-		pb_log_msg(PB_LOG_ERROR, "response_headers_too_long", "dropped");
+		pb_log_msg(PB_LOG_ERROR, "response_headers_too_long",
+		           "dropped");
 		return;
 	}
 	FCGX_PutStr(head, n, req->fcgx->out);
@@ -187,14 +209,18 @@ send_json(struct pb_req *req, int status, cJSON *root)
 
 	if (text == NULL) {
 		/* no allocation from here on: a fixed body on the stack */
-		pb_log_msg(PB_LOG_ERROR, "response_encode_failed", "out of memory");
+		pb_log_msg(PB_LOG_ERROR, "response_encode_failed",
+		           "out of memory");
 		(void)pb_clock_rfc3339(pb_clock_now_ms(), 0, ts, sizeof(ts));
-		n = snprintf(fallback, sizeof(fallback),
+		n = snprintf(
+		    fallback, sizeof(fallback),
 		    "{\"success\":false,\"error\":{\"code\":"
 		    "\"INTERNAL_SERVER_ERROR\",\"message\":"
-		    "\"서버 내부 오류가 발생했습니다.\",\"timestamp\":\"%s\"}}", ts);
-		pb_req_send(req, 500, fallback, n > 0 && (size_t)n < sizeof(fallback) ?
-		    (size_t)n : 0);
+		    "\"서버 내부 오류가 발생했습니다.\",\"timestamp\":\"%s\"}}",
+		    ts);
+		pb_req_send(req, 500, fallback,
+		            n > 0 && (size_t)n < sizeof(fallback) ? (size_t)n
+		                                                  : 0);
 	} else {
 		pb_req_send(req, status, text, strlen(text));
 	}
@@ -206,8 +232,7 @@ pb_req_ok(struct pb_req *req, int status, const char *msg, cJSON *data)
 {
 	cJSON *root = cJSON_CreateObject();
 
-	if (root == NULL ||
-	    cJSON_AddBoolToObject(root, "success", 1) == NULL ||
+	if (root == NULL || cJSON_AddBoolToObject(root, "success", 1) == NULL ||
 	    cJSON_AddStringToObject(root, "message", msg) == NULL) {
 		cJSON_Delete(data);
 		data = NULL;
@@ -222,11 +247,11 @@ pb_req_ok(struct pb_req *req, int status, const char *msg, cJSON *data)
 
 void
 pb_req_error(struct pb_req *req, int status, const char *code,
-    const char *message, const char *details, cJSON *extra)
+             const char *message, const char *details, cJSON *extra)
 {
 	char ts[PB_CLOCK_RFC3339_LEN];
-	int tz = req->app != NULL ? req->app->tz_offset_min :
-	    PB_CLOCK_KST_OFFSET_MIN;
+	int tz = req->app != NULL ? req->app->tz_offset_min
+	                          : PB_CLOCK_KST_OFFSET_MIN;
 	cJSON *root = cJSON_CreateObject();
 	cJSON *err = cJSON_CreateObject();
 
@@ -238,7 +263,7 @@ pb_req_error(struct pb_req *req, int status, const char *code,
 	    cJSON_AddStringToObject(err, "code", code) == NULL ||
 	    cJSON_AddStringToObject(err, "message", message) == NULL ||
 	    (details != NULL &&
-	    cJSON_AddStringToObject(err, "details", details) == NULL) ||
+	     cJSON_AddStringToObject(err, "details", details) == NULL) ||
 	    cJSON_AddStringToObject(err, "timestamp", ts) == NULL) {
 		cJSON_Delete(root);
 		cJSON_Delete(err);
@@ -256,7 +281,7 @@ pb_req_error(struct pb_req *req, int status, const char *code,
 /* Compare one pattern segment with one path segment (lengths given). */
 static int
 segment_matches(const char *pat, size_t plen, const char *seg, size_t slen,
-    int *is_param)
+                int *is_param)
 {
 	*is_param = plen >= 3 && pat[0] == '{' && pat[plen - 1] == '}';
 	if (*is_param)
@@ -267,7 +292,7 @@ segment_matches(const char *pat, size_t plen, const char *seg, size_t slen,
 /* Does pattern match path?  Fills offsets of parameters when it does. */
 static int
 pattern_matches(const char *pattern, const char *path, size_t *poff,
-    size_t *plen, size_t *np)
+                size_t *plen, size_t *np)
 {
 	const char *p = pattern, *s = path;
 	size_t pl, sl;
@@ -297,8 +322,8 @@ pattern_matches(const char *pattern, const char *path, size_t *poff,
 
 /* Names of the {placeholders} of pattern, in order. */
 static void
-param_names(const char *pattern, const char **names, size_t n,
-    char *store, size_t storelen)
+param_names(const char *pattern, const char **names, size_t n, char *store,
+            size_t storelen)
 {
 	size_t i = 0, o = 0, len;
 	const char *p = pattern;
@@ -317,8 +342,8 @@ param_names(const char *pattern, const char **names, size_t n,
 
 enum pb_err
 pb_route_match(const struct pb_route *routes, size_t n, const char *method,
-    const char *path, struct pb_req *req, const struct pb_route **route,
-    char *allow, size_t allowlen)
+               const char *path, struct pb_req *req,
+               const struct pb_route **route, char *allow, size_t allowlen)
 {
 	size_t i, j, np, poff[PB_REQ_MAX_PARAMS], plen[PB_REQ_MAX_PARAMS];
 	size_t pathlen, o = 0;
@@ -334,8 +359,9 @@ pb_route_match(const struct pb_route *routes, size_t n, const char *method,
 		if (strcmp(routes[i].method, method) != 0) {
 			if (allow != NULL && allowlen > 0 &&
 			    strstr(allow, routes[i].method) == NULL) {
-				int w = snprintf(allow + o, allowlen - o, "%s%s",
-				    o ? ", " : "", routes[i].method);
+				int w =
+				    snprintf(allow + o, allowlen - o, "%s%s",
+				             o ? ", " : "", routes[i].method);
 				if (w > 0 && (size_t)w < allowlen - o)
 					o += (size_t)w;
 			}
@@ -360,7 +386,7 @@ pb_route_match(const struct pb_route *routes, size_t n, const char *method,
 			store += plen[j] + 1;
 		}
 		param_names(routes[i].pattern, req->param_names, np, store,
-		    strlen(routes[i].pattern) + 1);
+		            strlen(routes[i].pattern) + 1);
 		return PB_OK;
 	}
 	return path_known ? PB_ERR_STATE : PB_ERR_NOTFOUND;
@@ -476,7 +502,7 @@ read_body(struct pb_req *req, size_t want)
 		return PB_ERR_NOMEM;
 	while (got < want) {
 		n = FCGX_GetStr(req->body + got, (int)(want - got),
-		    req->fcgx->in);
+		                req->fcgx->in);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
@@ -493,7 +519,7 @@ access_log(const struct pb_req *req)
 	struct pb_logline l;
 
 	pb_log_begin(&l, req->status >= 500 ? PB_LOG_WARN : PB_LOG_INFO,
-	    "request");
+	             "request");
 	pb_log_str(&l, "method", req->method);
 	/* the route pattern names the operation without the values */
 	if (req->route != NULL) {
@@ -501,7 +527,7 @@ access_log(const struct pb_req *req)
 	} else {
 		/* an unmatched path may still carry a line number */
 		(void)pb_mask_digits(req->path != NULL ? req->path : "", 6,
-		    path, sizeof(path));
+		                     path, sizeof(path));
 		pb_log_str(&l, "path", path);
 	}
 	pb_log_int(&l, "status", req->status);
@@ -561,23 +587,27 @@ handle_one(struct pb_app *app, struct pb_req *req)
 	(void)pb_strlcpy(req->method, m != NULL ? m : "", sizeof(req->method));
 	m = pb_req_param(req, "REMOTE_ADDR");
 	(void)pb_strlcpy(req->remote_addr, m != NULL ? m : "",
-	    sizeof(req->remote_addr));
+	                 sizeof(req->remote_addr));
 	rc = check_fields(req);
 	if (rc == PB_ERR_TOOBIG) {
-		pb_req_error(req, 431, "VALIDATION_ERROR", "요청 헤더가 너무 "
-		    "많습니다.", "at most 100 request header fields", NULL);
+		pb_req_error(req, 431, "VALIDATION_ERROR",
+		             "요청 헤더가 너무 "
+		             "많습니다.",
+		             "at most 100 request header fields", NULL);
 		return;
 	}
 	if (rc != PB_OK) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, "two header "
-		    "fields differ only by '-' and '_' in their names", NULL);
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		             "two header "
+		             "fields differ only by '-' and '_' in their names",
+		             NULL);
 		return;
 	}
 
 	uri = pb_req_param(req, "REQUEST_URI");
 	if (uri == NULL || uri[0] != '/' || strlen(uri) > PB_REQ_MAX_PATH) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "request URI missing or too long", NULL);
+		             "request URI missing or too long", NULL);
 		return;
 	}
 	q = strchr(uri, '?');
@@ -585,7 +615,8 @@ handle_one(struct pb_app *app, struct pb_req *req)
 	req->path = strndup(uri, plen);
 	req->query = strdup(q != NULL ? q + 1 : "");
 	if (req->path == NULL || req->query == NULL) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		return;
 	}
 
@@ -593,30 +624,31 @@ handle_one(struct pb_app *app, struct pb_req *req)
 	clen = pb_req_content_length(pb_req_param(req, "CONTENT_LENGTH"));
 	if (clen == -2) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "malformed Content-Length", NULL);
+		             "malformed Content-Length", NULL);
 		return;
 	}
 	if (clen > (long long)app->max_body) {
 		pb_req_error(req, 413, "PAYLOAD_TOO_LARGE", NULL,
-		    "request body is over the limit", NULL);
+		             "request body is over the limit", NULL);
 		return;
 	}
 	if (clen > 0) {
 		ct = pb_req_param(req, "CONTENT_TYPE");
 		if (!pb_req_json_content_type(ct)) {
 			pb_req_error(req, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
-			    NULL, NULL);
+			             NULL, NULL);
 			return;
 		}
 		if (read_body(req, (size_t)clen) != PB_OK) {
 			pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-			    "request body shorter than Content-Length", NULL);
+			             "request body shorter than Content-Length",
+			             NULL);
 			return;
 		}
 	}
 
 	rc = pb_route_match(app->spec->routes, app->spec->nroutes, req->method,
-	    req->path, req, &route, allow, sizeof(allow));
+	                    req->path, req, &route, allow, sizeof(allow));
 	if (rc == PB_ERR_NOTFOUND) {
 		pb_req_error(req, 404, "NOT_FOUND", NULL, NULL, NULL);
 		return;
@@ -627,15 +659,17 @@ handle_one(struct pb_app *app, struct pb_req *req)
 		return;
 	}
 	if (rc != PB_OK) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		return;
 	}
 	req->route = route;
 	route->fn(req);
 	if (!req->responded) {
 		pb_log_msg(PB_LOG_ERROR, "no_response",
-		    "handler returned without responding");
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		           "handler returned without responding");
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 	}
 }
 
@@ -651,16 +685,16 @@ pb_request_serve(struct pb_app *app)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;        /* no SA_RESTART: accept() must return */
+	sa.sa_flags = 0; /* no SA_RESTART: accept() must return */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);  /* mod_fcgid's graceful stop */
+	sigaction(SIGUSR1, &sa, NULL); /* mod_fcgid's graceful stop */
 	signal(SIGPIPE, SIG_IGN);
 
 	if (FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		pb_log_msg(PB_LOG_ERROR, "startup_failed",
-		    "cannot initialise FastCGI");
+		           "cannot initialise FastCGI");
 		return 1;
 	}
 	memset(&req, 0, sizeof(req));
@@ -674,7 +708,7 @@ pb_request_serve(struct pb_app *app)
 		pb_buf_init(&req.headers, PB_REQ_MAX_HEADERS);
 		handle_one(app, &req);
 		pb_metrics_request(req.route, req.method, req.status,
-		    pb_metrics_now_us() - t0);
+		                   pb_metrics_now_us() - t0);
 		access_log(&req);
 		FCGX_Finish_r(&fcgx);
 		run_after(&req);
@@ -695,8 +729,7 @@ pb_req_unavailable(struct pb_req *req, const char *what)
 }
 
 cJSON *
-pb_req_json_body(struct pb_req *req, const struct pb_json_field *spec,
-    size_t n)
+pb_req_json_body(struct pb_req *req, const struct pb_json_field *spec, size_t n)
 {
 	cJSON *root = NULL;
 	const char *why = NULL, *field = NULL;
@@ -704,18 +737,18 @@ pb_req_json_body(struct pb_req *req, const struct pb_json_field *spec,
 
 	if (req->body == NULL || req->body_len == 0) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "request body is required", NULL);
+		             "request body is required", NULL);
 		return NULL;
 	}
 	if (pb_json_parse(req->body, req->body_len, PB_JSON_MAX_DEPTH, &root,
-	    &why) != PB_OK) {
+	                  &why) != PB_OK) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, why, NULL);
 		return NULL;
 	}
 	if (pb_json_check(root, spec, n, &field, &why) != PB_OK) {
 		snprintf(details, sizeof(details), "%s: %s",
-		    field != NULL && field[0] != '\0' ? field : "body",
-		    why != NULL ? why : "invalid");
+		         field != NULL && field[0] != '\0' ? field : "body",
+		         why != NULL ? why : "invalid");
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
 		cJSON_Delete(root);
 		return NULL;

@@ -22,13 +22,13 @@
 #include "buf.h"
 #include "err.h"
 
-#define PB_REQ_MAX_PATH     2048  /* bytes of REQUEST_URI we accept */
-#define PB_REQ_MAX_PARAMS   4     /* {placeholders} per route */
-#define PB_REQ_ID_MAX       64    /* chars of a client-supplied X-Request-ID */
-#define PB_REQ_MAX_HEADERS  1024  /* bytes of extra response headers */
-#define PB_REQ_MAX_AFTER    4     /* deferred calls per request */
-#define PB_REQ_MAX_FIELDS   100   /* request header fields (HTTP_*); 431 above */
-#define PB_REQ_AFTER_ARG    4096  /* bytes of one deferred call's argument */
+#define PB_REQ_MAX_PATH 2048    /* bytes of REQUEST_URI we accept */
+#define PB_REQ_MAX_PARAMS 4     /* {placeholders} per route */
+#define PB_REQ_ID_MAX 64        /* chars of a client-supplied X-Request-ID */
+#define PB_REQ_MAX_HEADERS 1024 /* bytes of extra response headers */
+#define PB_REQ_MAX_AFTER 4      /* deferred calls per request */
+#define PB_REQ_MAX_FIELDS 100   /* request header fields (HTTP_*); 431 above */
+#define PB_REQ_AFTER_ARG 4096   /* bytes of one deferred call's argument */
 
 struct pb_app;
 struct pb_req;
@@ -39,38 +39,38 @@ typedef void (*pb_after_fn)(struct pb_req *req, void *arg);
 
 struct pb_req_after_call {
 	pb_after_fn fn;
-	void *arg;                      /* owned copy */
+	void *arg; /* owned copy */
 };
 
 /* A route: exact segments, or "{name}" for one non-empty segment. */
 struct pb_route {
-	const char *method;     /* "GET", "POST", ... */
-	const char *pattern;    /* "/api/v1/bills/inquiry/{requestId}" */
+	const char *method;  /* "GET", "POST", ... */
+	const char *pattern; /* "/api/v1/bills/inquiry/{requestId}" */
 	pb_handler_fn fn;
 };
 
 struct pb_req {
-	struct pb_app *app;             /* borrowed, process lifetime */
-	FCGX_Request *fcgx;             /* borrowed, this request only */
+	struct pb_app *app; /* borrowed, process lifetime */
+	FCGX_Request *fcgx; /* borrowed, this request only */
 	char method[16];
-	char *path;                     /* owned; without the query */
-	char *query;                    /* owned; "" when none */
+	char *path;  /* owned; without the query */
+	char *query; /* owned; "" when none */
 	char request_id[PB_REQ_ID_MAX + 1];
 	char remote_addr[64];
-	char *body;                     /* owned; NUL-terminated; NULL if none */
-	size_t body_len;                /* bytes */
-	const struct pb_route *route;   /* matched route */
-	char *param_store;              /* owned; backing for params[] */
+	char *body;                   /* owned; NUL-terminated; NULL if none */
+	size_t body_len;              /* bytes */
+	const struct pb_route *route; /* matched route */
+	char *param_store;            /* owned; backing for params[] */
 	const char *params[PB_REQ_MAX_PARAMS];
 	const char *param_names[PB_REQ_MAX_PARAMS]; /* borrowed from route */
 	size_t nparams;
-	struct pb_buf headers;          /* extra response headers */
-	struct pb_buf sent;             /* without fcgx (unit tests): the body */
+	struct pb_buf headers; /* extra response headers */
+	struct pb_buf sent;    /* without fcgx (unit tests): the body */
 	struct pb_req_after_call after[PB_REQ_MAX_AFTER];
 	size_t nafter;
 	int responded;
 	int status;
-	int64_t start_ms;               /* monotonic ms */
+	int64_t start_ms; /* monotonic ms */
 };
 
 /* Run the accept loop until SIGTERM/SIGINT; returns the exit status. */
@@ -87,7 +87,7 @@ const char *pb_req_path_param(const struct pb_req *req, const char *name);
 /* Queue one extra response header (name and value must be plain ASCII
  * without CR/LF; PB_ERR_INVAL otherwise). */
 enum pb_err pb_req_add_header(struct pb_req *req, const char *name,
-    const char *value);
+                              const char *value);
 
 /*
  * Run fn(req, copy) once the response has been handed to the web server
@@ -100,7 +100,7 @@ enum pb_err pb_req_add_header(struct pb_req *req, const char *name,
  * PB_REQ_AFTER_ARG bytes; the caller may then do the work at once.
  */
 enum pb_err pb_req_after(struct pb_req *req, pb_after_fn fn, const void *arg,
-    size_t len);
+                         size_t len);
 
 /* Send status with a JSON body (len bytes).  Only the first response
  * counts; later calls are ignored and logged. */
@@ -116,7 +116,7 @@ void pb_req_ok(struct pb_req *req, int status, const char *msg, cJSON *data);
  * extra (may be NULL, ownership taken) is added as top-level "data".
  */
 void pb_req_error(struct pb_req *req, int status, const char *code,
-    const char *message, const char *details, cJSON *extra);
+                  const char *message, const char *details, cJSON *extra);
 
 /* 503 SERVICE_UNAVAILABLE with Retry-After: 5; what (a dependency's name)
  * goes to the log only. */
@@ -128,7 +128,7 @@ struct pb_json_field;
  * Caller frees with cJSON_Delete.
  */
 cJSON *pb_req_json_body(struct pb_req *req, const struct pb_json_field *spec,
-    size_t n);
+                        size_t n);
 /* The standard Korean message for an error code (never NULL). */
 const char *pb_req_default_message(const char *code);
 
@@ -142,8 +142,9 @@ int pb_req_id_valid(const char *s);
  * for this method -- then allow (if not NULL) receives "GET, POST".
  */
 enum pb_err pb_route_match(const struct pb_route *routes, size_t n,
-    const char *method, const char *path, struct pb_req *req,
-    const struct pb_route **route, char *allow, size_t allowlen);
+                           const char *method, const char *path,
+                           struct pb_req *req, const struct pb_route **route,
+                           char *allow, size_t allowlen);
 
 /*
  * Check a Content-Type header value: application/json, optionally with

@@ -10,12 +10,13 @@
 #include "crypto.h"
 #include "session.h"
 
-#define KEY_MAX 96  /* bytes of a Redis key */
+#define KEY_MAX 96 /* bytes of a Redis key */
 
-#define NFIELDS 10  /* uid cust line name perms auto rjti ver born pii */
-#define FIELDS "'uid', 'cust', 'line', 'name', 'perms', 'auto', 'rjti', " \
+#define NFIELDS 10 /* uid cust line name perms auto rjti ver born pii */
+#define FIELDS                                                                 \
+	"'uid', 'cust', 'line', 'name', 'perms', 'auto', 'rjti', "             \
 	"'ver', 'born', 'pii'"
-#define PII_MAX 512  /* bytes of the base64 sealed "line\nname" */
+#define PII_MAX 512 /* bytes of the base64 sealed "line\nname" */
 
 /* pb_session_protect's key: line and name sealed in the 'pii' field. */
 static struct {
@@ -49,12 +50,12 @@ seal_pii(const struct pb_session *s, char *out, size_t outlen)
 	sodium_memzero(pt, sizeof(pt));
 	if (rc != PB_OK)
 		return rc;
-	if (sodium_base64_encoded_len(ctlen,
-	    sodium_base64_VARIANT_ORIGINAL) > outlen)
+	if (sodium_base64_encoded_len(ctlen, sodium_base64_VARIANT_ORIGINAL) >
+	    outlen)
 		rc = PB_ERR_TOOBIG;
 	else
 		sodium_bin2base64(out, outlen, ct, ctlen,
-		    sodium_base64_VARIANT_ORIGINAL);
+		                  sodium_base64_VARIANT_ORIGINAL);
 	free(ct);
 	return rc;
 }
@@ -68,10 +69,11 @@ open_pii(const char *b64, struct pb_session *out)
 	size_t ctlen = 0, ptlen = 0;
 	enum pb_err rc = PB_ERR_INTERNAL;
 
-	if (!prot.on || sodium_base642bin(ct, sizeof(ct), b64, strlen(b64),
-	    NULL, &ctlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (!prot.on ||
+	    sodium_base642bin(ct, sizeof(ct), b64, strlen(b64), NULL, &ctlen,
+	                      NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    pb_crypto_open(prot.key, ct, ctlen, pt, sizeof(pt), &ptlen) !=
-	    PB_OK)
+	        PB_OK)
 		goto out;
 	nl = strchr(pt, '\n');
 	if (nl == NULL)
@@ -89,15 +91,15 @@ out:
  * ARGV[2] idle ttl ms.  A session without ver/born (made before they
  * existed) counts as version 0, born 0. */
 static const char touch_lua[] =
-	"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "
-	"local v = redis.call('HMGET', KEYS[1], " FIELDS ") "
-	"if not v[1] or v[1] ~= ARGV[1] then return 0 end "
-	"v[8] = v[8] or '0' v[9] = v[9] or '0' v[10] = v[10] or '' "
-	"v[3] = v[3] or '' v[4] = v[4] or '' "
-	"if v[8] ~= (redis.call('GET', KEYS[3]) or '0') then "
-	"redis.call('DEL', KEYS[1]) return 0 end "
-	"if v[6] ~= '1' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
-	"return v";
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "
+    "local v = redis.call('HMGET', KEYS[1], " FIELDS ") "
+    "if not v[1] or v[1] ~= ARGV[1] then return 0 end "
+    "v[8] = v[8] or '0' v[9] = v[9] or '0' v[10] = v[10] or '' "
+    "v[3] = v[3] or '' v[4] = v[4] or '' "
+    "if v[8] ~= (redis.call('GET', KEYS[3]) or '0') then "
+    "redis.call('DEL', KEYS[1]) return 0 end "
+    "if v[6] ~= '1' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
+    "return v";
 
 /* KEYS[1] session, KEYS[2] user version; ARGV[1] uid, ARGV[2] presented
  * jti, ARGV[3] new jti, ARGV[4] idle ttl ms, ARGV[5] now ms, ARGV[6] max
@@ -105,32 +107,32 @@ static const char touch_lua[] =
  * (revoked), -2: past its absolute lifetime, else the fields.  A session
  * without born gets it now (sessions made before the lifetime existed). */
 static const char rotate_lua[] =
-	"local v = redis.call('HMGET', KEYS[1], " FIELDS ") "
-	"if not v[1] or v[1] ~= ARGV[1] then return 0 end "
-	"local now = tonumber(ARGV[5]) local life = tonumber(ARGV[6]) "
-	"v[8] = v[8] or '0' v[10] = v[10] or '' "
-	"v[3] = v[3] or '' v[4] = v[4] or '' "
-	"if v[8] ~= (redis.call('GET', KEYS[2]) or '0') then "
-	"redis.call('DEL', KEYS[1]) return 0 end "
-	"if v[7] ~= ARGV[2] then redis.call('DEL', KEYS[1]) return -1 end "
-	"local born = tonumber(v[9]) or now "
-	"local left = born + life - now "
-	"if left <= 0 then redis.call('DEL', KEYS[1]) return -2 end "
-	"redis.call('HSET', KEYS[1], 'rjti', ARGV[3], 'perms', ARGV[7], "
-	"'born', born) "
-	"local ttl = left "
-	"if v[6] ~= '1' and tonumber(ARGV[4]) < left then ttl = ARGV[4] end "
-	"redis.call('PEXPIRE', KEYS[1], ttl) "
-	"v[5] = ARGV[7] v[7] = ARGV[3] v[9] = tostring(born) "
-	"return v";
+    "local v = redis.call('HMGET', KEYS[1], " FIELDS ") "
+    "if not v[1] or v[1] ~= ARGV[1] then return 0 end "
+    "local now = tonumber(ARGV[5]) local life = tonumber(ARGV[6]) "
+    "v[8] = v[8] or '0' v[10] = v[10] or '' "
+    "v[3] = v[3] or '' v[4] = v[4] or '' "
+    "if v[8] ~= (redis.call('GET', KEYS[2]) or '0') then "
+    "redis.call('DEL', KEYS[1]) return 0 end "
+    "if v[7] ~= ARGV[2] then redis.call('DEL', KEYS[1]) return -1 end "
+    "local born = tonumber(v[9]) or now "
+    "local left = born + life - now "
+    "if left <= 0 then redis.call('DEL', KEYS[1]) return -2 end "
+    "redis.call('HSET', KEYS[1], 'rjti', ARGV[3], 'perms', ARGV[7], "
+    "'born', born) "
+    "local ttl = left "
+    "if v[6] ~= '1' and tonumber(ARGV[4]) < left then ttl = ARGV[4] end "
+    "redis.call('PEXPIRE', KEYS[1], ttl) "
+    "v[5] = ARGV[7] v[7] = ARGV[3] v[9] = tostring(born) "
+    "return v";
 
 /* KEYS[1] session; ARGV: the fields, ARGV[8] the ttl ms. */
 static const char create_lua[] =
-	"redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'cust', "
-	"ARGV[2], 'line', ARGV[3], 'name', ARGV[4], 'perms', ARGV[5], "
-	"'auto', ARGV[6], 'rjti', ARGV[7], 'ver', ARGV[9], 'born', "
-	"ARGV[10], 'pii', ARGV[11]) "
-	"redis.call('PEXPIRE', KEYS[1], ARGV[8]) return 1";
+    "redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'cust', "
+    "ARGV[2], 'line', ARGV[3], 'name', ARGV[4], 'perms', ARGV[5], "
+    "'auto', ARGV[6], 'rjti', ARGV[7], 'ver', ARGV[9], 'born', "
+    "ARGV[10], 'pii', ARGV[11]) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[8]) return 1";
 
 static enum pb_err
 key_of(const char *prefix, const char *id, char *out, size_t outlen)
@@ -172,17 +174,17 @@ fill(const redisReply *rep, const char *sid, struct pb_session *out)
 	memset(out, 0, sizeof(*out));
 	if (pb_strlcpy(out->sid, sid, sizeof(out->sid)) != PB_OK ||
 	    pb_strlcpy(out->user_id, rep->element[0]->str,
-	    sizeof(out->user_id)) != PB_OK ||
+	               sizeof(out->user_id)) != PB_OK ||
 	    pb_strlcpy(out->customer_id, rep->element[1]->str,
-	    sizeof(out->customer_id)) != PB_OK ||
-	    pb_strlcpy(out->line, rep->element[2]->str,
-	    sizeof(out->line)) != PB_OK ||
-	    pb_strlcpy(out->name, rep->element[3]->str,
-	    sizeof(out->name)) != PB_OK ||
-	    pb_strlcpy(out->rjti, rep->element[6]->str,
-	    sizeof(out->rjti)) != PB_OK ||
-	    pb_strlcpy(out->ver, rep->element[7]->str,
-	    sizeof(out->ver)) != PB_OK)
+	               sizeof(out->customer_id)) != PB_OK ||
+	    pb_strlcpy(out->line, rep->element[2]->str, sizeof(out->line)) !=
+	        PB_OK ||
+	    pb_strlcpy(out->name, rep->element[3]->str, sizeof(out->name)) !=
+	        PB_OK ||
+	    pb_strlcpy(out->rjti, rep->element[6]->str, sizeof(out->rjti)) !=
+	        PB_OK ||
+	    pb_strlcpy(out->ver, rep->element[7]->str, sizeof(out->ver)) !=
+	        PB_OK)
 		return PB_ERR_INTERNAL;
 	out->born_ms = (int64_t)born;
 	if (rep->element[9]->str[0] != '\0' &&
@@ -195,7 +197,7 @@ fill(const redisReply *rep, const char *sid, struct pb_session *out)
 
 enum pb_err
 pb_session_create(struct pb_redis *r, const struct pb_session *s,
-    int64_t ttl_ms)
+                  int64_t ttl_ms)
 {
 	char key[KEY_MAX], perms[16], ttl[24], born[24], pii[PII_MAX];
 	const char *argv[12];
@@ -233,7 +235,7 @@ pb_session_create(struct pb_redis *r, const struct pb_session *s,
 	if (rc == PB_OK && rep->type != REDIS_REPLY_INTEGER)
 		rc = PB_ERR_INTERNAL;
 	if (rc == PB_OK)
-		rc = pb_redis_durable(r);  /* a failover keeps the session */
+		rc = pb_redis_durable(r); /* a failover keeps the session */
 out:
 	freeReplyObject(rep);
 	return rc;
@@ -241,18 +243,18 @@ out:
 
 enum pb_err
 pb_session_touch(struct pb_redis *r, const char *sid, const char *uid,
-    const char *ukey, const char *jti, int64_t idle_ttl_ms,
-    struct pb_session *out)
+                 const char *ukey, const char *jti, int64_t idle_ttl_ms,
+                 struct pb_session *out)
 {
 	return pb_session_touch_pipe(r, sid, uid, ukey, jti, idle_ttl_ms, out,
-	    NULL, 0, NULL);
+	                             NULL, 0, NULL);
 }
 
 enum pb_err
 pb_session_touch_pipe(struct pb_redis *r, const char *sid, const char *uid,
-    const char *ukey, const char *jti, int64_t idle_ttl_ms,
-    struct pb_session *out, const struct pb_redis_cmdv *extra, size_t nextra,
-    redisReply **replies)
+                      const char *ukey, const char *jti, int64_t idle_ttl_ms,
+                      struct pb_session *out, const struct pb_redis_cmdv *extra,
+                      size_t nextra, redisReply **replies)
 {
 	char key[KEY_MAX], deny[KEY_MAX], ver[KEY_MAX], ttl[24];
 	const char *args[5];
@@ -277,8 +279,8 @@ pb_session_touch_pipe(struct pb_redis *r, const char *sid, const char *uid,
 		rc = PB_ERR_NOTFOUND;
 		goto out;
 	}
-	snprintf(ttl, sizeof(ttl), "%" PRId64, idle_ttl_ms > 0 ?
-	    idle_ttl_ms : 1);
+	snprintf(ttl, sizeof(ttl), "%" PRId64,
+	         idle_ttl_ms > 0 ? idle_ttl_ms : 1);
 	args[0] = key;
 	args[1] = deny;
 	args[2] = ver;
@@ -306,7 +308,7 @@ out:
 
 enum pb_err
 pb_session_rotate(struct pb_redis *r, const struct pb_session_rotation *x,
-    struct pb_session *out)
+                  struct pb_session *out)
 {
 	char key[KEY_MAX], ver[KEY_MAX], ttl[24], now[24], life[24], perms[16];
 	const char *argv[9];
@@ -322,8 +324,8 @@ pb_session_rotate(struct pb_redis *r, const struct pb_session_rotation *x,
 		rc = PB_ERR_NOTFOUND;
 		goto out;
 	}
-	snprintf(ttl, sizeof(ttl), "%" PRId64, x->idle_ttl_ms > 0 ?
-	    x->idle_ttl_ms : 1);
+	snprintf(ttl, sizeof(ttl), "%" PRId64,
+	         x->idle_ttl_ms > 0 ? x->idle_ttl_ms : 1);
 	snprintf(now, sizeof(now), "%" PRId64, x->now_ms);
 	snprintf(life, sizeof(life), "%" PRId64, x->max_life_ms);
 	snprintf(perms, sizeof(perms), "%u", x->perms);
@@ -340,8 +342,9 @@ pb_session_rotate(struct pb_redis *r, const struct pb_session_rotation *x,
 	if (rc != PB_OK)
 		goto out;
 	if (rep->type == REDIS_REPLY_INTEGER) {
-		rc = rep->integer == -1 ? PB_ERR_STATE : rep->integer == -2 ?
-		    PB_ERR_TIMEOUT : PB_ERR_NOTFOUND;
+		rc = rep->integer == -1   ? PB_ERR_STATE
+		     : rep->integer == -2 ? PB_ERR_TIMEOUT
+		                          : PB_ERR_NOTFOUND;
 		goto out;
 	}
 	rc = fill(rep, x->sid, out);
@@ -352,7 +355,7 @@ out:
 
 enum pb_err
 pb_session_user_version(struct pb_redis *r, const char *ukey, char *out,
-    size_t outlen)
+                        size_t outlen)
 {
 	char key[KEY_MAX];
 	const char *argv[2];

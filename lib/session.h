@@ -32,33 +32,33 @@
 #include "err.h"
 #include "redis.h"
 
-#define PB_SESSION_ID_MAX   64
-#define PB_SESSION_NAME_MAX 128   /* bytes of a UTF-8 name */
+#define PB_SESSION_ID_MAX 64
+#define PB_SESSION_NAME_MAX 128 /* bytes of a UTF-8 name */
 
 struct pb_session {
 	char sid[PB_SESSION_ID_MAX + 1];
 	char user_id[PB_SESSION_ID_MAX + 1];
 	char customer_id[PB_SESSION_ID_MAX + 1];
-	char line[16];                  /* "010-1234-5678" */
+	char line[16]; /* "010-1234-5678" */
 	char name[PB_SESSION_NAME_MAX];
-	unsigned perms;                 /* PB_PERM_* bits (authz.h) */
-	int auto_login;                 /* 1: fixed TTL, not sliding */
+	unsigned perms;                   /* PB_PERM_* bits (authz.h) */
+	int auto_login;                   /* 1: fixed TTL, not sliding */
 	char rjti[PB_SESSION_ID_MAX + 1]; /* the live refresh token's jti */
-	char ver[24];                   /* the user's version at login */
-	int64_t born_ms;                /* login time, ms since the epoch */
+	char ver[24];                     /* the user's version at login */
+	int64_t born_ms;                  /* login time, ms since the epoch */
 };
 
-#define PB_SESSION_UKEY_MAX 64      /* bytes of a user key (hex) */
+#define PB_SESSION_UKEY_MAX 64 /* bytes of a user key (hex) */
 
 /* What a refresh needs (pb_session_rotate). */
 struct pb_session_rotation {
 	const char *sid, *uid, *ukey;
-	const char *rjti;               /* the presented refresh token's jti */
+	const char *rjti; /* the presented refresh token's jti */
 	const char *new_rjti;
-	int64_t idle_ttl_ms;            /* ms, sliding TTL (not auto-login) */
-	int64_t now_ms;                 /* ms since the epoch */
-	int64_t max_life_ms;            /* ms, absolute lifetime from born */
-	unsigned perms;                 /* the user's permissions, re-read */
+	int64_t idle_ttl_ms; /* ms, sliding TTL (not auto-login) */
+	int64_t now_ms;      /* ms since the epoch */
+	int64_t max_life_ms; /* ms, absolute lifetime from born */
+	unsigned perms;      /* the user's permissions, re-read */
 };
 
 /*
@@ -71,7 +71,7 @@ void pb_session_protect(const unsigned char *seal_key);
 
 /* Store s (s->ver from pb_session_user_version) for ttl_ms (ms). */
 enum pb_err pb_session_create(struct pb_redis *r, const struct pb_session *s,
-    int64_t ttl_ms);
+                              int64_t ttl_ms);
 
 /*
  * For an access token: PB_OK and *out filled when jti is not denylisted,
@@ -81,8 +81,8 @@ enum pb_err pb_session_create(struct pb_redis *r, const struct pb_session *s,
  * deleted).
  */
 enum pb_err pb_session_touch(struct pb_redis *r, const char *sid,
-    const char *uid, const char *ukey, const char *jti,
-    int64_t idle_ttl_ms, struct pb_session *out);
+                             const char *uid, const char *ukey, const char *jti,
+                             int64_t idle_ttl_ms, struct pb_session *out);
 
 /*
  * pb_session_touch with the caller's commands extra[0..nextra) (at most
@@ -93,9 +93,11 @@ enum pb_err pb_session_touch(struct pb_redis *r, const char *sid,
  * caller must not act on them unless PB_OK, so extra should only read.
  */
 enum pb_err pb_session_touch_pipe(struct pb_redis *r, const char *sid,
-    const char *uid, const char *ukey, const char *jti,
-    int64_t idle_ttl_ms, struct pb_session *out,
-    const struct pb_redis_cmdv *extra, size_t nextra, redisReply **replies);
+                                  const char *uid, const char *ukey,
+                                  const char *jti, int64_t idle_ttl_ms,
+                                  struct pb_session *out,
+                                  const struct pb_redis_cmdv *extra,
+                                  size_t nextra, redisReply **replies);
 
 /*
  * Rotate the refresh token of session x->sid: when x->rjti is the live one
@@ -108,11 +110,12 @@ enum pb_err pb_session_touch_pipe(struct pb_redis *r, const char *sid,
  * when the session does not exist (any more) or is of an older version.
  */
 enum pb_err pb_session_rotate(struct pb_redis *r,
-    const struct pb_session_rotation *x, struct pb_session *out);
+                              const struct pb_session_rotation *x,
+                              struct pb_session *out);
 
 /* The user's current version into out ("0" when never bumped). */
 enum pb_err pb_session_user_version(struct pb_redis *r, const char *ukey,
-    char *out, size_t outlen);
+                                    char *out, size_t outlen);
 /* End every session of the user, on every node: bump the version. */
 enum pb_err pb_session_user_bump(struct pb_redis *r, const char *ukey);
 
@@ -121,6 +124,6 @@ enum pb_err pb_session_delete(struct pb_redis *r, const char *sid);
 
 /* Denylist an access token's jti for ttl_ms (ms; at least 1). */
 enum pb_err pb_session_deny(struct pb_redis *r, const char *jti,
-    int64_t ttl_ms);
+                            int64_t ttl_ms);
 
 #endif

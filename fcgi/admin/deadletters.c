@@ -24,8 +24,9 @@ fv(const redisReply *fields, const char *name, size_t *len)
 {
 	size_t i;
 
-	for (i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements;
-	    i += 2)
+	for (i = 0;
+	     fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements;
+	     i += 2)
 		if (fields->element[i]->type == REDIS_REPLY_STRING &&
 		    strcmp(fields->element[i]->str, name) == 0 &&
 		    fields->element[i + 1]->type == REDIS_REPLY_STRING) {
@@ -49,9 +50,15 @@ requeue_one(struct pb_redis *r, const char *id, const redisReply *fields)
 	d = fv(fields, "d", &dlen);
 	if (k == NULL || d == NULL)
 		return PB_ERR_INVAL;
-	argv[0] = "XADD"; argv[1] = PB_HANDOFF_STREAM; argv[2] = "*";
-	argv[3] = "k"; argv[4] = k; argv[5] = "v"; argv[6] = "1";
-	argv[7] = "d"; argv[8] = d;
+	argv[0] = "XADD";
+	argv[1] = PB_HANDOFF_STREAM;
+	argv[2] = "*";
+	argv[3] = "k";
+	argv[4] = k;
+	argv[5] = "v";
+	argv[6] = "1";
+	argv[7] = "d";
+	argv[8] = d;
 	for (i = 0; i < 8; i++)
 		len[i] = strlen(argv[i]);
 	len[8] = dlen;
@@ -62,7 +69,9 @@ requeue_one(struct pb_redis *r, const char *id, const redisReply *fields)
 		freeReplyObject(rep);
 	if (rc != PB_OK)
 		return rc;
-	del[0] = "XDEL"; del[1] = PB_HANDOFF_DEAD; del[2] = id;
+	del[0] = "XDEL";
+	del[1] = PB_HANDOFF_DEAD;
+	del[2] = id;
 	for (i = 0; i < 3; i++)
 		dl[i] = strlen(del[i]);
 	rc = pb_redis_cmd(r, &rep, 3, del, dl);
@@ -76,20 +85,21 @@ admin_dead_letters(struct pb_app *app, int argc, char **argv)
 {
 	const char *sub = argc >= 3 ? argv[2] : "list";
 	const char *which = argc >= 4 ? argv[3] : "all";
-	const char *range[] = { "XRANGE", PB_HANDOFF_DEAD, "-", "+", "COUNT",
-	    "1000" };
+	const char *range[] = {"XRANGE", PB_HANDOFF_DEAD, "-",
+	                       "+",      "COUNT",         "1000"};
 	redisReply *rep = NULL;
 	size_t i, n = 0, failed = 0;
 	int status = 1;
 
-	if (app->redis == NULL || argc > 4 || (strcmp(sub, "list") != 0 &&
-	    strcmp(sub, "requeue") != 0 && strcmp(sub, "purge") != 0) ||
+	if (app->redis == NULL || argc > 4 ||
+	    (strcmp(sub, "list") != 0 && strcmp(sub, "requeue") != 0 &&
+	     strcmp(sub, "purge") != 0) ||
 	    (strcmp(sub, "requeue") == 0 && argc != 4))
 		return admin_usage();
 	if (pb_redis_cmd_str(app->redis, &rep, 6, range) != PB_OK ||
 	    rep->type != REDIS_REPLY_ARRAY) {
 		fprintf(stderr, "phonebill-admin: Redis: %s\n",
-		    pb_redis_last_error(app->redis));
+		        pb_redis_last_error(app->redis));
 		goto out;
 	}
 	for (i = 0; i < rep->elements; i++) {
@@ -108,22 +118,24 @@ admin_dead_letters(struct pb_app *app, int argc, char **argv)
 			const char *orig = fv(e->element[1], "id", NULL);
 
 			printf("%s kind=%s reason=%s entry=%s\n", id,
-			    k != NULL ? k : "-", why != NULL ? why : "-",
-			    orig != NULL ? orig : "-");
+			       k != NULL ? k : "-", why != NULL ? why : "-",
+			       orig != NULL ? orig : "-");
 		} else if (strcmp(sub, "requeue") == 0) {
-			failed += requeue_one(app->redis, id, e->element[1]) != PB_OK;
+			failed +=
+			    requeue_one(app->redis, id, e->element[1]) != PB_OK;
 		} else {
-			const char *del[] = { "XDEL", PB_HANDOFF_DEAD, id };
+			const char *del[] = {"XDEL", PB_HANDOFF_DEAD, id};
 			redisReply *d = NULL;
 
-			failed += pb_redis_cmd_str(app->redis, &d, 3, del) != PB_OK;
+			failed +=
+			    pb_redis_cmd_str(app->redis, &d, 3, del) != PB_OK;
 			if (d != NULL)
 				freeReplyObject(d);
 		}
 	}
 	if (strcmp(sub, "list") != 0)
-		printf("dead-letters %s: %zu done, %zu failed\n", sub, n - failed,
-		    failed);
+		printf("dead-letters %s: %zu done, %zu failed\n", sub,
+		       n - failed, failed);
 	else if (n == 0)
 		printf("no dead letters\n");
 	status = failed == 0 && (n > 0 || strcmp(which, "all") == 0) ? 0 : 1;

@@ -4,16 +4,13 @@
  * and its secrets like the service does.
  *
  *   phonebill-admin add USERID --customer ID --line 010-1234-5678 --name NAME
- *                   [--perm BILL_INQUIRY] [--perm PRODUCT_CHANGE] [--if-missing]
- *   phonebill-admin passwd USERID
- *   phonebill-admin grant|revoke USERID PERMISSION
- *   phonebill-admin unlock USERID
- *   phonebill-admin suspend|activate|delete USERID  (disable|enable: the same)
- *   phonebill-admin logout USERID
- *   phonebill-admin list
- *   phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]
- *   phonebill-admin rekey [--dry-run] [--batch N] [--config FILE]...
- *   phonebill-admin --version | --help
+ *                   [--perm BILL_INQUIRY] [--perm PRODUCT_CHANGE]
+ * [--if-missing] phonebill-admin passwd USERID phonebill-admin grant|revoke
+ * USERID PERMISSION phonebill-admin unlock USERID phonebill-admin
+ * suspend|activate|delete USERID  (disable|enable: the same) phonebill-admin
+ * logout USERID phonebill-admin list phonebill-admin dead-letters list|requeue
+ * ID|all|purge [ID|all] phonebill-admin rekey [--dry-run] [--batch N] [--config
+ * FILE]... phonebill-admin --version | --help
  *
  * passwd, grant, revoke, suspend, activate, delete and logout end every
  * session of the user on every node at once (session.h's user version):
@@ -39,26 +36,31 @@
 #include "lockout.h"
 #include "log.h"
 
-static const char *const admin_keys[] = {
-	"auth.max_failures", "auth.lock_seconds", "auth.login_rate_limit",
-	"auth.login_rate_window_s", "auth.trusted_proxies",
-	"auth.session_max_s", "auth.hash_permits", "auth.hash_permit_file",
-	NULL
-};
+static const char *const admin_keys[] = {"auth.max_failures",
+                                         "auth.lock_seconds",
+                                         "auth.login_rate_limit",
+                                         "auth.login_rate_window_s",
+                                         "auth.trusted_proxies",
+                                         "auth.session_max_s",
+                                         "auth.hash_permits",
+                                         "auth.hash_permit_file",
+                                         NULL};
 
 static const struct pb_app_spec spec = {
-	.service = "admin",
-	.flags = PB_APP_PII,
-	.extra_keys = admin_keys,
+    .service = "admin",
+    .flags = PB_APP_PII,
+    .extra_keys = admin_keys,
 };
 
 static const char help[] =
-    "usage: phonebill-admin add USERID --customer ID --line NUMBER --name NAME\n"
+    "usage: phonebill-admin add USERID --customer ID --line NUMBER --name "
+    "NAME\n"
     "                       [--perm PERMISSION]... [--if-missing]\n"
     "       phonebill-admin passwd USERID\n"
     "       phonebill-admin grant|revoke USERID PERMISSION\n"
     "       phonebill-admin unlock USERID      clear a login lockout\n"
-    "       phonebill-admin suspend USERID     no more logins (status SUSPENDED)\n"
+    "       phonebill-admin suspend USERID     no more logins (status "
+    "SUSPENDED)\n"
     "       phonebill-admin activate USERID    logins again (status ACTIVE)\n"
     "                                          (disable, enable: the same)\n"
     "       phonebill-admin delete USERID      the user and its permissions\n"
@@ -66,15 +68,20 @@ static const char help[] =
     "Every command but add, unlock and list ends the user's sessions at once.\n"
     "       phonebill-admin list               ids, lines and names masked\n"
     "       phonebill-admin dead-letters list|requeue ID|all|purge [ID|all]\n"
-    "                                          history phonebill-worker set aside\n"
+    "                                          history phonebill-worker set "
+    "aside\n"
     "       phonebill-admin rekey [--dry-run] [--batch N] [--config FILE]...\n"
-    "                                          seal again under the current PII\n"
-    "                                          key what another version sealed\n"
-    "                                          (each FILE: a service's config)\n"
+    "                                          seal again under the current "
+    "PII\n"
+    "                                          key what another version "
+    "sealed\n"
+    "                                          (each FILE: a service's "
+    "config)\n"
     "       phonebill-admin --version | --help\n"
     "PERMISSION: BILL_INQUIRY or PRODUCT_CHANGE.  Reads the auth service's\n"
     "config (PHONEBILL_CONFIG) and secrets: run it as the services' user,\n"
-    "e.g. runuser -u www-data -- env PHONEBILL_CONFIG=/etc/phonebill/auth.conf\n"
+    "e.g. runuser -u www-data -- env "
+    "PHONEBILL_CONFIG=/etc/phonebill/auth.conf\n"
     "phonebill-admin list.  Passwords are read from stdin, never from\n"
     "arguments.\n";
 
@@ -85,7 +92,8 @@ admin_usage(void)
 	return 2;
 }
 
-/* One line from stdin into pw (no echo on a terminal); PB_OK if AUTH_PW_MIN-AUTH_PW_MAX bytes. */
+/* One line from stdin into pw (no echo on a terminal); PB_OK if
+ * AUTH_PW_MIN-AUTH_PW_MAX bytes. */
 static enum pb_err
 read_password(char *pw, size_t pwlen)
 {
@@ -115,9 +123,10 @@ read_password(char *pw, size_t pwlen)
 		fprintf(stderr, "\n");
 	}
 	if (rc != PB_OK)
-		fprintf(stderr, "phonebill-admin: the password must be %d-%d "
-		    "characters on one line of stdin\n", AUTH_PW_MIN,
-		    AUTH_PW_MAX);
+		fprintf(stderr,
+		        "phonebill-admin: the password must be %d-%d "
+		        "characters on one line of stdin\n",
+		        AUTH_PW_MIN, AUTH_PW_MAX);
 	return rc;
 }
 
@@ -138,9 +147,11 @@ print_user(void *ud, const struct auth_user *u)
 	perms[0] = '\0';
 	for (bit = 1; bit <= PB_PERM_ALL; bit <<= 1) {
 		pn = (u->perms & bit) ? pb_authz_perm_name(bit) : NULL;
-		if (pn != NULL && strlen(perms) + strlen(pn) + 2 < sizeof(perms))
-			snprintf(perms + strlen(perms), sizeof(perms) -
-			    strlen(perms), "%s%s", perms[0] ? "," : "", pn);
+		if (pn != NULL &&
+		    strlen(perms) + strlen(pn) + 2 < sizeof(perms))
+			snprintf(perms + strlen(perms),
+			         sizeof(perms) - strlen(perms), "%s%s",
+			         perms[0] ? "," : "", pn);
 	}
 	/* the lockout record is keyed by the user's keyed hash (issue 18) */
 	if (pb_authz_user_key(app, u->user_id, ukey, sizeof(ukey)) != PB_OK ||
@@ -148,12 +159,12 @@ print_user(void *ud, const struct auth_user *u)
 		snprintf(lock, sizeof(lock), "lock=unknown");
 	else if (until > now)
 		snprintf(lock, sizeof(lock), "LOCKED(%llds)",
-		    (long long)((until - now + 999) / 1000));
+		         (long long)((until - now + 999) / 1000));
 	else
 		snprintf(lock, sizeof(lock), "failures=%d", failures);
 	printf("%-20s %-12s %-14s %-10s %-9s %-28s %s\n", u->user_id,
-	    u->customer_id, line, name, u->status, perms[0] ? perms : "-",
-	    lock);
+	       u->customer_id, line, name, u->status, perms[0] ? perms : "-",
+	       lock);
 }
 
 static int
@@ -167,8 +178,8 @@ cmd_add(struct pb_app *app, int argc, char **argv)
 	enum pb_err rc;
 
 	memset(&u, 0, sizeof(u));
-	if (argc < 3 || auth_uid_canon(argv[2], u.user_id,
-	    sizeof(u.user_id)) != PB_OK)
+	if (argc < 3 ||
+	    auth_uid_canon(argv[2], u.user_id, sizeof(u.user_id)) != PB_OK)
 		return admin_usage();
 	for (i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--if-missing") == 0) {
@@ -207,12 +218,12 @@ cmd_add(struct pb_app *app, int argc, char **argv)
 		}
 		if (rc == PB_OK) {
 			fprintf(stderr, "phonebill-admin: %s exists\n",
-			    u.user_id);
+			        u.user_id);
 			goto out;
 		}
 		if (rc != PB_ERR_NOTFOUND) {
 			fprintf(stderr, "phonebill-admin: database: %s\n",
-			    pb_strerror(rc));
+			        pb_strerror(rc));
 			goto out;
 		}
 	}
@@ -222,8 +233,8 @@ cmd_add(struct pb_app *app, int argc, char **argv)
 		goto out;
 	}
 	for (bit = 1; bit <= PB_PERM_ALL; bit <<= 1)
-		if ((perms & bit) && auth_user_set_perm(app, u.user_id, bit,
-		    1) != PB_OK) {
+		if ((perms & bit) &&
+		    auth_user_set_perm(app, u.user_id, bit, 1) != PB_OK) {
 			fprintf(stderr, "phonebill-admin: cannot grant\n");
 			goto out;
 		}
@@ -238,7 +249,7 @@ out:
 /* suspend, activate, delete, logout: 1 when cmd is one (*rc set). */
 static int
 account_cmd(struct pb_app *app, const char *cmd, const char *uid,
-    enum pb_err *rc)
+            enum pb_err *rc)
 {
 	/* disable/enable: the words of the deploy guide for the same */
 	if (strcmp(cmd, "suspend") == 0 || strcmp(cmd, "disable") == 0)
@@ -248,7 +259,7 @@ account_cmd(struct pb_app *app, const char *cmd, const char *uid,
 	else if (strcmp(cmd, "delete") == 0)
 		*rc = auth_user_delete(app, uid);
 	else if (strcmp(cmd, "logout") == 0)
-		*rc = PB_OK;    /* the revocation below is all it does */
+		*rc = PB_OK; /* the revocation below is all it does */
 	else
 		return 0;
 	return 1;
@@ -274,11 +285,12 @@ run(struct pb_app *app, int argc, char **argv)
 		if (argc != 2)
 			return admin_usage();
 		printf("%-20s %-12s %-14s %-10s %-9s %-28s %s\n", "USER",
-		    "CUSTOMER", "LINE", "NAME", "STATUS", "PERMISSIONS",
-		    "LOCK");
+		       "CUSTOMER", "LINE", "NAME", "STATUS", "PERMISSIONS",
+		       "LOCK");
 		rc = auth_user_list(app, print_user, app);
 		if (rc != PB_OK)
-			fprintf(stderr, "phonebill-admin: %s\n", pb_strerror(rc));
+			fprintf(stderr, "phonebill-admin: %s\n",
+			        pb_strerror(rc));
 		return rc == PB_OK ? 0 : 1;
 	}
 	if (argc < 3 || auth_uid_canon(argv[2], uid, sizeof(uid)) != PB_OK)
@@ -291,12 +303,12 @@ run(struct pb_app *app, int argc, char **argv)
 		if (rc == PB_OK)
 			rc = auth_user_set_password(app, uid, hash);
 	} else if ((strcmp(cmd, "grant") == 0 || strcmp(cmd, "revoke") == 0) &&
-	    argc == 4) {
+	           argc == 4) {
 		bit = pb_authz_perm_parse(argv[3]);
 		if (bit == 0)
 			return admin_usage();
 		rc = auth_user_set_perm(app, uid, bit,
-		    strcmp(cmd, "grant") == 0);
+		                        strcmp(cmd, "grant") == 0);
 	} else if (strcmp(cmd, "unlock") == 0 && argc == 3) {
 		char ukey[PB_SESSION_UKEY_MAX + 1];
 
@@ -312,17 +324,18 @@ run(struct pb_app *app, int argc, char **argv)
 	if (rc == PB_OK && strcmp(cmd, "unlock") != 0) {
 		rc = auth_user_revoke(app, uid);
 		if (rc != PB_OK)
-			fprintf(stderr, "phonebill-admin: %s changed, but the "
-			    "sessions were not ended (Redis: %s); run "
-			    "'phonebill-admin logout %s'\n", uid,
-			    pb_strerror(rc), uid);
+			fprintf(stderr,
+			        "phonebill-admin: %s changed, but the "
+			        "sessions were not ended (Redis: %s); run "
+			        "'phonebill-admin logout %s'\n",
+			        uid, pb_strerror(rc), uid);
 	}
 	if (rc == PB_OK) {
 		printf("%s: %s done\n", uid, cmd);
 		status = 0;
 	} else {
 		fprintf(stderr, "phonebill-admin: %s %s: %s\n", cmd, uid,
-		    pb_strerror(rc));
+		        pb_strerror(rc));
 	}
 	return status;
 }
@@ -337,7 +350,7 @@ main(int argc, char **argv)
 	if (argc < 2)
 		return admin_usage();
 	if (argc == 2 && (strcmp(argv[1], "--version") == 0 ||
-	    strcmp(argv[1], "--help") == 0))
+	                  strcmp(argv[1], "--help") == 0))
 		return pb_cli_std(argc, argv, "phonebill-admin", help);
 	if (pb_app_init(&app, &spec, err, sizeof(err)) != PB_OK) {
 		fprintf(stderr, "phonebill-admin: %s\n", err);

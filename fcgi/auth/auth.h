@@ -18,15 +18,15 @@
 
 #define AUTH_UID_MIN 3
 #define AUTH_UID_MAX 20
-#define AUTH_PW_MIN  8    /* bytes */
-#define AUTH_PW_MAX  128  /* bytes (ASVS 2.1.2: at least 64) */
+#define AUTH_PW_MIN 8   /* bytes */
+#define AUTH_PW_MAX 128 /* bytes (ASVS 2.1.2: at least 64) */
 
 /* The service's settings (app->svc). */
 struct auth_svc {
 	struct pb_lockout_opts lock;
-	long rate_limit;                /* login attempts per window per address */
-	int64_t rate_window_ms;         /* ms */
-	int64_t session_max_ms;         /* ms, absolute lifetime from login */
+	long rate_limit;        /* login attempts per window per address */
+	int64_t rate_window_ms; /* ms */
+	int64_t session_max_ms; /* ms, absolute lifetime from login */
 	struct pb_permits *hash_permits; /* host-wide hashes in flight */
 };
 
@@ -34,11 +34,11 @@ struct auth_user {
 	uint64_t id;
 	char user_id[AUTH_UID_MAX + 1];
 	char customer_id[65];
-	char line[16];                  /* "010-1234-5678" */
+	char line[16]; /* "010-1234-5678" */
 	char name[PB_SESSION_NAME_MAX];
 	char hash[PB_CRYPTO_HASH_MAX];
-	char status[16];                /* ACTIVE, INACTIVE, SUSPENDED */
-	unsigned perms;                 /* PB_PERM_* */
+	char status[16]; /* ACTIVE, INACTIVE, SUSPENDED */
+	unsigned perms;  /* PB_PERM_* */
 };
 
 /* Trim ASCII space and lower-case in into out; PB_ERR_INVAL unless the
@@ -47,19 +47,19 @@ enum pb_err auth_uid_canon(const char *in, char *out, size_t outlen);
 
 /* Load a user by canonical id: PB_OK, PB_ERR_NOTFOUND, or a DB error. */
 enum pb_err auth_user_load(struct pb_app *app, const char *uid,
-    struct auth_user *out);
+                           struct auth_user *out);
 /* Insert u (line already normalised; hash from pb_crypto_pwhash).
  * PB_ERR_STATE when the id exists. */
 enum pb_err auth_user_add(struct pb_app *app, const struct auth_user *u);
 enum pb_err auth_user_set_password(struct pb_app *app, const char *uid,
-    const char *hash);
+                                   const char *hash);
 /* Grant (on=1) or revoke a PB_PERM_* bit. */
 enum pb_err auth_user_set_perm(struct pb_app *app, const char *uid,
-    unsigned bit, int on);
+                               unsigned bit, int on);
 
 /* Set users.status (ACTIVE, INACTIVE, SUSPENDED); PB_ERR_NOTFOUND. */
 enum pb_err auth_user_set_status(struct pb_app *app, const char *uid,
-    const char *status);
+                                 const char *status);
 /* Delete the user (permissions go with it); PB_ERR_NOTFOUND. */
 enum pb_err auth_user_delete(struct pb_app *app, const char *uid);
 /* End every session of uid on every node (session.h's user version). */
@@ -69,10 +69,9 @@ typedef void (*auth_user_fn)(void *ud, const struct auth_user *u);
 /* Every user, ordered by id, decrypted (the callback masks what it shows). */
 enum pb_err auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud);
 
-
 /* Time of the last successful login as RFC 3339 ("" when none). */
 enum pb_err auth_last_login(struct pb_app *app, const char *uid, char *out,
-    size_t outlen);
+                            size_t outlen);
 
 /* Handlers (handlers.c). */
 void auth_login(struct pb_req *req);

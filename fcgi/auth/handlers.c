@@ -73,7 +73,7 @@ struct history {
 	const char *reason;
 	char uid[AUTH_UID_MAX + 1];
 	char client[ADDR_MAX + 8];
-	char agent[129];                /* User-Agent, cut to the column */
+	char agent[129]; /* User-Agent, cut to the column */
 };
 
 /*
@@ -96,22 +96,27 @@ history_record(struct pb_req *req, struct history *h)
 	if (strcmp(h->result, "RATE_LIMITED") != 0) {
 		rec = cJSON_CreateObject();
 		rc = pb_crypto_random_hex(16, event, sizeof(event));
-		if (rc == PB_OK && (rec == NULL ||
-		    cJSON_AddStringToObject(rec, "eventId", event) == NULL ||
-		    cJSON_AddStringToObject(rec, "requestId",
-		    req->request_id) == NULL ||
-		    cJSON_AddStringToObject(rec, "userId", h->uid) == NULL ||
-		    cJSON_AddStringToObject(rec, "result", h->result) == NULL ||
-		    (h->reason != NULL && cJSON_AddStringToObject(rec, "reason",
-		    h->reason) == NULL) ||
-		    cJSON_AddStringToObject(rec, "client", h->client) == NULL ||
-		    cJSON_AddStringToObject(rec, "agent", h->agent) == NULL ||
-		    cJSON_AddNumberToObject(rec, "at",
-		    (double)pb_clock_now_ms()) == NULL))
+		if (rc == PB_OK &&
+		    (rec == NULL ||
+		     cJSON_AddStringToObject(rec, "eventId", event) == NULL ||
+		     cJSON_AddStringToObject(rec, "requestId",
+		                             req->request_id) == NULL ||
+		     cJSON_AddStringToObject(rec, "userId", h->uid) == NULL ||
+		     cJSON_AddStringToObject(rec, "result", h->result) ==
+		         NULL ||
+		     (h->reason != NULL &&
+		      cJSON_AddStringToObject(rec, "reason", h->reason) ==
+		          NULL) ||
+		     cJSON_AddStringToObject(rec, "client", h->client) ==
+		         NULL ||
+		     cJSON_AddStringToObject(rec, "agent", h->agent) == NULL ||
+		     cJSON_AddNumberToObject(
+		         rec, "at", (double)pb_clock_now_ms()) == NULL))
 			rc = PB_ERR_NOMEM;
 		if (rc == PB_OK)
-			rc = pb_handoff_put_json(req->app->redis,
-			    req->app->pii_key, PB_HANDOFF_LOGIN, rec, NULL, 0);
+			rc = pb_handoff_put_json(
+			    req->app->redis, req->app->pii_key,
+			    PB_HANDOFF_LOGIN, rec, NULL, 0);
 	}
 	pb_log_begin(&l, rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "login");
 	pb_log_str(&l, "user", h->uid);
@@ -145,7 +150,7 @@ user_json(const struct pb_session *s)
 /* New access and refresh tokens for session s; caller frees both. */
 static enum pb_err
 issue_pair(struct pb_req *req, const struct pb_session *s, int64_t now_s,
-    char **access, char **refresh)
+           char **access, char **refresh)
 {
 	struct pb_jwt_claims c;
 	const char *key = req->app->jwt_secret;
@@ -166,8 +171,8 @@ issue_pair(struct pb_req *req, const struct pb_session *s, int64_t now_s,
 	c.typ = PB_JWT_REFRESH;
 	c.exp = now_s + PB_AUTHZ_REFRESH_TTL_S;
 	/* never past the session's absolute lifetime */
-	if (s->born_ms > 0 && (s->born_ms + svc_of(req)->session_max_ms) /
-	    1000 < c.exp)
+	if (s->born_ms > 0 &&
+	    (s->born_ms + svc_of(req)->session_max_ms) / 1000 < c.exp)
 		c.exp = (s->born_ms + svc_of(req)->session_max_ms) / 1000;
 	(void)pb_strlcpy(c.jti, s->rjti, sizeof(c.jti));
 	rc = pb_jwt_issue(key, strlen(key), &c, refresh);
@@ -192,11 +197,15 @@ hash_permit(struct pb_req *req, int *slot)
 	rc = pb_permits_try(svc_of(req)->hash_permits, slot);
 	if (rc == PB_OK)
 		return PB_OK;
-	pb_log_msg(PB_LOG_WARN, "login_shed", rc == PB_ERR_UNAVAILABLE ?
-	    "every password-hash permit is in use" : "permit files unusable");
+	pb_log_msg(PB_LOG_WARN, "login_shed",
+	           rc == PB_ERR_UNAVAILABLE
+	               ? "every password-hash permit is in use"
+	               : "permit files unusable");
 	(void)pb_req_add_header(req, "Retry-After", "1");
-	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", "로그인 요청이 많습니다. "
-	    "잠시 후 다시 시도해주세요.", "too many logins in progress", NULL);
+	pb_req_error(req, 503, "SERVICE_UNAVAILABLE",
+	             "로그인 요청이 많습니다. "
+	             "잠시 후 다시 시도해주세요.",
+	             "too many logins in progress", NULL);
 	return rc;
 }
 
@@ -218,8 +227,9 @@ user_load_failed(struct pb_req *req, const char *uid, enum pb_err rc)
 	pb_log_begin(&l, PB_LOG_ERROR, "data_corruption");
 	pb_log_str(&l, "user", uid);
 	pb_log_str(&l, "table", "phonebill_auth.users");
-	pb_log_str(&l, "msg", "the row's encrypted columns do not open "
-	    "(damaged, or sealed with another key)");
+	pb_log_str(&l, "msg",
+	           "the row's encrypted columns do not open "
+	           "(damaged, or sealed with another key)");
 	pb_log_end(&l);
 	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
 }
@@ -228,7 +238,7 @@ user_load_failed(struct pb_req *req, const char *uid, enum pb_err rc)
  * store a new one (failure only logged; the login goes on). */
 static void
 rehash(struct pb_req *req, const struct auth_user *u, const char *pw,
-    size_t pwlen)
+       size_t pwlen)
 {
 	char hash[PB_CRYPTO_HASH_MAX];
 	enum pb_err rc;
@@ -237,8 +247,8 @@ rehash(struct pb_req *req, const struct auth_user *u, const char *pw,
 	if (rc == PB_OK)
 		rc = auth_user_set_password(req->app, u->user_id, hash);
 	pb_log_msg(rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "password_rehash",
-	    rc == PB_OK ? "stored with the current settings" :
-	    pb_strerror(rc));
+	           rc == PB_OK ? "stored with the current settings"
+	                       : pb_strerror(rc));
 	sodium_memzero(hash, sizeof(hash));
 }
 
@@ -247,17 +257,19 @@ lock_message(const struct auth_svc *sv, char *out, size_t outlen)
 {
 	long min = (long)((sv->lock.lock_ms + 59999) / 60000);
 
-	snprintf(out, outlen, "계정이 잠금되었습니다. %ld분 후 다시 "
-	    "시도해주세요.", min);
+	snprintf(out, outlen,
+	         "계정이 잠금되었습니다. %ld분 후 다시 "
+	         "시도해주세요.",
+	         min);
 }
 
 void
 auth_login(struct pb_req *req)
 {
 	static const struct pb_json_field spec[] = {
-		{ "userId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64 },
-		{ "password", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128 },
-		{ "autoLogin", PB_JSON_BOOL, PB_JSON_NULLABLE, 0, 0 },
+	    {"userId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64},
+	    {"password", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128},
+	    {"autoLogin", PB_JSON_BOOL, PB_JSON_NULLABLE, 0, 0},
 	};
 	struct auth_svc *sv = svc_of(req);
 	struct history h;
@@ -285,15 +297,15 @@ auth_login(struct pb_req *req)
 	pw = pb_json_get_string(root, "password");
 	(void)pb_json_get_bool(root, "autoLogin", &auto_login);
 	if (auth_uid_canon(pb_json_get_string(root, "userId"), h.uid,
-	    sizeof(h.uid)) != PB_OK) {
+	                   sizeof(h.uid)) != PB_OK) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "userId: 3-20 of [A-Za-z0-9_-]", NULL);
+		             "userId: 3-20 of [A-Za-z0-9_-]", NULL);
 		goto out;
 	}
 	pwlen = strlen(pw);
 	if (pwlen < AUTH_PW_MIN || pwlen > AUTH_PW_MAX) {
 		snprintf(details, sizeof(details), "password: %d-%d bytes",
-		    AUTH_PW_MIN, AUTH_PW_MAX);
+		         AUTH_PW_MIN, AUTH_PW_MAX);
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
 		goto out;
 	}
@@ -302,7 +314,7 @@ auth_login(struct pb_req *req)
 
 	/* per-address rate limit, before anything costs us */
 	rc = pb_ratelimit_hit(req->app->redis, "login", addr, sv->rate_limit,
-	    sv->rate_window_ms, &retry);
+	                      sv->rate_window_ms, &retry);
 	if (rc == PB_ERR_TOOBIG) {
 		snprintf(msg, sizeof(msg), "%d", retry);
 		(void)pb_req_add_header(req, "Retry-After", msg);
@@ -319,7 +331,7 @@ auth_login(struct pb_req *req)
 	 * after this read outdates the session at once (session.h) */
 	if (pb_authz_user_key(req->app, h.uid, ukey, sizeof(ukey)) != PB_OK ||
 	    pb_session_user_version(req->app->redis, ukey, s.ver,
-	    sizeof(s.ver)) != PB_OK) {
+	                            sizeof(s.ver)) != PB_OK) {
 		pb_req_unavailable(req, "redis");
 		goto out;
 	}
@@ -332,17 +344,21 @@ auth_login(struct pb_req *req)
 	}
 	known = rc == PB_OK && strcmp(u.status, "ACTIVE") == 0;
 	now_ms = pb_clock_now_ms();
-	rc = pb_lockout_reserve(req->app->redis, ukey, &sv->lock, now_ms,
-	    &slot, &until);
+	rc = pb_lockout_reserve(req->app->redis, ukey, &sv->lock, now_ms, &slot,
+	                        &until);
 	if (rc == PB_ERR_STATE) {
 		/* s until the lock ends: the web UI shows the unlock time */
-		snprintf(msg, sizeof(msg), "%lld", until > now_ms ?
-		    (long long)((until - now_ms + 999) / 1000) : 1LL);
+		snprintf(msg, sizeof(msg), "%lld",
+		         until > now_ms
+		             ? (long long)((until - now_ms + 999) / 1000)
+		             : 1LL);
 		(void)pb_req_add_header(req, "Retry-After", msg);
 		lock_message(sv, msg, sizeof(msg));
 		/* the configured limit (auth.max_failures), not a literal */
-		snprintf(details, sizeof(details), "이전 %d회 연속 실패로 인한 "
-		    "임시 잠금 상태입니다.", sv->lock.max_failures);
+		snprintf(details, sizeof(details),
+		         "이전 %d회 연속 실패로 인한 "
+		         "임시 잠금 상태입니다.",
+		         sv->lock.max_failures);
 		pb_req_error(req, 401, "AUTH_003", msg, details, NULL);
 		h.result = "LOCKED";
 		h.reason = "ACCOUNT_LOCKED";
@@ -362,7 +378,7 @@ auth_login(struct pb_req *req)
 	/* one verification per reserved slot; unknown ids hit the dummy */
 	rc = pb_crypto_pwverify(known ? u.hash : NULL, pw, pwlen);
 	if (rc == PB_OK && pb_crypto_pwhash_outdated(u.hash))
-		rehash(req, &u, pw, pwlen);     /* still under the permit */
+		rehash(req, &u, pw, pwlen); /* still under the permit */
 	pb_permits_release(sv->hash_permits, permit);
 	permit = -1;
 	pb_log_begin(&l, PB_LOG_INFO, "pwhash_verify");
@@ -370,7 +386,8 @@ auth_login(struct pb_req *req)
 	pb_log_end(&l);
 	if (rc != PB_OK) {
 		rc = pb_lockout_fail(req->app->redis, ukey, &sv->lock,
-		    pb_clock_now_ms(), slot, &locked_now, &remaining, &until);
+		                     pb_clock_now_ms(), slot, &locked_now,
+		                     &remaining, &until);
 		if (rc != PB_OK) {
 			pb_req_unavailable(req, "redis");
 			goto out;
@@ -381,21 +398,30 @@ auth_login(struct pb_req *req)
 		h.result = locked_now ? "LOCKED" : "FAILURE";
 		h.reason = locked_now ? "LOCKED_NOW" : "BAD_CREDENTIALS";
 		if (locked_now) {
-			snprintf(msg, sizeof(msg), "%lld", until > now_ms ?
-			    (long long)((until - now_ms + 999) / 1000) : 1LL);
+			snprintf(
+			    msg, sizeof(msg), "%lld",
+			    until > now_ms
+			        ? (long long)((until - now_ms + 999) / 1000)
+			        : 1LL);
 			(void)pb_req_add_header(req, "Retry-After", msg);
-			snprintf(msg, sizeof(msg), "%d회 연속 실패하여 %ld분간 "
-			    "계정이 잠금되었습니다.", sv->lock.max_failures,
-			    (long)((sv->lock.lock_ms + 59999) / 60000));
-			snprintf(details, sizeof(details), "%ld분 후 다시 "
-			    "시도해주세요.",
-			    (long)((sv->lock.lock_ms + 59999) / 60000));
+			snprintf(msg, sizeof(msg),
+			         "%d회 연속 실패하여 %ld분간 "
+			         "계정이 잠금되었습니다.",
+			         sv->lock.max_failures,
+			         (long)((sv->lock.lock_ms + 59999) / 60000));
+			snprintf(details, sizeof(details),
+			         "%ld분 후 다시 "
+			         "시도해주세요.",
+			         (long)((sv->lock.lock_ms + 59999) / 60000));
 			pb_req_error(req, 401, "AUTH_002", msg, details, NULL);
 		} else {
-			snprintf(details, sizeof(details), "남은 시도 횟수: "
-			    "%d회", remaining);
+			snprintf(details, sizeof(details),
+			         "남은 시도 횟수: "
+			         "%d회",
+			         remaining);
 			pb_req_error(req, 401, "AUTH_001",
-			    "ID 또는 비밀번호를 확인해주세요", details, NULL);
+			             "ID 또는 비밀번호를 확인해주세요", details,
+			             NULL);
 		}
 		(void)history_record(req, &h);
 		goto out;
@@ -411,14 +437,17 @@ auth_login(struct pb_req *req)
 	s.perms = u.perms;
 	s.auto_login = auto_login;
 	s.born_ms = now_ms;
-	if (reset_failed || pb_crypto_random_hex(16, s.sid, sizeof(s.sid)) != PB_OK ||
+	if (reset_failed ||
+	    pb_crypto_random_hex(16, s.sid, sizeof(s.sid)) != PB_OK ||
 	    pb_crypto_random_hex(16, s.rjti, sizeof(s.rjti)) != PB_OK) {
 		pb_req_unavailable(req, "redis");
 		goto out;
 	}
-	rc = pb_session_create(req->app->redis, &s, auto_login ||
-	    sv->session_max_ms < PB_AUTHZ_IDLE_MS ? sv->session_max_ms :
-	    PB_AUTHZ_IDLE_MS);
+	rc = pb_session_create(req->app->redis, &s,
+	                       auto_login ||
+	                               sv->session_max_ms < PB_AUTHZ_IDLE_MS
+	                           ? sv->session_max_ms
+	                           : PB_AUTHZ_IDLE_MS);
 	if (rc != PB_OK) {
 		pb_req_unavailable(req, "redis");
 		goto out;
@@ -432,8 +461,8 @@ auth_login(struct pb_req *req)
 	if (data == NULL || user == NULL ||
 	    cJSON_AddStringToObject(data, "accessToken", access) == NULL ||
 	    cJSON_AddStringToObject(data, "refreshToken", refresh) == NULL ||
-	    cJSON_AddNumberToObject(data, "expiresIn",
-	    PB_AUTHZ_ACCESS_TTL_S) == NULL) {
+	    cJSON_AddNumberToObject(data, "expiresIn", PB_AUTHZ_ACCESS_TTL_S) ==
+	        NULL) {
 		cJSON_Delete(user);
 		internal(req, "out of memory");
 		goto out;
@@ -501,7 +530,7 @@ auth_verify(struct pb_req *req)
 	if (data == NULL || user == NULL ||
 	    cJSON_AddBoolToObject(data, "valid", 1) == NULL ||
 	    cJSON_AddNumberToObject(data, "expiresIn",
-	    (double)(left > 0 ? left : 0)) == NULL) {
+	                            (double)(left > 0 ? left : 0)) == NULL) {
 		cJSON_Delete(data);
 		cJSON_Delete(user);
 		internal(req, "out of memory");
@@ -515,7 +544,8 @@ static void
 refresh_invalid(struct pb_req *req)
 {
 	pb_req_error(req, 401, "REFRESH_TOKEN_INVALID",
-	    "Refresh Token이 유효하지 않습니다.", "다시 로그인해주세요.", NULL);
+	             "Refresh Token이 유효하지 않습니다.",
+	             "다시 로그인해주세요.", NULL);
 }
 
 /* Log why a refresh was refused; reason is a literal. */
@@ -536,8 +566,7 @@ refresh_log(const char *uid, const char *reason)
  * sent (401, or 503 when a store is down).
  */
 static enum pb_err
-refresh_user(struct pb_req *req, const struct pb_jwt_claims *c,
-    unsigned *perms)
+refresh_user(struct pb_req *req, const struct pb_jwt_claims *c, unsigned *perms)
 {
 	struct auth_user u;
 	char ukey[PB_SESSION_UKEY_MAX + 1];
@@ -559,7 +588,7 @@ refresh_user(struct pb_req *req, const struct pb_jwt_claims *c,
 		rc = pb_authz_user_key(req->app, c->sub, ukey, sizeof(ukey));
 		if (rc == PB_OK)
 			rc = pb_lockout_check(req->app->redis, ukey,
-			    pb_clock_now_ms(), &until);
+			                      pb_clock_now_ms(), &until);
 		if (rc == PB_ERR_STATE)
 			why = "locked";
 		else if (rc != PB_OK) {
@@ -584,7 +613,7 @@ out:
 /* Rotate the session's refresh token; answered unless PB_OK. */
 static enum pb_err
 refresh_rotate(struct pb_req *req, const struct pb_jwt_claims *c,
-    unsigned perms, struct pb_session *s)
+               unsigned perms, struct pb_session *s)
 {
 	struct pb_session_rotation x;
 	char ukey[PB_SESSION_UKEY_MAX + 1], new_rjti[PB_SESSION_ID_MAX + 1];
@@ -631,8 +660,8 @@ void
 auth_refresh(struct pb_req *req)
 {
 	static const struct pb_json_field spec[] = {
-		{ "refreshToken", PB_JSON_STRING, PB_JSON_REQUIRED, 1,
-		    PB_JWT_MAX_TOKEN },
+	    {"refreshToken", PB_JSON_STRING, PB_JSON_REQUIRED, 1,
+	     PB_JWT_MAX_TOKEN},
 	};
 	struct pb_jwt_claims c;
 	struct pb_session s;
@@ -647,8 +676,8 @@ auth_refresh(struct pb_req *req)
 	if (root == NULL)
 		goto out;
 	rc = pb_jwt_verify_any(key, req->app->jwt_accept,
-	    pb_json_get_string(root, "refreshToken"), PB_JWT_REFRESH, now_s,
-	    &c);
+	                       pb_json_get_string(root, "refreshToken"),
+	                       PB_JWT_REFRESH, now_s, &c);
 	if (rc != PB_OK) {
 		refresh_invalid(req);
 		goto out;
@@ -666,8 +695,8 @@ auth_refresh(struct pb_req *req)
 	if (data == NULL ||
 	    cJSON_AddStringToObject(data, "accessToken", access) == NULL ||
 	    cJSON_AddStringToObject(data, "refreshToken", refresh) == NULL ||
-	    cJSON_AddNumberToObject(data, "expiresIn",
-	    PB_AUTHZ_ACCESS_TTL_S) == NULL) {
+	    cJSON_AddNumberToObject(data, "expiresIn", PB_AUTHZ_ACCESS_TTL_S) ==
+	        NULL) {
 		internal(req, "out of memory");
 		goto out;
 	}
@@ -686,10 +715,10 @@ perm_json(unsigned bit, unsigned have)
 	cJSON *o = cJSON_CreateObject();
 
 	if (o == NULL ||
-	    cJSON_AddStringToObject(o, "permission",
-	    pb_authz_perm_name(bit)) == NULL ||
+	    cJSON_AddStringToObject(o, "permission", pb_authz_perm_name(bit)) ==
+	        NULL ||
 	    cJSON_AddStringToObject(o, "description",
-	    pb_authz_perm_text(bit)) == NULL ||
+	                            pb_authz_perm_text(bit)) == NULL ||
 	    cJSON_AddBoolToObject(o, "granted", (have & bit) != 0) == NULL) {
 		cJSON_Delete(o);
 		return NULL;
@@ -700,8 +729,8 @@ perm_json(unsigned bit, unsigned have)
 void
 auth_permissions(struct pb_req *req)
 {
-	static const unsigned bits[] = { PB_PERM_BILL_INQUIRY,
-	    PB_PERM_PRODUCT_CHANGE };
+	static const unsigned bits[] = {PB_PERM_BILL_INQUIRY,
+	                                PB_PERM_PRODUCT_CHANGE};
 	struct pb_principal p;
 	cJSON *data = NULL, *arr;
 	size_t i;
@@ -730,7 +759,7 @@ void
 auth_permissions_check(struct pb_req *req)
 {
 	static const struct pb_json_field spec[] = {
-		{ "serviceType", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
+	    {"serviceType", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32},
 	};
 	struct pb_principal p;
 	cJSON *root = NULL, *data = NULL, *det;
@@ -747,8 +776,10 @@ auth_permissions_check(struct pb_req *req)
 	bit = pb_authz_perm_parse(type);
 	if (bit == 0) {
 		pb_req_error(req, 400, "VALIDATION_ERROR",
-		    "serviceType은 BILL_INQUIRY 또는 PRODUCT_CHANGE여야 합니다.",
-		    "serviceType: BILL_INQUIRY or PRODUCT_CHANGE", NULL);
+		             "serviceType은 BILL_INQUIRY 또는 "
+		             "PRODUCT_CHANGE여야 합니다.",
+		             "serviceType: BILL_INQUIRY or PRODUCT_CHANGE",
+		             NULL);
 		goto out;
 	}
 	has = (p.s.perms & bit) != 0;
@@ -762,8 +793,10 @@ auth_permissions_check(struct pb_req *req)
 		goto out;
 	}
 	cJSON_AddItemToObject(data, "permissionDetails", det);
-	pb_req_ok(req, 200, has ? "서비스 접근 권한이 확인되었습니다." :
-	    "서비스 접근 권한이 없습니다.", data);
+	pb_req_ok(req, 200,
+	          has ? "서비스 접근 권한이 확인되었습니다."
+	              : "서비스 접근 권한이 없습니다.",
+	          data);
 	data = NULL;
 out:
 	cJSON_Delete(data);
@@ -785,8 +818,8 @@ auth_user_info(struct pb_req *req)
 	rc = auth_user_load(req->app, p.s.user_id, &u);
 	if (rc == PB_ERR_NOTFOUND) {
 		pb_req_error(req, 404, "USER_NOT_FOUND",
-		    "사용자 정보를 찾을 수 없습니다.",
-		    "해당 사용자가 존재하지 않습니다.", NULL);
+		             "사용자 정보를 찾을 수 없습니다.",
+		             "해당 사용자가 존재하지 않습니다.", NULL);
 		goto out;
 	}
 	if (rc == PB_ERR_INTERNAL) {
@@ -808,7 +841,7 @@ auth_user_info(struct pb_req *req)
 	    cJSON_AddStringToObject(data, "phoneNumber", u.line) == NULL ||
 	    cJSON_AddStringToObject(data, "status", status) == NULL ||
 	    (last[0] != '\0' &&
-	    cJSON_AddStringToObject(data, "lastLoginAt", last) == NULL)) {
+	     cJSON_AddStringToObject(data, "lastLoginAt", last) == NULL)) {
 		cJSON_Delete(perms);
 		internal(req, "out of memory");
 		goto out;
@@ -829,22 +862,22 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	enum pb_err rc;
 
 	rc = pb_config_get_long(app->cfg, "auth.max_failures", 5, 1, 100, &maxf,
-	    err, errlen);
+	                        err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "auth.lock_seconds", 1800, 1,
-		    86400 * 7, &lock, err, errlen);
+		                        86400 * 7, &lock, err, errlen);
 	if (rc == PB_OK)
-		rc = pb_config_get_long(app->cfg, "auth.login_rate_limit", 20, 1,
-		    1000000, &rl, err, errlen);
+		rc = pb_config_get_long(app->cfg, "auth.login_rate_limit", 20,
+		                        1, 1000000, &rl, err, errlen);
 	if (rc == PB_OK)
-		rc = pb_config_get_long(app->cfg, "auth.login_rate_window_s", 60,
-		    1, 86400, &win, err, errlen);
+		rc = pb_config_get_long(app->cfg, "auth.login_rate_window_s",
+		                        60, 1, 86400, &win, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "auth.session_max_s", 86400,
-		    60, 86400 * 30, &life, err, errlen);
+		                        60, 86400 * 30, &life, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "auth.hash_permits", 2, 1,
-		    PB_PERMITS_MAX, &np, err, errlen);
+		                        PB_PERMITS_MAX, &np, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	if (pb_crypto_dummy_init() != PB_OK) {
@@ -862,18 +895,22 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 	sv->rate_window_ms = (int64_t)win * 1000;
 	sv->session_max_ms = (int64_t)life * 1000;
 	if (pb_permits_open(pb_config_get(app->cfg, "auth.hash_permit_file",
-	    "/run/phonebill/auth-hash"), (int)np, &sv->hash_permits) != PB_OK) {
+	                                  "/run/phonebill/auth-hash"),
+	                    (int)np, &sv->hash_permits) != PB_OK) {
 		free(sv);
-		snprintf(err, errlen, "auth.hash_permit_file: cannot open "
-		    "%ld permit files (their directory must exist and be "
-		    "writable by the service)", np);
+		snprintf(err, errlen,
+		         "auth.hash_permit_file: cannot open "
+		         "%ld permit files (their directory must exist and be "
+		         "writable by the service)",
+		         np);
 		return PB_ERR_CONFIG;
 	}
 	/* accepted so that old configs still start, but not used */
 	if (pb_config_get(app->cfg, "auth.trusted_proxies", "")[0] != '\0')
-		pb_log_msg(PB_LOG_WARN, "config_ignored", "auth.trusted_proxies: "
-		    "the client address comes from the web server "
-		    "(mod_extforward, mod_remoteip)");
+		pb_log_msg(PB_LOG_WARN, "config_ignored",
+		           "auth.trusted_proxies: "
+		           "the client address comes from the web server "
+		           "(mod_extforward, mod_remoteip)");
 	app->svc = sv;
 	return PB_OK;
 }

@@ -10,38 +10,42 @@
 #include "metrics.h"
 
 static const struct pb_route routes[] = {
-	{ "GET", "/api/v1/auth/health", pb_health_handler },
-	{ "GET", "/api/v1/auth/metrics", pb_metrics_handler },
-	{ "POST", "/api/v1/auth/login", auth_login },
-	{ "POST", "/api/v1/auth/logout", auth_logout },
-	{ "GET", "/api/v1/auth/verify", auth_verify },
-	{ "POST", "/api/v1/auth/refresh", auth_refresh },
-	{ "GET", "/api/v1/auth/permissions", auth_permissions },
-	{ "POST", "/api/v1/auth/permissions/check", auth_permissions_check },
-	{ "GET", "/api/v1/auth/user-info", auth_user_info },
+    {"GET", "/api/v1/auth/health", pb_health_handler},
+    {"GET", "/api/v1/auth/metrics", pb_metrics_handler},
+    {"POST", "/api/v1/auth/login", auth_login},
+    {"POST", "/api/v1/auth/logout", auth_logout},
+    {"GET", "/api/v1/auth/verify", auth_verify},
+    {"POST", "/api/v1/auth/refresh", auth_refresh},
+    {"GET", "/api/v1/auth/permissions", auth_permissions},
+    {"POST", "/api/v1/auth/permissions/check", auth_permissions_check},
+    {"GET", "/api/v1/auth/user-info", auth_user_info},
 };
 
-static const char *const auth_keys[] = {
-	"auth.max_failures", "auth.lock_seconds", "auth.login_rate_limit",
-	"auth.login_rate_window_s", "auth.trusted_proxies",
-	"auth.session_max_s", "auth.hash_permits", "auth.hash_permit_file",
-	NULL
-};
+static const char *const auth_keys[] = {"auth.max_failures",
+                                        "auth.lock_seconds",
+                                        "auth.login_rate_limit",
+                                        "auth.login_rate_window_s",
+                                        "auth.trusted_proxies",
+                                        "auth.session_max_s",
+                                        "auth.hash_permits",
+                                        "auth.hash_permit_file",
+                                        NULL};
 
 static const struct pb_app_spec spec = {
-	.service = "auth",
-	.flags = PB_APP_PII,
-	.prefix = "/api/v1/auth",
-	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
-	.extra_keys = auth_keys,
-	.init = auth_init,
-	.fini = auth_fini,
+    .service = "auth",
+    .flags = PB_APP_PII,
+    .prefix = "/api/v1/auth",
+    .routes = routes,
+    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    .extra_keys = auth_keys,
+    .init = auth_init,
+    .fini = auth_fini,
 };
 
 static const char help[] =
     "usage: phonebill-auth [--version | --help]\n"
-    "the auth service (/api/v1/auth): sign-in, tokens, sessions, a FastCGI responder: the web server\n"
+    "the auth service (/api/v1/auth): sign-in, tokens, sessions, a FastCGI "
+    "responder: the web server\n"
     "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
     "file.  See phonebill-auth(8).\n";
 

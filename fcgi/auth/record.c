@@ -14,9 +14,9 @@
 #include "json.h"
 
 static const char insert_login[] =
-	"INSERT INTO login_history (request_id, event_id, user_id, result, "
-	"reason, client_masked, user_agent, created_at) VALUES "
-	"(?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id";
+    "INSERT INTO login_history (request_id, event_id, user_id, result, "
+    "reason, client_masked, user_agent, created_at) VALUES "
+    "(?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id";
 
 static struct pb_db_param
 opt(const cJSON *o, const char *name)
@@ -48,14 +48,15 @@ apply(struct pb_history *h, struct pb_db *db, const cJSON *rec)
 	p[2] = PB_DB_P_STR(pb_json_get_string(rec, "userId"));
 	p[3] = PB_DB_P_STR(result);
 	p[4] = opt(rec, "reason");
-	p[5] = pb_json_get_string(rec, "client") != NULL ?
-	    PB_DB_P_STR(pb_json_get_string(rec, "client")) : PB_DB_P_STR("");
+	p[5] = pb_json_get_string(rec, "client") != NULL
+	           ? PB_DB_P_STR(pb_json_get_string(rec, "client"))
+	           : PB_DB_P_STR("");
 	p[6] = PB_DB_P_STR(agent);
 	p[7] = PB_DB_P_STR(at);
 	return pb_db_exec(db, insert_login, p, 8, NULL, NULL);
 }
 
 const struct pb_history_spec auth_login_spec = {
-	.kind = "auth.login",
-	.apply = apply,
+    .kind = "auth.login",
+    .apply = apply,
 };

@@ -34,7 +34,7 @@ auth_uid_canon(const char *in, char *out, size_t outlen)
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '-')) {
+		      c == '_' || c == '-')) {
 			out[0] = '\0';
 			return PB_ERR_INVAL;
 		}
@@ -86,17 +86,17 @@ user_row(void *ud, const struct pb_db_row *row)
 	u->id = strtoull(row->vals[0], NULL, 10);
 	(void)pb_strlcpy(u->user_id, row->vals[6], sizeof(u->user_id));
 	(void)pb_strlcpy(u->customer_id, row->vals[1] ? row->vals[1] : "",
-	    sizeof(u->customer_id));
+	                 sizeof(u->customer_id));
 	if (pb_crypto_open(c->app->pii_key, row->vals[2], row->lens[2], digits,
-	    sizeof(digits), &n) != PB_OK ||
+	                   sizeof(digits), &n) != PB_OK ||
 	    pb_authz_line_format(digits, u->line, sizeof(u->line)) != PB_OK ||
-	    pb_crypto_open(c->app->pii_key, row->vals[3], row->lens[3],
-	    u->name, sizeof(u->name), &n) != PB_OK)
+	    pb_crypto_open(c->app->pii_key, row->vals[3], row->lens[3], u->name,
+	                   sizeof(u->name), &n) != PB_OK)
 		return c->err = PB_ERR_INTERNAL;
 	if (pb_strlcpy(u->hash, row->vals[4], sizeof(u->hash)) != PB_OK)
 		return c->err = PB_ERR_INTERNAL;
 	(void)pb_strlcpy(u->status, row->vals[5] ? row->vals[5] : "",
-	    sizeof(u->status));
+	                 sizeof(u->status));
 	for (i = 0; i < (int)sizeof(digits); i++)
 		digits[i] = 0;
 	/* the listing's 8th column: the permissions, comma-separated */
@@ -116,29 +116,31 @@ perm_row(void *ud, const struct pb_db_row *row)
 	return PB_OK;
 }
 
-#define USER_COLS "SELECT id, customer_id, line_number_enc, name_enc, " \
+#define USER_COLS                                                              \
+	"SELECT id, customer_id, line_number_enc, name_enc, "                  \
 	"password_hash, status, user_id FROM users "
 
 enum pb_err
 auth_user_load(struct pb_app *app, const char *uid, struct auth_user *out)
 {
-	struct load_ctx c = { app, out, 0, PB_OK };
+	struct load_ctx c = {app, out, 0, PB_OK};
 	struct pb_db_param p[1];
 	enum pb_err rc;
 
 	memset(out, 0, sizeof(*out));
 	p[0] = PB_DB_P_STR(uid);
-	rc = pb_db_query(app->db, USER_COLS "WHERE user_id = ?", p, 1,
-	    user_row, &c);
+	rc = pb_db_query(app->db, USER_COLS "WHERE user_id = ?", p, 1, user_row,
+	                 &c);
 	if (rc == PB_OK && c.err != PB_OK)
 		rc = c.err;
 	if (rc == PB_OK && !c.found)
 		rc = PB_ERR_NOTFOUND;
 	if (rc == PB_OK) {
-		struct pb_db_param q[1] = { PB_DB_P_INT((long long)out->id) };
-		rc = pb_db_query(app->db, "SELECT permission FROM "
-		    "user_permissions WHERE user_ref = ?", q, 1, perm_row,
-		    out);
+		struct pb_db_param q[1] = {PB_DB_P_INT((long long)out->id)};
+		rc = pb_db_query(app->db,
+		                 "SELECT permission FROM "
+		                 "user_permissions WHERE user_ref = ?",
+		                 q, 1, perm_row, out);
 	}
 	if (rc != PB_OK)
 		memset(out, 0, sizeof(*out));
@@ -164,7 +166,7 @@ auth_user_add(struct pb_app *app, const struct auth_user *u)
 	rc = pb_crypto_seal(app->pii_key, digits, n, &lenc, &llen);
 	if (rc == PB_OK)
 		rc = pb_crypto_seal(app->pii_key, u->name, strlen(u->name),
-		    &nenc, &nlen);
+		                    &nenc, &nlen);
 	if (rc != PB_OK)
 		goto out;
 	pb_crypto_blind_index(app->pii_index_key, digits, n, bidx);
@@ -174,9 +176,12 @@ auth_user_add(struct pb_app *app, const struct auth_user *u)
 	p[3] = PB_DB_P_BIN((const char *)bidx, sizeof(bidx));
 	p[4] = PB_DB_P_BIN((const char *)nenc, nlen);
 	p[5] = PB_DB_P_STR(u->hash);
-	rc = pb_db_exec(app->db, "INSERT INTO users (user_id, customer_id, "
+	rc = pb_db_exec(
+	    app->db,
+	    "INSERT INTO users (user_id, customer_id, "
 	    "line_number_enc, line_number_bidx, name_enc, password_hash) "
-	    "VALUES (?, ?, ?, ?, ?, ?)", p, 6, NULL, NULL);
+	    "VALUES (?, ?, ?, ?, ?, ?)",
+	    p, 6, NULL, NULL);
 out:
 	free(lenc);
 	free(nenc);
@@ -186,12 +191,14 @@ out:
 enum pb_err
 auth_user_set_password(struct pb_app *app, const char *uid, const char *hash)
 {
-	struct pb_db_param p[2] = { PB_DB_P_STR(hash), PB_DB_P_STR(uid) };
+	struct pb_db_param p[2] = {PB_DB_P_STR(hash), PB_DB_P_STR(uid)};
 	uint64_t affected = 0;
 	enum pb_err rc;
 
-	rc = pb_db_exec(app->db, "UPDATE users SET password_hash = ? WHERE "
-	    "user_id = ?", p, 2, &affected, NULL);
+	rc = pb_db_exec(app->db,
+	                "UPDATE users SET password_hash = ? WHERE "
+	                "user_id = ?",
+	                p, 2, &affected, NULL);
 	if (rc == PB_OK && affected == 0)
 		rc = PB_ERR_NOTFOUND;
 	return rc;
@@ -213,24 +220,30 @@ auth_user_set_perm(struct pb_app *app, const char *uid, unsigned bit, int on)
 	p[0] = PB_DB_P_INT((long long)u.id);
 	p[1] = PB_DB_P_STR(name);
 	if (on)
-		rc = pb_db_exec(app->db, "INSERT IGNORE INTO user_permissions "
-		    "(user_ref, permission) VALUES (?, ?)", p, 2, NULL, NULL);
+		rc = pb_db_exec(app->db,
+		                "INSERT IGNORE INTO user_permissions "
+		                "(user_ref, permission) VALUES (?, ?)",
+		                p, 2, NULL, NULL);
 	else
-		rc = pb_db_exec(app->db, "DELETE FROM user_permissions WHERE "
-		    "user_ref = ? AND permission = ?", p, 2, NULL, NULL);
+		rc = pb_db_exec(app->db,
+		                "DELETE FROM user_permissions WHERE "
+		                "user_ref = ? AND permission = ?",
+		                p, 2, NULL, NULL);
 	return rc;
 }
 
 enum pb_err
 auth_user_set_status(struct pb_app *app, const char *uid, const char *status)
 {
-	struct pb_db_param p[2] = { PB_DB_P_STR(status), PB_DB_P_STR(uid) };
+	struct pb_db_param p[2] = {PB_DB_P_STR(status), PB_DB_P_STR(uid)};
 	struct auth_user u;
 	uint64_t affected = 0;
 	enum pb_err rc;
 
-	rc = pb_db_exec(app->db, "UPDATE users SET status = ? WHERE "
-	    "user_id = ?", p, 2, &affected, NULL);
+	rc = pb_db_exec(app->db,
+	                "UPDATE users SET status = ? WHERE "
+	                "user_id = ?",
+	                p, 2, &affected, NULL);
 	/* 0 rows also when the status was already this one */
 	if (rc == PB_OK && affected == 0)
 		rc = auth_user_load(app, uid, &u);
@@ -241,12 +254,12 @@ auth_user_set_status(struct pb_app *app, const char *uid, const char *status)
 enum pb_err
 auth_user_delete(struct pb_app *app, const char *uid)
 {
-	struct pb_db_param p[1] = { PB_DB_P_STR(uid) };
+	struct pb_db_param p[1] = {PB_DB_P_STR(uid)};
 	uint64_t affected = 0;
 	enum pb_err rc;
 
 	rc = pb_db_exec(app->db, "DELETE FROM users WHERE user_id = ?", p, 1,
-	    &affected, NULL);
+	                &affected, NULL);
 	if (rc == PB_OK && affected == 0)
 		rc = PB_ERR_NOTFOUND;
 	return rc;
@@ -275,7 +288,7 @@ list_row(void *ud, const struct pb_db_row *row)
 {
 	struct list_ctx *l = ud;
 	struct auth_user u;
-	struct load_ctx c = { l->app, &u, 0, PB_OK };
+	struct load_ctx c = {l->app, &u, 0, PB_OK};
 
 	memset(&u, 0, sizeof(u));
 	if (user_row(&c, row) != PB_OK)
@@ -287,12 +300,15 @@ list_row(void *ud, const struct pb_db_row *row)
 enum pb_err
 auth_user_list(struct pb_app *app, auth_user_fn fn, void *ud)
 {
-	struct list_ctx l = { app, fn, ud };
+	struct list_ctx l = {app, fn, ud};
 
-	return pb_db_query(app->db, "SELECT id, customer_id, line_number_enc, "
+	return pb_db_query(
+	    app->db,
+	    "SELECT id, customer_id, line_number_enc, "
 	    "name_enc, password_hash, status, user_id, (SELECT GROUP_CONCAT("
 	    "permission ORDER BY permission SEPARATOR ',') FROM "
-	    "user_permissions WHERE user_ref = users.id) FROM users ORDER BY id",
+	    "user_permissions WHERE user_ref = users.id) FROM users ORDER BY "
+	    "id",
 	    NULL, 0, list_row, &l);
 }
 
@@ -316,7 +332,7 @@ last_row(void *ud, const struct pb_db_row *row)
 	if (end == NULL)
 		return PB_OK;
 	if (*end == '.')
-		frac = strtol(end + 1, NULL, 10) / 1000;  /* us -> ms */
+		frac = strtol(end + 1, NULL, 10) / 1000; /* us -> ms */
 	c->ms = (int64_t)timegm(&tm) * 1000 + frac;
 	c->found = 1;
 	return PB_OK;
@@ -325,14 +341,17 @@ last_row(void *ud, const struct pb_db_row *row)
 enum pb_err
 auth_last_login(struct pb_app *app, const char *uid, char *out, size_t outlen)
 {
-	struct last_ctx c = { 0, 0 };
-	struct pb_db_param p[1] = { PB_DB_P_STR(uid) };
+	struct last_ctx c = {0, 0};
+	struct pb_db_param p[1] = {PB_DB_P_STR(uid)};
 	enum pb_err rc;
 
 	out[0] = '\0';
-	rc = pb_db_query(app->db, "SELECT DATE_FORMAT(MAX(created_at), "
+	rc = pb_db_query(
+	    app->db,
+	    "SELECT DATE_FORMAT(MAX(created_at), "
 	    "'%Y-%m-%d %H:%i:%s.%f') FROM login_history WHERE user_id = ? "
-	    "AND result = 'SUCCESS'", p, 1, last_row, &c);
+	    "AND result = 'SUCCESS'",
+	    p, 1, last_row, &c);
 	if (rc == PB_OK && c.found)
 		rc = pb_clock_rfc3339(c.ms, app->tz_offset_min, out, outlen);
 	return rc;

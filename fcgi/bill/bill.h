@@ -21,13 +21,14 @@
 #include "backoffice.h"
 #include "request.h"
 
-#define BILL_TTL_S          3600          /* s, a bill */
-#define BILL_NEG_TTL_S      60            /* s, "no bill that month" */
-#define BILL_MONTHS_TTL_S   (4 * 3600)    /* s, available months */
-#define BILL_RESULT_TTL_S   600           /* s, stored result in Redis (MariaDB
-					     has it for good) */
-#define BILL_STALE_TTL_S    (30 * 86400)  /* s, copy kept for KOS outages */
-#define BILL_SUMMARY_MAX    256
+#define BILL_TTL_S 3600              /* s, a bill */
+#define BILL_NEG_TTL_S 60            /* s, "no bill that month" */
+#define BILL_MONTHS_TTL_S (4 * 3600) /* s, available months */
+#define BILL_RESULT_TTL_S                                                      \
+	600                           /* s, stored result in Redis (MariaDB    \
+	                                 has it for good) */
+#define BILL_STALE_TTL_S (30 * 86400) /* s, copy kept for KOS outages */
+#define BILL_SUMMARY_MAX 256
 
 extern const struct pb_history_spec bill_history_spec;
 
@@ -42,7 +43,7 @@ void bill_summary(struct pb_req *req);
 /* A KOS failure as the answer: 502 UPSTREAM_INVALID for garbage, 503
  * SERVICE_UNAVAILABLE + Retry-After for an outage (handlers.c). */
 void bill_kos_failed(struct pb_req *req, enum pb_err rc,
-    int64_t retry_after_ms);
+                     int64_t retry_after_ms);
 
 /* The history spec's prepare hook (record.c, run by phonebill-worker). */
 void bill_prepare(struct pb_history *h, cJSON *rec);
@@ -60,7 +61,7 @@ void bill_line_digits(const char *line, char *out, size_t outlen);
  * is missing (garbage from KOS).
  */
 cJSON *bill_info_from_kos(const cJSON *kos_bill, char *summary,
-    size_t summarylen);
+                          size_t summarylen);
 /* The summary of a BillInfo we made (for cached values). */
 void bill_info_summary(const cJSON *info, char *summary, size_t summarylen);
 

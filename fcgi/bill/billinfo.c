@@ -57,7 +57,7 @@ bill_info_summary(const cJSON *info, char *summary, size_t summarylen)
 	(void)pb_json_get_int(info, "totalAmount", &total);
 	won(total, amount, sizeof(amount));
 	snprintf(summary, summarylen, "%s, %s원", name != NULL ? name : "-",
-	    amount);
+	         amount);
 }
 
 /* [{code?, name, amount}] -> [{name, amount}] (+ code when keep_code). */
@@ -71,7 +71,8 @@ items(const cJSON *arr, int keep_code)
 
 	if (out == NULL || !cJSON_IsArray(arr))
 		goto bad;
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		name = pb_json_get_string(e, "name");
 		code = pb_json_get_string(e, "code");
 		if (name == NULL || !pb_json_get_int(e, "amount", &amount))
@@ -79,7 +80,8 @@ items(const cJSON *arr, int keep_code)
 		it = cJSON_CreateObject();
 		if (it == NULL || !cJSON_AddItemToArray(out, it) ||
 		    (keep_code && code != NULL && !add_str(it, "code", code)) ||
-		    !add_str(it, "name", name) || !add_int(it, "amount", amount))
+		    !add_str(it, "name", name) ||
+		    !add_int(it, "amount", amount))
 			goto bad;
 	}
 	return out;
@@ -101,13 +103,14 @@ contract(cJSON *to, const cJSON *ci)
 	if (ci == NULL || status == NULL || strcmp(status, "NONE") == 0)
 		return add_str(to, "contractInfo", "약정 없음");
 	snprintf(text, sizeof(text), "%s%s", type != NULL ? type : "약정",
-	    strcmp(status, "EXPIRED") == 0 ? " (만료)" : "");
+	         strcmp(status, "EXPIRED") == 0 ? " (만료)" : "");
 	if (!add_str(to, "contractInfo", text))
 		return 0;
 	c = cJSON_AddObjectToObject(to, "contract");
 	if (c == NULL || !add_str(c, "status", status))
 		return 0;
-	if (pb_json_get_int(ci, "termMonths", &v) && !add_int(c, "termMonths", v))
+	if (pb_json_get_int(ci, "termMonths", &v) &&
+	    !add_int(c, "termMonths", v))
 		return 0;
 	if (pb_json_get_int(ci, "remainingMonths", &v) &&
 	    !add_int(c, "remainingMonths", v))
@@ -130,21 +133,19 @@ contract(cJSON *to, const cJSON *ci)
 static int
 usage_detail(cJSON *to, const cJSON *u)
 {
-	static const char *const kinds[] = { "voice", "sms", "data" };
-	static const char *const used[] = {
-		"usedMinutes", "usedCount", "usedMb"
-	};
-	static const char *const allow[] = {
-		"allowanceMinutes", "allowanceCount", "allowanceMb"
-	};
-	static const char *const units[] = { "분", "건", "MB" };
+	static const char *const kinds[] = {"voice", "sms", "data"};
+	static const char *const used[] = {"usedMinutes", "usedCount",
+	                                   "usedMb"};
+	static const char *const allow[] = {"allowanceMinutes",
+	                                    "allowanceCount", "allowanceMb"};
+	static const char *const units[] = {"분", "건", "MB"};
 	cJSON *out, *d;
 	long long v;
 	size_t i;
 
 	for (i = 0; i < 3; i++)
 		if (!pb_json_get_int(obj(u, kinds[i]), used[i], &v))
-			return 1;       /* no figures: leave it out */
+			return 1; /* no figures: leave it out */
 	out = cJSON_AddObjectToObject(to, "usageDetail");
 	for (i = 0; out != NULL && i < 3; i++) {
 		d = cJSON_AddObjectToObject(out, kinds[i]);
@@ -152,9 +153,9 @@ usage_detail(cJSON *to, const cJSON *u)
 		if (d == NULL || !add_int(d, "used", v) ||
 		    !add_str(d, "unit", units[i]))
 			return 0;
-		if (pb_json_get_int(obj(u, kinds[i]), allow[i], &v) ?
-		    !add_int(d, "allowance", v) :
-		    cJSON_AddNullToObject(d, "allowance") == NULL)
+		if (pb_json_get_int(obj(u, kinds[i]), allow[i], &v)
+		        ? !add_int(d, "allowance", v)
+		        : cJSON_AddNullToObject(d, "allowance") == NULL)
 			return 0;
 	}
 	return out != NULL;
@@ -163,7 +164,7 @@ usage_detail(cJSON *to, const cJSON *u)
 static int
 usage(cJSON *to, const cJSON *u)
 {
-	static const char *const kinds[] = { "voice", "sms", "data" };
+	static const char *const kinds[] = {"voice", "sms", "data"};
 	cJSON *out = cJSON_AddObjectToObject(to, "usage");
 	const char *d;
 	size_t i;
@@ -192,13 +193,15 @@ device(cJSON *to, const cJSON *kb)
 		return cJSON_AddNullToObject(to, "device") != NULL;
 	d = cJSON_AddObjectToObject(to, "device");
 	if (d == NULL || !add_str(d, "deviceName",
-	    pb_json_get_string(di, "deviceName") != NULL ?
-	    pb_json_get_string(di, "deviceName") : "-"))
+	                          pb_json_get_string(di, "deviceName") != NULL
+	                              ? pb_json_get_string(di, "deviceName")
+	                              : "-"))
 		return 0;
 	if (pb_json_get_int(di, "monthlyAmount", &v) &&
 	    !add_int(d, "monthlyAmount", v))
 		return 0;
-	if (pb_json_get_int(di, "totalMonths", &v) && !add_int(d, "totalMonths", v))
+	if (pb_json_get_int(di, "totalMonths", &v) &&
+	    !add_int(d, "totalMonths", v))
 		return 0;
 	if (pb_json_get_int(di, "remainingMonths", &v) &&
 	    !add_int(d, "remainingMonths", v))
@@ -209,22 +212,22 @@ device(cJSON *to, const cJSON *kb)
 static int
 payment(cJSON *to, const cJSON *pi)
 {
-	static const char *const keys[] = {
-		"billingDate", "paymentStatus", "paymentMethod", "dueDate",
-		"paidDate"
-	};
+	static const char *const keys[] = {"billingDate", "paymentStatus",
+	                                   "paymentMethod", "dueDate",
+	                                   "paidDate"};
 	cJSON *p = cJSON_AddObjectToObject(to, "paymentInfo");
 	const char *v, *st;
 	size_t i;
 
 	st = pb_json_get_string(pi, "paymentStatus");
-	if (p == NULL || st == NULL || (strcmp(st, "PAID") != 0 &&
-	    strcmp(st, "UNPAID") != 0 && strcmp(st, "OVERDUE") != 0))
+	if (p == NULL || st == NULL ||
+	    (strcmp(st, "PAID") != 0 && strcmp(st, "UNPAID") != 0 &&
+	     strcmp(st, "OVERDUE") != 0))
 		return 0;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		v = pb_json_get_string(pi, keys[i]);
 		if (v == NULL && i < 3)
-			return 0;   /* the design's required three */
+			return 0; /* the design's required three */
 		if (v != NULL && !add_str(p, keys[i], v))
 			return 0;
 	}
@@ -276,9 +279,12 @@ bill_info_from_kos(const cJSON *kb, char *summary, size_t summarylen)
 	    !payment(out, obj(kb, "paymentInfo")))
 		goto bad;
 	if (pb_json_get_string(kb, "periodStart") != NULL &&
-	    (!add_str(out, "periodStart", pb_json_get_string(kb, "periodStart")) ||
-	    !add_str(out, "periodEnd", pb_json_get_string(kb, "periodEnd") != NULL ?
-	    pb_json_get_string(kb, "periodEnd") : "")))
+	    (!add_str(out, "periodStart",
+	              pb_json_get_string(kb, "periodStart")) ||
+	     !add_str(out, "periodEnd",
+	              pb_json_get_string(kb, "periodEnd") != NULL
+	                  ? pb_json_get_string(kb, "periodEnd")
+	                  : "")))
 		goto bad;
 	bill_info_summary(out, summary, summarylen);
 	return out;

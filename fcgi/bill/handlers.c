@@ -46,7 +46,7 @@ bill_current_month(const struct pb_app *app, char out[8])
 
 	pb_clock_date(pb_clock_now_ms(), app->tz_offset_min, &d);
 	snprintf(out, 8, "%04u-%02u", (unsigned)d.year % 10000u,
-	    (unsigned)d.month % 100u);
+	         (unsigned)d.month % 100u);
 }
 
 int
@@ -144,7 +144,8 @@ months_with_current(cJSON *months, const char *current)
 	return 0;
 }
 
-/* --- GET /bills/menu -------------------------------------------------------- */
+/* --- GET /bills/menu --------------------------------------------------------
+ */
 
 struct months_ctx {
 	struct pb_backoffice *svc;
@@ -168,12 +169,13 @@ load_months(void *ud, struct pb_cache_value *v)
 		goto out;
 	if (strcmp(res.code, "0000") != 0 && strcmp(res.code, "1001") != 0 &&
 	    strcmp(res.code, "1002") != 0) {
-		rc = PB_ERR_UNAVAILABLE;    /* 9999: KOS cannot answer now */
+		rc = PB_ERR_UNAVAILABLE; /* 9999: KOS cannot answer now */
 		goto out;
 	}
 	arr = cJSON_CreateArray();
 	for (i = 0; arr != NULL && i < res.nmonths; i++)
-		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(res.months[i]))) {
+		if (!cJSON_AddItemToArray(arr,
+		                          cJSON_CreateString(res.months[i]))) {
 			rc = PB_ERR_NOMEM;
 			goto out;
 		}
@@ -184,8 +186,8 @@ load_months(void *ud, struct pb_cache_value *v)
 	}
 	v->len = strlen(v->val);
 	/* the list changes when a month starts: never cache across that */
-	v->ttl_s = strcmp(res.code, "0000") == 0 ? BILL_MONTHS_TTL_S :
-	    BILL_NEG_TTL_S;
+	v->ttl_s =
+	    strcmp(res.code, "0000") == 0 ? BILL_MONTHS_TTL_S : BILL_NEG_TTL_S;
 	if (v->ttl_s > secs_to_month_end(c->svc->app))
 		v->ttl_s = secs_to_month_end(c->svc->app);
 	v->stale_ok = strcmp(res.code, "0000") == 0;
@@ -202,19 +204,22 @@ bill_kos_failed(struct pb_req *req, enum pb_err rc, int64_t retry_after_ms)
 
 	if (rc == PB_ERR_PARSE || rc == PB_ERR_TOOBIG) {
 		pb_req_error(req, 502, "UPSTREAM_INVALID", NULL,
-		    "KOS answered garbage", NULL);
+		             "KOS answered garbage", NULL);
 		return;
 	}
 	if (rc != PB_ERR_UNAVAILABLE && rc != PB_ERR_TIMEOUT) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		return;
 	}
-	snprintf(ra, sizeof(ra), "%lld", retry_after_ms > 0 ?
-	    (long long)((retry_after_ms + 999) / 1000) : 5LL);
+	snprintf(ra, sizeof(ra), "%lld",
+	         retry_after_ms > 0 ? (long long)((retry_after_ms + 999) / 1000)
+	                            : 5LL);
 	(void)pb_req_add_header(req, "Retry-After", ra);
 	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-	    rc == PB_ERR_TIMEOUT ? "KOS did not answer in time" :
-	    "KOS is unavailable", NULL);
+	             rc == PB_ERR_TIMEOUT ? "KOS did not answer in time"
+	                                  : "KOS is unavailable",
+	             NULL);
 }
 
 void
@@ -252,26 +257,32 @@ bill_menu(struct pb_req *req)
 		goto out;
 	}
 	if (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, &months, NULL) !=
-	    PB_OK || !cJSON_IsArray(months)) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+	        PB_OK ||
+	    !cJSON_IsArray(months)) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto out;
 	}
 	bill_current_month(req->app, month);
 	if (cr.source == PB_CACHE_STALE && months_with_current(months, month)) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto out;
 	}
 	data = cJSON_CreateObject();
-	ci = data != NULL ? cJSON_AddObjectToObject(data, "customerInfo") : NULL;
+	ci =
+	    data != NULL ? cJSON_AddObjectToObject(data, "customerInfo") : NULL;
 	if (ci == NULL ||
-	    cJSON_AddStringToObject(ci, "customerId", p.s.customer_id) == NULL ||
+	    cJSON_AddStringToObject(ci, "customerId", p.s.customer_id) ==
+	        NULL ||
 	    cJSON_AddStringToObject(ci, "lineNumber", p.s.line) == NULL ||
 	    !cJSON_AddItemToObject(data, "availableMonths", months) ||
 	    (months = NULL, 0) ||
 	    cJSON_AddStringToObject(data, "currentMonth", month) == NULL ||
 	    cJSON_AddBoolToObject(data, "stale", cr.source == PB_CACHE_STALE) ==
-	    NULL) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+	        NULL) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto out;
 	}
 	pb_req_ok(req, 200, "요금조회 메뉴를 성공적으로 조회했습니다", data);
@@ -282,7 +293,8 @@ out:
 	pb_cache_result_free(&cr);
 }
 
-/* --- POST /bills/inquiry ---------------------------------------------------- */
+/* --- POST /bills/inquiry ----------------------------------------------------
+ */
 
 struct inquiry {
 	struct pb_backoffice *svc;
@@ -290,7 +302,7 @@ struct inquiry {
 	char digits[16];
 	char month[8];
 	char rid[40];
-	int past;                       /* a closed month */
+	int past; /* a closed month */
 	int64_t start_ms;
 	/* what KOS said (when called) */
 	int kos_called;
@@ -315,8 +327,8 @@ load_bill(void *ud, struct pb_cache_value *v)
 
 	q->kos_called = 1;
 	q->kos_start_ms = pb_clock_now_ms();
-	rc = pb_kos_bill_inquiry(q->svc->kos, q->digits, q->month, q->rid,
-	    &res);
+	rc =
+	    pb_kos_bill_inquiry(q->svc->kos, q->digits, q->month, q->rid, &res);
 	q->kos_end_ms = pb_clock_now_ms();
 	q->kos_rc = rc;
 	(void)pb_strlcpy(q->code, res.code, sizeof(q->code));
@@ -330,8 +342,9 @@ load_bill(void *ud, struct pb_cache_value *v)
 	if (rc != PB_OK)
 		goto out;
 	if (strcmp(res.code, "0000") == 0) {
-		info = bill_info_from_kos(cJSON_GetObjectItemCaseSensitive(res.data,
-		    "billInfo"), summary, sizeof(summary));
+		info = bill_info_from_kos(
+		    cJSON_GetObjectItemCaseSensitive(res.data, "billInfo"),
+		    summary, sizeof(summary));
 		if (info == NULL) {
 			rc = PB_ERR_PARSE;
 			goto out;
@@ -340,16 +353,18 @@ load_bill(void *ud, struct pb_cache_value *v)
 		v->ttl_s = BILL_TTL_S;
 		v->stale_ok = q->past;
 	} else if (strcmp(res.code, "1001") == 0 ||
-	    strcmp(res.code, "1002") == 0 || strcmp(res.code, "1003") == 0) {
+	           strcmp(res.code, "1002") == 0 ||
+	           strcmp(res.code, "1003") == 0) {
 		neg = cJSON_CreateObject();
 		if (neg != NULL &&
-		    cJSON_AddStringToObject(neg, "resultCode", res.code) != NULL &&
-		    cJSON_AddStringToObject(neg, "resultMessage", res.message) !=
-		    NULL)
+		    cJSON_AddStringToObject(neg, "resultCode", res.code) !=
+		        NULL &&
+		    cJSON_AddStringToObject(neg, "resultMessage",
+		                            res.message) != NULL)
 			v->val = pb_json_print(neg);
 		v->ttl_s = BILL_NEG_TTL_S;
 	} else {
-		rc = PB_ERR_UNAVAILABLE;    /* 9999 or unknown: no answer */
+		rc = PB_ERR_UNAVAILABLE; /* 9999 or unknown: no answer */
 		goto out;
 	}
 	/* The current month's bill (ESTIMATED) becomes another bill (FINAL)
@@ -378,7 +393,7 @@ static enum pb_err
 json_str(struct pb_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	char out[512];          /* escaped bytes, appended when full */
+	char out[512]; /* escaped bytes, appended when full */
 	size_t n = 0;
 	enum pb_err rc = PB_OK;
 	unsigned char c;
@@ -396,12 +411,25 @@ json_str(struct pb_buf *b, const char *s)
 		}
 		out[n++] = '\\';
 		switch (c) {
-		case '"': case '\\': out[n++] = (char)c; break;
-		case '\n': out[n++] = 'n'; break;
-		case '\r': out[n++] = 'r'; break;
-		case '\t': out[n++] = 't'; break;
-		case '\b': out[n++] = 'b'; break;
-		case '\f': out[n++] = 'f'; break;
+		case '"':
+		case '\\':
+			out[n++] = (char)c;
+			break;
+		case '\n':
+			out[n++] = 'n';
+			break;
+		case '\r':
+			out[n++] = 'r';
+			break;
+		case '\t':
+			out[n++] = 't';
+			break;
+		case '\b':
+			out[n++] = 'b';
+			break;
+		case '\f':
+			out[n++] = 'f';
+			break;
 		default:
 			out[n++] = 'u';
 			out[n++] = '0';
@@ -435,7 +463,8 @@ json_field(struct pb_buf *b, const char *name, const char *value)
 /* The history record (the worker's format: requestId ... process{}). */
 static enum pb_err
 record_text(struct pb_buf *b, const struct inquiry *q, const char *status,
-    const char *data, const char *err_code, int hit, int stale, int64_t now)
+            const char *data, const char *err_code, int hit, int stale,
+            int64_t now)
 {
 	const char *code = q->code[0] != '\0' ? q->code : NULL;
 	const char *msg = q->message[0] != '\0' ? q->message : NULL;
@@ -463,7 +492,9 @@ record_text(struct pb_buf *b, const struct inquiry *q, const char *status,
 	if (rc == PB_OK)
 		rc = json_field(b, "response", data);
 	if (rc == PB_OK)
-		rc = pb_buf_printf(b, ",\"requestedAt\":%" PRId64 ",\"completedAt\":"
+		rc = pb_buf_printf(
+		    b,
+		    ",\"requestedAt\":%" PRId64 ",\"completedAt\":"
 		    "%" PRId64 ",\"process\":{\"cacheHit\":%s,\"kosCalled\":%s",
 		    q->start_ms, now, hit ? "true" : "false",
 		    q->kos_called ? "true" : "false");
@@ -474,20 +505,26 @@ record_text(struct pb_buf *b, const struct inquiry *q, const char *status,
 	if (rc == PB_OK)
 		rc = json_field(b, "kosResultMessage", msg);
 	if (rc == PB_OK)
-		rc = json_field(b, "breakerState", q->breaker_state != NULL ?
-		    q->breaker_state : "NONE");
+		rc = json_field(b, "breakerState",
+		                q->breaker_state != NULL ? q->breaker_state
+		                                         : "NONE");
 	if (rc == PB_OK)
-		rc = pb_buf_printf(b, ",\"elapsedMs\":%" PRId64, now - q->start_ms);
+		rc = pb_buf_printf(b, ",\"elapsedMs\":%" PRId64,
+		                   now - q->start_ms);
 	if (rc == PB_OK && q->kos_called)
-		rc = pb_buf_printf(b, ",\"kosRequestedAt\":%" PRId64
-		    ",\"kosRespondedAt\":%" PRId64 ",\"kosLatencyMs\":%" PRId64
-		    ",\"kosAttempts\":%u", q->kos_start_ms, q->kos_end_ms,
-		    q->kos_latency_ms, q->attempts);
+		rc = pb_buf_printf(b,
+		                   ",\"kosRequestedAt\":%" PRId64
+		                   ",\"kosRespondedAt\":%" PRId64
+		                   ",\"kosLatencyMs\":%" PRId64
+		                   ",\"kosAttempts\":%u",
+		                   q->kos_start_ms, q->kos_end_ms,
+		                   q->kos_latency_ms, q->attempts);
 	if (rc == PB_OK && q->kos_called)
-		rc = json_field(b, "kosFailure", q->failure != NULL ?
-		    q->failure : "none");
+		rc = json_field(b, "kosFailure",
+		                q->failure != NULL ? q->failure : "none");
 	if (rc == PB_OK)
-		rc = pb_buf_printf(b, ",\"stale\":%s}}", stale ? "true" : "false");
+		rc = pb_buf_printf(b, ",\"stale\":%s}}",
+		                   stale ? "true" : "false");
 	return rc;
 }
 
@@ -500,8 +537,8 @@ record_text(struct pb_buf *b, const struct inquiry *q, const char *status,
  */
 static enum pb_err
 finish(struct pb_req *req, struct inquiry *q, const char *status,
-    const char *data, const char *err_code, enum pb_cache_source src,
-    int stale)
+       const char *data, const char *err_code, enum pb_cache_source src,
+       int stale)
 {
 	struct pb_breaker_stats st;
 	struct pb_cache_setcmd set;
@@ -525,26 +562,29 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 			memcpy(kv, q->p.s.user_id, ul);
 			kv[ul] = '\n';
 			memcpy(kv + ul + 1, data, dl + 1);
-			have_set = pb_cache_setcmd_make(&set, key, kv, ul + dl + 1,
-			    BILL_RESULT_TTL_S) == PB_OK;
+			have_set =
+			    pb_cache_setcmd_make(&set, key, kv, ul + dl + 1,
+			                         BILL_RESULT_TTL_S) == PB_OK;
 		}
 	}
 	if (!q->kos_called) {
 		int g = pb_breaker_group(q->svc->breaker, PB_BO_GROUP_BILL);
 
-		q->breaker_state = g >= 0 &&
-		    pb_breaker_stats(q->svc->breaker, g, &st) == PB_OK ?
-		    pb_breaker_state_name(st.state) : "NONE";
+		q->breaker_state =
+		    g >= 0 && pb_breaker_stats(q->svc->breaker, g, &st) == PB_OK
+		        ? pb_breaker_state_name(st.state)
+		        : "NONE";
 	}
 	rc = record_text(&rec, q, status, data, err_code, hit, stale, now);
 	if (rc != PB_OK) {
 		pb_log_msg(PB_LOG_ERROR, "history_handoff_failed",
-		    rc == PB_ERR_TOOBIG ? "record too big" : "out of memory");
+		           rc == PB_ERR_TOOBIG ? "record too big"
+		                               : "out of memory");
 		goto out;
 	}
-	rc = pb_handoff_put(req->app->redis, req->app->pii_key,
-	    PB_HANDOFF_BILL, rec.data, rec.len, have_set ? &set.cmd : NULL,
-	    have_set ? 1 : 0);
+	rc = pb_handoff_put(req->app->redis, req->app->pii_key, PB_HANDOFF_BILL,
+	                    rec.data, rec.len, have_set ? &set.cmd : NULL,
+	                    have_set ? 1 : 0);
 out:
 	pb_cache_setcmd_free(&set);
 	if (rec.data != NULL)
@@ -562,17 +602,17 @@ line_is_future(const char *month, const char *current)
 
 /* The body of POST /bills/inquiry, read before the session is known. */
 struct input {
-	cJSON *root;                /* NULL: not JSON or not to the spec */
-	int line_ok;                /* lineNumber is a mobile number */
-	int month;                  /* 0 fine, 1 malformed, 2 in the future */
+	cJSON *root; /* NULL: not JSON or not to the spec */
+	int line_ok; /* lineNumber is a mobile number */
+	int month;   /* 0 fine, 1 malformed, 2 in the future */
 	char line[16];
-	char kmonth[8];             /* KOS's YYYYMM */
-	char key[80], stale[80];    /* the cache's keys, when all is fine */
+	char kmonth[8];          /* KOS's YYYYMM */
+	char key[80], stale[80]; /* the cache's keys, when all is fine */
 };
 
 static const struct pb_json_field inquiry_spec[] = {
-	{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13 },
-	{ "inquiryMonth", PB_JSON_STRING, PB_JSON_NULLABLE, 7, 7 },
+    {"lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13},
+    {"inquiryMonth", PB_JSON_STRING, PB_JSON_NULLABLE, 7, 7},
 };
 #define INQUIRY_SPEC_N (sizeof(inquiry_spec) / sizeof(inquiry_spec[0]))
 
@@ -592,16 +632,17 @@ read_input(struct pb_req *req, struct inquiry *q, struct input *in)
 	memset(in, 0, sizeof(*in));
 	if (req->body == NULL || req->body_len == 0 ||
 	    pb_json_parse(req->body, req->body_len, PB_JSON_MAX_DEPTH,
-	    &in->root, NULL) != PB_OK)
+	                  &in->root, NULL) != PB_OK)
 		return;
-	if (pb_json_check(in->root, inquiry_spec, INQUIRY_SPEC_N, NULL,
-	    NULL) != PB_OK) {
+	if (pb_json_check(in->root, inquiry_spec, INQUIRY_SPEC_N, NULL, NULL) !=
+	    PB_OK) {
 		cJSON_Delete(in->root);
 		in->root = NULL;
 		return;
 	}
-	in->line_ok = pb_authz_line_format(pb_json_get_string(in->root,
-	    "lineNumber"), in->line, sizeof(in->line)) == PB_OK;
+	in->line_ok =
+	    pb_authz_line_format(pb_json_get_string(in->root, "lineNumber"),
+	                         in->line, sizeof(in->line)) == PB_OK;
 	bill_current_month(req->app, current);
 	month = pb_json_get_string(in->root, "inquiryMonth");
 	if (month == NULL)
@@ -611,16 +652,15 @@ read_input(struct pb_req *req, struct inquiry *q, struct input *in)
 	else if (line_is_future(month, current))
 		in->month = 2;
 	if (!in->line_ok || in->month != 0 ||
-	    pb_kos_month_to_kos(month, in->kmonth, sizeof(in->kmonth)) !=
-	    PB_OK)
+	    pb_kos_month_to_kos(month, in->kmonth, sizeof(in->kmonth)) != PB_OK)
 		return;
 	(void)pb_strlcpy(q->month, month, sizeof(q->month));
 	q->past = strcmp(q->month, current) < 0;
 	bill_line_digits(in->line, q->digits, sizeof(q->digits));
 	snprintf(in->key, sizeof(in->key), "v1:bill:%s:%s", q->digits,
-	    in->kmonth);
-	snprintf(in->stale, sizeof(in->stale), "v1:bill-stale:%s:%s",
-	    q->digits, in->kmonth);
+	         in->kmonth);
+	snprintf(in->stale, sizeof(in->stale), "v1:bill-stale:%s:%s", q->digits,
+	         in->kmonth);
 }
 
 /* Answer what read_input found wrong, in the order the API documents
@@ -628,7 +668,7 @@ read_input(struct pb_req *req, struct inquiry *q, struct input *in)
  * 400 month.  1 when an answer went out. */
 static int
 answer_input(struct pb_req *req, const struct inquiry *q,
-    const struct input *in)
+             const struct input *in)
 {
 	cJSON *again;
 
@@ -639,32 +679,34 @@ answer_input(struct pb_req *req, const struct inquiry *q,
 			return 1;
 		cJSON_Delete(again);
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-		    NULL);
+		             NULL);
 		return 1;
 	}
 	if (!in->line_ok) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "lineNumber: 010-1234-5678 or 01012345678", NULL);
+		             "lineNumber: 010-1234-5678 or 01012345678", NULL);
 		return 1;
 	}
 	if (!pb_authz_line_is_own(&q->p, in->line)) {
-		pb_req_error(req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
+		pb_req_error(
+		    req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
 		    "lineNumber is not the signed-in user's line", NULL);
 		return 1;
 	}
 	if (in->month == 1) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "inquiryMonth: YYYY-MM", NULL);
+		             "inquiryMonth: YYYY-MM", NULL);
 		return 1;
 	}
 	if (in->month == 2) {
 		pb_req_error(req, 400, "VALIDATION_ERROR",
-		    "아직 청구되지 않은 월입니다", "inquiryMonth is in the future",
-		    NULL);
+		             "아직 청구되지 않은 월입니다",
+		             "inquiryMonth is in the future", NULL);
 		return 1;
 	}
 	if (in->key[0] == '\0') {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		return 1;
 	}
 	return 0;
@@ -694,14 +736,16 @@ bill_inquiry(struct pb_req *req)
 	q.start_ms = pb_clock_now_ms();
 	read_input(req, &q, &in);
 	/* session check and cache read: one round trip */
-	have_get = in.key[0] != '\0' && pb_cache_getcmd_make(&get, in.key) ==
-	    PB_OK;
+	have_get =
+	    in.key[0] != '\0' && pb_cache_getcmd_make(&get, in.key) == PB_OK;
 	if (pb_authz_require_pipe(req, PB_PERM_BILL_INQUIRY, &q.p,
-	    have_get ? &get.cmd : NULL, have_get ? 1 : 0, &pre) != PB_OK ||
+	                          have_get ? &get.cmd : NULL, have_get ? 1 : 0,
+	                          &pre) != PB_OK ||
 	    answer_input(req, &q, &in))
 		goto done;
 	if (pb_crypto_random_hex(6, hex, sizeof(hex)) != PB_OK) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto done;
 	}
 	{
@@ -709,7 +753,7 @@ bill_inquiry(struct pb_req *req)
 
 		pb_clock_date(q.start_ms, req->app->tz_offset_min, &d);
 		snprintf(q.rid, sizeof(q.rid), "REQ_%04d%02d%02d_%s",
-		    d.year % 10000, d.month, d.day, hex);
+		         d.year % 10000, d.month, d.day, hex);
 	}
 	memset(&co, 0, sizeof(co));
 	co.key = in.key;
@@ -722,16 +766,18 @@ bill_inquiry(struct pb_req *req)
 	if (rc != PB_OK) {
 		bill_kos_failed(req, rc, q.retry_after_ms);
 		(void)finish(req, &q, "FAILED", NULL,
-		    rc == PB_ERR_PARSE || rc == PB_ERR_TOOBIG ? "UPSTREAM_INVALID" :
-		    "SERVICE_UNAVAILABLE", cr.source, 0);
+		             rc == PB_ERR_PARSE || rc == PB_ERR_TOOBIG
+		                 ? "UPSTREAM_INVALID"
+		                 : "SERVICE_UNAVAILABLE",
+		             cr.source, 0);
 		goto done;
 	}
 	if (cr.len >= sizeof(NEG_PREFIX) - 1 &&
 	    memcmp(cr.val, NEG_PREFIX, sizeof(NEG_PREFIX) - 1) == 0) {
 		const char *c = NULL, *m = NULL;
 
-		if (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, &neg, NULL) ==
-		    PB_OK) {
+		if (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, &neg,
+		                  NULL) == PB_OK) {
 			c = pb_json_get_string(neg, "resultCode");
 			m = pb_json_get_string(neg, "resultMessage");
 		}
@@ -741,44 +787,57 @@ bill_inquiry(struct pb_req *req)
 			(void)pb_strlcpy(q.message, m, sizeof(q.message));
 		if (c != NULL && strcmp(c, "1001") == 0)
 			pb_req_error(req, 404, "NOT_FOUND",
-			    "회선 정보를 찾을 수 없습니다", m, NULL);
+			             "회선 정보를 찾을 수 없습니다", m, NULL);
 		else if (c != NULL && strcmp(c, "1002") == 0)
 			pb_req_error(req, 404, "BILL_NOT_FOUND",
-			    "해지된 회선은 요금을 조회할 수 없습니다", m, NULL);
+			             "해지된 회선은 요금을 조회할 수 없습니다",
+			             m, NULL);
 		else
 			pb_req_error(req, 404, "BILL_NOT_FOUND",
-			    "해당 월의 청구 내역이 없습니다", m, NULL);
-		(void)finish(req, &q, "FAILED", NULL, c != NULL && strcmp(c, "1001") == 0 ?
-		    "NOT_FOUND" : "BILL_NOT_FOUND", cr.source, 0);
+			             "해당 월의 청구 내역이 없습니다", m, NULL);
+		(void)finish(req, &q, "FAILED", NULL,
+		             c != NULL && strcmp(c, "1001") == 0
+		                 ? "NOT_FOUND"
+		                 : "BILL_NOT_FOUND",
+		             cr.source, 0);
 		goto done;
 	}
 	is_stale = cr.source == PB_CACHE_STALE;
 	if (is_stale) {
-		(void)pb_clock_rfc3339(pb_clock_now_ms() - cr.stale_age_s * 1000,
-		    req->app->tz_offset_min, ts, sizeof(ts));
+		(void)pb_clock_rfc3339(pb_clock_now_ms() -
+		                           cr.stale_age_s * 1000,
+		                       req->app->tz_offset_min, ts, sizeof(ts));
 		pb_log_msg(PB_LOG_WARN, "bill_stale_served", q.rid);
 	}
 	/* The cached BillInfo goes out as stored: no re-encoding. */
-	if (pb_buf_printf(&data, "{\"requestId\":\"%s\",\"status\":\"COMPLETED\","
-	    "\"billInfo\":", q.rid) != PB_OK ||
+	if (pb_buf_printf(&data,
+	                  "{\"requestId\":\"%s\",\"status\":\"COMPLETED\","
+	                  "\"billInfo\":",
+	                  q.rid) != PB_OK ||
 	    pb_buf_append(&data, cr.val, cr.len) != PB_OK ||
-	    (is_stale ? pb_buf_printf(&data, ",\"stale\":true,\"cachedAt\":\"%s\"}",
-	    ts) : pb_buf_append_str(&data, ",\"stale\":false}")) != PB_OK ||
-	    pb_buf_append_str(&out, "{\"success\":true,\"message\":\"") != PB_OK ||
-	    pb_buf_append_str(&out, is_stale ?
-	    "KOS 장애로 마지막으로 확인된 요금 정보를 보여드립니다" :
-	    "요금조회가 완료되었습니다") != PB_OK ||
+	    (is_stale
+	         ? pb_buf_printf(&data, ",\"stale\":true,\"cachedAt\":\"%s\"}",
+	                         ts)
+	         : pb_buf_append_str(&data, ",\"stale\":false}")) != PB_OK ||
+	    pb_buf_append_str(&out, "{\"success\":true,\"message\":\"") !=
+	        PB_OK ||
+	    pb_buf_append_str(
+	        &out,
+	        is_stale
+	            ? "KOS 장애로 마지막으로 확인된 요금 정보를 보여드립니다"
+	            : "요금조회가 완료되었습니다") != PB_OK ||
 	    pb_buf_append_str(&out, "\",\"data\":") != PB_OK ||
 	    pb_buf_append(&out, data.data, data.len) != PB_OK ||
 	    pb_buf_append_char(&out, '}') != PB_OK) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto done;
 	}
 	if (q.code[0] == '\0')
 		(void)pb_strlcpy(q.code, "0000", sizeof(q.code));
 	/* the answer goes out only once its history is durable */
 	if (finish(req, &q, "COMPLETED", data.data, NULL, cr.source,
-	    is_stale) != PB_OK) {
+	           is_stale) != PB_OK) {
 		pb_req_unavailable(req, "history");
 		goto done;
 	}

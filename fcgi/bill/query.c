@@ -21,14 +21,15 @@
 
 #define PAGE_SIZE_DEFAULT 20
 
-/* --- GET /bills/inquiry/{requestId} ---------------------------------------- */
+/* --- GET /bills/inquiry/{requestId} ----------------------------------------
+ */
 
 struct stored {
 	char user[PB_SESSION_ID_MAX + 1];
 	char status[16];
 	char message[PB_KOS_MESSAGE_MAX];
 	char error_code[64];
-	char *response;             /* data object text, or NULL */
+	char *response; /* data object text, or NULL */
 	int found;
 };
 
@@ -41,13 +42,14 @@ stored_row(void *ud, const struct pb_db_row *row)
 		return PB_OK;
 	s->found = 1;
 	(void)pb_strlcpy(s->user, row->vals[0] != NULL ? row->vals[0] : "",
-	    sizeof(s->user));
+	                 sizeof(s->user));
 	(void)pb_strlcpy(s->status, row->vals[1] != NULL ? row->vals[1] : "",
-	    sizeof(s->status));
+	                 sizeof(s->status));
 	(void)pb_strlcpy(s->message, row->vals[3] != NULL ? row->vals[3] : "",
-	    sizeof(s->message));
-	(void)pb_strlcpy(s->error_code, row->vals[4] != NULL ? row->vals[4] : "",
-	    sizeof(s->error_code));
+	                 sizeof(s->message));
+	(void)pb_strlcpy(s->error_code,
+	                 row->vals[4] != NULL ? row->vals[4] : "",
+	                 sizeof(s->error_code));
 	if (row->vals[2] != NULL) {
 		s->response = malloc(row->lens[2] + 1);
 		if (s->response == NULL)
@@ -87,14 +89,16 @@ bill_status(struct pb_req *req)
 	memset(&s, 0, sizeof(s));
 	/* the stored answer is read in the session check's round trip */
 	have_get = rid != NULL && pb_req_id_valid(rid) &&
-	    snprintf(key, sizeof(key), "v1:bill-req:%s", rid) <
-	    (int)sizeof(key) && pb_cache_getcmd_make(&get, key) == PB_OK;
+	           snprintf(key, sizeof(key), "v1:bill-req:%s", rid) <
+	               (int)sizeof(key) &&
+	           pb_cache_getcmd_make(&get, key) == PB_OK;
 	if (pb_authz_require_pipe(req, PB_PERM_BILL_INQUIRY, &p,
-	    have_get ? &get.cmd : NULL, have_get ? 1 : 0, &pre) != PB_OK)
+	                          have_get ? &get.cmd : NULL, have_get ? 1 : 0,
+	                          &pre) != PB_OK)
 		return;
 	if (rid == NULL || !pb_req_id_valid(rid)) {
-		pb_req_error(req, 404, "NOT_FOUND", NULL,
-		    "no such requestId", NULL);
+		pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId",
+		             NULL);
 		goto out;
 	}
 	nl = NULL;
@@ -105,15 +109,16 @@ bill_status(struct pb_req *req)
 		if (!pb_crypto_str_eq(v, p.s.user_id))
 			goto notfound;
 		if (pb_json_parse(nl + 1, len - (size_t)(nl + 1 - v),
-		    PB_JSON_MAX_DEPTH, &data, NULL) != PB_OK)
+		                  PB_JSON_MAX_DEPTH, &data, NULL) != PB_OK)
 			goto internal;
 		goto answer;
 	}
 	prm[0] = PB_DB_P_STR(rid);
-	rc = pb_db_query(req->app->db,
+	rc = pb_db_query(
+	    req->app->db,
 	    "SELECT user_id, status, response_json, result_message, error_code "
-	    "FROM bill_request_history WHERE request_id = ?", prm, 1,
-	    stored_row, &s);
+	    "FROM bill_request_history WHERE request_id = ?",
+	    prm, 1, stored_row, &s);
 	if (rc == PB_ERR_UNAVAILABLE) {
 		pb_req_unavailable(req, "database");
 		goto out;
@@ -124,25 +129,31 @@ bill_status(struct pb_req *req)
 		goto notfound;
 	if (s.response != NULL) {
 		if (pb_json_parse(s.response, strlen(s.response),
-		    PB_JSON_MAX_DEPTH, &data, NULL) != PB_OK)
+		                  PB_JSON_MAX_DEPTH, &data, NULL) != PB_OK)
 			goto internal;
 	} else {
 		data = cJSON_CreateObject();
 		if (data == NULL ||
 		    cJSON_AddStringToObject(data, "requestId", rid) == NULL ||
-		    cJSON_AddStringToObject(data, "status", s.status[0] != '\0' ?
-		    s.status : "FAILED") == NULL ||
+		    cJSON_AddStringToObject(
+		        data, "status",
+		        s.status[0] != '\0' ? s.status : "FAILED") == NULL ||
 		    cJSON_AddStringToObject(data, "errorMessage",
-		    failure_text(&s)) == NULL)
+		                            failure_text(&s)) == NULL)
 			goto internal;
 		if (s.message[0] != '\0' &&
 		    cJSON_AddStringToObject(data, "details", s.message) == NULL)
 			goto internal;
 	}
 answer:
-	pb_req_ok(req, 200, strcmp(pb_json_get_string(data, "status") != NULL ?
-	    pb_json_get_string(data, "status") : "", "COMPLETED") == 0 ?
-	    "요금조회 결과를 조회했습니다" : "요금조회에 실패했습니다", data);
+	pb_req_ok(req, 200,
+	          strcmp(pb_json_get_string(data, "status") != NULL
+	                     ? pb_json_get_string(data, "status")
+	                     : "",
+	                 "COMPLETED") == 0
+	              ? "요금조회 결과를 조회했습니다"
+	              : "요금조회에 실패했습니다",
+	          data);
 	data = NULL;
 	goto out;
 notfound:
@@ -157,11 +168,12 @@ out:
 	freeReplyObject(pre);
 }
 
-/* --- GET /bills/history ----------------------------------------------------- */
+/* --- GET /bills/history -----------------------------------------------------
+ */
 
 struct page_ctx {
 	struct pb_req *req;
-	struct pb_history h;        /* for opening the sealed line numbers */
+	struct pb_history h; /* for opening the sealed line numbers */
 	cJSON *items;
 	long long total;
 };
@@ -181,10 +193,11 @@ item_row(void *ud, const struct pb_db_row *row)
 	if (it == NULL || !cJSON_AddItemToArray(c->items, it))
 		goto nomem;
 	if (pb_history_open(&c->h, row->vals[1], row->lens[1], &digits,
-	    &dlen) != PB_OK || pb_authz_line_format(digits, line,
-	    sizeof(line)) != PB_OK) {
+	                    &dlen) != PB_OK ||
+	    pb_authz_line_format(digits, line, sizeof(line)) != PB_OK) {
 		free(digits);
-		pb_log_msg(PB_LOG_ERROR, "history_line_unreadable", row->vals[0]);
+		pb_log_msg(PB_LOG_ERROR, "history_line_unreadable",
+		           row->vals[0]);
 		return PB_ERR_INTERNAL;
 	}
 	free(digits);
@@ -194,11 +207,12 @@ item_row(void *ud, const struct pb_db_row *row)
 	    !pb_listing_rfc3339(row->vals[3], tz, ts, sizeof(ts)) ||
 	    cJSON_AddStringToObject(it, "requestTime", ts) == NULL ||
 	    (row->vals[4] != NULL &&
-	    (!pb_listing_rfc3339(row->vals[4], tz, ts, sizeof(ts)) ||
-	    cJSON_AddStringToObject(it, "processTime", ts) == NULL)) ||
+	     (!pb_listing_rfc3339(row->vals[4], tz, ts, sizeof(ts)) ||
+	      cJSON_AddStringToObject(it, "processTime", ts) == NULL)) ||
 	    cJSON_AddStringToObject(it, "status", row->vals[5]) == NULL ||
 	    (row->vals[6] != NULL &&
-	    cJSON_AddStringToObject(it, "resultSummary", row->vals[6]) == NULL))
+	     cJSON_AddStringToObject(it, "resultSummary", row->vals[6]) ==
+	         NULL))
 		goto nomem;
 	return PB_OK;
 nomem:
@@ -209,10 +223,9 @@ void
 bill_history(struct pb_req *req)
 {
 	struct pb_principal p;
-	static const char *const statuses[] = {
-		"COMPLETED", "PROCESSING", "FAILED", NULL
-	};
-	static const struct pb_listing_opts lo = { PAGE_SIZE_DEFAULT, statuses };
+	static const char *const statuses[] = {"COMPLETED", "PROCESSING",
+	                                       "FAILED", NULL};
+	static const struct pb_listing_opts lo = {PAGE_SIZE_DEFAULT, statuses};
 	struct pb_listing f;
 	struct page_ctx c;
 	unsigned char bidx[PB_CRYPTO_INDEX_LEN];
@@ -229,7 +242,8 @@ bill_history(struct pb_req *req)
 		return;
 	}
 	if (f.line[0] != '\0' && !pb_authz_line_is_own(&p, f.line)) {
-		pb_req_error(req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
+		pb_req_error(
+		    req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
 		    "lineNumber is not the signed-in user's line", NULL);
 		return;
 	}
@@ -241,13 +255,15 @@ bill_history(struct pb_req *req)
 		pb_history_line_index(&c.h, digits, bidx);
 	}
 	c.items = cJSON_CreateArray();
-	rc = c.items == NULL ? PB_ERR_NOMEM :
-	    pb_listing_query_read(req->app->read_db, req->app->db,
-	    "bill_request_history",
-	    "request_id, line_number_enc, billing_month, requested_at, "
-	    "completed_at, status, result_summary", p.s.user_id, &f,
-	    f.line[0] != '\0' ? bidx : NULL, f.status, tz, item_row, &c,
-	    &c.total);
+	rc = c.items == NULL
+	         ? PB_ERR_NOMEM
+	         : pb_listing_query_read(
+	               req->app->read_db, req->app->db, "bill_request_history",
+	               "request_id, line_number_enc, billing_month, "
+	               "requested_at, "
+	               "completed_at, status, result_summary",
+	               p.s.user_id, &f, f.line[0] != '\0' ? bidx : NULL,
+	               f.status, tz, item_row, &c, &c.total);
 	pb_listing_reply(req, rc, c.items, &f, c.total, PB_LISTING_BILL,
-	    "요금조회 이력을 조회했습니다");
+	                 "요금조회 이력을 조회했습니다");
 }

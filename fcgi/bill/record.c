@@ -24,21 +24,21 @@
 #include "json.h"
 
 static const char insert_request[] =
-	"INSERT INTO bill_request_history (request_id, user_id, customer_id, "
-	"line_number_enc, line_number_bidx, billing_month, status, "
-	"result_code, result_message, error_code, result_summary, "
-	"response_json, requested_at, completed_at, mvno_payload_enc, "
-	"mvno_next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	"IF(? = 1, DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 30 SECOND), NULL)) "
-	"ON DUPLICATE KEY UPDATE id = id";
+    "INSERT INTO bill_request_history (request_id, user_id, customer_id, "
+    "line_number_enc, line_number_bidx, billing_month, status, "
+    "result_code, result_message, error_code, result_summary, "
+    "response_json, requested_at, completed_at, mvno_payload_enc, "
+    "mvno_next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "IF(? = 1, DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 30 SECOND), NULL)) "
+    "ON DUPLICATE KEY UPDATE id = id";
 
 static const char insert_process[] =
-	"INSERT INTO bill_process_history (request_id, cache_hit, kos_called, "
-	"kos_trace_id, kos_result_code, kos_result_message, breaker_state, "
-	"status, elapsed_ms, error_code, kos_requested_at, kos_responded_at, "
-	"kos_latency_ms, kos_attempts, kos_failure, stale_served) VALUES "
-	"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-	"ON DUPLICATE KEY UPDATE id = id";
+    "INSERT INTO bill_process_history (request_id, cache_hit, kos_called, "
+    "kos_trace_id, kos_result_code, kos_result_message, breaker_state, "
+    "status, elapsed_ms, error_code, kos_requested_at, kos_responded_at, "
+    "kos_latency_ms, kos_attempts, kos_failure, stale_served) VALUES "
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON DUPLICATE KEY UPDATE id = id";
 
 static const char *
 str(const cJSON *o, const char *name)
@@ -98,21 +98,22 @@ mvno_payload(const cJSON *rec, const cJSON *info)
 	if (code == NULL)
 		code = pb_json_get_string(rec, "errorCode");
 	if (pb_authz_line_format(pb_json_get_string(rec, "line"), line,
-	    sizeof(line)) != PB_OK)
+	                         sizeof(line)) != PB_OK)
 		goto out;
 	if (o == NULL ||
 	    cJSON_AddStringToObject(o, "eventType", "BILL_INQUIRY") == NULL ||
-	    cJSON_AddStringToObject(o, "requestId",
-	    pb_json_get_string(rec, "requestId")) == NULL ||
+	    cJSON_AddStringToObject(
+	        o, "requestId", pb_json_get_string(rec, "requestId")) == NULL ||
 	    cJSON_AddStringToObject(o, "customerId",
-	    pb_json_get_string(rec, "customerId")) == NULL ||
+	                            pb_json_get_string(rec, "customerId")) ==
+	        NULL ||
 	    cJSON_AddStringToObject(o, "lineNumber", line) == NULL ||
 	    cJSON_AddStringToObject(o, "billingMonth",
-	    pb_json_get_string(rec, "month")) == NULL ||
-	    cJSON_AddStringToObject(o, "status",
-	    pb_json_get_string(rec, "status")) == NULL ||
-	    cJSON_AddStringToObject(o, "resultCode", code != NULL ? code : "") ==
-	    NULL ||
+	                            pb_json_get_string(rec, "month")) == NULL ||
+	    cJSON_AddStringToObject(
+	        o, "status", pb_json_get_string(rec, "status")) == NULL ||
+	    cJSON_AddStringToObject(o, "resultCode",
+	                            code != NULL ? code : "") == NULL ||
 	    cJSON_AddStringToObject(o, "processedAt", ts) == NULL)
 		goto out;
 	bi = info != NULL ? cJSON_Duplicate(info, 1) : cJSON_CreateNull();
@@ -139,9 +140,8 @@ bill_prepare(struct pb_history *h, cJSON *rec)
 	if (cJSON_GetObjectItemCaseSensitive(rec, "prepared") != NULL)
 		return;
 
-	if (resp != NULL &&
-	    pb_json_parse(resp, strlen(resp), PB_JSON_MAX_DEPTH, &data, NULL) ==
-	    PB_OK) {
+	if (resp != NULL && pb_json_parse(resp, strlen(resp), PB_JSON_MAX_DEPTH,
+	                                  &data, NULL) == PB_OK) {
 		info = cJSON_GetObjectItemCaseSensitive(data, "billInfo");
 		if (cJSON_IsObject(info)) {
 			bill_info_summary(info, summary, sizeof(summary));
@@ -152,9 +152,10 @@ bill_prepare(struct pb_history *h, cJSON *rec)
 	}
 	if (h->mvno_on) {
 		mv = mvno_payload(rec, info);
-		if (mv == NULL || cJSON_AddStringToObject(rec, "mvno", mv) == NULL)
+		if (mv == NULL ||
+		    cJSON_AddStringToObject(rec, "mvno", mv) == NULL)
 			pb_log_msg(PB_LOG_ERROR, "mvno_payload_failed",
-			    pb_json_get_string(rec, "requestId"));
+			           pb_json_get_string(rec, "requestId"));
 	}
 	(void)cJSON_AddTrueToObject(rec, "prepared");
 	free(mv);
@@ -196,8 +197,8 @@ fill_process(struct bill_row *r, const cJSON *rec, const cJSON *proc)
 	p[9] = opt_str(rec, "errorCode");
 	p[10] = opt_time(num(proc, "kosRequestedAt"), r->t3, sizeof(r->t3));
 	p[11] = opt_time(num(proc, "kosRespondedAt"), r->t4, sizeof(r->t4));
-	p[12] = flag(proc, "kosCalled") ?
-	    PB_DB_P_INT(num(proc, "kosLatencyMs")) : PB_DB_P_NULL;
+	p[12] = flag(proc, "kosCalled") ? PB_DB_P_INT(num(proc, "kosLatencyMs"))
+	                                : PB_DB_P_NULL;
 	p[13] = PB_DB_P_INT(num(proc, "kosAttempts"));
 	p[14] = opt_str(proc, "kosFailure");
 	p[15] = PB_DB_P_INT(flag(proc, "stale"));
@@ -226,8 +227,9 @@ fill(struct pb_history *h, const cJSON *rec, struct bill_row *r)
 	pb_history_line_index(h, line, r->bidx);
 	p[0] = PB_DB_P_STR(str(rec, "requestId"));
 	p[1] = PB_DB_P_STR(str(rec, "userId"));
-	p[2] = str(rec, "customerId") != NULL ?
-	    PB_DB_P_STR(str(rec, "customerId")) : PB_DB_P_STR("");
+	p[2] = str(rec, "customerId") != NULL
+	           ? PB_DB_P_STR(str(rec, "customerId"))
+	           : PB_DB_P_STR("");
 	p[3] = PB_DB_P_BIN(r->lenc, r->llen);
 	p[4] = PB_DB_P_BIN(r->bidx, sizeof(r->bidx));
 	p[5] = PB_DB_P_STR(str(rec, "month"));
@@ -267,29 +269,30 @@ apply(struct pb_history *h, struct pb_db *db, const cJSON *rec)
  * worker's batches go through here: 2 round trips per 8 records, not 16.
  */
 #define BILL_MANY 8
-#define T16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " \
+#define T16                                                                    \
+	"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "                       \
 	"IF(? = 1, DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 30 SECOND), NULL))"
 #define P16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define X4(t) t ", " t ", " t ", " t
 
 static const char insert_request_many[] =
-	"INSERT INTO bill_request_history (request_id, user_id, customer_id, "
-	"line_number_enc, line_number_bidx, billing_month, status, "
-	"result_code, result_message, error_code, result_summary, "
-	"response_json, requested_at, completed_at, mvno_payload_enc, "
-	"mvno_next_at) VALUES " X4(T16) ", " X4(T16)
-	" ON DUPLICATE KEY UPDATE id = id";
+    "INSERT INTO bill_request_history (request_id, user_id, customer_id, "
+    "line_number_enc, line_number_bidx, billing_month, status, "
+    "result_code, result_message, error_code, result_summary, "
+    "response_json, requested_at, completed_at, mvno_payload_enc, "
+    "mvno_next_at) VALUES " X4(T16) ", " X4(
+        T16) " ON DUPLICATE KEY UPDATE id = id";
 
 static const char insert_process_many[] =
-	"INSERT INTO bill_process_history (request_id, cache_hit, kos_called, "
-	"kos_trace_id, kos_result_code, kos_result_message, breaker_state, "
-	"status, elapsed_ms, error_code, kos_requested_at, kos_responded_at, "
-	"kos_latency_ms, kos_attempts, kos_failure, stale_served) VALUES "
-	X4(P16) ", " X4(P16) " ON DUPLICATE KEY UPDATE id = id";
+    "INSERT INTO bill_process_history (request_id, cache_hit, kos_called, "
+    "kos_trace_id, kos_result_code, kos_result_message, breaker_state, "
+    "status, elapsed_ms, error_code, kos_requested_at, kos_responded_at, "
+    "kos_latency_ms, kos_attempts, kos_failure, stale_served) VALUES " X4(
+        P16) ", " X4(P16) " ON DUPLICATE KEY UPDATE id = id";
 
 static enum pb_err
 apply_chunk(struct pb_history *h, struct pb_db *db, const cJSON *const *recs,
-    size_t n)
+            size_t n)
 {
 	struct bill_row r[BILL_MANY];
 	struct pb_db_param p[BILL_MANY * 16];
@@ -307,8 +310,8 @@ apply_chunk(struct pb_history *h, struct pb_db *db, const cJSON *const *recs,
 	for (i = 0; rc == PB_OK && i < BILL_MANY; i++)
 		memcpy(&p[i * 16], r[i < n ? i : 0].proc, sizeof(r[0].proc));
 	if (rc == PB_OK)
-		rc = pb_db_exec(db, insert_process_many, p, BILL_MANY * 16, NULL,
-		    NULL);
+		rc = pb_db_exec(db, insert_process_many, p, BILL_MANY * 16,
+		                NULL, NULL);
 out:
 	for (i = 0; i < filled; i++)
 		row_free(&r[i]);
@@ -317,7 +320,7 @@ out:
 
 static enum pb_err
 apply_many(struct pb_history *h, struct pb_db *db, const cJSON *const *recs,
-    size_t n)
+           size_t n)
 {
 	enum pb_err rc = PB_OK;
 	size_t i, k;
@@ -330,9 +333,9 @@ apply_many(struct pb_history *h, struct pb_db *db, const cJSON *const *recs,
 }
 
 const struct pb_history_spec bill_history_spec = {
-	.kind = "bill.inquiry",
-	.prepare = bill_prepare,
-	.apply = apply,
-	.apply_many = apply_many,
-	PB_HISTORY_OUTBOX("bill_request_history"),
+    .kind = "bill.inquiry",
+    .prepare = bill_prepare,
+    .apply = apply,
+    .apply_many = apply_many,
+    PB_HISTORY_OUTBOX("bill_request_history"),
 };

@@ -28,7 +28,7 @@
 #include "log.h"
 
 #define SUMMARY_MONTHS_DEFAULT 6
-#define SUMMARY_MONTHS_MAX     12
+#define SUMMARY_MONTHS_MAX 12
 #define NEG_PREFIX "{\"resultCode\":"
 
 struct summary {
@@ -36,13 +36,13 @@ struct summary {
 	struct pb_principal p;
 	char digits[16];
 	char rid[40];
-	char month[8];              /* the month being loaded */
+	char month[8]; /* the month being loaded */
 	int past;
 	int64_t start_ms;
-	unsigned kos_calls;         /* months that went to KOS */
-	unsigned hits;              /* months served from the cache */
-	int stale;                  /* a month came from the stale copy */
-	char code[8];               /* KOS's answer of the last call */
+	unsigned kos_calls; /* months that went to KOS */
+	unsigned hits;      /* months served from the cache */
+	int stale;          /* a month came from the stale copy */
+	char code[8];       /* KOS's answer of the last call */
 	int64_t retry_after_ms;
 };
 
@@ -58,7 +58,7 @@ parse_months(const char *query)
 	if (strncmp(query, "months=", 7) != 0)
 		return 0;
 	for (v = query + 7; *v >= '0' && *v <= '9' && n <= SUMMARY_MONTHS_MAX;
-	    v++)
+	     v++)
 		n = n * 10 + (*v - '0');
 	if (*v != '\0' || v == query + 7 || n < 1 || n > SUMMARY_MONTHS_MAX)
 		return 0;
@@ -70,7 +70,7 @@ static void
 month_back(const char *cur, int back, char out[8])
 {
 	int y = (cur[0] - '0') * 1000 + (cur[1] - '0') * 100 +
-	    (cur[2] - '0') * 10 + (cur[3] - '0');
+	        (cur[2] - '0') * 10 + (cur[3] - '0');
 	int m = (cur[5] - '0') * 10 + (cur[6] - '0');
 	unsigned idx = (unsigned)(y * 12 + (m - 1) - back);
 
@@ -96,8 +96,9 @@ load(void *ud, struct pb_cache_value *v)
 	if (rc != PB_OK)
 		goto out;
 	if (strcmp(res.code, "0000") == 0) {
-		o = bill_info_from_kos(cJSON_GetObjectItemCaseSensitive(res.data,
-		    "billInfo"), sum, sizeof(sum));
+		o = bill_info_from_kos(
+		    cJSON_GetObjectItemCaseSensitive(res.data, "billInfo"), sum,
+		    sizeof(sum));
 		if (o == NULL) {
 			rc = PB_ERR_PARSE;
 			goto out;
@@ -105,12 +106,14 @@ load(void *ud, struct pb_cache_value *v)
 		v->ttl_s = BILL_TTL_S;
 		v->stale_ok = s->past;
 	} else if (strcmp(res.code, "1001") == 0 ||
-	    strcmp(res.code, "1002") == 0 || strcmp(res.code, "1003") == 0) {
+	           strcmp(res.code, "1002") == 0 ||
+	           strcmp(res.code, "1003") == 0) {
 		o = cJSON_CreateObject();
 		if (o != NULL &&
-		    (cJSON_AddStringToObject(o, "resultCode", res.code) == NULL ||
-		    cJSON_AddStringToObject(o, "resultMessage", res.message) ==
-		    NULL)) {
+		    (cJSON_AddStringToObject(o, "resultCode", res.code) ==
+		         NULL ||
+		     cJSON_AddStringToObject(o, "resultMessage", res.message) ==
+		         NULL)) {
 			rc = PB_ERR_NOMEM;
 			goto out;
 		}
@@ -147,7 +150,8 @@ fetch_month(struct pb_req *req, struct summary *s, cJSON **info)
 	if (rc != PB_OK)
 		goto out;
 	snprintf(key, sizeof(key), "v1:bill:%s:%s", s->digits, kmonth);
-	snprintf(stale, sizeof(stale), "v1:bill-stale:%s:%s", s->digits, kmonth);
+	snprintf(stale, sizeof(stale), "v1:bill-stale:%s:%s", s->digits,
+	         kmonth);
 	memset(&co, 0, sizeof(co));
 	co.key = key;
 	co.stale_key = s->past ? stale : NULL;
@@ -175,7 +179,8 @@ out:
 static cJSON *
 month_item(const char *month, const cJSON *info, long long *overdue)
 {
-	const cJSON *pay = cJSON_GetObjectItemCaseSensitive(info, "paymentInfo");
+	const cJSON *pay =
+	    cJSON_GetObjectItemCaseSensitive(info, "paymentInfo");
 	const char *st = pb_json_get_string(pay, "paymentStatus");
 	const char *bs = pb_json_get_string(info, "billStatus");
 	const char *due = pb_json_get_string(pay, "dueDate");
@@ -185,15 +190,17 @@ month_item(const char *month, const cJSON *info, long long *overdue)
 	if (it == NULL || cJSON_AddStringToObject(it, "month", month) == NULL)
 		goto bad;
 	if (info == NULL)
-		return cJSON_AddNullToObject(it, "totalAmount") != NULL ? it :
-		    (cJSON_Delete(it), NULL);
+		return cJSON_AddNullToObject(it, "totalAmount") != NULL
+		           ? it
+		           : (cJSON_Delete(it), NULL);
 	(void)pb_json_get_int(info, "totalAmount", &total);
 	if (cJSON_AddNumberToObject(it, "totalAmount", (double)total) == NULL ||
-	    (bs != NULL && cJSON_AddStringToObject(it, "billStatus", bs) ==
-	    NULL) ||
-	    (st != NULL && cJSON_AddStringToObject(it, "paymentStatus", st) ==
-	    NULL) ||
-	    (due != NULL && cJSON_AddStringToObject(it, "dueDate", due) == NULL))
+	    (bs != NULL &&
+	     cJSON_AddStringToObject(it, "billStatus", bs) == NULL) ||
+	    (st != NULL &&
+	     cJSON_AddStringToObject(it, "paymentStatus", st) == NULL) ||
+	    (due != NULL &&
+	     cJSON_AddStringToObject(it, "dueDate", due) == NULL))
 		goto bad;
 	if (st != NULL && strcmp(st, "OVERDUE") == 0)
 		*overdue += total;
@@ -207,7 +214,7 @@ bad:
  * when it is durable, before a 200 goes out. */
 static enum pb_err
 record(struct pb_req *req, struct summary *s, const char *cur, int n,
-    const char *err_code, const char *text)
+       const char *err_code, const char *text)
 {
 	enum pb_err rc;
 	int64_t now = pb_clock_now_ms();
@@ -218,35 +225,38 @@ record(struct pb_req *req, struct summary *s, const char *cur, int n,
 	    cJSON_AddStringToObject(rec, "requestId", s->rid) == NULL ||
 	    cJSON_AddStringToObject(rec, "userId", s->p.s.user_id) == NULL ||
 	    cJSON_AddStringToObject(rec, "customerId", s->p.s.customer_id) ==
-	    NULL ||
+	        NULL ||
 	    cJSON_AddStringToObject(rec, "line", s->digits) == NULL ||
 	    cJSON_AddStringToObject(rec, "month", cur) == NULL ||
-	    cJSON_AddStringToObject(rec, "status", err_code == NULL ?
-	    "COMPLETED" : "FAILED") == NULL ||
+	    cJSON_AddStringToObject(rec, "status",
+	                            err_code == NULL ? "COMPLETED"
+	                                             : "FAILED") == NULL ||
 	    (err_code != NULL &&
-	    cJSON_AddStringToObject(rec, "errorCode", err_code) == NULL) ||
+	     cJSON_AddStringToObject(rec, "errorCode", err_code) == NULL) ||
 	    (s->code[0] != '\0' &&
-	    cJSON_AddStringToObject(rec, "resultCode", s->code) == NULL) ||
+	     cJSON_AddStringToObject(rec, "resultCode", s->code) == NULL) ||
 	    (text != NULL &&
-	    cJSON_AddStringToObject(rec, "summary", text) == NULL) ||
+	     cJSON_AddStringToObject(rec, "summary", text) == NULL) ||
 	    cJSON_AddNumberToObject(rec, "requestedAt", (double)s->start_ms) ==
-	    NULL ||
+	        NULL ||
 	    cJSON_AddNumberToObject(rec, "completedAt", (double)now) == NULL ||
 	    cJSON_AddTrueToObject(rec, "prepared") == NULL ||
 	    cJSON_AddBoolToObject(proc, "cacheHit", s->hits == (unsigned)n) ==
-	    NULL ||
-	    cJSON_AddBoolToObject(proc, "kosCalled", s->kos_calls > 0) == NULL ||
-	    cJSON_AddNumberToObject(proc, "kosAttempts", s->kos_calls) == NULL ||
+	        NULL ||
+	    cJSON_AddBoolToObject(proc, "kosCalled", s->kos_calls > 0) ==
+	        NULL ||
+	    cJSON_AddNumberToObject(proc, "kosAttempts", s->kos_calls) ==
+	        NULL ||
 	    cJSON_AddNumberToObject(proc, "elapsedMs",
-	    (double)(now - s->start_ms)) == NULL ||
+	                            (double)(now - s->start_ms)) == NULL ||
 	    cJSON_AddBoolToObject(proc, "stale", s->stale) == NULL) {
 		pb_log_msg(PB_LOG_ERROR, "history_handoff_failed",
-		    "out of memory");
+		           "out of memory");
 		cJSON_Delete(rec);
 		return PB_ERR_NOMEM;
 	}
 	rc = pb_handoff_put_json(req->app->redis, req->app->pii_key,
-	    PB_HANDOFF_BILL, rec, NULL, 0);
+	                         PB_HANDOFF_BILL, rec, NULL, 0);
 	cJSON_Delete(rec);
 	return rc;
 }
@@ -254,7 +264,7 @@ record(struct pb_req *req, struct summary *s, const char *cur, int n,
 /* The months, oldest first, into data; the current BillInfo moved in. */
 static enum pb_err
 collect(struct pb_req *req, struct summary *s, const char *cur, int n,
-    cJSON *data, long long *overdue, int *noverdue)
+        cJSON *data, long long *overdue, int *noverdue)
 {
 	cJSON *arr = cJSON_AddArrayToObject(data, "months"), *info, *it;
 	enum pb_err rc = arr != NULL ? PB_OK : PB_ERR_NOMEM;
@@ -271,15 +281,15 @@ collect(struct pb_req *req, struct summary *s, const char *cur, int n,
 			cJSON_Delete(it);
 			rc = PB_ERR_NOMEM;
 		} else if (pb_json_get_string(it, "paymentStatus") != NULL &&
-		    strcmp(pb_json_get_string(it, "paymentStatus"), "OVERDUE") ==
-		    0) {
+		           strcmp(pb_json_get_string(it, "paymentStatus"),
+		                  "OVERDUE") == 0) {
 			(*noverdue)++;
 		}
 		if (rc == PB_OK && i == 0) {
 			if (info == NULL)
 				info = cJSON_CreateNull();
-			if (info == NULL || !cJSON_AddItemToObject(data, "current",
-			    info))
+			if (info == NULL ||
+			    !cJSON_AddItemToObject(data, "current", info))
 				rc = PB_ERR_NOMEM;
 			info = NULL;
 		}
@@ -306,14 +316,16 @@ bill_summary(struct pb_req *req)
 	n = parse_months(req->query);
 	if (n == 0) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "months: an integer 1-12 (the only parameter)", NULL);
+		             "months: an integer 1-12 (the only parameter)",
+		             NULL);
 		return;
 	}
 	bill_line_digits(s.p.s.line, s.digits, sizeof(s.digits));
 	bill_current_month(req->app, cur);
 	if (pb_crypto_random_hex(6, hex, sizeof(hex)) != PB_OK ||
 	    pb_authz_line_format(s.digits, line, sizeof(line)) != PB_OK) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		return;
 	}
 	{
@@ -321,15 +333,17 @@ bill_summary(struct pb_req *req)
 
 		pb_clock_date(s.start_ms, req->app->tz_offset_min, &d);
 		snprintf(s.rid, sizeof(s.rid), "SUM_%04d%02d%02d_%s",
-		    d.year % 10000, d.month, d.day, hex);
+		         d.year % 10000, d.month, d.day, hex);
 	}
 	data = cJSON_CreateObject();
-	rc = data == NULL ? PB_ERR_NOMEM : collect(req, &s, cur, n, data,
-	    &overdue, &noverdue);
+	rc = data == NULL ? PB_ERR_NOMEM
+	                  : collect(req, &s, cur, n, data, &overdue, &noverdue);
 	if (rc != PB_OK) {
 		bill_kos_failed(req, rc, s.retry_after_ms);
-		(void)record(req, &s, cur, n, rc == PB_ERR_PARSE ?
-		    "UPSTREAM_INVALID" : "SERVICE_UNAVAILABLE", NULL);
+		(void)record(req, &s, cur, n,
+		             rc == PB_ERR_PARSE ? "UPSTREAM_INVALID"
+		                                : "SERVICE_UNAVAILABLE",
+		             NULL);
 		goto out;
 	}
 	od = cJSON_AddObjectToObject(data, "overdue");
@@ -340,7 +354,8 @@ bill_summary(struct pb_req *req)
 	    cJSON_AddBoolToObject(data, "stale", s.stale) == NULL ||
 	    cJSON_AddNumberToObject(od, "count", noverdue) == NULL ||
 	    cJSON_AddNumberToObject(od, "amount", (double)overdue) == NULL) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto out;
 	}
 	snprintf(text, sizeof(text), "요약 %d개월, 연체 %d건", n, noverdue);

@@ -42,14 +42,18 @@ ks_admin_lines(struct pb_req *req)
 	memset(&c, 0, sizeof(c));
 	data = cJSON_CreateObject();
 	c.arr = ks_add_arr(data, "lines", &fail);
-	if (fail || pb_db_query(req->app->db, "SELECT l.line_number, "
-	    "l.customer_id, c.customer_type, l.operator_code, l.plan_code, "
-	    "l.line_status FROM subscriber_lines l JOIN customers c "
-	    "ON c.customer_id = l.customer_id ORDER BY l.line_number", NULL, 0,
-	    line_row, &c) != PB_OK || c.fail) {
+	if (fail ||
+	    pb_db_query(
+	        req->app->db,
+	        "SELECT l.line_number, "
+	        "l.customer_id, c.customer_type, l.operator_code, l.plan_code, "
+	        "l.line_status FROM subscriber_lines l JOIN customers c "
+	        "ON c.customer_id = l.customer_id ORDER BY l.line_number",
+	        NULL, 0, line_row, &c) != PB_OK ||
+	    c.fail) {
 		cJSON_Delete(data);
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	ks_admin_reply(req, 200, KS_RC_OK, "회선 목록입니다.", data);
@@ -67,16 +71,18 @@ ks_admin_data_reset(struct pb_req *req)
 		return;
 	if (pb_db_begin(db) != PB_OK ||
 	    pb_db_exec(db, "DELETE FROM change_orders", NULL, 0, &orders,
-	    NULL) != PB_OK ||
-	    pb_db_exec(db, "UPDATE subscriber_lines SET plan_code = "
-	    "seed_plan_code WHERE NOT (plan_code <=> seed_plan_code)", NULL, 0,
-	    &lines, NULL) != PB_OK ||
+	               NULL) != PB_OK ||
+	    pb_db_exec(
+	        db,
+	        "UPDATE subscriber_lines SET plan_code = "
+	        "seed_plan_code WHERE NOT (plan_code <=> seed_plan_code)",
+	        NULL, 0, &lines, NULL) != PB_OK ||
 	    pb_db_commit(db) != PB_OK) {
 		(void)pb_db_rollback(db);
 		pb_log_msg(PB_LOG_ERROR, "sim_data_reset_failed",
-		    pb_db_last_error(db));
+		           pb_db_last_error(db));
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	d = cJSON_CreateObject();
@@ -88,5 +94,6 @@ ks_admin_data_reset(struct pb_req *req)
 	}
 	pb_log_msg(PB_LOG_INFO, "sim_data_reset", "seeded plans restored");
 	ks_admin_reply(req, 200, KS_RC_OK,
-	    "상품 변경 내역을 지우고 초기 요금제로 되돌렸습니다.", d);
+	               "상품 변경 내역을 지우고 초기 요금제로 되돌렸습니다.",
+	               d);
 }

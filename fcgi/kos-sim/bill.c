@@ -15,17 +15,17 @@
 #include "log.h"
 #include "sim.h"
 
-#define SUSPEND_FEE      3850    /* won per month while suspended */
-#define DATA_RATE        22      /* won per MB over a pay-per-use allowance */
-#define DATA_CAP         30000   /* won per month: overage ceiling */
-#define VOICE_RATE       119     /* won per minute over (1.98 won/s) */
-#define SMS_RATE         22      /* won per message over */
-#define SELECTIVE_PCT    25      /* % of the base fee, selective contract */
-#define LONGTERM_MONTHS  24      /* months of service for the loyalty discount */
-#define LONGTERM_AMOUNT  1100    /* won per month */
-#define PROMO_MONTHS     3       /* first months after activation */
-#define PROMO_AMOUNT     5500    /* won per month */
-#define BILLING_DAY      5       /* day of the following month the bill is issued */
+#define SUSPEND_FEE 3850     /* won per month while suspended */
+#define DATA_RATE 22         /* won per MB over a pay-per-use allowance */
+#define DATA_CAP 30000       /* won per month: overage ceiling */
+#define VOICE_RATE 119       /* won per minute over (1.98 won/s) */
+#define SMS_RATE 22          /* won per message over */
+#define SELECTIVE_PCT 25     /* % of the base fee, selective contract */
+#define LONGTERM_MONTHS 24   /* months of service for the loyalty discount */
+#define LONGTERM_AMOUNT 1100 /* won per month */
+#define PROMO_MONTHS 3       /* first months after activation */
+#define PROMO_AMOUNT 5500    /* won per month */
+#define BILLING_DAY 5        /* day of the following month the bill is issued */
 
 struct range {
 	long lo, hi;
@@ -33,19 +33,18 @@ struct range {
 
 /* Full-month usage by profile (1 light, 2 average, 3 heavy, 4 data). */
 static const struct range voice_unl[4] = {
-	{ 30, 120 }, { 90, 260 }, { 180, 480 }, { 60, 200 } };      /* min */
+    {30, 120}, {90, 260}, {180, 480}, {60, 200}}; /* min */
 static const struct range sms_unl[4] = {
-	{ 3, 30 }, { 10, 60 }, { 20, 120 }, { 5, 40 } };            /* msgs */
+    {3, 30}, {10, 60}, {20, 120}, {5, 40}}; /* msgs */
 static const struct range data_unl[4] = {
-	{ 1500, 4000 }, { 5000, 16000 }, { 20000, 60000 },
-	{ 40000, 140000 } };                                         /* MB */
+    {1500, 4000}, {5000, 16000}, {20000, 60000}, {40000, 140000}}; /* MB */
 /* Percent of a limited allowance used in a full month. */
 static const struct range voice_pct[4] = {
-	{ 25, 80 }, { 40, 105 }, { 60, 118 }, { 20, 70 } };
+    {25, 80}, {40, 105}, {60, 118}, {20, 70}};
 static const struct range sms_pct[4] = {
-	{ 10, 60 }, { 20, 90 }, { 40, 110 }, { 10, 50 } };
+    {10, 60}, {20, 90}, {40, 110}, {10, 50}};
 static const struct range data_pct[4] = {
-	{ 30, 80 }, { 55, 112 }, { 80, 125 }, { 90, 140 } };
+    {30, 80}, {55, 112}, {80, 125}, {90, 140}};
 
 static long
 pick(const struct range *r, uint32_t h)
@@ -74,7 +73,7 @@ struct frame {
 
 static void
 frame_init(const struct ks_line *l, const struct ks_day *today, int mi,
-    struct frame *f)
+           struct frame *f)
 {
 	struct ks_day a;
 
@@ -102,7 +101,7 @@ frame_plan(const struct ks_line *l, const struct frame *f)
 /* Does the line have a bill for month mi? */
 static int
 has_bill(const struct ks_line *l, const struct ks_plan *plans, size_t n,
-    const struct ks_day *today, int mi)
+         const struct ks_day *today, int mi)
 {
 	struct frame f;
 	size_t i;
@@ -149,7 +148,7 @@ struct usage {
 
 static void
 usage_for(const struct ks_line *l, const struct ks_plan *p,
-    const struct frame *f, int suspended, struct usage *u)
+          const struct frame *f, int suspended, struct usage *u)
 {
 	int pi = l->profile - 1;
 	long num = f->end_d - f->start_d + 1, den = f->dim;
@@ -157,17 +156,21 @@ usage_for(const struct ks_line *l, const struct ks_plan *p,
 	memset(u, 0, sizeof(*u));
 	if (suspended)
 		return;
-	u->voice = p->voice_min == KS_UNLIMITED ?
-	    pick(&voice_unl[pi], ks_hash(l->number, f->mi, 1)) :
-	    p->voice_min * pick(&voice_pct[pi], ks_hash(l->number, f->mi, 1)) /
-	    100;
-	u->sms = p->sms == KS_UNLIMITED ?
-	    pick(&sms_unl[pi], ks_hash(l->number, f->mi, 2)) :
-	    p->sms * pick(&sms_pct[pi], ks_hash(l->number, f->mi, 2)) / 100;
-	u->data_mb = p->data_mb == KS_UNLIMITED ?
-	    pick(&data_unl[pi], ks_hash(l->number, f->mi, 3)) :
-	    p->data_mb * pick(&data_pct[pi], ks_hash(l->number, f->mi, 3)) /
-	    100;
+	u->voice =
+	    p->voice_min == KS_UNLIMITED
+	        ? pick(&voice_unl[pi], ks_hash(l->number, f->mi, 1))
+	        : p->voice_min *
+	              pick(&voice_pct[pi], ks_hash(l->number, f->mi, 1)) / 100;
+	u->sms = p->sms == KS_UNLIMITED
+	             ? pick(&sms_unl[pi], ks_hash(l->number, f->mi, 2))
+	             : p->sms *
+	                   pick(&sms_pct[pi], ks_hash(l->number, f->mi, 2)) /
+	                   100;
+	u->data_mb =
+	    p->data_mb == KS_UNLIMITED
+	        ? pick(&data_unl[pi], ks_hash(l->number, f->mi, 3))
+	        : p->data_mb *
+	              pick(&data_pct[pi], ks_hash(l->number, f->mi, 3)) / 100;
 	/* part of the month: usage so far, or since activation */
 	u->voice = u->voice * num / den;
 	u->sms = u->sms * num / den;
@@ -176,10 +179,10 @@ usage_for(const struct ks_line *l, const struct ks_plan *p,
 
 static void
 usage_json(cJSON *data, const struct ks_plan *p, const struct usage *u,
-    int *fail)
+           int *fail)
 {
 	cJSON *o = ks_add_obj(data, "usage", fail), *v;
-	long gb10 = (u->data_mb * 10 + 512) / 1024;     /* tenths of a GB */
+	long gb10 = (u->data_mb * 10 + 512) / 1024; /* tenths of a GB */
 	char disp[48];
 
 	v = ks_add_obj(o, "voice", fail);
@@ -221,12 +224,12 @@ static int
 pays_by_hand(const char *method)
 {
 	return strstr(method, "지로") != NULL ||
-	    strstr(method, "계좌이체") != NULL;
+	       strstr(method, "계좌이체") != NULL;
 }
 
 static void
 payment_json(cJSON *data, const struct ks_line *l, const struct frame *f,
-    int *fail)
+             int *fail)
 {
 	cJSON *o = ks_add_obj(data, "paymentInfo", fail);
 	int ny, nm, cy, cm, rank, newest;
@@ -235,25 +238,28 @@ payment_json(cJSON *data, const struct ks_line *l, const struct frame *f,
 	char a[16];
 
 	ks_month_split(f->mi + 1, &ny, &nm);
-	bill_dn = ks_day_number(ny, nm, BILLING_DAY < l->pay_day ?
-	    BILLING_DAY : 1);
+	bill_dn =
+	    ks_day_number(ny, nm, BILLING_DAY < l->pay_day ? BILLING_DAY : 1);
 	due_dn = ks_day_number(ny, nm, l->pay_day);
 	if (f->current || f->today_dn <= due_dn) {
 		status = "UNPAID";
 	} else {
-		/* the newest bills whose due date passed are the overdue ones */
+		/* the newest bills whose due date passed are the overdue ones
+		 */
 		ks_month_split(f->cur_mi, &cy, &cm);
 		prev_due_dn = ks_day_number(cy, cm, l->pay_day);
-		newest = f->today_dn > prev_due_dn ? f->cur_mi - 1 :
-		    f->cur_mi - 2;
+		newest =
+		    f->today_dn > prev_due_dn ? f->cur_mi - 1 : f->cur_mi - 2;
 		rank = newest - f->mi;
 		if (rank < l->overdue_months) {
 			status = "OVERDUE";
 		} else {
 			status = "PAID";
-			paid_dn = pays_by_hand(l->pay_method) ?
-			    due_dn - (long)(ks_hash(l->number, f->mi, 7) % 5) :
-			    due_dn;
+			paid_dn =
+			    pays_by_hand(l->pay_method)
+			        ? due_dn -
+			              (long)(ks_hash(l->number, f->mi, 7) % 5)
+			        : due_dn;
 		}
 	}
 	ks_format_day(bill_dn, a, sizeof(a));
@@ -273,7 +279,7 @@ payment_json(cJSON *data, const struct ks_line *l, const struct frame *f,
 /* The billInfo object of month mi (has_bill() must hold). */
 static cJSON *
 bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
-    const struct ks_day *today, int mi, int *fail)
+          const struct ks_day *today, int mi, int *fail)
 {
 	struct frame f;
 	struct usage u;
@@ -300,7 +306,7 @@ bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
 	}
 	num = f.end_d - f.start_d + 1;
 	suspended = strcmp(l->status, "SUSPENDED") == 0 && l->status_ago >= 0 &&
-	    mi > f.cur_mi - l->status_ago;
+	            mi > f.cur_mi - l->status_ago;
 	usage_for(l, p, &f, suspended, &u);
 	ks_contract_at(l, f.cur_mi, f.end_dn, &cv);
 	ks_device_at(l, f.cur_mi, mi, &dv);
@@ -308,7 +314,8 @@ bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
 	ks_add_str(b, "lineNumber", l->number, fail);
 	ks_format_month(mi, a, sizeof(a));
 	ks_add_str(b, "billingMonth", a, fail);
-	ks_add_str(b, "billStatus", f.current ? "ESTIMATED" : "CONFIRMED", fail);
+	ks_add_str(b, "billStatus", f.current ? "ESTIMATED" : "CONFIRMED",
+	           fail);
 	ks_format_day(ks_day_number(f.y, f.m, f.start_d), a, sizeof(a));
 	ks_add_str(b, "periodStart", a, fail);
 	ks_format_day(f.end_dn, a, sizeof(a));
@@ -335,16 +342,17 @@ bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
 		if (over_data > DATA_CAP)
 			over_data = DATA_CAP;
 		item(charges, "DATA_OVERAGE", "데이터 초과 사용료", over_data,
-		    fail);
+		     fail);
 	}
 	if (p->voice_min != KS_UNLIMITED && u.voice > p->voice_min) {
 		over_voice = (u.voice - p->voice_min) * VOICE_RATE / 10 * 10;
 		item(charges, "VOICE_OVERAGE", "음성 초과 사용료", over_voice,
-		    fail);
+		     fail);
 	}
 	if (p->sms != KS_UNLIMITED && u.sms > p->sms) {
 		over_sms = (u.sms - p->sms) * SMS_RATE / 10 * 10;
-		item(charges, "SMS_OVERAGE", "문자 초과 사용료", over_sms, fail);
+		item(charges, "SMS_OVERAGE", "문자 초과 사용료", over_sms,
+		     fail);
 	}
 	for (i = 0; !suspended && i < l->nvas; i++) {
 		d = prorate(l->vas[i].fee, num, f.dim);
@@ -361,7 +369,7 @@ bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
 		d = cap(base * SELECTIVE_PCT / 100 / 10 * 10, &left);
 		disc += d;
 		item(discounts, "SELECTIVE_CONTRACT", "선택약정 할인 (25%)", d,
-		    fail);
+		     fail);
 	}
 	if (!suspended && l->family_discount > 0 && left > 0) {
 		d = cap(prorate(l->family_discount, num, f.dim), &left);
@@ -382,15 +390,16 @@ bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
 	/* instalment (VAT-free), then VAT on the services */
 	if (dv.present && dv.charge > 0) {
 		snprintf(name, sizeof(name), "단말기 할부금 (%s, %d/%d회차)",
-		    l->device.name, dv.paid_months, l->device.term_months);
+		         l->device.name, dv.paid_months, l->device.term_months);
 		item(charges, "DEVICE_INSTALLMENT", name, dv.charge, fail);
 	}
 	vat = (base + over_data + over_voice + over_sms + vas - disc) / 10 /
-	    10 * 10;
+	      10 * 10;
 	if (vat < 0)
 		vat = 0;
 	item(charges, "VAT", "부가가치세", vat, fail);
-	total = base + over_data + over_voice + over_sms + vas + dv.charge + vat;
+	total =
+	    base + over_data + over_voice + over_sms + vas + dv.charge + vat;
 
 	ks_add_int(b, "totalCharge", total, fail);
 	ks_add_int(b, "totalDiscount", disc, fail);
@@ -445,8 +454,8 @@ refusal(const char *line, const char *month)
  */
 static int
 bill_line_load(struct pb_req *req, const char *line, const char *month,
-    struct ks_line **l, struct ks_plan **plans, size_t *nplans,
-    const char **code)
+               struct ks_line **l, struct ks_plan **plans, size_t *nplans,
+               const char **code)
 {
 	int found = 0;
 
@@ -458,20 +467,20 @@ bill_line_load(struct pb_req *req, const char *line, const char *month,
 	}
 	if (ks_line_load(req->app->db, line, *l, &found) != PB_OK ||
 	    ks_plans_load(req->app->db, *plans, KS_MAX_PLANS, nplans) !=
-	    PB_OK) {
+	        PB_OK) {
 		ks_reply_system(req, pb_db_last_error(req->app->db));
 		return 1;
 	}
 	if (!found) {
 		*code = KS_RC_BILL_NO_LINE;
 		ks_reply(req, 200, *code, "존재하지 않는 회선입니다.",
-		    refusal(line, month));
+		         refusal(line, month));
 		return 1;
 	}
 	if (strcmp((*l)->status, "TERMINATED") == 0) {
 		*code = KS_RC_BILL_INACTIVE;
 		ks_reply(req, 200, *code, "해지된 회선입니다.",
-		    refusal(line, month));
+		         refusal(line, month));
 		return 1;
 	}
 	return 0;
@@ -481,9 +490,9 @@ void
 ks_bill_inquiry(struct pb_req *req)
 {
 	static const struct pb_json_field spec[] = {
-		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
-		{ "billingMonth", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16 },
-		{ "requestId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128 },
+	    {"lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32},
+	    {"billingMonth", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 16},
+	    {"requestId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128},
 	};
 	struct ks_plan *plans = NULL;
 	struct ks_line *l = NULL;
@@ -512,7 +521,7 @@ ks_bill_inquiry(struct pb_req *req)
 	}
 	if (!pb_req_id_valid(rid)) {
 		ks_reply_invalid(req, "requestId",
-		    "must be 1-64 characters of [A-Za-z0-9._-]");
+		                 "must be 1-64 characters of [A-Za-z0-9._-]");
 		goto out;
 	}
 	if (bill_line_load(req, line, month, &l, &plans, &nplans, &code))
@@ -521,13 +530,13 @@ ks_bill_inquiry(struct pb_req *req)
 	if (!has_bill(l, plans, nplans, &today, mi)) {
 		code = KS_RC_BILL_NO_BILL;
 		ks_reply(req, 200, code, "해당 월의 청구 내역이 없습니다.",
-		    refusal(line, month));
+		         refusal(line, month));
 		goto out;
 	}
 	data = cJSON_CreateObject();
 	ks_add_str(data, "requestId", rid, &fail);
-	ks_add_item(data, "billInfo", bill_json(l, plans, nplans, &today, mi,
-	    &fail), &fail);
+	ks_add_item(data, "billInfo",
+	            bill_json(l, plans, nplans, &today, mi, &fail), &fail);
 	ks_add_item(data, "customerInfo", customer_json(l, &fail), &fail);
 	if (data == NULL || fail) {
 		cJSON_Delete(data);
@@ -575,8 +584,8 @@ ks_bill_months(struct pb_req *req)
 		if (!has_bill(l, plans, nplans, &today, mi))
 			continue;
 		ks_format_month(mi, m, sizeof(m));
-		if (arr == NULL || !cJSON_AddItemToArray(arr,
-		    cJSON_CreateString(m)))
+		if (arr == NULL ||
+		    !cJSON_AddItemToArray(arr, cJSON_CreateString(m)))
 			fail = 1;
 		count++;
 	}

@@ -8,8 +8,8 @@
 int
 ks_days_in_month(int y, int m)
 {
-	static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
+	static const int dim[12] = {31, 28, 31, 30, 31, 30,
+	                            31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	if (m < 1 || m > 12)
@@ -65,7 +65,8 @@ ks_today(const struct pb_app *app, struct ks_day *out)
 {
 	struct pb_date d;
 
-	pb_clock_date(pb_clock_now_ms(),
+	pb_clock_date(
+	    pb_clock_now_ms(),
 	    app != NULL ? app->tz_offset_min : PB_CLOCK_KST_OFFSET_MIN, &d);
 	out->y = d.year;
 	out->m = d.month;
@@ -114,7 +115,7 @@ ks_utc_datetime(int64_t ms, char *out, size_t outlen)
 		frac += 1000;
 	pb_clock_date(ms, 0, &d);
 	snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d.%03d", d.year,
-	    d.month, d.day, d.hour, d.min, d.sec, (int)frac);
+	         d.month, d.day, d.hour, d.min, d.sec, (int)frac);
 }
 
 void

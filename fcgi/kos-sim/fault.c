@@ -20,23 +20,30 @@
 #include "log.h"
 #include "sim.h"
 
-#define LATENCY_MAX_MS   60000          /* ms, each of fixed and random */
-#define HANG_MAX_MS      120000         /* ms */
-#define HANG_DEFAULT_MS  30000          /* ms: past any sane client timeout */
-#define OVERSIZE_DEFAULT (5L * 1024 * 1024)     /* bytes */
-#define OVERSIZE_MAX     (16L * 1024 * 1024)    /* bytes */
-#define RATE_ONE         1000000L       /* ppm */
+#define LATENCY_MAX_MS 60000  /* ms, each of fixed and random */
+#define HANG_MAX_MS 120000    /* ms */
+#define HANG_DEFAULT_MS 30000 /* ms: past any sane client timeout */
+#define OVERSIZE_DEFAULT (5L * 1024 * 1024) /* bytes */
+#define OVERSIZE_MAX (16L * 1024 * 1024)    /* bytes */
+#define RATE_ONE 1000000L                   /* ppm */
 #define DEFAULT_LOCATION "http://127.0.0.1:9/kos-moved"
 
 enum fmode {
-	M_NONE = 0, M_500, M_503, M_HANG, M_GARBAGE, M_TRUNC, M_OVERSIZE,
-	M_REDIRECT, M_9999, M_COUNT
+	M_NONE = 0,
+	M_500,
+	M_503,
+	M_HANG,
+	M_GARBAGE,
+	M_TRUNC,
+	M_OVERSIZE,
+	M_REDIRECT,
+	M_9999,
+	M_COUNT
 };
 
 static const char *const mode_names[M_COUNT] = {
-	"none", "http500", "http503", "hang", "garbage", "truncated",
-	"oversized", "redirect", "error9999"
-};
+    "none",      "http500",   "http503",  "hang",     "garbage",
+    "truncated", "oversized", "redirect", "error9999"};
 
 struct fault {
 	int present;
@@ -44,9 +51,9 @@ struct fault {
 	char mode[16];
 	long rate_ppm;
 	long latency_ms, lat_min, lat_max, hang_ms;
-	long long remaining;            /* -1: no limit */
+	long long remaining; /* -1: no limit */
 	char location[513];
-	long oversized;                 /* bytes */
+	long oversized; /* bytes */
 	char updated_at[32];
 };
 
@@ -63,8 +70,9 @@ static struct {
 	long oversized;
 } pending;
 
-#define FAULT_COLS "operation, mode, error_rate_ppm, latency_ms, " \
-	"latency_min_ms, latency_max_ms, hang_ms, remaining, location, " \
+#define FAULT_COLS                                                             \
+	"operation, mode, error_rate_ppm, latency_ms, "                        \
+	"latency_min_ms, latency_max_ms, hang_ms, remaining, location, "       \
 	"oversized_bytes, updated_at"
 
 static enum fmode
@@ -84,9 +92,9 @@ fault_from_row(const struct pb_db_row *r, struct fault *f)
 	memset(f, 0, sizeof(*f));
 	f->present = 1;
 	(void)pb_strlcpy(f->operation, r->vals[0] ? r->vals[0] : "",
-	    sizeof(f->operation));
+	                 sizeof(f->operation));
 	(void)pb_strlcpy(f->mode, r->vals[1] ? r->vals[1] : "none",
-	    sizeof(f->mode));
+	                 sizeof(f->mode));
 	f->rate_ppm = (long)ks_col_ll(r->vals[2], RATE_ONE);
 	f->latency_ms = (long)ks_col_ll(r->vals[3], 0);
 	f->lat_min = (long)ks_col_ll(r->vals[4], 0);
@@ -94,10 +102,10 @@ fault_from_row(const struct pb_db_row *r, struct fault *f)
 	f->hang_ms = (long)ks_col_ll(r->vals[6], HANG_DEFAULT_MS);
 	f->remaining = ks_col_ll(r->vals[7], -1);
 	(void)pb_strlcpy(f->location, r->vals[8] ? r->vals[8] : "",
-	    sizeof(f->location));
+	                 sizeof(f->location));
 	f->oversized = (long)ks_col_ll(r->vals[9], OVERSIZE_DEFAULT);
 	(void)pb_strlcpy(f->updated_at, r->vals[10] ? r->vals[10] : "",
-	    sizeof(f->updated_at));
+	                 sizeof(f->updated_at));
 	/* clamp what another writer might have put in the table */
 	if (f->latency_ms > LATENCY_MAX_MS)
 		f->latency_ms = LATENCY_MAX_MS;
@@ -132,7 +140,8 @@ stat_bump(struct pb_db *db, enum ks_op op, const char *sql)
 
 	p[0] = PB_DB_P_STR(ks_op_name(op));
 	if (pb_db_exec(db, sql, p, 1, NULL, NULL) != PB_OK)
-		pb_log_msg(PB_LOG_WARN, "sim_stats_failed", pb_db_last_error(db));
+		pb_log_msg(PB_LOG_WARN, "sim_stats_failed",
+		           pb_db_last_error(db));
 }
 
 static void
@@ -182,38 +191,49 @@ ks_fault_begin(struct pb_req *req, enum ks_op op)
 	ks_utc_datetime(pb_clock_now_ms(), now, sizeof(now));
 	cp[0] = PB_DB_P_STR(now);
 	cp[1] = PB_DB_P_STR(ks_op_name(op));
-	if (pb_db_exec(db, "UPDATE sim_stats SET calls = calls + 1, "
-	    "last_call_at = ? WHERE operation = ?", cp, 2, NULL, NULL) != PB_OK)
-		pb_log_msg(PB_LOG_WARN, "sim_stats_failed", pb_db_last_error(db));
+	if (pb_db_exec(db,
+	               "UPDATE sim_stats SET calls = calls + 1, "
+	               "last_call_at = ? WHERE operation = ?",
+	               cp, 2, NULL, NULL) != PB_OK)
+		pb_log_msg(PB_LOG_WARN, "sim_stats_failed",
+		           pb_db_last_error(db));
 
 	memset(&fp, 0, sizeof(fp));
 	p[0] = PB_DB_P_STR(ks_op_name(op));
-	if (pb_db_query(db, "SELECT " FAULT_COLS " FROM sim_faults "
-	    "WHERE operation IN (?, '*')", p, 1, pair_row, &fp) != PB_OK) {
+	if (pb_db_query(db,
+	                "SELECT " FAULT_COLS " FROM sim_faults "
+	                "WHERE operation IN (?, '*')",
+	                p, 1, pair_row, &fp) != PB_OK) {
 		/* the handler will meet the same database and answer 9999 */
 		pb_log_msg(PB_LOG_WARN, "sim_faults_unreadable",
-		    pb_db_last_error(db));
+		           pb_db_last_error(db));
 		return 1;
 	}
-	f = fp.specific.present ? &fp.specific : fp.any.present ? &fp.any :
-	    NULL;
+	f = fp.specific.present ? &fp.specific
+	    : fp.any.present    ? &fp.any
+	                        : NULL;
 	if (f == NULL)
 		return 1;
 	if (f->remaining >= 0) {
 		p[0] = PB_DB_P_STR(f->operation);
-		if (pb_db_exec(db, "UPDATE sim_faults SET remaining = "
-		    "remaining - 1 WHERE operation = ? AND remaining > 0", p, 1,
-		    &affected, NULL) != PB_OK || affected == 0)
+		if (pb_db_exec(
+		        db,
+		        "UPDATE sim_faults SET remaining = "
+		        "remaining - 1 WHERE operation = ? AND remaining > 0",
+		        p, 1, &affected, NULL) != PB_OK ||
+		    affected == 0)
 			return 1;
 	}
 
 	delay = f->latency_ms;
 	if (f->lat_max > 0)
-		delay += f->lat_min +
-		    (long)randombytes_uniform((uint32_t)(f->lat_max - f->lat_min + 1));
+		delay +=
+		    f->lat_min + (long)randombytes_uniform(
+		                     (uint32_t)(f->lat_max - f->lat_min + 1));
 	if (delay > 0) {
-		stat_bump(db, op, "UPDATE sim_stats SET delayed_calls = "
-		    "delayed_calls + 1 WHERE operation = ?");
+		stat_bump(db, op,
+		          "UPDATE sim_stats SET delayed_calls = "
+		          "delayed_calls + 1 WHERE operation = ?");
 		log_fault(op, "latency", delay);
 		sleep_ms(delay);
 	}
@@ -224,40 +244,46 @@ ks_fault_begin(struct pb_req *req, enum ks_op op)
 	if (f->rate_ppm < RATE_ONE &&
 	    (long)randombytes_uniform((uint32_t)RATE_ONE) >= f->rate_ppm)
 		return 1;
-	stat_bump(db, op, "UPDATE sim_stats SET faults = faults + 1 "
-	    "WHERE operation = ?");
+	stat_bump(db, op,
+	          "UPDATE sim_stats SET faults = faults + 1 "
+	          "WHERE operation = ?");
 	log_fault(op, mode_names[mode], mode == M_HANG ? f->hang_ms : 0);
 
 	switch (mode) {
 	case M_500:
 		ks_admin_reply(req, 500, KS_RC_SYSTEM,
-		    "KOS 시스템 내부 오류입니다. (장애 주입)", NULL);
+		               "KOS 시스템 내부 오류입니다. (장애 주입)", NULL);
 		return 0;
 	case M_503:
 		(void)pb_req_add_header(req, "Retry-After", "1");
-		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "KOS 시스템을 일시적으로 사용할 수 없습니다. (장애 주입)", NULL);
+		ks_admin_reply(
+		    req, 503, KS_RC_SYSTEM,
+		    "KOS 시스템을 일시적으로 사용할 수 없습니다. (장애 주입)",
+		    NULL);
 		return 0;
 	case M_9999:
 		ks_admin_reply(req, 200, KS_RC_SYSTEM,
-		    "시스템 오류가 발생했습니다. (장애 주입)", NULL);
+		               "시스템 오류가 발생했습니다. (장애 주입)", NULL);
 		return 0;
 	case M_HANG:
 		sleep_ms(f->hang_ms);
 		(void)pb_req_add_header(req, "Retry-After", "1");
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "KOS 시스템 응답 지연 (장애 주입)", NULL);
+		               "KOS 시스템 응답 지연 (장애 주입)", NULL);
 		return 0;
 	case M_GARBAGE:
 		pb_req_send(req, 200, garbage, sizeof(garbage) - 1);
 		return 0;
 	case M_REDIRECT:
-		if (pb_req_add_header(req, "Location", f->location[0] != '\0' ?
-		    f->location : DEFAULT_LOCATION) != PB_OK)
+		if (pb_req_add_header(req, "Location",
+		                      f->location[0] != '\0'
+		                          ? f->location
+		                          : DEFAULT_LOCATION) != PB_OK)
 			(void)pb_req_add_header(req, "Location",
-			    DEFAULT_LOCATION);
+			                        DEFAULT_LOCATION);
 		ks_admin_reply(req, 302, KS_RC_SYSTEM,
-		    "KOS 시스템이 이동되었습니다. (장애 주입)", NULL);
+		               "KOS 시스템이 이동되었습니다. (장애 주입)",
+		               NULL);
 		return 0;
 	case M_TRUNC:
 	case M_OVERSIZE:
@@ -274,7 +300,7 @@ ks_fault_begin(struct pb_req *req, enum ks_op op)
 /* body without its closing '}' + ,"padding":"xxx..."} to about size bytes. */
 static void
 send_oversized(struct pb_req *req, int status, const char *body, size_t len,
-    long size)
+               long size)
 {
 	static const char pad_key[] = ",\"padding\":\"";
 	char chunk[4096];
@@ -346,7 +372,8 @@ fault_json(const struct fault *f, int *fail)
 	}
 	ks_add_str(o, "operation", f->operation, fail);
 	ks_add_str(o, "mode", f->mode, fail);
-	ks_add_num(o, "errorRate", (double)f->rate_ppm / (double)RATE_ONE, fail);
+	ks_add_num(o, "errorRate", (double)f->rate_ppm / (double)RATE_ONE,
+	           fail);
 	ks_add_int(o, "latencyMs", f->latency_ms, fail);
 	ks_add_int(o, "latencyRandomMinMs", f->lat_min, fail);
 	ks_add_int(o, "latencyRandomMaxMs", f->lat_max, fail);
@@ -355,8 +382,9 @@ fault_json(const struct fault *f, int *fail)
 		ks_add_int(o, "times", f->remaining, fail);
 	else
 		ks_add_null(o, "times", fail);
-	ks_add_str(o, "location", f->location[0] != '\0' ? f->location :
-	    DEFAULT_LOCATION, fail);
+	ks_add_str(o, "location",
+	           f->location[0] != '\0' ? f->location : DEFAULT_LOCATION,
+	           fail);
 	ks_add_int(o, "oversizedBytes", f->oversized, fail);
 	ks_datetime_rfc3339(f->updated_at, ts, sizeof(ts));
 	ks_add_str(o, "updatedAt", ts, fail);
@@ -399,34 +427,38 @@ reply_faults(struct pb_req *req, const char *message)
 	c.arr = ks_add_arr(data, "faults", &fail);
 	if (data == NULL || fail) {
 		cJSON_Delete(data);
-		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.", NULL);
+		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.",
+		               NULL);
 		return;
 	}
-	if (pb_db_query(req->app->db, "SELECT " FAULT_COLS " FROM sim_faults "
-	    "ORDER BY operation", NULL, 0, list_row, &c) != PB_OK) {
+	if (pb_db_query(req->app->db,
+	                "SELECT " FAULT_COLS " FROM sim_faults "
+	                "ORDER BY operation",
+	                NULL, 0, list_row, &c) != PB_OK) {
 		cJSON_Delete(data);
 		pb_log_msg(PB_LOG_ERROR, "sim_faults_failed",
-		    pb_db_last_error(req->app->db));
+		           pb_db_last_error(req->app->db));
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	names = ks_add_arr(data, "operations", &fail);
 	for (i = 0; names != NULL && i < KS_OP_COUNT; i++)
-		if (!cJSON_AddItemToArray(names,
-		    cJSON_CreateString(ks_op_name((enum ks_op)i))))
+		if (!cJSON_AddItemToArray(
+		        names, cJSON_CreateString(ks_op_name((enum ks_op)i))))
 			fail = 1;
-	if (names != NULL && !cJSON_AddItemToArray(names,
-	    cJSON_CreateString("*")))
+	if (names != NULL &&
+	    !cJSON_AddItemToArray(names, cJSON_CreateString("*")))
 		fail = 1;
 	names = ks_add_arr(data, "modes", &fail);
 	for (i = 0; names != NULL && i < M_COUNT; i++)
 		if (!cJSON_AddItemToArray(names,
-		    cJSON_CreateString(mode_names[i])))
+		                          cJSON_CreateString(mode_names[i])))
 			fail = 1;
 	if (fail || c.fail) {
 		cJSON_Delete(data);
-		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.", NULL);
+		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.",
+		               NULL);
 		return;
 	}
 	ks_admin_reply(req, 200, KS_RC_OK, message, data);
@@ -458,15 +490,15 @@ void
 ks_faults_post(struct pb_req *req)
 {
 	static const struct pb_json_field spec[] = {
-		{ "operation", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
-		{ "mode", PB_JSON_STRING, 0, 1, 16 },
-		{ "latencyMs", PB_JSON_INT, 0, 0, LATENCY_MAX_MS },
-		{ "latencyRandomMinMs", PB_JSON_INT, 0, 0, LATENCY_MAX_MS },
-		{ "latencyRandomMaxMs", PB_JSON_INT, 0, 0, LATENCY_MAX_MS },
-		{ "hangMs", PB_JSON_INT, 0, 100, HANG_MAX_MS },
-		{ "times", PB_JSON_INT, PB_JSON_NULLABLE, 1, 1000000 },
-		{ "location", PB_JSON_STRING, 0, 1, 512 },
-		{ "oversizedBytes", PB_JSON_INT, 0, 1024, OVERSIZE_MAX },
+	    {"operation", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32},
+	    {"mode", PB_JSON_STRING, 0, 1, 16},
+	    {"latencyMs", PB_JSON_INT, 0, 0, LATENCY_MAX_MS},
+	    {"latencyRandomMinMs", PB_JSON_INT, 0, 0, LATENCY_MAX_MS},
+	    {"latencyRandomMaxMs", PB_JSON_INT, 0, 0, LATENCY_MAX_MS},
+	    {"hangMs", PB_JSON_INT, 0, 100, HANG_MAX_MS},
+	    {"times", PB_JSON_INT, PB_JSON_NULLABLE, 1, 1000000},
+	    {"location", PB_JSON_STRING, 0, 1, 512},
+	    {"oversizedBytes", PB_JSON_INT, 0, 1024, OVERSIZE_MAX},
 	};
 	struct pb_db_param p[11];
 	cJSON *root = NULL, *rate = NULL;
@@ -478,16 +510,18 @@ ks_faults_post(struct pb_req *req)
 
 	if (!ks_admin_allowed(req))
 		return;
-	if (req->body == NULL || pb_json_parse(req->body, req->body_len,
-	    PB_JSON_MAX_DEPTH, &root, &why) != PB_OK) {
+	if (req->body == NULL ||
+	    pb_json_parse(req->body, req->body_len, PB_JSON_MAX_DEPTH, &root,
+	                  &why) != PB_OK) {
 		ks_reply_invalid(req, "", why != NULL ? why : "body required");
 		goto out;
 	}
 	/* errorRate is a fraction; pb_json_check knows integers only */
 	if (cJSON_IsObject(root))
-		rate = cJSON_DetachItemFromObjectCaseSensitive(root, "errorRate");
+		rate =
+		    cJSON_DetachItemFromObjectCaseSensitive(root, "errorRate");
 	if (pb_json_check(root, spec, sizeof(spec) / sizeof(spec[0]), &field,
-	    &why) != PB_OK) {
+	                  &why) != PB_OK) {
 		ks_reply_invalid(req, field, why);
 		goto out;
 	}
@@ -513,7 +547,8 @@ ks_faults_post(struct pb_req *req)
 	}
 	loc = pb_json_get_string(root, "location");
 	if (loc != NULL && !location_ok(loc)) {
-		ks_reply_invalid(req, "location",
+		ks_reply_invalid(
+		    req, "location",
 		    "must be an http(s) URL or a path, printable ASCII");
 		goto out;
 	}
@@ -525,7 +560,7 @@ ks_faults_post(struct pb_req *req)
 	(void)pb_json_get_int(root, "oversizedBytes", &over);
 	if (lmin > lmax) {
 		ks_reply_invalid(req, "latencyRandomMinMs",
-		    "must not exceed latencyRandomMaxMs");
+		                 "must not exceed latencyRandomMaxMs");
 		goto out;
 	}
 	ks_utc_datetime(pb_clock_now_ms(), now, sizeof(now));
@@ -540,20 +575,24 @@ ks_faults_post(struct pb_req *req)
 	p[8] = PB_DB_P_STR(loc != NULL ? loc : "");
 	p[9] = PB_DB_P_INT(over);
 	p[10] = PB_DB_P_STR(now);
-	if (pb_db_exec(req->app->db, "INSERT INTO sim_faults (" FAULT_COLS
-	    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
-	    "mode = VALUES(mode), error_rate_ppm = VALUES(error_rate_ppm), "
-	    "latency_ms = VALUES(latency_ms), "
-	    "latency_min_ms = VALUES(latency_min_ms), "
-	    "latency_max_ms = VALUES(latency_max_ms), "
-	    "hang_ms = VALUES(hang_ms), remaining = VALUES(remaining), "
-	    "location = VALUES(location), "
-	    "oversized_bytes = VALUES(oversized_bytes), "
-	    "updated_at = VALUES(updated_at)", p, 11, NULL, NULL) != PB_OK) {
+	if (pb_db_exec(
+	        req->app->db,
+	        "INSERT INTO sim_faults (" FAULT_COLS
+	        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
+	        "UPDATE "
+	        "mode = VALUES(mode), error_rate_ppm = VALUES(error_rate_ppm), "
+	        "latency_ms = VALUES(latency_ms), "
+	        "latency_min_ms = VALUES(latency_min_ms), "
+	        "latency_max_ms = VALUES(latency_max_ms), "
+	        "hang_ms = VALUES(hang_ms), remaining = VALUES(remaining), "
+	        "location = VALUES(location), "
+	        "oversized_bytes = VALUES(oversized_bytes), "
+	        "updated_at = VALUES(updated_at)",
+	        p, 11, NULL, NULL) != PB_OK) {
 		pb_log_msg(PB_LOG_ERROR, "sim_faults_failed",
-		    pb_db_last_error(req->app->db));
+		           pb_db_last_error(req->app->db));
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		goto out;
 	}
 	{
@@ -594,9 +633,9 @@ ks_faults_delete(struct pb_req *req)
 	if (!ks_admin_allowed(req))
 		return;
 	if (pb_db_exec(req->app->db, "DELETE FROM sim_faults", NULL, 0, &n,
-	    NULL) != PB_OK) {
+	               NULL) != PB_OK) {
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	pb_log_msg(PB_LOG_INFO, "sim_faults_reset", "all fault switches off");
@@ -618,10 +657,12 @@ ks_faults_delete_one(struct pb_req *req)
 		return;
 	}
 	p[0] = PB_DB_P_STR(op);
-	if (pb_db_exec(req->app->db, "DELETE FROM sim_faults WHERE "
-	    "operation = ?", p, 1, &n, NULL) != PB_OK) {
+	if (pb_db_exec(req->app->db,
+	               "DELETE FROM sim_faults WHERE "
+	               "operation = ?",
+	               p, 1, &n, NULL) != PB_OK) {
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	reply_deleted(req, "장애 주입이 해제되었습니다.", n);
@@ -678,15 +719,19 @@ ks_stats_get(struct pb_req *req)
 	c.by_op = ks_add_obj(data, "operations", &fail);
 	if (fail) {
 		cJSON_Delete(data);
-		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.", NULL);
+		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.",
+		               NULL);
 		return;
 	}
-	if (pb_db_query(req->app->db, "SELECT operation, calls, faults, "
-	    "delayed_calls, last_call_at FROM sim_stats ORDER BY operation",
-	    NULL, 0, stats_row, &c) != PB_OK || c.fail) {
+	if (pb_db_query(
+	        req->app->db,
+	        "SELECT operation, calls, faults, "
+	        "delayed_calls, last_call_at FROM sim_stats ORDER BY operation",
+	        NULL, 0, stats_row, &c) != PB_OK ||
+	    c.fail) {
 		cJSON_Delete(data);
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	tot = ks_add_obj(data, "total", &fail);
@@ -695,7 +740,8 @@ ks_stats_get(struct pb_req *req)
 	ks_add_int(tot, "delayed", c.delayed, &fail);
 	if (fail) {
 		cJSON_Delete(data);
-		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.", NULL);
+		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.",
+		               NULL);
 		return;
 	}
 	ks_admin_reply(req, 200, KS_RC_OK, "호출 통계입니다.", data);
@@ -706,13 +752,15 @@ ks_stats_delete(struct pb_req *req)
 {
 	if (!ks_admin_allowed(req))
 		return;
-	if (pb_db_exec(req->app->db, "UPDATE sim_stats SET calls = 0, "
-	    "faults = 0, delayed_calls = 0, last_call_at = NULL", NULL, 0, NULL,
-	    NULL) != PB_OK) {
+	if (pb_db_exec(req->app->db,
+	               "UPDATE sim_stats SET calls = 0, "
+	               "faults = 0, delayed_calls = 0, last_call_at = NULL",
+	               NULL, 0, NULL, NULL) != PB_OK) {
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	pb_log_msg(PB_LOG_INFO, "sim_stats_reset", "counters zeroed");
-	ks_admin_reply(req, 200, KS_RC_OK, "호출 통계가 초기화되었습니다.", NULL);
+	ks_admin_reply(req, 200, KS_RC_OK, "호출 통계가 초기화되었습니다.",
+	               NULL);
 }

@@ -8,9 +8,8 @@
 #include "sim.h"
 
 static const char *const op_names[KS_OP_COUNT] = {
-	"bill.inquiry", "bill.months", "product.inquiry", "product.list",
-	"product.change", "mvno"
-};
+    "bill.inquiry", "bill.months",    "product.inquiry",
+    "product.list", "product.change", "mvno"};
 
 const char *
 ks_op_name(enum ks_op op)
@@ -52,7 +51,7 @@ void
 ks_add_str(cJSON *o, const char *k, const char *v, int *fail)
 {
 	attach(o, k, v != NULL ? cJSON_CreateString(v) : cJSON_CreateNull(),
-	    fail);
+	       fail);
 }
 
 void
@@ -138,11 +137,11 @@ ks_col_ll(const char *s, long long def)
 /* --- envelope ----------------------------------------------------------- */
 char *
 ks_envelope_text(const struct pb_req *req, const char *code,
-    const char *message, cJSON *data)
+                 const char *message, cJSON *data)
 {
 	char ts[PB_CLOCK_RFC3339_LEN];
-	int tz = req->app != NULL ? req->app->tz_offset_min :
-	    PB_CLOCK_KST_OFFSET_MIN;
+	int tz = req->app != NULL ? req->app->tz_offset_min
+	                          : PB_CLOCK_KST_OFFSET_MIN;
 	cJSON *root = cJSON_CreateObject();
 	char *text = NULL;
 	int fail = 0;
@@ -169,7 +168,7 @@ ks_envelope_text(const struct pb_req *req, const char *code,
 
 static void
 reply(struct pb_req *req, int status, const char *code, const char *message,
-    cJSON *data, int mangle)
+      cJSON *data, int mangle)
 {
 	static const char fallback[] =
 	    "{\"success\":false,\"resultCode\":\"9999\",\"resultMessage\":"
@@ -189,15 +188,15 @@ reply(struct pb_req *req, int status, const char *code, const char *message,
 }
 
 void
-ks_reply(struct pb_req *req, int status, const char *code,
-    const char *message, cJSON *data)
+ks_reply(struct pb_req *req, int status, const char *code, const char *message,
+         cJSON *data)
 {
 	reply(req, status, code, message, data, 1);
 }
 
 void
 ks_admin_reply(struct pb_req *req, int status, const char *code,
-    const char *message, cJSON *data)
+               const char *message, cJSON *data)
 {
 	reply(req, status, code, message, data, 0);
 }
@@ -222,7 +221,8 @@ ks_reply_system(struct pb_req *req, const char *what)
 {
 	pb_log_msg(PB_LOG_ERROR, "kos_system_error", what);
 	ks_reply(req, 200, KS_RC_SYSTEM,
-	    "시스템 오류가 발생했습니다. 잠시 후 다시 시도해주세요.", NULL);
+	         "시스템 오류가 발생했습니다. 잠시 후 다시 시도해주세요.",
+	         NULL);
 }
 
 cJSON *
@@ -236,7 +236,7 @@ ks_parse_body(struct pb_req *req, const struct pb_json_field *spec, size_t n)
 		return NULL;
 	}
 	if (pb_json_parse(req->body, req->body_len, PB_JSON_MAX_DEPTH, &root,
-	    &why) != PB_OK) {
+	                  &why) != PB_OK) {
 		ks_reply_invalid(req, "", why != NULL ? why : "malformed JSON");
 		return NULL;
 	}
@@ -290,7 +290,7 @@ ks_admin_allowed(struct pb_req *req)
 		return 1;
 	ks_log_event("sim_admin_refused", NULL, KS_RC_FORBIDDEN, a);
 	ks_admin_reply(req, 403, KS_RC_FORBIDDEN,
-	    "관리 기능은 로컬에서만 사용할 수 있습니다.", NULL);
+	               "관리 기능은 로컬에서만 사용할 수 있습니다.", NULL);
 	return 0;
 }
 
@@ -319,7 +319,8 @@ ks_query_get(const char *query, const char *name, char *out, size_t outlen)
 		const char *end = strchr(p, '&');
 		size_t seg = end != NULL ? (size_t)(end - p) : strlen(p);
 
-		if (seg > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+		if (seg > nlen && strncmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
 			const char *v = p + nlen + 1, *vend = p + seg;
 
 			for (o = 0; v < vend; v++) {
@@ -351,7 +352,7 @@ ks_query_get(const char *query, const char *name, char *out, size_t outlen)
 
 void
 ks_log_event(const char *event, const char *line, const char *code,
-    const char *detail)
+             const char *detail)
 {
 	struct pb_logline l;
 	char masked[32];

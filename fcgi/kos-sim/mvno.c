@@ -19,12 +19,12 @@
 #include "log.h"
 #include "sim.h"
 
-#define SIG_PREFIX      "sha256="
-#define TS_MAX_DIGITS   12              /* unix seconds, far past 2100 */
-#define KEY_MAX         128             /* bytes of an Idempotency-Key */
-#define LIST_DEFAULT    50
-#define LIST_MAX        200
-#define LIST_BODY_BUDGET (4L * 1024 * 1024)     /* bytes of bodies per listing */
+#define SIG_PREFIX "sha256="
+#define TS_MAX_DIGITS 12 /* unix seconds, far past 2100 */
+#define KEY_MAX 128      /* bytes of an Idempotency-Key */
+#define LIST_DEFAULT 50
+#define LIST_MAX 200
+#define LIST_BODY_BUDGET (4L * 1024 * 1024) /* bytes of bodies per listing */
 
 static void
 unauthorized(struct pb_req *req, const char *message, const char *why)
@@ -69,7 +69,8 @@ parse_sig(const char *s, unsigned char mac[crypto_auth_hmacsha256_BYTES])
 	    strlen(s + plen) != 2 * crypto_auth_hmacsha256_BYTES)
 		return 0;
 	if (sodium_hex2bin(mac, crypto_auth_hmacsha256_BYTES, s + plen,
-	    2 * crypto_auth_hmacsha256_BYTES, NULL, &got, &end) != 0 ||
+	                   2 * crypto_auth_hmacsha256_BYTES, NULL, &got,
+	                   &end) != 0 ||
 	    got != crypto_auth_hmacsha256_BYTES || end == NULL || *end != '\0')
 		return 0;
 	return 1;
@@ -98,9 +99,8 @@ short_member(const cJSON *o, const char *name, size_t max)
 
 /* 1 when mac is HMAC-SHA256(secret, "<tss>.<body>"). */
 static int
-sig_matches(const char *secret, size_t slen, const char *tss,
-    const char *body, size_t blen,
-    const unsigned char mac[crypto_auth_hmacsha256_BYTES])
+sig_matches(const char *secret, size_t slen, const char *tss, const char *body,
+            size_t blen, const unsigned char mac[crypto_auth_hmacsha256_BYTES])
 {
 	unsigned char want[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_state hs;
@@ -108,7 +108,7 @@ sig_matches(const char *secret, size_t slen, const char *tss,
 
 	crypto_auth_hmacsha256_init(&hs, (const unsigned char *)secret, slen);
 	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)tss,
-	    strlen(tss));
+	                              strlen(tss));
 	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)".", 1);
 	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)body, blen);
 	crypto_auth_hmacsha256_final(&hs, want);
@@ -139,42 +139,46 @@ ks_mvno_receive(struct pb_req *req)
 	sig = pb_req_param(req, "HTTP_X_SIGNATURE");
 	tss = pb_req_param(req, "HTTP_X_TIMESTAMP");
 	if (sig == NULL || tss == NULL) {
-		unauthorized(req, "서명 헤더(X-Signature, X-Timestamp)가 "
-		    "없습니다.", "missing signature headers");
+		unauthorized(req,
+		             "서명 헤더(X-Signature, X-Timestamp)가 "
+		             "없습니다.",
+		             "missing signature headers");
 		return;
 	}
 	ts = parse_ts(tss);
 	if (ts < 0) {
 		unauthorized(req, "X-Timestamp 형식이 올바르지 않습니다.",
-		    "malformed timestamp");
+		             "malformed timestamp");
 		return;
 	}
 	now_s = pb_clock_now_ms() / 1000;
 	skew = now_s > ts ? now_s - ts : ts - now_s;
 	if (skew > st->max_skew_s) {
 		unauthorized(req, "요청 시각이 허용 범위를 벗어났습니다.",
-		    "timestamp outside the allowed window");
+		             "timestamp outside the allowed window");
 		return;
 	}
 	if (!parse_sig(sig, mac)) {
 		unauthorized(req, "X-Signature 형식이 올바르지 않습니다.",
-		    "malformed signature");
+		             "malformed signature");
 		return;
 	}
 	/* the current secret, or during a rotation the other one */
 	if (!sig_matches(st->hmac_secret, st->hmac_len, tss, body,
-	    req->body_len, mac) && (st->hmac_other == NULL ||
-	    !sig_matches(st->hmac_other, strlen(st->hmac_other), tss, body,
-	    req->body_len, mac))) {
+	                 req->body_len, mac) &&
+	    (st->hmac_other == NULL ||
+	     !sig_matches(st->hmac_other, strlen(st->hmac_other), tss, body,
+	                  req->body_len, mac))) {
 		unauthorized(req, "서명이 올바르지 않습니다.",
-		    "signature mismatch");
+		             "signature mismatch");
 		return;
 	}
 
 	if (pb_json_parse(body, req->body_len, PB_JSON_MAX_DEPTH, &root,
-	    &why) != PB_OK || !cJSON_IsObject(root)) {
-		ks_reply_invalid(req, "", why != NULL ? why :
-		    "body must be a JSON object");
+	                  &why) != PB_OK ||
+	    !cJSON_IsObject(root)) {
+		ks_reply_invalid(
+		    req, "", why != NULL ? why : "body must be a JSON object");
 		goto out;
 	}
 	event = short_member(root, "eventType", 64);
@@ -184,17 +188,17 @@ ks_mvno_receive(struct pb_req *req)
 	idem = pb_req_param(req, "HTTP_IDEMPOTENCY_KEY");
 	if (idem != NULL && !printable(idem, KEY_MAX)) {
 		ks_reply_invalid(req, "Idempotency-Key",
-		    "1-128 printable ASCII characters");
+		                 "1-128 printable ASCII characters");
 		goto out;
 	}
 	if (idem != NULL) {
 		snprintf(key, sizeof(key), "idem:%s", idem);
 	} else if (rid != NULL) {
-		snprintf(key, sizeof(key), "req:%s:%s", event != NULL ? event :
-		    "", rid);
+		snprintf(key, sizeof(key), "req:%s:%s",
+		         event != NULL ? event : "", rid);
 	} else {
 		crypto_hash_sha256(digest, (const unsigned char *)body,
-		    req->body_len);
+		                   req->body_len);
 		sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 		snprintf(key, sizeof(key), "sha256:%s", hex);
 	}
@@ -208,19 +212,23 @@ ks_mvno_receive(struct pb_req *req)
 	p[5] = PB_DB_P_BIN(body, req->body_len);
 	p[6] = PB_DB_P_STR(now);
 	p[7] = PB_DB_P_STR(now);
-	if (pb_db_exec(req->app->db, "INSERT INTO mvno_deliveries (dedup_key, "
-	    "idempotency_key, event_type, request_id, signature_ts, body, "
-	    "received_at, last_received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-	    "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
-	    "delivery_count = delivery_count + 1, "
-	    "last_received_at = VALUES(last_received_at)", p, 8, &affected,
-	    &id) != PB_OK) {
+	if (pb_db_exec(
+	        req->app->db,
+	        "INSERT INTO mvno_deliveries (dedup_key, "
+	        "idempotency_key, event_type, request_id, signature_ts, body, "
+	        "received_at, last_received_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	        "?) "
+	        "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
+	        "delivery_count = delivery_count + 1, "
+	        "last_received_at = VALUES(last_received_at)",
+	        p, 8, &affected, &id) != PB_OK) {
 		/* not acknowledged: the sender must retry */
 		pb_log_msg(PB_LOG_ERROR, "mvno_store_failed",
-		    pb_db_last_error(req->app->db));
+		           pb_db_last_error(req->app->db));
 		(void)pb_req_add_header(req, "Retry-After", "1");
 		ks_reply(req, 503, KS_RC_SYSTEM,
-		    "일시적으로 수신할 수 없습니다. 다시 시도해주세요.", NULL);
+		         "일시적으로 수신할 수 없습니다. 다시 시도해주세요.",
+		         NULL);
 		goto out;
 	}
 	data = cJSON_CreateObject();
@@ -248,7 +256,7 @@ out:
 /* --- admin: /_sim/mvno/deliveries --------------------------------------- */
 struct list_ctx {
 	cJSON *arr;
-	long budget;                /* bytes of bodies still allowed */
+	long budget; /* bytes of bodies still allowed */
 	int truncated, fail, count;
 };
 
@@ -263,7 +271,7 @@ delivery_row(void *ud, const struct pb_db_row *r)
 		return PB_ERR_INTERNAL;
 	if ((long)r->lens[6] > c->budget) {
 		c->truncated = 1;
-		return PB_ERR_TOOBIG;       /* stops the listing here */
+		return PB_ERR_TOOBIG; /* stops the listing here */
 	}
 	c->budget -= (long)r->lens[6];
 	o = ks_push_obj(c->arr, &c->fail);
@@ -277,10 +285,10 @@ delivery_row(void *ud, const struct pb_db_row *r)
 	ks_add_str(o, "requestId", r->vals[4], &c->fail);
 	ks_add_str(o, "idempotencyKey", r->vals[2], &c->fail);
 	ks_add_str(o, "dedupKey", r->vals[1], &c->fail);
-	ks_add_int(o, "signatureTimestamp", ks_col_ll(r->vals[5], 0),
-	    &c->fail);
-	if (r->vals[6] == NULL || pb_json_parse(r->vals[6], r->lens[6],
-	    PB_JSON_MAX_DEPTH, &body, NULL) != PB_OK)
+	ks_add_int(o, "signatureTimestamp", ks_col_ll(r->vals[5], 0), &c->fail);
+	if (r->vals[6] == NULL ||
+	    pb_json_parse(r->vals[6], r->lens[6], PB_JSON_MAX_DEPTH, &body,
+	                  NULL) != PB_OK)
 		body = cJSON_CreateString(r->vals[6] != NULL ? r->vals[6] : "");
 	ks_add_item(o, "body", body, &c->fail);
 	c->count++;
@@ -322,7 +330,8 @@ ks_mvno_list(struct pb_req *req)
 	c.arr = ks_add_arr(data, "deliveries", &fail);
 	if (fail) {
 		cJSON_Delete(data);
-		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.", NULL);
+		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.",
+		               NULL);
 		return;
 	}
 	p[0] = PB_DB_P_STR(rid);
@@ -330,22 +339,26 @@ ks_mvno_list(struct pb_req *req)
 	p[2] = PB_DB_P_STR(event);
 	p[3] = PB_DB_P_STR(event);
 	p[4] = PB_DB_P_INT(limit);
-	rc = pb_db_query(req->app->db, "SELECT id, dedup_key, idempotency_key, "
+	rc = pb_db_query(
+	    req->app->db,
+	    "SELECT id, dedup_key, idempotency_key, "
 	    "event_type, request_id, signature_ts, body, received_at, "
 	    "last_received_at, delivery_count FROM mvno_deliveries "
 	    "WHERE (? = '' OR request_id = ?) AND (? = '' OR event_type = ?) "
-	    "ORDER BY id DESC LIMIT ?", p, 5, delivery_row, &c);
+	    "ORDER BY id DESC LIMIT ?",
+	    p, 5, delivery_row, &c);
 	if ((rc != PB_OK && !(rc == PB_ERR_TOOBIG && c.truncated)) || c.fail) {
 		cJSON_Delete(data);
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	ks_add_int(data, "count", c.count, &fail);
 	ks_add_bool(data, "truncated", c.truncated, &fail);
 	if (fail) {
 		cJSON_Delete(data);
-		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.", NULL);
+		ks_admin_reply(req, 500, KS_RC_SYSTEM, "메모리가 부족합니다.",
+		               NULL);
 		return;
 	}
 	ks_admin_reply(req, 200, KS_RC_OK, "수신 내역입니다.", data);
@@ -360,10 +373,10 @@ ks_mvno_clear(struct pb_req *req)
 
 	if (!ks_admin_allowed(req))
 		return;
-	if (pb_db_exec(req->app->db, "DELETE FROM mvno_deliveries", NULL, 0,
-	    &n, NULL) != PB_OK) {
+	if (pb_db_exec(req->app->db, "DELETE FROM mvno_deliveries", NULL, 0, &n,
+	               NULL) != PB_OK) {
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
-		    "데이터베이스를 사용할 수 없습니다.", NULL);
+		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		return;
 	}
 	d = cJSON_CreateObject();

@@ -28,8 +28,8 @@ customer_json(const struct ks_line *l, int *fail)
 	ks_add_str(o, "customerType", l->customer_type, fail);
 	ks_add_str(o, "lineNumber", l->number, fail);
 	ks_add_str(o, "lineStatus", l->status, fail);
-	ks_add_str(o, "statusReason", l->status_reason[0] != '\0' ?
-	    l->status_reason : NULL, fail);
+	ks_add_str(o, "statusReason",
+	           l->status_reason[0] != '\0' ? l->status_reason : NULL, fail);
 	ks_add_str(o, "operatorCode", l->operator_code, fail);
 	return o;
 }
@@ -69,8 +69,8 @@ void
 ks_product_inquiry(struct pb_req *req)
 {
 	static const struct pb_json_field spec[] = {
-		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
-		{ "requestId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128 },
+	    {"lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32},
+	    {"requestId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128},
 	};
 	struct ks_line *l = NULL;
 	struct ks_plan plan;
@@ -96,7 +96,7 @@ ks_product_inquiry(struct pb_req *req)
 	}
 	if (!pb_req_id_valid(rid)) {
 		ks_reply_invalid(req, "requestId",
-		    "must be 1-64 characters of [A-Za-z0-9._-]");
+		                 "must be 1-64 characters of [A-Za-z0-9._-]");
 		goto out;
 	}
 	l = malloc(sizeof(*l));
@@ -106,25 +106,27 @@ ks_product_inquiry(struct pb_req *req)
 	}
 	if (ks_line_load(req->app->db, line, l, &found) != PB_OK ||
 	    (found && l->plan_code[0] != '\0' &&
-	    ks_plan_load(req->app->db, l->plan_code, &plan, &pfound) != PB_OK)) {
+	     ks_plan_load(req->app->db, l->plan_code, &plan, &pfound) !=
+	         PB_OK)) {
 		ks_reply_system(req, pb_db_last_error(req->app->db));
 		goto out;
 	}
 	if (!found) {
 		code = KS_RC_PRD_NO_LINE;
 		ks_reply(req, 200, code, "존재하지 않는 회선입니다.",
-		    line_refusal(line));
+		         line_refusal(line));
 		goto out;
 	}
 	if (strcmp(l->status, "TERMINATED") == 0) {
 		code = KS_RC_PRD_INACTIVE;
-		ks_reply(req, 200, code, "해지된 회선입니다.", line_refusal(line));
+		ks_reply(req, 200, code, "해지된 회선입니다.",
+		         line_refusal(line));
 		goto out;
 	}
 	if (!pfound) {
 		code = KS_RC_PRD_NO_PRODUCT;
 		ks_reply(req, 200, code, "가입 상품 정보가 없습니다.",
-		    line_refusal(line));
+		         line_refusal(line));
 		goto out;
 	}
 	ks_today(req->app, &today);
@@ -146,9 +148,9 @@ ks_product_inquiry(struct pb_req *req)
 	}
 	ks_add_item(data, "productInfo", prod, &fail);
 	ks_add_item(data, "contractInfo", ks_contract_json(l, &cv, &fail),
-	    &fail);
+	            &fail);
 	ks_add_item(data, "deviceInstallment", ks_device_json(l, &dv, &fail),
-	    &fail);
+	            &fail);
 	if (data == NULL || fail) {
 		cJSON_Delete(data);
 		ks_reply_system(req, "cannot build the product inquiry");
@@ -221,17 +223,17 @@ locked_row(void *ud, const struct pb_db_row *r)
 		return PB_ERR_INTERNAL;
 	ll->found = 1;
 	(void)pb_strlcpy(ll->status, r->vals[0] ? r->vals[0] : "",
-	    sizeof(ll->status));
+	                 sizeof(ll->status));
 	(void)pb_strlcpy(ll->operator_code, r->vals[1] ? r->vals[1] : "",
-	    sizeof(ll->operator_code));
+	                 sizeof(ll->operator_code));
 	(void)pb_strlcpy(ll->plan_code, r->vals[2] ? r->vals[2] : "",
-	    sizeof(ll->plan_code));
+	                 sizeof(ll->plan_code));
 	return PB_OK;
 }
 
 struct stored {
 	int found;
-	char *json;                 /* owned */
+	char *json; /* owned */
 	char line[16];
 	char target[72];
 };
@@ -246,16 +248,17 @@ stored_row(void *ud, const struct pb_db_row *r)
 	s->found = 1;
 	free(s->json);
 	s->json = r->vals[0] != NULL ? strdup(r->vals[0]) : NULL;
-	(void)pb_strlcpy(s->line, r->vals[1] ? r->vals[1] : "", sizeof(s->line));
+	(void)pb_strlcpy(s->line, r->vals[1] ? r->vals[1] : "",
+	                 sizeof(s->line));
 	(void)pb_strlcpy(s->target, r->vals[2] ? r->vals[2] : "",
-	    sizeof(s->target));
+	                 sizeof(s->target));
 	return PB_OK;
 }
 
 /* Answer a repeated requestId from the stored first answer. */
 static void
 replay(struct pb_req *req, const char *rid, const char *line,
-    const char *target)
+       const char *target)
 {
 	struct stored s;
 	struct pb_db_param p[1];
@@ -264,11 +267,14 @@ replay(struct pb_req *req, const char *rid, const char *line,
 
 	memset(&s, 0, sizeof(s));
 	p[0] = PB_DB_P_STR(rid);
-	if (pb_db_query(req->app->db, "SELECT response_json, line_number, "
-	    "target_product_code FROM change_orders WHERE request_id = ?", p, 1,
-	    stored_row, &s) != PB_OK || !s.found || s.json == NULL ||
+	if (pb_db_query(
+	        req->app->db,
+	        "SELECT response_json, line_number, "
+	        "target_product_code FROM change_orders WHERE request_id = ?",
+	        p, 1, stored_row, &s) != PB_OK ||
+	    !s.found || s.json == NULL ||
 	    pb_json_parse(s.json, strlen(s.json), PB_JSON_MAX_DEPTH, &root,
-	    NULL) != PB_OK) {
+	                  NULL) != PB_OK) {
 		ks_reply_system(req, "stored change order unreadable");
 		goto out;
 	}
@@ -279,7 +285,8 @@ replay(struct pb_req *req, const char *rid, const char *line,
 		goto out;
 	}
 	if (strcmp(s.line, line) != 0 || strcmp(s.target, target) != 0)
-		ks_log_event("kos_change_replay_mismatch", line, code,
+		ks_log_event(
+		    "kos_change_replay_mismatch", line, code,
 		    "same requestId, different order: first answer returned");
 	ks_log_event("kos_product_change_replayed", line, code, NULL);
 	data = cJSON_DetachItemFromObjectCaseSensitive(root, "data");
@@ -296,13 +303,13 @@ out:
 struct decision {
 	const char *code;
 	const char *message;
-	const char *reason;         /* machine-readable, data.reason */
+	const char *reason; /* machine-readable, data.reason */
 };
 
 static void
 decide(const struct locked_line *ll, const struct ks_plan *target,
-    int target_found, const char *current_code, const char *target_code,
-    struct decision *d)
+       int target_found, const char *current_code, const char *target_code,
+       struct decision *d)
 {
 	d->reason = NULL;
 	if (!ll->found) {
@@ -322,13 +329,14 @@ decide(const struct locked_line *ll, const struct ks_plan *target,
 		d->message = "존재하지 않는 상품입니다.";
 		d->reason = "PRODUCT_NOT_FOUND";
 	} else if (ll->plan_code[0] == '\0' ||
-	    strcmp(current_code, ll->plan_code) != 0) {
+	           strcmp(current_code, ll->plan_code) != 0) {
 		d->code = KS_RC_CHG_FAILED;
 		d->message = "현재 이용 중인 상품 정보가 일치하지 않습니다.";
 		d->reason = "CURRENT_PRODUCT_MISMATCH";
 	} else if (strcmp(target_code, ll->plan_code) == 0) {
 		d->code = KS_RC_CHG_FAILED;
-		d->message = "현재 이용 중인 상품과 동일한 상품으로는 변경할 수 "
+		d->message =
+		    "현재 이용 중인 상품과 동일한 상품으로는 변경할 수 "
 		    "없습니다.";
 		d->reason = "SAME_PRODUCT";
 	} else if (!target->on_sale) {
@@ -349,10 +357,10 @@ void
 ks_product_change(struct pb_req *req)
 {
 	static const struct pb_json_field spec[] = {
-		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
-		{ "currentProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64 },
-		{ "targetProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64 },
-		{ "requestId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128 },
+	    {"lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32},
+	    {"currentProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64},
+	    {"targetProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64},
+	    {"requestId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128},
 	};
 	struct pb_db *db = req->app->db;
 	struct pb_db_param p[7];
@@ -385,7 +393,7 @@ ks_product_change(struct pb_req *req)
 	}
 	if (!pb_req_id_valid(rid)) {
 		ks_reply_invalid(req, "requestId",
-		    "must be 1-64 characters of [A-Za-z0-9._-]");
+		                 "must be 1-64 characters of [A-Za-z0-9._-]");
 		goto out;
 	}
 	now_ms = pb_clock_now_ms();
@@ -402,9 +410,12 @@ ks_product_change(struct pb_req *req)
 	p[2] = PB_DB_P_STR(cur);
 	p[3] = PB_DB_P_STR(tgt);
 	p[4] = PB_DB_P_STR(now);
-	rc = pb_db_exec(db, "INSERT INTO change_orders (request_id, "
+	rc = pb_db_exec(
+	    db,
+	    "INSERT INTO change_orders (request_id, "
 	    "line_number, current_product_code, target_product_code, "
-	    "created_at) VALUES (?, ?, ?, ?, ?)", p, 5, NULL, &order_id);
+	    "created_at) VALUES (?, ?, ?, ?, ?)",
+	    p, 5, NULL, &order_id);
 	if (rc == PB_ERR_STATE) {
 		/* the same requestId was (or is being) processed: its first
 		 * answer stands */
@@ -420,12 +431,14 @@ ks_product_change(struct pb_req *req)
 
 	memset(&ll, 0, sizeof(ll));
 	p[0] = PB_DB_P_STR(line);
-	if (pb_db_query(db, "SELECT line_status, operator_code, plan_code "
-	    "FROM subscriber_lines WHERE line_number = ? FOR UPDATE", p, 1,
-	    locked_row, &ll) != PB_OK ||
+	if (pb_db_query(
+	        db,
+	        "SELECT line_status, operator_code, plan_code "
+	        "FROM subscriber_lines WHERE line_number = ? FOR UPDATE",
+	        p, 1, locked_row, &ll) != PB_OK ||
 	    ks_plan_load(db, tgt, &target, &tfound) != PB_OK ||
 	    (ll.plan_code[0] != '\0' &&
-	    ks_plan_load(db, ll.plan_code, &prev, &pfound) != PB_OK)) {
+	     ks_plan_load(db, ll.plan_code, &prev, &pfound) != PB_OK)) {
 		ks_reply_system(req, pb_db_last_error(db));
 		goto out;
 	}
@@ -436,15 +449,16 @@ ks_product_change(struct pb_req *req)
 	ks_add_str(data, "lineNumber", line, &fail);
 	if (strcmp(d.code, KS_RC_OK) == 0) {
 		snprintf(order_no, sizeof(order_no), "KOS%04d%02d%02d-%08llu",
-		    today.y, today.m, today.d, (unsigned long long)order_id);
+		         today.y, today.m, today.d,
+		         (unsigned long long)order_id);
 		ks_format_day(ks_day_number(today.y, today.m, today.d), eff,
-		    sizeof(eff));
+		              sizeof(eff));
 		(void)pb_clock_rfc3339(now_ms, req->app->tz_offset_min,
-		    processed, sizeof(processed));
+		                       processed, sizeof(processed));
 		ks_add_str(data, "orderNo", order_no, &fail);
 		ks_add_str(data, "previousProductCode", ll.plan_code, &fail);
-		ks_add_str(data, "previousProductName", pfound ? prev.name :
-		    NULL, &fail);
+		ks_add_str(data, "previousProductName",
+		           pfound ? prev.name : NULL, &fail);
 		ks_add_str(data, "productCode", target.code, &fail);
 		ks_add_str(data, "productName", target.name, &fail);
 		ks_add_int(data, "monthlyFee", target.fee, &fail);
@@ -452,16 +466,19 @@ ks_product_change(struct pb_req *req)
 		ks_add_str(data, "processedAt", processed, &fail);
 		p[0] = PB_DB_P_STR(tgt);
 		p[1] = PB_DB_P_STR(line);
-		if (pb_db_exec(db, "UPDATE subscriber_lines SET plan_code = ? "
-		    "WHERE line_number = ?", p, 2, NULL, NULL) != PB_OK) {
+		if (pb_db_exec(db,
+		               "UPDATE subscriber_lines SET plan_code = ? "
+		               "WHERE line_number = ?",
+		               p, 2, NULL, NULL) != PB_OK) {
 			cJSON_Delete(data);
 			data = NULL;
 			ks_reply_system(req, pb_db_last_error(db));
 			goto out;
 		}
 	} else {
-		ks_add_str(data, "currentProductCode", ll.plan_code[0] != '\0' ?
-		    ll.plan_code : NULL, &fail);
+		ks_add_str(data, "currentProductCode",
+		           ll.plan_code[0] != '\0' ? ll.plan_code : NULL,
+		           &fail);
 		ks_add_str(data, "targetProductCode", tgt, &fail);
 		ks_add_str(data, "reason", d.reason, &fail);
 	}
@@ -478,16 +495,20 @@ ks_product_change(struct pb_req *req)
 		ks_reply_system(req, "cannot encode the change result");
 		goto out;
 	}
-	p[0] = ll.plan_code[0] != '\0' ? PB_DB_P_STR(ll.plan_code) : PB_DB_P_NULL;
+	p[0] =
+	    ll.plan_code[0] != '\0' ? PB_DB_P_STR(ll.plan_code) : PB_DB_P_NULL;
 	p[1] = PB_DB_P_STR(d.code);
 	p[2] = PB_DB_P_INT(strcmp(d.code, KS_RC_OK) == 0);
 	p[3] = order_no[0] != '\0' ? PB_DB_P_STR(order_no) : PB_DB_P_NULL;
 	p[4] = eff[0] != '\0' ? PB_DB_P_STR(eff) : PB_DB_P_NULL;
 	p[5] = PB_DB_P_STR(text);
 	p[6] = PB_DB_P_INT((long long)order_id);
-	if (pb_db_exec(db, "UPDATE change_orders SET previous_plan_code = ?, "
-	    "result_code = ?, success = ?, order_no = ?, effective_on = ?, "
-	    "response_json = ? WHERE id = ?", p, 7, NULL, NULL) != PB_OK ||
+	if (pb_db_exec(
+	        db,
+	        "UPDATE change_orders SET previous_plan_code = ?, "
+	        "result_code = ?, success = ?, order_no = ?, effective_on = ?, "
+	        "response_json = ? WHERE id = ?",
+	        p, 7, NULL, NULL) != PB_OK ||
 	    pb_db_commit(db) != PB_OK) {
 		ks_reply_system(req, pb_db_last_error(db));
 		goto out;
@@ -495,7 +516,7 @@ ks_product_change(struct pb_req *req)
 	in_tx = 0;
 	logcode = d.code;
 	snprintf(detail, sizeof(detail), "%s -> %s%s%s", ll.plan_code, tgt,
-	    order_no[0] != '\0' ? " order=" : "", order_no);
+	         order_no[0] != '\0' ? " order=" : "", order_no);
 	data = cJSON_DetachItemFromObjectCaseSensitive(stored, "data");
 	ks_reply(req, 200, d.code, d.message, data);
 	data = NULL;

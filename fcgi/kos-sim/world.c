@@ -35,7 +35,8 @@ parse_date(const char *s)
 }
 
 /* --- plans -------------------------------------------------------------- */
-#define PLAN_COLS "plan_code, plan_name, operator_code, network, " \
+#define PLAN_COLS                                                              \
+	"plan_code, plan_name, operator_code, network, "                       \
 	"monthly_fee, data_mb, voice_min, sms_count, throttle_kbps, on_sale, " \
 	"description"
 
@@ -77,26 +78,30 @@ plans_row(void *ud, const struct pb_db_row *r)
 enum pb_err
 ks_plans_load(struct pb_db *db, struct ks_plan *out, size_t max, size_t *n)
 {
-	struct plans_ctx c = { out, max, 0 };
+	struct plans_ctx c = {out, max, 0};
 	enum pb_err rc;
 
-	rc = pb_db_query(db, "SELECT " PLAN_COLS " FROM plans ORDER BY "
-	    "operator_code, sort_order, plan_code", NULL, 0, plans_row, &c);
+	rc = pb_db_query(db,
+	                 "SELECT " PLAN_COLS " FROM plans ORDER BY "
+	                 "operator_code, sort_order, plan_code",
+	                 NULL, 0, plans_row, &c);
 	*n = rc == PB_OK ? c.n : 0;
 	return rc;
 }
 
 enum pb_err
 ks_plan_load(struct pb_db *db, const char *code, struct ks_plan *out,
-    int *found)
+             int *found)
 {
-	struct plans_ctx c = { out, 1, 0 };
+	struct plans_ctx c = {out, 1, 0};
 	struct pb_db_param p[1];
 	enum pb_err rc;
 
 	p[0] = PB_DB_P_STR(code);
-	rc = pb_db_query(db, "SELECT " PLAN_COLS " FROM plans WHERE "
-	    "plan_code = ?", p, 1, plans_row, &c);
+	rc = pb_db_query(db,
+	                 "SELECT " PLAN_COLS " FROM plans WHERE "
+	                 "plan_code = ?",
+	                 p, 1, plans_row, &c);
 	*found = rc == PB_OK && c.n == 1;
 	return rc;
 }
@@ -119,14 +124,13 @@ mb_display(long mb, char *out, size_t outlen)
 		snprintf(out, outlen, "%ldGB", mb / 1024);
 	else if (mb >= 1024)
 		snprintf(out, outlen, "%ld.%ldGB", mb / 1024,
-		    (mb % 1024) * 10 / 1024);
+		         (mb % 1024) * 10 / 1024);
 	else
 		snprintf(out, outlen, "%ldMB", mb);
 }
 
 static void
-allowance(cJSON *o, const char *amount_key, long v, const char *unit,
-    int *fail)
+allowance(cJSON *o, const char *amount_key, long v, const char *unit, int *fail)
 {
 	char disp[32];
 
@@ -165,20 +169,21 @@ ks_plan_json(const struct ks_plan *p, int *fail)
 		ks_add_null(a, "afterAllowance", fail);
 	} else if (p->throttle_kbps > 0) {
 		if (p->throttle_kbps % 1000 == 0)
-			snprintf(after, sizeof(after), "소진 후 %ldMbps 속도 제한",
-			    p->throttle_kbps / 1000);
+			snprintf(after, sizeof(after),
+			         "소진 후 %ldMbps 속도 제한",
+			         p->throttle_kbps / 1000);
 		else
-			snprintf(after, sizeof(after), "소진 후 %ldkbps 속도 제한",
-			    p->throttle_kbps);
+			snprintf(after, sizeof(after),
+			         "소진 후 %ldkbps 속도 제한", p->throttle_kbps);
 		ks_add_str(a, "afterAllowance", after, fail);
 	} else {
 		ks_add_str(a, "afterAllowance", "초과 시 MB당 22원", fail);
 	}
 	ks_add_int(a, "throttleKbps", p->throttle_kbps, fail);
 	allowance(ks_add_obj(o, "voiceAllowance", fail), "minutes",
-	    p->voice_min, "분", fail);
+	          p->voice_min, "분", fail);
 	allowance(ks_add_obj(o, "smsAllowance", fail), "count", p->sms, "건",
-	    fail);
+	          fail);
 	ks_add_bool(o, "onSale", p->on_sale, fail);
 	ks_add_str(o, "description", p->description, fail);
 	return o;
@@ -261,7 +266,7 @@ vas_row(void *ud, const struct pb_db_row *r)
 	if (r->ncols != 3)
 		return PB_ERR_INTERNAL;
 	if (l->nvas >= KS_MAX_VAS)
-		return PB_OK;       /* more than we show; ignore the rest */
+		return PB_OK; /* more than we show; ignore the rest */
 	v = &l->vas[l->nvas++];
 	copy_col(v->code, sizeof(v->code), r->vals[0]);
 	copy_col(v->name, sizeof(v->name), r->vals[1]);
@@ -323,7 +328,7 @@ gap_row(void *ud, const struct pb_db_row *r)
 
 enum pb_err
 ks_line_load(struct pb_db *db, const char *number, struct ks_line *l,
-    int *found)
+             int *found)
 {
 	struct pb_db_param p[1];
 	enum pb_err rc;
@@ -331,40 +336,57 @@ ks_line_load(struct pb_db *db, const char *number, struct ks_line *l,
 	memset(l, 0, sizeof(*l));
 	*found = 0;
 	p[0] = PB_DB_P_STR(number);
-	rc = pb_db_query(db, "SELECT l.line_number, l.customer_id, "
+	rc = pb_db_query(
+	    db,
+	    "SELECT l.line_number, l.customer_id, "
 	    "c.customer_name, c.customer_type, l.operator_code, l.plan_code, "
 	    "l.line_status, l.activated_months_ago, l.activated_day, "
 	    "l.status_months_ago, l.status_day, l.status_reason, "
 	    "l.usage_profile, l.payment_method, l.payment_day, "
 	    "l.overdue_months, l.family_discount FROM subscriber_lines l "
 	    "JOIN customers c ON c.customer_id = l.customer_id "
-	    "WHERE l.line_number = ?", p, 1, line_row, l);
+	    "WHERE l.line_number = ?",
+	    p, 1, line_row, l);
 	if (rc != PB_OK || l->number[0] == '\0')
 		return rc;
 	*found = 1;
-	rc = pb_db_query(db, "SELECT contract_type, contract_kind, term_months, "
-	    "start_months_ago, start_day, etf_base FROM contracts "
-	    "WHERE line_number = ?", p, 1, contract_row, &l->contract);
+	rc = pb_db_query(db,
+	                 "SELECT contract_type, contract_kind, term_months, "
+	                 "start_months_ago, start_day, etf_base FROM contracts "
+	                 "WHERE line_number = ?",
+	                 p, 1, contract_row, &l->contract);
 	if (rc == PB_OK)
-		rc = pb_db_query(db, "SELECT device_name, device_price, "
+		rc = pb_db_query(
+		    db,
+		    "SELECT device_name, device_price, "
 		    "term_months, start_months_ago FROM device_installments "
-		    "WHERE line_number = ?", p, 1, device_row, &l->device);
+		    "WHERE line_number = ?",
+		    p, 1, device_row, &l->device);
 	if (rc == PB_OK)
-		rc = pb_db_query(db, "SELECT service_code, service_name, "
+		rc = pb_db_query(
+		    db,
+		    "SELECT service_code, service_name, "
 		    "monthly_fee FROM line_services WHERE line_number = ? "
-		    "ORDER BY service_code", p, 1, vas_row, l);
+		    "ORDER BY service_code",
+		    p, 1, vas_row, l);
 	if (rc == PB_OK)
-		rc = pb_db_query(db, "SELECT months_ago, day_of_month, plan_code "
-		    "FROM seed_plan_history WHERE line_number = ? "
-		    "ORDER BY months_ago DESC", p, 1, seed_row, l);
+		rc = pb_db_query(db,
+		                 "SELECT months_ago, day_of_month, plan_code "
+		                 "FROM seed_plan_history WHERE line_number = ? "
+		                 "ORDER BY months_ago DESC",
+		                 p, 1, seed_row, l);
 	if (rc == PB_OK)
-		rc = pb_db_query(db, "SELECT effective_on, target_product_code, "
-		    "previous_plan_code FROM change_orders WHERE line_number = ? "
-		    "AND success = 1 ORDER BY id DESC LIMIT 201", p, 1, order_row,
-		    l);
+		rc = pb_db_query(db,
+		                 "SELECT effective_on, target_product_code, "
+		                 "previous_plan_code FROM change_orders WHERE "
+		                 "line_number = ? "
+		                 "AND success = 1 ORDER BY id DESC LIMIT 201",
+		                 p, 1, order_row, l);
 	if (rc == PB_OK)
-		rc = pb_db_query(db, "SELECT months_ago FROM bill_gaps "
-		    "WHERE line_number = ?", p, 1, gap_row, l);
+		rc = pb_db_query(db,
+		                 "SELECT months_ago FROM bill_gaps "
+		                 "WHERE line_number = ?",
+		                 p, 1, gap_row, l);
 	if (rc != PB_OK)
 		*found = 0;
 	return rc;
@@ -402,7 +424,7 @@ ks_plan_at(const struct ks_line *l, int cur_mi, long dn)
 /* --- contract ----------------------------------------------------------- */
 void
 ks_contract_at(const struct ks_line *l, int cur_mi, long dn,
-    struct ks_contract_view *v)
+               struct ks_contract_view *v)
 {
 	const struct ks_contract *c = &l->contract;
 	struct ks_day s, d;
@@ -436,15 +458,15 @@ ks_contract_at(const struct ks_line *l, int cur_mi, long dn,
 	v->etf = c->etf_base * (v->end_dn - dn) / total / 10 * 10;
 	ks_day_from_number(dn, &d);
 	ks_day_from_number(v->end_dn, &s);
-	v->remaining_months = ks_month_index(s.y, s.m) -
-	    ks_month_index(d.y, d.m);
+	v->remaining_months =
+	    ks_month_index(s.y, s.m) - ks_month_index(d.y, d.m);
 	if (v->remaining_months < 0)
 		v->remaining_months = 0;
 }
 
 cJSON *
 ks_contract_json(const struct ks_line *l, const struct ks_contract_view *v,
-    int *fail)
+                 int *fail)
 {
 	cJSON *o = cJSON_CreateObject();
 	char a[16], b[16];
@@ -476,7 +498,7 @@ ks_contract_json(const struct ks_line *l, const struct ks_contract_view *v,
 /* --- device instalment -------------------------------------------------- */
 void
 ks_device_at(const struct ks_line *l, int cur_mi, int mi,
-    struct ks_device_view *v)
+             struct ks_device_view *v)
 {
 	const struct ks_device *d = &l->device;
 	int k, term = d->term_months;
@@ -484,7 +506,7 @@ ks_device_at(const struct ks_line *l, int cur_mi, int mi,
 	memset(v, 0, sizeof(*v));
 	if (!d->present)
 		return;
-	k = mi - (cur_mi - d->start_ago) + 1;   /* payments made by month mi */
+	k = mi - (cur_mi - d->start_ago) + 1; /* payments made by month mi */
 	if (k < 1)
 		return;
 	v->present = 1;
@@ -500,7 +522,7 @@ ks_device_at(const struct ks_line *l, int cur_mi, int mi,
 
 cJSON *
 ks_device_json(const struct ks_line *l, const struct ks_device_view *v,
-    int *fail)
+               int *fail)
 {
 	cJSON *o;
 

@@ -38,7 +38,8 @@ prod_code_valid(const char *s)
 
 		if (n >= PROD_CODE_MAX - 1 ||
 		    !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
 			return 0;
 	}
 	return n > 0;
@@ -46,18 +47,19 @@ prod_code_valid(const char *s)
 
 int
 prod_own_line(struct pb_req *req, const struct pb_principal *p,
-    const char *line, char digits[12])
+              const char *line, char digits[12])
 {
 	char f[16];
 	size_t i, j = 0;
 
 	if (pb_authz_line_format(line, f, sizeof(f)) != PB_OK) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "lineNumber: 010-1234-5678 or 01012345678", NULL);
+		             "lineNumber: 010-1234-5678 or 01012345678", NULL);
 		return 0;
 	}
 	if (!pb_authz_line_is_own(p, f)) {
-		pb_req_error(req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
+		pb_req_error(
+		    req, 403, "FORBIDDEN", "본인 회선만 조회할 수 있습니다",
 		    "lineNumber is not the signed-in user's line", NULL);
 		return 0;
 	}
@@ -75,27 +77,32 @@ prod_kos_failed(struct pb_req *req, const struct prod_kos_err *ke)
 
 	if (ke->rc == PB_ERR_PARSE || ke->rc == PB_ERR_TOOBIG) {
 		pb_req_error(req, 502, "UPSTREAM_INVALID", NULL,
-		    "KOS answered garbage", NULL);
+		             "KOS answered garbage", NULL);
 		return;
 	}
 	if (ke->rc != PB_ERR_UNAVAILABLE && ke->rc != PB_ERR_TIMEOUT) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		return;
 	}
-	snprintf(ra, sizeof(ra), "%lld", ke->retry_after_ms > 0 ?
-	    (long long)((ke->retry_after_ms + 999) / 1000) : 5LL);
+	snprintf(ra, sizeof(ra), "%lld",
+	         ke->retry_after_ms > 0
+	             ? (long long)((ke->retry_after_ms + 999) / 1000)
+	             : 5LL);
 	(void)pb_req_add_header(req, "Retry-After", ra);
 	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-	    ke->rc == PB_ERR_TIMEOUT ? "KOS did not answer in time" :
-	    "KOS is unavailable", NULL);
+	             ke->rc == PB_ERR_TIMEOUT ? "KOS did not answer in time"
+	                                      : "KOS is unavailable",
+	             NULL);
 }
 
 void
 prod_not_found(struct pb_req *req, const char *code, const char *message)
 {
-	const char *text = strcmp(code, "3002") == 0 ? "해지된 회선입니다" :
-	    strcmp(code, "3003") == 0 ? "등록된 요금제가 없는 회선입니다" :
-	    "회선 정보를 찾을 수 없습니다";
+	const char *text = strcmp(code, "3002") == 0 ? "해지된 회선입니다"
+	                   : strcmp(code, "3003") == 0
+	                       ? "등록된 요금제가 없는 회선입니다"
+	                       : "회선 정보를 찾을 수 없습니다";
 
 	pb_req_error(req, 404, "NOT_FOUND", text, message, NULL);
 }
@@ -106,7 +113,7 @@ static const char *
 display(const cJSON *plan, const char *name)
 {
 	return pb_json_get_string(cJSON_GetObjectItemCaseSensitive(plan, name),
-	    "display");
+	                          "display");
 }
 
 /* A KOS plan -> ProductInfo (isAvailable = onSale until told otherwise). */
@@ -117,7 +124,8 @@ product_info(const cJSON *k)
 	const char *name = pb_json_get_string(k, "productName");
 	const char *op = pb_json_get_string(k, "operatorCode");
 	const char *after = pb_json_get_string(
-	    cJSON_GetObjectItemCaseSensitive(k, "dataAllowance"), "afterAllowance");
+	    cJSON_GetObjectItemCaseSensitive(k, "dataAllowance"),
+	    "afterAllowance");
 	const char *data = display(k, "dataAllowance");
 	const char *net = pb_json_get_string(k, "network");
 	const char *desc = pb_json_get_string(k, "description");
@@ -143,22 +151,24 @@ product_info(const cJSON *k)
 	    cJSON_AddNumberToObject(o, "monthlyFee", (double)fee) == NULL ||
 	    cJSON_AddStringToObject(o, "dataAllowance", dtext) == NULL ||
 	    cJSON_AddStringToObject(o, "voiceAllowance",
-	    display(k, "voiceAllowance")) == NULL ||
+	                            display(k, "voiceAllowance")) == NULL ||
 	    cJSON_AddStringToObject(o, "smsAllowance",
-	    display(k, "smsAllowance")) == NULL ||
+	                            display(k, "smsAllowance")) == NULL ||
 	    cJSON_AddBoolToObject(o, "isAvailable", on_sale) == NULL ||
 	    cJSON_AddStringToObject(o, "operatorCode", op) == NULL ||
 	    cJSON_AddBoolToObject(o, "onSale", on_sale) == NULL ||
-	    (net != NULL && cJSON_AddStringToObject(o, "network", net) == NULL) ||
+	    (net != NULL &&
+	     cJSON_AddStringToObject(o, "network", net) == NULL) ||
 	    (desc != NULL &&
-	    cJSON_AddStringToObject(o, "description", desc) == NULL)) {
+	     cJSON_AddStringToObject(o, "description", desc) == NULL)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
 }
 
-/* --- the customer ---------------------------------------------------------- */
+/* --- the customer ----------------------------------------------------------
+ */
 
 struct load_ctx {
 	struct prod_ctx *c;
@@ -178,8 +188,9 @@ customer_from_kos(const cJSON *d, const char *digits)
 	long long fee = 0, rem = 0;
 	cJSON *o = cJSON_CreateObject(), *p, *c;
 
-	if (o == NULL || pb_authz_line_format(digits, line, sizeof(line)) !=
-	    PB_OK || pb_json_get_string(ci, "customerId") == NULL ||
+	if (o == NULL ||
+	    pb_authz_line_format(digits, line, sizeof(line)) != PB_OK ||
+	    pb_json_get_string(ci, "customerId") == NULL ||
 	    pb_json_get_string(ci, "customerName") == NULL ||
 	    pb_json_get_string(ci, "lineStatus") == NULL ||
 	    pb_json_get_string(ci, "operatorCode") == NULL)
@@ -192,21 +203,25 @@ customer_from_kos(const cJSON *d, const char *digits)
 		goto bad;
 	}
 	if (cJSON_AddStringToObject(o, "customerId",
-	    pb_json_get_string(ci, "customerId")) == NULL ||
+	                            pb_json_get_string(ci, "customerId")) ==
+	        NULL ||
 	    cJSON_AddStringToObject(o, "lineNumber", line) == NULL ||
 	    cJSON_AddStringToObject(o, "customerName",
-	    pb_json_get_string(ci, "customerName")) == NULL ||
+	                            pb_json_get_string(ci, "customerName")) ==
+	        NULL ||
 	    cJSON_AddStringToObject(o, "lineStatus",
-	    pb_json_get_string(ci, "lineStatus")) == NULL ||
+	                            pb_json_get_string(ci, "lineStatus")) ==
+	        NULL ||
 	    cJSON_AddStringToObject(o, "operatorCode",
-	    pb_json_get_string(ci, "operatorCode")) == NULL)
+	                            pb_json_get_string(ci, "operatorCode")) ==
+	        NULL)
 		goto bad;
 	v = pb_json_get_string(ci, "statusReason");
 	if (v != NULL && cJSON_AddStringToObject(o, "statusReason", v) == NULL)
 		goto bad;
 	v = pb_json_get_string(pi, "productStartDate");
-	if (v != NULL && cJSON_AddStringToObject(o, "productStartDate", v) ==
-	    NULL)
+	if (v != NULL &&
+	    cJSON_AddStringToObject(o, "productStartDate", v) == NULL)
 		goto bad;
 	if (cJSON_IsObject(ct)) {
 		(void)pb_json_get_int(ct, "earlyTerminationFee", &fee);
@@ -215,23 +230,25 @@ customer_from_kos(const cJSON *d, const char *digits)
 		if (c == NULL)
 			goto bad;
 		v = pb_json_get_string(ct, "startDate");
-		if (v != NULL && cJSON_AddStringToObject(c, "contractDate", v) ==
-		    NULL)
+		if (v != NULL &&
+		    cJSON_AddStringToObject(c, "contractDate", v) == NULL)
 			goto bad;
 		v = pb_json_get_string(ct, "endDate");
-		if (v != NULL && cJSON_AddStringToObject(c, "termEndDate", v) ==
-		    NULL)
+		if (v != NULL &&
+		    cJSON_AddStringToObject(c, "termEndDate", v) == NULL)
 			goto bad;
 		v = pb_json_get_string(ct, "contractType");
 		if ((v != NULL &&
-		    cJSON_AddStringToObject(c, "contractType", v) == NULL) ||
-		    cJSON_AddStringToObject(c, "status",
-		    pb_json_get_string(ct, "status") != NULL ?
-		    pb_json_get_string(ct, "status") : "NONE") == NULL ||
-		    cJSON_AddNumberToObject(c, "remainingMonths", (double)rem) ==
-		    NULL ||
-		    cJSON_AddNumberToObject(c, "earlyTerminationFee", (double)fee) ==
-		    NULL)
+		     cJSON_AddStringToObject(c, "contractType", v) == NULL) ||
+		    cJSON_AddStringToObject(
+		        c, "status",
+		        pb_json_get_string(ct, "status") != NULL
+		            ? pb_json_get_string(ct, "status")
+		            : "NONE") == NULL ||
+		    cJSON_AddNumberToObject(c, "remainingMonths",
+		                            (double)rem) == NULL ||
+		    cJSON_AddNumberToObject(c, "earlyTerminationFee",
+		                            (double)fee) == NULL)
 			goto bad;
 	}
 	return o;
@@ -261,8 +278,8 @@ negative(struct pb_cache_value *v, const struct pb_kos_result *res)
 
 	if (neg != NULL &&
 	    (cJSON_AddStringToObject(neg, "resultCode", res->code) == NULL ||
-	    cJSON_AddStringToObject(neg, "resultMessage", res->message) ==
-	    NULL)) {
+	     cJSON_AddStringToObject(neg, "resultMessage", res->message) ==
+	         NULL)) {
 		cJSON_Delete(neg);
 		neg = NULL;
 	}
@@ -290,7 +307,7 @@ load_customer(void *ud, struct pb_cache_value *v)
 		goto out;
 	}
 	if (strcmp(res.code, "0000") != 0) {
-		rc = l->ke->rc = PB_ERR_UNAVAILABLE;   /* 9999 */
+		rc = l->ke->rc = PB_ERR_UNAVAILABLE; /* 9999 */
 		goto out;
 	}
 	o = customer_from_kos(res.data, l->digits);
@@ -308,7 +325,7 @@ out:
 /* Split a negative cached value into code/message: 1 when it was one. */
 static int
 is_negative(const char *val, size_t len, char *code, size_t codelen,
-    char *message, size_t msglen)
+            char *message, size_t msglen)
 {
 	cJSON *neg = NULL;
 
@@ -317,11 +334,17 @@ is_negative(const char *val, size_t len, char *code, size_t codelen,
 		return 0;
 	code[0] = message[0] = '\0';
 	if (pb_json_parse(val, len, PB_JSON_MAX_DEPTH, &neg, NULL) == PB_OK) {
-		(void)pb_strlcpy(code, pb_json_get_string(neg, "resultCode") != NULL ?
-		    pb_json_get_string(neg, "resultCode") : "3001", codelen);
+		(void)pb_strlcpy(code,
+		                 pb_json_get_string(neg, "resultCode") != NULL
+		                     ? pb_json_get_string(neg, "resultCode")
+		                     : "3001",
+		                 codelen);
 		(void)pb_strlcpy(message,
-		    pb_json_get_string(neg, "resultMessage") != NULL ?
-		    pb_json_get_string(neg, "resultMessage") : "", msglen);
+		                 pb_json_get_string(neg, "resultMessage") !=
+		                         NULL
+		                     ? pb_json_get_string(neg, "resultMessage")
+		                     : "",
+		                 msglen);
 	}
 	cJSON_Delete(neg);
 	return 1;
@@ -329,10 +352,10 @@ is_negative(const char *val, size_t len, char *code, size_t codelen,
 
 enum pb_err
 prod_customer_text(struct prod_ctx *c, const char *digits, char **text,
-    size_t *len, char *code, size_t codelen, char *message, size_t msglen,
-    struct prod_kos_err *ke)
+                   size_t *len, char *code, size_t codelen, char *message,
+                   size_t msglen, struct prod_kos_err *ke)
 {
-	struct load_ctx l = { c, digits, ke };
+	struct load_ctx l = {c, digits, ke};
 	struct pb_cache_opts co;
 	struct pb_cache_result cr;
 	char key[64];
@@ -366,10 +389,10 @@ prod_customer_text(struct prod_ctx *c, const char *digits, char **text,
 
 enum pb_err
 prod_customer(struct prod_ctx *c, const char *digits, int fresh, cJSON **out,
-    char *code, size_t codelen, char *message, size_t msglen,
-    struct prod_kos_err *ke)
+              char *code, size_t codelen, char *message, size_t msglen,
+              struct prod_kos_err *ke)
 {
-	struct load_ctx l = { c, digits, ke };
+	struct load_ctx l = {c, digits, ke};
 	struct pb_cache_value v;
 	char key[64], *text = NULL;
 	size_t len = 0;
@@ -395,7 +418,7 @@ prod_customer(struct prod_ctx *c, const char *digits, int fresh, cJSON **out,
 		}
 	} else {
 		rc = prod_customer_text(c, digits, &text, &len, code, codelen,
-		    message, msglen, ke);
+		                        message, msglen, ke);
 		if (rc != PB_OK)
 			return rc;
 	}
@@ -404,7 +427,8 @@ prod_customer(struct prod_ctx *c, const char *digits, int fresh, cJSON **out,
 	return rc == PB_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-/* --- the catalogue ----------------------------------------------------------- */
+/* --- the catalogue -----------------------------------------------------------
+ */
 
 static enum pb_err
 load_catalog(void *ud, struct pb_cache_value *v)
@@ -429,8 +453,9 @@ load_catalog(void *ud, struct pb_cache_value *v)
 		rc = PB_ERR_NOMEM;
 		goto out;
 	}
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res.data,
-	    "products")) {
+	cJSON_ArrayForEach(
+	    e, cJSON_GetObjectItemCaseSensitive(res.data, "products"))
+	{
 		p = product_info(e);
 		if (p == NULL || !cJSON_AddItemToArray(arr, p)) {
 			cJSON_Delete(p);
@@ -448,7 +473,7 @@ out:
 enum pb_err
 prod_catalog(struct prod_ctx *c, cJSON **out, struct prod_kos_err *ke)
 {
-	struct load_ctx l = { c, NULL, ke };
+	struct load_ctx l = {c, NULL, ke};
 	struct pb_cache_opts co;
 	struct pb_cache_result cr;
 	enum pb_err rc;
@@ -461,9 +486,9 @@ prod_catalog(struct prod_ctx *c, cJSON **out, struct prod_kos_err *ke)
 	pb_backoffice_waiter_opts(c->svc, PB_BO_GROUP_PRODUCT, &co);
 	rc = pb_cache_fetch(c->redis, &co, load_catalog, &l, &cr);
 	pb_metrics_cache("catalog", rc == PB_OK ? (int)cr.source : -1);
-	if (rc == PB_OK &&
-	    (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, out, NULL) !=
-	    PB_OK || !cJSON_IsArray(*out))) {
+	if (rc == PB_OK && (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH,
+	                                  out, NULL) != PB_OK ||
+	                    !cJSON_IsArray(*out))) {
 		cJSON_Delete(*out);
 		*out = NULL;
 		rc = PB_ERR_INTERNAL;
@@ -480,7 +505,8 @@ prod_plan(const cJSON *catalog, const char *code)
 	const cJSON *e;
 	const char *c;
 
-	cJSON_ArrayForEach(e, catalog) {
+	cJSON_ArrayForEach(e, catalog)
+	{
 		c = pb_json_get_string(e, "productCode");
 		if (c != NULL && strcmp(c, code) == 0)
 			return e;
@@ -496,7 +522,7 @@ bill_key(const char *digits, int64_t ms, int tz, char *out, size_t outlen)
 
 	pb_clock_date(ms, tz, &d);
 	snprintf(out, outlen, "v1:bill:%s:%04u%02u", digits,
-	    (unsigned)d.year % 10000u, (unsigned)d.month % 100u);
+	         (unsigned)d.year % 10000u, (unsigned)d.month % 100u);
 }
 
 void
@@ -512,17 +538,18 @@ prod_invalidate(struct prod_ctx *c, const char *digits, int64_t since_ms)
 	snprintf(k1, sizeof(k1), "v1:prod-customer:%s", digits);
 	bill_key(digits, since_ms, c->app->tz_offset_min, k2, sizeof(k2));
 	bill_key(digits, pb_clock_now_ms(), c->app->tz_offset_min, k3,
-	    sizeof(k3));
+	         sizeof(k3));
 	keys[0] = k1;
 	keys[1] = k2;
 	if (strcmp(k2, k3) != 0)
 		keys[n++] = k3;
 	if (pb_cache_del(c->redis, keys, n) != PB_OK)
 		pb_log_msg(PB_LOG_WARN, "cache_invalidate_failed",
-		    "customer and bill caches expire on their own");
+		           "customer and bill caches expire on their own");
 }
 
-/* --- the pre-check ------------------------------------------------------------ */
+/* --- the pre-check
+ * ------------------------------------------------------------ */
 
 static void
 check(struct prod_check *c, const char *type, int pass, const char *msg)
@@ -534,11 +561,11 @@ check(struct prod_check *c, const char *type, int pass, const char *msg)
 
 void
 prod_run_precheck(const cJSON *customer, const cJSON *catalog,
-    const char *current_code, const char *target_code,
-    struct prod_precheck *out)
+                  const char *current_code, const char *target_code,
+                  struct prod_precheck *out)
 {
-	const cJSON *cur = cJSON_GetObjectItemCaseSensitive(customer,
-	    "currentProduct");
+	const cJSON *cur =
+	    cJSON_GetObjectItemCaseSensitive(customer, "currentProduct");
 	const char *real = pb_json_get_string(cur, "productCode");
 	const char *status = pb_json_get_string(customer, "lineStatus");
 	const char *op = pb_json_get_string(customer, "operatorCode");
@@ -549,50 +576,56 @@ prod_run_precheck(const cJSON *customer, const cJSON *catalog,
 
 	memset(out, 0, sizeof(*out));
 	(void)pb_strlcpy(out->current_name,
-	    pb_json_get_string(cur, "productName") != NULL ?
-	    pb_json_get_string(cur, "productName") : "", PROD_NAME_MAX);
+	                 pb_json_get_string(cur, "productName") != NULL
+	                     ? pb_json_get_string(cur, "productName")
+	                     : "",
+	                 PROD_NAME_MAX);
 	(void)pb_strlcpy(out->target_name,
-	    pb_json_get_string(tgt, "productName") != NULL ?
-	    pb_json_get_string(tgt, "productName") : "", PROD_NAME_MAX);
+	                 pb_json_get_string(tgt, "productName") != NULL
+	                     ? pb_json_get_string(tgt, "productName")
+	                     : "",
+	                 PROD_NAME_MAX);
 	(void)pb_json_get_bool(tgt, "onSale", &on_sale);
 	if (real == NULL || strcmp(real, current_code) != 0)
 		check(&out->items[0], "PRODUCT_AVAILABLE", 0,
-		    "현재 이용 중인 요금제 정보가 일치하지 않습니다");
+		      "현재 이용 중인 요금제 정보가 일치하지 않습니다");
 	else if (strcmp(real, target_code) == 0)
 		check(&out->items[0], "PRODUCT_AVAILABLE", 0,
-		    "현재 이용 중인 요금제와 같은 요금제로는 변경할 수 없습니다");
+		      "현재 이용 중인 요금제와 같은 요금제로는 변경할 수 "
+		      "없습니다");
 	else if (tgt == NULL)
 		check(&out->items[0], "PRODUCT_AVAILABLE", 0,
-		    "존재하지 않는 요금제입니다");
+		      "존재하지 않는 요금제입니다");
 	else if (!on_sale)
 		check(&out->items[0], "PRODUCT_AVAILABLE", 0,
-		    "판매가 종료된 요금제입니다");
+		      "판매가 종료된 요금제입니다");
 	else
 		check(&out->items[0], "PRODUCT_AVAILABLE", 1,
-		    "판매 중인 요금제입니다");
+		      "판매 중인 요금제입니다");
 	if (tgt == NULL || top == NULL || op == NULL)
 		check(&out->items[1], "OPERATOR_MATCH", 0,
-		    "요금제의 사업자를 확인할 수 없습니다");
+		      "요금제의 사업자를 확인할 수 없습니다");
 	else if (strcmp(top, op) != 0)
 		check(&out->items[1], "OPERATOR_MATCH", 0,
-		    "다른 사업자의 요금제로는 변경할 수 없습니다");
+		      "다른 사업자의 요금제로는 변경할 수 없습니다");
 	else
 		check(&out->items[1], "OPERATOR_MATCH", 1,
-		    "같은 사업자의 요금제입니다");
+		      "같은 사업자의 요금제입니다");
 	if (status != NULL && strcmp(status, "ACTIVE") == 0)
-		check(&out->items[2], "LINE_STATUS", 1, "정상 사용 중인 회선입니다");
+		check(&out->items[2], "LINE_STATUS", 1,
+		      "정상 사용 중인 회선입니다");
 	else if (status != NULL && strcmp(status, "SUSPENDED") == 0)
 		check(&out->items[2], "LINE_STATUS", 0,
-		    "일시정지된 회선은 요금제를 변경할 수 없습니다");
+		      "일시정지된 회선은 요금제를 변경할 수 없습니다");
 	else
 		check(&out->items[2], "LINE_STATUS", 0,
-		    "사용 중이 아닌 회선은 요금제를 변경할 수 없습니다");
+		      "사용 중이 아닌 회선은 요금제를 변경할 수 없습니다");
 	out->ok = 1;
 	for (i = 0; i < 3; i++) {
 		if (!out->items[i].pass && out->ok) {
 			out->ok = 0;
 			(void)pb_strlcpy(out->reason, out->items[i].message,
-			    sizeof(out->reason));
+			                 sizeof(out->reason));
 		}
 	}
 }
@@ -605,23 +638,24 @@ prod_precheck_json(const struct prod_precheck *p)
 
 	if (o == NULL ||
 	    cJSON_AddStringToObject(o, "validationResult",
-	    p->ok ? "SUCCESS" : "FAILURE") == NULL)
+	                            p->ok ? "SUCCESS" : "FAILURE") == NULL)
 		goto bad;
 	arr = cJSON_AddArrayToObject(o, "validationDetails");
 	for (i = 0; arr != NULL && i < 3; i++) {
 		it = cJSON_CreateObject();
 		if (it == NULL || !cJSON_AddItemToArray(arr, it) ||
-		    cJSON_AddStringToObject(it, "checkType", p->items[i].type) ==
-		    NULL ||
-		    cJSON_AddStringToObject(it, "result",
-		    p->items[i].pass ? "PASS" : "FAIL") == NULL ||
-		    cJSON_AddStringToObject(it, "message", p->items[i].message) ==
-		    NULL)
+		    cJSON_AddStringToObject(it, "checkType",
+		                            p->items[i].type) == NULL ||
+		    cJSON_AddStringToObject(
+		        it, "result", p->items[i].pass ? "PASS" : "FAIL") ==
+		        NULL ||
+		    cJSON_AddStringToObject(it, "message",
+		                            p->items[i].message) == NULL)
 			goto bad;
 	}
 	if (arr == NULL ||
-	    (!p->ok && cJSON_AddStringToObject(o, "failureReason", p->reason) ==
-	    NULL))
+	    (!p->ok &&
+	     cJSON_AddStringToObject(o, "failureReason", p->reason) == NULL))
 		goto bad;
 	return o;
 bad:

@@ -40,11 +40,11 @@
 #include "product.h"
 #include "uuid.h"
 
-#define ROW_COLS \
-	"request_id, user_id, customer_id, status, idempotency_key, " \
-	"line_number_enc, current_product_code, current_product_name, " \
-	"target_product_code, target_product_name, result_code, " \
-	"result_message, error_code, kos_order_no, effective_date, " \
+#define ROW_COLS                                                               \
+	"request_id, user_id, customer_id, status, idempotency_key, "          \
+	"line_number_enc, current_product_code, current_product_name, "        \
+	"target_product_code, target_product_name, result_code, "              \
+	"result_message, error_code, kos_order_no, effective_date, "           \
 	"response_json, requested_at, completed_at, kos_attempts"
 
 enum outcome { OUT_COMPLETED, OUT_REJECTED, OUT_FAILED, OUT_UNKNOWN };
@@ -65,7 +65,7 @@ struct row {
 	char order_no[64];
 	char effective[16];
 	char requested_at[32], completed_at[32];
-	char *response;             /* data object text, or NULL */
+	char *response; /* data object text, or NULL */
 	unsigned char *lenc;
 	size_t llen;
 	long long attempts;
@@ -82,8 +82,9 @@ row_free(struct row *r)
 static void
 col(const struct pb_db_row *row, unsigned i, char *out, size_t outlen)
 {
-	(void)pb_strlcpy(out, i < row->ncols && row->vals[i] != NULL ?
-	    row->vals[i] : "", outlen);
+	(void)pb_strlcpy(
+	    out, i < row->ncols && row->vals[i] != NULL ? row->vals[i] : "",
+	    outlen);
 }
 
 static enum pb_err
@@ -110,8 +111,8 @@ row_cb(void *ud, const struct pb_db_row *row)
 	col(row, 14, r->effective, sizeof(r->effective));
 	col(row, 16, r->requested_at, sizeof(r->requested_at));
 	col(row, 17, r->completed_at, sizeof(r->completed_at));
-	r->attempts = row->vals[18] != NULL ? strtoll(row->vals[18], NULL, 10) :
-	    0;
+	r->attempts =
+	    row->vals[18] != NULL ? strtoll(row->vals[18], NULL, 10) : 0;
 	if (row->vals[5] != NULL && row->lens[5] > 0) {
 		r->lenc = malloc(row->lens[5]);
 		if (r->lenc == NULL)
@@ -132,7 +133,7 @@ row_cb(void *ud, const struct pb_db_row *row)
 /* Load a row by request id (user NULL) or by (user, idempotency key). */
 static enum pb_err
 load_row(struct prod_ctx *c, const char *rid, const char *user,
-    const char *idem, struct row *r)
+         const char *idem, struct row *r)
 {
 	struct pb_db_param p[2];
 	char *digits = NULL;
@@ -142,19 +143,23 @@ load_row(struct prod_ctx *c, const char *rid, const char *user,
 	memset(r, 0, sizeof(*r));
 	if (rid != NULL) {
 		p[0] = PB_DB_P_STR(rid);
-		rc = pb_db_query(c->db, "SELECT " ROW_COLS " FROM "
-		    "product_change_history WHERE request_id = ?", p, 1, row_cb, r);
+		rc = pb_db_query(c->db,
+		                 "SELECT " ROW_COLS " FROM "
+		                 "product_change_history WHERE request_id = ?",
+		                 p, 1, row_cb, r);
 	} else {
 		p[0] = PB_DB_P_STR(user);
 		p[1] = PB_DB_P_STR(idem);
-		rc = pb_db_query(c->db, "SELECT " ROW_COLS " FROM "
-		    "product_change_history WHERE user_id = ? AND "
-		    "idempotency_key = ?", p, 2, row_cb, r);
+		rc = pb_db_query(c->db,
+		                 "SELECT " ROW_COLS " FROM "
+		                 "product_change_history WHERE user_id = ? AND "
+		                 "idempotency_key = ?",
+		                 p, 2, row_cb, r);
 	}
 	if (rc != PB_OK || !r->found)
 		return rc != PB_OK ? rc : PB_ERR_NOTFOUND;
-	if (r->lenc != NULL &&
-	    pb_history_open(c->hist, r->lenc, r->llen, &digits, &dlen) == PB_OK) {
+	if (r->lenc != NULL && pb_history_open(c->hist, r->lenc, r->llen,
+	                                       &digits, &dlen) == PB_OK) {
 		(void)pb_strlcpy(r->digits, digits, sizeof(r->digits));
 		sodium_memzero(digits, dlen);
 	}
@@ -170,15 +175,15 @@ classify(enum pb_err rc, const struct pb_kos_result *res)
 			return OUT_COMPLETED;
 		if (res->code[0] == '2')
 			return OUT_REJECTED;
-		return OUT_FAILED;          /* 9999: KOS says it did nothing */
+		return OUT_FAILED; /* 9999: KOS says it did nothing */
 	}
 	if (res->failure == PB_KOS_FAIL_OPEN || !res->sent ||
 	    rc == PB_ERR_INVAL || rc == PB_ERR_NOMEM)
 		return OUT_FAILED;
 	if (res->failure == PB_KOS_FAIL_HTTP_ERROR &&
 	    (res->http_status == 502 || res->http_status == 503 ||
-	    res->http_status == 504))
-		return OUT_FAILED;          /* "not processed" */
+	     res->http_status == 504))
+		return OUT_FAILED; /* "not processed" */
 	return OUT_UNKNOWN;
 }
 
@@ -200,13 +205,16 @@ changed_product(struct prod_ctx *c, const cJSON *kd)
 		(void)pb_json_get_int(kd, "monthlyFee", &fee);
 		o = cJSON_CreateObject();
 		if (o != NULL &&
-		    (cJSON_AddStringToObject(o, "productCode",
-		    code != NULL ? code : "") == NULL ||
-		    cJSON_AddStringToObject(o, "productName",
-		    pb_json_get_string(kd, "productName") != NULL ?
-		    pb_json_get_string(kd, "productName") : "") == NULL ||
-		    cJSON_AddNumberToObject(o, "monthlyFee", (double)fee) == NULL ||
-		    cJSON_AddBoolToObject(o, "isAvailable", 1) == NULL)) {
+		    (cJSON_AddStringToObject(
+		         o, "productCode", code != NULL ? code : "") == NULL ||
+		     cJSON_AddStringToObject(
+		         o, "productName",
+		         pb_json_get_string(kd, "productName") != NULL
+		             ? pb_json_get_string(kd, "productName")
+		             : "") == NULL ||
+		     cJSON_AddNumberToObject(o, "monthlyFee", (double)fee) ==
+		         NULL ||
+		     cJSON_AddBoolToObject(o, "isAvailable", 1) == NULL)) {
 			cJSON_Delete(o);
 			o = NULL;
 		}
@@ -218,15 +226,15 @@ changed_product(struct prod_ctx *c, const cJSON *kd)
 /* The data answered for a completed change. */
 static cJSON *
 completed_data(struct prod_ctx *c, const struct row *r, const cJSON *kd,
-    const char *message, int64_t now)
+               const char *message, int64_t now)
 {
 	char ts[PB_CLOCK_RFC3339_LEN];
 	cJSON *o = cJSON_CreateObject(), *prev, *cp;
 
 	(void)pb_clock_rfc3339(now, c->app->tz_offset_min, ts, sizeof(ts));
 	cp = changed_product(c, kd);
-	if (o == NULL || cp == NULL || !cJSON_AddItemToObject(o,
-	    "changedProduct", cp)) {
+	if (o == NULL || cp == NULL ||
+	    !cJSON_AddItemToObject(o, "changedProduct", cp)) {
 		cJSON_Delete(cp);
 		goto bad;
 	}
@@ -239,11 +247,14 @@ completed_data(struct prod_ctx *c, const struct row *r, const cJSON *kd,
 	    cJSON_AddStringToObject(o, "resultCode", "0000") == NULL ||
 	    cJSON_AddStringToObject(o, "resultMessage", message) == NULL ||
 	    cJSON_AddStringToObject(o, "orderNumber",
-	    pb_json_get_string(kd, "orderNo") != NULL ?
-	    pb_json_get_string(kd, "orderNo") : "") == NULL ||
-	    cJSON_AddStringToObject(o, "effectiveDate",
-	    pb_json_get_string(kd, "effectiveDate") != NULL ?
-	    pb_json_get_string(kd, "effectiveDate") : "") == NULL ||
+	                            pb_json_get_string(kd, "orderNo") != NULL
+	                                ? pb_json_get_string(kd, "orderNo")
+	                                : "") == NULL ||
+	    cJSON_AddStringToObject(
+	        o, "effectiveDate",
+	        pb_json_get_string(kd, "effectiveDate") != NULL
+	            ? pb_json_get_string(kd, "effectiveDate")
+	            : "") == NULL ||
 	    cJSON_AddStringToObject(o, "processedAt", ts) == NULL)
 		goto bad;
 	return o;
@@ -254,7 +265,8 @@ bad:
 
 static char *
 mvno_payload(const struct row *r, const char *status, const char *code,
-    const char *message, const char *order, const char *eff, int64_t now)
+             const char *message, const char *order, const char *eff,
+             int64_t now)
 {
 	char ts[PB_CLOCK_RFC3339_LEN], line[16];
 	cJSON *o = cJSON_CreateObject();
@@ -272,13 +284,13 @@ mvno_payload(const struct row *r, const char *status, const char *code,
 	    cJSON_AddStringToObject(o, "resultMessage", message) == NULL ||
 	    cJSON_AddStringToObject(o, "previousProductCode", r->cur) == NULL ||
 	    cJSON_AddStringToObject(o, "previousProductName", r->cur_name) ==
-	    NULL ||
+	        NULL ||
 	    cJSON_AddStringToObject(o, "productCode", r->tgt) == NULL ||
 	    cJSON_AddStringToObject(o, "productName", r->tgt_name) == NULL ||
 	    (order != NULL &&
-	    cJSON_AddStringToObject(o, "orderNumber", order) == NULL) ||
+	     cJSON_AddStringToObject(o, "orderNumber", order) == NULL) ||
 	    (eff != NULL &&
-	    cJSON_AddStringToObject(o, "effectiveDate", eff) == NULL) ||
+	     cJSON_AddStringToObject(o, "effectiveDate", eff) == NULL) ||
 	    cJSON_AddStringToObject(o, "processedAt", ts) == NULL)
 		goto out;
 	text = pb_json_print(o);
@@ -291,7 +303,7 @@ static int
 add_opt(cJSON *o, const char *name, const char *v)
 {
 	return v == NULL || v[0] == '\0' ||
-	    cJSON_AddStringToObject(o, name, v) != NULL;
+	       cJSON_AddStringToObject(o, name, v) != NULL;
 }
 
 /*
@@ -301,9 +313,9 @@ add_opt(cJSON *o, const char *name, const char *v)
  */
 static void
 finalize(struct prod_ctx *c, struct row *r, const char *status,
-    const char *code, const char *message, const char *err_code,
-    const char *order, const char *eff, const cJSON *data,
-    const struct pb_kos_result *res, int deliver)
+         const char *code, const char *message, const char *err_code,
+         const char *order, const char *eff, const cJSON *data,
+         const struct pb_kos_result *res, int deliver)
 {
 	int64_t now = pb_clock_now_ms();
 	char *text = NULL, *mv = NULL;
@@ -313,7 +325,8 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 		text = pb_json_print(data);
 	if (deliver && c->svc->mvno.url[0] != '\0')
 		mv = mvno_payload(r, status, code != NULL ? code : err_code,
-		    message != NULL ? message : "", order, eff, now);
+		                  message != NULL ? message : "", order, eff,
+		                  now);
 	if (rec == NULL ||
 	    cJSON_AddStringToObject(rec, "requestId", r->rid) == NULL ||
 	    cJSON_AddStringToObject(rec, "userId", r->user) == NULL ||
@@ -330,17 +343,20 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 	    !add_opt(rec, "errorCode", err_code) ||
 	    !add_opt(rec, "orderNo", order) ||
 	    !add_opt(rec, "effectiveDate", eff) ||
-	    !add_opt(rec, "response", text) ||
-	    !add_opt(rec, "mvno", mv) ||
+	    !add_opt(rec, "response", text) || !add_opt(rec, "mvno", mv) ||
 	    cJSON_AddNumberToObject(rec, "completedAt", (double)now) == NULL ||
 	    (res != NULL &&
-	    (cJSON_AddStringToObject(rec, "breakerState",
-	    res->breaker_state != NULL ? res->breaker_state : "NONE") == NULL ||
-	    cJSON_AddNumberToObject(rec, "kosAttempts", res->attempts) == NULL ||
-	    cJSON_AddNumberToObject(rec, "kosLatencyMs",
-	    (double)res->latency_ms) == NULL ||
-	    cJSON_AddStringToObject(rec, "kosFailure",
-	    pb_kos_failure_name(res->failure)) == NULL))) {
+	     (cJSON_AddStringToObject(rec, "breakerState",
+	                              res->breaker_state != NULL
+	                                  ? res->breaker_state
+	                                  : "NONE") == NULL ||
+	      cJSON_AddNumberToObject(rec, "kosAttempts", res->attempts) ==
+	          NULL ||
+	      cJSON_AddNumberToObject(rec, "kosLatencyMs",
+	                              (double)res->latency_ms) == NULL ||
+	      cJSON_AddStringToObject(rec, "kosFailure",
+	                              pb_kos_failure_name(res->failure)) ==
+	          NULL))) {
 		pb_log_msg(PB_LOG_ERROR, "history_lost", r->rid);
 		goto out;
 	}
@@ -351,7 +367,7 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 	 * else the row itself now; with neither the row stays REQUESTED
 	 * (answered 202) and the worker settles it by asking KOS again */
 	if (pb_handoff_put_json(c->redis, c->app->pii_key, PB_HANDOFF_PRODUCT,
-	    rec, NULL, 0) == PB_OK)
+	                        rec, NULL, 0) == PB_OK)
 		/* and the row now, so that the status operation reads what
 		 * was answered; the worker's copy then changes nothing */
 		(void)pb_history_write(c->hist, c->db, rec);
@@ -359,15 +375,15 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 		goto out;
 	(void)pb_strlcpy(r->status, status, sizeof(r->status));
 	(void)pb_strlcpy(r->result_code, code != NULL ? code : "",
-	    sizeof(r->result_code));
+	                 sizeof(r->result_code));
 	(void)pb_strlcpy(r->result_message, message != NULL ? message : "",
-	    sizeof(r->result_message));
+	                 sizeof(r->result_message));
 	(void)pb_strlcpy(r->error_code, err_code != NULL ? err_code : "",
-	    sizeof(r->error_code));
+	                 sizeof(r->error_code));
 	(void)pb_strlcpy(r->order_no, order != NULL ? order : "",
-	    sizeof(r->order_no));
+	                 sizeof(r->order_no));
 	(void)pb_strlcpy(r->effective, eff != NULL ? eff : "",
-	    sizeof(r->effective));
+	                 sizeof(r->effective));
 	free(r->response);
 	r->response = text;
 	text = NULL;
@@ -380,7 +396,7 @@ out:
 /* An attempt whose outcome is unknown: count it, ask again later. */
 static void
 still_unknown(struct prod_ctx *c, struct row *r,
-    const struct pb_kos_result *res)
+              const struct pb_kos_result *res)
 {
 	struct pb_db_param p[4];
 	long long wait_s = 5LL << (r->attempts < 6 ? r->attempts : 6);
@@ -388,15 +404,19 @@ still_unknown(struct prod_ctx *c, struct row *r,
 	if (wait_s > 300)
 		wait_s = 300;
 	p[0] = PB_DB_P_STR(pb_kos_failure_name(res->failure));
-	p[1] = PB_DB_P_STR(res->breaker_state != NULL ? res->breaker_state :
-	    "NONE");
+	p[1] = PB_DB_P_STR(res->breaker_state != NULL ? res->breaker_state
+	                                              : "NONE");
 	p[2] = PB_DB_P_INT(wait_s);
 	p[3] = PB_DB_P_STR(r->rid);
-	(void)pb_db_exec(c->db, "UPDATE product_change_history SET "
-	    "kos_attempts = kos_attempts + 1, kos_failure = ?, breaker_state = ?, "
+	(void)pb_db_exec(
+	    c->db,
+	    "UPDATE product_change_history SET "
+	    "kos_attempts = kos_attempts + 1, kos_failure = ?, breaker_state = "
+	    "?, "
 	    "next_check_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? SECOND), "
 	    "resolving_until = NULL WHERE request_id = ? AND status = "
-	    "'REQUESTED'", p, 4, NULL, NULL);
+	    "'REQUESTED'",
+	    p, 4, NULL, NULL);
 	r->attempts++;
 	pb_log_msg(PB_LOG_WARN, "change_outcome_unknown", r->rid);
 }
@@ -416,33 +436,39 @@ attempt(struct prod_ctx *c, struct row *r, struct pb_kos_result *res)
 	int64_t sent_ms = pb_clock_now_ms();
 
 	rc = pb_kos_product_change(c->kos, r->digits, r->cur, r->tgt, r->rid,
-	    res);
+	                           res);
 	out = classify(rc, res);
 	kd = res->data;
 	switch (out) {
 	case OUT_COMPLETED:
-		data = completed_data(c, r, kd, res->message, pb_clock_now_ms());
+		data =
+		    completed_data(c, r, kd, res->message, pb_clock_now_ms());
 		prod_invalidate(c, r->digits, sent_ms);
 		finalize(c, r, "COMPLETED", res->code, res->message, NULL,
-		    pb_json_get_string(kd, "orderNo"),
-		    pb_json_get_string(kd, "effectiveDate"), data, res, 1);
+		         pb_json_get_string(kd, "orderNo"),
+		         pb_json_get_string(kd, "effectiveDate"), data, res, 1);
 		break;
 	case OUT_REJECTED:
 		reason = pb_json_get_string(kd, "reason");
 		data = cJSON_CreateObject();
 		if (data != NULL) {
-			(void)cJSON_AddStringToObject(data, "requestId", r->rid);
-			(void)cJSON_AddStringToObject(data, "processStatus", "FAILED");
-			(void)cJSON_AddStringToObject(data, "resultCode", res->code);
+			(void)cJSON_AddStringToObject(data, "requestId",
+			                              r->rid);
+			(void)cJSON_AddStringToObject(data, "processStatus",
+			                              "FAILED");
+			(void)cJSON_AddStringToObject(data, "resultCode",
+			                              res->code);
 			if (reason != NULL)
-				(void)cJSON_AddStringToObject(data, "reason", reason);
+				(void)cJSON_AddStringToObject(data, "reason",
+				                              reason);
 		}
 		finalize(c, r, "FAILED", res->code, res->message,
-		    "CHANGE_REJECTED", NULL, NULL, data, res, 1);
+		         "CHANGE_REJECTED", NULL, NULL, data, res, 1);
 		break;
 	case OUT_FAILED:
-		finalize(c, r, "FAILED", res->code[0] != '\0' ? res->code : NULL,
-		    res->message, "SERVICE_UNAVAILABLE", NULL, NULL, NULL, res, 0);
+		finalize(c, r, "FAILED",
+		         res->code[0] != '\0' ? res->code : NULL, res->message,
+		         "SERVICE_UNAVAILABLE", NULL, NULL, NULL, res, 0);
 		break;
 	case OUT_UNKNOWN:
 		still_unknown(c, r, res);
@@ -452,7 +478,8 @@ attempt(struct prod_ctx *c, struct row *r, struct pb_kos_result *res)
 	return out;
 }
 
-/* --- answers ---------------------------------------------------------------- */
+/* --- answers ----------------------------------------------------------------
+ */
 
 static void
 answer_processing(struct pb_req *req, const struct row *r)
@@ -461,16 +488,17 @@ answer_processing(struct pb_req *req, const struct row *r)
 	cJSON *d = cJSON_CreateObject();
 
 	(void)pb_clock_rfc3339(pb_clock_now_ms() + PROD_CHECK_AFTER_MS,
-	    req->app->tz_offset_min, ts, sizeof(ts));
+	                       req->app->tz_offset_min, ts, sizeof(ts));
 	if (d == NULL ||
 	    cJSON_AddStringToObject(d, "requestId", r->rid) == NULL ||
 	    cJSON_AddStringToObject(d, "processStatus", "PROCESSING") == NULL ||
 	    cJSON_AddStringToObject(d, "estimatedCompletionTime", ts) == NULL ||
 	    cJSON_AddStringToObject(d, "message",
-	    "KOS의 처리 결과를 확인하고 있습니다. 잠시 후 결과를 조회해 주세요") ==
-	    NULL) {
+	                            "KOS의 처리 결과를 확인하고 있습니다. 잠시 "
+	                            "후 결과를 조회해 주세요") == NULL) {
 		cJSON_Delete(d);
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		return;
 	}
 	pb_req_ok(req, 202, "상품변경 요청이 접수되어 처리 중입니다", d);
@@ -511,7 +539,7 @@ answer_row(struct pb_req *req, const struct row *r)
 	}
 	if (r->response != NULL &&
 	    pb_json_parse(r->response, strlen(r->response), PB_JSON_MAX_DEPTH,
-	    &data, NULL) != PB_OK)
+	                  &data, NULL) != PB_OK)
 		data = NULL;
 	if (strcmp(r->status, "COMPLETED") == 0) {
 		if (data == NULL)
@@ -520,23 +548,27 @@ answer_row(struct pb_req *req, const struct row *r)
 			pb_req_ok(req, 200, "요금제가 변경되었습니다", data);
 			return;
 		}
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		return;
 	}
 	if (strcmp(r->error_code, "PRECHECK_FAILED") == 0) {
 		reason = pb_json_get_string(data, "failureReason");
 		if (data != NULL)
-			(void)cJSON_AddStringToObject(data, "requestId", r->rid);
+			(void)cJSON_AddStringToObject(data, "requestId",
+			                              r->rid);
 		pb_req_error(req, 409, "PRECHECK_FAILED",
-		    "상품변경 사전체크에 실패했습니다",
-		    reason != NULL ? reason : r->result_message, data);
+		             "상품변경 사전체크에 실패했습니다",
+		             reason != NULL ? reason : r->result_message, data);
 		return;
 	}
 	if (strcmp(r->error_code, "CHANGE_REJECTED") == 0) {
 		reason = pb_json_get_string(data, "reason");
 		pb_req_error(req, 409, "CHANGE_REJECTED",
-		    r->result_message[0] != '\0' ? r->result_message :
-		    "KOS가 상품변경을 거절했습니다", reason, data);
+		             r->result_message[0] != '\0'
+		                 ? r->result_message
+		                 : "KOS가 상품변경을 거절했습니다",
+		             reason, data);
 		return;
 	}
 	cJSON_Delete(data);
@@ -547,10 +579,11 @@ answer_row(struct pb_req *req, const struct row *r)
 	}
 	(void)pb_req_add_header(req, "Retry-After", "5");
 	pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-	    "KOS did not make the change; try again", extra);
+	             "KOS did not make the change; try again", extra);
 }
 
-/* --- POST /products/change ------------------------------------------------------ */
+/* --- POST /products/change
+ * ------------------------------------------------------ */
 
 static int
 idem_valid(const char *s)
@@ -572,8 +605,8 @@ idem_valid(const char *s)
  * requestId and KOS dedups it: no second order.  Without a key: random.
  */
 static enum pb_err
-change_request_id(const struct pb_app *app, const char *user,
-    const char *idem, char *out, size_t outlen)
+change_request_id(const struct pb_app *app, const char *user, const char *idem,
+                  char *out, size_t outlen)
 {
 	static const char domain[] = "phonebill.kos-request-id.v1";
 	unsigned char b[PB_CRYPTO_INDEX_LEN];
@@ -584,8 +617,8 @@ change_request_id(const struct pb_app *app, const char *user,
 	if (idem == NULL || idem[0] == '\0' || app == NULL || !app->has_pii)
 		return pb_uuid_v4(out, outlen);
 	/* NUL separators: ("ab","c") and ("a","bc") differ */
-	len = snprintf(msg, sizeof(msg), "%s%c%s%c%s", domain, '\0', user,
-	    '\0', idem);
+	len = snprintf(msg, sizeof(msg), "%s%c%s%c%s", domain, '\0', user, '\0',
+	               idem);
 	if (len < 0 || (size_t)len >= sizeof(msg))
 		return PB_ERR_TOOBIG;
 	pb_crypto_blind_index(app->pii_index_key, msg, (size_t)len, b);
@@ -605,7 +638,7 @@ insert_requested(struct prod_ctx *c, const struct row *r)
 	enum pb_err rc;
 
 	rc = pb_history_seal(c->hist, r->digits, strlen(r->digits), &lenc,
-	    &llen);
+	                     &llen);
 	if (rc != PB_OK)
 		return rc;
 	pb_history_line_index(c->hist, r->digits, bidx);
@@ -622,14 +655,17 @@ insert_requested(struct prod_ctx *c, const struct row *r)
 	p[9] = PB_DB_P_STR(r->tgt_name);
 	p[10] = PB_DB_P_STR(t);
 	p[11] = PB_DB_P_INT(PROD_CHECK_AFTER_MS);
-	rc = pb_db_exec(c->db, "INSERT INTO product_change_history (request_id, "
+	rc = pb_db_exec(
+	    c->db,
+	    "INSERT INTO product_change_history (request_id, "
 	    "user_id, customer_id, idempotency_key, line_number_enc, "
 	    "line_number_bidx, current_product_code, current_product_name, "
 	    "target_product_code, target_product_name, status, requested_at, "
-	    "next_check_at, resolving_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "next_check_at, resolving_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, "
 	    "?, 'REQUESTED', ?, DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? * 1000 "
-	    "MICROSECOND), DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 5 SECOND))", p, 12,
-	    NULL, NULL);
+	    "MICROSECOND), DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 5 SECOND))",
+	    p, 12, NULL, NULL);
 	free(lenc);
 	return rc;
 }
@@ -646,13 +682,17 @@ reclaim_failed(struct prod_ctx *c, struct row *r)
 		return 0;
 	p[0] = PB_DB_P_INT(PROD_CHECK_AFTER_MS);
 	p[1] = PB_DB_P_STR(r->rid);
-	if (pb_db_exec(c->db, "UPDATE product_change_history SET status = "
-	    "'REQUESTED', error_code = NULL, result_code = NULL, "
-	    "result_message = NULL, completed_at = NULL, next_check_at = "
-	    "DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? * 1000 MICROSECOND), "
-	    "resolving_until = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 5 SECOND) "
-	    "WHERE request_id = ? AND status = 'FAILED' AND "
-	    "error_code = 'SERVICE_UNAVAILABLE'", p, 2, &n, NULL) != PB_OK ||
+	if (pb_db_exec(
+	        c->db,
+	        "UPDATE product_change_history SET status = "
+	        "'REQUESTED', error_code = NULL, result_code = NULL, "
+	        "result_message = NULL, completed_at = NULL, next_check_at = "
+	        "DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? * 1000 MICROSECOND), "
+	        "resolving_until = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 5 "
+	        "SECOND) "
+	        "WHERE request_id = ? AND status = 'FAILED' AND "
+	        "error_code = 'SERVICE_UNAVAILABLE'",
+	        p, 2, &n, NULL) != PB_OK ||
 	    n != 1)
 		return 0;
 	(void)pb_strlcpy(r->status, "REQUESTED", sizeof(r->status));
@@ -673,37 +713,43 @@ claim_pending(struct prod_ctx *c, const char *rid, int now)
 
 	p[0] = PB_DB_P_STR(rid);
 	p[1] = PB_DB_P_INT(now);
-	return pb_db_exec(c->db, "UPDATE product_change_history SET "
-	    "resolving_until = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 10 SECOND) "
-	    "WHERE request_id = ? AND status = 'REQUESTED' AND "
-	    "(resolving_until IS NULL OR resolving_until <= UTC_TIMESTAMP(3)) "
-	    "AND (? = 1 OR next_check_at <= UTC_TIMESTAMP(3))", p, 2, &n,
-	    NULL) == PB_OK && n == 1;
+	return pb_db_exec(c->db,
+	                  "UPDATE product_change_history SET "
+	                  "resolving_until = DATE_ADD(UTC_TIMESTAMP(3), "
+	                  "INTERVAL 10 SECOND) "
+	                  "WHERE request_id = ? AND status = 'REQUESTED' AND "
+	                  "(resolving_until IS NULL OR resolving_until <= "
+	                  "UTC_TIMESTAMP(3)) "
+	                  "AND (? = 1 OR next_check_at <= UTC_TIMESTAMP(3))",
+	                  p, 2, &n, NULL) == PB_OK &&
+	       n == 1;
 }
 
 /* Answer the KOS outcome of an attempt on r. */
 static void
 answer_outcome(struct pb_req *req, struct row *r, enum outcome out,
-    const struct pb_kos_result *res)
+               const struct pb_kos_result *res)
 {
 	char ra[24];
 	cJSON *extra;
 
 	if (out == OUT_FAILED && (res->failure == PB_KOS_FAIL_OPEN ||
-	    res->failure == PB_KOS_FAIL_BULKHEAD)) {
+	                          res->failure == PB_KOS_FAIL_BULKHEAD)) {
 		snprintf(ra, sizeof(ra), "%lld",
-		    (long long)((res->retry_after_ms + 999) / 1000));
+		         (long long)((res->retry_after_ms + 999) / 1000));
 		extra = cJSON_CreateObject();
 		if (extra != NULL) {
-			(void)cJSON_AddStringToObject(extra, "requestId", r->rid);
+			(void)cJSON_AddStringToObject(extra, "requestId",
+			                              r->rid);
 			(void)cJSON_AddStringToObject(extra, "processStatus",
-			    "FAILED");
+			                              "FAILED");
 		}
 		(void)pb_req_add_header(req, "Retry-After", ra);
 		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL,
-		    res->failure == PB_KOS_FAIL_OPEN ?
-		    "KOS is unavailable (circuit open)" :
-		    "KOS is busy (too many calls waiting)", extra);
+		             res->failure == PB_KOS_FAIL_OPEN
+		                 ? "KOS is unavailable (circuit open)"
+		                 : "KOS is busy (too many calls waiting)",
+		             extra);
 		return;
 	}
 	answer_row(req, r);
@@ -712,20 +758,21 @@ answer_outcome(struct pb_req *req, struct row *r, enum outcome out,
 /* An Idempotency-Key seen before: the first result, resolving if needed. */
 static void
 replay(struct pb_req *req, struct prod_ctx *c, struct row *r, const char *cur,
-    const char *tgt, const char *digits)
+       const char *tgt, const char *digits)
 {
 	struct pb_kos_result res;
 	enum outcome out;
 
 	if (strcmp(r->cur, cur) != 0 || strcmp(r->tgt, tgt) != 0 ||
 	    strcmp(r->digits, digits) != 0) {
-		pb_req_error(req, 400, "VALIDATION_ERROR",
+		pb_req_error(
+		    req, 400, "VALIDATION_ERROR",
 		    "같은 Idempotency-Key로 다른 변경을 요청할 수 없습니다",
 		    "Idempotency-Key was used for another change", NULL);
 		return;
 	}
 	if (!reclaim_failed(c, r) && !(strcmp(r->status, "REQUESTED") == 0 &&
-	    claim_pending(c, r->rid, 1))) {
+	                               claim_pending(c, r->rid, 1))) {
 		answer_row(req, r);
 		return;
 	}
@@ -742,7 +789,7 @@ replay(struct pb_req *req, struct prod_ctx *c, struct row *r, const char *cur,
  */
 static int
 raced(struct pb_req *req, struct prod_ctx *c, const char *user,
-    const char *idem, const char *cur, const char *tgt, const char *digits)
+      const char *idem, const char *cur, const char *tgt, const char *digits)
 {
 	struct row o;
 	int found;
@@ -776,7 +823,8 @@ prod_change(struct pb_req *req)
 		return;
 	idem = pb_req_param(req, "HTTP_IDEMPOTENCY_KEY");
 	if (idem != NULL && !idem_valid(idem)) {
-		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		pb_req_error(
+		    req, 400, "VALIDATION_ERROR", NULL,
 		    "Idempotency-Key: 1-128 printable ASCII characters", NULL);
 		return;
 	}
@@ -796,15 +844,15 @@ prod_change(struct pb_req *req)
 			goto out;
 		}
 		if (rc != PB_ERR_NOTFOUND) {
-			pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-			    NULL);
+			pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL,
+			             NULL, NULL);
 			goto out;
 		}
 		(void)pb_strlcpy(r.idem, idem, sizeof(r.idem));
 	}
 	/* the pre-check again, on fresh data */
 	rc = prod_customer(&c, digits, 1, &cust, code, sizeof(code), msg,
-	    sizeof(msg), &ke);
+	                   sizeof(msg), &ke);
 	if (rc == PB_ERR_NOTFOUND) {
 		prod_not_found(req, code, msg);
 		goto out;
@@ -814,9 +862,10 @@ prod_change(struct pb_req *req)
 		goto out;
 	}
 	prod_run_precheck(cust, cat, cur, tgt, &pc);
-	if (change_request_id(c.app, p.s.user_id, idem, r.rid,
-	    sizeof(r.rid)) != PB_OK) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+	if (change_request_id(c.app, p.s.user_id, idem, r.rid, sizeof(r.rid)) !=
+	    PB_OK) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto out;
 	}
 	(void)pb_strlcpy(r.user, p.s.user_id, sizeof(r.user));
@@ -826,13 +875,13 @@ prod_change(struct pb_req *req)
 	(void)pb_strlcpy(r.tgt, tgt, sizeof(r.tgt));
 	(void)pb_strlcpy(r.cur_name, pc.current_name, sizeof(r.cur_name));
 	(void)pb_strlcpy(r.tgt_name, pc.target_name, sizeof(r.tgt_name));
-	if (!pc.ok && idem != NULL && raced(req, &c, p.s.user_id, idem, cur,
-	    tgt, digits))
+	if (!pc.ok && idem != NULL &&
+	    raced(req, &c, p.s.user_id, idem, cur, tgt, digits))
 		goto out;
 	if (!pc.ok) {
 		pj = prod_precheck_json(&pc);
 		finalize(&c, &r, "FAILED", NULL, pc.reason, "PRECHECK_FAILED",
-		    NULL, NULL, pj, NULL, 1);
+		         NULL, NULL, pj, NULL, 1);
 		answer_row(req, &r);
 		goto out;
 	}
@@ -852,7 +901,7 @@ prod_change(struct pb_req *req)
 		goto out;
 	}
 	(void)pb_strlcpy(r.status, "REQUESTED", sizeof(r.status));
-	r.requested_at[0] = 'x';        /* the row exists: keep its time */
+	r.requested_at[0] = 'x'; /* the row exists: keep its time */
 	out = attempt(&c, &r, &res);
 	answer_outcome(req, &r, out, &res);
 out:
@@ -864,7 +913,8 @@ out:
 	cJSON_Delete(root);
 }
 
-/* --- GET /products/change/{requestId} ------------------------------------------- */
+/* --- GET /products/change/{requestId}
+ * ------------------------------------------- */
 
 void
 prod_change_status(struct pb_req *req)
@@ -883,7 +933,8 @@ prod_change_status(struct pb_req *req)
 	if (pb_authz_require(req, PB_PERM_PRODUCT_CHANGE, &p) != PB_OK)
 		return;
 	if (rid == NULL || !pb_req_id_valid(rid)) {
-		pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId", NULL);
+		pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId",
+		             NULL);
 		return;
 	}
 	prod_ctx_init(&c, req);
@@ -893,20 +944,22 @@ prod_change_status(struct pb_req *req)
 		goto out;
 	}
 	if (rc != PB_OK || !pb_crypto_str_eq(r.user, p.s.user_id)) {
-		pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId", NULL);
+		pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId",
+		             NULL);
 		goto out;
 	}
 	/* an unknown outcome: ask KOS now (unless someone else is) */
 	if (strcmp(r.status, "REQUESTED") == 0 && claim_pending(&c, r.rid, 0))
 		(void)attempt(&c, &r, &res);
 	d = cJSON_CreateObject();
-	if (d == NULL || pb_authz_line_format(r.digits, line, sizeof(line)) !=
-	    PB_OK ||
+	if (d == NULL ||
+	    pb_authz_line_format(r.digits, line, sizeof(line)) != PB_OK ||
 	    cJSON_AddStringToObject(d, "requestId", r.rid) == NULL ||
 	    cJSON_AddStringToObject(d, "lineNumber", line) == NULL ||
 	    cJSON_AddStringToObject(d, "processStatus",
-	    strcmp(r.status, "REQUESTED") == 0 ? "PROCESSING" : r.status) ==
-	    NULL ||
+	                            strcmp(r.status, "REQUESTED") == 0
+	                                ? "PROCESSING"
+	                                : r.status) == NULL ||
 	    cJSON_AddStringToObject(d, "currentProductCode", r.cur) == NULL ||
 	    !add_opt(d, "currentProductName", r.cur_name) ||
 	    cJSON_AddStringToObject(d, "targetProductCode", r.tgt) == NULL ||
@@ -918,18 +971,21 @@ prod_change_status(struct pb_req *req)
 		goto internal;
 	if (r.requested_at[0] != '\0' && r.requested_at[0] != 'x' &&
 	    pb_listing_rfc3339(r.requested_at, req->app->tz_offset_min, ts,
-	    sizeof(ts)) && cJSON_AddStringToObject(d, "requestedAt", ts) == NULL)
+	                       sizeof(ts)) &&
+	    cJSON_AddStringToObject(d, "requestedAt", ts) == NULL)
 		goto internal;
 	if (r.completed_at[0] != '\0' &&
 	    pb_listing_rfc3339(r.completed_at, req->app->tz_offset_min, ts,
-	    sizeof(ts)) && cJSON_AddStringToObject(d, "processedAt", ts) == NULL)
+	                       sizeof(ts)) &&
+	    cJSON_AddStringToObject(d, "processedAt", ts) == NULL)
 		goto internal;
 	if (strcmp(r.status, "FAILED") == 0 &&
-	    cJSON_AddStringToObject(d, "failureReason",
-	    r.result_message[0] != '\0' ? r.result_message :
-	    strcmp(r.error_code, "SERVICE_UNAVAILABLE") == 0 ?
-	    "KOS 시스템 장애로 변경하지 못했습니다" : "상품변경에 실패했습니다") ==
-	    NULL)
+	    cJSON_AddStringToObject(
+	        d, "failureReason",
+	        r.result_message[0] != '\0' ? r.result_message
+	        : strcmp(r.error_code, "SERVICE_UNAVAILABLE") == 0
+	            ? "KOS 시스템 장애로 변경하지 못했습니다"
+	            : "상품변경에 실패했습니다") == NULL)
 		goto internal;
 	pb_req_ok(req, 200, "상품변경 결과를 조회했습니다", d);
 	d = NULL;
@@ -942,7 +998,8 @@ out:
 	row_free(&r);
 }
 
-/* --- the worker -------------------------------------------------------------------- */
+/* --- the worker
+ * -------------------------------------------------------------------- */
 
 struct pending {
 	char ids[8][PB_REQ_ID_MAX + 1];
@@ -955,7 +1012,8 @@ pending_cb(void *ud, const struct pb_db_row *row)
 	struct pending *p = ud;
 
 	if (p->n < 8 && row->ncols >= 1 && row->vals[0] != NULL)
-		(void)pb_strlcpy(p->ids[p->n++], row->vals[0], sizeof(p->ids[0]));
+		(void)pb_strlcpy(p->ids[p->n++], row->vals[0],
+		                 sizeof(p->ids[0]));
 	return PB_OK;
 }
 
@@ -977,12 +1035,13 @@ prod_resolve_pending(struct pb_backoffice *bo)
 	c.db = bo->wdb;
 	c.kos = bo->wkos;
 	c.hist = &bo->whist;
-	if (pb_db_query(c.db, "SELECT request_id FROM product_change_history "
-	    "WHERE status = 'REQUESTED' AND next_check_at <= UTC_TIMESTAMP(3) "
-	    "AND (resolving_until IS NULL OR resolving_until <= "
-	    "UTC_TIMESTAMP(3)) ORDER BY next_check_at LIMIT 8", NULL, 0,
-	    pending_cb, &pend) !=
-	    PB_OK)
+	if (pb_db_query(c.db,
+	                "SELECT request_id FROM product_change_history "
+	                "WHERE status = 'REQUESTED' AND next_check_at <= "
+	                "UTC_TIMESTAMP(3) "
+	                "AND (resolving_until IS NULL OR resolving_until <= "
+	                "UTC_TIMESTAMP(3)) ORDER BY next_check_at LIMIT 8",
+	                NULL, 0, pending_cb, &pend) != PB_OK)
 		return;
 	for (i = 0; i < pend.n; i++) {
 		if (!claim_pending(&c, pend.ids[i], 0))

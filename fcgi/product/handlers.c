@@ -36,7 +36,7 @@ own_customer(struct pb_req *req, struct prod_ctx *c, const char *digits)
 	enum pb_err rc;
 
 	rc = prod_customer(c, digits, 0, &cust, code, sizeof(code), msg,
-	    sizeof(msg), &ke);
+	                   sizeof(msg), &ke);
 	if (rc == PB_ERR_NOTFOUND)
 		prod_not_found(req, code, msg);
 	else if (rc != PB_OK)
@@ -65,8 +65,8 @@ add_menu_item(cJSON *arr, const char *id, const char *name, int available)
 		return 0;
 	}
 	return cJSON_AddStringToObject(it, "menuId", id) != NULL &&
-	    cJSON_AddStringToObject(it, "menuName", name) != NULL &&
-	    cJSON_AddBoolToObject(it, "available", available) != NULL;
+	       cJSON_AddStringToObject(it, "menuName", name) != NULL &&
+	       cJSON_AddBoolToObject(it, "available", available) != NULL;
 }
 
 void
@@ -92,10 +92,11 @@ prod_menu(struct pb_req *req)
 	data = cJSON_CreateObject();
 	if (data == NULL || cur == NULL ||
 	    cJSON_AddStringToObject(data, "customerId",
-	    pb_json_get_string(cust, "customerId")) == NULL ||
+	                            pb_json_get_string(cust, "customerId")) ==
+	        NULL ||
 	    cJSON_AddStringToObject(data, "lineNumber", p.s.line) == NULL ||
 	    cJSON_AddStringToObject(data, "lineStatus",
-	    status != NULL ? status : "") == NULL ||
+	                            status != NULL ? status : "") == NULL ||
 	    !cJSON_AddItemToObject(data, "currentProduct", cur)) {
 		cJSON_Delete(cur);
 		goto internal;
@@ -130,11 +131,11 @@ prod_customer_info(struct pb_req *req)
 	if (pb_authz_require(req, PB_PERM_PRODUCT_CHANGE, &p) != PB_OK)
 		return;
 	if (!prod_own_line(req, &p, pb_req_path_param(req, "lineNumber"),
-	    digits))
+	                   digits))
 		return;
 	prod_ctx_init(&c, req);
-	rc = prod_customer_text(&c, digits, &text, &len, code, sizeof(code), msg,
-	    sizeof(msg), &ke);
+	rc = prod_customer_text(&c, digits, &text, &len, code, sizeof(code),
+	                        msg, sizeof(msg), &ke);
 	if (rc == PB_ERR_NOTFOUND) {
 		prod_not_found(req, code, msg);
 		return;
@@ -146,20 +147,21 @@ prod_customer_info(struct pb_req *req)
 	/* the cached CustomerInfo goes out as stored */
 	pb_buf_init(&out, len + 256);
 	if (pb_buf_append_str(&out, "{\"success\":true,\"message\":"
-	    "\"고객 정보를 조회했습니다\",\"data\":") == PB_OK &&
+	                            "\"고객 정보를 조회했습니다\",\"data\":") ==
+	        PB_OK &&
 	    pb_buf_append(&out, text, len) == PB_OK &&
 	    pb_buf_append_char(&out, '}') == PB_OK)
 		pb_req_send(req, 200, out.data, out.len);
 	else
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 	pb_buf_free(&out);
 	free(text);
 }
 
 /* Query parameters of GET /products/available (both optional). */
 static int
-available_query(const char *q, char *cur, char *op, char *details,
-    size_t dlen)
+available_query(const char *q, char *cur, char *op, char *details, size_t dlen)
 {
 	const char *p = q, *amp, *eq;
 	char name[24], val[PROD_CODE_MAX];
@@ -184,7 +186,8 @@ available_query(const char *q, char *cur, char *op, char *details,
 		memcpy(val, eq + 1, vn);
 		val[vn] = '\0';
 		if (!prod_code_valid(val)) {
-			snprintf(details, dlen, "%s: 1-32 of [A-Za-z0-9._-]", name);
+			snprintf(details, dlen, "%s: 1-32 of [A-Za-z0-9._-]",
+			         name);
 			return 0;
 		}
 		if (strcmp(name, "currentProductCode") == 0 && cur[0] == '\0') {
@@ -192,10 +195,11 @@ available_query(const char *q, char *cur, char *op, char *details,
 		} else if (strcmp(name, "operatorCode") == 0 && op[0] == '\0') {
 			(void)pb_strlcpy(op, val, PROD_CODE_MAX);
 		} else {
-			snprintf(details, dlen, "unknown or repeated parameter");
+			snprintf(details, dlen,
+			         "unknown or repeated parameter");
 			return 0;
 		}
-next:
+	next:
 		p = amp != NULL ? amp + 1 : NULL;
 	}
 	return 1;
@@ -227,14 +231,16 @@ prod_available(struct pb_req *req)
 		prod_kos_failed(req, &ke);
 		goto out;
 	}
-	real = pb_json_get_string(cJSON_GetObjectItemCaseSensitive(cust,
-	    "currentProduct"), "productCode");
+	real = pb_json_get_string(
+	    cJSON_GetObjectItemCaseSensitive(cust, "currentProduct"),
+	    "productCode");
 	op = qop[0] != '\0' ? qop : pb_json_get_string(cust, "operatorCode");
 	data = cJSON_CreateObject();
 	arr = data != NULL ? cJSON_AddArrayToObject(data, "products") : NULL;
 	if (arr == NULL || real == NULL || op == NULL)
 		goto internal;
-	cJSON_ArrayForEach(e, cat) {
+	cJSON_ArrayForEach(e, cat)
+	{
 		code = pb_json_get_string(e, "productCode");
 		pop = pb_json_get_string(e, "operatorCode");
 		if (code == NULL || pop == NULL || strcmp(pop, op) != 0 ||
@@ -244,18 +250,20 @@ prod_available(struct pb_req *req)
 		on_sale = 0;
 		(void)pb_json_get_bool(e, "onSale", &on_sale);
 		/* the plan itself; the line's status is the pre-check's */
-		why = !on_sale ? "판매가 종료된 요금제입니다" :
-		    strcmp(pop, pb_json_get_string(cust, "operatorCode")) != 0 ?
-		    "다른 사업자의 요금제입니다" : NULL;
+		why =
+		    !on_sale ? "판매가 종료된 요금제입니다"
+		    : strcmp(pop, pb_json_get_string(cust, "operatorCode")) != 0
+		        ? "다른 사업자의 요금제입니다"
+		        : NULL;
 		copy = cJSON_Duplicate(e, 1);
 		if (copy == NULL || !cJSON_AddItemToArray(arr, copy)) {
 			cJSON_Delete(copy);
 			goto internal;
 		}
-		cJSON_ReplaceItemInObjectCaseSensitive(copy, "isAvailable",
-		    cJSON_CreateBool(why == NULL));
-		if (why != NULL &&
-		    cJSON_AddStringToObject(copy, "unavailableReason", why) == NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(
+		    copy, "isAvailable", cJSON_CreateBool(why == NULL));
+		if (why != NULL && cJSON_AddStringToObject(
+		                       copy, "unavailableReason", why) == NULL)
 			goto internal;
 		n++;
 	}
@@ -300,7 +308,7 @@ day_string(int64_t ms, int tz, char *out, size_t outlen)
 
 	pb_clock_date(ms, tz, &d);
 	snprintf(out, outlen, "%04u-%02u-%02u", (unsigned)d.year % 10000u,
-	    (unsigned)d.month % 100u, (unsigned)d.day % 100u);
+	         (unsigned)d.month % 100u, (unsigned)d.day % 100u);
 }
 
 static int
@@ -323,23 +331,25 @@ dates_ok(struct pb_req *req, const cJSON *root)
 		    rd[13] != ':' || !digits(rd, 14, 2) || rd[16] != ':' ||
 		    !digits(rd, 17, 2) ||
 		    !((i + 1 == n && (rd[i] == 'Z' || rd[i] == 'z')) ||
-		    (i + 6 == n && (rd[i] == '+' || rd[i] == '-') &&
-		    digits(rd, i + 1, 2) && rd[i + 3] == ':' &&
-		    digits(rd, i + 4, 2)))) {
+		      (i + 6 == n && (rd[i] == '+' || rd[i] == '-') &&
+		       digits(rd, i + 1, 2) && rd[i + 3] == ':' &&
+		       digits(rd, i + 4, 2)))) {
 			pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-			    "requestDate: RFC 3339 date-time", NULL);
+			             "requestDate: RFC 3339 date-time", NULL);
 			return 0;
 		}
 	}
 	if (ed != NULL) {
 		day_string(now, req->app->tz_offset_min, today, sizeof(today));
 		day_string(now - PROD_EFFECTIVE_GRACE_S * 1000LL,
-		    req->app->tz_offset_min, before, sizeof(before));
+		           req->app->tz_offset_min, before, sizeof(before));
 		if (strcmp(ed, today) != 0 && strcmp(ed, before) != 0) {
 			pb_req_error(req, 400, "VALIDATION_ERROR",
-			    "요금제 변경은 신청일에 바로 적용됩니다",
-			    "changeEffectiveDate: only today; a later date is not "
-			    "supported", NULL);
+			             "요금제 변경은 신청일에 바로 적용됩니다",
+			             "changeEffectiveDate: only today; a later "
+			             "date is not "
+			             "supported",
+			             NULL);
 			return 0;
 		}
 	}
@@ -353,14 +363,15 @@ dates_ok(struct pb_req *req, const cJSON *root)
  */
 cJSON *
 prod_change_body(struct pb_req *req, const struct pb_principal *p,
-    int with_dates, const char **cur, const char **tgt, char digits[12])
+                 int with_dates, const char **cur, const char **tgt,
+                 char digits[12])
 {
 	static const struct pb_json_field spec[] = {
-		{ "lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13 },
-		{ "currentProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
-		{ "targetProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32 },
-		{ "requestDate", PB_JSON_STRING, PB_JSON_NULLABLE, 0, 40 },
-		{ "changeEffectiveDate", PB_JSON_STRING, PB_JSON_NULLABLE, 0, 10 },
+	    {"lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 10, 13},
+	    {"currentProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32},
+	    {"targetProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32},
+	    {"requestDate", PB_JSON_STRING, PB_JSON_NULLABLE, 0, 40},
+	    {"changeEffectiveDate", PB_JSON_STRING, PB_JSON_NULLABLE, 0, 10},
 	};
 	cJSON *root;
 
@@ -375,12 +386,12 @@ prod_change_body(struct pb_req *req, const struct pb_principal *p,
 	*tgt = pb_json_get_string(root, "targetProductCode");
 	if (!prod_code_valid(*cur) || !prod_code_valid(*tgt)) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-		    "product codes: 1-32 of [A-Za-z0-9._-]", NULL);
+		             "product codes: 1-32 of [A-Za-z0-9._-]", NULL);
 		cJSON_Delete(root);
 		return NULL;
 	}
 	if (!prod_own_line(req, p, pb_json_get_string(root, "lineNumber"),
-	    digits)) {
+	                   digits)) {
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -414,11 +425,14 @@ prod_validation(struct pb_req *req)
 	prod_run_precheck(cust, cat, cur, tgt, &pc);
 	data = prod_precheck_json(&pc);
 	if (data == NULL) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
 		goto out;
 	}
-	pb_req_ok(req, 200, pc.ok ? "상품변경 사전체크를 통과했습니다" :
-	    "상품변경 사전체크에 실패했습니다", data);
+	pb_req_ok(req, 200,
+	          pc.ok ? "상품변경 사전체크를 통과했습니다"
+	                : "상품변경 사전체크에 실패했습니다",
+	          data);
 out:
 	cJSON_Delete(cat);
 	cJSON_Delete(cust);

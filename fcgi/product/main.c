@@ -10,39 +10,39 @@
 #include "product.h"
 
 static const struct pb_route routes[] = {
-	{ "GET", "/api/v1/products/health", pb_health_handler },
-	{ "GET", "/api/v1/products/metrics", pb_metrics_handler },
-	{ "GET", "/api/v1/products/menu", prod_menu },
-	{ "GET", "/api/v1/products/customer/{lineNumber}", prod_customer_info },
-	{ "GET", "/api/v1/products/available", prod_available },
-	{ "POST", "/api/v1/products/change/validation", prod_validation },
-	{ "POST", "/api/v1/products/change", prod_change },
-	{ "GET", "/api/v1/products/change/{requestId}", prod_change_status },
-	{ "GET", "/api/v1/products/history", prod_history },
+    {"GET", "/api/v1/products/health", pb_health_handler},
+    {"GET", "/api/v1/products/metrics", pb_metrics_handler},
+    {"GET", "/api/v1/products/menu", prod_menu},
+    {"GET", "/api/v1/products/customer/{lineNumber}", prod_customer_info},
+    {"GET", "/api/v1/products/available", prod_available},
+    {"POST", "/api/v1/products/change/validation", prod_validation},
+    {"POST", "/api/v1/products/change", prod_change},
+    {"GET", "/api/v1/products/change/{requestId}", prod_change_status},
+    {"GET", "/api/v1/products/history", prod_history},
 };
 
-static const char *const keys[] = { PB_BACKOFFICE_KEYS, NULL };
+static const char *const keys[] = {PB_BACKOFFICE_KEYS, NULL};
 
-static const struct pb_backoffice_spec backoffice = {
-	&prod_history_spec, prod_resolve_pending
-};
+static const struct pb_backoffice_spec backoffice = {&prod_history_spec,
+                                                     prod_resolve_pending};
 
 static const struct pb_app_spec spec = {
-	.service = "product",
-	.flags = PB_APP_PII,
-	.prefix = "/api/v1/products",
-	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
-	.extra_keys = keys,
-	.init = pb_backoffice_app_init,
-	.fini = pb_backoffice_app_fini,
-	.health = pb_backoffice_app_health,
-	.ctx = &backoffice,
+    .service = "product",
+    .flags = PB_APP_PII,
+    .prefix = "/api/v1/products",
+    .routes = routes,
+    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    .extra_keys = keys,
+    .init = pb_backoffice_app_init,
+    .fini = pb_backoffice_app_fini,
+    .health = pb_backoffice_app_health,
+    .ctx = &backoffice,
 };
 
 static const char help[] =
     "usage: phonebill-product [--version | --help]\n"
-    "the rate-plan change service (/api/v1/products), a FastCGI responder: the web server\n"
+    "the rate-plan change service (/api/v1/products), a FastCGI responder: the "
+    "web server\n"
     "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
     "file.  See phonebill-auth(8).\n";
 

@@ -21,13 +21,13 @@
 #include "backoffice.h"
 #include "request.h"
 
-#define PROD_CUSTOMER_TTL_S (4 * 3600)   /* s, customer and current plan */
-#define PROD_CATALOG_TTL_S  (24 * 3600)  /* s, the plan catalogue */
-#define PROD_NEG_TTL_S      60           /* s, "no such line" and the like */
-#define PROD_CODE_MAX       33           /* bytes of a product code + NUL */
-#define PROD_NAME_MAX       129
-#define PROD_MSG_MAX        256
-#define PROD_CHECK_AFTER_MS 5000         /* ms before asking KOS again */
+#define PROD_CUSTOMER_TTL_S (4 * 3600) /* s, customer and current plan */
+#define PROD_CATALOG_TTL_S (24 * 3600) /* s, the plan catalogue */
+#define PROD_NEG_TTL_S 60              /* s, "no such line" and the like */
+#define PROD_CODE_MAX 33               /* bytes of a product code + NUL */
+#define PROD_NAME_MAX 129
+#define PROD_MSG_MAX 256
+#define PROD_CHECK_AFTER_MS 5000 /* ms before asking KOS again */
 
 extern const struct pb_history_spec prod_history_spec;
 
@@ -39,7 +39,7 @@ struct prod_ctx {
 	struct pb_db *db;
 	struct pb_kos *kos;
 	struct pb_history *hist;
-	const char *rid;                /* X-Request-ID for KOS calls */
+	const char *rid; /* X-Request-ID for KOS calls */
 };
 
 /* What a KOS failure means for the client (for kos_failed). */
@@ -56,38 +56,39 @@ struct prod_kos_err {
  * *message for KOS's answers; otherwise the KOS failure.
  */
 enum pb_err prod_customer(struct prod_ctx *c, const char *digits, int fresh,
-    cJSON **out, char *code, size_t codelen, char *message, size_t msglen,
-    struct prod_kos_err *ke);
+                          cJSON **out, char *code, size_t codelen,
+                          char *message, size_t msglen,
+                          struct prod_kos_err *ke);
 /* The text of the cached customer (served as is by GET /customer). */
 enum pb_err prod_customer_text(struct prod_ctx *c, const char *digits,
-    char **text, size_t *len, char *code, size_t codelen, char *message,
-    size_t msglen, struct prod_kos_err *ke);
+                               char **text, size_t *len, char *code,
+                               size_t codelen, char *message, size_t msglen,
+                               struct prod_kos_err *ke);
 /* Every plan (both operators) as an array of ProductInfo + onSale. */
 enum pb_err prod_catalog(struct prod_ctx *c, cJSON **out,
-    struct prod_kos_err *ke);
+                         struct prod_kos_err *ke);
 /* The plan called code in the catalogue, or NULL. */
 const cJSON *prod_plan(const cJSON *catalog, const char *code);
 /* Drop the cached customer and the bill of the month of since_ms (the
  * change was sent) and of the current month of a line. */
-void prod_invalidate(struct prod_ctx *c, const char *digits,
-    int64_t since_ms);
+void prod_invalidate(struct prod_ctx *c, const char *digits, int64_t since_ms);
 
 /* The three pre-check items. */
 struct prod_check {
-	const char *type;               /* PRODUCT_AVAILABLE, ... */
+	const char *type; /* PRODUCT_AVAILABLE, ... */
 	int pass;
 	char message[PROD_MSG_MAX];
 };
 struct prod_precheck {
 	int ok;
 	struct prod_check items[3];
-	char reason[PROD_MSG_MAX];      /* the first failure's message */
+	char reason[PROD_MSG_MAX]; /* the first failure's message */
 	char current_name[PROD_NAME_MAX];
 	char target_name[PROD_NAME_MAX];
 };
 void prod_run_precheck(const cJSON *customer, const cJSON *catalog,
-    const char *current_code, const char *target_code,
-    struct prod_precheck *out);
+                       const char *current_code, const char *target_code,
+                       struct prod_precheck *out);
 /* {validationResult, validationDetails[], failureReason?} */
 cJSON *prod_precheck_json(const struct prod_precheck *p);
 
@@ -103,10 +104,11 @@ int prod_code_valid(const char *s);
 /* "010-1234-5678" or "01012345678" of the principal -> 11 digits; 403
  * answered (and 0 returned) when the line is not the caller's. */
 int prod_own_line(struct pb_req *req, const struct pb_principal *p,
-    const char *line, char digits[12]);
+                  const char *line, char digits[12]);
 
 cJSON *prod_change_body(struct pb_req *req, const struct pb_principal *p,
-    int with_dates, const char **cur, const char **tgt, char digits[12]);
+                        int with_dates, const char **cur, const char **tgt,
+                        char digits[12]);
 
 /* handlers */
 void prod_menu(struct pb_req *req);

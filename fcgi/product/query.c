@@ -28,7 +28,7 @@ add_time(cJSON *o, const char *name, const char *sql, int tz)
 	if (sql == NULL)
 		return 1;
 	return pb_listing_rfc3339(sql, tz, ts, sizeof(ts)) &&
-	    cJSON_AddStringToObject(o, name, ts) != NULL;
+	       cJSON_AddStringToObject(o, name, ts) != NULL;
 }
 
 static int
@@ -52,15 +52,17 @@ item_row(void *ud, const struct pb_db_row *row)
 	if (row->ncols < 11)
 		return PB_ERR_INTERNAL;
 	if (pb_history_open(&c->h, row->vals[1], row->lens[1], &digits,
-	    &dlen) != PB_OK || pb_authz_line_format(digits, line,
-	    sizeof(line)) != PB_OK) {
+	                    &dlen) != PB_OK ||
+	    pb_authz_line_format(digits, line, sizeof(line)) != PB_OK) {
 		free(digits);
-		pb_log_msg(PB_LOG_ERROR, "history_line_unreadable", row->vals[0]);
+		pb_log_msg(PB_LOG_ERROR, "history_line_unreadable",
+		           row->vals[0]);
 		return PB_ERR_INTERNAL;
 	}
 	free(digits);
-	st = row->vals[2] != NULL && strcmp(row->vals[2], "REQUESTED") == 0 ?
-	    "PROCESSING" : row->vals[2];
+	st = row->vals[2] != NULL && strcmp(row->vals[2], "REQUESTED") == 0
+	         ? "PROCESSING"
+	         : row->vals[2];
 	it = cJSON_CreateObject();
 	if (it == NULL || !cJSON_AddItemToArray(c->items, it)) {
 		cJSON_Delete(it);
@@ -84,10 +86,9 @@ item_row(void *ud, const struct pb_db_row *row)
 void
 prod_history(struct pb_req *req)
 {
-	static const char *const statuses[] = {
-		"COMPLETED", "PROCESSING", "FAILED", NULL
-	};
-	static const struct pb_listing_opts lo = { PAGE_SIZE_DEFAULT, statuses };
+	static const char *const statuses[] = {"COMPLETED", "PROCESSING",
+	                                       "FAILED", NULL};
+	static const struct pb_listing_opts lo = {PAGE_SIZE_DEFAULT, statuses};
 	struct pb_principal p;
 	struct pb_listing f;
 	struct page_ctx c;
@@ -116,15 +117,19 @@ prod_history(struct pb_req *req)
 	/* PROCESSING is stored as REQUESTED */
 	status = strcmp(f.status, "PROCESSING") == 0 ? "REQUESTED" : f.status;
 	c.items = cJSON_CreateArray();
-	rc = c.items == NULL ? PB_ERR_NOMEM :
-	    pb_listing_query_read(req->app->read_db, req->app->db,
-	    "product_change_history",
-	    "request_id, line_number_enc, status, current_product_code, "
-	    "current_product_name, target_product_code, target_product_name, "
-	    "requested_at, completed_at, result_message, kos_order_no",
-	    p.s.user_id, &f,
-	    f.line[0] != '\0' ? bidx : NULL, status, tz, item_row, &c,
-	    &c.total);
+	rc =
+	    c.items == NULL
+	        ? PB_ERR_NOMEM
+	        : pb_listing_query_read(
+	              req->app->read_db, req->app->db, "product_change_history",
+	              "request_id, line_number_enc, status, "
+	              "current_product_code, "
+	              "current_product_name, target_product_code, "
+	              "target_product_name, "
+	              "requested_at, completed_at, result_message, "
+	              "kos_order_no",
+	              p.s.user_id, &f, f.line[0] != '\0' ? bidx : NULL, status,
+	              tz, item_row, &c, &c.total);
 	pb_listing_reply(req, rc, c.items, &f, c.total, PB_LISTING_PRODUCT,
-	    "상품변경 이력을 조회했습니다");
+	                 "상품변경 이력을 조회했습니다");
 }

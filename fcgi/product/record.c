@@ -20,13 +20,16 @@
 
 #define FINAL(c) c " = IF(status = 'REQUESTED', VALUES(" c "), " c ")"
 
+/* One FINAL() per column reads better than the formatter's split. */
+/* clang-format off */
 static const char upsert[] =
 	"INSERT INTO product_change_history (request_id, user_id, customer_id, "
 	"idempotency_key, line_number_enc, line_number_bidx, "
 	"current_product_code, current_product_name, target_product_code, "
 	"target_product_name, status, result_code, result_message, error_code, "
 	"kos_order_no, effective_date, response_json, requested_at, "
-	"completed_at, breaker_state, kos_attempts, kos_latency_ms, kos_failure, "
+	"completed_at, breaker_state, kos_attempts, kos_latency_ms, "
+	"kos_failure, "
 	"mvno_payload_enc, mvno_next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 	"IF(? = 1, DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 30 SECOND), NULL)) "
@@ -41,6 +44,7 @@ static const char upsert[] =
 	FINAL("mvno_payload_enc") ", " FINAL("mvno_next_at") ", "
 	"next_check_at = IF(status = 'REQUESTED', NULL, next_check_at), "
 	FINAL("status");
+/* clang-format on */
 
 static struct pb_db_param
 opt(const cJSON *o, const char *name)
@@ -87,8 +91,9 @@ apply(struct pb_history *h, struct pb_db *db, const cJSON *rec)
 	pb_history_sqltime(done, t2, sizeof(t2));
 	p[0] = opt(rec, "requestId");
 	p[1] = opt(rec, "userId");
-	p[2] = pb_json_get_string(rec, "customerId") != NULL ?
-	    opt(rec, "customerId") : PB_DB_P_STR("");
+	p[2] = pb_json_get_string(rec, "customerId") != NULL
+	           ? opt(rec, "customerId")
+	           : PB_DB_P_STR("");
 	p[3] = opt(rec, "idempotencyKey");
 	p[4] = PB_DB_P_BIN(lenc, llen);
 	p[5] = PB_DB_P_BIN(bidx, sizeof(bidx));
@@ -107,8 +112,9 @@ apply(struct pb_history *h, struct pb_db *db, const cJSON *rec)
 	p[18] = PB_DB_P_STR(t2);
 	p[19] = opt(rec, "breakerState");
 	p[20] = PB_DB_P_INT(num(rec, "kosAttempts"));
-	p[21] = pb_json_get_string(rec, "kosFailure") != NULL ?
-	    PB_DB_P_INT(num(rec, "kosLatencyMs")) : PB_DB_P_NULL;
+	p[21] = pb_json_get_string(rec, "kosFailure") != NULL
+	            ? PB_DB_P_INT(num(rec, "kosLatencyMs"))
+	            : PB_DB_P_NULL;
 	p[22] = opt(rec, "kosFailure");
 	p[23] = penc != NULL ? PB_DB_P_BIN(penc, plen) : PB_DB_P_NULL;
 	p[24] = PB_DB_P_INT(penc != NULL);
@@ -120,7 +126,7 @@ out:
 }
 
 const struct pb_history_spec prod_history_spec = {
-	.kind = "product.change",
-	.apply = apply,
-	PB_HISTORY_OUTBOX("product_change_history"),
+    .kind = "product.change",
+    .apply = apply,
+    PB_HISTORY_OUTBOX("product_change_history"),
 };

@@ -43,7 +43,7 @@ on_signal(int sig)
 static void
 sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	(void)nanosleep(&ts, NULL);
 }
@@ -51,14 +51,16 @@ sleep_ms(long ms)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
+	fprintf(
+	    f,
 	    "usage: phonebill-worker [--config-dir DIR] [--name NAME] "
 	    "[--log FILE] [status]\n"
 	    "  Writes handed-off history to MariaDB, delivers MVNO results,\n"
 	    "  settles unknown plan-change outcomes.  One per node.\n"
 	    "  --config-dir DIR  the services' auth.conf, bill.conf, "
 	    "product.conf (/etc/phonebill)\n"
-	    "  --name NAME       consumer name in the stream group (host name)\n"
+	    "  --name NAME       consumer name in the stream group (host "
+	    "name)\n"
 	    "  --log FILE        log file (default: standard error)\n"
 	    "  status            print the backlog as JSON and exit\n"
 	    "  --version, --help\n");
@@ -83,14 +85,14 @@ periodic(struct wk *w, int64_t now)
 static int
 run(struct wk *w)
 {
-	long backoff = 100;  /* ms after a failure, doubling to 2 s */
+	long backoff = 100; /* ms after a failure, doubling to 2 s */
 	long r;
 	int s;
 	int64_t now;
 
 	while (wk_stream_init(w) != PB_OK && !stop_requested) {
 		pb_log_msg(PB_LOG_WARN, "worker_waiting_for_redis",
-		    pb_redis_last_error(w->redis));
+		           pb_redis_last_error(w->redis));
 		sleep_ms(1000);
 	}
 	pb_log_msg(PB_LOG_INFO, "worker_started", w->consumer);
@@ -168,8 +170,9 @@ main(int argc, char **argv)
 	}
 	/* the services' files name their own logs: this one has its own,
 	 * at the bill service's log.level */
-	if (pb_log_level_parse(pb_config_get(w.sinks[1].app.cfg, "log.level",
-	    "info"), &lvl) != PB_OK)
+	if (pb_log_level_parse(
+	        pb_config_get(w.sinks[1].app.cfg, "log.level", "info"), &lvl) !=
+	    PB_OK)
 		lvl = PB_LOG_INFO;
 	if (log != NULL && pb_log_open_file("worker", log, lvl) != PB_OK) {
 		fprintf(stderr, "phonebill-worker: cannot open %s\n", log);
@@ -182,7 +185,8 @@ main(int argc, char **argv)
 		long v = 1000;
 
 		if (pb_config_get_long(w.sinks[1].app.cfg, "worker.interval_ms",
-		    1000, 50, 60000, &v, err, sizeof(err)) == PB_OK)
+		                       1000, 50, 60000, &v, err,
+		                       sizeof(err)) == PB_OK)
 			w.interval_ms = v;
 	}
 	if (!status_only && wk_sinks_start(&w, err, sizeof(err)) != PB_OK) {

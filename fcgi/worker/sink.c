@@ -23,8 +23,8 @@
 static void dq_drop(struct wk_sink *s, size_t k);
 
 static const struct pb_app_spec app_spec = {
-	.service = "worker",
-	.flags = PB_APP_PII | PB_APP_NO_JWT | PB_APP_OTHERS_CONFIG,
+    .service = "worker",
+    .flags = PB_APP_PII | PB_APP_NO_JWT | PB_APP_OTHERS_CONFIG,
 };
 
 int
@@ -65,25 +65,26 @@ sink_open(struct wk_sink *s, const char *dir, char *err, size_t errlen)
 		return PB_ERR_NOMEM;
 	}
 	rc = pb_backoffice_init(&s->bo, &s->app, s->spec, s->tick, 1, e,
-	    sizeof(e));
+	                        sizeof(e));
 	if (rc == PB_OK)
-		rc = pb_config_get_long(s->app.cfg, "worker.hold_s", 30, 0, 86400,
-		    &hold, e, sizeof(e));
+		rc = pb_config_get_long(s->app.cfg, "worker.hold_s", 30, 0,
+		                        86400, &hold, e, sizeof(e));
 	if (rc == PB_OK)
 		rc = pb_config_get_long(s->app.cfg, "mvno.inflight", 8, 1,
-		    PB_MVNO_MULTI_MAX, &inflight, e, sizeof(e));
+		                        PB_MVNO_MULTI_MAX, &inflight, e,
+		                        sizeof(e));
 	if (rc == PB_OK)
 		rc = pb_config_get_long(s->app.cfg, "mvno.max_attempts", 15, 1,
-		    1000, &maxatt, e, sizeof(e));
+		                        1000, &maxatt, e, sizeof(e));
 	if (rc == PB_OK)
 		rc = pb_mvno_multi_new((unsigned)inflight, &s->multi);
-	if (rc == PB_OK)    /* the delivery thread's own connection */
+	if (rc == PB_OK) /* the delivery thread's own connection */
 		rc = pb_app_db_open(&s->app, &s->ddb, e, sizeof(e));
 	if (rc != PB_OK) {
 		snprintf(err, errlen, "%s: %s", path, e);
 		return rc;
 	}
-	s->app.svc = &s->bo;        /* what the services' hooks expect */
+	s->app.svc = &s->bo; /* what the services' hooks expect */
 	s->hist = s->bo.hist;
 	s->hist.max_attempts = (unsigned)maxatt;
 	s->bo.hist = s->hist;
@@ -101,10 +102,10 @@ wk_sinks_open(struct wk *w, const char *dir, char *err, size_t errlen)
 		void (*tick)(struct pb_backoffice *);
 		int has_bo;
 	} defs[WK_NSINKS] = {
-		{ PB_HANDOFF_LOGIN, "auth", &auth_login_spec, NULL, 0 },
-		{ PB_HANDOFF_BILL, "bill", &bill_history_spec, NULL, 1 },
-		{ PB_HANDOFF_PRODUCT, "product", &prod_history_spec,
-		    prod_resolve_pending, 1 },
+	    {PB_HANDOFF_LOGIN, "auth", &auth_login_spec, NULL, 0},
+	    {PB_HANDOFF_BILL, "bill", &bill_history_spec, NULL, 1},
+	    {PB_HANDOFF_PRODUCT, "product", &prod_history_spec,
+	     prod_resolve_pending, 1},
 	};
 	enum pb_err rc = PB_OK;
 	int i;
@@ -175,7 +176,8 @@ wk_sinks_close(struct wk *w)
 	}
 }
 
-/* --- applying ------------------------------------------------------------------ */
+/* --- applying
+ * ------------------------------------------------------------------ */
 
 static enum pb_err
 apply_all(struct wk_sink *s, struct wk_entry **e, size_t n)
@@ -220,7 +222,7 @@ apply_each(struct wk_sink *s, struct wk_entry **e, size_t n)
 		} else {
 			e[i]->why = "refused_by_database";
 			pb_log_msg(PB_LOG_ERROR, "history_record_refused",
-			    e[i]->id);
+			           e[i]->id);
 		}
 		e[i]->done = 1;
 	}
@@ -237,10 +239,11 @@ spool_all(struct wk_sink *s, struct wk_entry **e, size_t n)
 
 	for (i = 0; s->bo.spool != NULL && i < n; i++) {
 		rid = pb_json_get_string(e[i]->rec, "requestId");
-		if (rid == NULL || pb_spool_put(s->bo.spool, s->kind, rid,
-		    e[i]->json, strlen(e[i]->json)) != PB_OK)
-			break;      /* spool full: hold the rest in Redis */
-		e[i]->done = 2;     /* acknowledged, not delivered from here */
+		if (rid == NULL ||
+		    pb_spool_put(s->bo.spool, s->kind, rid, e[i]->json,
+		                 strlen(e[i]->json)) != PB_OK)
+			break;  /* spool full: hold the rest in Redis */
+		e[i]->done = 2; /* acknowledged, not delivered from here */
 		s->spooled++;
 	}
 }
@@ -310,7 +313,7 @@ wk_sink_apply(struct wk *w, struct wk_sink *s, struct wk_entry **e, size_t n)
 		if (s->db_down_since == 0) {
 			s->db_down_since = now;
 			pb_log_msg(PB_LOG_WARN, "history_held",
-			    pb_db_last_error(s->app.db));
+			           pb_db_last_error(s->app.db));
 		}
 		if (now - s->db_down_since >= s->hold_ms)
 			spool_all(s, e, n);
@@ -337,7 +340,7 @@ dq_drop(struct wk_sink *s, size_t k)
 /* Queue one delivery (copies everything); 0 when the queue is full. */
 static int
 dq_push(struct wk_sink *s, const char *rid, const char *body, size_t len,
-    long long attempt, const char *group)
+        long long attempt, const char *group)
 {
 	struct wk_delivery *d;
 
@@ -399,10 +402,10 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 	(void)pthread_mutex_unlock(&s->mu);
 	/* due at once rather than after the lease (which stays the fallback
 	 * if MariaDB does not take this) */
-	if (ndue > 0 && pb_history_due_now(&s->hist, s->app.db, due, ndue) !=
-	    PB_OK)
+	if (ndue > 0 &&
+	    pb_history_due_now(&s->hist, s->app.db, due, ndue) != PB_OK)
 		pb_log_msg(PB_LOG_WARN, "mvno_overflow_leased",
-		    pb_db_last_error(s->app.db));
+		           pb_db_last_error(s->app.db));
 }
 
 /* One chunk from the head of dq: delivered (a line's results one after
@@ -411,7 +414,7 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
  * behind them and never touches them. */
 static void
 deliver_chunk(struct wk_sink *s, struct pb_mvno_job *jobs, size_t k,
-    size_t head)
+              size_t head)
 {
 	size_t i, failed = 0;
 
@@ -458,7 +461,7 @@ deliverer(void *arg)
 		}
 		if (s->th_stop) {
 			(void)pthread_mutex_unlock(&s->mu);
-			break;  /* what is left is leased in the outbox */
+			break; /* what is left is leased in the outbox */
 		}
 		k = s->dq_n < DELIVER_CHUNK ? s->dq_n : DELIVER_CHUNK;
 		head = s->dq_head;
@@ -481,8 +484,10 @@ wk_sinks_start(struct wk *w, char *err, size_t errlen)
 		if (!s->has_bo)
 			continue;
 		if (pthread_create(&s->th, NULL, deliverer, s) != 0) {
-			snprintf(err, errlen, "%s: cannot start the delivery "
-			    "thread", s->service);
+			snprintf(err, errlen,
+			         "%s: cannot start the delivery "
+			         "thread",
+			         s->service);
 			return PB_ERR_NOMEM;
 		}
 		s->th_up = 1;
@@ -492,7 +497,7 @@ wk_sinks_start(struct wk *w, char *err, size_t errlen)
 
 static enum pb_err
 due_cb(void *ud, const char *rid, const char *body, size_t len,
-    long long attempt, const char *group)
+       long long attempt, const char *group)
 {
 	struct wk_sink *s = ud;
 
@@ -511,10 +516,10 @@ claim_into_queue(struct wk_sink *s, size_t max)
 	size_t n = 0;
 
 	snprintf(token, sizeof(token), "%d.%llu.%lld", (int)getpid(),
-	    ++s->claims, (long long)pb_clock_mono_ms());
+	         ++s->claims, (long long)pb_clock_mono_ms());
 	if (pb_history_claim_due(&s->hist, s->app.db, token, max, due_cb, s,
-	    &n) != PB_OK)
-		return max;         /* not known to have caught up */
+	                         &n) != PB_OK)
+		return max; /* not known to have caught up */
 	return n;
 }
 
@@ -553,7 +558,7 @@ wk_sink_catch_up(struct wk_sink *s)
 		return;
 	room = queue_room(s);
 	if (room < WK_DQ_MAX / 4)
-		return;             /* the delivery thread is busy enough */
+		return; /* the delivery thread is busy enough */
 	want = room < 1024 ? room : 1024;
 	if (claim_into_queue(s, want) < want) {
 		/* nothing due is left behind: new results may go by memory */
@@ -562,7 +567,8 @@ wk_sink_catch_up(struct wk_sink *s)
 	}
 }
 
-/* --- periodic work --------------------------------------------------------------- */
+/* --- periodic work
+ * --------------------------------------------------------------- */
 
 void
 wk_sink_periodic(struct wk_sink *s)
@@ -572,8 +578,9 @@ wk_sink_periodic(struct wk_sink *s)
 	if (!s->has_bo)
 		return;
 	if (pb_spool_pending(s->bo.spool) > 0 &&
-	    pb_history_replay(&s->hist, s->app.db, 500, &n) == PB_ERR_UNAVAILABLE)
-		return;             /* MariaDB still away */
+	    pb_history_replay(&s->hist, s->app.db, 500, &n) ==
+	        PB_ERR_UNAVAILABLE)
+		return; /* MariaDB still away */
 	if (s->tick != NULL)
 		s->tick(&s->bo);
 	claim_due(s);
@@ -589,16 +596,19 @@ outbox_cb(void *ud, const struct pb_db_row *row)
 	struct outbox_row *o = ud;
 
 	if (row->ncols == 3) {
-		o->waiting = row->vals[0] != NULL ? strtoll(row->vals[0], NULL, 10) : 0;
-		o->dead = row->vals[1] != NULL ? strtoll(row->vals[1], NULL, 10) : 0;
-		o->lag_ms = row->vals[2] != NULL ? strtoll(row->vals[2], NULL, 10) : 0;
+		o->waiting =
+		    row->vals[0] != NULL ? strtoll(row->vals[0], NULL, 10) : 0;
+		o->dead =
+		    row->vals[1] != NULL ? strtoll(row->vals[1], NULL, 10) : 0;
+		o->lag_ms =
+		    row->vals[2] != NULL ? strtoll(row->vals[2], NULL, 10) : 0;
 	}
 	return PB_OK;
 }
 
 void
 wk_sink_outbox(struct wk_sink *s, long long *waiting, long long *dead,
-    long long *lag_ms)
+               long long *lag_ms)
 {
 	static const char bill_sql[] =
 	    "SELECT (SELECT COUNT(*) FROM bill_request_history WHERE "
@@ -614,11 +624,13 @@ wk_sink_outbox(struct wk_sink *s, long long *waiting, long long *dead,
 	    "(SELECT TIMESTAMPDIFF(MICROSECOND, MIN(completed_at), "
 	    "UTC_TIMESTAMP(3)) DIV 1000 FROM product_change_history WHERE "
 	    "mvno_next_at IS NOT NULL)";
-	struct outbox_row o = { 0, 0, 0 };
+	struct outbox_row o = {0, 0, 0};
 
 	if (s->has_bo)
-		(void)pb_db_query(s->app.db, s->spec == &bill_history_spec ?
-		    bill_sql : prod_sql, NULL, 0, outbox_cb, &o);
+		(void)pb_db_query(s->app.db,
+		                  s->spec == &bill_history_spec ? bill_sql
+		                                                : prod_sql,
+		                  NULL, 0, outbox_cb, &o);
 	*waiting += o.waiting;
 	*dead += o.dead;
 	if (o.lag_ms > *lag_ms)

@@ -14,13 +14,13 @@
 #include "log.h"
 #include "worker.h"
 
-#define ACK_CHUNK 64   /* ids per XACK / XDEL */
+#define ACK_CHUNK 64 /* ids per XACK / XDEL */
 
 enum pb_err
 wk_stream_init(struct wk *w)
 {
-	const char *argv[] = { "XGROUP", "CREATE", PB_HANDOFF_STREAM,
-	    PB_HANDOFF_GROUP, "0", "MKSTREAM" };
+	const char *argv[] = {"XGROUP",         "CREATE", PB_HANDOFF_STREAM,
+	                      PB_HANDOFF_GROUP, "0",      "MKSTREAM"};
 	redisReply *rep = NULL;
 	enum pb_err rc;
 
@@ -68,7 +68,7 @@ entry_load(struct wk *w, const redisReply *el, struct wk_entry *e)
 	(void)pb_strlcpy(e->id, el->element[0]->str, sizeof(e->id));
 	fields = el->element[1];
 	if (fields->type == REDIS_REPLY_NIL) {
-		e->done = 1;        /* deleted meanwhile: nothing to do */
+		e->done = 1; /* deleted meanwhile: nothing to do */
 		return;
 	}
 	k = field(fields, "k");
@@ -82,13 +82,14 @@ entry_load(struct wk *w, const redisReply *el, struct wk_entry *e)
 		e->why = "unknown_kind";
 		return;
 	}
-	if (d == NULL || pb_handoff_open(w->key, d->str, d->len, &e->json,
-	    &len) != PB_OK) {
+	if (d == NULL ||
+	    pb_handoff_open(w->key, d->str, d->len, &e->json, &len) != PB_OK) {
 		e->why = "cannot_open";
 		return;
 	}
 	if (pb_json_parse(e->json, len, PB_JSON_MAX_DEPTH, &e->rec, NULL) !=
-	    PB_OK || !cJSON_IsObject(e->rec))
+	        PB_OK ||
+	    !cJSON_IsObject(e->rec))
 		e->why = "cannot_parse";
 }
 
@@ -128,7 +129,7 @@ dead_letter(struct wk *w, struct wk_entry *e)
 	len[10] = e->sealed != NULL ? e->sealed_len : 0;
 	if (pb_redis_cmd(w->redis, &rep, 11, argv, len) != PB_OK ||
 	    rep->type == REDIS_REPLY_ERROR) {
-		e->done = 0;        /* keep it pending; try again later */
+		e->done = 0; /* keep it pending; try again later */
 	} else {
 		e->done = 1;
 		if (e->sink >= 0)
@@ -201,7 +202,8 @@ handle(struct wk *w, struct wk_entry *e, size_t n)
 		for (i = 0, k = 0; i < n; i++)
 			if (!e[i].done && e[i].why == NULL && e[i].sink == s)
 				mine[k++] = &e[i];
-		if (wk_sink_apply(w, &w->sinks[s], mine, k) == PB_ERR_UNAVAILABLE)
+		if (wk_sink_apply(w, &w->sinks[s], mine, k) ==
+		    PB_ERR_UNAVAILABLE)
 			held = 1;
 		/* a record MariaDB refused as such: set aside too */
 		for (i = 0; i < k; i++)
@@ -227,7 +229,7 @@ entries_of(const redisReply *rep, int claim)
 {
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY)
 		return NULL;
-	if (claim)  /* [cursor, entries, deleted] */
+	if (claim) /* [cursor, entries, deleted] */
 		return rep->elements >= 2 ? rep->element[1] : NULL;
 	/* [[stream, entries]] */
 	if (rep->elements < 1 || rep->element[0]->type != REDIS_REPLY_ARRAY ||
@@ -296,20 +298,22 @@ wk_stream_step(struct wk *w, int claim)
 	}
 	list = entries_of(rep, claim);
 	for (i = 0; list != NULL && list->type == REDIS_REPLY_ARRAY &&
-	    i < list->elements && n < WK_READ_COUNT; i++)
+	            i < list->elements && n < WK_READ_COUNT;
+	     i++)
 		entry_load(w, list->element[i], &e[n++]);
 	if (!claim && w->own_pending && n == 0)
-		w->own_pending = 0;     /* our own backlog is done */
+		w->own_pending = 0; /* our own backlog is done */
 	held = handle(w, e, n);
 	if (held)
-		w->own_pending = 1;     /* read them again after a pause */
+		w->own_pending = 1; /* read them again after a pause */
 	for (i = 0; i < n; i++)
 		entry_free(&e[i]);
 	freeReplyObject(rep);
 	return held ? -2 : (long)n;
 }
 
-/* --- the report ---------------------------------------------------------------------- */
+/* --- the report
+ * ---------------------------------------------------------------------- */
 
 void
 wk_stream_report(struct wk *w)
@@ -324,35 +328,46 @@ wk_stream_report(struct wk *w)
 
 	for (s = 0; s < WK_NSINKS; s++) {
 		if (w->sinks[s].has_bo)
-			spooled += (long long)pb_spool_pending(w->sinks[s].bo.spool);
+			spooled +=
+			    (long long)pb_spool_pending(w->sinks[s].bo.spool);
 		wk_sink_outbox(&w->sinks[s], &waiting, &dead, &lag);
 	}
 	snprintf(key, sizeof(key), "%s%s", PB_HANDOFF_STATUS_PREFIX,
-	    w->consumer);
+	         w->consumer);
 	snprintf(now, sizeof(now), "%lld", (long long)pb_clock_now_ms());
 	snprintf(v[0], sizeof(v[0]), "%lld", spooled);
 	snprintf(v[1], sizeof(v[1]), "%lld", waiting);
 	snprintf(v[2], sizeof(v[2]), "%lld", dead);
 	snprintf(v[3], sizeof(v[3]), "%lld", lag);
 	snprintf(v[4], sizeof(v[4]), "%d", PB_HANDOFF_STATUS_TTL_S);
-	hset[0] = "HSET"; hset[1] = key;
-	hset[2] = "spooled"; hset[3] = v[0];
-	hset[4] = "outbox"; hset[5] = v[1];
-	hset[6] = "outbox_dead"; hset[7] = v[2];
-	hset[8] = "delivery_lag_ms"; hset[9] = v[3];
-	hset[10] = "updated_ms"; hset[11] = now;
-	zadd[0] = "ZADD"; zadd[1] = "v1:workers"; zadd[2] = now;
+	hset[0] = "HSET";
+	hset[1] = key;
+	hset[2] = "spooled";
+	hset[3] = v[0];
+	hset[4] = "outbox";
+	hset[5] = v[1];
+	hset[6] = "outbox_dead";
+	hset[7] = v[2];
+	hset[8] = "delivery_lag_ms";
+	hset[9] = v[3];
+	hset[10] = "updated_ms";
+	hset[11] = now;
+	zadd[0] = "ZADD";
+	zadd[1] = "v1:workers";
+	zadd[2] = now;
 	zadd[3] = w->consumer;
-	exp[0] = "EXPIRE"; exp[1] = key; exp[2] = v[4];
+	exp[0] = "EXPIRE";
+	exp[1] = key;
+	exp[2] = v[4];
 	for (i = 0; i < 12; i++)
 		hl[i] = strlen(hset[i]);
 	for (i = 0; i < 4; i++)
 		zl[i] = strlen(zadd[i]);
 	for (i = 0; i < 3; i++)
 		el[i] = strlen(exp[i]);
-	cmds[0] = (struct pb_redis_cmdv){ 12, hset, hl };
-	cmds[1] = (struct pb_redis_cmdv){ 4, zadd, zl };
-	cmds[2] = (struct pb_redis_cmdv){ 3, exp, el };
+	cmds[0] = (struct pb_redis_cmdv){12, hset, hl};
+	cmds[1] = (struct pb_redis_cmdv){4, zadd, zl};
+	cmds[2] = (struct pb_redis_cmdv){3, exp, el};
 	if (pb_redis_pipe(w->redis, cmds, 3, rep) == PB_OK)
 		for (i = 0; i < 3; i++)
 			freeReplyObject(rep[i]);
@@ -367,7 +382,7 @@ wk_status(struct wk *w)
 
 	if (pb_handoff_stats(w->redis, pb_clock_now_ms(), &st) != PB_OK) {
 		fprintf(stderr, "phonebill-worker: Redis cannot be asked: %s\n",
-		    pb_redis_last_error(w->redis));
+		        pb_redis_last_error(w->redis));
 		return 1;
 	}
 	o = cJSON_CreateObject();

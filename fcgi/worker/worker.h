@@ -34,24 +34,24 @@
 #include "crypto.h"
 #include "mvno.h"
 
-#define WK_READ_COUNT   256     /* entries per XREADGROUP */
-#define WK_BLOCK_MS     1000    /* ms a read waits for new entries */
+#define WK_READ_COUNT 256       /* entries per XREADGROUP */
+#define WK_BLOCK_MS 1000        /* ms a read waits for new entries */
 #define WK_CLAIM_IDLE_MS 30000  /* ms before another worker's entry is ours */
 #define WK_CLAIM_EVERY_MS 5000  /* ms between XAUTOCLAIM passes */
 #define WK_REPORT_EVERY_MS 1000 /* ms between reports */
-#define WK_ID_MAX       48      /* bytes of an entry id with the NUL */
-#define WK_NSINKS       3
-#define WK_UNBOOKED_MAX 512     /* delivery outcomes waiting for MariaDB */
-#define WK_DQ_MAX       32768   /* deliveries waiting in memory (~1.4 KB each) */
+#define WK_ID_MAX 48            /* bytes of an entry id with the NUL */
+#define WK_NSINKS 3
+#define WK_UNBOOKED_MAX 512 /* delivery outcomes waiting for MariaDB */
+#define WK_DQ_MAX 32768     /* deliveries waiting in memory (~1.4 KB each) */
 #define WK_DELIVER_WAKE_MS 1000 /* ms the delivery thread sleeps when idle */
 
 struct wk_delivery {
-	char *body;                 /* the payload (owned) */
+	char *body; /* the payload (owned) */
 	size_t len;
 	char rid[65];
 	char group[2 * PB_CRYPTO_INDEX_LEN + 1]; /* the line's blind index */
 	char idem[PB_MVNO_IDEM_MAX + 1];
-	long long attempt;          /* 1 = first */
+	long long attempt; /* 1 = first */
 };
 
 struct wk_unbooked {
@@ -61,36 +61,36 @@ struct wk_unbooked {
 };
 
 struct wk_sink {
-	const char *kind;           /* PB_HANDOFF_* */
-	const char *service;        /* its configuration: <dir>/<service>.conf */
+	const char *kind;    /* PB_HANDOFF_* */
+	const char *service; /* its configuration: <dir>/<service>.conf */
 	const struct pb_history_spec *spec;
 	void (*tick)(struct pb_backoffice *bo); /* may be NULL */
-	int has_bo;                 /* bill, product: KOS, MVNO, spool */
+	int has_bo; /* bill, product: KOS, MVNO, spool */
 	int up;
 	struct pb_app app;
 	struct pb_backoffice bo;
 	struct pb_history hist;
 	struct pb_mvno_multi *multi;
-	int64_t db_down_since;      /* mono ms; 0 while MariaDB takes writes */
-	long hold_ms;               /* ms to hold before spooling */
+	int64_t db_down_since; /* mono ms; 0 while MariaDB takes writes */
+	long hold_ms;          /* ms to hold before spooling */
 	long long written, spooled, dead;
-	unsigned long long claims;  /* outbox passes, for claim tokens */
+	unsigned long long claims; /* outbox passes, for claim tokens */
 	/* The delivery thread (bill, product) sends what dq holds and books
 	 * the outcomes on its own connection (ddb), so that a slow MVNO AP
 	 * or one busy line never holds up the stream: the main thread only
 	 * appends to dq (under mu), the delivery thread only drops from its
 	 * head.  unbooked and multi are the delivery thread's alone. */
 	pthread_t th;
-	int th_up, th_stop;         /* th_stop under mu */
+	int th_up, th_stop; /* th_stop under mu */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;          /* dq gained entries, or stop */
+	pthread_cond_t cv; /* dq gained entries, or stop */
 	struct pb_db *ddb;
-	struct wk_delivery *dq;     /* WK_DQ_MAX, a ring; under mu */
-	size_t dq_head, dq_n;       /* under mu */
-	int via_outbox;             /* main thread: dq overflowed, so new
-	                               deliveries go by the outbox (due at
-	                               once) until it has caught up, keeping
-	                               each line's order */
+	struct wk_delivery *dq;       /* WK_DQ_MAX, a ring; under mu */
+	size_t dq_head, dq_n;         /* under mu */
+	int via_outbox;               /* main thread: dq overflowed, so new
+	                                 deliveries go by the outbox (due at
+	                                 once) until it has caught up, keeping
+	                                 each line's order */
 	struct wk_unbooked *unbooked; /* WK_UNBOOKED_MAX of them */
 	size_t nunbooked;
 };
@@ -98,36 +98,36 @@ struct wk_sink {
 /* One entry read from the stream. */
 struct wk_entry {
 	char id[WK_ID_MAX];
-	int sink;                   /* index, or -1: unknown kind */
-	const char *sealed;         /* "d", borrowed from the reply */
+	int sink;           /* index, or -1: unknown kind */
+	const char *sealed; /* "d", borrowed from the reply */
 	size_t sealed_len;
-	char *json;                 /* opened text (owned) */
-	cJSON *rec;                 /* parsed (owned) */
-	const char *why;            /* why it cannot be applied, or NULL */
-	int done;                   /* to be acknowledged: 1 written (or set
-	                               aside), 2 spooled */
+	char *json;      /* opened text (owned) */
+	cJSON *rec;      /* parsed (owned) */
+	const char *why; /* why it cannot be applied, or NULL */
+	int done;        /* to be acknowledged: 1 written (or set
+	                    aside), 2 spooled */
 };
 
 struct wk {
 	struct wk_sink sinks[WK_NSINKS];
-	struct pb_redis *redis;     /* borrowed: the first sink's */
-	const unsigned char *key;   /* borrowed: the first sink's PII key */
+	struct pb_redis *redis;   /* borrowed: the first sink's */
+	const unsigned char *key; /* borrowed: the first sink's PII key */
 	char consumer[128];
-	int own_pending;            /* read our own pending entries first */
+	int own_pending; /* read our own pending entries first */
 	int64_t last_claim, last_report, last_periodic;
 	long interval_ms;
 };
 
 /* sink.c */
 enum pb_err wk_sinks_open(struct wk *w, const char *dir, char *err,
-    size_t errlen);
+                          size_t errlen);
 void wk_sinks_close(struct wk *w);
 int wk_sink_of(const struct wk *w, const char *kind);
 /* Apply entries e[0..n) of one sink (all s's); set e[i].done for what
  * may be acknowledged.  PB_ERR_UNAVAILABLE when MariaDB is away (what is
  * not done stays pending). */
-enum pb_err wk_sink_apply(struct wk *w, struct wk_sink *s,
-    struct wk_entry **e, size_t n);
+enum pb_err wk_sink_apply(struct wk *w, struct wk_sink *s, struct wk_entry **e,
+                          size_t n);
 /* After the entries were acknowledged: queue the MVNO payloads of those
  * written now for the delivery thread, which sends them keeping each
  * line's order and books the outcomes. */
@@ -141,8 +141,8 @@ enum pb_err wk_sinks_start(struct wk *w, char *err, size_t errlen);
 /* Spool replay, due deliveries, the service's tick. */
 void wk_sink_periodic(struct wk_sink *s);
 /* Outbox figures for the report. */
-void wk_sink_outbox(struct wk_sink *s, long long *waiting,
-    long long *dead, long long *lag_ms);
+void wk_sink_outbox(struct wk_sink *s, long long *waiting, long long *dead,
+                    long long *lag_ms);
 
 /* stream.c */
 enum pb_err wk_stream_init(struct wk *w);

@@ -21,9 +21,10 @@ main(void)
 		return 1;
 	while (FCGX_Accept_r(&req) >= 0) {
 		FCGX_FPrintF(req.out,
-		    "Status: 200 OK\r\n"
-		    "Content-Type: application/json; charset=utf-8\r\n"
-		    "Content-Length: %u\r\n\r\n", (unsigned)(sizeof(body) - 1));
+		             "Status: 200 OK\r\n"
+		             "Content-Type: application/json; charset=utf-8\r\n"
+		             "Content-Length: %u\r\n\r\n",
+		             (unsigned)(sizeof(body) - 1));
 		FCGX_PutStr(body, (int)(sizeof(body) - 1), req.out);
 		FCGX_Finish_r(&req);
 	}

@@ -18,11 +18,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct pb_json_field spec[] = {
-	{ "id", PB_JSON_INT, PB_JSON_REQUIRED, 1, 1000000 },
-	{ "name", PB_JSON_STRING, PB_JSON_NULLABLE, 1, 16 },
-	{ "on", PB_JSON_BOOL, 0, 0, 0 },
-	{ "tags", PB_JSON_ARRAY, 0, 0, 4 },
-	{ "meta", PB_JSON_OBJECT, PB_JSON_REQUIRED | PB_JSON_NULLABLE, 0, 0 },
+    {"id", PB_JSON_INT, PB_JSON_REQUIRED, 1, 1000000},
+    {"name", PB_JSON_STRING, PB_JSON_NULLABLE, 1, 16},
+    {"on", PB_JSON_BOOL, 0, 0, 0},
+    {"tags", PB_JSON_ARRAY, 0, 0, 4},
+    {"meta", PB_JSON_OBJECT, PB_JSON_REQUIRED | PB_JSON_NULLABLE, 0, 0},
 };
 
 /* Parses text[0..len); aborts if a failure breaks the contract. */
@@ -52,8 +52,9 @@ exercise(const cJSON *root)
 	long long v;
 	int b;
 
-	if (pb_json_check(root, spec, sizeof(spec) / sizeof(spec[0]),
-	    &field, &why) != PB_OK && (field == NULL || why == NULL))
+	if (pb_json_check(root, spec, sizeof(spec) / sizeof(spec[0]), &field,
+	                  &why) != PB_OK &&
+	    (field == NULL || why == NULL))
 		abort();
 	(void)pb_json_get_string(root, "name");
 	(void)pb_json_get_int(root, "id", &v);
@@ -78,10 +79,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	printed = pb_json_print(root);
 	if (printed == NULL)
-		goto out;       /* allocation failure: nothing to compare */
+		goto out; /* allocation failure: nothing to compare */
 	plen = strlen(printed);
 	if (plen > PB_JSON_MAX_INPUT)
-		goto out;       /* numbers can print longer than they came */
+		goto out; /* numbers can print longer than they came */
 	if (parse(printed, plen, 0, &again) != PB_OK)
 		abort();
 	printed2 = pb_json_print(again);

@@ -29,8 +29,9 @@ check(const struct pb_kos_result *r, enum pb_kos_op op, enum pb_err rc)
 			abort();
 		return;
 	}
-	if (strlen(r->code) != 4 || r->success != (strcmp(r->code, "0000") == 0)
-	    || memchr(r->message, '\0', sizeof(r->message)) == NULL)
+	if (strlen(r->code) != 4 ||
+	    r->success != (strcmp(r->code, "0000") == 0) ||
+	    memchr(r->message, '\0', sizeof(r->message)) == NULL)
 		abort();
 	if (r->success && r->data == NULL)
 		abort();

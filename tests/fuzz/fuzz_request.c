@@ -10,15 +10,19 @@
 
 #include "request.h"
 
-static void h(struct pb_req *req) { (void)req; }
+static void
+h(struct pb_req *req)
+{
+	(void)req;
+}
 
 static const struct pb_route routes[] = {
-	{ "GET", "/api/v1/bills/menu", h },
-	{ "POST", "/api/v1/bills/inquiry", h },
-	{ "GET", "/api/v1/bills/inquiry/{requestId}", h },
-	{ "GET", "/api/v1/products/customer/{lineNumber}", h },
-	{ "GET", "/a/{b}/{c}/{d}/{e}", h },
-	{ "PUT", "/a/{b}/{c}/{d}/{e}", h },
+    {"GET", "/api/v1/bills/menu", h},
+    {"POST", "/api/v1/bills/inquiry", h},
+    {"GET", "/api/v1/bills/inquiry/{requestId}", h},
+    {"GET", "/api/v1/products/customer/{lineNumber}", h},
+    {"GET", "/a/{b}/{c}/{d}/{e}", h},
+    {"PUT", "/a/{b}/{c}/{d}/{e}", h},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,16 +54,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&req, 0, sizeof(req));
 	rc = pb_route_match(routes, sizeof(routes) / sizeof(routes[0]), method,
-	    path, &req, &r, allow, sizeof(allow));
+	                    path, &req, &r, allow, sizeof(allow));
 	if (rc == PB_OK) {
 		if (r == NULL)
 			abort();
 		for (i = 0; i < req.nparams; i++)
 			if (req.params[i][0] == '\0' ||
 			    strchr(req.params[i], '/') != NULL)
-				abort();    /* a param is one non-empty segment */
+				abort(); /* a param is one non-empty segment */
 	} else if (rc == PB_ERR_STATE && allow[0] == '\0') {
-		abort();                    /* 405 must name what is allowed */
+		abort(); /* 405 must name what is allowed */
 	}
 	free(req.param_store);
 
@@ -67,8 +71,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cl = pb_req_content_length(value);
 	if (cl < -2)
 		abort();
-	if (pb_req_id_valid(value) && (strlen(value) > PB_REQ_ID_MAX ||
-	    strpbrk(value, " \r\n:") != NULL))
+	if (pb_req_id_valid(value) &&
+	    (strlen(value) > PB_REQ_ID_MAX || strpbrk(value, " \r\n:") != NULL))
 		abort();
 	free(copy);
 	return 0;

@@ -18,7 +18,7 @@
  */
 static inline long
 sim_admin(struct pb_http *h, const char *base, const char *method,
-    const char *path, const char *body, cJSON **out)
+          const char *path, const char *body, cJSON **out)
 {
 	struct pb_http_req req;
 	struct pb_http_resp r;
@@ -38,7 +38,8 @@ sim_admin(struct pb_http *h, const char *base, const char *method,
 	if (pb_http_do(h, &req, &r) == PB_OK) {
 		status = r.status;
 		if (out != NULL && r.body.data != NULL)
-			(void)pb_json_parse(r.body.data, r.body.len, 0, out, NULL);
+			(void)pb_json_parse(r.body.data, r.body.len, 0, out,
+			                    NULL);
 	}
 	pb_http_resp_free(&r);
 	return status;

@@ -31,19 +31,24 @@ tap_ok(int cond, const char *file, int line, const char *name)
 
 #define ok(cond, name) tap_ok(!!(cond), __FILE__, __LINE__, (name))
 
-#define is_int(got, want, name) do { \
-	long long tap_g_ = (long long)(got), tap_w_ = (long long)(want); \
-	if (!tap_ok(tap_g_ == tap_w_, __FILE__, __LINE__, (name))) \
-		printf("# got %lld, want %lld\n", tap_g_, tap_w_); \
-} while (0)
+#define is_int(got, want, name)                                                \
+	do {                                                                   \
+		long long tap_g_ = (long long)(got),                           \
+		          tap_w_ = (long long)(want);                          \
+		if (!tap_ok(tap_g_ == tap_w_, __FILE__, __LINE__, (name)))     \
+			printf("# got %lld, want %lld\n", tap_g_, tap_w_);     \
+	} while (0)
 
-#define is_str(got, want, name) do { \
-	const char *tap_g_ = (got), *tap_w_ = (want); \
-	int tap_c_ = tap_g_ != NULL && tap_w_ != NULL && strcmp(tap_g_, tap_w_) == 0; \
-	if (!tap_ok(tap_c_, __FILE__, __LINE__, (name))) \
-		printf("# got \"%s\", want \"%s\"\n", tap_g_ ? tap_g_ : "(null)", \
-		    tap_w_ ? tap_w_ : "(null)"); \
-} while (0)
+#define is_str(got, want, name)                                                \
+	do {                                                                   \
+		const char *tap_g_ = (got), *tap_w_ = (want);                  \
+		int tap_c_ = tap_g_ != NULL && tap_w_ != NULL &&               \
+		             strcmp(tap_g_, tap_w_) == 0;                      \
+		if (!tap_ok(tap_c_, __FILE__, __LINE__, (name)))               \
+			printf("# got \"%s\", want \"%s\"\n",                  \
+			       tap_g_ ? tap_g_ : "(null)",                     \
+			       tap_w_ ? tap_w_ : "(null)");                    \
+	} while (0)
 
 static inline void
 tap_diag(const char *msg)

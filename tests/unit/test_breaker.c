@@ -27,22 +27,22 @@
 
 #define NCHILD 6
 
-static const char *const names[] = { "kos.bill", "kos.product", "kos.order" };
+static const char *const names[] = {"kos.bill", "kos.product", "kos.order"};
 
 /* window 2000 ms, 5 calls, 50 %, slow 50 ms, 50 %, open 300 ms, 2, 200 ms;
    no slow run, no probe budget, no bulkhead */
-static const struct pb_breaker_opts opts = { 2000, 5, 50, 50, 50, 300, 2, 200,
-    0, 0, 0, 0, 0, 0 };
+static const struct pb_breaker_opts opts = {2000, 5, 50, 50, 50, 300, 2,
+                                            200,  0, 0,  0,  0,  0,   0};
 
 /* the same with a run of 3 slow calls, probes of 40 ms, a bulkhead of 2
    whose slots lapse after 300 ms, no wait for a slot, compartment 0 */
-static const struct pb_breaker_opts bopts = { 2000, 5, 50, 50, 50, 300, 2, 200,
-    3, 40, 2, 300, 0, 0 };
+static const struct pb_breaker_opts bopts = {2000, 5, 50, 50, 50,  300, 2,
+                                             200,  3, 40, 2,  300, 0,   0};
 
 static void
 sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -66,7 +66,7 @@ call(struct pb_breaker *b, int g, enum pb_breaker_outcome o, int64_t dur_ms)
 
 static void
 calls(struct pb_breaker *b, int g, enum pb_breaker_outcome o, int64_t dur_ms,
-    int n)
+      int n)
 {
 	while (n-- > 0)
 		(void)call(b, g, o, dur_ms);
@@ -101,42 +101,44 @@ mkpath(char *out, size_t len, const char *tag)
 static void
 test_args(const char *path)
 {
-	const char *const dup[] = { "a", "a" };
-	const char *const nine[] = { "1", "2", "3", "4", "5", "6", "7", "8", "9" };
-	const char *const longname[] = { "0123456789012345678901234567890123" };
+	const char *const dup[] = {"a", "a"};
+	const char *const nine[] = {"1", "2", "3", "4", "5",
+	                            "6", "7", "8", "9"};
+	const char *const longname[] = {"0123456789012345678901234567890123"};
 	struct pb_breaker_opts o = opts;
 	struct pb_breaker *b = (struct pb_breaker *)&o;
 	struct pb_breaker_ticket t;
 	int64_t retry = 5;
 
 	is_int(pb_breaker_open(NULL, names, 3, &opts, &b), PB_ERR_INVAL,
-	    "open: NULL path refused");
+	       "open: NULL path refused");
 	ok(b == NULL, "open: *out NULL on failure");
 	is_int(pb_breaker_open(path, names, 0, &opts, &b), PB_ERR_INVAL,
-	    "open: no groups refused");
+	       "open: no groups refused");
 	is_int(pb_breaker_open(path, nine, 9, &opts, &b), PB_ERR_INVAL,
-	    "open: more than PB_BREAKER_MAX_GROUPS refused");
+	       "open: more than PB_BREAKER_MAX_GROUPS refused");
 	is_int(pb_breaker_open(path, dup, 2, &opts, &b), PB_ERR_INVAL,
-	    "open: duplicate names refused");
+	       "open: duplicate names refused");
 	is_int(pb_breaker_open(path, longname, 1, &opts, &b), PB_ERR_INVAL,
-	    "open: name over PB_BREAKER_NAME_MAX refused");
+	       "open: name over PB_BREAKER_NAME_MAX refused");
 	o.half_open_permits = NPERMITS + 1;
 	is_int(pb_breaker_open(path, names, 3, &o, &b), PB_ERR_INVAL,
-	    "open: too many permits refused");
+	       "open: too many permits refused");
 	o = opts;
 	o.failure_pct = 101;
 	is_int(pb_breaker_open(path, names, 3, &o, &b), PB_ERR_INVAL,
-	    "open: failure_pct over 100 refused");
+	       "open: failure_pct over 100 refused");
 	ok(access(path, F_OK) != 0, "open: refused arguments create no file");
 	pb_breaker_close(NULL);
 	ok(1, "close(NULL) is a no-op");
 	is_int(pb_breaker_acquire(NULL, 0, &t, &retry), PB_ERR_INVAL,
-	    "acquire: NULL breaker refused");
+	       "acquire: NULL breaker refused");
 	is_int(retry, 0, "acquire: retry zeroed on refusal");
-	is_str(pb_breaker_state_name(PB_BREAKER_CLOSED), "CLOSED", "name CLOSED");
+	is_str(pb_breaker_state_name(PB_BREAKER_CLOSED), "CLOSED",
+	       "name CLOSED");
 	is_str(pb_breaker_state_name(PB_BREAKER_OPEN), "OPEN", "name OPEN");
 	is_str(pb_breaker_state_name(PB_BREAKER_HALF_OPEN), "HALF_OPEN",
-	    "name HALF_OPEN");
+	       "name HALF_OPEN");
 }
 
 /* Thresholds, fast fail, half-open, staleness: one process. */
@@ -153,25 +155,28 @@ test_single(const char *path, const char *logpath)
 	char diag[80];
 	int i, slow_ok = 1;
 
-	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK, "open creates");
+	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK,
+	       "open creates");
 	if (b == NULL)
 		return;
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 &&
-	    st.st_size == (off_t)sizeof(struct shared_state), "file is 0600, full size");
+	       st.st_size == (off_t)sizeof(struct shared_state),
+	   "file is 0600, full size");
 	is_int(pb_breaker_group(b, "kos.bill"), 0, "group kos.bill is 0");
 	is_int(pb_breaker_group(b, "kos.order"), 2, "group kos.order is 2");
 	is_int(pb_breaker_group(b, "kos.nope"), -1, "unknown group is -1");
 	is_int(pb_breaker_group(b, NULL), -1, "NULL name is -1");
 	is_int(pb_breaker_acquire(b, 3, &t, &retry), PB_ERR_INVAL,
-	    "acquire: group out of range refused");
+	       "acquire: group out of range refused");
 	is_int(pb_breaker_stats(b, -1, &s), PB_ERR_INVAL,
-	    "stats: group out of range refused");
+	       "stats: group out of range refused");
 
 	/* under min_calls nothing is judged, even at 100 % failures */
 	calls(b, 0, PB_BREAKER_FAILURE, 0, 4);
 	s = stats(b, 0);
 	is_int(s.state, PB_BREAKER_CLOSED, "4 failures < min_calls: closed");
-	ok(s.calls == 4 && s.failures == 4 && s.slow == 0, "window counts 4/4/0");
+	ok(s.calls == 4 && s.failures == 4 && s.slow == 0,
+	   "window counts 4/4/0");
 	is_int(s.transitions, 0, "no transition yet");
 
 	/* the fifth failure reaches min_calls at 100 % */
@@ -181,17 +186,19 @@ test_single(const char *path, const char *logpath)
 	is_int(s.state, PB_BREAKER_OPEN, "5 failures: open");
 	is_int(s.transitions, 1, "one transition");
 	ok(s.open_until_ms >= now + opts.open_ms &&
-	    s.open_until_ms <= pb_clock_mono_ms() + opts.open_ms,
-	    "open_until is now + open_ms");
-	ok(s.calls == 5 && s.failures == 5, "window kept while open (for /health)");
+	       s.open_until_ms <= pb_clock_mono_ms() + opts.open_ms,
+	   "open_until is now + open_ms");
+	ok(s.calls == 5 && s.failures == 5,
+	   "window kept while open (for /health)");
 
 	/* open: refused fast, retry >= 1000 ms */
 	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_ERR_UNAVAILABLE,
-	    "open: acquire refused");
+	       "open: acquire refused");
 	ok(retry >= MIN_RETRY_MS, "open: retry_after >= 1000 ms");
 	is_int(t.group, -1, "refused ticket carries no group");
 	pb_breaker_release(b, &t, PB_BREAKER_FAILURE);
-	is_int(stats(b, 0).calls, 5, "releasing a refused ticket records nothing");
+	is_int(stats(b, 0).calls, 5,
+	       "releasing a refused ticket records nothing");
 	rejected = stats(b, 0).rejected;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < 10000; i++)
@@ -199,7 +206,8 @@ test_single(const char *path, const char *logpath)
 			slow_ok = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
-	    (t1.tv_nsec - t0.tv_nsec)) / 10000;
+	                (t1.tv_nsec - t0.tv_nsec)) /
+	     10000;
 	snprintf(diag, sizeof(diag), "open acquire: %" PRIu64 " ns", ns);
 	tap_diag(diag);
 	ok(slow_ok, "10000 acquires on an open breaker all refused");
@@ -207,11 +215,12 @@ test_single(const char *path, const char *logpath)
 	is_int(stats(b, 0).rejected, rejected + 10000, "rejected counts them");
 
 	/* groups are independent; business answers never open */
-	is_int(stats(b, 1).state, PB_BREAKER_CLOSED, "kos.product still closed");
+	is_int(stats(b, 1).state, PB_BREAKER_CLOSED,
+	       "kos.product still closed");
 	calls(b, 1, PB_BREAKER_SUCCESS, 0, 100);
 	s = stats(b, 1);
 	ok(s.state == PB_BREAKER_CLOSED && s.calls == 100 && s.failures == 0,
-	    "100 business answers: closed, 100 calls, 0 failures");
+	   "100 business answers: closed, 100 calls, 0 failures");
 
 	/* the threshold: 4/9 stays closed, 5/10 (50 %) opens */
 	calls(b, 2, PB_BREAKER_SUCCESS, 0, 5);
@@ -221,34 +230,38 @@ test_single(const char *path, const char *logpath)
 	is_int(stats(b, 2).state, PB_BREAKER_OPEN, "5 of 10 failed: open");
 
 	/* stale release: acquired before kos.product opened */
-	is_int(pb_breaker_acquire(b, 1, &old, &retry), PB_OK, "acquire (to go stale)");
+	is_int(pb_breaker_acquire(b, 1, &old, &retry), PB_OK,
+	       "acquire (to go stale)");
 	calls(b, 1, PB_BREAKER_FAILURE, 0, 100);
 	s = stats(b, 1);
-	ok(s.state == PB_BREAKER_OPEN && s.failures == 100, "kos.product opened");
+	ok(s.state == PB_BREAKER_OPEN && s.failures == 100,
+	   "kos.product opened");
 	pb_breaker_release(b, &old, PB_BREAKER_FAILURE);
 	is_int(stats(b, 1).failures, 100, "stale release is not counted");
 
 	/* open_ms later: half-open, two permits */
 	sleep_ms(opts.open_ms + 50);
-	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK, "after open_ms: probe 1");
+	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK,
+	       "after open_ms: probe 1");
 	is_int(t.probe, 1, "ticket is a probe");
 	is_int(stats(b, 0).state, PB_BREAKER_HALF_OPEN, "half-open");
 	is_int(pb_breaker_acquire(b, 0, &t2, &retry), PB_OK, "probe 2");
 	is_int(pb_breaker_acquire(b, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
-	    "third call refused: permits exhausted");
+	       "third call refused: permits exhausted");
 	is_int(retry, HALF_OPEN_RETRY_MS, "half-open full: retry 1000 ms");
 	is_int(stats(b, 0).permits_in_use, 2, "2 permits in use");
 	pb_breaker_release(b, &t, PB_BREAKER_SUCCESS);
 	s = stats(b, 0);
 	ok(s.state == PB_BREAKER_HALF_OPEN && s.permits_in_use == 1,
-	    "1 success of 2: still half-open, 1 permit in use");
+	   "1 success of 2: still half-open, 1 permit in use");
 	pb_breaker_release(b, &t2, PB_BREAKER_SUCCESS);
 	s = stats(b, 0);
 	is_int(s.state, PB_BREAKER_CLOSED, "2 successes: closed");
 	ok(s.calls == 0 && s.failures == 0, "window cleared on closing");
 	is_int(s.transitions, 3, "CLOSED->OPEN->HALF_OPEN->CLOSED");
 	pb_breaker_release(b, &t2, PB_BREAKER_FAILURE);
-	is_int(stats(b, 0).state, PB_BREAKER_CLOSED, "double release is a no-op");
+	is_int(stats(b, 0).state, PB_BREAKER_CLOSED,
+	       "double release is a no-op");
 
 	/* a failing probe opens again */
 	calls(b, 0, PB_BREAKER_FAILURE, 0, 5);
@@ -260,12 +273,12 @@ test_single(const char *path, const char *logpath)
 	pb_breaker_release(b, &t, PB_BREAKER_FAILURE);
 	s = stats(b, 0);
 	ok(s.state == PB_BREAKER_OPEN && s.open_until_ms >= now + opts.open_ms,
-	    "probe failure: open with a new open_until");
+	   "probe failure: open with a new open_until");
 	pb_breaker_release(b, &t2, PB_BREAKER_SUCCESS);
 	is_int(stats(b, 0).state, PB_BREAKER_OPEN,
-	    "late success of the other probe (stale) changes nothing");
+	       "late success of the other probe (stale) changes nothing");
 	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_ERR_UNAVAILABLE,
-	    "reopened: refused");
+	       "reopened: refused");
 	ok(retry >= MIN_RETRY_MS, "reopened: retry >= 1000 ms");
 
 	/* a dead-simple check that the transition was logged */
@@ -279,10 +292,10 @@ test_single(const char *path, const char *logpath)
 			close(fd);
 		buf[n > 0 ? n : 0] = '\0';
 		ok(strstr(buf, "event=breaker_transition group=\"kos.bill\" "
-		    "from=\"CLOSED\" to=\"OPEN\"") != NULL,
-		    "transition CLOSED->OPEN logged");
+		               "from=\"CLOSED\" to=\"OPEN\"") != NULL,
+		   "transition CLOSED->OPEN logged");
 		ok(strstr(buf, "from=\"HALF_OPEN\" to=\"CLOSED\"") != NULL,
-		    "transition HALF_OPEN->CLOSED logged");
+		   "transition HALF_OPEN->CLOSED logged");
 	}
 	pb_breaker_close(b);
 }
@@ -291,7 +304,7 @@ test_single(const char *path, const char *logpath)
 static void
 test_file(const char *path)
 {
-	const char *const other[] = { "kos.other" };
+	const char *const other[] = {"kos.other"};
 	struct pb_breaker *b = NULL;
 	struct pb_breaker_stats s;
 	char junk[512];
@@ -300,7 +313,8 @@ test_file(const char *path)
 	int fd;
 	size_t left;
 
-	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK, "open file 2");
+	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK,
+	       "open file 2");
 	if (b == NULL)
 		return;
 	/* slow: 2 slow of 5 (40 %) stays closed, 3 of 6 (50 %) opens */
@@ -308,14 +322,14 @@ test_file(const char *path)
 	calls(b, 0, PB_BREAKER_SUCCESS, 10, 3);
 	s = stats(b, 0);
 	ok(s.state == PB_BREAKER_CLOSED && s.slow == 2 && s.calls == 5,
-	    "2 slow of 5: closed, counted slow");
+	   "2 slow of 5: closed, counted slow");
 	(void)call(b, 0, PB_BREAKER_SUCCESS, 60);
 	s = stats(b, 0);
 	ok(s.state == PB_BREAKER_OPEN && s.slow == 3 && s.failures == 0,
-	    "3 slow of 6 (50 %): open");
+	   "3 slow of 6 (50 %): open");
 	(void)call(b, 1, PB_BREAKER_FAILURE, 60);
 	ok(stats(b, 1).slow == 0 && stats(b, 1).failures == 1,
-	    "a slow failure is a failure, not a slow call");
+	   "a slow failure is a failure, not a slow call");
 
 	/* the window slides: old failures fall out */
 	calls(b, 2, PB_BREAKER_FAILURE, 0, 4);
@@ -325,7 +339,7 @@ test_file(const char *path)
 	(void)call(b, 2, PB_BREAKER_FAILURE, 0);
 	s = stats(b, 2);
 	ok(s.state == PB_BREAKER_CLOSED && s.calls == 1,
-	    "5th failure after the window: 1 call, closed");
+	   "5th failure after the window: 1 call, closed");
 
 	/* reopening keeps the state */
 	trans = stats(b, 0).transitions;
@@ -337,19 +351,19 @@ test_file(const char *path)
 		return;
 	s = stats(b, 0);
 	ok(s.state == PB_BREAKER_OPEN && s.transitions == trans &&
-	    s.open_until_ms == until && stats(b, 2).calls == 1,
-	    "reopened file keeps state and counters");
+	       s.open_until_ms == until && stats(b, 2).calls == 1,
+	   "reopened file keeps state and counters");
 	pb_breaker_close(b);
 	b = NULL;
 
 	/* other group names: a fresh file */
 	is_int(pb_breaker_open(path, other, 1, &opts, &b), PB_OK,
-	    "open with other group names");
+	       "open with other group names");
 	if (b == NULL)
 		return;
 	s = stats(b, 0);
 	ok(s.state == PB_BREAKER_CLOSED && s.transitions == 0 && s.calls == 0,
-	    "other names: reinitialised");
+	   "other names: reinitialised");
 	is_int(pb_breaker_group(b, "kos.other"), 0, "new group name");
 	pb_breaker_close(b);
 	b = NULL;
@@ -358,8 +372,8 @@ test_file(const char *path)
 	memset(junk, 'X', sizeof(junk));
 	fd = open(path, O_WRONLY | O_TRUNC);
 	for (left = sizeof(struct shared_state); fd >= 0 && left > 0;) {
-		ssize_t n = write(fd, junk, left < sizeof(junk) ? left :
-		    sizeof(junk));
+		ssize_t n =
+		    write(fd, junk, left < sizeof(junk) ? left : sizeof(junk));
 
 		if (n <= 0)
 			break;
@@ -369,12 +383,12 @@ test_file(const char *path)
 		close(fd);
 	ok(left == 0, "wrote a full-size file of junk");
 	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK,
-	    "open over bad magic");
+	       "open over bad magic");
 	if (b == NULL)
 		return;
 	s = stats(b, 0);
 	ok(s.state == PB_BREAKER_CLOSED && s.calls == 0 && s.transitions == 0,
-	    "bad magic: reinitialised");
+	   "bad magic: reinitialised");
 	calls(b, 0, PB_BREAKER_FAILURE, 0, 5);
 	is_int(stats(b, 0).state, PB_BREAKER_OPEN, "reinitialised file works");
 	pb_breaker_close(b);
@@ -386,9 +400,9 @@ test_file(const char *path)
 	if (fd >= 0)
 		close(fd);
 	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK,
-	    "open over a short file");
+	       "open over a short file");
 	ok(b != NULL && stats(b, 0).state == PB_BREAKER_CLOSED,
-	    "short file: reinitialised");
+	   "short file: reinitialised");
 	pb_breaker_close(b);
 }
 
@@ -411,7 +425,7 @@ test_processes(const char *path)
 			char x;
 
 			close(go[1]);
-			if (read(go[0], &x, 1) != 0)   /* EOF: go */
+			if (read(go[0], &x, 1) != 0) /* EOF: go */
 				_exit(1);
 			if (pb_breaker_open(path, names, 3, &opts, &c) != PB_OK)
 				_exit(1);
@@ -426,7 +440,7 @@ test_processes(const char *path)
 		good += pid[i] > 0 && wait_child(pid[i]) == 0;
 	is_int(good, NCHILD, "children opened the new file concurrently");
 	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK,
-	    "parent opens the shared file");
+	       "parent opens the shared file");
 	if (b == NULL)
 		return;
 	is_int(stats(b, 1).calls, NCHILD * 10, "no child's calls were lost");
@@ -449,7 +463,7 @@ test_processes(const char *path)
 	is_int(good, 5, "5 children recorded one failure each");
 	s = stats(b, 0);
 	ok(s.state == PB_BREAKER_OPEN && s.failures == 5,
-	    "parent sees the breaker open");
+	   "parent sees the breaker open");
 	pb_breaker_close(b);
 }
 
@@ -471,8 +485,9 @@ test_permits(const char *path, int dead)
 
 	o.half_open_permits = 1;
 	if (dead)
-		o.permit_ttl_ms = 60000;    /* only pid death can free it */
-	is_int(pb_breaker_open(path, names, 3, &o, &b), PB_OK, "open (permits)");
+		o.permit_ttl_ms = 60000; /* only pid death can free it */
+	is_int(pb_breaker_open(path, names, 3, &o, &b), PB_OK,
+	       "open (permits)");
 	if (b == NULL || pipe(up) != 0 || pipe(down) != 0)
 		return;
 	calls(b, 0, PB_BREAKER_FAILURE, 0, 5);
@@ -488,36 +503,36 @@ test_permits(const char *path, int dead)
 			_exit(1);
 		if (write(up[1], "p", 1) != 1 || read(down[0], &x, 1) != 0)
 			_exit(1);
-		if (!dead)              /* a hung holder that comes back late */
+		if (!dead) /* a hung holder that comes back late */
 			pb_breaker_release(c, &t, PB_BREAKER_SUCCESS);
-		_exit(0);               /* dead: never releases */
+		_exit(0); /* dead: never releases */
 	}
 	close(up[1]);
 	close(down[0]);
 	ok(p > 0 && read(up[0], &x, 1) == 1 && x == 'p',
-	    "child holds the half-open permit");
+	   "child holds the half-open permit");
 	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_ERR_UNAVAILABLE,
-	    "permit held by a live child: refused");
+	       "permit held by a live child: refused");
 	if (dead) {
 		close(down[1]);
 		is_int(wait_child(p), 0, "child exited without releasing");
 		is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK,
-		    "holder gone: parent gets the permit (well before ttl)");
+		       "holder gone: parent gets the permit (well before ttl)");
 		pb_breaker_release(b, &t, PB_BREAKER_SUCCESS);
 		is_int(stats(b, 0).state, PB_BREAKER_CLOSED,
-		    "parent's probe succeeds: closed");
+		       "parent's probe succeeds: closed");
 	} else {
 		sleep_ms(o.permit_ttl_ms + 50);
 		is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK,
-		    "ttl passed, holder alive: parent gets the permit");
+		       "ttl passed, holder alive: parent gets the permit");
 		is_int(stats(b, 0).permits_in_use, 1, "one permit in use");
 		close(down[1]);
 		is_int(wait_child(p), 0, "late holder released and exited");
 		is_int(stats(b, 0).state, PB_BREAKER_HALF_OPEN,
-		    "the lapsed permit's success does not close it");
+		       "the lapsed permit's success does not close it");
 		pb_breaker_release(b, &t, PB_BREAKER_SUCCESS);
 		is_int(stats(b, 0).state, PB_BREAKER_CLOSED,
-		    "parent's probe succeeds: closed");
+		       "parent's probe succeeds: closed");
 	}
 	close(up[0]);
 	pb_breaker_close(b);
@@ -550,10 +565,11 @@ test_robust(const char *path)
 	pid_t p;
 	int rc;
 
-	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK, "open (robust)");
+	is_int(pb_breaker_open(path, names, 3, &opts, &b), PB_OK,
+	       "open (robust)");
 	if (b == NULL)
 		return;
-	alarm(10);              /* a wedged mutex fails the test, not the run */
+	alarm(10); /* a wedged mutex fails the test, not the run */
 	p = die_holding_lock(path);
 	is_int(wait_child(p), 0, "child locked the mutex and died");
 	rc = pthread_mutex_lock(&b->s->mu);
@@ -566,7 +582,7 @@ test_robust(const char *path)
 	p = die_holding_lock(path);
 	is_int(wait_child(p), 0, "another child died holding the mutex");
 	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK,
-	    "acquire recovers the mutex");
+	       "acquire recovers the mutex");
 	pb_breaker_release(b, &t, PB_BREAKER_FAILURE);
 	is_int(pb_breaker_stats(b, 0, &s), PB_OK, "stats after recovery");
 	is_int(s.failures, 1, "state usable after recovery");
@@ -588,8 +604,8 @@ test_slow_run(const char *path)
 		ok(0, "slow run: open");
 		return;
 	}
-	calls(b, 0, PB_BREAKER_SUCCESS, 0, 300);       /* a healthy history */
-	calls(b, 0, PB_BREAKER_FAILURE, 0, 5);         /* fast failures */
+	calls(b, 0, PB_BREAKER_SUCCESS, 0, 300); /* a healthy history */
+	calls(b, 0, PB_BREAKER_FAILURE, 0, 5);   /* fast failures */
 	s = stats(b, 0);
 	is_int(s.state, PB_BREAKER_CLOSED, "fast failures are no slow run");
 	is_int(s.slow_run, 0, "run 0 after fast calls");
@@ -600,17 +616,18 @@ test_slow_run(const char *path)
 	is_int(s.state, PB_BREAKER_CLOSED, "a fast answer ends the run");
 	is_int(s.slow_run, 2, "run counts slow failures (timeouts) too");
 	ok(s.slow * 100 < 50 * s.calls && s.failures * 100 < 50 * s.calls,
-	    "the window's rates alone would stay closed");
+	   "the window's rates alone would stay closed");
 	calls(b, 0, PB_BREAKER_FAILURE, 60, 1);
 	s = stats(b, 0);
 	is_int(s.state, PB_BREAKER_OPEN,
-	    "3 slow calls in a row open after 300 healthy ones");
+	       "3 slow calls in a row open after 300 healthy ones");
 	is_int(stats(b, 1).state, PB_BREAKER_CLOSED, "other groups untouched");
 	/* half-open: a probe carries its budget; a slow probe reopens */
 	sleep_ms(320);
 	is_int(pb_breaker_acquire(b, 0, &t, &retry), PB_OK, "probe allowed");
-	ok(t.probe == 1 && t.timeout_ms == 40, "probe carries probe_timeout_ms");
-	sleep_ms(60);                   /* past slow_call_ms (50 ms) */
+	ok(t.probe == 1 && t.timeout_ms == 40,
+	   "probe carries probe_timeout_ms");
+	sleep_ms(60); /* past slow_call_ms (50 ms) */
 	pb_breaker_release(b, &t, PB_BREAKER_SUCCESS);
 	is_int(stats(b, 0).state, PB_BREAKER_OPEN, "a slow probe reopens");
 	sleep_ms(320);
@@ -642,15 +659,17 @@ test_bulkhead(const char *path)
 	}
 	is_int(pb_breaker_acquire(b, 0, &t1, &retry), PB_OK, "slot 1");
 	is_int(pb_breaker_acquire(b, 1, &t2, &retry), PB_OK,
-	    "slot 2 (another group: the bulkhead is host-wide)");
+	       "slot 2 (another group: the bulkhead is host-wide)");
 	is_int(pb_breaker_acquire(b, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
-	    "third call refused");
+	       "third call refused");
 	is_int(t3.refused, PB_BREAKER_REFUSED_FULL, "refused: FULL");
 	is_int(retry, 1000, "Retry-After 1 s when full");
 	s = stats(b, 0);
 	ok(s.bulkhead_max == 2 && s.bulkhead_in_use == 2 &&
-	    s.bulkhead_rejected == 1, "stats: max 2, in use 2, rejected 1");
-	is_int(s.slow_run, 0, "a refusal while the holders are fast is no slow call");
+	       s.bulkhead_rejected == 1,
+	   "stats: max 2, in use 2, rejected 1");
+	is_int(s.slow_run, 0,
+	       "a refusal while the holders are fast is no slow call");
 	is_int(pb_breaker_slow_now(b, 0), 0, "not slow: holders are young");
 	pb_breaker_release(b, &t1, PB_BREAKER_SUCCESS);
 	is_int(stats(b, 0).bulkhead_in_use, 1, "release gives the slot back");
@@ -664,32 +683,34 @@ test_bulkhead(const char *path)
 	is_int(stats(b, 0).slow_run, 2, "refusals count in the holder's run");
 	(void)pb_breaker_acquire(b, 2, &t3, &retry);
 	is_int(stats(b, 0).state, PB_BREAKER_OPEN,
-	    "the third refusal opens the slow group");
+	       "the third refusal opens the slow group");
 	is_int(stats(b, 2).state, PB_BREAKER_CLOSED, "the refused group stays");
 	pb_breaker_release(b, &t1, PB_BREAKER_FAILURE);
 	pb_breaker_release(b, &t2, PB_BREAKER_SUCCESS);
 	s = stats(b, 0);
 	ok(s.bulkhead_in_use == 0 && s.state == PB_BREAKER_OPEN,
-	    "stale tickets still give their slots back");
+	   "stale tickets still give their slots back");
 	/* a process dies holding a slot: its slot is taken back */
 	p = fork();
 	if (p == 0) {
 		struct pb_breaker_ticket c1, c2;
 
 		_exit(pb_breaker_acquire(b, 1, &c1, &retry) == PB_OK &&
-		    pb_breaker_acquire(b, 1, &c2, &retry) == PB_OK ? 0 : 1);
+		              pb_breaker_acquire(b, 1, &c2, &retry) == PB_OK
+		          ? 0
+		          : 1);
 	}
 	is_int(wait_child(p), 0, "child took both slots and died");
 	is_int(pb_breaker_acquire(b, 1, &t1, &retry), PB_OK,
-	    "a dead holder's slot is free");
+	       "a dead holder's slot is free");
 	/* a hung holder (alive, ours) lapses after slot_ttl */
 	is_int(pb_breaker_acquire(b, 1, &t2, &retry), PB_OK, "second slot");
 	is_int(pb_breaker_acquire(b, 1, &t3, &retry), PB_ERR_UNAVAILABLE,
-	    "full again");
+	       "full again");
 	sleep_ms(320);
 	is_int(pb_breaker_acquire(b, 1, &t3, &retry), PB_OK,
-	    "a slot held past slot_ttl lapses");
-	pb_breaker_release(b, &t1, PB_BREAKER_SUCCESS);  /* lapsed: no-op */
+	       "a slot held past slot_ttl lapses");
+	pb_breaker_release(b, &t1, PB_BREAKER_SUCCESS); /* lapsed: no-op */
 	pb_breaker_release(b, &t3, PB_BREAKER_SUCCESS);
 	pb_breaker_release(b, &t2, PB_BREAKER_SUCCESS);
 	is_int(stats(b, 1).bulkhead_in_use, 0, "all slots back");
@@ -722,19 +743,20 @@ test_compartments(const char *path)
 	}
 	is_int(pb_breaker_acquire(b1, 0, &t1, &retry), PB_OK, "bill's slot");
 	is_int(pb_breaker_acquire(b2, 1, &t2, &retry), PB_OK,
-	    "product's slot: another compartment");
-	ok(stats(b1, 0).bulkhead_in_use == 1 && stats(b2, 0).bulkhead_in_use == 1,
-	    "each compartment counts its own");
+	       "product's slot: another compartment");
+	ok(stats(b1, 0).bulkhead_in_use == 1 &&
+	       stats(b2, 0).bulkhead_in_use == 1,
+	   "each compartment counts its own");
 	/* full, holder young: waits bulkhead_wait_ms, then refused */
 	t0 = pb_clock_mono_ms();
 	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
-	    "full: refused after the wait");
+	       "full: refused after the wait");
 	waited = pb_clock_mono_ms() - t0;
 	ok(waited >= 150, "a young holder is waited for (bulkhead_wait_ms)");
 	is_int(t3.refused, PB_BREAKER_REFUSED_FULL, "refused FULL");
 	s = stats(b1, 0);
 	ok(s.bulkhead_rejected == 1 && s.slow_run == 0,
-	    "one refusal counted, no slow call");
+	   "one refusal counted, no slow call");
 	/* the holder leaves while we wait: the slot is ours */
 	p = fork();
 	if (p == 0) {
@@ -743,7 +765,7 @@ test_compartments(const char *path)
 		_exit(0);
 	}
 	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
-	    "a child cannot release the parent's slot (pid differs)");
+	       "a child cannot release the parent's slot (pid differs)");
 	is_int(wait_child(p), 0, "child done");
 	pb_breaker_release(b1, &t1, PB_BREAKER_SUCCESS);
 	is_int(pb_breaker_acquire(b1, 0, &t1, &retry), PB_OK, "slot again");
@@ -751,7 +773,8 @@ test_compartments(const char *path)
 	if (p == 0) {
 		struct pb_breaker_ticket c;
 
-		/* the child waits for the parent's slot, which frees in 50 ms */
+		/* the child waits for the parent's slot, which frees in 50 ms
+		 */
 		_exit(pb_breaker_acquire(b1, 0, &c, &retry) == PB_OK ? 0 : 1);
 	}
 	sleep_ms(50);

@@ -21,7 +21,7 @@ main(void)
 	is_int(pb_buf_printf(&b, "%d-%s", 42, "ab"), PB_OK, "printf");
 	is_str(b.data, "42-ab", "printf content");
 	is_int(pb_buf_printf(&b, "%s", "0123456789"), PB_ERR_TOOBIG,
-	    "printf over max refused");
+	       "printf over max refused");
 	is_str(b.data, "42-ab", "refused printf leaves buffer");
 	p = pb_buf_steal(&b);
 	is_str(p, "42-ab", "steal hands over data");
@@ -41,7 +41,7 @@ main(void)
 	is_int(pb_strlcpy(small, "abc", sizeof(small)), PB_OK, "strlcpy fits");
 	is_str(small, "abc", "strlcpy content");
 	is_int(pb_strlcpy(small, "abcd", sizeof(small)), PB_ERR_TOOBIG,
-	    "strlcpy reports truncation");
+	       "strlcpy reports truncation");
 	is_str(small, "abc", "strlcpy truncates safely");
 	is_int(pb_strlcpy(small, "x", 0), PB_ERR_TOOBIG, "strlcpy zero size");
 	return tap_done();

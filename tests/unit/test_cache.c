@@ -12,7 +12,7 @@
 
 struct origin {
 	int calls;
-	enum pb_err fail;         /* PB_OK: succeed */
+	enum pb_err fail; /* PB_OK: succeed */
 	int ttl_s;
 	int stale_ok;
 	int delay_ms;
@@ -45,7 +45,7 @@ load(void *ud, struct pb_cache_value *v)
 static long long
 ttl_of(struct pb_redis *r, const char *key)
 {
-	const char *argv[2] = { "TTL", key };
+	const char *argv[2] = {"TTL", key};
 	redisReply *rep = NULL;
 	long long t = -99;
 
@@ -72,8 +72,8 @@ single_flight(const struct pb_redis_opts *ro, const char *key)
 		pids[i] = fork();
 		if (pids[i] == 0) {
 			struct pb_redis *r = NULL;
-			struct origin org = { 0, PB_OK, 60, 0, 300, "{\"v\":1}" };
-			struct pb_cache_opts co = { 0 };
+			struct origin org = {0, PB_OK, 60, 0, 300, "{\"v\":1}"};
+			struct pb_cache_opts co = {0};
 			struct pb_cache_result res;
 			char out[2];
 
@@ -128,35 +128,35 @@ stop_yes(void *ud)
 /* Waiters with give_up (issue 19): another process holds the lock. */
 static void
 give_up(struct pb_redis *r, struct pb_cache_opts *co, const char *stale,
-    struct origin *org)
+        struct origin *org)
 {
 	struct pb_cache_result res;
 	char tok[PB_CACHE_TOKEN_LEN + 1];
 	const char *sk = co->stale_key;
 
 	is_int(pb_cache_lock(r, co->key, 5000, tok, sizeof(tok)), PB_OK,
-	    "give_up: a loader holds the lock");
+	       "give_up: a loader holds the lock");
 	co->give_up = 1;
 	co->wait_ms = 100;
 	co->stale_key = NULL;
 	org->calls = 0;
 	is_int(pb_cache_fetch(r, co, load, org, &res), PB_ERR_UNAVAILABLE,
-	    "give_up: after wait_ms, no stale key: unavailable");
+	       "give_up: after wait_ms, no stale key: unavailable");
 	is_int(res.source, PB_CACHE_GAVE_UP, "give_up: source GAVE_UP");
 	is_int(org->calls, 0, "give_up: the origin is not called");
 	pb_cache_result_free(&res);
 	co->stale_key = stale;
 	is_int(pb_cache_fetch(r, co, load, org, &res), PB_OK,
-	    "give_up: the stale copy is served");
+	       "give_up: the stale copy is served");
 	is_int(res.source, PB_CACHE_STALE, "give_up: source STALE");
 	is_int(org->calls, 0, "give_up: still no origin call");
 	pb_cache_result_free(&res);
 	co->wait_ms = 60000;
 	co->stop_waiting = stop_yes;
 	is_int(pb_cache_fetch(r, co, load, org, &res), PB_OK,
-	    "stop_waiting: stops before the first poll");
+	       "stop_waiting: stops before the first poll");
 	ok(stop_calls == 1 && res.source == PB_CACHE_STALE,
-	    "stop_waiting asked once, stale served");
+	   "stop_waiting asked once, stale served");
 	pb_cache_result_free(&res);
 	pb_cache_unlock(r, co->key, tok);
 	co->give_up = 0;
@@ -170,10 +170,10 @@ main(void)
 {
 	const char *sock = getenv("PHONEBILL_TEST_REDIS_SOCKET");
 	const char *pass = getenv("PHONEBILL_TEST_REDIS_PASSWORD");
-	struct pb_redis_opts o = { 0 }, bad = { 0 };
+	struct pb_redis_opts o = {0}, bad = {0};
 	struct pb_redis *r = NULL, *down = NULL;
-	struct origin org = { 0, PB_OK, 100, 1, 0, "{\"total\":1000}" };
-	struct pb_cache_opts co = { 0 };
+	struct origin org = {0, PB_OK, 100, 1, 0, "{\"total\":1000}"};
+	struct pb_cache_opts co = {0};
 	struct pb_cache_result res;
 	char key[96], stale[96], sf[96], tok[PB_CACHE_TOKEN_LEN + 1];
 	char tok2[PB_CACHE_TOKEN_LEN + 1], *v = NULL;
@@ -183,7 +183,7 @@ main(void)
 
 	is_str(pb_cache_source_name(PB_CACHE_STALE), "STALE", "source names");
 	is_int(pb_cache_fetch(NULL, NULL, load, &org, &res), PB_ERR_INVAL,
-	    "no options refused");
+	       "no options refused");
 	if (sock == NULL || pass == NULL) {
 		return tap_done();
 	}
@@ -216,16 +216,17 @@ main(void)
 		redisReply *pre = NULL;
 
 		is_int(pb_cache_getcmd_make(&gc, key), PB_OK, "getcmd");
-		is_int(pb_redis_pipe(r, &gc.cmd, 1, &pre), PB_OK, "getcmd sent");
+		is_int(pb_redis_pipe(r, &gc.cmd, 1, &pre), PB_OK,
+		       "getcmd sent");
 		is_int(pb_cache_fetch_pre(r, &co, load, &org, &res, pre), PB_OK,
-		    "fetch with the caller's GET reply");
+		       "fetch with the caller's GET reply");
 		is_int(res.source, PB_CACHE_HIT, "prefetched: HIT");
 		is_str(res.val, "{\"total\":1000}", "prefetched value");
 		is_int(org.calls, 1, "prefetched hit: no origin call");
 		pb_cache_result_free(&res);
 		freeReplyObject(pre);
 		is_int(pb_cache_getcmd_make(&gc, ""), PB_ERR_INVAL,
-		    "getcmd refuses an empty key");
+		       "getcmd refuses an empty key");
 	}
 
 	/* stale-if-error: the fresh copy expired, the origin is down */
@@ -233,22 +234,22 @@ main(void)
 	is_int(pb_cache_del(r, dk, 1), PB_OK, "expire the fresh copy");
 	org.fail = PB_ERR_UNAVAILABLE;
 	is_int(pb_cache_fetch(r, &co, load, &org, &res), PB_OK,
-	    "origin down: stale copy served");
+	       "origin down: stale copy served");
 	is_int(res.source, PB_CACHE_STALE, "source STALE");
 	is_int(res.load_err, PB_ERR_UNAVAILABLE, "load error reported");
 	is_str(res.val, "{\"total\":1000}", "stale value intact");
 	ok(res.stale_age_s >= 0 && res.stale_age_s < 60, "stale age known");
 	pb_cache_result_free(&res);
 	is_int(pb_cache_get(r, key, &v, &len), PB_ERR_NOTFOUND,
-	    "a stale answer is not written back as fresh");
+	       "a stale answer is not written back as fresh");
 	org.fail = PB_ERR_PARSE;
 	is_int(pb_cache_fetch(r, &co, load, &org, &res), PB_ERR_PARSE,
-	    "garbage from the origin is not hidden by the stale copy");
+	       "garbage from the origin is not hidden by the stale copy");
 	pb_cache_result_free(&res);
 	co.stale_key = NULL;
 	org.fail = PB_ERR_TIMEOUT;
 	is_int(pb_cache_fetch(r, &co, load, &org, &res), PB_ERR_TIMEOUT,
-	    "no stale key: the error comes back");
+	       "no stale key: the error comes back");
 	pb_cache_result_free(&res);
 
 	/* ttl 0: never cached (errors, answers not worth keeping) */
@@ -258,27 +259,27 @@ main(void)
 	is_int(pb_cache_fetch(r, &co, load, &org, &res), PB_OK, "ttl 0 load");
 	pb_cache_result_free(&res);
 	is_int(pb_cache_get(r, key, &v, &len), PB_ERR_NOTFOUND,
-	    "ttl 0 not stored");
+	       "ttl 0 not stored");
 
 	/* the lock is ours alone */
 	is_int(pb_cache_lock(r, key, 5000, tok, sizeof(tok)), PB_OK, "lock");
 	is_int(pb_cache_lock(r, key, 5000, tok2, sizeof(tok2)), PB_ERR_STATE,
-	    "second lock refused");
+	       "second lock refused");
 	pb_cache_unlock(r, key, "not-my-token");
 	is_int(pb_cache_lock(r, key, 5000, tok2, sizeof(tok2)), PB_ERR_STATE,
-	    "a wrong token does not release");
+	       "a wrong token does not release");
 	pb_cache_unlock(r, key, tok);
 	is_int(pb_cache_lock(r, key, 5000, tok2, sizeof(tok2)), PB_OK,
-	    "released by its owner");
+	       "released by its owner");
 	pb_cache_unlock(r, key, tok2);
 
 	/* a waiter whose loader died (lock expires) loads itself */
 	is_int(pb_cache_lock(r, key, 150, tok, sizeof(tok)), PB_OK,
-	    "a lock left by a dead loader");
+	       "a lock left by a dead loader");
 	org.ttl_s = 60;
 	org.calls = 0;
 	is_int(pb_cache_fetch(r, &co, load, &org, &res), PB_OK,
-	    "waiter loads after the lock lapses");
+	       "waiter loads after the lock lapses");
 	is_int(org.calls, 1, "loaded once");
 	is_int(res.source, PB_CACHE_LOADED, "and stored it");
 	pb_cache_result_free(&res);
@@ -299,7 +300,7 @@ main(void)
 	org.calls = 0;
 	co.key = key;
 	is_int(pb_cache_fetch(down, &co, load, &org, &res), PB_OK,
-	    "Redis down: answer from the origin");
+	       "Redis down: answer from the origin");
 	is_int(res.source, PB_CACHE_BYPASS, "source BYPASS");
 	is_str(res.val, "{\"total\":1000}", "correct value");
 	is_int(org.calls, 1, "one origin call");

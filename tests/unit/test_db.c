@@ -37,7 +37,7 @@ stop_early(void *ud, const struct pb_db_row *row)
 int
 main(void)
 {
-	struct pb_db_opts o = { 0 };
+	struct pb_db_opts o = {0};
 	struct pb_db *db = NULL, *bad = NULL;
 	struct rows r;
 	uint64_t affected = 0, id = 0;
@@ -58,48 +58,65 @@ main(void)
 	memset(&r, 0, sizeof(r));
 	pb_db_query(db, "SELECT @@session.time_zone", NULL, 0, collect, &r);
 	is_str(r.first, "+00:00", "session time zone UTC");
-	is_int(pb_db_exec(db, "DROP TABLE IF EXISTS pb_unit", NULL, 0, NULL,
-	    NULL), PB_OK, "drop");
-	is_int(pb_db_exec(db, "CREATE TABLE pb_unit (id BIGINT AUTO_INCREMENT "
-	    "PRIMARY KEY, name VARCHAR(64) NOT NULL UNIQUE, note VARCHAR(64) "
-	    "NULL, body MEDIUMTEXT NULL) CHARACTER SET utf8mb4 COLLATE "
-	    "utf8mb4_bin", NULL, 0, NULL, NULL), PB_OK, "create");
-	is_int(pb_db_exec(db, "INSERT INTO pb_unit (name, note) VALUES (?, ?)",
-	    (struct pb_db_param[]){ PB_DB_P_STR("홍길동"), PB_DB_P_NULL }, 2,
-	    &affected, &id), PB_OK, "insert with params");
+	is_int(
+	    pb_db_exec(db, "DROP TABLE IF EXISTS pb_unit", NULL, 0, NULL, NULL),
+	    PB_OK, "drop");
+	is_int(pb_db_exec(
+	           db,
+	           "CREATE TABLE pb_unit (id BIGINT AUTO_INCREMENT "
+	           "PRIMARY KEY, name VARCHAR(64) NOT NULL UNIQUE, note "
+	           "VARCHAR(64) "
+	           "NULL, body MEDIUMTEXT NULL) CHARACTER SET utf8mb4 COLLATE "
+	           "utf8mb4_bin",
+	           NULL, 0, NULL, NULL),
+	       PB_OK, "create");
+	is_int(pb_db_exec(
+	           db, "INSERT INTO pb_unit (name, note) VALUES (?, ?)",
+	           (struct pb_db_param[]){PB_DB_P_STR("홍길동"), PB_DB_P_NULL},
+	           2, &affected, &id),
+	       PB_OK, "insert with params");
 	ok(affected == 1 && id > 0, "affected rows and insert id");
-	is_int(pb_db_exec(db, "INSERT INTO pb_unit (name, note) VALUES (?, ?)",
-	    (struct pb_db_param[]){ PB_DB_P_STR("홍길동"), PB_DB_P_NULL }, 2,
-	    NULL, NULL), PB_ERR_STATE, "duplicate key is PB_ERR_STATE");
+	is_int(pb_db_exec(
+	           db, "INSERT INTO pb_unit (name, note) VALUES (?, ?)",
+	           (struct pb_db_param[]){PB_DB_P_STR("홍길동"), PB_DB_P_NULL},
+	           2, NULL, NULL),
+	       PB_ERR_STATE, "duplicate key is PB_ERR_STATE");
 	is_int(pb_db_last_errno(db), 1062, "errno of duplicate");
 	is_int(pb_db_exec(db, "INSERT INTO pb_unit (name) VALUES (?)",
-	    (struct pb_db_param[]){ PB_DB_P_STR(inj) }, 1, NULL, NULL), PB_OK,
-	    "hostile text is only data");
+	                  (struct pb_db_param[]){PB_DB_P_STR(inj)}, 1, NULL,
+	                  NULL),
+	       PB_OK, "hostile text is only data");
 	memset(&r, 0, sizeof(r));
 	is_int(pb_db_query(db, "SELECT name, note FROM pb_unit WHERE name = ?",
-	    (struct pb_db_param[]){ PB_DB_P_STR(inj) }, 1, collect, &r), PB_OK,
-	    "query");
+	                   (struct pb_db_param[]){PB_DB_P_STR(inj)}, 1, collect,
+	                   &r),
+	       PB_OK, "query");
 	ok(r.n == 1 && strcmp(r.first, inj) == 0 && r.saw_null,
-	    "one row, value intact, NULL reported");
+	   "one row, value intact, NULL reported");
 	is_int(pb_db_exec(db, "INSERT INTO pb_unit (name) VALUES (?)",
-	    (struct pb_db_param[]){ PB_DB_P_STR("a") }, 2, NULL, NULL),
-	    PB_ERR_INVAL, "parameter count mismatch refused");
+	                  (struct pb_db_param[]){PB_DB_P_STR("a")}, 2, NULL,
+	                  NULL),
+	       PB_ERR_INVAL, "parameter count mismatch refused");
 
 	/* a column far larger than the initial buffer is fetched whole */
 	big = malloc(300000);
 	memset(big, 'z', 299999);
 	big[299999] = '\0';
 	is_int(pb_db_exec(db, "UPDATE pb_unit SET body = ? WHERE id = ?",
-	    (struct pb_db_param[]){ PB_DB_P_STR(big), PB_DB_P_INT((long long)id) },
-	    2, &affected, NULL), PB_OK, "update big value");
+	                  (struct pb_db_param[]){PB_DB_P_STR(big),
+	                                         PB_DB_P_INT((long long)id)},
+	                  2, &affected, NULL),
+	       PB_OK, "update big value");
 	free(big);
 	memset(&r, 0, sizeof(r));
 	is_int(pb_db_query(db, "SELECT id, note, body FROM pb_unit ORDER BY id",
-	    NULL, 0, collect, &r), PB_OK, "query big");
+	                   NULL, 0, collect, &r),
+	       PB_OK, "query big");
 	is_int(r.biglen, 299999, "big column fetched in full");
 	is_int(r.n, 2, "all rows");
 	is_int(pb_db_query(db, "SELECT id FROM pb_unit", NULL, 0, stop_early,
-	    &calls), PB_ERR_STATE, "callback stops the query");
+	                   &calls),
+	       PB_ERR_STATE, "callback stops the query");
 	is_int(calls, 1, "no rows after stop");
 	is_int(pb_db_ping(db), PB_OK, "connection usable after early stop");
 
@@ -113,7 +130,8 @@ main(void)
 	is_int(r.n, 2, "rollback kept rows");
 	pb_db_begin(db);
 	pb_db_exec(db, "DELETE FROM pb_unit WHERE name = ?",
-	    (struct pb_db_param[]){ PB_DB_P_STR("홍길동") }, 1, &affected, NULL);
+	           (struct pb_db_param[]){PB_DB_P_STR("홍길동")}, 1, &affected,
+	           NULL);
 	is_int(pb_db_commit(db), PB_OK, "commit");
 	memset(&r, 0, sizeof(r));
 	pb_db_query(db, "SELECT id FROM pb_unit", NULL, 0, collect, &r);
@@ -127,16 +145,19 @@ main(void)
 		memset(&t, 0, sizeof(t));
 		pb_db_query(db, "SELECT CONNECTION_ID()", NULL, 0, collect, &t);
 		tid = strtoull(t.first, NULL, 10);
-		is_int(pb_db_exec(db, "KILL CONNECTION ?",
-		    (struct pb_db_param[]){ PB_DB_P_INT((long long)tid) }, 1,
-		    NULL, NULL) != PB_OK, 1, "killing our own connection fails");
+		is_int(pb_db_exec(
+		           db, "KILL CONNECTION ?",
+		           (struct pb_db_param[]){PB_DB_P_INT((long long)tid)},
+		           1, NULL, NULL) != PB_OK,
+		       1, "killing our own connection fails");
 		memset(&t, 0, sizeof(t));
 		is_int(pb_db_query(db, "SELECT COUNT(*) FROM pb_unit", NULL, 0,
-		    collect, &t), PB_OK, "query after kill reconnects");
+		                   collect, &t),
+		       PB_OK, "query after kill reconnects");
 		is_str(t.first, "1", "and answers");
 		memset(&t, 0, sizeof(t));
 		pb_db_query(db, "SELECT @@session.time_zone", NULL, 0, collect,
-		    &t);
+		            &t);
 		is_str(t.first, "+00:00", "UTC again after the reconnect");
 	}
 	pb_db_exec(db, "DROP TABLE pb_unit", NULL, 0, NULL, NULL);

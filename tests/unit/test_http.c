@@ -17,8 +17,8 @@ static const char *base;
 static struct pb_http *h;
 
 static enum pb_err
-call(const char *method, const char *path, const char *body,
-    const char *rid, long total_ms, size_t max, struct pb_http_resp *resp)
+call(const char *method, const char *path, const char *body, const char *rid,
+     long total_ms, size_t max, struct pb_http_resp *resp)
 {
 	struct pb_http_req req;
 	char url[512];
@@ -55,7 +55,8 @@ test_basic(void)
 	is_int(rc, PB_OK, "GET health: PB_OK");
 	is_int(r.status, 200, "GET health: status 200");
 	ok(r.body.data != NULL && r.body.len > 0 &&
-	    r.body.data[r.body.len] == '\0', "body NUL-terminated");
+	       r.body.data[r.body.len] == '\0',
+	   "body NUL-terminated");
 	ok(r.elapsed_ms >= 0 && r.elapsed_ms < 3000, "elapsed measured");
 	pb_http_resp_free(&r);
 
@@ -65,11 +66,11 @@ test_basic(void)
 	pb_http_resp_free(&r);
 
 	rc = call(NULL, "/_sim/faults", NULL, "http-test-rid.1", 3000, 65536,
-	    &r);
+	          &r);
 	is_int(r.status, 200, "admin GET 200");
 	ok(r.body.data != NULL &&
-	    strstr(r.body.data, "\"traceId\":\"http-test-rid.1\"") != NULL,
-	    "X-Request-ID sent (echoed as traceId)");
+	       strstr(r.body.data, "\"traceId\":\"http-test-rid.1\"") != NULL,
+	   "X-Request-ID sent (echoed as traceId)");
 	pb_http_resp_free(&r);
 }
 
@@ -80,15 +81,15 @@ test_post_delete(void)
 	enum pb_err rc;
 
 	rc = call("POST", "/_sim/faults",
-	    "{\"operation\":\"mvno\",\"mode\":\"none\",\"latencyMs\":1}", NULL,
-	    3000, 65536, &r);
+	          "{\"operation\":\"mvno\",\"mode\":\"none\",\"latencyMs\":1}",
+	          NULL, 3000, 65536, &r);
 	is_int(rc, PB_OK, "POST JSON body");
 	is_int(r.status, 200, "POST accepted (Content-Type application/json)");
 	pb_http_resp_free(&r);
 	rc = call("DELETE", "/_sim/faults/mvno", NULL, NULL, 3000, 65536, &r);
 	is_int(r.status, 200, "DELETE 200");
 	ok(r.body.data != NULL && strstr(r.body.data, "\"deleted\":1") != NULL,
-	    "DELETE removed the switch the POST set");
+	   "DELETE removed the switch the POST set");
 	pb_http_resp_free(&r);
 }
 
@@ -115,15 +116,15 @@ test_redirect(void)
 	enum pb_err rc;
 
 	rc = call("POST", "/_sim/faults",
-	    "{\"operation\":\"mvno\",\"mode\":\"redirect\",\"times\":1}", NULL,
-	    3000, 65536, &r);
+	          "{\"operation\":\"mvno\",\"mode\":\"redirect\",\"times\":1}",
+	          NULL, 3000, 65536, &r);
 	is_int(r.status, 200, "redirect switch set");
 	pb_http_resp_free(&r);
 	rc = call("POST", "/mvno/api/v1/results", "{}", NULL, 3000, 65536, &r);
 	is_int(rc, PB_OK, "302 is returned, not followed");
 	is_int(r.status, 302, "status 302 seen by the caller");
 	ok(r.body.data != NULL && strstr(r.body.data, "9999") != NULL,
-	    "body is the 302's own");
+	   "body is the 302's own");
 	pb_http_resp_free(&r);
 	fault_off();
 }
@@ -135,14 +136,15 @@ test_timeout(void)
 	enum pb_err rc;
 
 	rc = call("POST", "/_sim/faults",
-	    "{\"operation\":\"mvno\",\"mode\":\"hang\",\"hangMs\":1500,"
-	    "\"times\":1}", NULL, 3000, 65536, &r);
+	          "{\"operation\":\"mvno\",\"mode\":\"hang\",\"hangMs\":1500,"
+	          "\"times\":1}",
+	          NULL, 3000, 65536, &r);
 	is_int(r.status, 200, "hang switch set");
 	pb_http_resp_free(&r);
 	rc = call("POST", "/mvno/api/v1/results", "{}", NULL, 300, 65536, &r);
 	is_int(rc, PB_ERR_TIMEOUT, "hang -> PB_ERR_TIMEOUT");
 	ok(r.elapsed_ms >= 250 && r.elapsed_ms < 800,
-	    "returns within the 300 ms budget");
+	   "returns within the 300 ms budget");
 	pb_http_resp_free(&r);
 	fault_off();
 
@@ -157,8 +159,8 @@ test_errors(void)
 {
 	struct pb_http_req req;
 	struct pb_http_resp r;
-	const char *bad_hdr[] = { "X-A: 1\r\nX-B: 2" };
-	const char *good_hdr[] = { "X-Extra: yes" };
+	const char *bad_hdr[] = {"X-A: 1\r\nX-B: 2"};
+	const char *good_hdr[] = {"X-Extra: yes"};
 	enum pb_err rc;
 
 	memset(&req, 0, sizeof(req));
@@ -180,11 +182,13 @@ test_errors(void)
 	req.url = "http://127.0.0.1:9/closed";
 	req.headers = bad_hdr;
 	req.nheaders = 1;
-	is_int(pb_http_do(h, &req, &r), PB_ERR_INVAL, "CRLF in a header refused");
+	is_int(pb_http_do(h, &req, &r), PB_ERR_INVAL,
+	       "CRLF in a header refused");
 	pb_http_resp_free(&r);
 	req.headers = good_hdr;
 	req.request_id = "a\nb";
-	is_int(pb_http_do(h, &req, &r), PB_ERR_INVAL, "LF in request id refused");
+	is_int(pb_http_do(h, &req, &r), PB_ERR_INVAL,
+	       "LF in request id refused");
 	pb_http_resp_free(&r);
 	req.request_id = NULL;
 	req.total_timeout_ms = 0;
@@ -220,7 +224,7 @@ test_https_verifies(void)
 	req.total_timeout_ms = 3000;
 	req.max_response = 65536;
 	is_int(pb_http_do(h, &req, &r), PB_ERR_UNAVAILABLE,
-	    "https with an untrusted certificate refused");
+	       "https with an untrusted certificate refused");
 	is_str(r.error_kind, "tls", "and named a TLS failure");
 	ok(r.error[0] != '\0', "with libcurl's message");
 	pb_http_resp_free(&r);

@@ -55,19 +55,19 @@ accept_n(const char *name, const char *s, size_t n, int depth)
  */
 static void
 reject_n(const char *name, const char *s, size_t n, int depth,
-    const char *want_why)
+         const char *want_why)
 {
-	cJSON *root = (cJSON *)&root;   /* must be overwritten with NULL */
+	cJSON *root = (cJSON *)&root; /* must be overwritten with NULL */
 	const char *why = NULL;
 	enum pb_err rc;
 	int good;
 
 	rc = parse_n(s, n, depth, &root, &why);
 	good = rc == PB_ERR_PARSE && root == NULL && why != NULL &&
-	    (want_why == NULL || strcmp(why, want_why) == 0);
+	       (want_why == NULL || strcmp(why, want_why) == 0);
 	if (!ok(good, name))
 		printf("# rc %d why %s want %s\n", (int)rc,
-		    why ? why : "(null)", want_why ? want_why : "(any)");
+		       why ? why : "(null)", want_why ? want_why : "(any)");
 	if (rc == PB_OK && root != (cJSON *)&root)
 		cJSON_Delete(root);
 }
@@ -136,10 +136,10 @@ wide(int n, int objects)
 	for (i = 0; i < n; i++) {
 		if (objects)
 			w = snprintf(s + len, cap - len, "%s\"k%d\":%d",
-			    i ? "," : "", i, i);
+			             i ? "," : "", i, i);
 		else
-			w = snprintf(s + len, cap - len, "%s%d",
-			    i ? "," : "", i);
+			w = snprintf(s + len, cap - len, "%s%d", i ? "," : "",
+			             i);
 		if (w < 0 || (size_t)w >= cap - len)
 			exit(2);
 		len += (size_t)w;
@@ -165,18 +165,18 @@ test_valid(void)
 	accept_s("empty string value", "{\"\":\"\"}");
 	accept_s("all simple escapes", "\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\"");
 	accept_s("raw UTF-8 2, 3 and 4 bytes",
-	    "\"\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+	         "\"\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
 	accept_s("U+FFFF and U+10FFFF raw", "\"\xEF\xBF\xBF\xF4\x8F\xBF\xBF\"");
 	accept_s("case-different keys are distinct", "{\"a\":1,\"A\":2}");
 	accept_s("same key in sibling objects", "[{\"a\":1},{\"a\":2}]");
 
 	root = must_parse("{\"s\":\"x\",\"n\":-3,\"t\":true,\"z\":null}");
 	ok(cJSON_IsObject(root) &&
-	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "s")) &&
-	    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(root, "n")) &&
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "t")) &&
-	    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "z")),
-	    "tree has the right types");
+	       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "s")) &&
+	       cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(root, "n")) &&
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "t")) &&
+	       cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "z")),
+	   "tree has the right types");
 	cJSON_Delete(root);
 }
 
@@ -187,18 +187,20 @@ test_trailing(void)
 	static const char nul_after[] = "{}\0";
 	static const char nul_outside[] = "[1,\0 2]";
 
-	reject_s("trailing word", "{} x", "trailing characters after JSON value");
+	reject_s("trailing word", "{} x",
+	         "trailing characters after JSON value");
 	reject_s("two objects", "{}{}", "trailing characters after JSON value");
 	reject_s("two numbers", "1 2", "trailing characters after JSON value");
 	reject_s("trailing comma in array", "[1,]", NULL);
 	reject_s("trailing comma in object", "{\"a\":1,}", NULL);
-	reject_s("leading BOM", "\xEF\xBB\xBF{}", "byte order mark not allowed");
+	reject_s("leading BOM", "\xEF\xBB\xBF{}",
+	         "byte order mark not allowed");
 	reject_n("NUL inside string", nul_inside, sizeof(nul_inside) - 1, 0,
-	    "NUL byte in input");
+	         "NUL byte in input");
 	reject_n("NUL after value", nul_after, sizeof(nul_after) - 1, 0,
-	    "NUL byte in input");
-	reject_n("NUL between tokens", nul_outside, sizeof(nul_outside) - 1,
-	    0, "NUL byte in input");
+	         "NUL byte in input");
+	reject_n("NUL between tokens", nul_outside, sizeof(nul_outside) - 1, 0,
+	         "NUL byte in input");
 	reject_n("empty input", "", 0, 0, "empty input");
 	reject_s("whitespace only", " \t\r\n ", "empty input");
 	reject_n("NULL text with len 0", NULL, 0, 0, "empty input");
@@ -218,21 +220,23 @@ test_utf8(void)
 	reject_s("overlong C0 AF", "\"\xC0\xAF\"", "invalid UTF-8");
 	reject_s("overlong C1 BF", "\"\xC1\xBF\"", "invalid UTF-8");
 	reject_s("overlong E0 80 AF", "\"\xE0\x80\xAF\"", "invalid UTF-8");
-	reject_s("overlong F0 80 80 AF", "\"\xF0\x80\x80\xAF\"", "invalid UTF-8");
-	reject_s("encoded surrogate ED A0 80", "\"\xED\xA0\x80\"", "invalid UTF-8");
+	reject_s("overlong F0 80 80 AF", "\"\xF0\x80\x80\xAF\"",
+	         "invalid UTF-8");
+	reject_s("encoded surrogate ED A0 80", "\"\xED\xA0\x80\"",
+	         "invalid UTF-8");
 	reject_s("over U+10FFFF F4 90 80 80", "\"\xF4\x90\x80\x80\"",
-	    "invalid UTF-8");
+	         "invalid UTF-8");
 	reject_s("F5 lead byte", "\"\xF5\x80\x80\x80\"", "invalid UTF-8");
 	reject_s("FF byte", "\"\xFF\"", "invalid UTF-8");
 	reject_s("truncated 3-byte at end of string", "\"\xE2\x82\"",
-	    "invalid UTF-8");
+	         "invalid UTF-8");
 	reject_s("truncated 4-byte at end of string", "[\"\xF0\x9F\x98\"]",
-	    "invalid UTF-8");
+	         "invalid UTF-8");
 	reject_s("truncated 3-byte at end of input", "\"\xE2\x82",
-	    "invalid UTF-8");
+	         "invalid UTF-8");
 	reject_s("truncated 2-byte at end of input", "\"\xC3", "invalid UTF-8");
 	reject_s("UTF-8 in a key checked too", "{\"\xC0\xAF\":1}",
-	    "invalid UTF-8");
+	         "invalid UTF-8");
 	reject_s("non-ASCII outside strings", "[1,\xC3\xA9]", NULL);
 }
 
@@ -242,33 +246,36 @@ test_escapes(void)
 	cJSON *root;
 
 	reject_s("\\u0000 rejected", "\"a\\u0000b\"", "\\u0000 not allowed");
-	reject_s("lone high surrogate", "\"\\uD800\"", "unpaired surrogate escape");
+	reject_s("lone high surrogate", "\"\\uD800\"",
+	         "unpaired surrogate escape");
 	reject_s("lone high surrogate at end of input", "\"\\uD800",
-	    "unpaired surrogate escape");
-	reject_s("lone low surrogate", "\"\\uDC00\"", "unpaired surrogate escape");
+	         "unpaired surrogate escape");
+	reject_s("lone low surrogate", "\"\\uDC00\"",
+	         "unpaired surrogate escape");
 	reject_s("high followed by non-low", "\"\\uD800\\u0041\"",
-	    "unpaired surrogate escape");
+	         "unpaired surrogate escape");
 	reject_s("high followed by high", "\"\\uD800\\uD800\"",
-	    "unpaired surrogate escape");
+	         "unpaired surrogate escape");
 	reject_s("reversed pair", "\"\\uDE00\\uD83D\"",
-	    "unpaired surrogate escape");
+	         "unpaired surrogate escape");
 	reject_s("invalid escape \\x", "\"\\x41\"", "invalid escape");
 	reject_s("short \\u escape", "\"\\u12\"", "invalid \\u escape");
 	reject_s("non-hex \\u escape", "\"\\u12G4\"", "invalid \\u escape");
 	reject_s("backslash at end of input", "\"\\", "unterminated string");
-	reject_s("raw tab in string", "\"a\tb\"", "control character in string");
+	reject_s("raw tab in string", "\"a\tb\"",
+	         "control character in string");
 	reject_s("raw newline in string", "\"a\nb\"",
-	    "control character in string");
+	         "control character in string");
 	reject_s("unterminated string", "\"abc", "unterminated string");
 
 	root = must_parse("\"\\uD83D\\uDE00\"");
 	is_str(cJSON_GetStringValue(root), "\xF0\x9F\x98\x80",
-	    "pair D83D DE00 decodes to F0 9F 98 80");
+	       "pair D83D DE00 decodes to F0 9F 98 80");
 	cJSON_Delete(root);
 	root = must_parse("\"\\ud83d\\ude00\\u00e9\\u20AC\"");
 	is_str(cJSON_GetStringValue(root),
-	    "\xF0\x9F\x98\x80\xC3\xA9\xE2\x82\xAC",
-	    "lower-case pair, 2- and 3-byte escapes decode");
+	       "\xF0\x9F\x98\x80\xC3\xA9\xE2\x82\xAC",
+	       "lower-case pair, 2- and 3-byte escapes decode");
 	cJSON_Delete(root);
 }
 
@@ -287,27 +294,27 @@ test_limits(void)
 	free(s);
 	s = nested(4, 0);
 	reject_n("arrays at depth max+1 (4)", s, strlen(s), 3,
-	    "nesting too deep");
+	         "nesting too deep");
 	free(s);
 	s = nested(3, 1);
 	accept_n("objects at depth == max (3)", s, strlen(s), 3);
 	free(s);
 	s = nested(4, 1);
 	reject_n("objects at depth max+1 (4)", s, strlen(s), 3,
-	    "nesting too deep");
+	         "nesting too deep");
 	free(s);
 	accept_n("{\"a\":{\"b\":1}} is depth 2", d2, strlen(d2), 2);
 	reject_n("{\"a\":{\"b\":1}} is not depth 1", d2, strlen(d2), 1,
-	    "nesting too deep");
+	         "nesting too deep");
 	accept_n("scalar at max_depth 1", "7", 1, 1);
 	s = nested(PB_JSON_MAX_DEPTH, 0);
 	accept_n("max_depth 0 means PB_JSON_MAX_DEPTH", s, strlen(s), 0);
 	free(s);
 	s = nested(PB_JSON_MAX_DEPTH + 1, 1);
 	reject_n("max_depth 0: PB_JSON_MAX_DEPTH+1 refused", s, strlen(s), 0,
-	    "nesting too deep");
+	         "nesting too deep");
 	reject_n("max_depth over the ceiling is clamped", s, strlen(s), 1000,
-	    "nesting too deep");
+	         "nesting too deep");
 	free(s);
 
 	s = wide(PB_JSON_MAX_MEMBERS, 0);
@@ -331,18 +338,19 @@ test_limits(void)
 	memset(s, ' ', n);
 	s[0] = '1';
 	rc = pb_json_parse(s, n - 1, 0, &root, &why);
-	ok(rc == PB_OK && root != NULL, "input of exactly PB_JSON_MAX_INPUT ok");
+	ok(rc == PB_OK && root != NULL,
+	   "input of exactly PB_JSON_MAX_INPUT ok");
 	cJSON_Delete(root);
 	root = (cJSON *)&root;
 	why = NULL;
 	rc = pb_json_parse(s, n, 0, &root, &why);
 	ok(rc == PB_ERR_TOOBIG && root == NULL && why != NULL,
-	    "input over PB_JSON_MAX_INPUT is PB_ERR_TOOBIG");
+	   "input over PB_JSON_MAX_INPUT is PB_ERR_TOOBIG");
 	free(s);
 
 	why = NULL;
 	ok(pb_json_parse("{}", 2, 0, NULL, &why) != PB_OK && why != NULL,
-	    "NULL out refused with a reason");
+	   "NULL out refused with a reason");
 }
 
 static void
@@ -350,11 +358,12 @@ test_duplicates(void)
 {
 	reject_s("duplicate key", "{\"a\":1,\"a\":2}", "duplicate key");
 	reject_s("escaped duplicate key", "{\"a\":1,\"\\u0061\":2}",
-	    "duplicate key");
+	         "duplicate key");
 	reject_s("duplicate key in nested object",
-	    "[0,{\"x\":{\"k\":1,\"j\":2,\"k\":3}}]", "duplicate key");
+	         "[0,{\"x\":{\"k\":1,\"j\":2,\"k\":3}}]", "duplicate key");
 	reject_s("duplicate via surrogate pair",
-	    "{\"\xF0\x9F\x98\x80\":1,\"\\uD83D\\uDE00\":2}", "duplicate key");
+	         "{\"\xF0\x9F\x98\x80\":1,\"\\uD83D\\uDE00\":2}",
+	         "duplicate key");
 	accept_s("key prefix is not a duplicate", "{\"ab\":1,\"a\":2}");
 }
 
@@ -377,7 +386,8 @@ test_numbers(void)
 	reject_s("Infinity", "Infinity", NULL);
 	reject_s("-Infinity", "-Infinity", "invalid number");
 	reject_s("hex 0x10", "0x10", NULL);
-	reject_s("1e999 overflows to infinity", "[1e999]", "number out of range");
+	reject_s("1e999 overflows to infinity", "[1e999]",
+	         "number out of range");
 	accept_s("-0", "-0");
 	accept_s("1e5", "1e5");
 	accept_s("1.5E-3", "1.5E-3");
@@ -385,8 +395,8 @@ test_numbers(void)
 
 	root = must_parse("[1.5E-3]");
 	ok(root != NULL && cJSON_GetArrayItem(root, 0) != NULL &&
-	    cJSON_GetArrayItem(root, 0)->valuedouble == 1.5e-3,
-	    "1.5E-3 has the right value");
+	       cJSON_GetArrayItem(root, 0)->valuedouble == 1.5e-3,
+	   "1.5E-3 has the right value");
 	cJSON_Delete(root);
 
 	/* The limit is 64 characters. */
@@ -401,7 +411,7 @@ test_numbers(void)
 	reject_s("65-char number", num, "number too long");
 	memcpy(num + 56, ".5e+1234", 8);
 	reject_s("65-char number with fraction and exponent", num,
-	    "number too long");
+	         "number too long");
 	/* "[" + 65 digits + "]" */
 	memset(num, '1', sizeof(num));
 	num[0] = '[';
@@ -421,15 +431,15 @@ test_literals(void)
 }
 
 static const struct pb_json_field spec[] = {
-	{ "userId", PB_JSON_INT, PB_JSON_REQUIRED, 1, 1000000 },
-	{ "name", PB_JSON_STRING, 0, 2, 8 },
-	{ "active", PB_JSON_BOOL, 0, 0, 0 },
-	{ "tags", PB_JSON_ARRAY, 0, 0, 3 },
-	{ "meta", PB_JSON_OBJECT, PB_JSON_NULLABLE, 0, 0 },
-	{ "note", PB_JSON_STRING, PB_JSON_REQUIRED | PB_JSON_NULLABLE, 0, 0 },
-	{ "big", PB_JSON_INT, 0, LLONG_MIN, LLONG_MAX },
-	{ "any", PB_JSON_STRING, 0, 0, 0 },
-	{ "list", PB_JSON_ARRAY, 0, 0, 0 },
+    {"userId", PB_JSON_INT, PB_JSON_REQUIRED, 1, 1000000},
+    {"name", PB_JSON_STRING, 0, 2, 8},
+    {"active", PB_JSON_BOOL, 0, 0, 0},
+    {"tags", PB_JSON_ARRAY, 0, 0, 3},
+    {"meta", PB_JSON_OBJECT, PB_JSON_NULLABLE, 0, 0},
+    {"note", PB_JSON_STRING, PB_JSON_REQUIRED | PB_JSON_NULLABLE, 0, 0},
+    {"big", PB_JSON_INT, 0, LLONG_MIN, LLONG_MAX},
+    {"any", PB_JSON_STRING, 0, 0, 0},
+    {"list", PB_JSON_ARRAY, 0, 0, 0},
 };
 
 /*
@@ -450,11 +460,11 @@ chk(const char *name, const char *json, const char *want_field,
 		good = root != NULL && rc == PB_OK;
 	else
 		good = root != NULL && rc == PB_ERR_INVAL && why != NULL &&
-		    field != NULL && strcmp(why, want_why) == 0 &&
-		    strcmp(field, want_field) == 0;
+		       field != NULL && strcmp(why, want_why) == 0 &&
+		       strcmp(field, want_field) == 0;
 	if (!ok(good, name))
 		printf("# rc %d field %s why %s\n", (int)rc,
-		    field ? field : "(null)", why ? why : "(null)");
+		       field ? field : "(null)", why ? why : "(null)");
 	cJSON_Delete(root);
 }
 
@@ -469,19 +479,20 @@ test_check(void)
 	chk("everything valid",
 	    "{\"userId\":5,\"name\":\"bob\",\"active\":false,"
 	    "\"tags\":[1,2,3],\"meta\":{\"x\":1},\"note\":null,"
-	    "\"big\":-77,\"any\":\"\",\"list\":[1,2,3,4,5]}", NULL, NULL);
+	    "\"big\":-77,\"any\":\"\",\"list\":[1,2,3,4,5]}",
+	    NULL, NULL);
 	chk("unknown field", "{\"userId\":5,\"note\":\"\",\"x\":1}", "x",
 	    "unknown field");
-	chk("names are case-sensitive", "{\"UserId\":5,\"note\":\"\"}", "UserId",
-	    "unknown field");
+	chk("names are case-sensitive", "{\"UserId\":5,\"note\":\"\"}",
+	    "UserId", "unknown field");
 	chk("required missing", "{\"note\":\"\"}", "userId", "required");
 	chk("REQUIRED|NULLABLE missing", "{\"userId\":5}", "note", "required");
 	chk("REQUIRED|NULLABLE present as null", "{\"userId\":5,\"note\":null}",
 	    NULL, NULL);
-	chk("NULLABLE object null", "{\"userId\":5,\"note\":\"\",\"meta\":null}",
-	    NULL, NULL);
-	chk("null for non-NULLABLE", "{\"userId\":null,\"note\":\"\"}", "userId",
-	    "wrong type");
+	chk("NULLABLE object null",
+	    "{\"userId\":5,\"note\":\"\",\"meta\":null}", NULL, NULL);
+	chk("null for non-NULLABLE", "{\"userId\":null,\"note\":\"\"}",
+	    "userId", "wrong type");
 	chk("null for optional non-NULLABLE",
 	    "{\"userId\":1,\"note\":\"\",\"name\":null}", "name", "wrong type");
 	chk("INT given a string", "{\"userId\":\"5\",\"note\":\"\"}", "userId",
@@ -497,29 +508,34 @@ test_check(void)
 	chk("INT 1.0 is integral in value, accepted",
 	    "{\"userId\":1.0,\"note\":\"\"}", NULL, NULL);
 	chk("INT 2e3 accepted", "{\"userId\":2e3,\"note\":\"\"}", NULL, NULL);
-	chk("INT 2^53-1", "{\"userId\":1,\"note\":\"\",\"big\":9007199254740991}",
-	    NULL, NULL);
+	chk("INT 2^53-1",
+	    "{\"userId\":1,\"note\":\"\",\"big\":9007199254740991}", NULL,
+	    NULL);
 	chk("INT -(2^53-1)",
-	    "{\"userId\":1,\"note\":\"\",\"big\":-9007199254740991}", NULL, NULL);
-	chk("INT 2^53+1", "{\"userId\":1,\"note\":\"\",\"big\":9007199254740993}",
-	    "big", "out of range");
+	    "{\"userId\":1,\"note\":\"\",\"big\":-9007199254740991}", NULL,
+	    NULL);
+	chk("INT 2^53+1",
+	    "{\"userId\":1,\"note\":\"\",\"big\":9007199254740993}", "big",
+	    "out of range");
 	chk("INT 1e300", "{\"userId\":1,\"note\":\"\",\"big\":1e300}", "big",
 	    "out of range");
-	chk("STRING at min bytes", "{\"userId\":1,\"note\":\"\",\"name\":\"ab\"}",
-	    NULL, NULL);
+	chk("STRING at min bytes",
+	    "{\"userId\":1,\"note\":\"\",\"name\":\"ab\"}", NULL, NULL);
 	chk("STRING too short", "{\"userId\":1,\"note\":\"\",\"name\":\"a\"}",
 	    "name", "too short");
 	chk("STRING at max bytes",
 	    "{\"userId\":1,\"note\":\"\",\"name\":\"abcdefgh\"}", NULL, NULL);
-	chk("STRING too long", "{\"userId\":1,\"note\":\"\",\"name\":\"abcdefghi\"}",
-	    "name", "too long");
+	chk("STRING too long",
+	    "{\"userId\":1,\"note\":\"\",\"name\":\"abcdefghi\"}", "name",
+	    "too long");
 	chk("STRING length is bytes",
-	    "{\"userId\":1,\"note\":\"\",\"name\":\"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\"}",
+	    "{\"userId\":1,\"note\":\"\",\"name\":"
+	    "\"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\"}",
 	    "name", "too long");
 	chk("STRING given a number", "{\"userId\":1,\"note\":3}", "note",
 	    "wrong type");
-	chk("BOOL given 1", "{\"userId\":1,\"note\":\"\",\"active\":1}", "active",
-	    "wrong type");
+	chk("BOOL given 1", "{\"userId\":1,\"note\":\"\",\"active\":1}",
+	    "active", "wrong type");
 	chk("OBJECT given an array", "{\"userId\":1,\"note\":\"\",\"meta\":[]}",
 	    "meta", "wrong type");
 	chk("ARRAY given an object", "{\"userId\":1,\"note\":\"\",\"tags\":{}}",
@@ -532,28 +548,29 @@ test_check(void)
 
 	rc = pb_json_check(NULL, spec, NELEM(spec), &field, &why);
 	ok(rc == PB_ERR_INVAL && field != NULL && strcmp(field, "") == 0 &&
-	    why != NULL && strcmp(why, "not an object") == 0,
-	    "NULL obj is not an object");
+	       why != NULL && strcmp(why, "not an object") == 0,
+	   "NULL obj is not an object");
 
 	obj = cJSON_CreateObject();
 	cJSON_AddNumberToObject(obj, "userId", 1);
 	cJSON_AddNumberToObject(obj, "userId", 2);
 	field = why = NULL;
 	rc = pb_json_check(obj, spec, NELEM(spec), &field, &why);
-	ok(rc == PB_ERR_INVAL && field != NULL && strcmp(field, "userId") == 0 &&
-	    why != NULL && strcmp(why, "duplicate field") == 0,
-	    "hand-built duplicate is \"duplicate field\"");
+	ok(rc == PB_ERR_INVAL && field != NULL &&
+	       strcmp(field, "userId") == 0 && why != NULL &&
+	       strcmp(why, "duplicate field") == 0,
+	   "hand-built duplicate is \"duplicate field\"");
 	cJSON_Delete(obj);
 
 	obj = must_parse("{\"x\":1}");
 	ok(pb_json_check(obj, spec, NELEM(spec), NULL, NULL) == PB_ERR_INVAL,
-	    "field and why may be NULL");
+	   "field and why may be NULL");
 	ok(pb_json_check(obj, NULL, 0, NULL, NULL) == PB_ERR_INVAL,
-	    "empty spec: any member is unknown");
+	   "empty spec: any member is unknown");
 	cJSON_Delete(obj);
 	obj = must_parse("{}");
 	ok(pb_json_check(obj, NULL, 0, NULL, NULL) == PB_OK,
-	    "empty spec accepts {}");
+	   "empty spec accepts {}");
 	cJSON_Delete(obj);
 }
 
@@ -564,7 +581,8 @@ test_getters(void)
 	long long v;
 	int b;
 
-	root = must_parse("{\"s\":\"str\",\"i\":-42,\"f\":1.5,\"one\":1.0,"
+	root = must_parse(
+	    "{\"s\":\"str\",\"i\":-42,\"f\":1.5,\"one\":1.0,"
 	    "\"max\":9007199254740991,\"big\":9007199254740993,"
 	    "\"huge\":1e300,\"t\":true,\"no\":false,\"z\":null,\"A\":1}");
 
@@ -580,10 +598,10 @@ test_getters(void)
 	ok(pb_json_get_int(root, "one", &v) == 1 && v == 1, "get_int 1.0");
 	v = 0;
 	ok(pb_json_get_int(root, "max", &v) == 1 && v == 9007199254740991LL,
-	    "get_int 2^53-1");
+	   "get_int 2^53-1");
 	v = 7;
 	ok(pb_json_get_int(root, "f", &v) == 0 && v == 7,
-	    "get_int 1.5 refused, out untouched");
+	   "get_int 1.5 refused, out untouched");
 	ok(pb_json_get_int(root, "big", &v) == 0, "get_int 2^53+1 refused");
 	ok(pb_json_get_int(root, "huge", &v) == 0, "get_int 1e300 refused");
 	ok(pb_json_get_int(root, "s", &v) == 0, "get_int on a string");
@@ -597,8 +615,9 @@ test_getters(void)
 	ok(pb_json_get_bool(root, "i", &b) == 0, "get_bool on a number");
 	ok(pb_json_get_bool(root, "missing", &b) == 0, "get_bool absent");
 	ok(pb_json_get_string(NULL, "s") == NULL &&
-	    pb_json_get_int(NULL, "i", &v) == 0 &&
-	    pb_json_get_bool(NULL, "t", &b) == 0, "getters on NULL obj");
+	       pb_json_get_int(NULL, "i", &v) == 0 &&
+	       pb_json_get_bool(NULL, "t", &b) == 0,
+	   "getters on NULL obj");
 	cJSON_Delete(root);
 }
 
@@ -613,10 +632,13 @@ test_print(void)
 
 	root = must_parse(src);
 	text = pb_json_print(root);
-	is_str(text, "{\"a\":[1,-2.5,true,null],\"s\":\"\xC3\xA9\\n\\\"/\","
-	    "\"o\":{}}", "print is compact and re-escaped");
-	ok(text != NULL && pb_json_parse(text, strlen(text), 0, &again, NULL) ==
-	    PB_OK, "printed text parses again");
+	is_str(text,
+	       "{\"a\":[1,-2.5,true,null],\"s\":\"\xC3\xA9\\n\\\"/\","
+	       "\"o\":{}}",
+	       "print is compact and re-escaped");
+	ok(text != NULL &&
+	       pb_json_parse(text, strlen(text), 0, &again, NULL) == PB_OK,
+	   "printed text parses again");
 	text2 = pb_json_print(again);
 	is_str(text2, text, "second print is identical");
 	ok(pb_json_print(NULL) == NULL, "print NULL is NULL");

@@ -20,11 +20,11 @@
 #include "simadmin.h"
 #include "tap.h"
 
-#define LINE_DEMO01   "01012345678"
-#define LINE_NONE     "01000000000"
-#define LINE_TERM     "01067890123"
-#define LINE_NOPLAN   "01099990003"
-#define LINE_CHANGE   "01099990000"
+#define LINE_DEMO01 "01012345678"
+#define LINE_NONE "01000000000"
+#define LINE_TERM "01067890123"
+#define LINE_NOPLAN "01099990003"
+#define LINE_CHANGE "01099990000"
 
 static const char *base;
 static struct pb_http *admin;
@@ -38,7 +38,7 @@ rid(void)
 	static char buf[64];
 
 	snprintf(buf, sizeof(buf), "ut-kos-%ld-%ld-%u", (long)getpid(),
-	    (long)pb_clock_now_ms(), ++rid_seq);
+	         (long)pb_clock_now_ms(), ++rid_seq);
 	return buf;
 }
 
@@ -84,7 +84,7 @@ calls(const char *op)
 
 static struct pb_kos *
 client(long total_ms, size_t max, int retries, struct pb_breaker *b,
-    const char *url)
+       const char *url)
 {
 	struct pb_kos_opts o;
 	struct pb_kos *k = NULL;
@@ -115,23 +115,24 @@ test_months_conv(void)
 {
 	char b[8];
 
-	is_int(pb_kos_month_to_kos("2026-11", b, sizeof(b)), PB_OK, "to_kos ok");
+	is_int(pb_kos_month_to_kos("2026-11", b, sizeof(b)), PB_OK,
+	       "to_kos ok");
 	is_str(b, "202611", "2026-11 -> 202611");
 	is_int(pb_kos_month_from_kos("202601", b, sizeof(b)), PB_OK,
-	    "from_kos ok");
+	       "from_kos ok");
 	is_str(b, "2026-01", "202601 -> 2026-01");
 	is_int(pb_kos_month_to_kos("2026-13", b, sizeof(b)), PB_ERR_INVAL,
-	    "month 13 refused");
+	       "month 13 refused");
 	is_int(pb_kos_month_to_kos("2026-00", b, sizeof(b)), PB_ERR_INVAL,
-	    "month 00 refused");
+	       "month 00 refused");
 	is_int(pb_kos_month_to_kos("202611", b, sizeof(b)), PB_ERR_INVAL,
-	    "YYYYMM is not YYYY-MM");
+	       "YYYYMM is not YYYY-MM");
 	is_int(pb_kos_month_to_kos("2026-1a", b, sizeof(b)), PB_ERR_INVAL,
-	    "non-digit refused");
+	       "non-digit refused");
 	is_int(pb_kos_month_from_kos("2026-11", b, sizeof(b)), PB_ERR_INVAL,
-	    "from_kos wants YYYYMM");
+	       "from_kos wants YYYYMM");
 	is_int(pb_kos_month_to_kos("2026-11", b, 6), PB_ERR_INVAL,
-	    "small buffer refused");
+	       "small buffer refused");
 }
 
 static void
@@ -141,31 +142,33 @@ test_invalid(struct pb_kos *k)
 	long long before = calls("bill.inquiry");
 
 	is_int(pb_kos_bill_inquiry(k, "0101234567", "2026-11", "r1", &r),
-	    PB_ERR_INVAL, "10-digit line refused");
+	       PB_ERR_INVAL, "10-digit line refused");
 	pb_kos_result_free(&r);
 	is_int(pb_kos_bill_inquiry(k, "0101234567a", "2026-11", "r1", &r),
-	    PB_ERR_INVAL, "non-digit line refused");
+	       PB_ERR_INVAL, "non-digit line refused");
 	pb_kos_result_free(&r);
 	is_int(pb_kos_bill_inquiry(k, "010-1234-5678", "2026-11", "r1", &r),
-	    PB_ERR_INVAL, "dashed line refused");
+	       PB_ERR_INVAL, "dashed line refused");
 	pb_kos_result_free(&r);
 	is_int(pb_kos_bill_inquiry(k, LINE_DEMO01, "2026-13", "r1", &r),
-	    PB_ERR_INVAL, "month 13 refused");
+	       PB_ERR_INVAL, "month 13 refused");
 	pb_kos_result_free(&r);
 	is_int(pb_kos_bill_inquiry(k, LINE_DEMO01, "202611", "r1", &r),
-	    PB_ERR_INVAL, "KOS month format refused at our API");
+	       PB_ERR_INVAL, "KOS month format refused at our API");
 	pb_kos_result_free(&r);
 	is_int(pb_kos_bill_inquiry(k, LINE_DEMO01, "2026-11", "bad id", &r),
-	    PB_ERR_INVAL, "request id with a space refused");
+	       PB_ERR_INVAL, "request id with a space refused");
 	is_int(r.attempts, 0, "no attempt made");
 	pb_kos_result_free(&r);
 	is_int(pb_kos_bill_inquiry(k, LINE_DEMO01, "2026-11", NULL, &r),
-	    PB_ERR_INVAL, "request id required for POST operations");
+	       PB_ERR_INVAL, "request id required for POST operations");
 	pb_kos_result_free(&r);
-	is_int(pb_kos_product_change(k, LINE_CHANGE, "5G-STANDARD-001",
-	    "x\"}", "r1", &r), PB_ERR_INVAL, "product code checked");
+	is_int(pb_kos_product_change(k, LINE_CHANGE, "5G-STANDARD-001", "x\"}",
+	                             "r1", &r),
+	       PB_ERR_INVAL, "product code checked");
 	pb_kos_result_free(&r);
-	is_int(calls("bill.inquiry"), before, "invalid input never reaches KOS");
+	is_int(calls("bill.inquiry"), before,
+	       "invalid input never reaches KOS");
 }
 
 static void
@@ -188,7 +191,7 @@ test_bill(struct pb_kos *k)
 	is_int(r.failure, PB_KOS_FAIL_NONE, "months: no failure");
 	s = dstr(r.data, NULL, "currentMonth");
 	ok(s != NULL && pb_kos_month_from_kos(s, cur, sizeof(cur)) == PB_OK,
-	    "months: currentMonth in data");
+	   "months: currentMonth in data");
 	is_str(r.months[0], cur, "months converted to YYYY-MM, newest first");
 	for (i = 1; i < r.nmonths; i++)
 		sorted &= strcmp(r.months[i - 1], r.months[i]) > 0;
@@ -205,12 +208,14 @@ test_bill(struct pb_kos *k)
 
 		(void)pb_kos_month_to_kos(month, km, sizeof(km));
 		is_str(dstr(r.data, "billInfo", "billingMonth"), km,
-		    "bill inquiry: month sent as YYYYMM");
+		       "bill inquiry: month sent as YYYYMM");
 		is_str(dstr(r.data, "billInfo", "billStatus"), "CONFIRMED",
-		    "bill of a closed month is CONFIRMED");
+		       "bill of a closed month is CONFIRMED");
 	}
-	ok(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    r.data, "billInfo"), "charges") != NULL, "bill has charges");
+	ok(cJSON_GetObjectItemCaseSensitive(
+	       cJSON_GetObjectItemCaseSensitive(r.data, "billInfo"),
+	       "charges") != NULL,
+	   "bill has charges");
 	ok(r.trace_id[0] != '\0', "traceId kept");
 	pb_kos_result_free(&r);
 
@@ -218,7 +223,7 @@ test_bill(struct pb_kos *k)
 	is_int(rc, PB_OK, "1003 is PB_OK");
 	is_str(r.code, "1003", "future month -> 1003");
 	ok(!r.success && r.failure == PB_KOS_FAIL_NONE && r.message[0] != '\0',
-	    "1003: success false, no failure, message kept");
+	   "1003: success false, no failure, message kept");
 	pb_kos_result_free(&r);
 	rc = pb_kos_bill_inquiry(k, LINE_NONE, month, rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "1001") == 0, "unknown line -> 1001");
@@ -228,7 +233,7 @@ test_bill(struct pb_kos *k)
 	pb_kos_result_free(&r);
 	rc = pb_kos_bill_months(k, LINE_NONE, NULL, &r);
 	ok(rc == PB_OK && strcmp(r.code, "1001") == 0 && r.nmonths == 0,
-	    "months of unknown line -> 1001");
+	   "months of unknown line -> 1001");
 	pb_kos_result_free(&r);
 }
 
@@ -242,7 +247,7 @@ test_product(struct pb_kos *k)
 	rc = pb_kos_product_inquiry(k, LINE_DEMO01, rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "0000") == 0, "product inquiry 0000");
 	is_str(dstr(r.data, "productInfo", "productCode"), "5G-PREMIUM-001",
-	    "demo01 on 5G-PREMIUM-001");
+	       "demo01 on 5G-PREMIUM-001");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_inquiry(k, LINE_NONE, rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "3001") == 0, "product 3001");
@@ -257,38 +262,38 @@ test_product(struct pb_kos *k)
 	rc = pb_kos_product_list(k, NULL, &r);
 	ok(rc == PB_OK && strcmp(r.code, "0000") == 0, "product list 0000");
 	ok(pb_json_get_int(r.data, "totalCount", &n) && n == 13,
-	    "13 plans listed");
+	   "13 plans listed");
 	pb_kos_result_free(&r);
 
 	rc = pb_kos_product_change(k, LINE_CHANGE, "LTE-BASIC-001",
-	    "5G-SLIM-001", rid(), &r);
+	                           "5G-SLIM-001", rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "2099") == 0, "change mismatch 2099");
 	is_str(dstr(r.data, NULL, "reason"), "CURRENT_PRODUCT_MISMATCH",
-	    "refusal data kept");
+	       "refusal data kept");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_change(k, LINE_CHANGE, "5G-STANDARD-001",
-	    "NO-SUCH-PLAN", rid(), &r);
+	                           "NO-SUCH-PLAN", rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "2003") == 0, "change 2003");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_change(k, LINE_CHANGE, "5G-STANDARD-001",
-	    "5G-SUPER-OLD", rid(), &r);
+	                           "5G-SUPER-OLD", rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "2004") == 0, "change 2004");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_change(k, LINE_CHANGE, "5G-STANDARD-001",
-	    "MV2-5G-BASIC", rid(), &r);
+	                           "MV2-5G-BASIC", rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "2005") == 0, "change 2005");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_change(k, LINE_NONE, "5G-STANDARD-001",
-	    "5G-SLIM-001", rid(), &r);
+	                           "5G-SLIM-001", rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "2001") == 0, "change 2001");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_change(k, LINE_CHANGE, "5G-STANDARD-001",
-	    "5G-SLIM-001", rid(), &r);
+	                           "5G-SLIM-001", rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "0000") == 0, "change 0000");
 	ok(dstr(r.data, NULL, "orderNo") != NULL, "order number returned");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_change(k, LINE_CHANGE, "5G-SLIM-001",
-	    "5G-STANDARD-001", rid(), &r);
+	                           "5G-STANDARD-001", rid(), &r);
 	ok(rc == PB_OK && strcmp(r.code, "0000") == 0, "change back 0000");
 	pb_kos_result_free(&r);
 }
@@ -304,7 +309,7 @@ test_faults(struct pb_kos *k)
 
 	/* http500: a failure, not retried */
 	ok(fault("{\"operation\":\"bill.months\",\"mode\":\"http500\"}"),
-	    "http500 set");
+	   "http500 set");
 	n = calls("bill.months");
 	rc = pb_kos_bill_months(k, LINE_DEMO01, NULL, &r);
 	is_int(rc, PB_ERR_UNAVAILABLE, "http500 -> UNAVAILABLE");
@@ -318,7 +323,7 @@ test_faults(struct pb_kos *k)
 
 	/* http503: a failure, retried once (both fail) */
 	ok(fault("{\"operation\":\"bill.months\",\"mode\":\"http503\"}"),
-	    "http503 set");
+	   "http503 set");
 	n = calls("bill.months");
 	rc = pb_kos_bill_months(k, LINE_DEMO01, NULL, &r);
 	is_int(rc, PB_ERR_UNAVAILABLE, "http503 -> UNAVAILABLE");
@@ -331,7 +336,8 @@ test_faults(struct pb_kos *k)
 
 	/* retry succeeds: the first call fails only */
 	ok(fault("{\"operation\":\"bill.months\",\"mode\":\"http503\","
-	    "\"times\":1}"), "http503 times 1 set");
+	         "\"times\":1}"),
+	   "http503 times 1 set");
 	n = calls("bill.months");
 	rc = pb_kos_bill_months(k, LINE_DEMO01, NULL, &r);
 	is_int(rc, PB_OK, "read succeeds on the retry");
@@ -342,7 +348,8 @@ test_faults(struct pb_kos *k)
 	fault_off("bill.months");
 
 	ok(fault("{\"operation\":\"product.inquiry\",\"mode\":\"http503\","
-	    "\"times\":1,\"errorRate\":1}"), "product.inquiry 503 once");
+	         "\"times\":1,\"errorRate\":1}"),
+	   "product.inquiry 503 once");
 	rc = pb_kos_product_inquiry(k, LINE_DEMO01, rid(), &r);
 	ok(rc == PB_OK && r.attempts == 2, "product inquiry retried to 0000");
 	pb_kos_result_free(&r);
@@ -350,10 +357,11 @@ test_faults(struct pb_kos *k)
 
 	/* a product change is never retried */
 	ok(fault("{\"operation\":\"product.change\",\"mode\":\"http503\","
-	    "\"times\":1}"), "product.change 503 once");
+	         "\"times\":1}"),
+	   "product.change 503 once");
 	n = calls("product.change");
 	rc = pb_kos_product_change(k, LINE_CHANGE, "5G-STANDARD-001",
-	    "5G-SLIM-001", rid(), &r);
+	                           "5G-SLIM-001", rid(), &r);
 	is_int(rc, PB_ERR_UNAVAILABLE, "change under 503 -> UNAVAILABLE");
 	is_int(r.attempts, 1, "change not retried");
 	is_int(calls("product.change") - n, 1, "one change call reached KOS");
@@ -362,12 +370,12 @@ test_faults(struct pb_kos *k)
 
 	/* error9999: a business answer */
 	ok(fault("{\"operation\":\"product.inquiry\",\"mode\":\"error9999\"}"),
-	    "error9999 set");
+	   "error9999 set");
 	rc = pb_kos_product_inquiry(k, LINE_DEMO01, rid(), &r);
 	is_int(rc, PB_OK, "9999 is an answer: PB_OK");
 	is_str(r.code, "9999", "code 9999");
 	ok(r.attempts == 1 && r.failure == PB_KOS_FAIL_NONE,
-	    "9999 not retried, no failure");
+	   "9999 not retried, no failure");
 	pb_kos_result_free(&r);
 	fault_off("product.inquiry");
 
@@ -375,7 +383,8 @@ test_faults(struct pb_kos *k)
 	kt = client(300, 0, 0, NULL, NULL);
 	ok(kt != NULL, "client with a 300 ms budget");
 	ok(fault("{\"operation\":\"product.inquiry\",\"mode\":\"hang\","
-	    "\"hangMs\":1500}"), "hang set");
+	         "\"hangMs\":1500}"),
+	   "hang set");
 	rc = pb_kos_product_inquiry(kt, LINE_DEMO01, rid(), &r);
 	is_int(rc, PB_ERR_TIMEOUT, "hang -> PB_ERR_TIMEOUT");
 	is_int(r.failure, PB_KOS_FAIL_TIMEOUT, "hang -> TIMEOUT");
@@ -386,15 +395,16 @@ test_faults(struct pb_kos *k)
 
 	/* garbage and truncated: PB_ERR_PARSE */
 	ok(fault("{\"operation\":\"product.list\",\"mode\":\"garbage\"}"),
-	    "garbage set");
+	   "garbage set");
 	rc = pb_kos_product_list(k, NULL, &r);
 	is_int(rc, PB_ERR_PARSE, "garbage -> PB_ERR_PARSE");
 	ok(r.failure == PB_KOS_FAIL_GARBAGE && r.data == NULL &&
-	    r.attempts == 1, "garbage: kind GARBAGE, no data, not retried");
+	       r.attempts == 1,
+	   "garbage: kind GARBAGE, no data, not retried");
 	pb_kos_result_free(&r);
 	fault_off("product.list");
 	ok(fault("{\"operation\":\"bill.months\",\"mode\":\"truncated\"}"),
-	    "truncated set");
+	   "truncated set");
 	rc = pb_kos_bill_months(k, LINE_DEMO01, NULL, &r);
 	is_int(rc, PB_ERR_PARSE, "truncated -> PB_ERR_PARSE");
 	is_int(r.failure, PB_KOS_FAIL_GARBAGE, "truncated -> GARBAGE");
@@ -405,27 +415,30 @@ test_faults(struct pb_kos *k)
 	ks = client(0, 64 * 1024, 0, NULL, NULL);
 	ok(ks != NULL, "client with a 64 KiB cap");
 	ok(fault("{\"operation\":\"product.list\",\"mode\":\"oversized\","
-	    "\"oversizedBytes\":200000}"), "oversized set");
+	         "\"oversizedBytes\":200000}"),
+	   "oversized set");
 	rc = pb_kos_product_list(ks, NULL, &r);
 	is_int(rc, PB_ERR_TOOBIG, "200 KB answer over 64 KiB -> TOOBIG");
 	is_int(r.failure, PB_KOS_FAIL_TOOBIG, "kind TOOBIG");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_list(k, NULL, &r);
 	ok(rc == PB_OK && strcmp(r.code, "0000") == 0,
-	    "padded answer under 1 MiB is still an answer");
+	   "padded answer under 1 MiB is still an answer");
 	pb_kos_result_free(&r);
 	fault_off("product.list");
 
 	/* redirect: not followed (the target would answer 0000) */
-	snprintf(json, sizeof(json), "{\"operation\":\"bill.months\","
-	    "\"mode\":\"redirect\",\"location\":\"%s/api/v1/kos/product/list\"}",
-	    base);
+	snprintf(json, sizeof(json),
+	         "{\"operation\":\"bill.months\","
+	         "\"mode\":\"redirect\",\"location\":\"%s/api/v1/kos/product/"
+	         "list\"}",
+	         base);
 	ok(fault(json), "redirect set");
 	n = calls("product.list");
 	rc = pb_kos_bill_months(k, LINE_DEMO01, NULL, &r);
 	is_int(rc, PB_ERR_UNAVAILABLE, "redirect -> UNAVAILABLE");
 	ok(r.failure == PB_KOS_FAIL_HTTP_ERROR && r.http_status == 302,
-	    "redirect: HTTP_ERROR, status 302");
+	   "redirect: HTTP_ERROR, status 302");
 	is_int(r.attempts, 1, "redirect not retried");
 	is_int(calls("product.list") - n, 0, "Location never fetched");
 	pb_kos_result_free(&r);
@@ -452,9 +465,9 @@ test_transport(void)
 	ok(r.latency_ms < 1000, "backoff stays small");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_change(k, LINE_CHANGE, "5G-STANDARD-001",
-	    "5G-SLIM-001", rid(), &r);
+	                           "5G-SLIM-001", rid(), &r);
 	ok(rc == PB_ERR_UNAVAILABLE && r.attempts == 1,
-	    "change never retried, even on a transport error");
+	   "change never retried, even on a transport error");
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_list(k0, NULL, &r);
 	is_int(r.attempts, 1, "read_retries -1: no retry");
@@ -466,8 +479,8 @@ test_transport(void)
 static void
 test_breaker(void)
 {
-	static const char *const names[] = { "kos.bill", "kos.product",
-	    "kos.change" };
+	static const char *const names[] = {"kos.bill", "kos.product",
+	                                    "kos.change"};
 	struct pb_breaker_opts bo;
 	struct pb_breaker *b = NULL;
 	struct pb_breaker_stats st;
@@ -480,7 +493,7 @@ test_breaker(void)
 	enum pb_err rc;
 
 	snprintf(path, sizeof(path), "/tmp/pb-test-kos-%ld.brk",
-	    (long)getpid());
+	         (long)getpid());
 	(void)unlink(path);
 	memset(&bo, 0, sizeof(bo));
 	bo.min_calls = 2;
@@ -507,19 +520,22 @@ test_breaker(void)
 		pb_kos_result_free(&r);
 	}
 	ok(pb_breaker_stats(b, pb_breaker_group(b, "kos.bill"), &st) == PB_OK &&
-	    st.state == PB_BREAKER_CLOSED && st.failures == 0 && st.calls >= 4,
-	    "four 1003 answers: closed, no failures");
+	       st.state == PB_BREAKER_CLOSED && st.failures == 0 &&
+	       st.calls >= 4,
+	   "four 1003 answers: closed, no failures");
 
 	/* failures open it */
 	ok(fault("{\"operation\":\"product.list\",\"mode\":\"http500\"}"),
-	    "http500 set");
+	   "http500 set");
 	for (i = 0; i < 2; i++) {
 		rc = pb_kos_product_list(k, NULL, &r);
 		pb_kos_result_free(&r);
 	}
 	(void)rc;
 	ok(pb_breaker_stats(b, pb_breaker_group(b, "kos.product"), &st) ==
-	    PB_OK && st.state == PB_BREAKER_OPEN, "two 500s open kos.product");
+	           PB_OK &&
+	       st.state == PB_BREAKER_OPEN,
+	   "two 500s open kos.product");
 	fault_off("product.list");
 	n = calls("product.list");
 	rc = pb_kos_product_list(k, NULL, &r);
@@ -532,12 +548,12 @@ test_breaker(void)
 	pb_kos_result_free(&r);
 	rc = pb_kos_product_inquiry(k, LINE_DEMO01, rid(), &r);
 	ok(rc == PB_ERR_UNAVAILABLE && r.failure == PB_KOS_FAIL_OPEN,
-	    "same group, other operation refused too");
+	   "same group, other operation refused too");
 	pb_kos_result_free(&r);
 	is_int(calls("product.list"), n, "KOS not called while open");
 	rc = pb_kos_bill_months(k, LINE_DEMO01, NULL, &r);
 	ok(rc == PB_OK && strcmp(r.breaker_state, "CLOSED") == 0,
-	    "kos.bill unaffected");
+	   "kos.bill unaffected");
 	pb_kos_result_free(&r);
 out:
 	pb_kos_free(k);
@@ -558,7 +574,8 @@ test_log(void)
 		close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	ok(strstr(buf, "event=kos_call") != NULL &&
-	    strstr(buf, "op=\"bill.months\"") != NULL, "one line per call");
+	       strstr(buf, "op=\"bill.months\"") != NULL,
+	   "one line per call");
 	ok(strstr(buf, "010-****-5678") != NULL, "line number masked");
 	ok(strstr(buf, LINE_DEMO01) == NULL, "raw line number never logged");
 }
@@ -575,11 +592,11 @@ main(void)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return tap_skip_all("curl_global_init failed");
 	snprintf(logpath, sizeof(logpath), "/tmp/pb-test-kos-%ld.log",
-	    (long)getpid());
+	         (long)getpid());
 	fd = open(logpath, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
 	pb_log_open("test_kos", fd, PB_LOG_INFO);
-	if (pb_http_new(&admin) != PB_OK || (k = client(0, 0, 0, NULL, NULL))
-	    == NULL) {
+	if (pb_http_new(&admin) != PB_OK ||
+	    (k = client(0, 0, 0, NULL, NULL)) == NULL) {
 		ok(0, "clients created");
 		goto out;
 	}

@@ -16,7 +16,7 @@
 
 struct page {
 	int rows;
-	int fail_after;                 /* > 0: fail at this row */
+	int fail_after; /* > 0: fail at this row */
 };
 
 static enum pb_err
@@ -26,30 +26,40 @@ take(void *ud, const struct pb_db_row *row)
 
 	(void)row;
 	p->rows++;
-	return p->fail_after > 0 && p->rows >= p->fail_after ?
-	    PB_ERR_UNAVAILABLE : PB_OK;
+	return p->fail_after > 0 && p->rows >= p->fail_after
+	           ? PB_ERR_UNAVAILABLE
+	           : PB_OK;
 }
 
 static void
 fill(struct pb_db *db)
 {
-	static const char *const days[] = { "2026-11-01 00:00:00.000",
-		"2026-11-02 00:00:00.000", "2026-11-03 00:00:00.000" };
+	static const char *const days[] = {"2026-11-01 00:00:00.000",
+	                                   "2026-11-02 00:00:00.000",
+	                                   "2026-11-03 00:00:00.000"};
 	static const unsigned char bidx[32];
 	size_t i;
 
-	is_int(pb_db_exec(db, "DROP TABLE IF EXISTS " TABLE, NULL, 0, NULL,
-	    NULL), PB_OK, "drop");
-	is_int(pb_db_exec(db, "CREATE TABLE " TABLE " (id BIGINT "
-	    "AUTO_INCREMENT PRIMARY KEY, user_id VARCHAR(64) NOT NULL, "
-	    "line_number_bidx VARBINARY(32) NOT NULL, requested_at DATETIME(3) "
-	    "NOT NULL, status VARCHAR(16) NOT NULL)", NULL, 0, NULL, NULL),
-	    PB_OK, "create");
+	is_int(
+	    pb_db_exec(db, "DROP TABLE IF EXISTS " TABLE, NULL, 0, NULL, NULL),
+	    PB_OK, "drop");
+	is_int(pb_db_exec(
+	           db,
+	           "CREATE TABLE " TABLE " (id BIGINT "
+	           "AUTO_INCREMENT PRIMARY KEY, user_id VARCHAR(64) NOT NULL, "
+	           "line_number_bidx VARBINARY(32) NOT NULL, requested_at "
+	           "DATETIME(3) "
+	           "NOT NULL, status VARCHAR(16) NOT NULL)",
+	           NULL, 0, NULL, NULL),
+	       PB_OK, "create");
 	for (i = 0; i < 3; i++)
-		pb_db_exec(db, "INSERT INTO " TABLE " (user_id, line_number_bidx, "
+		pb_db_exec(
+		    db,
+		    "INSERT INTO " TABLE " (user_id, line_number_bidx, "
 		    "requested_at, status) VALUES ('u1', ?, ?, 'COMPLETED')",
-		    (struct pb_db_param[]){ PB_DB_P_BIN(bidx, sizeof(bidx)),
-		    PB_DB_P_STR(days[i]) }, 2, NULL, NULL);
+		    (struct pb_db_param[]){PB_DB_P_BIN(bidx, sizeof(bidx)),
+		                           PB_DB_P_STR(days[i])},
+		    2, NULL, NULL);
 }
 
 static enum pb_err
@@ -61,13 +71,13 @@ list(struct pb_db *read, struct pb_db *db, struct page *p, long long *total)
 	f.page = 1;
 	f.size = 10;
 	return pb_listing_query_read(read, db, TABLE, "id, status", "u1", &f,
-	    NULL, "", 0, take, p, total);
+	                             NULL, "", 0, take, p, total);
 }
 
 int
 main(void)
 {
-	struct pb_db_opts o = { 0 }, dead = { 0 };
+	struct pb_db_opts o = {0}, dead = {0};
 	struct pb_db *db = NULL, *read = NULL, *gone = NULL;
 	struct page p;
 	long long total = 0;
@@ -102,12 +112,12 @@ main(void)
 	memset(&p, 0, sizeof(p));
 	p.fail_after = 2;
 	is_int(list(read, db, &p, &total), PB_ERR_UNAVAILABLE,
-	    "a failure after rows is the caller's");
+	       "a failure after rows is the caller's");
 	is_int(p.rows, 2, "no row handed on twice");
 
 	memset(&p, 0, sizeof(p));
 	is_int(list(gone, db, &p, &total), PB_OK,
-	    "unreachable read address: the primary answers");
+	       "unreachable read address: the primary answers");
 	ok(p.rows == 3 && total == 3, "the same page from the primary");
 	ok(pb_db_last_errno(gone) != 0, "the read handle's error kept");
 

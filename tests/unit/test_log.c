@@ -40,7 +40,8 @@ main(void)
 	struct pb_logline l;
 
 	pb_log_escape("a\nb\rc\td\"e\\f", out, sizeof(out));
-	is_str(out, "a\\nb\\rc\\td\\\"e\\\\f", "CR LF TAB quote backslash escaped");
+	is_str(out, "a\\nb\\rc\\td\\\"e\\\\f",
+	       "CR LF TAB quote backslash escaped");
 	pb_log_escape("x\x01y\x7fz", out, sizeof(out));
 	is_str(out, "x\\x01y\\x7fz", "control and DEL as \\xNN");
 	pb_log_escape("홍길동", out, sizeof(out));
@@ -80,13 +81,14 @@ main(void)
 	is_str(m, "***", "control characters in a name");
 
 	is_int(pb_mask_digits("/api/v1/kos/bill/available-months/01012345678",
-	    6, out, sizeof(out)), PB_OK, "mask digits");
+	                      6, out, sizeof(out)),
+	       PB_OK, "mask digits");
 	is_str(out, "/api/v1/kos/bill/available-months/###########",
-	    "line number in a path hidden");
+	       "line number in a path hidden");
 	pb_mask_digits("/api/v1/x/2026/12345/123456", 6, out, sizeof(out));
 	is_str(out, "/api/v1/x/2026/12345/######", "short runs kept");
 	is_int(pb_mask_digits("ab0101234567", 6, m, 6), PB_ERR_TOOBIG,
-	    "mask digits: small out");
+	       "mask digits: small out");
 	is_str(m, "ab", "never emits part of a digit run");
 
 	f = tmpfile();
@@ -104,7 +106,7 @@ main(void)
 		lines += out[i] == '\n';
 	is_int(lines, 1, "injected newline stays on one line");
 	ok(strstr(out, "user=\"evil\\nlevel=error event=forged\"") != NULL,
-	    "injection escaped inside quotes");
+	   "injection escaped inside quotes");
 	ok(strstr(out, " rid=\"rid-1\"") != NULL, "request id stamped");
 	ok(strstr(out, " svc=test ") != NULL, "service stamped");
 	ok(strstr(out, " event=login") != NULL, "event named");
@@ -122,7 +124,7 @@ main(void)
 	n = read_all(fd, out, sizeof(out));
 	ok(n <= PB_LOG_LINE_MAX, "line capped");
 	ok(n > 0 && out[n - 1] == '\n' && strstr(out, "truncated=1") != NULL,
-	    "truncated line marked and terminated");
+	   "truncated line marked and terminated");
 
 	/* the request id is per thread */
 	{
@@ -133,7 +135,8 @@ main(void)
 		lseek(fd, 0, SEEK_SET);
 		pb_log_set_request_id("rid-main");
 		ok(pthread_create(&th, NULL, other_thread, NULL) == 0 &&
-		    pthread_join(th, NULL) == 0, "thread ran");
+		       pthread_join(th, NULL) == 0,
+		   "thread ran");
 		pb_log_msg(PB_LOG_INFO, "from_main", "main id");
 		read_all(fd, out, sizeof(out));
 		a = strstr(out, "event=from_thread_a");
@@ -141,11 +144,12 @@ main(void)
 		c = strstr(out, "event=from_main");
 		ok(a != NULL && b != NULL && c != NULL, "three lines");
 		ok(strstr(out, "rid=\"rid-main\" event=from_thread") == NULL,
-		    "a thread never carries the main thread's id");
-		ok(strstr(out, "rid=\"rid-thread\" event=from_thread_b") != NULL,
-		    "a thread's own id stamped");
+		   "a thread never carries the main thread's id");
+		ok(strstr(out, "rid=\"rid-thread\" event=from_thread_b") !=
+		       NULL,
+		   "a thread's own id stamped");
 		ok(strstr(out, "rid=\"rid-main\" event=from_main") != NULL,
-		    "main thread's id unchanged by the thread");
+		   "main thread's id unchanged by the thread");
 	}
 
 	enum pb_log_level lv;

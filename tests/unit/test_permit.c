@@ -24,7 +24,7 @@ main(void)
 	snprintf(prefix, sizeof(prefix), "%s/hash", dir);
 	is_int(pb_permits_open(prefix, 0, &a), PB_ERR_INVAL, "n = 0 refused");
 	is_int(pb_permits_open(prefix, PB_PERMITS_MAX + 1, &a), PB_ERR_INVAL,
-	    "n over the maximum refused");
+	       "n over the maximum refused");
 	is_int(pb_permits_open(prefix, 2, &a), PB_OK, "open a");
 	is_int(pb_permits_open(prefix, 2, &b), PB_OK, "open b (same files)");
 	is_int(pb_permits_try(a, &s1), PB_OK, "a takes one");
@@ -59,7 +59,7 @@ main(void)
 	(void)close(pipefd[1]);
 	ok(read(pipefd[0], &c, 1) == 1, "child holds both");
 	is_int(pb_permits_try(a, &s1), PB_ERR_UNAVAILABLE,
-	    "held by another process");
+	       "held by another process");
 	kill(pid, SIGKILL);
 	(void)waitpid(pid, &st, 0);
 	is_int(pb_permits_try(a, &s1), PB_OK, "a dead holder's permit is free");

@@ -55,7 +55,7 @@ server(int wfd)
 		if (write(wfd, line, (size_t)n) != n)
 			_exit(3);
 		for (;;)
-			pause();        /* SIGTERM (default action) ends it */
+			pause(); /* SIGTERM (default action) ends it */
 	}
 	_exit(rc == 0 ? 0 : 4);
 }
@@ -92,16 +92,19 @@ main(void)
 	for (i = 0; i < KIDS; i++)
 		kids[i] = read_pid(f);
 	ok(kids[0] > 0 && kids[1] > 0 && kids[2] > 0 && kids[0] != kids[1] &&
-	    kids[1] != kids[2] && kids[0] != kids[2], "three children started");
+	       kids[1] != kids[2] && kids[0] != kids[2],
+	   "three children started");
 	ok(kids[0] != srv, "children are not the server itself");
 	kill(kids[0], SIGKILL);
 	again = read_pid(f);
 	ok(again > 0 && again != kids[0] && again != kids[1] &&
-	    again != kids[2], "a killed child is replaced");
+	       again != kids[2],
+	   "a killed child is replaced");
 	kids[KIDS] = again;
 	kill(srv, SIGTERM);
 	is_int(waitpid(srv, &st, 0), srv, "server ends on SIGTERM");
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "pb_prefork returned 0 there");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "pb_prefork returned 0 there");
 	all_gone = 1;
 	for (i = 1; i <= KIDS; i++)
 		all_gone &= !alive(kids[i]);

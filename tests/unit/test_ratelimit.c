@@ -11,7 +11,7 @@ main(void)
 {
 	const char *sock = getenv("PHONEBILL_TEST_REDIS_SOCKET");
 	const char *pass = getenv("PHONEBILL_TEST_REDIS_PASSWORD");
-	struct pb_redis_opts o = { 0 };
+	struct pb_redis_opts o = {0};
 	struct pb_redis *r = NULL;
 	char subj[32];
 	int retry = 0, i, okc = 0;
@@ -23,16 +23,17 @@ main(void)
 	is_int(pb_redis_new(&o, &r), PB_OK, "redis");
 	snprintf(subj, sizeof(subj), "unit-%d", (int)getpid());
 	for (i = 0; i < 3; i++)
-		okc += pb_ratelimit_hit(r, "unit", subj, 3, 1000, &retry) == PB_OK;
+		okc +=
+		    pb_ratelimit_hit(r, "unit", subj, 3, 1000, &retry) == PB_OK;
 	is_int(okc, 3, "three within the limit");
-	is_int(pb_ratelimit_hit(r, "unit", subj, 3, 1000, &retry), PB_ERR_TOOBIG,
-	    "fourth over it");
+	is_int(pb_ratelimit_hit(r, "unit", subj, 3, 1000, &retry),
+	       PB_ERR_TOOBIG, "fourth over it");
 	ok(retry >= 1 && retry <= 1, "Retry-After 1 s");
 	usleep(1100 * 1000);
 	is_int(pb_ratelimit_hit(r, "unit", subj, 3, 1000, &retry), PB_OK,
-	    "new window");
+	       "new window");
 	is_int(pb_ratelimit_hit(r, "unit", subj, 0, 1000, &retry), PB_ERR_INVAL,
-	    "limit 0 refused");
+	       "limit 0 refused");
 	pb_redis_free(r);
 	return tap_done();
 }

@@ -36,12 +36,13 @@ start_redis(int port, int replica_of)
 
 	if (replica_of > 0)
 		snprintf(rep, sizeof(rep), "--replicaof 127.0.0.1 %d",
-		    replica_of);
-	snprintf(cmd, sizeof(cmd), "redis-server --port %d --bind 127.0.0.1 "
-	    "--daemonize yes --pidfile %s/r%d.pid --logfile %s/r%d.log "
-	    "--dir %s --save '' --appendonly no --requirepass %s "
-	    "--masterauth %s %s", port, dir, port, dir, port, dir, PASS, PASS,
-	    rep);
+		         replica_of);
+	snprintf(cmd, sizeof(cmd),
+	         "redis-server --port %d --bind 127.0.0.1 "
+	         "--daemonize yes --pidfile %s/r%d.pid --logfile %s/r%d.log "
+	         "--dir %s --save '' --appendonly no --requirepass %s "
+	         "--masterauth %s %s",
+	         port, dir, port, dir, port, dir, PASS, PASS, rep);
 	return run(cmd);
 }
 
@@ -55,13 +56,14 @@ start_sentinel(int port, int master)
 	f = fopen(path, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "port %d\nbind 127.0.0.1\ndaemonize yes\n"
-	    "pidfile %s/s%d.pid\nlogfile %s/s%d.log\ndir %s\n"
-	    "sentinel monitor pbtest 127.0.0.1 %d 1\n"
-	    "sentinel auth-pass pbtest %s\n"
-	    "sentinel down-after-milliseconds pbtest 1000\n"
-	    "sentinel failover-timeout pbtest 5000\n", port, dir, port, dir,
-	    port, dir, master, PASS);
+	fprintf(f,
+	        "port %d\nbind 127.0.0.1\ndaemonize yes\n"
+	        "pidfile %s/s%d.pid\nlogfile %s/s%d.log\ndir %s\n"
+	        "sentinel monitor pbtest 127.0.0.1 %d 1\n"
+	        "sentinel auth-pass pbtest %s\n"
+	        "sentinel down-after-milliseconds pbtest 1000\n"
+	        "sentinel failover-timeout pbtest 5000\n",
+	        port, dir, port, dir, port, dir, master, PASS);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "redis-sentinel %s", path);
 	return run(cmd);
@@ -72,7 +74,9 @@ stop_all(void)
 {
 	char cmd[700];
 
-	snprintf(cmd, sizeof(cmd), "for p in %s/*.pid; do [ -f \"$p\" ] && "
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "for p in %s/*.pid; do [ -f \"$p\" ] && "
 	    "kill \"$(cat \"$p\")\" 2>/dev/null; done; sleep 0.3; rm -rf %s",
 	    dir, dir);
 	(void)run(cmd);
@@ -82,7 +86,7 @@ stop_all(void)
 static struct pb_redis *
 fixed(int port)
 {
-	struct pb_redis_opts o = { 0 };
+	struct pb_redis_opts o = {0};
 	struct pb_redis *r = NULL;
 
 	o.host = "127.0.0.1";
@@ -102,8 +106,10 @@ wait_for(int port, const char *args, const char *want)
 	size_t n;
 
 	for (i = 0; i < 150; i++) {
-		snprintf(cmd, sizeof(cmd), "REDISCLI_AUTH=%s redis-cli -p %d "
-		    "%s 2>/dev/null", port == base + 2 ? "" : PASS, port, args);
+		snprintf(cmd, sizeof(cmd),
+		         "REDISCLI_AUTH=%s redis-cli -p %d "
+		         "%s 2>/dev/null",
+		         port == base + 2 ? "" : PASS, port, args);
 		p = popen(cmd, "r");
 		if (p == NULL)
 			return -1;
@@ -123,15 +129,15 @@ replica_is_readonly(void)
 	struct pb_redis *rep = fixed(base + 1);
 	struct pb_session s, got;
 	struct pb_redis *m = fixed(base);
-	const char *set[] = { "SET", "pb:test:ro", "1" };
-	const char *wait[] = { "WAIT", "1", "2000" };
+	const char *set[] = {"SET", "pb:test:ro", "1"};
+	const char *wait[] = {"WAIT", "1", "2000"};
 	redisReply *reply = NULL;
 
 	is_int(pb_redis_cmd_str(rep, &reply, 3, set), PB_ERR_UNAVAILABLE,
-	    "READONLY from a replica is PB_ERR_UNAVAILABLE, not a reply");
+	       "READONLY from a replica is PB_ERR_UNAVAILABLE, not a reply");
 	ok(reply == NULL, "no reply object handed out");
 	ok(strstr(pb_redis_last_error(rep), "READONLY") != NULL,
-	    "reason names READONLY");
+	   "reason names READONLY");
 	memset(&s, 0, sizeof(s));
 	snprintf(s.sid, sizeof(s.sid), "sentineltest");
 	snprintf(s.user_id, sizeof(s.user_id), "u1");
@@ -141,9 +147,9 @@ replica_is_readonly(void)
 	freeReplyObject(reply);
 	reply = NULL;
 	is_int(pb_session_touch(rep, "sentineltest", "u1", "k1", "j1", 60000,
-	    &got),
-	    PB_ERR_UNAVAILABLE,
-	    "session touch on a replica: unavailable (503), not not-found");
+	                        &got),
+	       PB_ERR_UNAVAILABLE,
+	       "session touch on a replica: unavailable (503), not not-found");
 	pb_redis_free(rep);
 	pb_redis_free(m);
 }
@@ -151,18 +157,21 @@ replica_is_readonly(void)
 static void
 failover(struct pb_redis *r)
 {
-	const char *set[] = { "SET", "pb:test:fo", "after" };
-	const char *get[] = { "GET", "pb:test:k" };
+	const char *set[] = {"SET", "pb:test:fo", "after"};
+	const char *get[] = {"GET", "pb:test:k"};
 	char cmd[256], want[32], role[16];
 	redisReply *reply = NULL;
 	int i, wrong = 0, done = 0;
 
-	snprintf(cmd, sizeof(cmd), "redis-cli -p %d SENTINEL FAILOVER pbtest "
-	    ">/dev/null", base + 2);
+	snprintf(cmd, sizeof(cmd),
+	         "redis-cli -p %d SENTINEL FAILOVER pbtest "
+	         ">/dev/null",
+	         base + 2);
 	ok(run(cmd) == 0, "SENTINEL FAILOVER accepted");
 	snprintf(want, sizeof(want), "%d", base + 1);
 	ok(wait_for(base + 2, "SENTINEL get-master-addr-by-name pbtest",
-	    want) == 0, "sentinel names the replica as master");
+	            want) == 0,
+	   "sentinel names the replica as master");
 	/* until the old primary is demoted it may still take writes: that
 	 * window is what pb_redis_durable (WAIT) guards */
 	ok(wait_for(base, "ROLE", "slave") == 0, "old primary demoted");
@@ -187,7 +196,8 @@ failover(struct pb_redis *r)
 	is_str(role, "master", "role is master");
 	is_int(pb_redis_cmd_str(r, &reply, 2, get), PB_OK, "GET");
 	ok(reply != NULL && reply->type == REDIS_REPLY_STRING &&
-	    strcmp(reply->str, "v") == 0, "data written before is there");
+	       strcmp(reply->str, "v") == 0,
+	   "data written before is there");
 	freeReplyObject(reply);
 }
 
@@ -195,10 +205,10 @@ int
 main(void)
 {
 	const char *p = getenv("PHONEBILL_TEST_SENTINEL_PORT");
-	struct pb_redis_opts o = { 0 };
+	struct pb_redis_opts o = {0};
 	struct pb_redis *r = NULL;
 	redisReply *reply = NULL;
-	const char *set[] = { "SET", "pb:test:k", "v" };
+	const char *set[] = {"SET", "pb:test:k", "v"};
 	char list[128], want[32], role[16];
 
 	if (p == NULL || (base = (int)strtol(p, NULL, 10)) < 1024 ||
@@ -210,16 +220,16 @@ main(void)
 	if (mkdir(dir, 0700) != 0)
 		return tap_skip_all("cannot create the work directory");
 	ok(start_redis(base, 0) == 0 && start_redis(base + 1, base) == 0,
-	    "redis primary and replica started");
+	   "redis primary and replica started");
 	ok(wait_for(base, "INFO replication", "state=online") == 0,
-	    "replica in sync");
+	   "replica in sync");
 	ok(start_sentinel(base + 2, base) == 0, "sentinel started");
 	ok(wait_for(base + 2, "SENTINEL replicas pbtest", "slave") == 0,
-	    "sentinel knows the replica");
+	   "sentinel knows the replica");
 
 	/* the first sentinel of the list is dead: the second answers */
 	snprintf(list, sizeof(list), "127.0.0.1:%d, 127.0.0.1:%d", base + 3,
-	    base + 2);
+	         base + 2);
 	o.sentinels = list;
 	o.master_name = "pbtest";
 	o.password = PASS;
@@ -249,12 +259,14 @@ main(void)
 		is_int(pb_redis_cmd_str(r2, &reply, 3, set), PB_OK, "SET");
 		freeReplyObject(reply);
 		reply = NULL;
-		is_int(pb_redis_durable(r2), PB_ERR_UNAVAILABLE, "WAIT for 2 "
+		is_int(
+		    pb_redis_durable(r2), PB_ERR_UNAVAILABLE,
+		    "WAIT for 2 "
 		    "replicas of 1: a replica is attached, so no carrying on");
 		pb_redis_free(r2);
 	}
 	{
-		struct pb_redis_opts fo = { 0 };
+		struct pb_redis_opts fo = {0};
 		struct pb_redis *r3 = NULL;
 
 		fo.host = "127.0.0.1";
@@ -266,7 +278,7 @@ main(void)
 		freeReplyObject(reply);
 		reply = NULL;
 		is_int(pb_redis_durable(r3), PB_ERR_UNAVAILABLE,
-		    "no sentinels: WAIT for 2 replicas of 1 is unavailable");
+		       "no sentinels: WAIT for 2 replicas of 1 is unavailable");
 		pb_redis_free(r3);
 	}
 	o.wait_replicas = 0;
@@ -274,7 +286,8 @@ main(void)
 		struct pb_redis *r0 = NULL;
 
 		(void)pb_redis_new(&o, &r0);
-		is_int(pb_redis_durable(r0), PB_OK, "no replicas asked: no WAIT");
+		is_int(pb_redis_durable(r0), PB_OK,
+		       "no replicas asked: no WAIT");
 		pb_redis_free(r0);
 	}
 
@@ -282,20 +295,23 @@ main(void)
 	failover(r);
 	{
 		char cmd[256];
-		const char *set2[] = { "SET", "pb:test:alone", "1" };
+		const char *set2[] = {"SET", "pb:test:alone", "1"};
 
 		/* the replica (the old primary) goes: no replica attached, the
 		 * sentinels still name this master -> writes carry on */
-		snprintf(cmd, sizeof(cmd), "REDISCLI_AUTH=%s redis-cli -p %d "
-		    "SHUTDOWN NOSAVE >/dev/null 2>&1", PASS, base);
+		snprintf(cmd, sizeof(cmd),
+		         "REDISCLI_AUTH=%s redis-cli -p %d "
+		         "SHUTDOWN NOSAVE >/dev/null 2>&1",
+		         PASS, base);
 		(void)run(cmd);
-		ok(wait_for(base + 1, "INFO replication", "connected_slaves:0") ==
-		    0, "replica gone");
+		ok(wait_for(base + 1, "INFO replication",
+		            "connected_slaves:0") == 0,
+		   "replica gone");
 		is_int(pb_redis_cmd_str(r, &reply, 3, set2), PB_OK, "SET");
 		freeReplyObject(reply);
 		reply = NULL;
 		is_int(pb_redis_durable(r), PB_OK,
-		    "no replica attached, still the named master: carry on");
+		       "no replica attached, still the named master: carry on");
 	}
 	pb_redis_free(r);
 
