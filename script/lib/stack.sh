@@ -885,7 +885,7 @@ pb_stop_orphans() {
 	for p in $(pb_fcgi_pids); do
 		ppid=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || continue
 		pcomm=$(cat "/proc/$ppid/comm" 2>/dev/null) || pcomm=
-		# (a program's parent may be another: lib/prefork.c's children)
+		# (a program's parent may be another: lib/web/prefork.c's children)
 		case $pcomm in lighttpd|apache2|valgrind*|memcheck*|spawn-fcgi|phonebill-*) continue ;; esac
 		# the leak check's service: valgrind itself carries the config
 		case $(cat "/proc/$p/comm" 2>/dev/null) in valgrind*|memcheck*) continue ;; esac

@@ -1,6 +1,6 @@
 /*
- * test_mvno.c - lib/mvno.c: the signature (known answer), backoff bounds,
- * argument checks and an unreachable receiver always; against the real
+ * test_mvno.c - lib/backoffice/mvno.c: the signature (known answer), backoff
+ * bounds, argument checks and an unreachable receiver always; against the real
  * receiver (the KOS simulator, PHONEBILL_TEST_KOS_URL, with the stack's
  * signing secret in PHONEBILL_TEST_MVNO_SECRET_FILE) an acknowledged
  * delivery visible in the simulator, a duplicate, a wrong secret, the
