@@ -545,7 +545,10 @@ saturate() {
 	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	n=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE id > $before")
 	echo "right after the run: $(history_state)"
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-drain.json" --only "$PB_STATE"
 	echo "saturation ($name): ${rps[$name]} req/s for $DURATION; backlog and outbox empty $(drained_after 90) s after the run ($n rows so far)"
+	echo "CPU while draining (after the load stopped):"
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-drain.json" --only "$PB_STATE"
 }
 
 # bench_tokens N MONTH: "token line;..." for up to N bench users whose
