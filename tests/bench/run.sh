@@ -530,6 +530,9 @@ drained_after() {
 			return 0
 		fi
 		[ $(((now - t0) / 1000000000)) -ge "$limit" ] && { echo "not drained after ${limit}s (backlog $b, outbox $o)"; return 0; }
+		# BENCH_PROBE=1: the two queues every 2 s, on stderr
+		[ -n "${BENCH_PROBE:-}" ] && [ $(((now - t0) / 100000000 % 20)) = 0 ] &&
+			echo "  probe $(((now - t0) / 1000000)) ms: backlog $b, outbox $o" >&2
 		sleep 0.2
 	done
 }
