@@ -34,7 +34,9 @@
 # stack during the cached inquiry run, top symbols printed), BENCH_THREADS
 # (wrk threads, 2), BENCH_PROCS (FastCGI processes per program, 2), BENCH_PATH, BENCH_MONTH (inquiry month YYYY-MM, default the
 # previous month in KST), BENCH_ZIPF_REQUESTS (3000), BENCH_ZIPF_THREADS
-# (16), BENCH_ZIPF_S (1.1), BENCH_ZIPF_SEED (1), BENCH_KEEP_STACK=1.
+# (16), BENCH_ZIPF_S (1.1), BENCH_ZIPF_SEED (1), BENCH_KEEP_STACK=1,
+# BENCH_PROBE=1 (pipeline: the queues every 2 s while draining),
+# BENCH_PIPELINE_LINES_ONLY=1 (pipeline: only the many-lines run).
 # Not part of script/test: numbers depend on the machine; nothing here
 # passes or fails on a number.
 set -euo pipefail
@@ -585,6 +587,8 @@ bench_pipeline() {
 	echo "saturation over $(tr ';' '\n' <<<"$BENCH_TOKENS" | grep -c .) lines (bench users), $conns connections"
 	saturate saturate-lines
 	unset BENCH_TOKENS
+	# BENCH_PIPELINE_LINES_ONLY=1: stop after the many-lines run
+	[ -n "${BENCH_PIPELINE_LINES_ONLY:-}" ] && return 0
 	# Saturation from one line: its results go to the MVNO AP strictly one
 	# after the other, so the AP's round trip bounds the drain.
 	BENCH_TOKEN=$(login demo01 10.250.0.2 <<<'Phonebill!1') || pb_die "demo01 cannot log in"
