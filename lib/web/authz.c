@@ -167,6 +167,28 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 	return pb_authz_require_pipe(req, perm, out, NULL, 0, NULL);
 }
 
+/* The access token's signature, type and expiry into out->tok; answers
+ * 401 (TOKEN_EXPIRED or TOKEN_INVALID) itself when it fails. */
+static enum pb_err
+token_check(struct pb_req *req, const struct pb_app *app, const char *tok,
+            struct pb_principal *out)
+{
+	enum pb_err rc;
+
+	rc = pb_jwt_verify_any(app->jwt_secret, app->jwt_accept, tok,
+	                       PB_JWT_ACCESS, pb_clock_now_ms() / 1000,
+	                       &out->tok);
+	if (rc == PB_ERR_TIMEOUT)
+		pb_req_error(req, 401, "TOKEN_EXPIRED",
+		             "토큰이 만료되었습니다.",
+		             "새로운 토큰을 발급받아주세요.", NULL);
+	else if (rc != PB_OK)
+		pb_req_error(req, 401, "TOKEN_INVALID",
+		             "유효하지 않은 토큰입니다.",
+		             "올바른 토큰을 제공해주세요.", NULL);
+	return rc;
+}
+
 enum pb_err
 pb_authz_require_pipe(struct pb_req *req, unsigned perm,
                       struct pb_principal *out,
@@ -196,21 +218,9 @@ pb_authz_require_pipe(struct pb_req *req, unsigned perm,
 		rc = PB_ERR_CONFIG;
 		goto out;
 	}
-	rc = pb_jwt_verify_any(app->jwt_secret, app->jwt_accept, tok,
-	                       PB_JWT_ACCESS, pb_clock_now_ms() / 1000,
-	                       &out->tok);
-	if (rc == PB_ERR_TIMEOUT) {
-		pb_req_error(req, 401, "TOKEN_EXPIRED",
-		             "토큰이 만료되었습니다.",
-		             "새로운 토큰을 발급받아주세요.", NULL);
+	rc = token_check(req, app, tok, out);
+	if (rc != PB_OK)
 		goto out;
-	}
-	if (rc != PB_OK) {
-		pb_req_error(req, 401, "TOKEN_INVALID",
-		             "유효하지 않은 토큰입니다.",
-		             "올바른 토큰을 제공해주세요.", NULL);
-		goto out;
-	}
 	rc = pb_authz_user_key(app, out->tok.sub, ukey, sizeof(ukey));
 	if (rc != PB_OK) {
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
