@@ -611,6 +611,7 @@ bench_pipeline() {
 	# read their bills): one line's deliveries are sent one at a time
 	t2=$(login demo02 10.250.0.3 <<<'Phonebill!2') || pb_die "demo02 cannot log in"
 	t3=$(login demo03 10.250.0.4 <<<'Phonebill!3') || pb_die "demo03 cannot log in"
+	echo "before the paced run: $(history_state)"
 	python3 tests/bench/paced.py --base "$base" --token "$BENCH_TOKEN" --line "$line" \
 		--also "$t2,010-2345-6789" --also "$t3,010-3456-7890" \
 		--month "$month" --rate "${BENCH_RATE:-200}" --seconds 10
