@@ -195,7 +195,7 @@ fail(struct pb_db *db, unsigned e, const char *msg)
 {
 	record(db, e, msg);
 	if (e == ER_DUP_ENTRY)
-		return PB_ERR_STATE;
+		return PB_ERR_DUPLICATE;
 	if (classify(e) != FAIL_SERVER || server_says_later(e) == 2) {
 		/* a read-only or not-ready server: the next connection may
 		 * reach the writer (haproxy, a failover) */
@@ -598,7 +598,7 @@ pb_db_writable(struct pb_db *db, const char **why)
 	    "WHERE VARIABLE_NAME = 'WSREP_READY')",
 	    NULL, 0, writable_row, &w);
 	if (rc == PB_OK && w != NULL)
-		rc = PB_ERR_STATE;
+		rc = PB_ERR_READONLY;
 	if (why != NULL)
 		*why = rc == PB_ERR_UNAVAILABLE ? "unavailable" : w;
 	return rc;

@@ -389,7 +389,7 @@ pb_route_match(const struct pb_route *routes, size_t n, const char *method,
 		            strlen(routes[i].pattern) + 1);
 		return PB_OK;
 	}
-	return path_known ? PB_ERR_STATE : PB_ERR_NOTFOUND;
+	return path_known ? PB_ERR_METHOD : PB_ERR_NOTFOUND;
 }
 
 int
@@ -653,7 +653,7 @@ handle_one(struct pb_app *app, struct pb_req *req)
 		pb_req_error(req, 404, "NOT_FOUND", NULL, NULL, NULL);
 		return;
 	}
-	if (rc == PB_ERR_STATE) {
+	if (rc == PB_ERR_METHOD) {
 		(void)pb_req_add_header(req, "Allow", allow);
 		pb_req_error(req, 405, "METHOD_NOT_ALLOWED", NULL, NULL, NULL);
 		return;

@@ -315,7 +315,7 @@ auth_login(struct pb_req *req)
 	/* per-address rate limit, before anything costs us */
 	rc = pb_ratelimit_hit(req->app->redis, "login", addr, sv->rate_limit,
 	                      sv->rate_window_ms, &retry);
-	if (rc == PB_ERR_TOOBIG) {
+	if (rc == PB_ERR_RATE_LIMITED) {
 		snprintf(msg, sizeof(msg), "%d", retry);
 		(void)pb_req_add_header(req, "Retry-After", msg);
 		pb_req_error(req, 429, "RATE_LIMITED", NULL, NULL, NULL);
@@ -346,7 +346,7 @@ auth_login(struct pb_req *req)
 	now_ms = pb_clock_now_ms();
 	rc = pb_lockout_reserve(req->app->redis, ukey, &sv->lock, now_ms, &slot,
 	                        &until);
-	if (rc == PB_ERR_STATE) {
+	if (rc == PB_ERR_LOCKED) {
 		/* s until the lock ends: the web UI shows the unlock time */
 		snprintf(msg, sizeof(msg), "%lld",
 		         until > now_ms
@@ -589,7 +589,7 @@ refresh_user(struct pb_req *req, const struct pb_jwt_claims *c, unsigned *perms)
 		if (rc == PB_OK)
 			rc = pb_lockout_check(req->app->redis, ukey,
 			                      pb_clock_now_ms(), &until);
-		if (rc == PB_ERR_STATE)
+		if (rc == PB_ERR_LOCKED)
 			why = "locked";
 		else if (rc != PB_OK) {
 			pb_req_unavailable(req, "redis");
@@ -600,7 +600,7 @@ refresh_user(struct pb_req *req, const struct pb_jwt_claims *c, unsigned *perms)
 		(void)pb_session_delete(req->app->redis, c->sid);
 		refresh_log(c->sub, why);
 		refresh_invalid(req);
-		rc = PB_ERR_STATE;
+		rc = PB_ERR_FORBIDDEN;
 		goto out;
 	}
 	*perms = u.perms;
@@ -640,7 +640,7 @@ refresh_rotate(struct pb_req *req, const struct pb_jwt_claims *c,
 		pb_req_unavailable(req, "redis");
 		return rc;
 	}
-	if (rc == PB_ERR_STATE) {
+	if (rc == PB_ERR_REUSED) {
 		/* a used refresh token came back: stolen or replayed */
 		pb_log_begin(&l, PB_LOG_WARN, "security_refresh_reuse");
 		pb_log_str(&l, "user", c->sub);

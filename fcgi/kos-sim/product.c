@@ -416,7 +416,7 @@ ks_product_change(struct pb_req *req)
 	    "line_number, current_product_code, target_product_code, "
 	    "created_at) VALUES (?, ?, ?, ?, ?)",
 	    p, 5, NULL, &order_id);
-	if (rc == PB_ERR_STATE) {
+	if (rc == PB_ERR_DUPLICATE) {
 		/* the same requestId was (or is being) processed: its first
 		 * answer stands */
 		(void)pb_db_rollback(db);

@@ -887,7 +887,7 @@ prod_change(struct pb_req *req)
 	}
 	/* no row, no change */
 	rc = insert_requested(&c, &r);
-	if (rc == PB_ERR_STATE && idem != NULL) {
+	if (rc == PB_ERR_DUPLICATE && idem != NULL) {
 		/* the same key raced us: answer what it became */
 		row_free(&r);
 		if (load_row(&c, NULL, p.s.user_id, idem, &r) == PB_OK)
