@@ -1,7 +1,7 @@
 /*
  * deadletters.c - phonebill-admin dead-letters: what phonebill-worker set
  * aside because it could not open or parse it, or MariaDB refused it as a
- * record (lib/handoff.h, PB_HANDOFF_DEAD).
+ * record (lib/backoffice/handoff.h, PB_HANDOFF_DEAD).
  *
  *   phonebill-admin dead-letters list            one line per entry
  *   phonebill-admin dead-letters requeue ID|all  back into the stream

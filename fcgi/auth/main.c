@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "health.h"
 #include "metrics.h"
+#include "metrics_http.h"
 
 static const struct pb_route routes[] = {
     {"GET", "/api/v1/auth/health", pb_health_handler},

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "health.h"
 #include "metrics.h"
+#include "metrics_http.h"
 
 static const struct pb_route routes[] = {
     {"GET", "/api/v1/bills/health", pb_health_handler},

@@ -249,7 +249,7 @@ bill_history(struct pb_req *req)
 	}
 	memset(bidx, 0, sizeof(bidx));
 	c.req = req;
-	c.h.app = req->app;
+	pb_app_history_keys(req->app, &c.h);
 	if (f.line[0] != '\0') {
 		bill_line_digits(f.line, digits, sizeof(digits));
 		pb_history_line_index(&c.h, digits, bidx);

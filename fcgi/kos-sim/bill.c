@@ -276,6 +276,115 @@ payment_json(cJSON *data, const struct ks_line *l, const struct frame *f,
 	}
 }
 
+/* What a month costs before VAT (won), as bill_json adds it up. */
+struct sums {
+	long num;  /* days billed */
+	long base; /* base fee (or suspension fee), prorated */
+	long over; /* data, voice and SMS overage */
+	long vas;  /* value-added services */
+	long disc; /* discounts */
+};
+
+/* The billInfo's head: line, month, period, product, contract. */
+static void
+bill_head(cJSON *b, const struct ks_line *l, const struct ks_plan *p,
+          const struct frame *f, const struct ks_contract_view *cv, int *fail)
+{
+	char a[64];
+
+	ks_add_str(b, "lineNumber", l->number, fail);
+	ks_format_month(f->mi, a, sizeof(a));
+	ks_add_str(b, "billingMonth", a, fail);
+	ks_add_str(b, "billStatus", f->current ? "ESTIMATED" : "CONFIRMED",
+	           fail);
+	ks_format_day(ks_day_number(f->y, f->m, f->start_d), a, sizeof(a));
+	ks_add_str(b, "periodStart", a, fail);
+	ks_format_day(f->end_dn, a, sizeof(a));
+	ks_add_str(b, "periodEnd", a, fail);
+	ks_add_str(b, "productCode", p->code, fail);
+	ks_add_str(b, "productName", p->name, fail);
+	ks_add_str(b, "network", p->network, fail);
+	ks_add_int(b, "monthlyFee", p->fee, fail);
+	ks_add_item(b, "contractInfo", ks_contract_json(l, cv, fail), fail);
+}
+
+/* The base fee, overage and value-added service items of charges. */
+static void
+bill_charges(cJSON *charges, const struct ks_line *l, const struct ks_plan *p,
+             const struct frame *f, const struct usage *u, int suspended,
+             struct sums *s, int *fail)
+{
+	char name[KS_NAME_MAX + 64];
+	long d;
+	size_t i;
+
+	if (suspended) {
+		s->base = prorate(SUSPEND_FEE, s->num, f->dim);
+		item(charges, "SUSPENSION_FEE", "이용정지 기본료", s->base,
+		     fail);
+	} else {
+		s->base = prorate(p->fee, s->num, f->dim);
+		snprintf(name, sizeof(name), "기본료 (%s)", p->name);
+		item(charges, "BASE_FEE", name, s->base, fail);
+	}
+	if (p->data_mb != KS_UNLIMITED && p->throttle_kbps == 0 &&
+	    u->data_mb > p->data_mb) {
+		d = (u->data_mb - p->data_mb) * DATA_RATE / 10 * 10;
+		if (d > DATA_CAP)
+			d = DATA_CAP;
+		s->over += d;
+		item(charges, "DATA_OVERAGE", "데이터 초과 사용료", d, fail);
+	}
+	if (p->voice_min != KS_UNLIMITED && u->voice > p->voice_min) {
+		d = (u->voice - p->voice_min) * VOICE_RATE / 10 * 10;
+		s->over += d;
+		item(charges, "VOICE_OVERAGE", "음성 초과 사용료", d, fail);
+	}
+	if (p->sms != KS_UNLIMITED && u->sms > p->sms) {
+		d = (u->sms - p->sms) * SMS_RATE / 10 * 10;
+		s->over += d;
+		item(charges, "SMS_OVERAGE", "문자 초과 사용료", d, fail);
+	}
+	for (i = 0; !suspended && i < l->nvas; i++) {
+		d = prorate(l->vas[i].fee, s->num, f->dim);
+		s->vas += d;
+		snprintf(name, sizeof(name), "부가서비스 (%s)", l->vas[i].name);
+		item(charges, "VAS", name, d, fail);
+	}
+}
+
+/* The discounts: none while suspended, on the base fee only, never more
+ * than it. */
+static void
+bill_discounts(cJSON *discounts, const struct ks_line *l, const struct frame *f,
+               const struct ks_contract_view *cv, struct sums *s, int *fail)
+{
+	long left = s->base, d;
+
+	if (strcmp(cv->status, "ACTIVE") == 0 &&
+	    strcmp(l->contract.kind, "SELECTIVE") == 0) {
+		d = cap(s->base * SELECTIVE_PCT / 100 / 10 * 10, &left);
+		s->disc += d;
+		item(discounts, "SELECTIVE_CONTRACT", "선택약정 할인 (25%)", d,
+		     fail);
+	}
+	if (l->family_discount > 0 && left > 0) {
+		d = cap(prorate(l->family_discount, s->num, f->dim), &left);
+		s->disc += d;
+		item(discounts, "FAMILY", "가족결합 할인", d, fail);
+	}
+	if (f->mi - f->act_mi >= LONGTERM_MONTHS && left > 0) {
+		d = cap(prorate(LONGTERM_AMOUNT, s->num, f->dim), &left);
+		s->disc += d;
+		item(discounts, "LOYALTY", "장기고객 할인", d, fail);
+	}
+	if (f->mi - f->act_mi < PROMO_MONTHS && left > 0) {
+		d = cap(prorate(PROMO_AMOUNT, s->num, f->dim), &left);
+		s->disc += d;
+		item(discounts, "PROMOTION", "신규가입 프로모션 할인", d, fail);
+	}
+}
+
 /* The billInfo object of month mi (has_bill() must hold). */
 static cJSON *
 bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
@@ -285,13 +394,12 @@ bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
 	struct usage u;
 	struct ks_contract_view cv;
 	struct ks_device_view dv;
+	struct sums s;
 	const struct ks_plan *p;
 	cJSON *b, *charges, *discounts;
-	char a[64], name[KS_NAME_MAX + 64];
-	long num, base, over_data = 0, over_voice = 0, over_sms = 0;
-	long vas = 0, disc = 0, left, d, vat, total;
+	char name[KS_NAME_MAX + 64];
+	long vat, total;
 	int suspended;
-	size_t i;
 
 	frame_init(l, today, mi, &f);
 	p = ks_plan_find(plans, n, frame_plan(l, &f));
@@ -304,88 +412,20 @@ bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
 		*fail = 1;
 		return NULL;
 	}
-	num = f.end_d - f.start_d + 1;
+	memset(&s, 0, sizeof(s));
+	s.num = f.end_d - f.start_d + 1;
 	suspended = strcmp(l->status, "SUSPENDED") == 0 && l->status_ago >= 0 &&
 	            mi > f.cur_mi - l->status_ago;
 	usage_for(l, p, &f, suspended, &u);
 	ks_contract_at(l, f.cur_mi, f.end_dn, &cv);
 	ks_device_at(l, f.cur_mi, mi, &dv);
 
-	ks_add_str(b, "lineNumber", l->number, fail);
-	ks_format_month(mi, a, sizeof(a));
-	ks_add_str(b, "billingMonth", a, fail);
-	ks_add_str(b, "billStatus", f.current ? "ESTIMATED" : "CONFIRMED",
-	           fail);
-	ks_format_day(ks_day_number(f.y, f.m, f.start_d), a, sizeof(a));
-	ks_add_str(b, "periodStart", a, fail);
-	ks_format_day(f.end_dn, a, sizeof(a));
-	ks_add_str(b, "periodEnd", a, fail);
-	ks_add_str(b, "productCode", p->code, fail);
-	ks_add_str(b, "productName", p->name, fail);
-	ks_add_str(b, "network", p->network, fail);
-	ks_add_int(b, "monthlyFee", p->fee, fail);
-	ks_add_item(b, "contractInfo", ks_contract_json(l, &cv, fail), fail);
-
-	/* charges */
+	bill_head(b, l, p, &f, &cv, fail);
 	charges = ks_add_arr(b, "charges", fail);
-	if (suspended) {
-		base = prorate(SUSPEND_FEE, num, f.dim);
-		item(charges, "SUSPENSION_FEE", "이용정지 기본료", base, fail);
-	} else {
-		base = prorate(p->fee, num, f.dim);
-		snprintf(name, sizeof(name), "기본료 (%s)", p->name);
-		item(charges, "BASE_FEE", name, base, fail);
-	}
-	if (p->data_mb != KS_UNLIMITED && p->throttle_kbps == 0 &&
-	    u.data_mb > p->data_mb) {
-		over_data = (u.data_mb - p->data_mb) * DATA_RATE / 10 * 10;
-		if (over_data > DATA_CAP)
-			over_data = DATA_CAP;
-		item(charges, "DATA_OVERAGE", "데이터 초과 사용료", over_data,
-		     fail);
-	}
-	if (p->voice_min != KS_UNLIMITED && u.voice > p->voice_min) {
-		over_voice = (u.voice - p->voice_min) * VOICE_RATE / 10 * 10;
-		item(charges, "VOICE_OVERAGE", "음성 초과 사용료", over_voice,
-		     fail);
-	}
-	if (p->sms != KS_UNLIMITED && u.sms > p->sms) {
-		over_sms = (u.sms - p->sms) * SMS_RATE / 10 * 10;
-		item(charges, "SMS_OVERAGE", "문자 초과 사용료", over_sms,
-		     fail);
-	}
-	for (i = 0; !suspended && i < l->nvas; i++) {
-		d = prorate(l->vas[i].fee, num, f.dim);
-		vas += d;
-		snprintf(name, sizeof(name), "부가서비스 (%s)", l->vas[i].name);
-		item(charges, "VAS", name, d, fail);
-	}
-
-	/* discounts: on the base fee only, never more than it */
+	bill_charges(charges, l, p, &f, &u, suspended, &s, fail);
 	discounts = ks_add_arr(b, "discounts", fail);
-	left = base;
-	if (!suspended && strcmp(cv.status, "ACTIVE") == 0 &&
-	    strcmp(l->contract.kind, "SELECTIVE") == 0) {
-		d = cap(base * SELECTIVE_PCT / 100 / 10 * 10, &left);
-		disc += d;
-		item(discounts, "SELECTIVE_CONTRACT", "선택약정 할인 (25%)", d,
-		     fail);
-	}
-	if (!suspended && l->family_discount > 0 && left > 0) {
-		d = cap(prorate(l->family_discount, num, f.dim), &left);
-		disc += d;
-		item(discounts, "FAMILY", "가족결합 할인", d, fail);
-	}
-	if (!suspended && mi - f.act_mi >= LONGTERM_MONTHS && left > 0) {
-		d = cap(prorate(LONGTERM_AMOUNT, num, f.dim), &left);
-		disc += d;
-		item(discounts, "LOYALTY", "장기고객 할인", d, fail);
-	}
-	if (!suspended && mi - f.act_mi < PROMO_MONTHS && left > 0) {
-		d = cap(prorate(PROMO_AMOUNT, num, f.dim), &left);
-		disc += d;
-		item(discounts, "PROMOTION", "신규가입 프로모션 할인", d, fail);
-	}
+	if (!suspended)
+		bill_discounts(discounts, l, &f, &cv, &s, fail);
 
 	/* instalment (VAT-free), then VAT on the services */
 	if (dv.present && dv.charge > 0) {
@@ -393,17 +433,15 @@ bill_json(const struct ks_line *l, const struct ks_plan *plans, size_t n,
 		         l->device.name, dv.paid_months, l->device.term_months);
 		item(charges, "DEVICE_INSTALLMENT", name, dv.charge, fail);
 	}
-	vat = (base + over_data + over_voice + over_sms + vas - disc) / 10 /
-	      10 * 10;
+	vat = (s.base + s.over + s.vas - s.disc) / 10 / 10 * 10;
 	if (vat < 0)
 		vat = 0;
 	item(charges, "VAT", "부가가치세", vat, fail);
-	total =
-	    base + over_data + over_voice + over_sms + vas + dv.charge + vat;
+	total = s.base + s.over + s.vas + dv.charge + vat;
 
 	ks_add_int(b, "totalCharge", total, fail);
-	ks_add_int(b, "totalDiscount", disc, fail);
-	ks_add_int(b, "totalAmount", total - disc, fail);
+	ks_add_int(b, "totalDiscount", s.disc, fail);
+	ks_add_int(b, "totalAmount", total - s.disc, fail);
 	usage_json(b, p, &u, fail);
 	ks_add_int(b, "terminationFee", cv.etf, fail);
 	ks_add_item(b, "deviceInstallment", ks_device_json(l, &dv, fail), fail);

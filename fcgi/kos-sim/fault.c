@@ -170,24 +170,13 @@ log_fault(enum ks_op op, const char *what, long ms)
 	pb_log_end(&l);
 }
 
-int
-ks_fault_begin(struct pb_req *req, enum ks_op op)
+/* One more call of op in sim_stats (a failure is logged, not answered). */
+static void
+count_call(struct pb_db *db, enum ks_op op)
 {
-	static const char garbage[] =
-	    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title>"
-	    "</head><body><h1>KOS-Order 게이트웨이 오류</h1></body></html>\n"
-	    "\x01\x02\xfe\xff{\"success\":tru";
-	struct pb_db *db = req->app->db;
-	struct fault_pair fp;
-	struct pb_db_param p[1];
-	const struct fault *f;
-	char now[32];
 	struct pb_db_param cp[2];
-	uint64_t affected = 0;
-	enum fmode mode;
-	long delay;
+	char now[32];
 
-	memset(&pending, 0, sizeof(pending));
 	ks_utc_datetime(pb_clock_now_ms(), now, sizeof(now));
 	cp[0] = PB_DB_P_STR(now);
 	cp[1] = PB_DB_P_STR(ks_op_name(op));
@@ -197,35 +186,51 @@ ks_fault_begin(struct pb_req *req, enum ks_op op)
 	               cp, 2, NULL, NULL) != PB_OK)
 		pb_log_msg(PB_LOG_WARN, "sim_stats_failed",
 		           pb_db_last_error(db));
+}
 
-	memset(&fp, 0, sizeof(fp));
+/*
+ * The fault set for op (before one for every operation '*'), read into
+ * *fp, with one of its remaining uses taken; NULL when none applies.
+ */
+static const struct fault *
+fault_pick(struct pb_db *db, enum ks_op op, struct fault_pair *fp)
+{
+	struct pb_db_param p[1];
+	const struct fault *f;
+	uint64_t affected = 0;
+
+	memset(fp, 0, sizeof(*fp));
 	p[0] = PB_DB_P_STR(ks_op_name(op));
 	if (pb_db_query(db,
 	                "SELECT " FAULT_COLS " FROM sim_faults "
 	                "WHERE operation IN (?, '*')",
-	                p, 1, pair_row, &fp) != PB_OK) {
+	                p, 1, pair_row, fp) != PB_OK) {
 		/* the handler will meet the same database and answer 9999 */
 		pb_log_msg(PB_LOG_WARN, "sim_faults_unreadable",
 		           pb_db_last_error(db));
-		return 1;
+		return NULL;
 	}
-	f = fp.specific.present ? &fp.specific
-	    : fp.any.present    ? &fp.any
-	                        : NULL;
-	if (f == NULL)
-		return 1;
-	if (f->remaining >= 0) {
-		p[0] = PB_DB_P_STR(f->operation);
-		if (pb_db_exec(
-		        db,
-		        "UPDATE sim_faults SET remaining = "
-		        "remaining - 1 WHERE operation = ? AND remaining > 0",
-		        p, 1, &affected, NULL) != PB_OK ||
-		    affected == 0)
-			return 1;
-	}
+	f = fp->specific.present ? &fp->specific
+	    : fp->any.present    ? &fp->any
+	                         : NULL;
+	if (f == NULL || f->remaining < 0)
+		return f;
+	p[0] = PB_DB_P_STR(f->operation);
+	if (pb_db_exec(db,
+	               "UPDATE sim_faults SET remaining = "
+	               "remaining - 1 WHERE operation = ? AND remaining > 0",
+	               p, 1, &affected, NULL) != PB_OK ||
+	    affected == 0)
+		return NULL;
+	return f;
+}
 
-	delay = f->latency_ms;
+/* The fault's latency (fixed plus random), slept and counted. */
+static void
+fault_delay(struct pb_db *db, enum ks_op op, const struct fault *f)
+{
+	long delay = f->latency_ms;
+
 	if (f->lat_max > 0)
 		delay +=
 		    f->lat_min + (long)randombytes_uniform(
@@ -237,17 +242,19 @@ ks_fault_begin(struct pb_req *req, enum ks_op op)
 		log_fault(op, "latency", delay);
 		sleep_ms(delay);
 	}
+}
 
-	mode = mode_parse(f->mode);
-	if (mode == M_NONE || mode == M_COUNT)
-		return 1;
-	if (f->rate_ppm < RATE_ONE &&
-	    (long)randombytes_uniform((uint32_t)RATE_ONE) >= f->rate_ppm)
-		return 1;
-	stat_bump(db, op,
-	          "UPDATE sim_stats SET faults = faults + 1 "
-	          "WHERE operation = ?");
-	log_fault(op, mode_names[mode], mode == M_HANG ? f->hang_ms : 0);
+/*
+ * The fault of mode that fires: answered here (0), or for the truncated
+ * and oversized answers left pending for ks_reply (1).
+ */
+static int
+fault_answer(struct pb_req *req, const struct fault *f, enum fmode mode)
+{
+	static const char garbage[] =
+	    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title>"
+	    "</head><body><h1>KOS-Order 게이트웨이 오류</h1></body></html>\n"
+	    "\x01\x02\xfe\xff{\"success\":tru";
 
 	switch (mode) {
 	case M_500:
@@ -295,6 +302,33 @@ ks_fault_begin(struct pb_req *req, enum ks_op op)
 	default:
 		return 1;
 	}
+}
+
+int
+ks_fault_begin(struct pb_req *req, enum ks_op op)
+{
+	struct pb_db *db = req->app->db;
+	struct fault_pair fp;
+	const struct fault *f;
+	enum fmode mode;
+
+	memset(&pending, 0, sizeof(pending));
+	count_call(db, op);
+	f = fault_pick(db, op, &fp);
+	if (f == NULL)
+		return 1;
+	fault_delay(db, op, f);
+	mode = mode_parse(f->mode);
+	if (mode == M_NONE || mode == M_COUNT)
+		return 1;
+	if (f->rate_ppm < RATE_ONE &&
+	    (long)randombytes_uniform((uint32_t)RATE_ONE) >= f->rate_ppm)
+		return 1;
+	stat_bump(db, op,
+	          "UPDATE sim_stats SET faults = faults + 1 "
+	          "WHERE operation = ?");
+	log_fault(op, mode_names[mode], mode == M_HANG ? f->hang_ms : 0);
+	return fault_answer(req, f, mode);
 }
 
 /* body without its closing '}' + ,"padding":"xxx..."} to about size bytes. */
@@ -486,6 +520,97 @@ location_ok(const char *s)
 	return 1;
 }
 
+/* A fault as POST /_sim/faults sets it. */
+struct fault_set {
+	const char *op, *mode, *loc;
+	long long lat, lmin, lmax, hang, times, over, ppm;
+};
+
+/* The checked body (rate: its errorRate, detached) read into fs; a bad
+ * value answered (0). */
+static int
+fault_set_read(struct pb_req *req, const cJSON *root, const cJSON *rate,
+               struct fault_set *fs)
+{
+	enum ks_op dummy;
+
+	if (rate != NULL) {
+		if (!cJSON_IsNumber(rate) || !(rate->valuedouble >= 0.0) ||
+		    rate->valuedouble > 1.0) {
+			ks_reply_invalid(req, "errorRate", "must be 0..1");
+			return 0;
+		}
+		fs->ppm =
+		    (long long)(rate->valuedouble * (double)RATE_ONE + 0.5);
+	}
+	fs->op = pb_json_get_string(root, "operation");
+	if (strcmp(fs->op, "*") != 0 && !ks_op_parse(fs->op, &dummy)) {
+		ks_reply_invalid(req, "operation", "unknown operation");
+		return 0;
+	}
+	fs->mode = pb_json_get_string(root, "mode");
+	if (fs->mode == NULL)
+		fs->mode = "none";
+	if (mode_parse(fs->mode) == M_COUNT) {
+		ks_reply_invalid(req, "mode", "unknown mode");
+		return 0;
+	}
+	fs->loc = pb_json_get_string(root, "location");
+	if (fs->loc != NULL && !location_ok(fs->loc)) {
+		ks_reply_invalid(
+		    req, "location",
+		    "must be an http(s) URL or a path, printable ASCII");
+		return 0;
+	}
+	(void)pb_json_get_int(root, "latencyMs", &fs->lat);
+	(void)pb_json_get_int(root, "latencyRandomMinMs", &fs->lmin);
+	(void)pb_json_get_int(root, "latencyRandomMaxMs", &fs->lmax);
+	(void)pb_json_get_int(root, "hangMs", &fs->hang);
+	(void)pb_json_get_int(root, "times", &fs->times);
+	(void)pb_json_get_int(root, "oversizedBytes", &fs->over);
+	if (fs->lmin > fs->lmax) {
+		ks_reply_invalid(req, "latencyRandomMinMs",
+		                 "must not exceed latencyRandomMaxMs");
+		return 0;
+	}
+	return 1;
+}
+
+/* The fault stored (replacing the operation's). */
+static enum pb_err
+fault_set_store(struct pb_db *db, const struct fault_set *fs)
+{
+	struct pb_db_param p[11];
+	char now[32];
+
+	ks_utc_datetime(pb_clock_now_ms(), now, sizeof(now));
+	p[0] = PB_DB_P_STR(fs->op);
+	p[1] = PB_DB_P_STR(fs->mode);
+	p[2] = PB_DB_P_INT(fs->ppm);
+	p[3] = PB_DB_P_INT(fs->lat);
+	p[4] = PB_DB_P_INT(fs->lmin);
+	p[5] = PB_DB_P_INT(fs->lmax);
+	p[6] = PB_DB_P_INT(fs->hang);
+	p[7] = fs->times >= 0 ? PB_DB_P_INT(fs->times) : PB_DB_P_NULL;
+	p[8] = PB_DB_P_STR(fs->loc != NULL ? fs->loc : "");
+	p[9] = PB_DB_P_INT(fs->over);
+	p[10] = PB_DB_P_STR(now);
+	return pb_db_exec(
+	    db,
+	    "INSERT INTO sim_faults (" FAULT_COLS
+	    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
+	    "UPDATE "
+	    "mode = VALUES(mode), error_rate_ppm = VALUES(error_rate_ppm), "
+	    "latency_ms = VALUES(latency_ms), "
+	    "latency_min_ms = VALUES(latency_min_ms), "
+	    "latency_max_ms = VALUES(latency_max_ms), "
+	    "hang_ms = VALUES(hang_ms), remaining = VALUES(remaining), "
+	    "location = VALUES(location), "
+	    "oversized_bytes = VALUES(oversized_bytes), "
+	    "updated_at = VALUES(updated_at)",
+	    p, 11, NULL, NULL);
+}
+
 void
 ks_faults_post(struct pb_req *req)
 {
@@ -500,13 +625,13 @@ ks_faults_post(struct pb_req *req)
 	    {"location", PB_JSON_STRING, 0, 1, 512},
 	    {"oversizedBytes", PB_JSON_INT, 0, 1024, OVERSIZE_MAX},
 	};
-	struct pb_db_param p[11];
+	struct fault_set fs = {.hang = HANG_DEFAULT_MS,
+	                       .times = -1,
+	                       .over = OVERSIZE_DEFAULT,
+	                       .ppm = RATE_ONE};
+	struct pb_logline l;
 	cJSON *root = NULL, *rate = NULL;
-	const char *why = NULL, *field = NULL, *op, *mode, *loc;
-	long long lat = 0, lmin = 0, lmax = 0, hang = HANG_DEFAULT_MS;
-	long long times = -1, over = OVERSIZE_DEFAULT, ppm = RATE_ONE;
-	enum ks_op dummy;
-	char now[32];
+	const char *why = NULL, *field = NULL;
 
 	if (!ks_admin_allowed(req))
 		return;
@@ -525,86 +650,21 @@ ks_faults_post(struct pb_req *req)
 		ks_reply_invalid(req, field, why);
 		goto out;
 	}
-	if (rate != NULL) {
-		if (!cJSON_IsNumber(rate) || !(rate->valuedouble >= 0.0) ||
-		    rate->valuedouble > 1.0) {
-			ks_reply_invalid(req, "errorRate", "must be 0..1");
-			goto out;
-		}
-		ppm = (long long)(rate->valuedouble * (double)RATE_ONE + 0.5);
-	}
-	op = pb_json_get_string(root, "operation");
-	if (strcmp(op, "*") != 0 && !ks_op_parse(op, &dummy)) {
-		ks_reply_invalid(req, "operation", "unknown operation");
+	if (!fault_set_read(req, root, rate, &fs))
 		goto out;
-	}
-	mode = pb_json_get_string(root, "mode");
-	if (mode == NULL)
-		mode = "none";
-	if (mode_parse(mode) == M_COUNT) {
-		ks_reply_invalid(req, "mode", "unknown mode");
-		goto out;
-	}
-	loc = pb_json_get_string(root, "location");
-	if (loc != NULL && !location_ok(loc)) {
-		ks_reply_invalid(
-		    req, "location",
-		    "must be an http(s) URL or a path, printable ASCII");
-		goto out;
-	}
-	(void)pb_json_get_int(root, "latencyMs", &lat);
-	(void)pb_json_get_int(root, "latencyRandomMinMs", &lmin);
-	(void)pb_json_get_int(root, "latencyRandomMaxMs", &lmax);
-	(void)pb_json_get_int(root, "hangMs", &hang);
-	(void)pb_json_get_int(root, "times", &times);
-	(void)pb_json_get_int(root, "oversizedBytes", &over);
-	if (lmin > lmax) {
-		ks_reply_invalid(req, "latencyRandomMinMs",
-		                 "must not exceed latencyRandomMaxMs");
-		goto out;
-	}
-	ks_utc_datetime(pb_clock_now_ms(), now, sizeof(now));
-	p[0] = PB_DB_P_STR(op);
-	p[1] = PB_DB_P_STR(mode);
-	p[2] = PB_DB_P_INT(ppm);
-	p[3] = PB_DB_P_INT(lat);
-	p[4] = PB_DB_P_INT(lmin);
-	p[5] = PB_DB_P_INT(lmax);
-	p[6] = PB_DB_P_INT(hang);
-	p[7] = times >= 0 ? PB_DB_P_INT(times) : PB_DB_P_NULL;
-	p[8] = PB_DB_P_STR(loc != NULL ? loc : "");
-	p[9] = PB_DB_P_INT(over);
-	p[10] = PB_DB_P_STR(now);
-	if (pb_db_exec(
-	        req->app->db,
-	        "INSERT INTO sim_faults (" FAULT_COLS
-	        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY "
-	        "UPDATE "
-	        "mode = VALUES(mode), error_rate_ppm = VALUES(error_rate_ppm), "
-	        "latency_ms = VALUES(latency_ms), "
-	        "latency_min_ms = VALUES(latency_min_ms), "
-	        "latency_max_ms = VALUES(latency_max_ms), "
-	        "hang_ms = VALUES(hang_ms), remaining = VALUES(remaining), "
-	        "location = VALUES(location), "
-	        "oversized_bytes = VALUES(oversized_bytes), "
-	        "updated_at = VALUES(updated_at)",
-	        p, 11, NULL, NULL) != PB_OK) {
+	if (fault_set_store(req->app->db, &fs) != PB_OK) {
 		pb_log_msg(PB_LOG_ERROR, "sim_faults_failed",
 		           pb_db_last_error(req->app->db));
 		ks_admin_reply(req, 503, KS_RC_SYSTEM,
 		               "데이터베이스를 사용할 수 없습니다.", NULL);
 		goto out;
 	}
-	{
-		struct pb_logline l;
-
-		pb_log_begin(&l, PB_LOG_INFO, "sim_fault_set");
-		pb_log_str(&l, "op", op);
-		pb_log_str(&l, "mode", mode);
-		pb_log_int(&l, "rate_ppm", ppm);
-		pb_log_int(&l, "latency_ms", lat);
-		pb_log_end(&l);
-	}
+	pb_log_begin(&l, PB_LOG_INFO, "sim_fault_set");
+	pb_log_str(&l, "op", fs.op);
+	pb_log_str(&l, "mode", fs.mode);
+	pb_log_int(&l, "rate_ppm", fs.ppm);
+	pb_log_int(&l, "latency_ms", fs.lat);
+	pb_log_end(&l);
 	reply_faults(req, "장애 주입이 설정되었습니다.");
 out:
 	cJSON_Delete(rate);

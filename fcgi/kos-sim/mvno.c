@@ -118,24 +118,19 @@ sig_matches(const char *secret, size_t slen, const char *tss, const char *body,
 	return ok;
 }
 
-void
-ks_mvno_receive(struct pb_req *req)
+/*
+ * The delivery signed with the current secret (or during a rotation the
+ * other one) within the allowed clock skew: 1, *ts its timestamp; else
+ * answered 401, 0.
+ */
+static int
+mvno_authentic(struct pb_req *req, const char *body, long long *ts)
 {
 	const struct ks_state *st = req->app->svc;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char hex[2 * crypto_hash_sha256_BYTES + 1];
-	char key[256], now[32];
-	struct pb_db_param p[8];
-	const char *sig, *tss, *idem, *event = NULL, *rid = NULL, *why = NULL;
-	const char *body = req->body != NULL ? req->body : "";
-	cJSON *root = NULL, *data;
-	long long ts, now_s, skew;
-	uint64_t affected = 0, id = 0;
-	int fail = 0;
+	const char *sig, *tss;
+	long long now_s, skew;
 
-	if (!ks_fault_begin(req, KS_OP_MVNO))
-		return;
 	sig = pb_req_param(req, "HTTP_X_SIGNATURE");
 	tss = pb_req_param(req, "HTTP_X_TIMESTAMP");
 	if (sig == NULL || tss == NULL) {
@@ -143,27 +138,26 @@ ks_mvno_receive(struct pb_req *req)
 		             "서명 헤더(X-Signature, X-Timestamp)가 "
 		             "없습니다.",
 		             "missing signature headers");
-		return;
+		return 0;
 	}
-	ts = parse_ts(tss);
-	if (ts < 0) {
+	*ts = parse_ts(tss);
+	if (*ts < 0) {
 		unauthorized(req, "X-Timestamp 형식이 올바르지 않습니다.",
 		             "malformed timestamp");
-		return;
+		return 0;
 	}
 	now_s = pb_clock_now_ms() / 1000;
-	skew = now_s > ts ? now_s - ts : ts - now_s;
+	skew = now_s > *ts ? now_s - *ts : *ts - now_s;
 	if (skew > st->max_skew_s) {
 		unauthorized(req, "요청 시각이 허용 범위를 벗어났습니다.",
 		             "timestamp outside the allowed window");
-		return;
+		return 0;
 	}
 	if (!parse_sig(sig, mac)) {
 		unauthorized(req, "X-Signature 형식이 올바르지 않습니다.",
 		             "malformed signature");
-		return;
+		return 0;
 	}
-	/* the current secret, or during a rotation the other one */
 	if (!sig_matches(st->hmac_secret, st->hmac_len, tss, body,
 	                 req->body_len, mac) &&
 	    (st->hmac_other == NULL ||
@@ -171,57 +165,130 @@ ks_mvno_receive(struct pb_req *req)
 	                  req->body_len, mac))) {
 		unauthorized(req, "서명이 올바르지 않습니다.",
 		             "signature mismatch");
-		return;
+		return 0;
 	}
+	return 1;
+}
 
-	if (pb_json_parse(body, req->body_len, PB_JSON_MAX_DEPTH, &root,
-	                  &why) != PB_OK ||
+/* The key a repeated delivery is known by: its Idempotency-Key, else its
+ * event type and requestId, else the body's SHA-256. */
+static void
+dedup_key(const char *idem, const char *event, const char *rid,
+          const char *body, size_t blen, char *key, size_t keysz)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+
+	if (idem != NULL) {
+		snprintf(key, keysz, "idem:%s", idem);
+	} else if (rid != NULL) {
+		snprintf(key, keysz, "req:%s:%s", event != NULL ? event : "",
+		         rid);
+	} else {
+		crypto_hash_sha256(digest, (const unsigned char *)body, blen);
+		sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+		snprintf(key, keysz, "sha256:%s", hex);
+	}
+}
+
+/* What a delivery carries, as stored. */
+struct delivery {
+	const char *key, *idem, *event, *rid, *body;
+	size_t blen;
+	long long ts;
+};
+
+/* Stored, or counted again when its key is known: *id, *affected (1 for
+ * a new one). */
+static enum pb_err
+mvno_store(struct pb_db *db, const struct delivery *d, uint64_t *affected,
+           uint64_t *id)
+{
+	struct pb_db_param p[8];
+	char now[32];
+
+	ks_utc_datetime(pb_clock_now_ms(), now, sizeof(now));
+	p[0] = PB_DB_P_STR(d->key);
+	p[1] = d->idem != NULL ? PB_DB_P_STR(d->idem) : PB_DB_P_NULL;
+	p[2] = d->event != NULL ? PB_DB_P_STR(d->event) : PB_DB_P_NULL;
+	p[3] = d->rid != NULL ? PB_DB_P_STR(d->rid) : PB_DB_P_NULL;
+	p[4] = PB_DB_P_INT(d->ts);
+	p[5] = PB_DB_P_BIN(d->body, d->blen);
+	p[6] = PB_DB_P_STR(now);
+	p[7] = PB_DB_P_STR(now);
+	return pb_db_exec(
+	    db,
+	    "INSERT INTO mvno_deliveries (dedup_key, "
+	    "idempotency_key, event_type, request_id, signature_ts, body, "
+	    "received_at, last_received_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	    "?) "
+	    "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
+	    "delivery_count = delivery_count + 1, "
+	    "last_received_at = VALUES(last_received_at)",
+	    p, 8, affected, id);
+}
+
+/* The acknowledgement, and its log line. */
+static void
+mvno_ack(struct pb_req *req, const struct delivery *d, uint64_t affected,
+         uint64_t id)
+{
+	struct pb_logline l;
+	cJSON *data;
+	int fail = 0;
+
+	data = cJSON_CreateObject();
+	ks_add_int(data, "deliveryId", (long long)id, &fail);
+	ks_add_bool(data, "duplicate", affected != 1, &fail);
+	if (fail) {
+		cJSON_Delete(data);
+		data = NULL;
+	}
+	pb_log_begin(&l, PB_LOG_INFO, "mvno_received");
+	pb_log_str(&l, "event_type", d->event);
+	pb_log_str(&l, "request", d->rid);
+	pb_log_int(&l, "delivery_id", (long long)id);
+	pb_log_int(&l, "duplicate", affected != 1);
+	pb_log_end(&l);
+	ks_reply(req, 200, KS_RC_OK, "수신되었습니다.", data);
+}
+
+void
+ks_mvno_receive(struct pb_req *req)
+{
+	struct delivery d;
+	char key[256];
+	const char *why = NULL;
+	cJSON *root = NULL;
+	uint64_t affected = 0, id = 0;
+
+	if (!ks_fault_begin(req, KS_OP_MVNO))
+		return;
+	memset(&d, 0, sizeof(d));
+	d.body = req->body != NULL ? req->body : "";
+	d.blen = req->body_len;
+	if (!mvno_authentic(req, d.body, &d.ts))
+		return;
+	if (pb_json_parse(d.body, d.blen, PB_JSON_MAX_DEPTH, &root, &why) !=
+	        PB_OK ||
 	    !cJSON_IsObject(root)) {
 		ks_reply_invalid(
 		    req, "", why != NULL ? why : "body must be a JSON object");
 		goto out;
 	}
-	event = short_member(root, "eventType", 64);
-	if (event == NULL)
-		event = short_member(root, "type", 64);
-	rid = short_member(root, "requestId", 128);
-	idem = pb_req_param(req, "HTTP_IDEMPOTENCY_KEY");
-	if (idem != NULL && !printable(idem, KEY_MAX)) {
+	d.event = short_member(root, "eventType", 64);
+	if (d.event == NULL)
+		d.event = short_member(root, "type", 64);
+	d.rid = short_member(root, "requestId", 128);
+	d.idem = pb_req_param(req, "HTTP_IDEMPOTENCY_KEY");
+	if (d.idem != NULL && !printable(d.idem, KEY_MAX)) {
 		ks_reply_invalid(req, "Idempotency-Key",
 		                 "1-128 printable ASCII characters");
 		goto out;
 	}
-	if (idem != NULL) {
-		snprintf(key, sizeof(key), "idem:%s", idem);
-	} else if (rid != NULL) {
-		snprintf(key, sizeof(key), "req:%s:%s",
-		         event != NULL ? event : "", rid);
-	} else {
-		crypto_hash_sha256(digest, (const unsigned char *)body,
-		                   req->body_len);
-		sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-		snprintf(key, sizeof(key), "sha256:%s", hex);
-	}
-
-	ks_utc_datetime(pb_clock_now_ms(), now, sizeof(now));
-	p[0] = PB_DB_P_STR(key);
-	p[1] = idem != NULL ? PB_DB_P_STR(idem) : PB_DB_P_NULL;
-	p[2] = event != NULL ? PB_DB_P_STR(event) : PB_DB_P_NULL;
-	p[3] = rid != NULL ? PB_DB_P_STR(rid) : PB_DB_P_NULL;
-	p[4] = PB_DB_P_INT(ts);
-	p[5] = PB_DB_P_BIN(body, req->body_len);
-	p[6] = PB_DB_P_STR(now);
-	p[7] = PB_DB_P_STR(now);
-	if (pb_db_exec(
-	        req->app->db,
-	        "INSERT INTO mvno_deliveries (dedup_key, "
-	        "idempotency_key, event_type, request_id, signature_ts, body, "
-	        "received_at, last_received_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
-	        "?) "
-	        "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
-	        "delivery_count = delivery_count + 1, "
-	        "last_received_at = VALUES(last_received_at)",
-	        p, 8, &affected, &id) != PB_OK) {
+	dedup_key(d.idem, d.event, d.rid, d.body, d.blen, key, sizeof(key));
+	d.key = key;
+	if (mvno_store(req->app->db, &d, &affected, &id) != PB_OK) {
 		/* not acknowledged: the sender must retry */
 		pb_log_msg(PB_LOG_ERROR, "mvno_store_failed",
 		           pb_db_last_error(req->app->db));
@@ -231,24 +298,7 @@ ks_mvno_receive(struct pb_req *req)
 		         NULL);
 		goto out;
 	}
-	data = cJSON_CreateObject();
-	ks_add_int(data, "deliveryId", (long long)id, &fail);
-	ks_add_bool(data, "duplicate", affected != 1, &fail);
-	if (fail) {
-		cJSON_Delete(data);
-		data = NULL;
-	}
-	{
-		struct pb_logline l;
-
-		pb_log_begin(&l, PB_LOG_INFO, "mvno_received");
-		pb_log_str(&l, "event_type", event);
-		pb_log_str(&l, "request", rid);
-		pb_log_int(&l, "delivery_id", (long long)id);
-		pb_log_int(&l, "duplicate", affected != 1);
-		pb_log_end(&l);
-	}
-	ks_reply(req, 200, KS_RC_OK, "수신되었습니다.", data);
+	mvno_ack(req, &d, affected, id);
 out:
 	cJSON_Delete(root);
 }

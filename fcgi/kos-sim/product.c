@@ -65,6 +65,84 @@ line_refusal(const char *line)
 	return d;
 }
 
+/* lineNumber and requestId checked; a bad one answered (0). */
+static int
+line_and_rid_valid(struct pb_req *req, const char *line, const char *rid)
+{
+	if (!ks_line_valid(line)) {
+		ks_reply_invalid(req, "lineNumber", "must be 11 digits");
+		return 0;
+	}
+	if (!pb_req_id_valid(rid)) {
+		ks_reply_invalid(req, "requestId",
+		                 "must be 1-64 characters of [A-Za-z0-9._-]");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * A line the inquiry cannot answer for (none, terminated, no product):
+ * answered, and its result code returned; NULL when it can.
+ */
+static const char *
+inquiry_refused(struct pb_req *req, const struct ks_line *l, int found,
+                int pfound, const char *line)
+{
+	const char *code = NULL, *msg = NULL;
+
+	if (!found) {
+		code = KS_RC_PRD_NO_LINE;
+		msg = "존재하지 않는 회선입니다.";
+	} else if (strcmp(l->status, "TERMINATED") == 0) {
+		code = KS_RC_PRD_INACTIVE;
+		msg = "해지된 회선입니다.";
+	} else if (!pfound) {
+		code = KS_RC_PRD_NO_PRODUCT;
+		msg = "가입 상품 정보가 없습니다.";
+	}
+	if (code != NULL)
+		ks_reply(req, 200, code, msg, line_refusal(line));
+	return code;
+}
+
+/* The inquiry's data: customer, product (since when), contract, device. */
+static cJSON *
+inquiry_data(struct pb_req *req, const struct ks_line *l,
+             const struct ks_plan *plan, const char *rid, int *fail)
+{
+	struct ks_contract_view cv;
+	struct ks_device_view dv;
+	struct ks_day today;
+	cJSON *data, *prod;
+	char since[16];
+	long today_dn, sdn;
+	int cur_mi;
+
+	ks_today(req->app, &today);
+	cur_mi = ks_month_index(today.y, today.m);
+	today_dn = ks_day_number(today.y, today.m, today.d);
+	ks_contract_at(l, cur_mi, today_dn, &cv);
+	ks_device_at(l, cur_mi, cur_mi, &dv);
+
+	data = cJSON_CreateObject();
+	ks_add_str(data, "requestId", rid, fail);
+	ks_add_item(data, "customerInfo", customer_json(l, fail), fail);
+	prod = ks_plan_json(plan, fail);
+	sdn = plan_since(l, cur_mi, today_dn);
+	if (sdn >= 0) {
+		ks_format_day(sdn, since, sizeof(since));
+		ks_add_str(prod, "productStartDate", since, fail);
+	} else {
+		ks_add_null(prod, "productStartDate", fail);
+	}
+	ks_add_item(data, "productInfo", prod, fail);
+	ks_add_item(data, "contractInfo", ks_contract_json(l, &cv, fail), fail);
+	ks_add_item(data, "deviceInstallment", ks_device_json(l, &dv, fail),
+	            fail);
+	return data;
+}
+
 void
 ks_product_inquiry(struct pb_req *req)
 {
@@ -74,14 +152,9 @@ ks_product_inquiry(struct pb_req *req)
 	};
 	struct ks_line *l = NULL;
 	struct ks_plan plan;
-	struct ks_contract_view cv;
-	struct ks_device_view dv;
-	struct ks_day today;
-	cJSON *root, *data = NULL, *prod;
+	cJSON *root, *data = NULL;
 	const char *line, *rid, *code = NULL;
-	char since[16];
-	long today_dn, sdn;
-	int found = 0, pfound = 0, fail = 0, cur_mi;
+	int found = 0, pfound = 0, fail = 0;
 
 	if (!ks_fault_begin(req, KS_OP_PRODUCT_INQUIRY))
 		return;
@@ -90,15 +163,8 @@ ks_product_inquiry(struct pb_req *req)
 		return;
 	line = pb_json_get_string(root, "lineNumber");
 	rid = pb_json_get_string(root, "requestId");
-	if (!ks_line_valid(line)) {
-		ks_reply_invalid(req, "lineNumber", "must be 11 digits");
+	if (!line_and_rid_valid(req, line, rid))
 		goto out;
-	}
-	if (!pb_req_id_valid(rid)) {
-		ks_reply_invalid(req, "requestId",
-		                 "must be 1-64 characters of [A-Za-z0-9._-]");
-		goto out;
-	}
 	l = malloc(sizeof(*l));
 	if (l == NULL) {
 		ks_reply_system(req, "out of memory");
@@ -111,46 +177,10 @@ ks_product_inquiry(struct pb_req *req)
 		ks_reply_system(req, pb_db_last_error(req->app->db));
 		goto out;
 	}
-	if (!found) {
-		code = KS_RC_PRD_NO_LINE;
-		ks_reply(req, 200, code, "존재하지 않는 회선입니다.",
-		         line_refusal(line));
+	code = inquiry_refused(req, l, found, pfound, line);
+	if (code != NULL)
 		goto out;
-	}
-	if (strcmp(l->status, "TERMINATED") == 0) {
-		code = KS_RC_PRD_INACTIVE;
-		ks_reply(req, 200, code, "해지된 회선입니다.",
-		         line_refusal(line));
-		goto out;
-	}
-	if (!pfound) {
-		code = KS_RC_PRD_NO_PRODUCT;
-		ks_reply(req, 200, code, "가입 상품 정보가 없습니다.",
-		         line_refusal(line));
-		goto out;
-	}
-	ks_today(req->app, &today);
-	cur_mi = ks_month_index(today.y, today.m);
-	today_dn = ks_day_number(today.y, today.m, today.d);
-	ks_contract_at(l, cur_mi, today_dn, &cv);
-	ks_device_at(l, cur_mi, cur_mi, &dv);
-
-	data = cJSON_CreateObject();
-	ks_add_str(data, "requestId", rid, &fail);
-	ks_add_item(data, "customerInfo", customer_json(l, &fail), &fail);
-	prod = ks_plan_json(&plan, &fail);
-	sdn = plan_since(l, cur_mi, today_dn);
-	if (sdn >= 0) {
-		ks_format_day(sdn, since, sizeof(since));
-		ks_add_str(prod, "productStartDate", since, &fail);
-	} else {
-		ks_add_null(prod, "productStartDate", &fail);
-	}
-	ks_add_item(data, "productInfo", prod, &fail);
-	ks_add_item(data, "contractInfo", ks_contract_json(l, &cv, &fail),
-	            &fail);
-	ks_add_item(data, "deviceInstallment", ks_device_json(l, &dv, &fail),
-	            &fail);
+	data = inquiry_data(req, l, &plan, rid, &fail);
 	if (data == NULL || fail) {
 		cJSON_Delete(data);
 		ks_reply_system(req, "cannot build the product inquiry");
@@ -353,8 +383,22 @@ decide(const struct locked_line *ll, const struct ks_plan *target,
 	}
 }
 
-void
-ks_product_change(struct pb_req *req)
+/* One product change order, as it goes. */
+struct change {
+	const char *line, *cur, *tgt, *rid; /* the body's */
+	struct locked_line ll;
+	struct ks_plan target, prev;
+	int tfound, pfound;
+	struct decision d;
+	struct ks_day today;
+	int64_t now_ms;
+	uint64_t order_id;
+	char now[32], order_no[40], eff[16];
+};
+
+/* The body, parsed and checked into c; NULL when answered. */
+static cJSON *
+change_parse(struct pb_req *req, struct change *c)
 {
 	static const struct pb_json_field spec[] = {
 	    {"lineNumber", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 32},
@@ -362,171 +406,227 @@ ks_product_change(struct pb_req *req)
 	    {"targetProductCode", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64},
 	    {"requestId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128},
 	};
-	struct pb_db *db = req->app->db;
-	struct pb_db_param p[7];
-	struct locked_line ll;
-	struct ks_plan target, prev;
-	struct decision d;
-	struct ks_day today;
-	cJSON *root, *stored = NULL, *data = NULL;
-	const char *line, *cur, *tgt, *rid, *logcode = NULL;
-	char now[32], order_no[40], eff[16], processed[PB_CLOCK_RFC3339_LEN];
-	char detail[160];
-	char *text = NULL;
-	uint64_t order_id = 0;
-	int64_t now_ms;
-	int tfound = 0, pfound = 0, fail = 0, in_tx = 0;
-	enum pb_err rc;
+	cJSON *root;
 
-	if (!ks_fault_begin(req, KS_OP_PRODUCT_CHANGE))
-		return;
 	root = ks_parse_body(req, spec, sizeof(spec) / sizeof(spec[0]));
 	if (root == NULL)
-		return;
-	line = pb_json_get_string(root, "lineNumber");
-	cur = pb_json_get_string(root, "currentProductCode");
-	tgt = pb_json_get_string(root, "targetProductCode");
-	rid = pb_json_get_string(root, "requestId");
-	if (!ks_line_valid(line)) {
-		ks_reply_invalid(req, "lineNumber", "must be 11 digits");
-		goto out;
+		return NULL;
+	c->line = pb_json_get_string(root, "lineNumber");
+	c->cur = pb_json_get_string(root, "currentProductCode");
+	c->tgt = pb_json_get_string(root, "targetProductCode");
+	c->rid = pb_json_get_string(root, "requestId");
+	if (!line_and_rid_valid(req, c->line, c->rid)) {
+		cJSON_Delete(root);
+		return NULL;
 	}
-	if (!pb_req_id_valid(rid)) {
-		ks_reply_invalid(req, "requestId",
-		                 "must be 1-64 characters of [A-Za-z0-9._-]");
-		goto out;
-	}
-	now_ms = pb_clock_now_ms();
-	ks_utc_datetime(now_ms, now, sizeof(now));
-	ks_today(req->app, &today);
+	return root;
+}
+
+/*
+ * A transaction with the order row inserted first (c->order_id): 1.  A
+ * repeated requestId is answered from its first answer, a failure
+ * answered, with the transaction rolled back: 0.
+ */
+static int
+change_insert(struct pb_req *req, struct change *c)
+{
+	struct pb_db *db = req->app->db;
+	struct pb_db_param p[5];
+	enum pb_err rc;
 
 	if (pb_db_begin(db) != PB_OK) {
 		ks_reply_system(req, pb_db_last_error(db));
-		goto out;
+		return 0;
 	}
-	in_tx = 1;
-	p[0] = PB_DB_P_STR(rid);
-	p[1] = PB_DB_P_STR(line);
-	p[2] = PB_DB_P_STR(cur);
-	p[3] = PB_DB_P_STR(tgt);
-	p[4] = PB_DB_P_STR(now);
+	p[0] = PB_DB_P_STR(c->rid);
+	p[1] = PB_DB_P_STR(c->line);
+	p[2] = PB_DB_P_STR(c->cur);
+	p[3] = PB_DB_P_STR(c->tgt);
+	p[4] = PB_DB_P_STR(c->now);
 	rc = pb_db_exec(
 	    db,
 	    "INSERT INTO change_orders (request_id, "
 	    "line_number, current_product_code, target_product_code, "
 	    "created_at) VALUES (?, ?, ?, ?, ?)",
-	    p, 5, NULL, &order_id);
+	    p, 5, NULL, &c->order_id);
 	if (rc == PB_ERR_DUPLICATE) {
 		/* the same requestId was (or is being) processed: its first
 		 * answer stands */
 		(void)pb_db_rollback(db);
-		in_tx = 0;
-		replay(req, rid, line, tgt);
-		goto out;
+		replay(req, c->rid, c->line, c->tgt);
+		return 0;
 	}
 	if (rc != PB_OK) {
 		ks_reply_system(req, pb_db_last_error(db));
-		goto out;
+		(void)pb_db_rollback(db);
+		return 0;
 	}
+	return 1;
+}
 
-	memset(&ll, 0, sizeof(ll));
-	p[0] = PB_DB_P_STR(line);
-	if (pb_db_query(
-	        db,
-	        "SELECT line_status, operator_code, plan_code "
-	        "FROM subscriber_lines WHERE line_number = ? FOR UPDATE",
-	        p, 1, locked_row, &ll) != PB_OK ||
-	    ks_plan_load(db, tgt, &target, &tfound) != PB_OK ||
-	    (ll.plan_code[0] != '\0' &&
-	     ks_plan_load(db, ll.plan_code, &prev, &pfound) != PB_OK)) {
-		ks_reply_system(req, pb_db_last_error(db));
-		goto out;
-	}
-	decide(&ll, &target, tfound, cur, tgt, &d);
+/* The line locked, the target and the current plan read: 1; 0 on error. */
+static int
+change_lock(struct pb_db *db, struct change *c)
+{
+	struct pb_db_param p[1];
 
-	order_no[0] = eff[0] = '\0';
+	memset(&c->ll, 0, sizeof(c->ll));
+	p[0] = PB_DB_P_STR(c->line);
+	return pb_db_query(
+	           db,
+	           "SELECT line_status, operator_code, plan_code "
+	           "FROM subscriber_lines WHERE line_number = ? FOR UPDATE",
+	           p, 1, locked_row, &c->ll) == PB_OK &&
+	       ks_plan_load(db, c->tgt, &c->target, &c->tfound) == PB_OK &&
+	       (c->ll.plan_code[0] == '\0' ||
+	        ks_plan_load(db, c->ll.plan_code, &c->prev, &c->pfound) ==
+	            PB_OK);
+}
+
+/* An accepted change: the order's fields and the line's new plan. */
+static enum pb_err
+change_apply(struct pb_req *req, struct change *c, cJSON *data, int *fail)
+{
+	char processed[PB_CLOCK_RFC3339_LEN];
+	struct pb_db_param p[2];
+
+	snprintf(c->order_no, sizeof(c->order_no), "KOS%04d%02d%02d-%08llu",
+	         c->today.y, c->today.m, c->today.d,
+	         (unsigned long long)c->order_id);
+	ks_format_day(ks_day_number(c->today.y, c->today.m, c->today.d), c->eff,
+	              sizeof(c->eff));
+	(void)pb_clock_rfc3339(c->now_ms, req->app->tz_offset_min, processed,
+	                       sizeof(processed));
+	ks_add_str(data, "orderNo", c->order_no, fail);
+	ks_add_str(data, "previousProductCode", c->ll.plan_code, fail);
+	ks_add_str(data, "previousProductName", c->pfound ? c->prev.name : NULL,
+	           fail);
+	ks_add_str(data, "productCode", c->target.code, fail);
+	ks_add_str(data, "productName", c->target.name, fail);
+	ks_add_int(data, "monthlyFee", c->target.fee, fail);
+	ks_add_str(data, "effectiveDate", c->eff, fail);
+	ks_add_str(data, "processedAt", processed, fail);
+	p[0] = PB_DB_P_STR(c->tgt);
+	p[1] = PB_DB_P_STR(c->line);
+	return pb_db_exec(req->app->db,
+	                  "UPDATE subscriber_lines SET plan_code = ? "
+	                  "WHERE line_number = ?",
+	                  p, 2, NULL, NULL);
+}
+
+/*
+ * The answer (the line's new plan written when accepted) as a repeated
+ * requestId will be answered with, and *text its encoding; NULL when
+ * answered (a failure).
+ */
+static cJSON *
+change_answer(struct pb_req *req, struct change *c, char **text)
+{
+	cJSON *data, *stored;
+	int fail = 0;
+
 	data = cJSON_CreateObject();
-	ks_add_str(data, "lineNumber", line, &fail);
-	if (strcmp(d.code, KS_RC_OK) == 0) {
-		snprintf(order_no, sizeof(order_no), "KOS%04d%02d%02d-%08llu",
-		         today.y, today.m, today.d,
-		         (unsigned long long)order_id);
-		ks_format_day(ks_day_number(today.y, today.m, today.d), eff,
-		              sizeof(eff));
-		(void)pb_clock_rfc3339(now_ms, req->app->tz_offset_min,
-		                       processed, sizeof(processed));
-		ks_add_str(data, "orderNo", order_no, &fail);
-		ks_add_str(data, "previousProductCode", ll.plan_code, &fail);
-		ks_add_str(data, "previousProductName",
-		           pfound ? prev.name : NULL, &fail);
-		ks_add_str(data, "productCode", target.code, &fail);
-		ks_add_str(data, "productName", target.name, &fail);
-		ks_add_int(data, "monthlyFee", target.fee, &fail);
-		ks_add_str(data, "effectiveDate", eff, &fail);
-		ks_add_str(data, "processedAt", processed, &fail);
-		p[0] = PB_DB_P_STR(tgt);
-		p[1] = PB_DB_P_STR(line);
-		if (pb_db_exec(db,
-		               "UPDATE subscriber_lines SET plan_code = ? "
-		               "WHERE line_number = ?",
-		               p, 2, NULL, NULL) != PB_OK) {
+	ks_add_str(data, "lineNumber", c->line, &fail);
+	if (strcmp(c->d.code, KS_RC_OK) == 0) {
+		if (change_apply(req, c, data, &fail) != PB_OK) {
 			cJSON_Delete(data);
-			data = NULL;
-			ks_reply_system(req, pb_db_last_error(db));
-			goto out;
+			ks_reply_system(req, pb_db_last_error(req->app->db));
+			return NULL;
 		}
 	} else {
 		ks_add_str(data, "currentProductCode",
-		           ll.plan_code[0] != '\0' ? ll.plan_code : NULL,
+		           c->ll.plan_code[0] != '\0' ? c->ll.plan_code : NULL,
 		           &fail);
-		ks_add_str(data, "targetProductCode", tgt, &fail);
-		ks_add_str(data, "reason", d.reason, &fail);
+		ks_add_str(data, "targetProductCode", c->tgt, &fail);
+		ks_add_str(data, "reason", c->d.reason, &fail);
 	}
-
-	/* what a repeated requestId will be answered with */
 	stored = cJSON_CreateObject();
-	ks_add_str(stored, "resultCode", d.code, &fail);
-	ks_add_str(stored, "resultMessage", d.message, &fail);
+	ks_add_str(stored, "resultCode", c->d.code, &fail);
+	ks_add_str(stored, "resultMessage", c->d.message, &fail);
 	ks_add_item(stored, "data", data, &fail);
-	data = NULL;
 	if (!fail)
-		text = pb_json_print(stored);
-	if (text == NULL) {
+		*text = pb_json_print(stored);
+	if (*text == NULL) {
+		cJSON_Delete(stored);
 		ks_reply_system(req, "cannot encode the change result");
+		return NULL;
+	}
+	return stored;
+}
+
+/* The order's outcome and stored answer written, and committed. */
+static enum pb_err
+change_store(struct pb_db *db, const struct change *c, const char *text)
+{
+	struct pb_db_param p[7];
+	enum pb_err rc;
+
+	p[0] = c->ll.plan_code[0] != '\0' ? PB_DB_P_STR(c->ll.plan_code)
+	                                  : PB_DB_P_NULL;
+	p[1] = PB_DB_P_STR(c->d.code);
+	p[2] = PB_DB_P_INT(strcmp(c->d.code, KS_RC_OK) == 0);
+	p[3] = c->order_no[0] != '\0' ? PB_DB_P_STR(c->order_no) : PB_DB_P_NULL;
+	p[4] = c->eff[0] != '\0' ? PB_DB_P_STR(c->eff) : PB_DB_P_NULL;
+	p[5] = PB_DB_P_STR(text);
+	p[6] = PB_DB_P_INT((long long)c->order_id);
+	rc = pb_db_exec(
+	    db,
+	    "UPDATE change_orders SET previous_plan_code = ?, "
+	    "result_code = ?, success = ?, order_no = ?, effective_on = ?, "
+	    "response_json = ? WHERE id = ?",
+	    p, 7, NULL, NULL);
+	if (rc == PB_OK)
+		rc = pb_db_commit(db);
+	return rc;
+}
+
+void
+ks_product_change(struct pb_req *req)
+{
+	struct pb_db *db = req->app->db;
+	struct change c;
+	cJSON *root = NULL, *stored = NULL;
+	const char *logcode = NULL;
+	char detail[160];
+	char *text = NULL;
+	int in_tx = 0;
+
+	if (!ks_fault_begin(req, KS_OP_PRODUCT_CHANGE))
+		return;
+	memset(&c, 0, sizeof(c));
+	root = change_parse(req, &c);
+	if (root == NULL)
+		return;
+	c.now_ms = pb_clock_now_ms();
+	ks_utc_datetime(c.now_ms, c.now, sizeof(c.now));
+	ks_today(req->app, &c.today);
+	if (!change_insert(req, &c))
+		goto out;
+	in_tx = 1;
+	if (!change_lock(db, &c)) {
+		ks_reply_system(req, pb_db_last_error(db));
 		goto out;
 	}
-	p[0] =
-	    ll.plan_code[0] != '\0' ? PB_DB_P_STR(ll.plan_code) : PB_DB_P_NULL;
-	p[1] = PB_DB_P_STR(d.code);
-	p[2] = PB_DB_P_INT(strcmp(d.code, KS_RC_OK) == 0);
-	p[3] = order_no[0] != '\0' ? PB_DB_P_STR(order_no) : PB_DB_P_NULL;
-	p[4] = eff[0] != '\0' ? PB_DB_P_STR(eff) : PB_DB_P_NULL;
-	p[5] = PB_DB_P_STR(text);
-	p[6] = PB_DB_P_INT((long long)order_id);
-	if (pb_db_exec(
-	        db,
-	        "UPDATE change_orders SET previous_plan_code = ?, "
-	        "result_code = ?, success = ?, order_no = ?, effective_on = ?, "
-	        "response_json = ? WHERE id = ?",
-	        p, 7, NULL, NULL) != PB_OK ||
-	    pb_db_commit(db) != PB_OK) {
+	decide(&c.ll, &c.target, c.tfound, c.cur, c.tgt, &c.d);
+	stored = change_answer(req, &c, &text);
+	if (stored == NULL)
+		goto out;
+	if (change_store(db, &c, text) != PB_OK) {
 		ks_reply_system(req, pb_db_last_error(db));
 		goto out;
 	}
 	in_tx = 0;
-	logcode = d.code;
-	snprintf(detail, sizeof(detail), "%s -> %s%s%s", ll.plan_code, tgt,
-	         order_no[0] != '\0' ? " order=" : "", order_no);
-	data = cJSON_DetachItemFromObjectCaseSensitive(stored, "data");
-	ks_reply(req, 200, d.code, d.message, data);
-	data = NULL;
+	logcode = c.d.code;
+	snprintf(detail, sizeof(detail), "%s -> %s%s%s", c.ll.plan_code, c.tgt,
+	         c.order_no[0] != '\0' ? " order=" : "", c.order_no);
+	ks_reply(req, 200, c.d.code, c.d.message,
+	         cJSON_DetachItemFromObjectCaseSensitive(stored, "data"));
 out:
 	if (in_tx)
 		(void)pb_db_rollback(db);
 	if (logcode != NULL)
-		ks_log_event("kos_product_change", line, logcode, detail);
+		ks_log_event("kos_product_change", c.line, logcode, detail);
 	cJSON_free(text);
 	cJSON_Delete(stored);
-	cJSON_Delete(data);
 	cJSON_Delete(root);
 }

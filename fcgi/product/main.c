@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "health.h"
 #include "metrics.h"
+#include "metrics_http.h"
 #include "product.h"
 
 static const struct pb_route routes[] = {

@@ -108,7 +108,7 @@ prod_history(struct pb_req *req)
 	}
 	memset(bidx, 0, sizeof(bidx));
 	c.req = req;
-	c.h.app = req->app;
+	pb_app_history_keys(req->app, &c.h);
 	if (f.line[0] != '\0') {
 		if (!prod_own_line(req, &p, f.line, digits))
 			return;

@@ -1,7 +1,7 @@
 /*
  * phonebill-worker - one per node: writes the history the services
- * handed off through Redis (lib/handoff.h) to MariaDB, delivers results
- * to the MVNO AP and settles plan changes whose outcome was unknown.
+ * handed off through Redis (lib/backoffice/handoff.h) to MariaDB, delivers
+ * results to the MVNO AP and settles plan changes whose outcome was unknown.
  *
  *   phonebill-worker [--config-dir DIR] [--name NAME] [--log FILE]
  *   phonebill-worker [--config-dir DIR] status

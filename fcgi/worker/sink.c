@@ -55,7 +55,7 @@ sink_open(struct wk_sink *s, const char *dir, char *err, size_t errlen)
 	}
 	s->up = 1;
 	s->hist.spec = s->spec;
-	s->hist.app = &s->app;
+	pb_app_history_keys(&s->app, &s->hist);
 	if (!s->has_bo)
 		return PB_OK;
 	s->unbooked = calloc(WK_UNBOOKED_MAX, sizeof(*s->unbooked));

@@ -1,6 +1,6 @@
 /*
  * stream.c - phonebill-worker's side of the hand-off stream (worker.h,
- * lib/handoff.h): consumer group, reads, take-over, acknowledgement,
+ * lib/backoffice/handoff.h): consumer group, reads, take-over, acknowledgement,
  * dead letters and the report.
  */
 #include <stdio.h>

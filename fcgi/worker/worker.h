@@ -1,6 +1,6 @@
 /*
  * worker.h - phonebill-worker: one daemon per node that writes the
- * history the services handed off (lib/handoff.h) and does their
+ * history the services handed off (lib/backoffice/handoff.h) and does their
  * background work.
  *
  *   main.c    arguments, signals, the loop

@@ -820,6 +820,32 @@ pb_backends_start() {
 	pb_seed_users
 }
 
+# pb_unit_env SENTINEL-PORT: export what the unit tests (make check) need
+# of this stack: Redis, the phonebill_unittest database (PB_UNITTEST_DB=1),
+# the MVNO secret, and the port test_sentinel starts its own Redis pair and
+# sentinel on (+0..+2).  Used by script/test and by make check's own stack
+# (tests/unit/stack.sh).
+pb_unit_env() {
+	export PHONEBILL_TEST_REDIS_SOCKET=$PB_REDIS_SOCKET
+	PHONEBILL_TEST_REDIS_PASSWORD=$(pb_secret redis_password)
+	export PHONEBILL_TEST_REDIS_PASSWORD
+	export PHONEBILL_TEST_DB_SOCKET=$PB_DB_SOCKET
+	export PHONEBILL_TEST_DB_USER=phonebill_unittest
+	PHONEBILL_TEST_DB_PASSWORD=$(pb_secret db_unittest_password)
+	export PHONEBILL_TEST_DB_PASSWORD
+	export PHONEBILL_TEST_DB_NAME=phonebill_unittest
+	export PHONEBILL_TEST_SENTINEL_PORT=$1
+	export PHONEBILL_TEST_MVNO_SECRET_FILE=$PB_SECRETS/mvno_hmac_secret
+}
+
+# pb_kos_sim_up: lighttpd started (the KOS simulator has its own port
+# there) and the simulator answering its health check; false otherwise.
+# pb_lighttpd_start returns at once when lighttpd runs already.
+pb_kos_sim_up() {
+	(set -e; pb_lighttpd_start) &&
+		pb_wait_health "http://127.0.0.1:$PB_KOS_PORT/_sim/health" 30
+}
+
 pb_stack_stop() {
 	pb_worker_stop
 	pb_lighttpd_stop
@@ -885,7 +911,7 @@ pb_stop_orphans() {
 	for p in $(pb_fcgi_pids); do
 		ppid=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || continue
 		pcomm=$(cat "/proc/$ppid/comm" 2>/dev/null) || pcomm=
-		# (a program's parent may be another: lib/prefork.c's children)
+		# (a program's parent may be another: lib/web/prefork.c's children)
 		case $pcomm in lighttpd|apache2|valgrind*|memcheck*|spawn-fcgi|phonebill-*) continue ;; esac
 		# the leak check's service: valgrind itself carries the config
 		case $(cat "/proc/$p/comm" 2>/dev/null) in valgrind*|memcheck*) continue ;; esac

@@ -34,7 +34,9 @@
 # stack during the cached inquiry run, top symbols printed), BENCH_THREADS
 # (wrk threads, 2), BENCH_PROCS (FastCGI processes per program, 2), BENCH_PATH, BENCH_MONTH (inquiry month YYYY-MM, default the
 # previous month in KST), BENCH_ZIPF_REQUESTS (3000), BENCH_ZIPF_THREADS
-# (16), BENCH_ZIPF_S (1.1), BENCH_ZIPF_SEED (1), BENCH_KEEP_STACK=1.
+# (16), BENCH_ZIPF_S (1.1), BENCH_ZIPF_SEED (1), BENCH_KEEP_STACK=1,
+# BENCH_PROBE=1 (pipeline: the queues every 2 s while draining),
+# BENCH_PIPELINE_LINES_ONLY=1 (pipeline: only the many-lines run).
 # Not part of script/test: numbers depend on the machine; nothing here
 # passes or fails on a number.
 set -euo pipefail
@@ -530,6 +532,9 @@ drained_after() {
 			return 0
 		fi
 		[ $(((now - t0) / 1000000000)) -ge "$limit" ] && { echo "not drained after ${limit}s (backlog $b, outbox $o)"; return 0; }
+		# BENCH_PROBE=1: the two queues every 2 s, on stderr
+		[ -n "${BENCH_PROBE:-}" ] && [ $(((now - t0) / 100000000 % 20)) = 0 ] &&
+			echo "  probe $(((now - t0) / 1000000)) ms: backlog $b, outbox $o" >&2
 		sleep 0.2
 	done
 }
@@ -545,7 +550,10 @@ saturate() {
 	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	n=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE id > $before")
 	echo "right after the run: $(history_state)"
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-drain.json" --only "$PB_STATE"
 	echo "saturation ($name): ${rps[$name]} req/s for $DURATION; backlog and outbox empty $(drained_after 90) s after the run ($n rows so far)"
+	echo "CPU while draining (after the load stopped):"
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-drain.json" --only "$PB_STATE"
 }
 
 # bench_tokens N MONTH: "token line;..." for up to N bench users whose
@@ -579,6 +587,8 @@ bench_pipeline() {
 	echo "saturation over $(tr ';' '\n' <<<"$BENCH_TOKENS" | grep -c .) lines (bench users), $conns connections"
 	saturate saturate-lines
 	unset BENCH_TOKENS
+	# BENCH_PIPELINE_LINES_ONLY=1: stop after the many-lines run
+	[ -n "${BENCH_PIPELINE_LINES_ONLY:-}" ] && return 0
 	# Saturation from one line: its results go to the MVNO AP strictly one
 	# after the other, so the AP's round trip bounds the drain.
 	BENCH_TOKEN=$(login demo01 10.250.0.2 <<<'Phonebill!1') || pb_die "demo01 cannot log in"

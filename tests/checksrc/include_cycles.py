@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""include_cycles.py - fail on an include cycle between the modules of lib/.
+"""include_cycles.py - fail on an include cycle between the modules of lib/,
+and on a module that includes a layer above its own.
 
-A module is a .c/.h pair (lib/request.c + lib/request.h = "request").
-Module A depends on module B when lib/A.c or lib/A.h has
+A module is a .c/.h pair (lib/web/request.c + lib/web/request.h =
+"request"); its folder is its layer.  The layers, lowest first, are
+LAYERS below (lib/core, lib/io, lib/backoffice, lib/web, then the services'
+shared wiring in fcgi/common): a module may include headers of its own
+layer and of the layers below, never of one above.
+Module A depends on module B when A.c or A.h has
 #include "B.h" (B other than A).  A cycle is a set of modules that reach
 each other through such dependencies (a strongly connected component of
 more than one module): a layer below includes a layer above.
@@ -22,20 +27,43 @@ import sys
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"/]+)\.h"', re.M)
 
 
-def graph(lib):
+LAYERS = ["lib/core", "lib/io", "lib/backoffice", "lib/web", "fcgi/common"]
+
+
+def layer_of(src):
+    """module -> index of its layer in LAYERS"""
+    out = {}
+    for i, d in enumerate(LAYERS):
+        path = os.path.join(src, d)
+        for name in sorted(os.listdir(path)) if os.path.isdir(path) else []:
+            base, ext = os.path.splitext(name)
+            if ext in (".c", ".h"):
+                out[base] = i
+    return out
+
+
+def graph(src, layers):
     deps = {}
-    for name in sorted(os.listdir(lib)):
-        base, ext = os.path.splitext(name)
-        if ext not in (".c", ".h"):
-            continue
-        with open(os.path.join(lib, name), encoding="utf-8") as f:
-            text = f.read()
-        mods = deps.setdefault(base, {})
-        for m in INCLUDE.finditer(text):
-            dep = m.group(1)
-            if dep != base and os.path.exists(os.path.join(lib, dep + ".h")):
-                mods.setdefault(dep, name)
+    for i, d in enumerate(LAYERS):
+        path = os.path.join(src, d)
+        for name in sorted(os.listdir(path)) if os.path.isdir(path) else []:
+            base, ext = os.path.splitext(name)
+            if ext not in (".c", ".h"):
+                continue
+            with open(os.path.join(path, name), encoding="utf-8") as f:
+                text = f.read()
+            mods = deps.setdefault(base, {})
+            for m in INCLUDE.finditer(text):
+                dep = m.group(1)
+                if dep != base and dep in layers:
+                    mods.setdefault(dep, os.path.join(d, name))
     return deps
+
+
+def upward(deps, layers):
+    """includes of a higher layer: (module, dep, file)"""
+    return [(a, b, deps[a][b]) for a in sorted(deps) for b in sorted(deps[a])
+            if layers[b] > layers[a]]
 
 
 def cycles(deps):
@@ -84,9 +112,15 @@ def main():
                     allow.add(tuple(sorted(line)))
     except FileNotFoundError:
         pass
-    deps = graph(os.path.join(src, "lib"))
+    layers = layer_of(src)
+    deps = graph(src, layers)
     found = cycles(deps)
     n, bad = 0, 0
+    for a, b, where in upward(deps, layers):
+        n += 1
+        bad += 1
+        print("not ok %d - %s includes %s.h of a higher layer (%s above %s)"
+              % (n, where, b, LAYERS[layers[b]], LAYERS[layers[a]]))
     for comp in found:
         n += 1
         members = set(comp)
@@ -106,8 +140,9 @@ def main():
         print("not ok %d - allow-listed cycle %s is gone: remove it from "
               "tests/checksrc/include_cycles.allow" % (n, " ".join(comp)))
     n += 1
-    print("%s %d - no include cycle in lib/ beyond the allow-list (%d modules)"
-          % ("ok" if bad == 0 else "not ok", n, len(deps)))
+    print("%s %d - no include cycle and no upward include in lib/ beyond "
+          "the allow-list (%d modules in %d layers)"
+          % ("ok" if bad == 0 else "not ok", n, len(deps), len(LAYERS)))
     print("1..%d" % n)
     return 1 if bad else 0
 

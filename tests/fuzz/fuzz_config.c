@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c - libFuzzer target for the config file parser
- * (lib/config.c, pb_config_load).
+ * (lib/core/config.c, pb_config_load).
  *
  * The input is the file (written to a memfd, loaded through
  * /proc/self/fd/N).  A small model of the format in this file decides

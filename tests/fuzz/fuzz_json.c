@@ -1,5 +1,5 @@
 /*
- * fuzz_json.c - libFuzzer target for lib/json.c.
+ * fuzz_json.c - libFuzzer target for lib/core/json.c.
  *
  * Properties checked (abort() on violation, so libFuzzer keeps the input):
  *   - pb_json_parse never crashes or over-reads data[0..size);

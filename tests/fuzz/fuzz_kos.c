@@ -1,5 +1,6 @@
 /*
- * fuzz_kos.c - libFuzzer target for the KOS answer parser (lib/kos.c).
+ * fuzz_kos.c - libFuzzer target for the KOS answer parser
+ * (lib/backoffice/kos.c).
  *
  * Properties checked (abort() on violation, so libFuzzer keeps the input):
  *   - pb_kos_parse_envelope never crashes or over-reads data[0..size),

@@ -1,6 +1,6 @@
 /*
  * fuzz_listing.c - libFuzzer target for the history listing's query
- * parser and time columns (lib/listing.c).
+ * parser and time columns (lib/web/listing.c).
  *
  * The input up to its first NUL is a query string (as the web server
  * hands QUERY_STRING over); the rest, if any, a DATETIME(3) column.

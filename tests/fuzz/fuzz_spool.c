@@ -1,6 +1,6 @@
 /*
  * fuzz_spool.c - libFuzzer target for the spool's record reader
- * (lib/spool.c: the header line, the length check, sealed data).
+ * (lib/io/spool.c: the header line, the length check, sealed data).
  *
  * The first input byte picks a mode, the rest is the payload:
  *   0: the payload is a record file, replayed from a spool without a key;

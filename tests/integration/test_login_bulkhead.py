@@ -1,7 +1,7 @@
 """Login work is bounded (issue 18, item 7).
 
 Password hashes in flight on the host are bounded by auth.hash_permits
-(one flock'ed file per permit, lib/permit.h); a login that finds none free
+(one flock'ed file per permit, lib/web/permit.h); a login that finds none free
 is answered 503 + Retry-After at once and costs no lockout attempt.  Logins
 run in their own pool of the auth program (both web servers), so verify,
 refresh, logout and health are served by other processes.  The test holds

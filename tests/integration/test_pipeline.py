@@ -172,7 +172,7 @@ def _ppid(pid):
 def _kill_bill(ctx):
     """kill -9 of every bill process that serves requests.  Under lighttpd
     these are the children of the one process lighttpd spawned
-    (lib/prefork.c), which starts new ones; that parent and the health
+    (lib/web/prefork.c), which starts new ones; that parent and the health
     pool are left alone."""
     # with a prefork pool only its children (health keeps its own pool,
     # and the parent that lighttpd spawned stays); otherwise (Apache)

@@ -53,7 +53,7 @@ def _ppid(pid):
 def _rolling_restart(ctx):
     """SIGTERM each service process in turn; the web server (or, for
     lighttpd's bill and product pools, the process it spawned, which reads
-    no config itself: lib/prefork.c) starts a new one with the config as it
+    no config itself: lib/web/prefork.c) starts a new one with the config as it
     is now before the next goes.  Then phonebill-worker, which holds
     connections with the services' accounts too."""
     pids = _pids(ctx)

@@ -67,7 +67,7 @@ def test_killed_lighttpd_leaves_no_orphans(ctx):
     eq(sorted(left), [], "orphans still running after lighttpd-start")
     ctx.wait_for("health after the restart", lambda: _healthy(ctx), timeout=30)
     # every program now belongs to a web server (directly, or through the
-    # process that forked it: lib/prefork.c)
+    # process that forked it: lib/web/prefork.c)
     pids = set(_pids(ctx))
     for p in pids:
         try:

@@ -1,5 +1,5 @@
 /*
- * test_app.c - a service's start-up (lib/app.c, pb_app_init_config):
+ * test_app.c - a service's start-up (lib/web/app.c, pb_app_init_config):
  * the config checks, the defaults, the secrets and the hooks, against the
  * test stack's real Redis and MariaDB (skips without them).
  */

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../lib/breaker.c"
+#include "../../lib/backoffice/breaker.c"
 #include "clock.h"
 #include "log.h"
 #include "tap.h"

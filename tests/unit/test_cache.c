@@ -185,6 +185,9 @@ main(void)
 	is_int(pb_cache_fetch(NULL, NULL, load, &org, &res), PB_ERR_INVAL,
 	       "no options refused");
 	if (sock == NULL || pass == NULL) {
+		/* counted as a skip (make check fails on one), not a pass */
+		printf("ok %d # SKIP PHONEBILL_TEST_REDIS_* not set\n",
+		       ++tap_n);
 		return tap_done();
 	}
 	o.socket = sock;

@@ -1,5 +1,5 @@
 /*
- * test_http.c - lib/http.c against the real KOS simulator
+ * test_http.c - lib/io/http.c against the real KOS simulator
  * (PHONEBILL_TEST_KOS_URL; skipped when unset).  Only the simulator's
  * admin paths and the "mvno" fault switch are used, so that test_kos
  * (which switches the KOS operations) can run at the same time.

@@ -1,5 +1,5 @@
 /*
- * test_json.c - unit tests for lib/json.c (strict parse, field check,
+ * test_json.c - unit tests for lib/core/json.c (strict parse, field check,
  * getters, print).
  *
  * Every input is copied into a malloc'd buffer of exactly its length, so

@@ -1,5 +1,5 @@
 /*
- * test_kos.c - lib/kos.c against the real KOS simulator
+ * test_kos.c - lib/backoffice/kos.c against the real KOS simulator
  * (PHONEBILL_TEST_KOS_URL; skipped when unset): every operation, business
  * codes, every fault mode, retries, and the shared breaker.  Each check
  * that switches a fault removes exactly its own switch again

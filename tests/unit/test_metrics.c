@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "metrics_http.h"
 #include "tap.h"
 
 static void

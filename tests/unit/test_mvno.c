@@ -1,13 +1,14 @@
 /*
- * test_mvno.c - lib/mvno.c: the signature (known answer), backoff bounds,
- * argument checks and an unreachable receiver (pb_mvno_deliver, and
- * pb_mvno_deliver_many: a group after its failed job is skipped) always;
- * against the real receiver (the KOS simulator, PHONEBILL_TEST_KOS_URL,
- * with the stack's signing secret in PHONEBILL_TEST_MVNO_SECRET_FILE) an
- * acknowledged delivery visible in the simulator, a duplicate, a wrong
- * secret, the "mvno" fault switch (503, 200 with 9999, redirect, hang).
- * Those skip without the two variables.  The "mvno" switch is shared
- * with test_http: Makefile.am runs this test after that one.
+ * test_mvno.c - lib/backoffice/mvno.c: the signature (known answer),
+ * backoff bounds, argument checks and an unreachable receiver
+ * (pb_mvno_deliver, and pb_mvno_deliver_many: a group after its failed
+ * job is skipped) always; against the real receiver (the KOS simulator,
+ * PHONEBILL_TEST_KOS_URL, with the stack's signing secret in
+ * PHONEBILL_TEST_MVNO_SECRET_FILE) an acknowledged delivery visible in
+ * the simulator, a duplicate, a wrong secret, the "mvno" fault switch
+ * (503, 200 with 9999, redirect, hang).  Those skip without the two
+ * variables.  The "mvno" switch is shared with test_http: Makefile.am
+ * runs this test after that one.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>

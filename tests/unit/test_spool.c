@@ -1,5 +1,5 @@
 /*
- * test_spool.c - lib/spool.c: round trip, order, sealing, replay
+ * test_spool.c - lib/io/spool.c: round trip, order, sealing, replay
  * outcomes (applied, unavailable, failed), limits, concurrent replayers
  * (processes and threads), a dead claimant, crash leftovers.
  */

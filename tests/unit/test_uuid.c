@@ -1,4 +1,4 @@
-/* test_uuid.c - version 4 UUIDs as text (lib/uuid.c). */
+/* test_uuid.c - version 4 UUIDs as text (lib/core/uuid.c). */
 #include <sodium.h>
 #include <string.h>
 

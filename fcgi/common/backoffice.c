@@ -371,7 +371,7 @@ pb_backoffice_init(struct pb_backoffice *bo, struct pb_app *app,
 	bo->wredis = app->redis;
 	bo->wkos = bo->kos;
 	bo->hist.spec = spec;
-	bo->hist.app = app;
+	pb_app_history_keys(app, &bo->hist);
 	bo->hist.spool = bo->spool;
 	bo->hist.mvno_on = bo->mvno.url[0] != '\0';
 	for (size_t i = 0; i < NGROUPS; i++) {

@@ -24,6 +24,7 @@
 #define PB_DEFAULT_MAX_BODY 65536 /* bytes */
 
 struct pb_app;
+struct pb_history;
 
 /* pb_app_spec.flags: dependencies a program does without. */
 #define PB_APP_NO_REDIS 0x1u /* no Redis handle (app->redis NULL) */
@@ -96,6 +97,8 @@ enum pb_err pb_app_db_open(struct pb_app *app, struct pb_db **out, char *err,
 /* The same for Redis (redis.* settings). */
 enum pb_err pb_app_redis_open(struct pb_app *app, struct pb_redis **out,
                               char *err, size_t errlen);
+/* Lend h the PII keys of app (NULL pointers when app has none). */
+void pb_app_history_keys(const struct pb_app *app, struct pb_history *h);
 /* init + pb_request_serve + fini; returns the process exit status. */
 int pb_app_main(const struct pb_app_spec *spec);
 

@@ -21,10 +21,11 @@
 
 #include "buf.h"
 #include "err.h"
+#include "route.h"
+#include "uuid.h"
 
 #define PB_REQ_MAX_PATH 2048    /* bytes of REQUEST_URI we accept */
 #define PB_REQ_MAX_PARAMS 4     /* {placeholders} per route */
-#define PB_REQ_ID_MAX 64        /* chars of a client-supplied X-Request-ID */
 #define PB_REQ_MAX_HEADERS 1024 /* bytes of extra response headers */
 #define PB_REQ_MAX_AFTER 4      /* deferred calls per request */
 #define PB_REQ_MAX_FIELDS 100   /* request header fields (HTTP_*); 431 above */
@@ -33,7 +34,6 @@
 struct pb_app;
 struct pb_req;
 
-typedef void (*pb_handler_fn)(struct pb_req *req);
 /* Work deferred until the response is out (see pb_req_after). */
 typedef void (*pb_after_fn)(struct pb_req *req, void *arg);
 
@@ -42,16 +42,23 @@ struct pb_req_after_call {
 	void *arg; /* owned copy */
 };
 
-/* A route: exact segments, or "{name}" for one non-empty segment. */
-struct pb_route {
-	const char *method;  /* "GET", "POST", ... */
-	const char *pattern; /* "/api/v1/bills/inquiry/{requestId}" */
-	pb_handler_fn fn;
+/*
+ * What the accept loop needs of a service (lib/web/app.c fills it from
+ * its spec and configuration): the route table, the body limit, the time
+ * zone of error envelopes, and the application handed to handlers.
+ */
+struct pb_serve {
+	const struct pb_route *routes;
+	size_t nroutes;
+	size_t max_body;    /* bytes */
+	int tz_offset_min;  /* minutes east of UTC for envelopes */
+	struct pb_app *app; /* becomes req->app; request.c never reads it */
 };
 
 struct pb_req {
-	struct pb_app *app; /* borrowed, process lifetime */
-	FCGX_Request *fcgx; /* borrowed, this request only */
+	struct pb_app *app;           /* borrowed, process lifetime */
+	const struct pb_serve *serve; /* borrowed; NULL in unit tests */
+	FCGX_Request *fcgx;           /* borrowed, this request only */
 	char method[16];
 	char *path;  /* owned; without the query */
 	char *query; /* owned; "" when none */
@@ -74,7 +81,7 @@ struct pb_req {
 };
 
 /* Run the accept loop until SIGTERM/SIGINT; returns the exit status. */
-int pb_request_serve(struct pb_app *app);
+int pb_request_serve(const struct pb_serve *s);
 
 /*
  * One CGI parameter of this request ("HTTP_AUTHORIZATION", ...), borrowed
@@ -131,9 +138,6 @@ cJSON *pb_req_json_body(struct pb_req *req, const struct pb_json_field *spec,
                         size_t n);
 /* The standard Korean message for an error code (never NULL). */
 const char *pb_req_default_message(const char *code);
-
-/* 1 when s is a valid client request id: 1-64 of [A-Za-z0-9._-]. */
-int pb_req_id_valid(const char *s);
 
 /*
  * Match path against the table: on a match returns PB_OK and sets *route

@@ -34,3 +34,22 @@ pb_uuid_v4(char *out, size_t outlen)
 	randombytes_buf(b, sizeof(b));
 	return pb_uuid_v4_format(b, out, outlen);
 }
+
+int
+pb_req_id_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+		if (i >= PB_REQ_ID_MAX)
+			return 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}

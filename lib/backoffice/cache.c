@@ -12,6 +12,12 @@
 #include "crypto.h"
 #include "log.h"
 
+/* pb_metrics_cache (lib/core/metrics.c) counts sources by these numbers */
+_Static_assert(PB_CACHE_HIT == 0 && PB_CACHE_WAITED == 1 &&
+                   PB_CACHE_LOADED == 2 && PB_CACHE_BYPASS == 3 &&
+                   PB_CACHE_STALE == 4,
+               "metrics.c's cache_results order");
+
 #define DEFAULT_STALE_TTL_S (7 * 24 * 3600)
 #define DEFAULT_JITTER_PCT 10
 #define DEFAULT_LOCK_MS 5000

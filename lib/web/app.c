@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "cache.h"
+#include "history.h"
 #include "jwt.h"
 #include "session.h"
 #include "clock.h"
@@ -424,10 +425,19 @@ pb_app_fini(struct pb_app *app)
 	app->cfg = NULL;
 }
 
+void
+pb_app_history_keys(const struct pb_app *app, struct pb_history *h)
+{
+	h->pii_key = app != NULL && app->has_pii ? app->pii_key : NULL;
+	h->pii_index_key =
+	    app != NULL && app->has_pii ? app->pii_index_key : NULL;
+}
+
 int
 pb_app_main(const struct pb_app_spec *spec)
 {
 	struct pb_app app;
+	struct pb_serve serve;
 	char err[512];
 	int status;
 
@@ -441,7 +451,12 @@ pb_app_main(const struct pb_app_spec *spec)
 		return 1;
 	}
 	pb_log_msg(PB_LOG_INFO, "startup", "ready");
-	status = pb_request_serve(&app);
+	serve.routes = spec->routes;
+	serve.nroutes = spec->nroutes;
+	serve.max_body = app.max_body;
+	serve.tz_offset_min = app.tz_offset_min;
+	serve.app = &app;
+	status = pb_request_serve(&serve);
 	pb_app_fini(&app);
 	pb_db_library_end();
 	curl_global_cleanup();

@@ -24,9 +24,9 @@
  * from a callback the back office registers (pb_metrics_set_extra).
  *
  * Without metrics.file every call here is a no-op and /metrics is 404.
- * The handler answers only REMOTE_ADDRs listed in metrics.allow
- * (comma-separated exact addresses; default "127.0.0.1,::1"); others get
- * 403.  The web server snippets restrict the path as well.
+ * The handler (lib/web/metrics_http.h) answers only REMOTE_ADDRs listed in
+ * metrics.allow (comma-separated exact addresses; default "127.0.0.1,::1");
+ * others get 403.  The web server snippets restrict the path as well.
  *
  * The state is process-wide (one service per process), like the log.
  */
@@ -38,7 +38,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "request.h"
+#include "route.h"
 
 #define PB_METRICS_MAX_ROUTES 32
 #define PB_METRICS_MAX_GROUPS 4 /* KOS breaker groups */
@@ -86,10 +86,8 @@ void pb_metrics_set_extra(pb_metrics_extra_fn fn, void *ud);
 /* The whole scrape into out (text exposition format 0.0.4). */
 enum pb_err pb_metrics_render(struct pb_buf *out);
 
-/* addr is one of the comma-separated addresses of list. */
-int pb_metrics_addr_allowed(const char *list, const char *addr);
-
-/* GET <prefix>/metrics. */
-void pb_metrics_handler(struct pb_req *req);
+/* metrics.allow as configured, or NULL while metrics are off (the
+ * handler is in lib/web/metrics_http.c). */
+const char *pb_metrics_allow(void);
 
 #endif

@@ -43,7 +43,6 @@
 #define PB_HISTORY_SQLTIME_LEN 24 /* "2026-11-24 01:02:03.456" + NUL */
 #define PB_HISTORY_BOOK_CHUNK 16  /* rows per bookkeeping statement */
 
-struct pb_app;
 struct pb_history;
 
 struct pb_history_spec {
@@ -122,7 +121,10 @@ struct pb_history_spec {
 
 struct pb_history {
 	const struct pb_history_spec *spec;
-	struct pb_app *app;     /* borrowed: PII keys, clock offset */
+	/* borrowed, PB_CRYPTO_KEY_LEN bytes each, NULL without PII keys:
+	   the seal key and the blind-index key (pb_app_history_keys) */
+	const unsigned char *pii_key;
+	const unsigned char *pii_index_key;
 	struct pb_spool *spool; /* borrowed; NULL: no spool */
 	int mvno_on;            /* 1: results go to the MVNO AP */
 	unsigned max_attempts;  /* deliveries before a dead letter; 0: 15 */

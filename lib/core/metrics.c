@@ -10,10 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
-
-#include "app.h"
-#include "cache.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -243,26 +239,11 @@ pb_metrics_cache(const char *cache, int source)
 
 	if (m.c == NULL || cache == NULL)
 		return;
-	switch (source) {
-	case PB_CACHE_HIT:
-		res = 0;
-		break;
-	case PB_CACHE_WAITED:
-		res = 1;
-		break;
-	case PB_CACHE_LOADED:
-		res = 2;
-		break;
-	case PB_CACHE_BYPASS:
-		res = 3;
-		break;
-	case PB_CACHE_STALE:
-		res = 4;
-		break;
-	default:
-		res = 5;
-		break;
-	}
+	/* source: enum pb_cache_source's numbers, in cache_results' order
+	   (lib/backoffice/cache.c asserts it), or anything else for an
+	   error */
+	res = source >= 0 && source < (int)NCRESULTS - 1 ? (size_t)source
+	                                                 : NCRESULTS - 1;
 	for (i = 0; i < NCACHES; i++)
 		if (strcmp(caches[i], cache) == 0)
 			add(&m.c->cache[i][res], 1);
@@ -440,66 +421,8 @@ pb_metrics_render(struct pb_buf *out)
 	return out->len > 0 ? PB_OK : PB_ERR_NOMEM;
 }
 
-int
-pb_metrics_addr_allowed(const char *list, const char *addr)
+const char *
+pb_metrics_allow(void)
 {
-	size_t n, alen;
-
-	if (list == NULL || addr == NULL || addr[0] == '\0')
-		return 0;
-	alen = strlen(addr);
-	while (*list != '\0') {
-		while (*list == ' ' || *list == ',')
-			list++;
-		n = strcspn(list, ", ");
-		if (n == alen && n > 0 && strncmp(list, addr, n) == 0)
-			return 1;
-		list += n;
-	}
-	return 0;
-}
-
-void
-pb_metrics_handler(struct pb_req *req)
-{
-	struct pb_buf body;
-	char head[256];
-	int n;
-
-	pb_buf_init(&body, 4u * 1024 * 1024);
-	if (m.c == NULL) {
-		pb_req_error(req, 404, "NOT_FOUND", NULL,
-		             "metrics are off "
-		             "(metrics.file)",
-		             NULL);
-		goto out;
-	}
-	if (!pb_metrics_addr_allowed(m.allow, req->remote_addr)) {
-		pb_req_error(req, 403, "FORBIDDEN", NULL,
-		             "metrics: address "
-		             "not in metrics.allow",
-		             NULL);
-		goto out;
-	}
-	if (pb_metrics_render(&body) != PB_OK || req->fcgx == NULL) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-		             NULL);
-		goto out;
-	}
-	/* text, not the JSON envelope: written here, not by pb_req_send */
-	n = snprintf(
-	    head, sizeof(head),
-	    "Status: 200 OK\r\n"
-	    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\nX-Request-ID: %s\r\n"
-	    "Cache-Control: no-store\r\n\r\n",
-	    body.len, req->request_id);
-	req->responded = 1;
-	req->status = 200;
-	if (n > 0 && (size_t)n < sizeof(head)) {
-		FCGX_PutStr(head, n, req->fcgx->out);
-		FCGX_PutStr(body.data, (int)body.len, req->fcgx->out);
-	}
-out:
-	pb_buf_free(&body);
+	return m.c != NULL ? m.allow : NULL;
 }

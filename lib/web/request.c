@@ -8,7 +8,6 @@
 
 #include <sodium.h>
 
-#include "app.h"
 #include "clock.h"
 #include "json.h"
 #include "log.h"
@@ -102,25 +101,6 @@ status_text(int status)
 	default:
 		return "Status";
 	}
-}
-
-int
-pb_req_id_valid(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || s[0] == '\0')
-		return 0;
-	for (i = 0; s[i] != '\0'; i++) {
-		char c = s[i];
-		if (i >= PB_REQ_ID_MAX)
-			return 0;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
-			return 0;
-	}
-	return 1;
 }
 
 const char *
@@ -250,8 +230,8 @@ pb_req_error(struct pb_req *req, int status, const char *code,
              const char *message, const char *details, cJSON *extra)
 {
 	char ts[PB_CLOCK_RFC3339_LEN];
-	int tz = req->app != NULL ? req->app->tz_offset_min
-	                          : PB_CLOCK_KST_OFFSET_MIN;
+	int tz = req->serve != NULL ? req->serve->tz_offset_min
+	                            : PB_CLOCK_KST_OFFSET_MIN;
 	cJSON *root = cJSON_CreateObject();
 	cJSON *err = cJSON_CreateObject();
 
@@ -630,7 +610,7 @@ take_uri(struct pb_req *req)
 /* The body, within max_body and of a JSON type; 0 when answered.
  * Limits first: nothing is read that we would refuse anyway. */
 static int
-take_body(const struct pb_app *app, struct pb_req *req)
+take_body(const struct pb_serve *s, struct pb_req *req)
 {
 	long long clen;
 
@@ -640,7 +620,7 @@ take_body(const struct pb_app *app, struct pb_req *req)
 		             "malformed Content-Length", NULL);
 		return 0;
 	}
-	if (clen > (long long)app->max_body) {
+	if (clen > (long long)s->max_body) {
 		pb_req_error(req, 413, "PAYLOAD_TOO_LARGE", NULL,
 		             "request body is over the limit", NULL);
 		return 0;
@@ -662,14 +642,14 @@ take_body(const struct pb_app *app, struct pb_req *req)
 
 /* Route the request to its handler (404, 405 when none). */
 static void
-dispatch(const struct pb_app *app, struct pb_req *req)
+dispatch(const struct pb_serve *s, struct pb_req *req)
 {
 	const struct pb_route *route;
 	char allow[128];
 	enum pb_err rc;
 
-	rc = pb_route_match(app->spec->routes, app->spec->nroutes, req->method,
-	                    req->path, req, &route, allow, sizeof(allow));
+	rc = pb_route_match(s->routes, s->nroutes, req->method, req->path, req,
+	                    &route, allow, sizeof(allow));
 	if (rc == PB_ERR_NOTFOUND) {
 		pb_req_error(req, 404, "NOT_FOUND", NULL, NULL, NULL);
 		return;
@@ -696,14 +676,14 @@ dispatch(const struct pb_app *app, struct pb_req *req)
 
 /* Everything between accept and the handler; returns after responding. */
 static void
-handle_one(struct pb_app *app, struct pb_req *req)
+handle_one(const struct pb_serve *s, struct pb_req *req)
 {
-	if (take_envelope(req) && take_uri(req) && take_body(app, req))
-		dispatch(app, req);
+	if (take_envelope(req) && take_uri(req) && take_body(s, req))
+		dispatch(s, req);
 }
 
 int
-pb_request_serve(struct pb_app *app)
+pb_request_serve(const struct pb_serve *s)
 {
 	FCGX_Request fcgx;
 	struct pb_req req;
@@ -730,12 +710,13 @@ pb_request_serve(struct pb_app *app)
 	while (!shutdown_requested) {
 		if (FCGX_Accept_r(&fcgx) < 0)
 			break;
-		req.app = app;
+		req.app = s->app;
+		req.serve = s;
 		req.fcgx = &fcgx;
 		req.start_ms = pb_clock_mono_ms();
 		t0 = pb_metrics_now_us();
 		pb_buf_init(&req.headers, PB_REQ_MAX_HEADERS);
-		handle_one(app, &req);
+		handle_one(s, &req);
 		pb_metrics_request(req.route, req.method, req.status,
 		                   pb_metrics_now_us() - t0);
 		access_log(&req);

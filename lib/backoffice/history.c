@@ -7,13 +7,13 @@
 #include <time.h>
 #include <sodium.h>
 
-#include "app.h"
 #include "mvno.h"
 #include "buf.h"
 #include "clock.h"
 #include "crypto.h"
 #include "history.h"
 #include "json.h"
+#include "uuid.h"
 #include "log.h"
 
 #define RID_MAX 65
@@ -39,17 +39,20 @@ pb_history_seal(struct pb_history *h, const char *text, size_t len,
 {
 	*out = NULL;
 	*outlen = 0;
-	if (h->app == NULL || !h->app->has_pii)
+	if (h->pii_key == NULL)
 		return PB_ERR_CONFIG;
-	return pb_crypto_seal(h->app->pii_key, text, len, out, outlen);
+	return pb_crypto_seal(h->pii_key, text, len, out, outlen);
 }
 
 void
 pb_history_line_index(struct pb_history *h, const char *digits,
                       unsigned char *out)
 {
-	pb_crypto_blind_index(h->app->pii_index_key, digits, strlen(digits),
-	                      out);
+	if (h->pii_index_key == NULL) {
+		memset(out, 0, PB_CRYPTO_INDEX_LEN);
+		return;
+	}
+	pb_crypto_blind_index(h->pii_index_key, digits, strlen(digits), out);
 }
 
 enum pb_err
@@ -58,9 +61,9 @@ pb_history_open(struct pb_history *h, const void *ct, size_t ctlen, char **out,
 {
 	*out = NULL;
 	*outlen = 0;
-	if (h->app == NULL || !h->app->has_pii)
+	if (h->pii_key == NULL)
 		return PB_ERR_CONFIG;
-	return pb_crypto_open_alloc(h->app->pii_key, ct, ctlen,
+	return pb_crypto_open_alloc(h->pii_key, ct, ctlen,
 	                            PB_HISTORY_PAYLOAD_MAX, out, outlen);
 }
 
