@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "crypto.h"
+#include "history.h"
 #include "lockout.h"
 #include "permit.h"
 #include "request.h"
@@ -21,8 +22,10 @@
 #define AUTH_PW_MIN 8   /* bytes */
 #define AUTH_PW_MAX 128 /* bytes (ASVS 2.1.2: at least 64) */
 
-/* The service's settings (app->svc). */
+/* The service's settings (app->svc; handlers reach them by auth_svc()). */
 struct auth_svc {
+	struct pb_app
+	    *app; /* the app whose svc this is: the accessor's check */
 	struct pb_lockout_opts lock;
 	long rate_limit;        /* login attempts per window per address */
 	int64_t rate_window_ms; /* ms */
@@ -84,8 +87,37 @@ void auth_user_info(struct pb_req *req);
 enum pb_err auth_init(struct pb_app *app, char *err, size_t errlen);
 void auth_fini(struct pb_app *app);
 
+/* The service's settings of a request's app (aborts on another app's
+ * state: a programming error). */
+struct auth_svc *auth_svc(struct pb_req *req);
+
 /* The login history table (record.c): applied by phonebill-worker. */
-struct pb_history_spec;
 extern const struct pb_history_spec auth_login_spec;
+
+#define AUTH_RESULT_MAX 16 /* bytes: SUCCESS, FAILURE, LOCKED + NUL */
+#define AUTH_REASON_MAX 32 /* bytes: BAD_CREDENTIALS ... + NUL */
+#define AUTH_CLIENT_MAX 72 /* bytes: a masked address + NUL */
+#define AUTH_AGENT_MAX 129 /* bytes: User-Agent, cut to the column */
+
+/* One login attempt as login_history keeps it (record.c). */
+struct auth_login_rec {
+	struct pb_history_rec base;     /* request_id; no line, no MVNO */
+	char event_id[33];              /* random: the row's idempotency key */
+	char user_id[AUTH_UID_MAX + 1]; /* canonical id as typed */
+	char result[AUTH_RESULT_MAX];
+	char reason[AUTH_REASON_MAX]; /* "" none */
+	char client[AUTH_CLIENT_MAX];
+	char agent[AUTH_AGENT_MAX];
+	int64_t at_ms; /* ms since the epoch, the service's clock */
+};
+
+/* An empty record of this kind. */
+void auth_login_rec_init(struct auth_login_rec *r);
+/* The storage form (JSON text; *out malloc'd) and back (*out malloc'd,
+ * free with auth_login_spec.rec_free; why: the reason for a refusal). */
+enum pb_err auth_login_rec_encode(const struct auth_login_rec *r, char **out,
+                                  size_t *outlen);
+enum pb_err auth_login_rec_decode(const char *json, size_t len,
+                                  struct auth_login_rec **out, char *why);
 
 #endif

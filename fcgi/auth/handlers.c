@@ -20,10 +20,18 @@
 
 #define ADDR_MAX 64
 
-static struct auth_svc *
-svc_of(struct pb_req *req)
+struct auth_svc *
+auth_svc(struct pb_req *req)
 {
-	return req->app->svc;
+	struct auth_svc *sv = req->app->svc;
+
+	/* the one cast of app->svc in this service */
+	if (sv == NULL || sv->app != req->app) {
+		pb_log_msg(PB_LOG_ERROR, "internal_error",
+		           "app->svc is not the auth service's");
+		abort();
+	}
+	return sv;
 }
 
 static void
@@ -73,8 +81,40 @@ struct history {
 	const char *reason;
 	char uid[AUTH_UID_MAX + 1];
 	char client[ADDR_MAX + 8];
-	char agent[129]; /* User-Agent, cut to the column */
 };
+
+/* The record of attempt h, handed to phonebill-worker (handoff.h). */
+static enum pb_err
+history_handoff(struct pb_req *req, const struct history *h)
+{
+	const char *ua = pb_req_param(req, "HTTP_USER_AGENT");
+	struct auth_login_rec r;
+	char *text = NULL;
+	size_t len = 0;
+	enum pb_err rc;
+
+	auth_login_rec_init(&r);
+	(void)pb_strlcpy(r.base.request_id, req->request_id,
+	                 sizeof(r.base.request_id));
+	(void)pb_strlcpy(r.user_id, h->uid, sizeof(r.user_id));
+	(void)pb_strlcpy(r.result, h->result, sizeof(r.result));
+	(void)pb_strlcpy(r.reason, h->reason != NULL ? h->reason : "",
+	                 sizeof(r.reason));
+	(void)pb_strlcpy(r.client, h->client, sizeof(r.client));
+	/* cut to the column */
+	(void)pb_strlcpy(r.agent, ua != NULL ? ua : "", sizeof(r.agent));
+	r.at_ms = pb_clock_now_ms();
+	rc = pb_crypto_random_hex(16, r.event_id, sizeof(r.event_id));
+	if (rc == PB_OK)
+		rc = auth_login_rec_encode(&r, &text, &len);
+	if (rc == PB_OK)
+		rc = pb_handoff_put(req->app->redis, req->app->pii_key,
+		                    PB_HANDOFF_LOGIN, text, len, NULL, 0);
+	if (text != NULL)
+		sodium_memzero(text, len);
+	free(text);
+	return rc;
+}
 
 /*
  * Hand the attempt to phonebill-worker (handoff.h) before the answer goes
@@ -83,41 +123,14 @@ struct history {
  * (or none was due).
  */
 static enum pb_err
-history_record(struct pb_req *req, struct history *h)
+history_record(struct pb_req *req, const struct history *h)
 {
-	const char *ua = pb_req_param(req, "HTTP_USER_AGENT");
-	char event[33];
 	struct pb_logline l;
-	cJSON *rec = NULL;
 	enum pb_err rc = PB_OK;
 
 	pb_metrics_login(h->result, h->reason);
-	(void)pb_strlcpy(h->agent, ua != NULL ? ua : "", sizeof(h->agent));
-	if (strcmp(h->result, "RATE_LIMITED") != 0) {
-		rec = cJSON_CreateObject();
-		rc = pb_crypto_random_hex(16, event, sizeof(event));
-		if (rc == PB_OK &&
-		    (rec == NULL ||
-		     cJSON_AddStringToObject(rec, "eventId", event) == NULL ||
-		     cJSON_AddStringToObject(rec, "requestId",
-		                             req->request_id) == NULL ||
-		     cJSON_AddStringToObject(rec, "userId", h->uid) == NULL ||
-		     cJSON_AddStringToObject(rec, "result", h->result) ==
-		         NULL ||
-		     (h->reason != NULL &&
-		      cJSON_AddStringToObject(rec, "reason", h->reason) ==
-		          NULL) ||
-		     cJSON_AddStringToObject(rec, "client", h->client) ==
-		         NULL ||
-		     cJSON_AddStringToObject(rec, "agent", h->agent) == NULL ||
-		     cJSON_AddNumberToObject(
-		         rec, "at", (double)pb_clock_now_ms()) == NULL))
-			rc = PB_ERR_NOMEM;
-		if (rc == PB_OK)
-			rc = pb_handoff_put_json(
-			    req->app->redis, req->app->pii_key,
-			    PB_HANDOFF_LOGIN, rec, NULL, 0);
-	}
+	if (strcmp(h->result, "RATE_LIMITED") != 0)
+		rc = history_handoff(req, h);
 	pb_log_begin(&l, rc == PB_OK ? PB_LOG_INFO : PB_LOG_WARN, "login");
 	pb_log_str(&l, "user", h->uid);
 	pb_log_str(&l, "result", h->result);
@@ -126,7 +139,6 @@ history_record(struct pb_req *req, struct history *h)
 	if (rc != PB_OK)
 		pb_log_str(&l, "history", pb_strerror(rc));
 	pb_log_end(&l);
-	cJSON_Delete(rec);
 	return rc;
 }
 
@@ -172,8 +184,8 @@ issue_pair(struct pb_req *req, const struct pb_session *s, int64_t now_s,
 	c.exp = now_s + PB_AUTHZ_REFRESH_TTL_S;
 	/* never past the session's absolute lifetime */
 	if (s->born_ms > 0 &&
-	    (s->born_ms + svc_of(req)->session_max_ms) / 1000 < c.exp)
-		c.exp = (s->born_ms + svc_of(req)->session_max_ms) / 1000;
+	    (s->born_ms + auth_svc(req)->session_max_ms) / 1000 < c.exp)
+		c.exp = (s->born_ms + auth_svc(req)->session_max_ms) / 1000;
 	(void)pb_strlcpy(c.jti, s->rjti, sizeof(c.jti));
 	rc = pb_jwt_issue(key, strlen(key), &c, refresh);
 out:
@@ -194,7 +206,7 @@ hash_permit(struct pb_req *req, int *slot)
 {
 	enum pb_err rc;
 
-	rc = pb_permits_try(svc_of(req)->hash_permits, slot);
+	rc = pb_permits_try(auth_svc(req)->hash_permits, slot);
 	if (rc == PB_OK)
 		return PB_OK;
 	pb_log_msg(PB_LOG_WARN, "login_shed",
@@ -263,201 +275,263 @@ lock_message(const struct auth_svc *sv, char *out, size_t outlen)
 	         min);
 }
 
-void
-auth_login(struct pb_req *req)
-{
-	static const struct pb_json_field spec[] = {
-	    {"userId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64},
-	    {"password", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128},
-	    {"autoLogin", PB_JSON_BOOL, PB_JSON_NULLABLE, 0, 0},
-	};
-	struct auth_svc *sv = svc_of(req);
+/* One login's state, from the body to the answer. */
+struct login {
+	struct auth_svc *sv;
 	struct history h;
 	struct auth_user u;
 	struct pb_session s;
-	struct pb_logline l;
-	cJSON *root = NULL, *data = NULL, *user = NULL;
-	char addr[ADDR_MAX], msg[160], details[160];
+	char addr[ADDR_MAX];
 	char ukey[PB_SESSION_UKEY_MAX + 1];
-	char *access = NULL, *refresh = NULL;
-	const char *pw;
+	const char *pw; /* borrowed from the body */
 	size_t pwlen;
-	int auto_login = 0, slot = 0, locked_now = 0, remaining = 0, retry = 0;
-	int permit = -1;
-	int known, reset_failed;
-	int64_t until = 0, now_ms;
-	enum pb_err rc;
+	int auto_login, slot, permit, known;
+	int64_t now_ms, until; /* ms */
+};
 
-	memset(&h, 0, sizeof(h));
-	memset(&u, 0, sizeof(u));
-	memset(&s, 0, sizeof(s));
-	root = pb_req_json_body(req, spec, sizeof(spec) / sizeof(spec[0]));
-	if (root == NULL)
-		goto out;
-	pw = pb_json_get_string(root, "password");
-	(void)pb_json_get_bool(root, "autoLogin", &auto_login);
-	if (auth_uid_canon(pb_json_get_string(root, "userId"), h.uid,
-	                   sizeof(h.uid)) != PB_OK) {
+/* The body: userId canonical, password within bounds; 0 when answered. */
+static int
+login_input(struct pb_req *req, const cJSON *root, struct login *g)
+{
+	char details[160];
+
+	g->pw = pb_json_get_string(root, "password");
+	(void)pb_json_get_bool(root, "autoLogin", &g->auto_login);
+	if (auth_uid_canon(pb_json_get_string(root, "userId"), g->h.uid,
+	                   sizeof(g->h.uid)) != PB_OK) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
 		             "userId: 3-20 of [A-Za-z0-9_-]", NULL);
-		goto out;
+		return 0;
 	}
-	pwlen = strlen(pw);
-	if (pwlen < AUTH_PW_MIN || pwlen > AUTH_PW_MAX) {
+	g->pwlen = strlen(g->pw);
+	if (g->pwlen < AUTH_PW_MIN || g->pwlen > AUTH_PW_MAX) {
 		snprintf(details, sizeof(details), "password: %d-%d bytes",
 		         AUTH_PW_MIN, AUTH_PW_MAX);
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL, details, NULL);
-		goto out;
+		return 0;
 	}
-	client_addr(req, addr, sizeof(addr));
-	mask_addr(addr, h.client, sizeof(h.client));
+	client_addr(req, g->addr, sizeof(g->addr));
+	mask_addr(g->addr, g->h.client, sizeof(g->h.client));
+	return 1;
+}
 
-	/* per-address rate limit, before anything costs us */
-	rc = pb_ratelimit_hit(req->app->redis, "login", addr, sv->rate_limit,
-	                      sv->rate_window_ms, &retry);
+/* The per-address rate limit, before anything costs us, and the user's
+ * session version; 0 when answered (429 or 503). */
+static int
+login_admitted(struct pb_req *req, struct login *g)
+{
+	char retry_s[16];
+	int retry = 0;
+	enum pb_err rc;
+
+	rc = pb_ratelimit_hit(req->app->redis, "login", g->addr,
+	                      g->sv->rate_limit, g->sv->rate_window_ms, &retry);
 	if (rc == PB_ERR_RATE_LIMITED) {
-		snprintf(msg, sizeof(msg), "%d", retry);
-		(void)pb_req_add_header(req, "Retry-After", msg);
+		snprintf(retry_s, sizeof(retry_s), "%d", retry);
+		(void)pb_req_add_header(req, "Retry-After", retry_s);
 		pb_req_error(req, 429, "RATE_LIMITED", NULL, NULL, NULL);
-		h.result = "RATE_LIMITED";
-		(void)history_record(req, &h);
-		goto out;
-	}
-	if (rc != PB_OK) {
-		pb_req_unavailable(req, "redis");
-		goto out;
+		g->h.result = "RATE_LIMITED";
+		(void)history_record(req, &g->h);
+		return 0;
 	}
 	/* the user's version before the account is read: a change made
 	 * after this read outdates the session at once (session.h) */
-	if (pb_authz_user_key(req->app, h.uid, ukey, sizeof(ukey)) != PB_OK ||
-	    pb_session_user_version(req->app->redis, ukey, s.ver,
-	                            sizeof(s.ver)) != PB_OK) {
+	if (rc != PB_OK ||
+	    pb_authz_user_key(req->app, g->h.uid, g->ukey, sizeof(g->ukey)) !=
+	        PB_OK ||
+	    pb_session_user_version(req->app->redis, g->ukey, g->s.ver,
+	                            sizeof(g->s.ver)) != PB_OK) {
 		pb_req_unavailable(req, "redis");
-		goto out;
+		return 0;
 	}
+	return 1;
+}
+
+/* Retry-After: s until the lock ends (at least 1). */
+static void
+retry_after_lock(struct pb_req *req, const struct login *g)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld",
+	         g->until > g->now_ms
+	             ? (long long)((g->until - g->now_ms + 999) / 1000)
+	             : 1LL);
+	(void)pb_req_add_header(req, "Retry-After", v);
+}
+
+/* The account was locked before this attempt: 401 AUTH_003. */
+static void
+login_locked(struct pb_req *req, struct login *g)
+{
+	char msg[160], details[160];
+
+	/* the web UI shows the unlock time */
+	retry_after_lock(req, g);
+	lock_message(g->sv, msg, sizeof(msg));
+	/* the configured limit (auth.max_failures), not a literal */
+	snprintf(details, sizeof(details),
+	         "이전 %d회 연속 실패로 인한 "
+	         "임시 잠금 상태입니다.",
+	         g->sv->lock.max_failures);
+	pb_req_error(req, 401, "AUTH_003", msg, details, NULL);
+	g->h.result = "LOCKED";
+	g->h.reason = "ACCOUNT_LOCKED";
+	(void)history_record(req, &g->h);
+}
+
+/* The account (or its absence), then a reserved attempt and a hash
+ * permit; 0 when answered. */
+static int
+login_reserve(struct pb_req *req, struct login *g)
+{
+	enum pb_err rc;
+
 	/* the account (or its absence) first: a DB outage must not use up
 	 * one of the five attempts */
-	rc = auth_user_load(req->app, h.uid, &u);
+	rc = auth_user_load(req->app, g->h.uid, &g->u);
 	if (rc != PB_OK && rc != PB_ERR_NOTFOUND) {
-		user_load_failed(req, h.uid, rc);
-		goto out;
+		user_load_failed(req, g->h.uid, rc);
+		return 0;
 	}
-	known = rc == PB_OK && strcmp(u.status, "ACTIVE") == 0;
-	now_ms = pb_clock_now_ms();
-	rc = pb_lockout_reserve(req->app->redis, ukey, &sv->lock, now_ms, &slot,
-	                        &until);
+	g->known = rc == PB_OK && strcmp(g->u.status, "ACTIVE") == 0;
+	g->now_ms = pb_clock_now_ms();
+	rc = pb_lockout_reserve(req->app->redis, g->ukey, &g->sv->lock,
+	                        g->now_ms, &g->slot, &g->until);
 	if (rc == PB_ERR_LOCKED) {
-		/* s until the lock ends: the web UI shows the unlock time */
-		snprintf(msg, sizeof(msg), "%lld",
-		         until > now_ms
-		             ? (long long)((until - now_ms + 999) / 1000)
-		             : 1LL);
-		(void)pb_req_add_header(req, "Retry-After", msg);
-		lock_message(sv, msg, sizeof(msg));
-		/* the configured limit (auth.max_failures), not a literal */
-		snprintf(details, sizeof(details),
-		         "이전 %d회 연속 실패로 인한 "
-		         "임시 잠금 상태입니다.",
-		         sv->lock.max_failures);
-		pb_req_error(req, 401, "AUTH_003", msg, details, NULL);
-		h.result = "LOCKED";
-		h.reason = "ACCOUNT_LOCKED";
-		(void)history_record(req, &h);
-		goto out;
+		login_locked(req, g);
+		return 0;
 	}
 	if (rc != PB_OK) {
 		pb_req_unavailable(req, "redis");
-		goto out;
+		return 0;
 	}
 	/* after the reservation (a locked account needs no permit); a shed
 	 * login gives its attempt back */
-	if (hash_permit(req, &permit) != PB_OK) {
-		(void)pb_lockout_cancel(req->app->redis, ukey, now_ms);
-		goto out;
+	if (hash_permit(req, &g->permit) != PB_OK) {
+		(void)pb_lockout_cancel(req->app->redis, g->ukey, g->now_ms);
+		return 0;
 	}
+	return 1;
+}
+
+/* A wrong password (or unknown id): count it, maybe lock, answer 401. */
+static void
+login_failed(struct pb_req *req, struct login *g)
+{
+	const struct auth_svc *sv = g->sv;
+	long lock_min = (long)((sv->lock.lock_ms + 59999) / 60000);
+	char msg[160], details[160];
+	int locked_now = 0, remaining = 0;
+
+	if (pb_lockout_fail(req->app->redis, g->ukey, &sv->lock,
+	                    pb_clock_now_ms(), g->slot, &locked_now, &remaining,
+	                    &g->until) != PB_OK) {
+		pb_req_unavailable(req, "redis");
+		return;
+	}
+	/* a lock ends the account's sessions too */
+	if (locked_now && g->known)
+		(void)pb_session_user_bump(req->app->redis, g->ukey);
+	g->h.result = locked_now ? "LOCKED" : "FAILURE";
+	g->h.reason = locked_now ? "LOCKED_NOW" : "BAD_CREDENTIALS";
+	if (locked_now) {
+		retry_after_lock(req, g);
+		snprintf(msg, sizeof(msg),
+		         "%d회 연속 실패하여 %ld분간 "
+		         "계정이 잠금되었습니다.",
+		         sv->lock.max_failures, lock_min);
+		snprintf(details, sizeof(details),
+		         "%ld분 후 다시 "
+		         "시도해주세요.",
+		         lock_min);
+		pb_req_error(req, 401, "AUTH_002", msg, details, NULL);
+	} else {
+		snprintf(details, sizeof(details),
+		         "남은 시도 횟수: "
+		         "%d회",
+		         remaining);
+		pb_req_error(req, 401, "AUTH_001",
+		             "ID 또는 비밀번호를 확인해주세요", details, NULL);
+	}
+	(void)history_record(req, &g->h);
+}
+
+/* The password against the stored hash (a dummy for unknown ids), under
+ * the permit, which is given back here. */
+static enum pb_err
+login_verify(struct pb_req *req, struct login *g)
+{
+	struct pb_logline l;
+	enum pb_err rc;
+
 	/* one verification per reserved slot; unknown ids hit the dummy */
-	rc = pb_crypto_pwverify(known ? u.hash : NULL, pw, pwlen);
-	if (rc == PB_OK && pb_crypto_pwhash_outdated(u.hash))
-		rehash(req, &u, pw, pwlen); /* still under the permit */
-	pb_permits_release(sv->hash_permits, permit);
-	permit = -1;
+	rc = pb_crypto_pwverify(g->known ? g->u.hash : NULL, g->pw, g->pwlen);
+	if (rc == PB_OK && pb_crypto_pwhash_outdated(g->u.hash))
+		rehash(req, &g->u, g->pw,
+		       g->pwlen); /* still under the permit */
+	pb_permits_release(g->sv->hash_permits, g->permit);
+	g->permit = -1;
 	pb_log_begin(&l, PB_LOG_INFO, "pwhash_verify");
-	pb_log_int(&l, "slot", slot);
+	pb_log_int(&l, "slot", g->slot);
 	pb_log_end(&l);
-	if (rc != PB_OK) {
-		rc = pb_lockout_fail(req->app->redis, ukey, &sv->lock,
-		                     pb_clock_now_ms(), slot, &locked_now,
-		                     &remaining, &until);
-		if (rc != PB_OK) {
-			pb_req_unavailable(req, "redis");
-			goto out;
-		}
-		/* a lock ends the account's sessions too */
-		if (locked_now && known)
-			(void)pb_session_user_bump(req->app->redis, ukey);
-		h.result = locked_now ? "LOCKED" : "FAILURE";
-		h.reason = locked_now ? "LOCKED_NOW" : "BAD_CREDENTIALS";
-		if (locked_now) {
-			snprintf(
-			    msg, sizeof(msg), "%lld",
-			    until > now_ms
-			        ? (long long)((until - now_ms + 999) / 1000)
-			        : 1LL);
-			(void)pb_req_add_header(req, "Retry-After", msg);
-			snprintf(msg, sizeof(msg),
-			         "%d회 연속 실패하여 %ld분간 "
-			         "계정이 잠금되었습니다.",
-			         sv->lock.max_failures,
-			         (long)((sv->lock.lock_ms + 59999) / 60000));
-			snprintf(details, sizeof(details),
-			         "%ld분 후 다시 "
-			         "시도해주세요.",
-			         (long)((sv->lock.lock_ms + 59999) / 60000));
-			pb_req_error(req, 401, "AUTH_002", msg, details, NULL);
-		} else {
-			snprintf(details, sizeof(details),
-			         "남은 시도 횟수: "
-			         "%d회",
-			         remaining);
-			pb_req_error(req, 401, "AUTH_001",
-			             "ID 또는 비밀번호를 확인해주세요", details,
-			             NULL);
-		}
-		(void)history_record(req, &h);
-		goto out;
-	}
-	reset_failed = 0;
-	if (pb_lockout_reset(req->app->redis, ukey) != PB_OK)
-		reset_failed = 1;
-	/* the session and its tokens */
-	(void)pb_strlcpy(s.user_id, u.user_id, sizeof(s.user_id));
-	(void)pb_strlcpy(s.customer_id, u.customer_id, sizeof(s.customer_id));
-	(void)pb_strlcpy(s.line, u.line, sizeof(s.line));
-	(void)pb_strlcpy(s.name, u.name, sizeof(s.name));
-	s.perms = u.perms;
-	s.auto_login = auto_login;
-	s.born_ms = now_ms;
-	if (reset_failed ||
-	    pb_crypto_random_hex(16, s.sid, sizeof(s.sid)) != PB_OK ||
-	    pb_crypto_random_hex(16, s.rjti, sizeof(s.rjti)) != PB_OK) {
+	return rc;
+}
+
+/* The password was right: the attempts reset and a new session; 0 when
+ * answered (503). */
+static int
+login_session(struct pb_req *req, struct login *g)
+{
+	struct pb_session *s = &g->s;
+	const struct auth_svc *sv = g->sv;
+
+	(void)pb_strlcpy(s->user_id, g->u.user_id, sizeof(s->user_id));
+	(void)pb_strlcpy(s->customer_id, g->u.customer_id,
+	                 sizeof(s->customer_id));
+	(void)pb_strlcpy(s->line, g->u.line, sizeof(s->line));
+	(void)pb_strlcpy(s->name, g->u.name, sizeof(s->name));
+	s->perms = g->u.perms;
+	s->auto_login = g->auto_login;
+	s->born_ms = g->now_ms;
+	if (pb_lockout_reset(req->app->redis, g->ukey) != PB_OK ||
+	    pb_crypto_random_hex(16, s->sid, sizeof(s->sid)) != PB_OK ||
+	    pb_crypto_random_hex(16, s->rjti, sizeof(s->rjti)) != PB_OK ||
+	    pb_session_create(req->app->redis, s,
+	                      g->auto_login ||
+	                              sv->session_max_ms < PB_AUTHZ_IDLE_MS
+	                          ? sv->session_max_ms
+	                          : PB_AUTHZ_IDLE_MS) != PB_OK) {
 		pb_req_unavailable(req, "redis");
-		goto out;
+		return 0;
 	}
-	rc = pb_session_create(req->app->redis, &s,
-	                       auto_login ||
-	                               sv->session_max_ms < PB_AUTHZ_IDLE_MS
-	                           ? sv->session_max_ms
-	                           : PB_AUTHZ_IDLE_MS);
-	if (rc != PB_OK) {
-		pb_req_unavailable(req, "redis");
-		goto out;
-	}
-	if (issue_pair(req, &s, now_ms / 1000, &access, &refresh) != PB_OK) {
+	return 1;
+}
+
+/* Free a token after wiping it. */
+static void
+token_free(char *t)
+{
+	if (t == NULL)
+		return;
+	sodium_memzero(t, strlen(t));
+	free(t);
+}
+
+/* The tokens and the user, once the login is in the history: 200. */
+static void
+login_answer(struct pb_req *req, struct login *g)
+{
+	char *access = NULL, *refresh = NULL;
+	cJSON *data = NULL, *user = NULL;
+
+	if (issue_pair(req, &g->s, g->now_ms / 1000, &access, &refresh) !=
+	    PB_OK) {
 		internal(req, "token issue failed");
 		goto out;
 	}
 	data = cJSON_CreateObject();
-	user = user_json(&s);
+	user = user_json(&g->s);
 	if (data == NULL || user == NULL ||
 	    cJSON_AddStringToObject(data, "accessToken", access) == NULL ||
 	    cJSON_AddStringToObject(data, "refreshToken", refresh) == NULL ||
@@ -469,26 +543,45 @@ auth_login(struct pb_req *req)
 	}
 	cJSON_AddItemToObject(data, "user", user);
 	/* no token leaves before the login is in the history */
-	h.result = "SUCCESS";
-	if (history_record(req, &h) != PB_OK) {
+	g->h.result = "SUCCESS";
+	if (history_record(req, &g->h) != PB_OK) {
 		pb_req_unavailable(req, "history");
 		goto out;
 	}
 	pb_req_ok(req, 200, "로그인이 성공적으로 완료되었습니다.", data);
 	data = NULL;
 out:
-	pb_permits_release(sv->hash_permits, permit);
 	cJSON_Delete(data);
+	token_free(access);
+	token_free(refresh);
+}
+
+void
+auth_login(struct pb_req *req)
+{
+	static const struct pb_json_field spec[] = {
+	    {"userId", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 64},
+	    {"password", PB_JSON_STRING, PB_JSON_REQUIRED, 1, 128},
+	    {"autoLogin", PB_JSON_BOOL, PB_JSON_NULLABLE, 0, 0},
+	};
+	struct login g;
+	cJSON *root;
+
+	memset(&g, 0, sizeof(g));
+	g.sv = auth_svc(req);
+	g.permit = -1;
+	root = pb_req_json_body(req, spec, sizeof(spec) / sizeof(spec[0]));
+	if (root == NULL || !login_input(req, root, &g) ||
+	    !login_admitted(req, &g) || !login_reserve(req, &g))
+		goto out;
+	if (login_verify(req, &g) != PB_OK)
+		login_failed(req, &g);
+	else if (login_session(req, &g))
+		login_answer(req, &g);
+out:
+	pb_permits_release(g.sv->hash_permits, g.permit);
 	cJSON_Delete(root);
-	if (access != NULL) {
-		sodium_memzero(access, strlen(access));
-		free(access);
-	}
-	if (refresh != NULL) {
-		sodium_memzero(refresh, strlen(refresh));
-		free(refresh);
-	}
-	sodium_memzero(&u, sizeof(u));
+	sodium_memzero(&g.u, sizeof(g.u));
 }
 
 void
@@ -633,7 +726,7 @@ refresh_rotate(struct pb_req *req, const struct pb_jwt_claims *c,
 	x.new_rjti = new_rjti;
 	x.idle_ttl_ms = PB_AUTHZ_IDLE_MS;
 	x.now_ms = pb_clock_now_ms();
-	x.max_life_ms = svc_of(req)->session_max_ms;
+	x.max_life_ms = auth_svc(req)->session_max_ms;
 	x.perms = perms;
 	rc = pb_session_rotate(req->app->redis, &x, s);
 	if (rc == PB_ERR_UNAVAILABLE) {
@@ -911,6 +1004,7 @@ auth_init(struct pb_app *app, char *err, size_t errlen)
 		           "auth.trusted_proxies: "
 		           "the client address comes from the web server "
 		           "(mod_extforward, mod_remoteip)");
+	sv->app = app;
 	app->svc = sv;
 	return PB_OK;
 }

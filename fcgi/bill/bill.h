@@ -19,6 +19,9 @@
 #include "app.h"
 #include "authz.h"
 #include "backoffice.h"
+#include "buf.h"
+#include "history.h"
+#include "kos.h"
 #include "request.h"
 
 #define BILL_TTL_S 3600              /* s, a bill */
@@ -32,6 +35,58 @@
 
 extern const struct pb_history_spec bill_history_spec;
 
+/* The service's state of a request's app (aborts on another app's state:
+ * a programming error). */
+struct pb_backoffice *bill_svc(struct pb_req *req);
+
+#define BILL_ID_MAX 65   /* bytes of a user or customer id + NUL */
+#define BILL_CODE_MAX 48 /* bytes of a result or error code + NUL */
+#define BILL_NAME_MAX 32 /* bytes of a state or failure name + NUL */
+
+/* What KOS did for one inquiry (bill_process_history). */
+struct bill_hist_proc {
+	int cache_hit, kos_called, stale;
+	char kos_trace_id[72];
+	char kos_result_code[BILL_CODE_MAX];
+	char kos_result_message[PB_KOS_MESSAGE_MAX];
+	char breaker_state[BILL_NAME_MAX]; /* "" none */
+	char kos_failure[BILL_NAME_MAX];   /* "" none */
+	long long elapsed_ms, kos_latency_ms, kos_attempts;
+	int64_t kos_requested_at, kos_responded_at; /* ms; 0 none */
+};
+
+/*
+ * One inquiry as the history keeps it (record.c): bill_request_history
+ * and bill_process_history.  A string "" is absent (NULL in its column).
+ * base.line is the line's 11 digits; base.mvno is made by prepare.
+ */
+struct bill_hist_rec {
+	struct pb_history_rec base;
+	char user_id[BILL_ID_MAX];
+	char customer_id[BILL_ID_MAX];
+	char month[8];   /* YYYY-MM */
+	char status[16]; /* COMPLETED, FAILED */
+	char result_code[BILL_CODE_MAX];
+	char result_message[PB_KOS_MESSAGE_MAX];
+	char error_code[BILL_CODE_MAX];
+	char summary[BILL_SUMMARY_MAX]; /* "" until prepared */
+	const char *response; /* the data answered (JSON text) or NULL;
+	                         borrowed, or in the decoded record's block */
+	int64_t requested_at, completed_at; /* ms since the epoch */
+	int prepared; /* summary (and MVNO payload) done */
+	struct bill_hist_proc proc;
+};
+
+/* An empty record of this kind. */
+void bill_hist_rec_init(struct bill_hist_rec *r);
+/* The storage form: r as JSON text appended to b (at most b's maximum:
+ * PB_ERR_TOOBIG), and back (*out: one malloc'd block, free with
+ * bill_history_spec.rec_free; why: the reason for a refusal). */
+enum pb_err bill_hist_rec_encode(const struct bill_hist_rec *r,
+                                 struct pb_buf *b);
+enum pb_err bill_hist_rec_decode(const char *json, size_t len,
+                                 struct bill_hist_rec **out, char *why);
+
 /* handlers */
 void bill_menu(struct pb_req *req);
 void bill_inquiry(struct pb_req *req);
@@ -44,9 +99,6 @@ void bill_summary(struct pb_req *req);
  * SERVICE_UNAVAILABLE + Retry-After for an outage (handlers.c). */
 void bill_kos_failed(struct pb_req *req, enum pb_err rc,
                      int64_t retry_after_ms);
-
-/* The history spec's prepare hook (record.c, run by phonebill-worker). */
-void bill_prepare(struct pb_history *h, cJSON *rec);
 
 /* "2026-11" of the service clock in the service's time zone. */
 void bill_current_month(const struct pb_app *app, char out[8]);

@@ -33,10 +33,18 @@
 #define RESPONSE_MAX (PB_CACHE_VALUE_MAX + 4096)
 #define NEG_PREFIX "{\"resultCode\":"
 
-static struct pb_backoffice *
-svc_of(struct pb_req *req)
+struct pb_backoffice *
+bill_svc(struct pb_req *req)
 {
-	return req->app->svc;
+	struct pb_backoffice *bo = req->app->svc;
+
+	/* the one cast of app->svc in this service */
+	if (bo == NULL || bo->app != req->app) {
+		pb_log_msg(PB_LOG_ERROR, "internal_error",
+		           "app->svc is not the bill service's");
+		abort();
+	}
+	return bo;
 }
 
 void
@@ -225,7 +233,7 @@ bill_kos_failed(struct pb_req *req, enum pb_err rc, int64_t retry_after_ms)
 void
 bill_menu(struct pb_req *req)
 {
-	struct pb_backoffice *svc = svc_of(req);
+	struct pb_backoffice *svc = bill_svc(req);
 	struct pb_principal p;
 	struct pb_cache_opts co;
 	struct pb_cache_result cr;
@@ -272,12 +280,13 @@ bill_menu(struct pb_req *req)
 	data = cJSON_CreateObject();
 	ci =
 	    data != NULL ? cJSON_AddObjectToObject(data, "customerInfo") : NULL;
-	if (ci == NULL ||
+	if (ci != NULL &&
+	    cJSON_AddItemToObject(data, "availableMonths", months))
+		months = NULL; /* data owns it now */
+	if (ci == NULL || months != NULL ||
 	    cJSON_AddStringToObject(ci, "customerId", p.s.customer_id) ==
 	        NULL ||
 	    cJSON_AddStringToObject(ci, "lineNumber", p.s.line) == NULL ||
-	    !cJSON_AddItemToObject(data, "availableMonths", months) ||
-	    (months = NULL, 0) ||
 	    cJSON_AddStringToObject(data, "currentMonth", month) == NULL ||
 	    cJSON_AddBoolToObject(data, "stale", cr.source == PB_CACHE_STALE) ==
 	        NULL) {
@@ -383,149 +392,52 @@ out:
 	return rc;
 }
 
-/*
- * s as a JSON string, quotes included, escaped as cJSON would (", \ and
- * the control characters; UTF-8 as it is).  The record is written as text
- * (no cJSON tree to build and print: a third of a cached inquiry's
- * instructions went there, mostly escaping the answer embedded in it).
- */
-static enum pb_err
-json_str(struct pb_buf *b, const char *s)
+/* The history record of inquiry q (record.c has its storage form). */
+static void
+record_fill(struct bill_hist_rec *r, const struct inquiry *q,
+            const char *status, const char *data, const char *err_code, int hit,
+            int stale, int64_t now)
 {
-	static const char hex[] = "0123456789abcdef";
-	char out[512]; /* escaped bytes, appended when full */
-	size_t n = 0;
-	enum pb_err rc = PB_OK;
-	unsigned char c;
+	struct bill_hist_proc *p = &r->proc;
 
-	out[n++] = '"';
-	for (; rc == PB_OK && *s != '\0'; s++) {
-		if (n > sizeof(out) - 8) {
-			rc = pb_buf_append(b, out, n);
-			n = 0;
-		}
-		c = (unsigned char)*s;
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			out[n++] = (char)c;
-			continue;
-		}
-		out[n++] = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			out[n++] = (char)c;
-			break;
-		case '\n':
-			out[n++] = 'n';
-			break;
-		case '\r':
-			out[n++] = 'r';
-			break;
-		case '\t':
-			out[n++] = 't';
-			break;
-		case '\b':
-			out[n++] = 'b';
-			break;
-		case '\f':
-			out[n++] = 'f';
-			break;
-		default:
-			out[n++] = 'u';
-			out[n++] = '0';
-			out[n++] = '0';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n++] = '"';
-	if (rc == PB_OK)
-		rc = pb_buf_append(b, out, n);
-	return rc;
-}
-
-/* ,"name":"value" (escaped) when value is not NULL. */
-static enum pb_err
-json_field(struct pb_buf *b, const char *name, const char *value)
-{
-	enum pb_err rc;
-
-	if (value == NULL)
-		return PB_OK;
-	rc = pb_buf_append_str(b, ",\"");
-	if (rc == PB_OK)
-		rc = pb_buf_append_str(b, name);
-	if (rc == PB_OK)
-		rc = pb_buf_append_str(b, "\":");
-	return rc == PB_OK ? json_str(b, value) : rc;
-}
-
-/* The history record (the worker's format: requestId ... process{}). */
-static enum pb_err
-record_text(struct pb_buf *b, const struct inquiry *q, const char *status,
-            const char *data, const char *err_code, int hit, int stale,
-            int64_t now)
-{
-	const char *code = q->code[0] != '\0' ? q->code : NULL;
-	const char *msg = q->message[0] != '\0' ? q->message : NULL;
-	enum pb_err rc;
-
-	rc = pb_buf_append_str(b, "{\"requestId\":");
-	if (rc == PB_OK)
-		rc = json_str(b, q->rid);
-	if (rc == PB_OK)
-		rc = json_field(b, "userId", q->p.s.user_id);
-	if (rc == PB_OK)
-		rc = json_field(b, "customerId", q->p.s.customer_id);
-	if (rc == PB_OK)
-		rc = json_field(b, "line", q->digits);
-	if (rc == PB_OK)
-		rc = json_field(b, "month", q->month);
-	if (rc == PB_OK)
-		rc = json_field(b, "status", status);
-	if (rc == PB_OK)
-		rc = json_field(b, "resultCode", code);
-	if (rc == PB_OK)
-		rc = json_field(b, "resultMessage", msg);
-	if (rc == PB_OK)
-		rc = json_field(b, "errorCode", err_code);
-	if (rc == PB_OK)
-		rc = json_field(b, "response", data);
-	if (rc == PB_OK)
-		rc = pb_buf_printf(
-		    b,
-		    ",\"requestedAt\":%" PRId64 ",\"completedAt\":"
-		    "%" PRId64 ",\"process\":{\"cacheHit\":%s,\"kosCalled\":%s",
-		    q->start_ms, now, hit ? "true" : "false",
-		    q->kos_called ? "true" : "false");
-	if (rc == PB_OK && q->trace[0] != '\0')
-		rc = json_field(b, "kosTraceId", q->trace);
-	if (rc == PB_OK)
-		rc = json_field(b, "kosResultCode", code);
-	if (rc == PB_OK)
-		rc = json_field(b, "kosResultMessage", msg);
-	if (rc == PB_OK)
-		rc = json_field(b, "breakerState",
-		                q->breaker_state != NULL ? q->breaker_state
-		                                         : "NONE");
-	if (rc == PB_OK)
-		rc = pb_buf_printf(b, ",\"elapsedMs\":%" PRId64,
-		                   now - q->start_ms);
-	if (rc == PB_OK && q->kos_called)
-		rc = pb_buf_printf(b,
-		                   ",\"kosRequestedAt\":%" PRId64
-		                   ",\"kosRespondedAt\":%" PRId64
-		                   ",\"kosLatencyMs\":%" PRId64
-		                   ",\"kosAttempts\":%u",
-		                   q->kos_start_ms, q->kos_end_ms,
-		                   q->kos_latency_ms, q->attempts);
-	if (rc == PB_OK && q->kos_called)
-		rc = json_field(b, "kosFailure",
-		                q->failure != NULL ? q->failure : "none");
-	if (rc == PB_OK)
-		rc = pb_buf_printf(b, ",\"stale\":%s}}",
-		                   stale ? "true" : "false");
-	return rc;
+	bill_hist_rec_init(r);
+	(void)pb_strlcpy(r->base.request_id, q->rid,
+	                 sizeof(r->base.request_id));
+	(void)pb_strlcpy(r->base.line, q->digits, sizeof(r->base.line));
+	(void)pb_strlcpy(r->user_id, q->p.s.user_id, sizeof(r->user_id));
+	(void)pb_strlcpy(r->customer_id, q->p.s.customer_id,
+	                 sizeof(r->customer_id));
+	(void)pb_strlcpy(r->month, q->month, sizeof(r->month));
+	(void)pb_strlcpy(r->status, status, sizeof(r->status));
+	(void)pb_strlcpy(r->result_code, q->code, sizeof(r->result_code));
+	(void)pb_strlcpy(r->result_message, q->message,
+	                 sizeof(r->result_message));
+	(void)pb_strlcpy(r->error_code, err_code != NULL ? err_code : "",
+	                 sizeof(r->error_code));
+	r->response = data;
+	r->requested_at = q->start_ms;
+	r->completed_at = now;
+	p->cache_hit = hit;
+	p->kos_called = q->kos_called;
+	p->stale = stale;
+	(void)pb_strlcpy(p->kos_trace_id, q->trace, sizeof(p->kos_trace_id));
+	(void)pb_strlcpy(p->kos_result_code, q->code,
+	                 sizeof(p->kos_result_code));
+	(void)pb_strlcpy(p->kos_result_message, q->message,
+	                 sizeof(p->kos_result_message));
+	(void)pb_strlcpy(p->breaker_state,
+	                 q->breaker_state != NULL ? q->breaker_state : "NONE",
+	                 sizeof(p->breaker_state));
+	p->elapsed_ms = now - q->start_ms;
+	if (!q->kos_called)
+		return;
+	p->kos_requested_at = q->kos_start_ms;
+	p->kos_responded_at = q->kos_end_ms;
+	p->kos_latency_ms = q->kos_latency_ms;
+	p->kos_attempts = q->attempts;
+	(void)pb_strlcpy(p->kos_failure,
+	                 q->failure != NULL ? q->failure : "none",
+	                 sizeof(p->kos_failure));
 }
 
 /*
@@ -542,6 +454,7 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 {
 	struct pb_breaker_stats st;
 	struct pb_cache_setcmd set;
+	struct bill_hist_rec r;
 	struct pb_buf rec;
 	int64_t now = pb_clock_now_ms();
 	char key[80], *kv = NULL;
@@ -575,7 +488,8 @@ finish(struct pb_req *req, struct inquiry *q, const char *status,
 		        ? pb_breaker_state_name(st.state)
 		        : "NONE";
 	}
-	rc = record_text(&rec, q, status, data, err_code, hit, stale, now);
+	record_fill(&r, q, status, data, err_code, hit, stale, now);
+	rc = bill_hist_rec_encode(&r, &rec);
 	if (rc != PB_OK) {
 		pb_log_msg(PB_LOG_ERROR, "history_handoff_failed",
 		           rc == PB_ERR_TOOBIG ? "record too big"
@@ -712,27 +626,172 @@ answer_input(struct pb_req *req, const struct inquiry *q,
 	return 0;
 }
 
+/* The inquiry's request id, "REQ_YYYYMMDD_<12 hex>" (service time zone);
+ * 0 when answered (500). */
+static int
+inquiry_rid(struct pb_req *req, struct inquiry *q)
+{
+	struct pb_date d;
+	char hex[13];
+
+	if (pb_crypto_random_hex(6, hex, sizeof(hex)) != PB_OK) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
+		return 0;
+	}
+	pb_clock_date(q->start_ms, req->app->tz_offset_min, &d);
+	snprintf(q->rid, sizeof(q->rid), "REQ_%04d%02d%02d_%s", d.year % 10000,
+	         d.month, d.day, hex);
+	return 1;
+}
+
+/* The bill through the cache (pre: the GET answered with the session). */
+static enum pb_err
+inquiry_fetch(struct pb_req *req, struct inquiry *q, const struct input *in,
+              redisReply *pre, struct pb_cache_result *cr)
+{
+	struct pb_cache_opts co;
+	enum pb_err rc;
+
+	memset(&co, 0, sizeof(co));
+	co.key = in->key;
+	co.stale_key = q->past ? in->stale : NULL;
+	co.stale_ttl_s = BILL_STALE_TTL_S;
+	co.jitter_pct = q->past ? 0 : month_end_jitter(req->app, BILL_TTL_S);
+	pb_backoffice_waiter_opts(q->svc, PB_BO_GROUP_BILL, &co);
+	rc = pb_cache_fetch_pre(req->app->redis, &co, load_bill, q, cr, pre);
+	pb_metrics_cache("bill", rc == PB_OK ? (int)cr->source : -1);
+	return rc;
+}
+
+static int
+is_negative(const struct pb_cache_result *cr)
+{
+	return cr->len >= sizeof(NEG_PREFIX) - 1 &&
+	       memcmp(cr->val, NEG_PREFIX, sizeof(NEG_PREFIX) - 1) == 0;
+}
+
+/* KOS said there is no such bill (cached as a negative entry): 404. */
+static void
+answer_negative(struct pb_req *req, struct inquiry *q,
+                const struct pb_cache_result *cr)
+{
+	const char *c = NULL, *m = NULL;
+	cJSON *neg = NULL;
+
+	if (pb_json_parse(cr->val, cr->len, PB_JSON_MAX_DEPTH, &neg, NULL) ==
+	    PB_OK) {
+		c = pb_json_get_string(neg, "resultCode");
+		m = pb_json_get_string(neg, "resultMessage");
+	}
+	if (c != NULL && q->code[0] == '\0')
+		(void)pb_strlcpy(q->code, c, sizeof(q->code));
+	if (m != NULL && q->message[0] == '\0')
+		(void)pb_strlcpy(q->message, m, sizeof(q->message));
+	if (c != NULL && strcmp(c, "1001") == 0)
+		pb_req_error(req, 404, "NOT_FOUND",
+		             "회선 정보를 찾을 수 없습니다", m, NULL);
+	else if (c != NULL && strcmp(c, "1002") == 0)
+		pb_req_error(req, 404, "BILL_NOT_FOUND",
+		             "해지된 회선은 요금을 조회할 수 없습니다", m,
+		             NULL);
+	else
+		pb_req_error(req, 404, "BILL_NOT_FOUND",
+		             "해당 월의 청구 내역이 없습니다", m, NULL);
+	(void)finish(req, q, "FAILED", NULL,
+	             c != NULL && strcmp(c, "1001") == 0 ? "NOT_FOUND"
+	                                                 : "BILL_NOT_FOUND",
+	             cr->source, 0);
+	cJSON_Delete(neg);
+}
+
+/* The answer's data and envelope around the cached BillInfo, as stored:
+ * no re-encoding. */
+static enum pb_err
+bill_texts(const struct inquiry *q, const struct pb_cache_result *cr,
+           const char *cached_at, struct pb_buf *data, struct pb_buf *out)
+{
+	int stale = cached_at != NULL;
+	enum pb_err rc;
+
+	rc = pb_buf_printf(data,
+	                   "{\"requestId\":\"%s\",\"status\":\"COMPLETED\","
+	                   "\"billInfo\":",
+	                   q->rid);
+	if (rc == PB_OK)
+		rc = pb_buf_append(data, cr->val, cr->len);
+	if (rc == PB_OK)
+		rc = stale
+		         ? pb_buf_printf(data,
+		                         ",\"stale\":true,\"cachedAt\":\"%s\"}",
+		                         cached_at)
+		         : pb_buf_append_str(data, ",\"stale\":false}");
+	if (rc == PB_OK)
+		rc = pb_buf_append_str(out, "{\"success\":true,\"message\":\"");
+	if (rc == PB_OK)
+		rc = pb_buf_append_str(
+		    out, stale ? "KOS 장애로 마지막으로 확인된 요금 정보를 "
+		                 "보여드립니다"
+		               : "요금조회가 완료되었습니다");
+	if (rc == PB_OK)
+		rc = pb_buf_append_str(out, "\",\"data\":");
+	if (rc == PB_OK)
+		rc = pb_buf_append(out, data->data, data->len);
+	if (rc == PB_OK)
+		rc = pb_buf_append_char(out, '}');
+	return rc;
+}
+
+/* The bill (fresh, cached or stale): 200 once its history is durable. */
+static void
+answer_bill(struct pb_req *req, struct inquiry *q,
+            const struct pb_cache_result *cr)
+{
+	int is_stale = cr->source == PB_CACHE_STALE;
+	struct pb_buf data, out;
+	char ts[40];
+
+	pb_buf_init(&data, RESPONSE_MAX);
+	pb_buf_init(&out, RESPONSE_MAX);
+	if (is_stale) {
+		(void)pb_clock_rfc3339(pb_clock_now_ms() -
+		                           cr->stale_age_s * 1000,
+		                       req->app->tz_offset_min, ts, sizeof(ts));
+		pb_log_msg(PB_LOG_WARN, "bill_stale_served", q->rid);
+	}
+	if (bill_texts(q, cr, is_stale ? ts : NULL, &data, &out) != PB_OK) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
+		goto out;
+	}
+	if (q->code[0] == '\0')
+		(void)pb_strlcpy(q->code, "0000", sizeof(q->code));
+	/* the answer goes out only once its history is durable */
+	if (finish(req, q, "COMPLETED", data.data, NULL, cr->source,
+	           is_stale) != PB_OK) {
+		pb_req_unavailable(req, "history");
+		goto out;
+	}
+	pb_req_send(req, 200, out.data, out.len);
+out:
+	pb_buf_free(&data);
+	pb_buf_free(&out);
+}
+
 void
 bill_inquiry(struct pb_req *req)
 {
-	struct pb_backoffice *svc = svc_of(req);
 	struct inquiry q;
 	struct input in;
 	struct pb_cache_getcmd get;
-	struct pb_cache_opts co;
 	struct pb_cache_result cr;
-	struct pb_buf data, out;
-	char ts[40], hex[13];
-	cJSON *neg = NULL;
 	redisReply *pre = NULL;
 	enum pb_err rc;
-	int is_stale = 0, have_get;
+	int have_get;
 
 	memset(&q, 0, sizeof(q));
 	memset(&cr, 0, sizeof(cr));
-	pb_buf_init(&data, RESPONSE_MAX);
-	pb_buf_init(&out, RESPONSE_MAX);
-	q.svc = svc;
+	q.svc = bill_svc(req);
 	q.start_ms = pb_clock_now_ms();
 	read_input(req, &q, &in);
 	/* session check and cache read: one round trip */
@@ -741,28 +800,9 @@ bill_inquiry(struct pb_req *req)
 	if (pb_authz_require_pipe(req, PB_PERM_BILL_INQUIRY, &q.p,
 	                          have_get ? &get.cmd : NULL, have_get ? 1 : 0,
 	                          &pre) != PB_OK ||
-	    answer_input(req, &q, &in))
+	    answer_input(req, &q, &in) || !inquiry_rid(req, &q))
 		goto done;
-	if (pb_crypto_random_hex(6, hex, sizeof(hex)) != PB_OK) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-		             NULL);
-		goto done;
-	}
-	{
-		struct pb_date d;
-
-		pb_clock_date(q.start_ms, req->app->tz_offset_min, &d);
-		snprintf(q.rid, sizeof(q.rid), "REQ_%04d%02d%02d_%s",
-		         d.year % 10000, d.month, d.day, hex);
-	}
-	memset(&co, 0, sizeof(co));
-	co.key = in.key;
-	co.stale_key = q.past ? in.stale : NULL;
-	co.stale_ttl_s = BILL_STALE_TTL_S;
-	co.jitter_pct = q.past ? 0 : month_end_jitter(req->app, BILL_TTL_S);
-	pb_backoffice_waiter_opts(svc, PB_BO_GROUP_BILL, &co);
-	rc = pb_cache_fetch_pre(req->app->redis, &co, load_bill, &q, &cr, pre);
-	pb_metrics_cache("bill", rc == PB_OK ? (int)cr.source : -1);
+	rc = inquiry_fetch(req, &q, &in, pre, &cr);
 	if (rc != PB_OK) {
 		bill_kos_failed(req, rc, q.retry_after_ms);
 		(void)finish(req, &q, "FAILED", NULL,
@@ -770,83 +810,13 @@ bill_inquiry(struct pb_req *req)
 		                 ? "UPSTREAM_INVALID"
 		                 : "SERVICE_UNAVAILABLE",
 		             cr.source, 0);
-		goto done;
+	} else if (is_negative(&cr)) {
+		answer_negative(req, &q, &cr);
+	} else {
+		answer_bill(req, &q, &cr);
 	}
-	if (cr.len >= sizeof(NEG_PREFIX) - 1 &&
-	    memcmp(cr.val, NEG_PREFIX, sizeof(NEG_PREFIX) - 1) == 0) {
-		const char *c = NULL, *m = NULL;
-
-		if (pb_json_parse(cr.val, cr.len, PB_JSON_MAX_DEPTH, &neg,
-		                  NULL) == PB_OK) {
-			c = pb_json_get_string(neg, "resultCode");
-			m = pb_json_get_string(neg, "resultMessage");
-		}
-		if (c != NULL && q.code[0] == '\0')
-			(void)pb_strlcpy(q.code, c, sizeof(q.code));
-		if (m != NULL && q.message[0] == '\0')
-			(void)pb_strlcpy(q.message, m, sizeof(q.message));
-		if (c != NULL && strcmp(c, "1001") == 0)
-			pb_req_error(req, 404, "NOT_FOUND",
-			             "회선 정보를 찾을 수 없습니다", m, NULL);
-		else if (c != NULL && strcmp(c, "1002") == 0)
-			pb_req_error(req, 404, "BILL_NOT_FOUND",
-			             "해지된 회선은 요금을 조회할 수 없습니다",
-			             m, NULL);
-		else
-			pb_req_error(req, 404, "BILL_NOT_FOUND",
-			             "해당 월의 청구 내역이 없습니다", m, NULL);
-		(void)finish(req, &q, "FAILED", NULL,
-		             c != NULL && strcmp(c, "1001") == 0
-		                 ? "NOT_FOUND"
-		                 : "BILL_NOT_FOUND",
-		             cr.source, 0);
-		goto done;
-	}
-	is_stale = cr.source == PB_CACHE_STALE;
-	if (is_stale) {
-		(void)pb_clock_rfc3339(pb_clock_now_ms() -
-		                           cr.stale_age_s * 1000,
-		                       req->app->tz_offset_min, ts, sizeof(ts));
-		pb_log_msg(PB_LOG_WARN, "bill_stale_served", q.rid);
-	}
-	/* The cached BillInfo goes out as stored: no re-encoding. */
-	if (pb_buf_printf(&data,
-	                  "{\"requestId\":\"%s\",\"status\":\"COMPLETED\","
-	                  "\"billInfo\":",
-	                  q.rid) != PB_OK ||
-	    pb_buf_append(&data, cr.val, cr.len) != PB_OK ||
-	    (is_stale
-	         ? pb_buf_printf(&data, ",\"stale\":true,\"cachedAt\":\"%s\"}",
-	                         ts)
-	         : pb_buf_append_str(&data, ",\"stale\":false}")) != PB_OK ||
-	    pb_buf_append_str(&out, "{\"success\":true,\"message\":\"") !=
-	        PB_OK ||
-	    pb_buf_append_str(
-	        &out,
-	        is_stale
-	            ? "KOS 장애로 마지막으로 확인된 요금 정보를 보여드립니다"
-	            : "요금조회가 완료되었습니다") != PB_OK ||
-	    pb_buf_append_str(&out, "\",\"data\":") != PB_OK ||
-	    pb_buf_append(&out, data.data, data.len) != PB_OK ||
-	    pb_buf_append_char(&out, '}') != PB_OK) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-		             NULL);
-		goto done;
-	}
-	if (q.code[0] == '\0')
-		(void)pb_strlcpy(q.code, "0000", sizeof(q.code));
-	/* the answer goes out only once its history is durable */
-	if (finish(req, &q, "COMPLETED", data.data, NULL, cr.source,
-	           is_stale) != PB_OK) {
-		pb_req_unavailable(req, "history");
-		goto done;
-	}
-	pb_req_send(req, 200, out.data, out.len);
 done:
-	cJSON_Delete(neg);
 	cJSON_Delete(in.root);
 	freeReplyObject(pre);
 	pb_cache_result_free(&cr);
-	pb_buf_free(&data);
-	pb_buf_free(&out);
 }

@@ -71,48 +71,64 @@ failure_text(const struct stored *s)
 	return "KOS 시스템 연동 실패";
 }
 
-void
-bill_status(struct pb_req *req)
+/* Where a stored result was looked for, and what came of it. */
+enum lookup {
+	L_ABSENT,      /* not there (look further) */
+	L_FOUND,       /* *data set */
+	L_NOTFOUND,    /* none, or not the caller's: 404 */
+	L_UNAVAILABLE, /* the store is away: 503 */
+	L_INTERNAL     /* unreadable: 500 */
+};
+
+/* The answer kept in Redis for a while ("<user>\n<data>", v[0..len)). */
+static enum lookup
+status_from_cache(char *v, size_t len, const char *uid, cJSON **data)
 {
-	const char *rid = pb_req_path_param(req, "requestId");
-	struct pb_principal p;
-	struct stored s;
+	char *nl = v != NULL ? memchr(v, '\n', len) : NULL;
+
+	if (nl == NULL)
+		return L_ABSENT;
+	*nl = '\0';
+	if (!pb_crypto_str_eq(v, uid))
+		return L_NOTFOUND;
+	if (pb_json_parse(nl + 1, len - (size_t)(nl + 1 - v), PB_JSON_MAX_DEPTH,
+	                  data, NULL) != PB_OK)
+		return L_INTERNAL;
+	return L_FOUND;
+}
+
+/* A failed inquiry's data from its row: status, errorMessage, details. */
+static cJSON *
+failure_json(const char *rid, const struct stored *s)
+{
+	cJSON *data = cJSON_CreateObject();
+
+	if (data == NULL ||
+	    cJSON_AddStringToObject(data, "requestId", rid) == NULL ||
+	    cJSON_AddStringToObject(data, "status",
+	                            s->status[0] != '\0' ? s->status
+	                                                 : "FAILED") == NULL ||
+	    cJSON_AddStringToObject(data, "errorMessage", failure_text(s)) ==
+	        NULL ||
+	    (s->message[0] != '\0' &&
+	     cJSON_AddStringToObject(data, "details", s->message) == NULL)) {
+		cJSON_Delete(data);
+		return NULL;
+	}
+	return data;
+}
+
+/* The row in bill_request_history (MariaDB keeps it for good). */
+static enum lookup
+status_from_db(struct pb_req *req, const char *rid, const char *uid,
+               cJSON **data)
+{
 	struct pb_db_param prm[1];
-	struct pb_cache_getcmd get;
-	char key[96], *v = NULL, *nl;
-	size_t len = 0;
-	cJSON *data = NULL;
-	redisReply *pre = NULL;
+	struct stored s;
+	enum lookup res = L_INTERNAL;
 	enum pb_err rc;
-	int have_get;
 
 	memset(&s, 0, sizeof(s));
-	/* the stored answer is read in the session check's round trip */
-	have_get = rid != NULL && pb_req_id_valid(rid) &&
-	           snprintf(key, sizeof(key), "v1:bill-req:%s", rid) <
-	               (int)sizeof(key) &&
-	           pb_cache_getcmd_make(&get, key) == PB_OK;
-	if (pb_authz_require_pipe(req, PB_PERM_BILL_INQUIRY, &p,
-	                          have_get ? &get.cmd : NULL, have_get ? 1 : 0,
-	                          &pre) != PB_OK)
-		return;
-	if (rid == NULL || !pb_req_id_valid(rid)) {
-		pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId",
-		             NULL);
-		goto out;
-	}
-	nl = NULL;
-	if (have_get && pb_cache_getcmd_value(&get, pre, &v, &len) == PB_OK)
-		nl = memchr(v, '\n', len);
-	if (nl != NULL) {
-		*nl = '\0';
-		if (!pb_crypto_str_eq(v, p.s.user_id))
-			goto notfound;
-		if (pb_json_parse(nl + 1, len - (size_t)(nl + 1 - v),
-		                  PB_JSON_MAX_DEPTH, &data, NULL) != PB_OK)
-			goto internal;
-		goto answer;
-	}
 	prm[0] = PB_DB_P_STR(rid);
 	rc = pb_db_query(
 	    req->app->db,
@@ -120,50 +136,85 @@ bill_status(struct pb_req *req)
 	    "FROM bill_request_history WHERE request_id = ?",
 	    prm, 1, stored_row, &s);
 	if (rc == PB_ERR_UNAVAILABLE) {
-		pb_req_unavailable(req, "database");
-		goto out;
-	}
-	if (rc != PB_OK)
-		goto internal;
-	if (!s.found || !pb_crypto_str_eq(s.user, p.s.user_id))
-		goto notfound;
-	if (s.response != NULL) {
-		if (pb_json_parse(s.response, strlen(s.response),
-		                  PB_JSON_MAX_DEPTH, &data, NULL) != PB_OK)
-			goto internal;
+		res = L_UNAVAILABLE;
+	} else if (rc != PB_OK) {
+		res = L_INTERNAL;
+	} else if (!s.found || !pb_crypto_str_eq(s.user, uid)) {
+		res = L_NOTFOUND;
+	} else if (s.response == NULL) {
+		*data = failure_json(rid, &s);
+		res = *data != NULL ? L_FOUND : L_INTERNAL;
 	} else {
-		data = cJSON_CreateObject();
-		if (data == NULL ||
-		    cJSON_AddStringToObject(data, "requestId", rid) == NULL ||
-		    cJSON_AddStringToObject(
-		        data, "status",
-		        s.status[0] != '\0' ? s.status : "FAILED") == NULL ||
-		    cJSON_AddStringToObject(data, "errorMessage",
-		                            failure_text(&s)) == NULL)
-			goto internal;
-		if (s.message[0] != '\0' &&
-		    cJSON_AddStringToObject(data, "details", s.message) == NULL)
-			goto internal;
+		res = pb_json_parse(s.response, strlen(s.response),
+		                    PB_JSON_MAX_DEPTH, data, NULL) == PB_OK
+		          ? L_FOUND
+		          : L_INTERNAL;
 	}
-answer:
-	pb_req_ok(req, 200,
-	          strcmp(pb_json_get_string(data, "status") != NULL
-	                     ? pb_json_get_string(data, "status")
-	                     : "",
-	                 "COMPLETED") == 0
-	              ? "요금조회 결과를 조회했습니다"
-	              : "요금조회에 실패했습니다",
-	          data);
-	data = NULL;
-	goto out;
-notfound:
-	pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId", NULL);
-	goto out;
-internal:
-	pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL, NULL);
-out:
-	cJSON_Delete(data);
 	free(s.response);
+	return res;
+}
+
+/* The answer for what the lookup found; takes data. */
+static void
+status_answer(struct pb_req *req, enum lookup res, cJSON *data)
+{
+	const char *st = pb_json_get_string(data, "status");
+
+	switch (res) {
+	case L_FOUND:
+		pb_req_ok(req, 200,
+		          st != NULL && strcmp(st, "COMPLETED") == 0
+		              ? "요금조회 결과를 조회했습니다"
+		              : "요금조회에 실패했습니다",
+		          data);
+		return;
+	case L_UNAVAILABLE:
+		pb_req_unavailable(req, "database");
+		break;
+	case L_ABSENT:
+	case L_NOTFOUND:
+		pb_req_error(req, 404, "NOT_FOUND", NULL, "no such requestId",
+		             NULL);
+		break;
+	case L_INTERNAL:
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
+		break;
+	}
+	cJSON_Delete(data);
+}
+
+void
+bill_status(struct pb_req *req)
+{
+	const char *rid = pb_req_path_param(req, "requestId");
+	int valid = rid != NULL && pb_req_id_valid(rid);
+	struct pb_principal p;
+	struct pb_cache_getcmd get;
+	char key[96], *v = NULL;
+	size_t len = 0;
+	cJSON *data = NULL;
+	redisReply *pre = NULL;
+	enum lookup res = L_NOTFOUND;
+	int have_get;
+
+	/* the stored answer is read in the session check's round trip */
+	have_get = valid &&
+	           snprintf(key, sizeof(key), "v1:bill-req:%s", rid) <
+	               (int)sizeof(key) &&
+	           pb_cache_getcmd_make(&get, key) == PB_OK;
+	if (pb_authz_require_pipe(req, PB_PERM_BILL_INQUIRY, &p,
+	                          have_get ? &get.cmd : NULL, have_get ? 1 : 0,
+	                          &pre) != PB_OK)
+		return;
+	if (valid && have_get &&
+	    pb_cache_getcmd_value(&get, pre, &v, &len) == PB_OK)
+		res = status_from_cache(v, len, p.s.user_id, &data);
+	else if (valid)
+		res = L_ABSENT;
+	if (res == L_ABSENT)
+		res = status_from_db(req, rid, p.s.user_id, &data);
+	status_answer(req, res, data);
 	free(v);
 	freeReplyObject(pre);
 }

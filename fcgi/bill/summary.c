@@ -12,7 +12,7 @@
  *
  * Recorded once: one bill_request_history row per summary (request id
  * "SUM_YYYYMMDD_<hex>", the current month, summary "요약 N개월, ..."),
- * marked prepared so that bill_prepare() adds no MVNO payload: a
+ * marked prepared so that the worker's prepare adds no MVNO payload: a
  * dashboard view is not an inquiry event for the MVNO AP.
  */
 #include <stdio.h>
@@ -216,48 +216,41 @@ static enum pb_err
 record(struct pb_req *req, struct summary *s, const char *cur, int n,
        const char *err_code, const char *text)
 {
+	struct bill_hist_rec r;
+	struct pb_buf b;
 	enum pb_err rc;
-	int64_t now = pb_clock_now_ms();
-	cJSON *rec = cJSON_CreateObject(), *proc;
 
-	proc = rec != NULL ? cJSON_AddObjectToObject(rec, "process") : NULL;
-	if (proc == NULL ||
-	    cJSON_AddStringToObject(rec, "requestId", s->rid) == NULL ||
-	    cJSON_AddStringToObject(rec, "userId", s->p.s.user_id) == NULL ||
-	    cJSON_AddStringToObject(rec, "customerId", s->p.s.customer_id) ==
-	        NULL ||
-	    cJSON_AddStringToObject(rec, "line", s->digits) == NULL ||
-	    cJSON_AddStringToObject(rec, "month", cur) == NULL ||
-	    cJSON_AddStringToObject(rec, "status",
-	                            err_code == NULL ? "COMPLETED"
-	                                             : "FAILED") == NULL ||
-	    (err_code != NULL &&
-	     cJSON_AddStringToObject(rec, "errorCode", err_code) == NULL) ||
-	    (s->code[0] != '\0' &&
-	     cJSON_AddStringToObject(rec, "resultCode", s->code) == NULL) ||
-	    (text != NULL &&
-	     cJSON_AddStringToObject(rec, "summary", text) == NULL) ||
-	    cJSON_AddNumberToObject(rec, "requestedAt", (double)s->start_ms) ==
-	        NULL ||
-	    cJSON_AddNumberToObject(rec, "completedAt", (double)now) == NULL ||
-	    cJSON_AddTrueToObject(rec, "prepared") == NULL ||
-	    cJSON_AddBoolToObject(proc, "cacheHit", s->hits == (unsigned)n) ==
-	        NULL ||
-	    cJSON_AddBoolToObject(proc, "kosCalled", s->kos_calls > 0) ==
-	        NULL ||
-	    cJSON_AddNumberToObject(proc, "kosAttempts", s->kos_calls) ==
-	        NULL ||
-	    cJSON_AddNumberToObject(proc, "elapsedMs",
-	                            (double)(now - s->start_ms)) == NULL ||
-	    cJSON_AddBoolToObject(proc, "stale", s->stale) == NULL) {
+	bill_hist_rec_init(&r);
+	(void)pb_strlcpy(r.base.request_id, s->rid, sizeof(r.base.request_id));
+	(void)pb_strlcpy(r.base.line, s->digits, sizeof(r.base.line));
+	(void)pb_strlcpy(r.user_id, s->p.s.user_id, sizeof(r.user_id));
+	(void)pb_strlcpy(r.customer_id, s->p.s.customer_id,
+	                 sizeof(r.customer_id));
+	(void)pb_strlcpy(r.month, cur, sizeof(r.month));
+	(void)pb_strlcpy(r.status, err_code == NULL ? "COMPLETED" : "FAILED",
+	                 sizeof(r.status));
+	(void)pb_strlcpy(r.error_code, err_code != NULL ? err_code : "",
+	                 sizeof(r.error_code));
+	(void)pb_strlcpy(r.result_code, s->code, sizeof(r.result_code));
+	(void)pb_strlcpy(r.summary, text != NULL ? text : "",
+	                 sizeof(r.summary));
+	r.requested_at = s->start_ms;
+	r.completed_at = pb_clock_now_ms();
+	r.prepared = 1; /* no MVNO payload: not an inquiry event */
+	r.proc.cache_hit = s->hits == (unsigned)n;
+	r.proc.kos_called = s->kos_calls > 0;
+	r.proc.kos_attempts = s->kos_calls;
+	r.proc.elapsed_ms = r.completed_at - s->start_ms;
+	r.proc.stale = s->stale;
+	pb_buf_init(&b, PB_HANDOFF_REC_MAX);
+	rc = bill_hist_rec_encode(&r, &b);
+	if (rc == PB_OK)
+		rc = pb_handoff_put(req->app->redis, req->app->pii_key,
+		                    PB_HANDOFF_BILL, b.data, b.len, NULL, 0);
+	else
 		pb_log_msg(PB_LOG_ERROR, "history_handoff_failed",
-		           "out of memory");
-		cJSON_Delete(rec);
-		return PB_ERR_NOMEM;
-	}
-	rc = pb_handoff_put_json(req->app->redis, req->app->pii_key,
-	                         PB_HANDOFF_BILL, rec, NULL, 0);
-	cJSON_Delete(rec);
+		           pb_strerror(rc));
+	pb_buf_free(&b);
 	return rc;
 }
 
@@ -309,7 +302,7 @@ bill_summary(struct pb_req *req)
 	enum pb_err rc;
 
 	memset(&s, 0, sizeof(s));
-	s.svc = req->app->svc;
+	s.svc = bill_svc(req);
 	s.start_ms = pb_clock_now_ms();
 	if (pb_authz_require(req, PB_PERM_BILL_INQUIRY, &s.p) != PB_OK)
 		return;

@@ -306,6 +306,69 @@ add_opt(cJSON *o, const char *name, const char *v)
 	       cJSON_AddStringToObject(o, name, v) != NULL;
 }
 
+/* The record completing row r; text, mv: the data answered and the MVNO
+ * payload (borrowed, may be NULL). */
+static void
+record_fill(struct prod_hist_rec *h, const struct row *r, const char *status,
+            const char *code, const char *message, const char *err_code,
+            const char *order, const char *eff, const char *text, char *mv,
+            const struct pb_kos_result *res, int64_t now)
+{
+	prod_hist_rec_init(h);
+	(void)pb_strlcpy(h->base.request_id, r->rid,
+	                 sizeof(h->base.request_id));
+	(void)pb_strlcpy(h->base.line, r->digits, sizeof(h->base.line));
+	h->base.mvno = mv;
+	(void)pb_strlcpy(h->user_id, r->user, sizeof(h->user_id));
+	(void)pb_strlcpy(h->customer_id, r->customer, sizeof(h->customer_id));
+	(void)pb_strlcpy(h->idem, r->idem, sizeof(h->idem));
+	(void)pb_strlcpy(h->current_code, r->cur, sizeof(h->current_code));
+	(void)pb_strlcpy(h->current_name, r->cur_name, sizeof(h->current_name));
+	(void)pb_strlcpy(h->target_code, r->tgt, sizeof(h->target_code));
+	(void)pb_strlcpy(h->target_name, r->tgt_name, sizeof(h->target_name));
+	(void)pb_strlcpy(h->status, status, sizeof(h->status));
+	(void)pb_strlcpy(h->result_code, code != NULL ? code : "",
+	                 sizeof(h->result_code));
+	(void)pb_strlcpy(h->result_message, message != NULL ? message : "",
+	                 sizeof(h->result_message));
+	(void)pb_strlcpy(h->error_code, err_code != NULL ? err_code : "",
+	                 sizeof(h->error_code));
+	(void)pb_strlcpy(h->order_no, order != NULL ? order : "",
+	                 sizeof(h->order_no));
+	(void)pb_strlcpy(h->effective_date, eff != NULL ? eff : "",
+	                 sizeof(h->effective_date));
+	h->response = text;
+	h->completed_at = now;
+	/* a row not yet written is requested now */
+	h->requested_at = r->requested_at[0] == '\0' ? now : 0;
+	if (res == NULL)
+		return;
+	(void)pb_strlcpy(h->breaker_state,
+	                 res->breaker_state != NULL ? res->breaker_state
+	                                            : "NONE",
+	                 sizeof(h->breaker_state));
+	(void)pb_strlcpy(h->kos_failure, pb_kos_failure_name(res->failure),
+	                 sizeof(h->kos_failure));
+	h->kos_attempts = res->attempts;
+	h->kos_latency_ms = res->latency_ms;
+}
+
+/* Row r now says what was answered. */
+static void
+row_settle(struct row *r, const struct prod_hist_rec *h, char *text)
+{
+	(void)pb_strlcpy(r->status, h->status, sizeof(r->status));
+	(void)pb_strlcpy(r->result_code, h->result_code,
+	                 sizeof(r->result_code));
+	(void)pb_strlcpy(r->result_message, h->result_message,
+	                 sizeof(r->result_message));
+	(void)pb_strlcpy(r->error_code, h->error_code, sizeof(r->error_code));
+	(void)pb_strlcpy(r->order_no, h->order_no, sizeof(r->order_no));
+	(void)pb_strlcpy(r->effective, h->effective_date, sizeof(r->effective));
+	free(r->response);
+	r->response = text;
+}
+
 /*
  * Complete the row r (status "COMPLETED"/"FAILED") through the history
  * (spooled if MariaDB is away) and update r to match.  data: the data
@@ -318,8 +381,9 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
          const struct pb_kos_result *res, int deliver)
 {
 	int64_t now = pb_clock_now_ms();
-	char *text = NULL, *mv = NULL;
-	cJSON *rec = cJSON_CreateObject();
+	char *text = NULL, *mv = NULL, *rec = NULL;
+	struct prod_hist_rec h;
+	size_t len = 0;
 
 	if (data != NULL)
 		text = pb_json_print(data);
@@ -327,70 +391,30 @@ finalize(struct prod_ctx *c, struct row *r, const char *status,
 		mv = mvno_payload(r, status, code != NULL ? code : err_code,
 		                  message != NULL ? message : "", order, eff,
 		                  now);
-	if (rec == NULL ||
-	    cJSON_AddStringToObject(rec, "requestId", r->rid) == NULL ||
-	    cJSON_AddStringToObject(rec, "userId", r->user) == NULL ||
-	    cJSON_AddStringToObject(rec, "customerId", r->customer) == NULL ||
-	    !add_opt(rec, "idempotencyKey", r->idem) ||
-	    cJSON_AddStringToObject(rec, "line", r->digits) == NULL ||
-	    cJSON_AddStringToObject(rec, "currentCode", r->cur) == NULL ||
-	    !add_opt(rec, "currentName", r->cur_name) ||
-	    cJSON_AddStringToObject(rec, "targetCode", r->tgt) == NULL ||
-	    !add_opt(rec, "targetName", r->tgt_name) ||
-	    cJSON_AddStringToObject(rec, "status", status) == NULL ||
-	    !add_opt(rec, "resultCode", code) ||
-	    !add_opt(rec, "resultMessage", message) ||
-	    !add_opt(rec, "errorCode", err_code) ||
-	    !add_opt(rec, "orderNo", order) ||
-	    !add_opt(rec, "effectiveDate", eff) ||
-	    !add_opt(rec, "response", text) || !add_opt(rec, "mvno", mv) ||
-	    cJSON_AddNumberToObject(rec, "completedAt", (double)now) == NULL ||
-	    (res != NULL &&
-	     (cJSON_AddStringToObject(rec, "breakerState",
-	                              res->breaker_state != NULL
-	                                  ? res->breaker_state
-	                                  : "NONE") == NULL ||
-	      cJSON_AddNumberToObject(rec, "kosAttempts", res->attempts) ==
-	          NULL ||
-	      cJSON_AddNumberToObject(rec, "kosLatencyMs",
-	                              (double)res->latency_ms) == NULL ||
-	      cJSON_AddStringToObject(rec, "kosFailure",
-	                              pb_kos_failure_name(res->failure)) ==
-	          NULL))) {
+	record_fill(&h, r, status, code, message, err_code, order, eff, text,
+	            mv, res, now);
+	if (prod_hist_rec_encode(&h, &rec, &len) != PB_OK) {
 		pb_log_msg(PB_LOG_ERROR, "history_lost", r->rid);
 		goto out;
 	}
-	if (r->requested_at[0] == '\0' &&
-	    cJSON_AddNumberToObject(rec, "requestedAt", (double)now) == NULL)
-		goto out;
 	/* durable before anyone is told: the hand-off to phonebill-worker,
 	 * else the row itself now; with neither the row stays REQUESTED
 	 * (answered 202) and the worker settles it by asking KOS again */
-	if (pb_handoff_put_json(c->redis, c->app->pii_key, PB_HANDOFF_PRODUCT,
-	                        rec, NULL, 0) == PB_OK)
+	if (pb_handoff_put(c->redis, c->app->pii_key, PB_HANDOFF_PRODUCT, rec,
+	                   len, NULL, 0) == PB_OK)
 		/* and the row now, so that the status operation reads what
 		 * was answered; the worker's copy then changes nothing */
-		(void)pb_history_write(c->hist, c->db, rec);
-	else if (pb_history_save(c->hist, c->db, rec) != PB_OK)
+		(void)pb_history_write(c->hist, c->db, &h.base);
+	else if (pb_history_save(c->hist, c->db, &h.base) != PB_OK)
 		goto out;
-	(void)pb_strlcpy(r->status, status, sizeof(r->status));
-	(void)pb_strlcpy(r->result_code, code != NULL ? code : "",
-	                 sizeof(r->result_code));
-	(void)pb_strlcpy(r->result_message, message != NULL ? message : "",
-	                 sizeof(r->result_message));
-	(void)pb_strlcpy(r->error_code, err_code != NULL ? err_code : "",
-	                 sizeof(r->error_code));
-	(void)pb_strlcpy(r->order_no, order != NULL ? order : "",
-	                 sizeof(r->order_no));
-	(void)pb_strlcpy(r->effective, eff != NULL ? eff : "",
-	                 sizeof(r->effective));
-	free(r->response);
-	r->response = text;
+	row_settle(r, &h, text);
 	text = NULL;
 out:
+	if (rec != NULL)
+		sodium_memzero(rec, len);
+	free(rec);
 	free(text);
 	free(mv);
-	cJSON_Delete(rec);
 }
 
 /* An attempt whose outcome is unknown: count it, ask again later. */
@@ -802,20 +826,126 @@ raced(struct pb_req *req, struct prod_ctx *c, const char *user,
 	return found;
 }
 
+/* An Idempotency-Key seen before: its change answered again (1), or
+ * none yet (0, r->idem set) -- or a store failure answered (1). */
+static int
+change_replayed(struct pb_req *req, struct prod_ctx *c, const char *uid,
+                const char *idem, const char *cur, const char *tgt,
+                const char *digits, struct row *r)
+{
+	enum pb_err rc;
+
+	rc = load_row(c, NULL, uid, idem, r);
+	if (rc == PB_OK) {
+		replay(req, c, r, cur, tgt, digits);
+		return 1;
+	}
+	row_free(r);
+	if (rc == PB_ERR_UNAVAILABLE) {
+		pb_req_unavailable(req, "database");
+		return 1;
+	}
+	if (rc != PB_ERR_NOTFOUND) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
+		return 1;
+	}
+	(void)pb_strlcpy(r->idem, idem, sizeof(r->idem));
+	return 0;
+}
+
+/* The pre-check again, on fresh data, into pc; 0 when answered (KOS). */
+static int
+change_precheck(struct pb_req *req, struct prod_ctx *c, const char *digits,
+                const char *cur, const char *tgt, struct prod_precheck *pc)
+{
+	struct prod_kos_err ke;
+	char code[8], msg[PB_KOS_MESSAGE_MAX];
+	cJSON *cust = NULL, *cat = NULL;
+	enum pb_err rc;
+	int ok = 0;
+
+	rc = prod_customer(c, digits, 1, &cust, code, sizeof(code), msg,
+	                   sizeof(msg), &ke);
+	if (rc == PB_ERR_NOTFOUND) {
+		prod_not_found(req, code, msg);
+	} else if (rc != PB_OK || prod_catalog(c, &cat, &ke) != PB_OK) {
+		prod_kos_failed(req, &ke);
+	} else {
+		prod_run_precheck(cust, cat, cur, tgt, pc);
+		ok = 1;
+	}
+	cJSON_Delete(cat);
+	cJSON_Delete(cust);
+	return ok;
+}
+
+/* The new row's fields from the request and the pre-check. */
+static void
+row_fill(struct row *r, const struct pb_principal *p, const char *digits,
+         const char *cur, const char *tgt, const struct prod_precheck *pc)
+{
+	(void)pb_strlcpy(r->user, p->s.user_id, sizeof(r->user));
+	(void)pb_strlcpy(r->customer, p->s.customer_id, sizeof(r->customer));
+	(void)pb_strlcpy(r->digits, digits, sizeof(r->digits));
+	(void)pb_strlcpy(r->cur, cur, sizeof(r->cur));
+	(void)pb_strlcpy(r->tgt, tgt, sizeof(r->tgt));
+	(void)pb_strlcpy(r->cur_name, pc->current_name, sizeof(r->cur_name));
+	(void)pb_strlcpy(r->tgt_name, pc->target_name, sizeof(r->tgt_name));
+}
+
+/* The pre-check refused the change: a FAILED row, answered. */
+static void
+change_refused(struct pb_req *req, struct prod_ctx *c, struct row *r,
+               const struct prod_precheck *pc)
+{
+	cJSON *pj = prod_precheck_json(pc);
+
+	finalize(c, r, "FAILED", NULL, pc->reason, "PRECHECK_FAILED", NULL,
+	         NULL, pj, NULL, 1);
+	answer_row(req, r);
+	cJSON_Delete(pj);
+}
+
+/* The REQUESTED row (no row, no change); 0 when answered (a racing
+ * request with the same key, or the database away). */
+static int
+change_start(struct pb_req *req, struct prod_ctx *c, struct row *r,
+             const char *uid, const char *idem)
+{
+	enum pb_err rc;
+
+	rc = insert_requested(c, r);
+	if (rc == PB_ERR_DUPLICATE && idem != NULL) {
+		/* the same key raced us: answer what it became */
+		row_free(r);
+		if (load_row(c, NULL, uid, idem, r) == PB_OK)
+			answer_row(req, r);
+		else
+			pb_req_unavailable(req, "database");
+		return 0;
+	}
+	if (rc != PB_OK) {
+		pb_req_unavailable(req, "database");
+		return 0;
+	}
+	(void)pb_strlcpy(r->status, "REQUESTED", sizeof(r->status));
+	r->requested_at[0] = 'x'; /* the row exists: keep its time */
+	return 1;
+}
+
 void
 prod_change(struct pb_req *req)
 {
 	struct pb_principal p;
 	struct prod_ctx c;
-	struct prod_kos_err ke;
 	struct prod_precheck pc;
 	struct pb_kos_result res;
 	struct row r;
-	char digits[12], code[8], msg[PB_KOS_MESSAGE_MAX];
+	char digits[12];
 	const char *cur, *tgt, *idem;
-	cJSON *root = NULL, *cust = NULL, *cat = NULL, *pj = NULL;
+	cJSON *root = NULL;
 	enum outcome out;
-	enum pb_err rc;
 
 	memset(&r, 0, sizeof(r));
 	memset(&res, 0, sizeof(res));
@@ -832,84 +962,30 @@ prod_change(struct pb_req *req)
 	if (root == NULL)
 		return;
 	prod_ctx_init(&c, req);
-	if (idem != NULL) {
-		rc = load_row(&c, NULL, p.s.user_id, idem, &r);
-		if (rc == PB_OK) {
-			replay(req, &c, &r, cur, tgt, digits);
-			goto out;
-		}
-		row_free(&r);
-		if (rc == PB_ERR_UNAVAILABLE) {
-			pb_req_unavailable(req, "database");
-			goto out;
-		}
-		if (rc != PB_ERR_NOTFOUND) {
-			pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL,
-			             NULL, NULL);
-			goto out;
-		}
-		(void)pb_strlcpy(r.idem, idem, sizeof(r.idem));
-	}
-	/* the pre-check again, on fresh data */
-	rc = prod_customer(&c, digits, 1, &cust, code, sizeof(code), msg,
-	                   sizeof(msg), &ke);
-	if (rc == PB_ERR_NOTFOUND) {
-		prod_not_found(req, code, msg);
+	if ((idem != NULL && change_replayed(req, &c, p.s.user_id, idem, cur,
+	                                     tgt, digits, &r)) ||
+	    !change_precheck(req, &c, digits, cur, tgt, &pc))
 		goto out;
-	}
-	if (rc != PB_OK || prod_catalog(&c, &cat, &ke) != PB_OK) {
-		prod_kos_failed(req, &ke);
-		goto out;
-	}
-	prod_run_precheck(cust, cat, cur, tgt, &pc);
 	if (change_request_id(c.app, p.s.user_id, idem, r.rid, sizeof(r.rid)) !=
 	    PB_OK) {
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
 		             NULL);
 		goto out;
 	}
-	(void)pb_strlcpy(r.user, p.s.user_id, sizeof(r.user));
-	(void)pb_strlcpy(r.customer, p.s.customer_id, sizeof(r.customer));
-	(void)pb_strlcpy(r.digits, digits, sizeof(r.digits));
-	(void)pb_strlcpy(r.cur, cur, sizeof(r.cur));
-	(void)pb_strlcpy(r.tgt, tgt, sizeof(r.tgt));
-	(void)pb_strlcpy(r.cur_name, pc.current_name, sizeof(r.cur_name));
-	(void)pb_strlcpy(r.tgt_name, pc.target_name, sizeof(r.tgt_name));
-	if (!pc.ok && idem != NULL &&
-	    raced(req, &c, p.s.user_id, idem, cur, tgt, digits))
-		goto out;
+	row_fill(&r, &p, digits, cur, tgt, &pc);
 	if (!pc.ok) {
-		pj = prod_precheck_json(&pc);
-		finalize(&c, &r, "FAILED", NULL, pc.reason, "PRECHECK_FAILED",
-		         NULL, NULL, pj, NULL, 1);
-		answer_row(req, &r);
+		if (idem == NULL ||
+		    !raced(req, &c, p.s.user_id, idem, cur, tgt, digits))
+			change_refused(req, &c, &r, &pc);
 		goto out;
 	}
-	/* no row, no change */
-	rc = insert_requested(&c, &r);
-	if (rc == PB_ERR_DUPLICATE && idem != NULL) {
-		/* the same key raced us: answer what it became */
-		row_free(&r);
-		if (load_row(&c, NULL, p.s.user_id, idem, &r) == PB_OK)
-			answer_row(req, &r);
-		else
-			pb_req_unavailable(req, "database");
+	if (!change_start(req, &c, &r, p.s.user_id, idem))
 		goto out;
-	}
-	if (rc != PB_OK) {
-		pb_req_unavailable(req, "database");
-		goto out;
-	}
-	(void)pb_strlcpy(r.status, "REQUESTED", sizeof(r.status));
-	r.requested_at[0] = 'x'; /* the row exists: keep its time */
 	out = attempt(&c, &r, &res);
 	answer_outcome(req, &r, out, &res);
 out:
 	pb_kos_result_free(&res);
 	row_free(&r);
-	cJSON_Delete(pj);
-	cJSON_Delete(cat);
-	cJSON_Delete(cust);
 	cJSON_Delete(root);
 }
 

@@ -11,10 +11,24 @@
 #include "log.h"
 #include "product.h"
 
+struct pb_backoffice *
+prod_svc(struct pb_req *req)
+{
+	struct pb_backoffice *bo = req->app->svc;
+
+	/* the one cast of app->svc in this service */
+	if (bo == NULL || bo->app != req->app) {
+		pb_log_msg(PB_LOG_ERROR, "internal_error",
+		           "app->svc is not the product service's");
+		abort();
+	}
+	return bo;
+}
+
 void
 prod_ctx_init(struct prod_ctx *c, struct pb_req *req)
 {
-	struct pb_backoffice *svc = req->app->svc;
+	struct pb_backoffice *svc = prod_svc(req);
 
 	memset(c, 0, sizeof(*c));
 	c->app = req->app;

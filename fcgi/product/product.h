@@ -19,6 +19,9 @@
 #include "app.h"
 #include "authz.h"
 #include "backoffice.h"
+#include "history.h"
+#include "kos.h"
+#include "mvno.h"
 #include "request.h"
 
 #define PROD_CUSTOMER_TTL_S (4 * 3600) /* s, customer and current plan */
@@ -30,6 +33,53 @@
 #define PROD_CHECK_AFTER_MS 5000 /* ms before asking KOS again */
 
 extern const struct pb_history_spec prod_history_spec;
+
+/* The service's state of a request's app (aborts on another app's state:
+ * a programming error). */
+struct pb_backoffice *prod_svc(struct pb_req *req);
+
+#define PROD_ID_MAX 65    /* bytes of a user or customer id + NUL */
+#define PROD_FIELD_MAX 64 /* bytes of a code, order number + NUL */
+
+/*
+ * One change as product_change_history keeps it (record.c): a REQUESTED
+ * row completed, or a whole row for a change refused by the pre-check.
+ * A string "" is absent (NULL in its column); base.line is the line's 11
+ * digits, base.mvno the MVNO payload (borrowed when the service fills
+ * it, owned by a decoded record).
+ */
+struct prod_hist_rec {
+	struct pb_history_rec base;
+	char user_id[PROD_ID_MAX];
+	char customer_id[PROD_ID_MAX];
+	char idem[PB_MVNO_IDEM_MAX + 1];
+	char current_code[PROD_CODE_MAX], current_name[PROD_NAME_MAX];
+	char target_code[PROD_CODE_MAX], target_name[PROD_NAME_MAX];
+	char status[16]; /* COMPLETED, FAILED */
+	char result_code[PROD_FIELD_MAX];
+	char result_message[PB_KOS_MESSAGE_MAX];
+	char error_code[PROD_FIELD_MAX];
+	char order_no[PROD_FIELD_MAX];
+	char effective_date[16];
+	const char *response; /* the data answered (JSON text) or NULL;
+	                         borrowed, or in the decoded record's block */
+	int64_t requested_at; /* ms; 0: the row exists (completed_at then) */
+	int64_t completed_at; /* ms */
+	/* the last KOS call ("" kos_failure: none was made) */
+	char breaker_state[32];
+	char kos_failure[32];
+	long long kos_attempts, kos_latency_ms;
+};
+
+/* An empty record of this kind. */
+void prod_hist_rec_init(struct prod_hist_rec *r);
+/* The storage form (JSON text, *out malloc'd) and back (*out: one
+ * malloc'd block, free with prod_history_spec.rec_free; why: the reason
+ * for a refusal). */
+enum pb_err prod_hist_rec_encode(const struct prod_hist_rec *r, char **out,
+                                 size_t *outlen);
+enum pb_err prod_hist_rec_decode(const char *json, size_t len,
+                                 struct prod_hist_rec **out, char *why);
 
 /* The handles one thread works with (request thread or worker). */
 struct prod_ctx {

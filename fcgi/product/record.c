@@ -1,22 +1,274 @@
 /*
  * record.c - the product service's history table and MVNO outbox.
  *
- * A record completes a change row (or writes a whole one for a change
- * refused by the pre-check): requestId, userId, customerId,
+ * A record (struct prod_hist_rec) completes a change row (or writes a
+ * whole one for a change refused by the pre-check).  It crosses the
+ * stream (and the spool) as a JSON object: requestId, userId, customerId,
  * idempotencyKey, line (11 digits), currentCode/Name, targetCode/Name,
  * status, resultCode, resultMessage, errorCode, orderNo, effectiveDate,
  * response (the data answered, text), requestedAt/completedAt (ms),
  * breakerState, kosAttempts, kosLatencyMs, kosFailure, mvno (payload
- * text).  Only a REQUESTED row is completed, so a replayed record changes
- * nothing; the status column is assigned last because MariaDB evaluates
- * the assignments in order.
+ * text).  Those names are the stream's format (version "1"); only
+ * prod_hist_rec_encode and prod_hist_rec_decode below know them.  Only a
+ * REQUESTED row is completed, so a replayed record changes nothing; the
+ * status column is assigned last because MariaDB evaluates the
+ * assignments in order.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
+#include "handoff.h"
 #include "json.h"
 #include "product.h"
+
+/* The change record behind base: the one cast of this kind. */
+static const struct prod_hist_rec *
+prod_of(const struct pb_history_rec *base)
+{
+	if (base == NULL || base->spec != &prod_history_spec)
+		return NULL;
+	return (const struct prod_hist_rec *)(const void *)base;
+}
+
+void
+prod_hist_rec_init(struct prod_hist_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->base.spec = &prod_history_spec;
+}
+
+/* --- the storage form
+ * -------------------------------------------------------------------- */
+
+/* name: v unless v is NULL or "" (absent); 0 when out of memory. */
+static int
+put(cJSON *o, const char *name, const char *v)
+{
+	return v == NULL || v[0] == '\0' ||
+	       cJSON_AddStringToObject(o, name, v) != NULL;
+}
+
+static int
+put_num(cJSON *o, const char *name, long long v)
+{
+	return cJSON_AddNumberToObject(o, name, (double)v) != NULL;
+}
+
+/* The last KOS call, when one was made. */
+static int
+put_kos(cJSON *o, const struct prod_hist_rec *r)
+{
+	if (r->kos_failure[0] == '\0')
+		return 1;
+	return put(o, "breakerState", r->breaker_state) &&
+	       put_num(o, "kosAttempts", r->kos_attempts) &&
+	       put_num(o, "kosLatencyMs", r->kos_latency_ms) &&
+	       put(o, "kosFailure", r->kos_failure);
+}
+
+enum pb_err
+prod_hist_rec_encode(const struct prod_hist_rec *r, char **out, size_t *outlen)
+{
+	cJSON *o = cJSON_CreateObject();
+	enum pb_err rc = PB_ERR_NOMEM;
+
+	*out = NULL;
+	*outlen = 0;
+	if (o == NULL || !put(o, "requestId", r->base.request_id) ||
+	    !put(o, "userId", r->user_id) ||
+	    cJSON_AddStringToObject(o, "customerId", r->customer_id) == NULL ||
+	    !put(o, "idempotencyKey", r->idem) ||
+	    !put(o, "line", r->base.line) ||
+	    !put(o, "currentCode", r->current_code) ||
+	    !put(o, "currentName", r->current_name) ||
+	    !put(o, "targetCode", r->target_code) ||
+	    !put(o, "targetName", r->target_name) ||
+	    !put(o, "status", r->status) ||
+	    !put(o, "resultCode", r->result_code) ||
+	    !put(o, "resultMessage", r->result_message) ||
+	    !put(o, "errorCode", r->error_code) ||
+	    !put(o, "orderNo", r->order_no) ||
+	    !put(o, "effectiveDate", r->effective_date) ||
+	    !put(o, "response", r->response) || !put(o, "mvno", r->base.mvno) ||
+	    !put_num(o, "completedAt", r->completed_at) || !put_kos(o, r) ||
+	    (r->requested_at > 0 &&
+	     !put_num(o, "requestedAt", r->requested_at)))
+		goto out;
+	*out = cJSON_PrintUnformatted(o);
+	if (*out != NULL) {
+		*outlen = strlen(*out);
+		rc = PB_OK;
+	}
+out:
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* One optional string member into a fixed field. */
+#define GET(o, name, field)                                                    \
+	pb_history_get_str(o, name, 0, field, sizeof(field), why)
+/* The same, required. */
+#define NEED(o, name, field)                                                   \
+	pb_history_get_str(o, name, 1, field, sizeof(field), why)
+
+/* Who, which line, which plans, what came of it. */
+static enum pb_err
+decode_change(const cJSON *o, struct prod_hist_rec *r, char *why)
+{
+	enum pb_err rc;
+
+	rc = NEED(o, "requestId", r->base.request_id);
+	if (rc == PB_OK)
+		rc = NEED(o, "userId", r->user_id);
+	if (rc == PB_OK)
+		rc = GET(o, "customerId", r->customer_id);
+	if (rc == PB_OK)
+		rc = GET(o, "idempotencyKey", r->idem);
+	if (rc == PB_OK)
+		rc = NEED(o, "line", r->base.line);
+	if (rc == PB_OK && strlen(r->base.line) != 11) {
+		(void)pb_strlcpy(why, "line: not 11 digits",
+		                 PB_HISTORY_WHY_MAX);
+		rc = PB_ERR_INVAL;
+	}
+	if (rc == PB_OK)
+		rc = NEED(o, "currentCode", r->current_code);
+	if (rc == PB_OK)
+		rc = GET(o, "currentName", r->current_name);
+	if (rc == PB_OK)
+		rc = NEED(o, "targetCode", r->target_code);
+	if (rc == PB_OK)
+		rc = GET(o, "targetName", r->target_name);
+	if (rc == PB_OK)
+		rc = NEED(o, "status", r->status);
+	return rc;
+}
+
+/* The outcome: KOS's answer, our error, the order, the KOS call. */
+static enum pb_err
+decode_outcome(const cJSON *o, struct prod_hist_rec *r, char *why)
+{
+	long long t1 = 0, t2 = 0;
+	enum pb_err rc;
+
+	rc = GET(o, "resultCode", r->result_code);
+	if (rc == PB_OK)
+		rc = GET(o, "resultMessage", r->result_message);
+	if (rc == PB_OK)
+		rc = GET(o, "errorCode", r->error_code);
+	if (rc == PB_OK)
+		rc = GET(o, "orderNo", r->order_no);
+	if (rc == PB_OK)
+		rc = GET(o, "effectiveDate", r->effective_date);
+	if (rc == PB_OK)
+		rc = GET(o, "breakerState", r->breaker_state);
+	if (rc == PB_OK)
+		rc = GET(o, "kosFailure", r->kos_failure);
+	if (rc == PB_OK)
+		rc =
+		    pb_history_get_int(o, "kosAttempts", &r->kos_attempts, why);
+	if (rc == PB_OK)
+		rc = pb_history_get_int(o, "kosLatencyMs", &r->kos_latency_ms,
+		                        why);
+	if (rc == PB_OK)
+		rc = pb_history_get_int(o, "requestedAt", &t1, why);
+	if (rc == PB_OK)
+		rc = pb_history_get_int(o, "completedAt", &t2, why);
+	if (rc == PB_OK && t2 <= 0) {
+		(void)pb_strlcpy(why, "completedAt: missing or not positive",
+		                 PB_HISTORY_WHY_MAX);
+		rc = PB_ERR_INVAL;
+	}
+	r->requested_at = t1;
+	r->completed_at = t2;
+	return rc == PB_OK
+	           ? pb_history_get_dup(o, "mvno", PB_HISTORY_PAYLOAD_MAX,
+	                                &r->base.mvno, why)
+	           : rc;
+}
+
+enum pb_err
+prod_hist_rec_decode(const char *json, size_t len, struct prod_hist_rec **out,
+                     char *why)
+{
+	struct prod_hist_rec *r = NULL;
+	const cJSON *resp;
+	size_t rlen = 0;
+	cJSON *o = NULL;
+	enum pb_err rc;
+
+	*out = NULL;
+	rc = pb_history_parse(json, len, &o, why);
+	if (rc != PB_OK)
+		return rc;
+	resp = cJSON_GetObjectItemCaseSensitive(o, "response");
+	if (resp != NULL && !cJSON_IsNull(resp) && !cJSON_IsString(resp)) {
+		(void)pb_strlcpy(why, "response: not a string",
+		                 PB_HISTORY_WHY_MAX);
+		rc = PB_ERR_INVAL;
+		goto out;
+	}
+	if (cJSON_IsString(resp))
+		rlen = strlen(resp->valuestring) + 1;
+	/* one block: the record, then the response's text */
+	r = malloc(sizeof(*r) + rlen);
+	if (r == NULL) {
+		rc = PB_ERR_NOMEM;
+		goto out;
+	}
+	prod_hist_rec_init(r);
+	if (rlen > 0) {
+		memcpy(r + 1, resp->valuestring, rlen);
+		r->response = (const char *)(r + 1);
+	}
+	rc = decode_change(o, r, why);
+	if (rc == PB_OK)
+		rc = decode_outcome(o, r, why);
+	if (rc == PB_OK) {
+		*out = r;
+		r = NULL;
+	}
+out:
+	if (r != NULL)
+		free(r->base.mvno);
+	free(r);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static enum pb_err
+encode(const struct pb_history_rec *base, char **out, size_t *outlen)
+{
+	const struct prod_hist_rec *r = prod_of(base);
+
+	*out = NULL;
+	*outlen = 0;
+	return r != NULL ? prod_hist_rec_encode(r, out, outlen) : PB_ERR_INVAL;
+}
+
+static enum pb_err
+decode(const char *json, size_t len, struct pb_history_rec **out, char *why)
+{
+	struct prod_hist_rec *r = NULL;
+	enum pb_err rc = prod_hist_rec_decode(json, len, &r, why);
+
+	*out = r != NULL ? &r->base : NULL;
+	return rc;
+}
+
+static void
+rec_free(struct pb_history_rec *base)
+{
+	if (prod_of(base) == NULL)
+		return;
+	free(base->mvno);
+	/* base is the record's first member: the same address */
+	free(base);
+}
+
+/* --- the row
+ * -------------------------------------------------------------------- */
 
 #define FINAL(c) c " = IF(status = 'REQUESTED', VALUES(" c "), " c ")"
 
@@ -47,75 +299,66 @@ static const char upsert[] =
 /* clang-format on */
 
 static struct pb_db_param
-opt(const cJSON *o, const char *name)
+opt(const char *v)
 {
-	const char *v = pb_json_get_string(o, name);
-
-	return v != NULL ? PB_DB_P_STR(v) : PB_DB_P_NULL;
+	return v != NULL && v[0] != '\0' ? PB_DB_P_STR(v) : PB_DB_P_NULL;
 }
 
-static long long
-num(const cJSON *o, const char *name)
+/* The 25 parameters of the upsert; t1, t2 keep the times' text. */
+static void
+fill(const struct prod_hist_rec *r, struct pb_db_param *p, char *t1, char *t2)
 {
-	long long v = 0;
-
-	(void)pb_json_get_int(o, name, &v);
-	return v;
+	p[0] = PB_DB_P_STR(r->base.request_id);
+	p[1] = PB_DB_P_STR(r->user_id);
+	p[2] = PB_DB_P_STR(r->customer_id);
+	p[3] = opt(r->idem);
+	/* p[4], p[5]: the sealed line and its blind index */
+	p[6] = PB_DB_P_STR(r->current_code);
+	p[7] = opt(r->current_name);
+	p[8] = PB_DB_P_STR(r->target_code);
+	p[9] = opt(r->target_name);
+	p[10] = PB_DB_P_STR(r->status);
+	p[11] = opt(r->result_code);
+	p[12] = opt(r->result_message);
+	p[13] = opt(r->error_code);
+	p[14] = opt(r->order_no);
+	p[15] = opt(r->effective_date);
+	p[16] = opt(r->response);
+	pb_history_sqltime(r->requested_at > 0 ? r->requested_at
+	                                       : r->completed_at,
+	                   t1, PB_HISTORY_SQLTIME_LEN);
+	pb_history_sqltime(r->completed_at, t2, PB_HISTORY_SQLTIME_LEN);
+	p[17] = PB_DB_P_STR(t1);
+	p[18] = PB_DB_P_STR(t2);
+	p[19] = opt(r->breaker_state);
+	p[20] = PB_DB_P_INT(r->kos_attempts);
+	p[21] = r->kos_failure[0] != '\0' ? PB_DB_P_INT(r->kos_latency_ms)
+	                                  : PB_DB_P_NULL;
+	p[22] = opt(r->kos_failure);
 }
 
 static enum pb_err
-apply(struct pb_history *h, struct pb_db *db, const cJSON *rec)
+apply(struct pb_history *h, struct pb_db *db, const struct pb_history_rec *base)
 {
-	const char *line = pb_json_get_string(rec, "line");
-	const char *mvno = pb_json_get_string(rec, "mvno");
+	const struct prod_hist_rec *r = prod_of(base);
 	unsigned char bidx[PB_CRYPTO_INDEX_LEN], *lenc = NULL, *penc = NULL;
 	size_t llen = 0, plen = 0;
 	char t1[PB_HISTORY_SQLTIME_LEN], t2[PB_HISTORY_SQLTIME_LEN];
-	long long done = num(rec, "completedAt"), req = num(rec, "requestedAt");
 	struct pb_db_param p[25];
 	enum pb_err rc;
 
-	if (pb_json_get_string(rec, "requestId") == NULL ||
-	    pb_json_get_string(rec, "userId") == NULL || line == NULL ||
-	    strlen(line) != 11 || pb_json_get_string(rec, "status") == NULL ||
-	    pb_json_get_string(rec, "currentCode") == NULL ||
-	    pb_json_get_string(rec, "targetCode") == NULL || done <= 0)
+	if (r == NULL)
 		return PB_ERR_INVAL;
-	rc = pb_history_seal(h, line, 11, &lenc, &llen);
-	if (rc == PB_OK && mvno != NULL)
-		rc = pb_history_seal(h, mvno, strlen(mvno), &penc, &plen);
+	rc = pb_history_seal(h, r->base.line, 11, &lenc, &llen);
+	if (rc == PB_OK && r->base.mvno != NULL)
+		rc = pb_history_seal(h, r->base.mvno, strlen(r->base.mvno),
+		                     &penc, &plen);
 	if (rc != PB_OK)
 		goto out;
-	pb_history_line_index(h, line, bidx);
-	pb_history_sqltime(req > 0 ? req : done, t1, sizeof(t1));
-	pb_history_sqltime(done, t2, sizeof(t2));
-	p[0] = opt(rec, "requestId");
-	p[1] = opt(rec, "userId");
-	p[2] = pb_json_get_string(rec, "customerId") != NULL
-	           ? opt(rec, "customerId")
-	           : PB_DB_P_STR("");
-	p[3] = opt(rec, "idempotencyKey");
+	pb_history_line_index(h, r->base.line, bidx);
+	fill(r, p, t1, t2);
 	p[4] = PB_DB_P_BIN(lenc, llen);
 	p[5] = PB_DB_P_BIN(bidx, sizeof(bidx));
-	p[6] = opt(rec, "currentCode");
-	p[7] = opt(rec, "currentName");
-	p[8] = opt(rec, "targetCode");
-	p[9] = opt(rec, "targetName");
-	p[10] = opt(rec, "status");
-	p[11] = opt(rec, "resultCode");
-	p[12] = opt(rec, "resultMessage");
-	p[13] = opt(rec, "errorCode");
-	p[14] = opt(rec, "orderNo");
-	p[15] = opt(rec, "effectiveDate");
-	p[16] = opt(rec, "response");
-	p[17] = PB_DB_P_STR(t1);
-	p[18] = PB_DB_P_STR(t2);
-	p[19] = opt(rec, "breakerState");
-	p[20] = PB_DB_P_INT(num(rec, "kosAttempts"));
-	p[21] = pb_json_get_string(rec, "kosFailure") != NULL
-	            ? PB_DB_P_INT(num(rec, "kosLatencyMs"))
-	            : PB_DB_P_NULL;
-	p[22] = opt(rec, "kosFailure");
 	p[23] = penc != NULL ? PB_DB_P_BIN(penc, plen) : PB_DB_P_NULL;
 	p[24] = PB_DB_P_INT(penc != NULL);
 	rc = pb_db_exec(db, upsert, p, 25, NULL, NULL);
@@ -127,6 +370,9 @@ out:
 
 const struct pb_history_spec prod_history_spec = {
     .kind = "product.change",
+    .encode = encode,
+    .decode = decode,
+    .rec_free = rec_free,
     .apply = apply,
     PB_HISTORY_OUTBOX("product_change_history"),
 };

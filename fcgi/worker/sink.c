@@ -188,7 +188,7 @@ apply_all(struct wk_sink *s, struct wk_entry **e, size_t n)
 
 	rc = pb_db_begin(db);
 	if (s->spec->apply_many != NULL && n > 1) {
-		const cJSON *recs[WK_READ_COUNT];
+		const struct pb_history_rec *recs[WK_READ_COUNT];
 
 		for (i = 0; i < n; i++)
 			recs[i] = e[i]->rec;
@@ -234,14 +234,12 @@ apply_each(struct wk_sink *s, struct wk_entry **e, size_t n)
 static void
 spool_all(struct wk_sink *s, struct wk_entry **e, size_t n)
 {
-	const char *rid;
 	size_t i;
 
+	/* as it came (the text the service encoded) */
 	for (i = 0; s->bo.spool != NULL && i < n; i++) {
-		rid = pb_json_get_string(e[i]->rec, "requestId");
-		if (rid == NULL ||
-		    pb_spool_put(s->bo.spool, s->kind, rid, e[i]->json,
-		                 strlen(e[i]->json)) != PB_OK)
+		if (pb_spool_put(s->bo.spool, s->kind, e[i]->rec->request_id,
+		                 e[i]->json, e[i]->json_len) != PB_OK)
 			break;  /* spool full: hold the rest in Redis */
 		e[i]->done = 2; /* acknowledged, not delivered from here */
 		s->spooled++;
@@ -375,15 +373,14 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 	/* only what was written now (a record set aside or spooled has
 	 * no row to book against yet) */
 	for (i = 0; i < n; i++) {
-		const char *pl = pb_json_get_string(e[i]->rec, "mvno");
-		const char *rid = pb_json_get_string(e[i]->rec, "requestId");
-		const char *line = pb_json_get_string(e[i]->rec, "line");
+		const struct pb_history_rec *rec = e[i]->rec;
+		const char *pl = rec->mvno, *rid = rec->request_id;
 
 		if (e[i]->done != 1 || e[i]->why != NULL || pl == NULL ||
-		    rid == NULL || line == NULL)
+		    rec->line[0] == '\0')
 			continue;
 		/* the group is the line's blind index, as the outbox has it */
-		pb_history_line_index(&s->hist, line, bidx);
+		pb_history_line_index(&s->hist, rec->line, bidx);
 		sodium_bin2hex(group, sizeof(group), bidx, sizeof(bidx));
 		if (!s->via_outbox &&
 		    dq_push(s, rid, pl, strlen(pl), 1, group)) {

@@ -51,12 +51,31 @@ field(const redisReply *fields, const char *name)
 	return NULL;
 }
 
+/* The opened text as the sink's typed record (its spec's decode: the
+ * only place the worker reads a record's JSON); why says what is wrong
+ * with one it cannot take. */
+static void
+entry_decode(const struct wk_sink *s, struct wk_entry *e)
+{
+	char why[PB_HISTORY_WHY_MAX];
+	enum pb_err rc;
+
+	rc = s->spec->decode(e->json, e->json_len, &e->rec, why);
+	if (rc == PB_OK)
+		return;
+	snprintf(e->why_buf, sizeof(e->why_buf), "%s: %s",
+	         rc == PB_ERR_PARSE   ? "cannot_parse"
+	         : rc == PB_ERR_NOMEM ? "out_of_memory"
+	                              : "invalid_record",
+	         rc == PB_ERR_NOMEM ? "decode" : why);
+	e->why = e->why_buf;
+}
+
 /* Fill e from one [id, [field, value ...]] element. */
 static void
 entry_load(struct wk *w, const redisReply *el, struct wk_entry *e)
 {
 	const redisReply *k, *d, *fields;
-	size_t len = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->sink = -1;
@@ -82,23 +101,21 @@ entry_load(struct wk *w, const redisReply *el, struct wk_entry *e)
 		e->why = "unknown_kind";
 		return;
 	}
-	if (d == NULL ||
-	    pb_handoff_open(w->key, d->str, d->len, &e->json, &len) != PB_OK) {
+	if (d == NULL || pb_handoff_open(w->key, d->str, d->len, &e->json,
+	                                 &e->json_len) != PB_OK) {
 		e->why = "cannot_open";
 		return;
 	}
-	if (pb_json_parse(e->json, len, PB_JSON_MAX_DEPTH, &e->rec, NULL) !=
-	        PB_OK ||
-	    !cJSON_IsObject(e->rec))
-		e->why = "cannot_parse";
+	entry_decode(&w->sinks[e->sink], e);
 }
 
 static void
 entry_free(struct wk_entry *e)
 {
-	cJSON_Delete(e->rec);
+	if (e->rec != NULL)
+		e->rec->spec->rec_free(e->rec);
 	if (e->json != NULL)
-		sodium_memzero(e->json, strlen(e->json));
+		sodium_memzero(e->json, e->json_len);
 	free(e->json);
 	e->json = NULL;
 	e->rec = NULL;

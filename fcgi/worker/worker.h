@@ -101,11 +101,13 @@ struct wk_entry {
 	int sink;           /* index, or -1: unknown kind */
 	const char *sealed; /* "d", borrowed from the reply */
 	size_t sealed_len;
-	char *json;      /* opened text (owned) */
-	cJSON *rec;      /* parsed (owned) */
-	const char *why; /* why it cannot be applied, or NULL */
-	int done;        /* to be acknowledged: 1 written (or set
-	                    aside), 2 spooled */
+	char *json; /* opened text (owned) */
+	size_t json_len;
+	struct pb_history_rec *rec; /* decoded (owned: its spec's rec_free) */
+	const char *why;            /* why it cannot be applied, or NULL */
+	char why_buf[32 + PB_HISTORY_WHY_MAX]; /* what why may point to */
+	int done; /* to be acknowledged: 1 written (or set
+	             aside), 2 spooled */
 };
 
 struct wk {

@@ -97,25 +97,6 @@ out:
 }
 
 enum pb_err
-pb_handoff_put_json(struct pb_redis *r,
-                    const unsigned char key[PB_CRYPTO_KEY_LEN],
-                    const char *kind, const cJSON *rec,
-                    const struct pb_redis_cmdv *extra, size_t nextra)
-{
-	char *text = cJSON_PrintUnformatted(rec);
-	enum pb_err rc;
-
-	if (text == NULL) {
-		log_failure(kind, "out of memory");
-		return PB_ERR_NOMEM;
-	}
-	rc = pb_handoff_put(r, key, kind, text, strlen(text), extra, nextra);
-	sodium_memzero(text, strlen(text));
-	free(text);
-	return rc;
-}
-
-enum pb_err
 pb_handoff_open(const unsigned char key[PB_CRYPTO_KEY_LEN], const void *sealed,
                 size_t len, char **out, size_t *outlen)
 {

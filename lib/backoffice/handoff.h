@@ -3,7 +3,8 @@
  * services to phonebill-worker.
  *
  * A service that is about to answer 2xx makes the record of what it did
- * durable first: pb_handoff_put() seals the record (JSON text) with the
+ * durable first: pb_handoff_put() seals the record (JSON text, made by
+ * the service's typed encode function, history.h) with the
  * personal-data key and appends it to one Redis Stream (XADD), in the same
  * round trip as the request's other Redis writes (a pipeline).  Only when
  * Redis has answered with an entry id does the service answer; otherwise it
@@ -64,13 +65,6 @@ enum pb_err pb_handoff_put(struct pb_redis *r,
                            const unsigned char key[PB_CRYPTO_KEY_LEN],
                            const char *kind, const char *json, size_t len,
                            const struct pb_redis_cmdv *extra, size_t nextra);
-
-/* The same for a cJSON record (printed unformatted). */
-enum pb_err pb_handoff_put_json(struct pb_redis *r,
-                                const unsigned char key[PB_CRYPTO_KEY_LEN],
-                                const char *kind, const cJSON *rec,
-                                const struct pb_redis_cmdv *extra,
-                                size_t nextra);
 
 /* Open an entry's "d" field: *out malloc'd, NUL-terminated JSON text. */
 enum pb_err pb_handoff_open(const unsigned char key[PB_CRYPTO_KEY_LEN],

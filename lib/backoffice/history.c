@@ -67,22 +67,22 @@ pb_history_open(struct pb_history *h, const void *ct, size_t ctlen, char **out,
 	                            PB_HISTORY_PAYLOAD_MAX, out, outlen);
 }
 
+/* The record's request id, when it is one. */
 static const char *
-rec_id(const cJSON *rec)
+rec_id(const struct pb_history_rec *rec)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "requestId");
-
-	return cJSON_IsString(id) && pb_req_id_valid(id->valuestring)
-	           ? id->valuestring
-	           : NULL;
+	return rec != NULL && pb_req_id_valid(rec->request_id) ? rec->request_id
+	                                                       : NULL;
 }
 
 enum pb_err
-pb_history_save(struct pb_history *h, struct pb_db *db, const cJSON *rec)
+pb_history_save(struct pb_history *h, struct pb_db *db,
+                const struct pb_history_rec *rec)
 {
 	struct pb_logline l;
 	const char *rid = rec_id(rec);
 	char *text = NULL;
+	size_t len = 0;
 	enum pb_err rc, src;
 
 	if (rid == NULL)
@@ -96,10 +96,9 @@ pb_history_save(struct pb_history *h, struct pb_db *db, const cJSON *rec)
 		(void)pb_db_rollback(db);
 	if (rc == PB_OK || h->spool == NULL)
 		goto out;
-	text = cJSON_PrintUnformatted(rec);
-	rc = text == NULL ? PB_ERR_NOMEM
-	                  : pb_spool_put(h->spool, h->spec->kind, rid, text,
-	                                 strlen(text));
+	rc = h->spec->encode(rec, &text, &len);
+	if (rc == PB_OK)
+		rc = pb_spool_put(h->spool, h->spec->kind, rid, text, len);
 out:
 	pb_log_begin(&l,
 	             rc == PB_OK ? (src == PB_OK ? PB_LOG_DEBUG : PB_LOG_WARN)
@@ -119,7 +118,8 @@ out:
 }
 
 enum pb_err
-pb_history_write(struct pb_history *h, struct pb_db *db, const cJSON *rec)
+pb_history_write(struct pb_history *h, struct pb_db *db,
+                 const struct pb_history_rec *rec)
 {
 	enum pb_err rc;
 
@@ -145,24 +145,30 @@ replay_one(void *ud, const char *kind, const char *key, const char *data,
            size_t len)
 {
 	struct replay_ctx *c = ud;
-	cJSON *rec;
+	const struct pb_history_spec *s = c->h->spec;
+	struct pb_history_rec *rec = NULL;
+	char why[PB_HISTORY_WHY_MAX];
 	enum pb_err rc;
 
-	if (strcmp(kind, c->h->spec->kind) != 0)
+	if (strcmp(kind, s->kind) != 0)
 		return PB_ERR_INVAL;
-	if (pb_json_parse(data, len, PB_JSON_MAX_DEPTH, &rec, NULL) != PB_OK ||
-	    !cJSON_IsObject(rec))
-		return PB_ERR_PARSE;
+	rc = s->decode(data, len, &rec, why);
+	if (rc != PB_OK) {
+		pb_log_msg(PB_LOG_ERROR, "history_spool_undecodable", why);
+		return rc;
+	}
+	if (s->prepare != NULL)
+		s->prepare(c->h, rec);
 	rc = rec_id(rec) != NULL && strcmp(rec_id(rec), key) == 0
 	         ? pb_db_begin(c->db)
 	         : PB_ERR_INVAL;
 	if (rc == PB_OK)
-		rc = c->h->spec->apply(c->h, c->db, rec);
+		rc = s->apply(c->h, c->db, rec);
 	if (rc == PB_OK)
 		rc = pb_db_commit(c->db);
 	if (rc != PB_OK)
 		(void)pb_db_rollback(c->db);
-	cJSON_Delete(rec);
+	s->rec_free(rec);
 	return rc;
 }
 
@@ -393,4 +399,87 @@ pb_history_claim_due(struct pb_history *h, struct pb_db *db, const char *token,
 	rc = pb_db_query(db, s->sql_claimed, p, 1, claimed_row, &c);
 	*claimed = c.n;
 	return rc;
+}
+
+/* --- decode helpers ---------------------------------------------------------
+ */
+
+enum pb_err
+pb_history_parse(const char *json, size_t len, cJSON **out, char *why)
+{
+	*out = NULL;
+	why[0] = '\0';
+	if (pb_json_parse(json, len, PB_JSON_MAX_DEPTH, out, NULL) == PB_OK &&
+	    cJSON_IsObject(*out))
+		return PB_OK;
+	cJSON_Delete(*out);
+	*out = NULL;
+	snprintf(why, PB_HISTORY_WHY_MAX, "not a JSON object");
+	return PB_ERR_PARSE;
+}
+
+/* The member name of o: NULL when absent (or null). */
+static const cJSON *
+member(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNull(v) ? NULL : v;
+}
+
+static enum pb_err
+bad(char *why, const char *name, const char *what)
+{
+	snprintf(why, PB_HISTORY_WHY_MAX, "%s: %s", name, what);
+	return PB_ERR_INVAL;
+}
+
+enum pb_err
+pb_history_get_str(const cJSON *o, const char *name, int required, char *out,
+                   size_t cap, char *why)
+{
+	const cJSON *v = member(o, name);
+
+	out[0] = '\0';
+	if (v == NULL)
+		return required ? bad(why, name, "missing") : PB_OK;
+	if (!cJSON_IsString(v))
+		return bad(why, name, "not a string");
+	if (pb_strlcpy(out, v->valuestring, cap) != PB_OK) {
+		out[0] = '\0';
+		return bad(why, name, "too long");
+	}
+	if (required && out[0] == '\0')
+		return bad(why, name, "empty");
+	return PB_OK;
+}
+
+enum pb_err
+pb_history_get_dup(const cJSON *o, const char *name, size_t max, char **out,
+                   char *why)
+{
+	const cJSON *v = member(o, name);
+
+	*out = NULL;
+	if (v == NULL)
+		return PB_OK;
+	if (!cJSON_IsString(v))
+		return bad(why, name, "not a string");
+	if (strlen(v->valuestring) > max)
+		return bad(why, name, "too long");
+	*out = strdup(v->valuestring);
+	return *out != NULL ? PB_OK : PB_ERR_NOMEM;
+}
+
+enum pb_err
+pb_history_get_int(const cJSON *o, const char *name, long long *out, char *why)
+{
+	const cJSON *v = member(o, name);
+
+	*out = 0;
+	if (v == NULL)
+		return PB_OK;
+	if (!pb_json_get_int(o, name, out))
+		return bad(why, name, "not an integer");
+	return PB_OK;
 }

@@ -2,9 +2,10 @@
  * history.h - writing history records to MariaDB, and the MVNO AP outbox.
  *
  * A service describes its history table once (struct pb_history_spec):
- * how a record -- a JSON object keyed by its request id -- is written to
- * MariaDB (idempotently: a replayed record must change nothing), and the
- * SQL of the table's MVNO outbox columns.
+ * how a record -- a typed struct keyed by its request id, JSON text only
+ * in the stream and the spool -- is written to MariaDB (idempotently: a
+ * replayed record must change nothing), and the SQL of the table's MVNO outbox
+ * columns.
  *
  * The services do not write history themselves: they hand each record to
  * phonebill-worker through a Redis Stream (handoff.h) before they answer.
@@ -44,22 +45,50 @@
 #define PB_HISTORY_BOOK_CHUNK 16  /* rows per bookkeeping statement */
 
 struct pb_history;
+struct pb_history_spec;
+
+#define PB_HISTORY_RID_MAX 65 /* bytes of a request id with the NUL */
+#define PB_HISTORY_WHY_MAX 96 /* bytes of a decode error with the NUL */
+
+/*
+ * A history record as C sees it: each service's record struct (struct
+ * bill_hist_rec, prod_hist_rec, auth_login_rec) begins with this one, and
+ * only that service's record.c converts between the two (checking spec).
+ * JSON exists only at the storage boundary: the service's encode when
+ * the record is handed off (or spooled), its decode in the worker.
+ */
+struct pb_history_rec {
+	const struct pb_history_spec *spec; /* the kind it is */
+	char request_id[PB_HISTORY_RID_MAX];
+	char line[12]; /* 11 digits, "" none: the MVNO delivery's group */
+	char *mvno;    /* MVNO payload text (owned), NULL: none */
+};
 
 struct pb_history_spec {
 	const char *kind; /* spool kind and log name: "bill.inquiry" */
-	/* Complete a queued record before it is written (may be NULL): work
-	 * the request thread handed on.  Must be idempotent. */
-	void (*prepare)(struct pb_history *h, cJSON *rec);
+	/* The storage form (the stream's and the spool's): rec -> JSON
+	 * text (*out malloc'd, NUL-terminated), and back (*out: a new
+	 * record, free with rec_free; PB_ERR_PARSE or PB_ERR_INVAL with a
+	 * reason in why[PB_HISTORY_WHY_MAX] naming the field). */
+	enum pb_err (*encode)(const struct pb_history_rec *rec, char **out,
+	                      size_t *outlen);
+	enum pb_err (*decode)(const char *json, size_t len,
+	                      struct pb_history_rec **out, char *why);
+	void (*rec_free)(struct pb_history_rec *rec); /* NULL-safe */
+	/* Complete a decoded record before it is written (may be NULL):
+	 * work the request thread handed on.  Must be idempotent. */
+	void (*prepare)(struct pb_history *h, struct pb_history_rec *rec);
 	/* Write rec to MariaDB inside the caller's transaction; idempotent
 	 * on its request id.  PB_OK, or
 	 * PB_ERR_UNAVAILABLE (try again later), or another error (the record
 	 * itself is bad: it is set aside, never retried). */
 	enum pb_err (*apply)(struct pb_history *h, struct pb_db *db,
-	                     const cJSON *rec);
+	                     const struct pb_history_rec *rec);
 	/* Optional: the same for recs[0..n) in as few statements as it can
 	 * (multi-row INSERTs), inside the caller's transaction. */
 	enum pb_err (*apply_many)(struct pb_history *h, struct pb_db *db,
-	                          const cJSON *const *recs, size_t n);
+	                          const struct pb_history_rec *const *recs,
+	                          size_t n);
 	/* The outbox (all may be NULL: no MVNO delivery).  Parameters:
 	 *   retry:     (next_in_us, error, request_id) -> due again later
 	 *   claim_many: (token, limit) -> due rows leased and marked
@@ -131,12 +160,12 @@ struct pb_history {
 };
 
 /*
- * Write rec (its "requestId" names it) now; on failure put it in the
- * spool.  PB_OK when either holds it; otherwise the record is lost and an
- * error line says so.
+ * Write rec (its request_id names it) now; on failure put it in the
+ * spool (encoded).  PB_OK when either holds it; otherwise the record is lost
+ * and an error line says so.
  */
 enum pb_err pb_history_save(struct pb_history *h, struct pb_db *db,
-                            const cJSON *rec);
+                            const struct pb_history_rec *rec);
 /*
  * Book the outcome of deliveries made from memory right after their rows
  * were committed (their mvno_attempts was 0): the attempt rows and the
@@ -159,7 +188,7 @@ enum pb_err pb_history_due_now(struct pb_history *h, struct pb_db *db,
 /* Write rec now, in one transaction, without spooling or logging a loss:
  * for a caller that has made the record durable another way already. */
 enum pb_err pb_history_write(struct pb_history *h, struct pb_db *db,
-                             const cJSON *rec);
+                             const struct pb_history_rec *rec);
 
 /* Write spooled records (at most max, 0 = all); PB_ERR_UNAVAILABLE when
  * MariaDB is still away. */
@@ -176,6 +205,21 @@ enum pb_err pb_history_claim_due(struct pb_history *h, struct pb_db *db,
                                  const char *token, size_t max,
                                  pb_history_due_fn fn, void *ud,
                                  size_t *claimed);
+
+/* Helpers for decode functions: member name of o.  A string copied into
+ * out[0..cap) (absent: "", PB_ERR_INVAL when required), a string
+ * malloc'd into *out (absent: NULL; at most max bytes), an integer
+ * (absent: 0).  PB_ERR_INVAL with why "<name>: <what is wrong>" for a
+ * wrong type, an overlong string or a missing required member. */
+enum pb_err pb_history_get_str(const cJSON *o, const char *name, int required,
+                               char *out, size_t cap, char *why);
+enum pb_err pb_history_get_dup(const cJSON *o, const char *name, size_t max,
+                               char **out, char *why);
+enum pb_err pb_history_get_int(const cJSON *o, const char *name, long long *out,
+                               char *why);
+/* Parse a record's JSON text into an object (PB_ERR_PARSE with why). */
+enum pb_err pb_history_parse(const char *json, size_t len, cJSON **out,
+                             char *why);
 
 /* Helpers for apply functions. */
 /* ms since the epoch (UTC) -> "YYYY-MM-DD HH:MM:SS.mmm" for DATETIME(3). */

@@ -421,46 +421,9 @@ pb_req_content_length(const char *s)
 	return v;
 }
 
-enum pb_err
-pb_req_after(struct pb_req *req, pb_after_fn fn, const void *arg, size_t len)
-{
-	void *copy;
-
-	if (req->nafter >= PB_REQ_MAX_AFTER || len > PB_REQ_AFTER_ARG)
-		return PB_ERR_TOOBIG;
-	copy = malloc(len > 0 ? len : 1);
-	if (copy == NULL)
-		return PB_ERR_NOMEM;
-	if (len > 0)
-		memcpy(copy, arg, len);
-	req->after[req->nafter].fn = fn;
-	req->after[req->nafter].arg = copy;
-	req->nafter++;
-	return PB_OK;
-}
-
-/* The deferred calls, after the response is out; FastCGI params are gone. */
-static void
-run_after(struct pb_req *req)
-{
-	size_t i;
-
-	req->fcgx = NULL;
-	for (i = 0; i < req->nafter; i++) {
-		req->after[i].fn(req, req->after[i].arg);
-		free(req->after[i].arg);
-		req->after[i].arg = NULL;
-	}
-	req->nafter = 0;
-}
-
 static void
 req_reset(struct pb_req *req)
 {
-	size_t i;
-
-	for (i = 0; i < req->nafter; i++)
-		free(req->after[i].arg);
 	free(req->path);
 	free(req->query);
 	free(req->body);
@@ -721,7 +684,6 @@ pb_request_serve(const struct pb_serve *s)
 		                   pb_metrics_now_us() - t0);
 		access_log(&req);
 		FCGX_Finish_r(&fcgx);
-		run_after(&req);
 		pb_log_set_request_id(NULL);
 		req_reset(&req);
 	}

@@ -27,20 +27,10 @@
 #define PB_REQ_MAX_PATH 2048    /* bytes of REQUEST_URI we accept */
 #define PB_REQ_MAX_PARAMS 4     /* {placeholders} per route */
 #define PB_REQ_MAX_HEADERS 1024 /* bytes of extra response headers */
-#define PB_REQ_MAX_AFTER 4      /* deferred calls per request */
 #define PB_REQ_MAX_FIELDS 100   /* request header fields (HTTP_*); 431 above */
-#define PB_REQ_AFTER_ARG 4096   /* bytes of one deferred call's argument */
 
 struct pb_app;
 struct pb_req;
-
-/* Work deferred until the response is out (see pb_req_after). */
-typedef void (*pb_after_fn)(struct pb_req *req, void *arg);
-
-struct pb_req_after_call {
-	pb_after_fn fn;
-	void *arg; /* owned copy */
-};
 
 /*
  * What the accept loop needs of a service (lib/web/app.c fills it from
@@ -73,8 +63,6 @@ struct pb_req {
 	size_t nparams;
 	struct pb_buf headers; /* extra response headers */
 	struct pb_buf sent;    /* without fcgx (unit tests): the body */
-	struct pb_req_after_call after[PB_REQ_MAX_AFTER];
-	size_t nafter;
 	int responded;
 	int status;
 	int64_t start_ms; /* monotonic ms */
@@ -95,19 +83,6 @@ const char *pb_req_path_param(const struct pb_req *req, const char *name);
  * without CR/LF; PB_ERR_INVAL otherwise). */
 enum pb_err pb_req_add_header(struct pb_req *req, const char *name,
                               const char *value);
-
-/*
- * Run fn(req, copy) once the response has been handed to the web server
- * (after FCGX_Finish_r) and before the next request is accepted: for
- * history writes and notifications the client must not wait for.  arg[0..
- * len) is copied (len <= PB_REQ_AFTER_ARG) and freed after fn returns.  In
- * fn the request's own fields (request_id, path, body, params, status)
- * are still valid but pb_req_param() returns NULL: copy CGI parameters
- * into arg beforehand.  PB_ERR_TOOBIG beyond PB_REQ_MAX_AFTER calls or
- * PB_REQ_AFTER_ARG bytes; the caller may then do the work at once.
- */
-enum pb_err pb_req_after(struct pb_req *req, pb_after_fn fn, const void *arg,
-                         size_t len);
 
 /* Send status with a JSON body (len bytes).  Only the first response
  * counts; later calls are ignored and logged. */

@@ -13,6 +13,8 @@
 #   PB_APACHE_HTTPS_PORT Apache HTTPS port                   (default PB_HTTPS_PORT)
 #   PB_PROCS             FastCGI processes per service       (default 2)
 #   PB_LOGIN_PROCS       processes of the auth login pool    (default 2 x PB_PROCS)
+#   PB_KOS_PROCS         processes of the KOS simulator / MVNO AP stand-in
+#                        on lighttpd's plain port             (default PB_PROCS)
 #   PB_HASH_PERMITS      auth.hash_permits: hashes in flight  (default 2)
 #   PB_KOS_TLS_PORT      the KOS simulator over mutual TLS on lighttpd
 #                        (default PB_KOS_PORT + 1000)
@@ -60,6 +62,7 @@ pb_stack_init() {
 	PB_APACHE_HTTPS_PORT=${PB_APACHE_HTTPS_PORT:-$PB_HTTPS_PORT}
 	PB_PROCS=${PB_PROCS:-2}
 	PB_LOGIN_PROCS=${PB_LOGIN_PROCS:-$((PB_PROCS * 2))}
+	PB_KOS_PROCS=${PB_KOS_PROCS:-$PB_PROCS}
 	PB_HASH_PERMITS=${PB_HASH_PERMITS:-2}
 	PB_KOS_TLS_PORT=${PB_KOS_TLS_PORT:-$((PB_KOS_PORT + 1000))}
 	PB_LOG_LEVEL=${PB_LOG_LEVEL:-info}
@@ -128,7 +131,8 @@ pb_write_env() {
 		for v in PB_HTTP_PORT PB_HTTPS_PORT PB_APACHE_HTTP_PORT PB_APACHE_HTTPS_PORT \
 		    PB_PROCS PB_LOG_LEVEL PB_UNITTEST_DB PB_KOS_PORT PB_APACHE_KOS_PORT \
 		    PB_BIN_AUTH PB_BIN_BILL PB_BIN_PRODUCT PB_BIN_KOS PB_BREAKER_OPEN_MS \
-		    PB_DB_TIME_ZONE PB_TRUSTED_PROXIES PB_LOGIN_PROCS PB_HASH_PERMITS PB_KOS_TLS_PORT; do
+		    PB_DB_TIME_ZONE PB_TRUSTED_PROXIES PB_LOGIN_PROCS PB_HASH_PERMITS PB_KOS_TLS_PORT \
+		    PB_KOS_PROCS; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$f.tmp" && mv "$f.tmp" "$f"
@@ -350,7 +354,7 @@ pb_render() {
 	for v in STATE ROOT CONF_DIR TLS_DIR SECRETS DB_SOCKET REDIS_SOCKET WWW_DIR \
 	    LIGHTTPD_DIR APACHE_DIR HTTP_PORT HTTPS_PORT APACHE_HTTP_PORT APACHE_HTTPS_PORT \
 	    PROCS LOG_LEVEL RUN_USER RUN_GROUP BIN_AUTH BIN_BILL BIN_PRODUCT KOS_PORT \
-	    BIN_KOS APACHE_KOS_PORT LOGIN_PROCS HASH_PERMITS KOS_TLS_PORT \
+	    BIN_KOS APACHE_KOS_PORT LOGIN_PROCS HASH_PERMITS KOS_TLS_PORT KOS_PROCS \
 	    SERVICE DB_NAME DB_USER_NAME REDIS_LOG SVC_KOS_PORT BREAKER_OPEN_MS \
 	    CLOCK_OFFSET_MS ALLOW_CLOCK_OVERRIDE; do
 		local name=PB_$v val
@@ -484,8 +488,12 @@ pb_mariadb_start() {
 		--skip-networking --skip-name-resolve
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_nopad_bin
 		--default-time-zone="$PB_DB_TIME_ZONE"
-		--innodb-buffer-pool-size=64M --max-connections=300
+		--innodb-buffer-pool-size="${PB_DB_BUFFER_POOL:-64M}" --max-connections=300
 		--wait-timeout=28800)
+	# PB_DB_EXTRA_ARGS: more mariadbd options (benchmarks: performance
+	# schema), split on blanks
+	# shellcheck disable=SC2206
+	[ -n "${PB_DB_EXTRA_ARGS:-}" ] && args+=($PB_DB_EXTRA_ARGS)
 	pb_log "starting MariaDB (socket $PB_DB_SOCKET)"
 	setsid mariadbd "${args[@]}" </dev/null >>"$PB_DB_DIR/mariadb.out" 2>&1 &
 	local i

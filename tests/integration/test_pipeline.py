@@ -13,9 +13,14 @@ Needs PHONEBILL_TEST_STACK_CTL (stackctl) and runs before test_outage.
 import http.client
 import json
 import os
+import secrets
+import socket
+import struct
 import threading
 import time
 import urllib.parse
+
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 import helpers
 import test_auth as auth
@@ -372,6 +377,138 @@ def test_dead_letter_listed_and_requeued(ctx):
     rc, out = auth.admin(ctx, ["dead-letters", "purge"], "")
     eq(rc, 0, "phonebill-admin dead-letters purge: %s" % out)
     eq(bill.health(ctx)["history"]["dead"], 0, "dead letters after purge")
+
+
+# --- records in the previous version's stream format ------------------------
+
+def _hchacha20(key, n16):
+    """HChaCha20 (the XChaCha20 subkey), as libsodium computes it."""
+    m = 0xFFFFFFFF
+
+    def rotl(v, c):
+        return ((v << c) & m) | (v >> (32 - c))
+
+    def qr(x, a, b, c, d):
+        x[a] = (x[a] + x[b]) & m
+        x[d] = rotl(x[d] ^ x[a], 16)
+        x[c] = (x[c] + x[d]) & m
+        x[b] = rotl(x[b] ^ x[c], 12)
+        x[a] = (x[a] + x[b]) & m
+        x[d] = rotl(x[d] ^ x[a], 8)
+        x[c] = (x[c] + x[d]) & m
+        x[b] = rotl(x[b] ^ x[c], 7)
+
+    x = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
+    x += list(struct.unpack("<8I", key)) + list(struct.unpack("<4I", n16))
+    for _ in range(10):
+        for a, b, c, d in ((0, 4, 8, 12), (1, 5, 9, 13), (2, 6, 10, 14),
+                           (3, 7, 11, 15), (0, 5, 10, 15), (1, 6, 11, 12),
+                           (2, 7, 8, 13), (3, 4, 9, 14)):
+            qr(x, a, b, c, d)
+    return struct.pack("<8I", *(x[0:4] + x[12:16]))
+
+
+def _seal(ctx, text):
+    """text sealed as lib/crypto.c's unversioned values are (nonce ||
+    XChaCha20-Poly1305 ciphertext and tag), with the stack's pii key."""
+    with open(os.path.join(auth._state(ctx), "secrets", "pii_key")) as f:
+        key = bytes.fromhex(f.read().strip())
+    nonce = secrets.token_bytes(24)
+    sub = _hchacha20(key, nonce[:16])
+    return nonce + ChaCha20Poly1305(sub).encrypt(b"\0" * 4 + nonce[16:],
+                                                 text.encode(), None)
+
+
+def _xadd(ctx, kind, sealed):
+    """XADD one entry to the hand-off stream (binary-safe, over the
+    stack's Redis socket)."""
+    st = auth._state(ctx)
+    with open(os.path.join(st, "secrets", "redis_password")) as f:
+        pw = f.read().strip()
+
+    def cmd(*args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        return out
+
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(os.path.join(st, "redis", "redis.sock"))
+    try:
+        s.sendall(cmd("AUTH", pw) + cmd("XADD", "v1:history", "*", "k", kind,
+                                        "v", "1", "d", sealed))
+        got = b""
+        while got.count(b"\r\n") < 2:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        s.close()
+    assert got.startswith(b"+OK") and b"\r\n$" in got, got
+
+
+def test_previous_format_records_still_applied(ctx):
+    """Records as the previous version's services wrote them (string-keyed
+    JSON, sealed) are applied by this worker: a worker upgraded with
+    entries in the stream loses none."""
+    tag = secrets.token_hex(6)
+    at = 1764800000123  # a fixed instant: no host clock in expectations
+    login = {"eventId": secrets.token_hex(16), "requestId": "REQ_OLDL_" + tag,
+             "userId": "oldfmt", "result": "FAILURE",
+             "reason": "BAD_CREDENTIALS", "client": "127.0.0.x",
+             "agent": "old-agent", "at": at}
+    inquiry = {"requestId": "REQ_OLDB_" + tag, "userId": "oldfmt",
+               "customerId": "C9999", "line": "01099990000",
+               "month": "2025-11", "status": "FAILED",
+               "errorCode": "SERVICE_UNAVAILABLE", "requestedAt": at,
+               "completedAt": at + 900,
+               "process": {"cacheHit": False, "kosCalled": False,
+                           "breakerState": "OPEN", "elapsedMs": 900,
+                           "stale": False}}
+    change = {"requestId": "REQ_OLDP_" + tag, "userId": "oldfmt",
+              "customerId": "C9999", "line": "01099990000",
+              "currentCode": "OLD1", "targetCode": "OLD2",
+              "status": "FAILED", "errorCode": "PRECHECK_FAILED",
+              "resultMessage": "old format", "completedAt": at + 1,
+              "requestedAt": at}
+    for kind, rec in (("auth.login", login), ("bill.inquiry", inquiry),
+                      ("product.change", change)):
+        _xadd(ctx, kind, _seal(ctx, json.dumps(rec, ensure_ascii=False)))
+    q = ("SELECT (SELECT COUNT(*) FROM phonebill_auth.login_history WHERE "
+         "request_id = '%s' AND result = 'FAILURE' AND reason = "
+         "'BAD_CREDENTIALS' AND user_agent = 'old-agent'), "
+         "(SELECT COUNT(*) FROM phonebill_bill.bill_request_history r JOIN "
+         "phonebill_bill.bill_process_history p USING (request_id) WHERE "
+         "r.request_id = '%s' AND r.status = 'FAILED' AND r.error_code = "
+         "'SERVICE_UNAVAILABLE' AND p.breaker_state = 'OPEN' AND "
+         "p.elapsed_ms = 900), "
+         "(SELECT COUNT(*) FROM phonebill_product.product_change_history "
+         "WHERE request_id = '%s' AND status = 'FAILED' AND error_code = "
+         "'PRECHECK_FAILED' AND target_product_code = 'OLD2')"
+         % (login["requestId"], inquiry["requestId"], change["requestId"]))
+    ctx.wait_for("the three records' rows",
+                 lambda: [int(v) for v in _sql(ctx, q)[0]] == [1, 1, 1],
+                 timeout=20)
+
+
+def test_malformed_record_set_aside_with_its_reason(ctx):
+    """A record that opens and parses but is not a record (a 10-digit
+    line) is set aside, and the dead letter names the field."""
+    auth.admin(ctx, ["dead-letters", "purge"], "")
+    bad = {"requestId": "REQ_BAD_" + secrets.token_hex(6), "userId": "x",
+           "line": "0101234567", "month": "2025-11", "status": "FAILED",
+           "requestedAt": 1764800000000, "process": {}}
+    _xadd(ctx, "bill.inquiry", _seal(ctx, json.dumps(bad)))
+    ctx.wait_for("set aside", lambda: bill.health(ctx)["history"]["dead"] >= 1,
+                 timeout=15)
+    rc, out = auth.admin(ctx, ["dead-letters", "list"], "")
+    eq(rc, 0, "phonebill-admin dead-letters list: %s" % out)
+    assert "invalid_record: line: not 11 digits" in out, out
+    rc, out = auth.admin(ctx, ["dead-letters", "purge"], "")
+    eq(rc, 0, "phonebill-admin dead-letters purge: %s" % out)
 
 
 def test_one_thread_per_fastcgi_process(ctx):

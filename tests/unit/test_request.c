@@ -23,12 +23,6 @@ h_item(struct pb_req *req)
 	(void)req;
 	called = 3;
 }
-static void
-a_noop(struct pb_req *req, void *arg)
-{
-	(void)req;
-	(void)arg;
-}
 
 static const struct pb_route routes[] = {
     {"GET", "/api/v1/bills/menu", h_get},
@@ -179,29 +173,6 @@ main(void)
 	                          "k"),
 	       "값", "data carried");
 	cJSON_Delete(j);
-	req_clear(&req);
-
-	req_init(&req);
-	{
-		char big[PB_REQ_AFTER_ARG + 1];
-		int v = 7;
-		size_t i;
-
-		memset(big, 'x', sizeof(big));
-		is_int(pb_req_after(&req, a_noop, &v, sizeof(v)), PB_OK,
-		       "defer a call");
-		v = 8;
-		ok(*(int *)req.after[0].arg == 7, "the argument is copied");
-		is_int(pb_req_after(&req, a_noop, big, sizeof(big)),
-		       PB_ERR_TOOBIG, "argument over the limit refused");
-		for (i = 1; i < PB_REQ_MAX_AFTER; i++)
-			pb_req_after(&req, a_noop, NULL, 0);
-		is_int(req.nafter, PB_REQ_MAX_AFTER, "up to the limit");
-		is_int(pb_req_after(&req, a_noop, NULL, 0), PB_ERR_TOOBIG,
-		       "one call over the limit refused");
-		for (i = 0; i < req.nafter; i++)
-			free(req.after[i].arg);
-	}
 	req_clear(&req);
 
 	ok(strcmp(pb_req_default_message("SERVICE_UNAVAILABLE"),
