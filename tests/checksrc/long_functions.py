@@ -9,11 +9,10 @@ by a "{" alone at column 0; the body ends at the next "}" alone at column
 Comments inside count: a function that needs them to be read is long.
 
 Directories are walked recursively (lib/ is being split into layer
-folders), every *.c file is checked.  Functions known to be long in files
-that other branches edit this round are listed in
-tests/checksrc/long_functions.allow as "path: function" (the path may be
-a suffix after a "/": "auth/handlers.c: auth_login"); they are reported
-but pass.  A listed function that is now short enough, or gone, fails
+folders), every *.c file is checked.  Functions allowed to stay long for
+a while are listed in tests/checksrc/long_functions.allow as "path:
+function" (the path may be a suffix after a "/": "auth/handlers.c:
+auth_login"); they are reported but pass.  A listed function that is now short enough, or gone, fails
 too, so the list can only shrink.
 
 Usage: long_functions.py [--max N] [--allow FILE] PATH...
