@@ -36,26 +36,11 @@ static const struct pb_app_spec spec = {
     .service = "auth",
     .flags = PB_APP_PII,
     .prefix = "/api/v1/auth",
-    .routes = routes,
-    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    PB_APP_ROUTES(routes),
     .extra_keys = auth_keys,
     .init = auth_init,
     .fini = auth_fini,
+    .what = "the auth service (/api/v1/auth): sign-in, tokens, sessions",
 };
 
-static const char help[] =
-    "usage: phonebill-auth [--version | --help]\n"
-    "the auth service (/api/v1/auth): sign-in, tokens, sessions, a FastCGI "
-    "responder: the web server\n"
-    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
-    "file.  See phonebill-auth(8).\n";
-
-int
-main(int argc, char **argv)
-{
-	int rc = pb_cli_std(argc, argv, "phonebill-auth", help);
-
-	if (rc >= 0)
-		return rc;
-	return pb_app_main(&spec);
-}
+PB_APP_MAIN(spec)

@@ -148,22 +148,14 @@ encode(const struct pb_history_rec *base, char **out, size_t *outlen)
 	return r != NULL ? auth_login_rec_encode(r, out, outlen) : PB_ERR_INVAL;
 }
 
-static enum pb_err
-decode(const char *json, size_t len, struct pb_history_rec **out, char *why)
-{
-	struct auth_login_rec *r = NULL;
-	enum pb_err rc = auth_login_rec_decode(json, len, &r, why);
+PB_HISTORY_DECODE_ADAPTER(decode, struct auth_login_rec, auth_login_rec_decode)
 
-	*out = r != NULL ? &r->base : NULL;
-	return rc;
-}
-
+/* the spec's rec_free: a record of another kind is left alone */
 static void
 rec_free(struct pb_history_rec *base)
 {
-	/* base is the record's first member: the same address */
 	if (login_of(base) != NULL)
-		free(base);
+		pb_history_rec_free_block(base);
 }
 
 static enum pb_err

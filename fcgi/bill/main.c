@@ -30,28 +30,10 @@ static const struct pb_app_spec spec = {
     .service = "bill",
     .flags = PB_APP_PII,
     .prefix = "/api/v1/bills",
-    .routes = routes,
-    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    PB_APP_ROUTES(routes),
     .extra_keys = keys,
-    .init = pb_backoffice_app_init,
-    .fini = pb_backoffice_app_fini,
-    .health = pb_backoffice_app_health,
-    .ctx = &backoffice,
+    PB_BACKOFFICE_HOOKS(backoffice),
+    .what = "the bill inquiry service (/api/v1/bills)",
 };
 
-static const char help[] =
-    "usage: phonebill-bill [--version | --help]\n"
-    "the bill inquiry service (/api/v1/bills), a FastCGI responder: the web "
-    "server\n"
-    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
-    "file.  See phonebill-auth(8).\n";
-
-int
-main(int argc, char **argv)
-{
-	int rc = pb_cli_std(argc, argv, "phonebill-bill", help);
-
-	if (rc >= 0)
-		return rc;
-	return pb_app_main(&spec);
-}
+PB_APP_MAIN(spec)

@@ -15,6 +15,7 @@
  * written in one transaction, and a replay of the same record changes
  * nothing (ON DUPLICATE KEY).
  */
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,39 +269,27 @@ decode_proc(const cJSON *o, struct bill_hist_proc *p, char *why)
 
 /* The identity of the inquiry: who, which line and month, what came of
  * it. */
+static const struct pb_history_str head_strs[] = {
+    PB_HISTORY_STR(struct bill_hist_rec, "requestId", base.request_id, 1),
+    PB_HISTORY_STR(struct bill_hist_rec, "userId", user_id, 1),
+    PB_HISTORY_STR(struct bill_hist_rec, "customerId", customer_id, 0),
+    PB_HISTORY_STR(struct bill_hist_rec, "line", base.line, 1),
+    PB_HISTORY_STR(struct bill_hist_rec, "month", month, 1),
+    PB_HISTORY_STR(struct bill_hist_rec, "status", status, 1)};
+
 static enum pb_err
 decode_head(const cJSON *o, struct bill_hist_rec *r, char *why)
 {
-	enum pb_err rc;
+	enum pb_err rc = pb_history_get_strs(
+	    o, r, head_strs, sizeof(head_strs) / sizeof(head_strs[0]), why);
 
-	rc = pb_history_get_str(o, "requestId", 1, r->base.request_id,
-	                        sizeof(r->base.request_id), why);
-	if (rc == PB_OK)
-		rc = pb_history_get_str(o, "userId", 1, r->user_id,
-		                        sizeof(r->user_id), why);
-	if (rc == PB_OK)
-		rc = pb_history_get_str(o, "customerId", 0, r->customer_id,
-		                        sizeof(r->customer_id), why);
-	if (rc == PB_OK)
-		rc = pb_history_get_str(o, "line", 1, r->base.line,
-		                        sizeof(r->base.line), why);
-	if (rc == PB_OK && strlen(r->base.line) != 11) {
-		(void)pb_strlcpy(why, "line: not 11 digits",
-		                 PB_HISTORY_WHY_MAX);
-		rc = PB_ERR_INVAL;
-	}
-	if (rc == PB_OK)
-		rc = pb_history_get_str(o, "month", 1, r->month,
-		                        sizeof(r->month), why);
-	if (rc == PB_OK)
-		rc = pb_history_get_str(o, "status", 1, r->status,
-		                        sizeof(r->status), why);
-	return rc;
+	return rc == PB_OK ? pb_history_line_ok(r->base.line, why) : rc;
 }
 
 static enum pb_err
-decode_fields(const cJSON *o, struct bill_hist_rec *r, char *why)
+decode_fields(const cJSON *o, void *rec, char *why)
 {
+	struct bill_hist_rec *r = rec;
 	const cJSON *proc = cJSON_GetObjectItemCaseSensitive(o, "process");
 	long long t1 = 0, t2 = 0;
 	enum pb_err rc;
@@ -344,44 +333,12 @@ enum pb_err
 bill_hist_rec_decode(const char *json, size_t len, struct bill_hist_rec **out,
                      char *why)
 {
-	struct bill_hist_rec *r = NULL;
-	const cJSON *resp;
-	size_t rlen = 0;
-	cJSON *o = NULL;
-	enum pb_err rc;
+	void *rec = NULL;
+	enum pb_err rc = pb_history_decode_block(
+	    json, len, &bill_history_spec, sizeof(**out),
+	    offsetof(struct bill_hist_rec, response), decode_fields, &rec, why);
 
-	*out = NULL;
-	rc = pb_history_parse(json, len, &o, why);
-	if (rc != PB_OK)
-		return rc;
-	resp = cJSON_GetObjectItemCaseSensitive(o, "response");
-	if (resp != NULL && !cJSON_IsNull(resp) && !cJSON_IsString(resp)) {
-		(void)pb_strlcpy(why, "response: not a string",
-		                 PB_HISTORY_WHY_MAX);
-		rc = PB_ERR_INVAL;
-		goto out;
-	}
-	if (cJSON_IsString(resp))
-		rlen = strlen(resp->valuestring) + 1;
-	/* one block: the record, then the response's text */
-	r = malloc(sizeof(*r) + rlen);
-	if (r == NULL) {
-		rc = PB_ERR_NOMEM;
-		goto out;
-	}
-	bill_hist_rec_init(r);
-	if (rlen > 0) {
-		memcpy(r + 1, resp->valuestring, rlen);
-		r->response = (const char *)(r + 1);
-	}
-	rc = decode_fields(o, r, why);
-	if (rc == PB_OK) {
-		*out = r;
-		r = NULL;
-	}
-out:
-	free(r);
-	cJSON_Delete(o);
+	*out = rec;
 	return rc;
 }
 
@@ -408,24 +365,14 @@ encode(const struct pb_history_rec *base, char **out, size_t *outlen)
 	return rc;
 }
 
-static enum pb_err
-decode(const char *json, size_t len, struct pb_history_rec **out, char *why)
-{
-	struct bill_hist_rec *r = NULL;
-	enum pb_err rc = bill_hist_rec_decode(json, len, &r, why);
+PB_HISTORY_DECODE_ADAPTER(decode, struct bill_hist_rec, bill_hist_rec_decode)
 
-	*out = r != NULL ? &r->base : NULL;
-	return rc;
-}
-
+/* the spec's rec_free: a record of another kind is left alone */
 static void
 rec_free(struct pb_history_rec *base)
 {
-	if (bill_of(base) == NULL)
-		return;
-	free(base->mvno);
-	/* base is the record's first member: the same address */
-	free(base);
+	if (bill_of(base) != NULL)
+		pb_history_rec_free_block(base);
 }
 
 /* --- the worker's side: prepare and apply

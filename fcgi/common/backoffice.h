@@ -55,6 +55,12 @@
 
 struct pb_app;
 
+/* The hooks of a back-office service's pb_app_spec, with its
+ * struct pb_backoffice_spec bo. */
+#define PB_BACKOFFICE_HOOKS(bo)                                                \
+	.init = pb_backoffice_app_init, .fini = pb_backoffice_app_fini,        \
+	.health = pb_backoffice_app_health, .ctx = &(bo)
+
 #define PB_BACKOFFICE_KEYS                                                     \
 	"kos.url", "kos.connect_timeout_ms", "kos.timeout_ms",                 \
 	    "kos.read_retries", "kos.max_response", "breaker.file",            \

@@ -88,26 +88,12 @@ static const struct pb_app_spec spec = {
     .service = "kos-sim",
     .flags = PB_APP_NO_REDIS | PB_APP_NO_JWT,
     .prefix = "/",
-    .routes = routes,
-    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    PB_APP_ROUTES(routes),
     .extra_keys = extra_keys,
     .init = sim_init,
     .fini = sim_fini,
+    .what = "the KOS-Order simulator and MVNO AP receiver (test systems only)",
+    .man = "phonebill-kos-sim(8)",
 };
 
-static const char help[] =
-    "usage: phonebill-kos-sim [--version | --help]\n"
-    "the KOS-Order simulator and MVNO AP receiver (test systems only), a "
-    "FastCGI responder: the web server\n"
-    "starts it (socket on stdin) with PHONEBILL_CONFIG naming its config\n"
-    "file.  See phonebill-kos-sim(8).\n";
-
-int
-main(int argc, char **argv)
-{
-	int rc = pb_cli_std(argc, argv, "phonebill-kos-sim", help);
-
-	if (rc >= 0)
-		return rc;
-	return pb_app_main(&spec);
-}
+PB_APP_MAIN(spec)

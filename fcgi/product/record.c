@@ -14,6 +14,7 @@
  * status column is assigned last because MariaDB evaluates the
  * assignments in order.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,66 +106,50 @@ out:
 	return rc;
 }
 
-/* One optional string member into a fixed field. */
-#define GET(o, name, field)                                                    \
-	pb_history_get_str(o, name, 0, field, sizeof(field), why)
-/* The same, required. */
-#define NEED(o, name, field)                                                   \
-	pb_history_get_str(o, name, 1, field, sizeof(field), why)
-
+#define S(json, member, required)                                              \
+	PB_HISTORY_STR(struct prod_hist_rec, json, member, required)
 /* Who, which line, which plans, what came of it. */
+static const struct pb_history_str change_strs[] = {
+    S("requestId", base.request_id, 1),
+    S("userId", user_id, 1),
+    S("customerId", customer_id, 0),
+    S("idempotencyKey", idem, 0),
+    S("line", base.line, 1),
+    S("currentCode", current_code, 1),
+    S("currentName", current_name, 0),
+    S("targetCode", target_code, 1),
+    S("targetName", target_name, 0),
+    S("status", status, 1)};
+/* The outcome: KOS's answer, our error, the order, the KOS call. */
+static const struct pb_history_str outcome_strs[] = {
+    S("resultCode", result_code, 0),
+    S("resultMessage", result_message, 0),
+    S("errorCode", error_code, 0),
+    S("orderNo", order_no, 0),
+    S("effectiveDate", effective_date, 0),
+    S("breakerState", breaker_state, 0),
+    S("kosFailure", kos_failure, 0)};
+#undef S
+
 static enum pb_err
 decode_change(const cJSON *o, struct prod_hist_rec *r, char *why)
 {
-	enum pb_err rc;
+	enum pb_err rc = pb_history_get_strs(
+	    o, r, change_strs, sizeof(change_strs) / sizeof(change_strs[0]),
+	    why);
 
-	rc = NEED(o, "requestId", r->base.request_id);
-	if (rc == PB_OK)
-		rc = NEED(o, "userId", r->user_id);
-	if (rc == PB_OK)
-		rc = GET(o, "customerId", r->customer_id);
-	if (rc == PB_OK)
-		rc = GET(o, "idempotencyKey", r->idem);
-	if (rc == PB_OK)
-		rc = NEED(o, "line", r->base.line);
-	if (rc == PB_OK && strlen(r->base.line) != 11) {
-		(void)pb_strlcpy(why, "line: not 11 digits",
-		                 PB_HISTORY_WHY_MAX);
-		rc = PB_ERR_INVAL;
-	}
-	if (rc == PB_OK)
-		rc = NEED(o, "currentCode", r->current_code);
-	if (rc == PB_OK)
-		rc = GET(o, "currentName", r->current_name);
-	if (rc == PB_OK)
-		rc = NEED(o, "targetCode", r->target_code);
-	if (rc == PB_OK)
-		rc = GET(o, "targetName", r->target_name);
-	if (rc == PB_OK)
-		rc = NEED(o, "status", r->status);
-	return rc;
+	return rc == PB_OK ? pb_history_line_ok(r->base.line, why) : rc;
 }
 
-/* The outcome: KOS's answer, our error, the order, the KOS call. */
 static enum pb_err
 decode_outcome(const cJSON *o, struct prod_hist_rec *r, char *why)
 {
 	long long t1 = 0, t2 = 0;
 	enum pb_err rc;
 
-	rc = GET(o, "resultCode", r->result_code);
-	if (rc == PB_OK)
-		rc = GET(o, "resultMessage", r->result_message);
-	if (rc == PB_OK)
-		rc = GET(o, "errorCode", r->error_code);
-	if (rc == PB_OK)
-		rc = GET(o, "orderNo", r->order_no);
-	if (rc == PB_OK)
-		rc = GET(o, "effectiveDate", r->effective_date);
-	if (rc == PB_OK)
-		rc = GET(o, "breakerState", r->breaker_state);
-	if (rc == PB_OK)
-		rc = GET(o, "kosFailure", r->kos_failure);
+	rc = pb_history_get_strs(o, r, outcome_strs,
+	                         sizeof(outcome_strs) / sizeof(outcome_strs[0]),
+	                         why);
 	if (rc == PB_OK)
 		rc =
 		    pb_history_get_int(o, "kosAttempts", &r->kos_attempts, why);
@@ -188,52 +173,25 @@ decode_outcome(const cJSON *o, struct prod_hist_rec *r, char *why)
 	           : rc;
 }
 
+/* decode_change, then decode_outcome */
+static enum pb_err
+decode_fields(const cJSON *o, void *rec, char *why)
+{
+	enum pb_err rc = decode_change(o, rec, why);
+
+	return rc == PB_OK ? decode_outcome(o, rec, why) : rc;
+}
+
 enum pb_err
 prod_hist_rec_decode(const char *json, size_t len, struct prod_hist_rec **out,
                      char *why)
 {
-	struct prod_hist_rec *r = NULL;
-	const cJSON *resp;
-	size_t rlen = 0;
-	cJSON *o = NULL;
-	enum pb_err rc;
+	void *rec = NULL;
+	enum pb_err rc = pb_history_decode_block(
+	    json, len, &prod_history_spec, sizeof(**out),
+	    offsetof(struct prod_hist_rec, response), decode_fields, &rec, why);
 
-	*out = NULL;
-	rc = pb_history_parse(json, len, &o, why);
-	if (rc != PB_OK)
-		return rc;
-	resp = cJSON_GetObjectItemCaseSensitive(o, "response");
-	if (resp != NULL && !cJSON_IsNull(resp) && !cJSON_IsString(resp)) {
-		(void)pb_strlcpy(why, "response: not a string",
-		                 PB_HISTORY_WHY_MAX);
-		rc = PB_ERR_INVAL;
-		goto out;
-	}
-	if (cJSON_IsString(resp))
-		rlen = strlen(resp->valuestring) + 1;
-	/* one block: the record, then the response's text */
-	r = malloc(sizeof(*r) + rlen);
-	if (r == NULL) {
-		rc = PB_ERR_NOMEM;
-		goto out;
-	}
-	prod_hist_rec_init(r);
-	if (rlen > 0) {
-		memcpy(r + 1, resp->valuestring, rlen);
-		r->response = (const char *)(r + 1);
-	}
-	rc = decode_change(o, r, why);
-	if (rc == PB_OK)
-		rc = decode_outcome(o, r, why);
-	if (rc == PB_OK) {
-		*out = r;
-		r = NULL;
-	}
-out:
-	if (r != NULL)
-		free(r->base.mvno);
-	free(r);
-	cJSON_Delete(o);
+	*out = rec;
 	return rc;
 }
 
@@ -247,24 +205,14 @@ encode(const struct pb_history_rec *base, char **out, size_t *outlen)
 	return r != NULL ? prod_hist_rec_encode(r, out, outlen) : PB_ERR_INVAL;
 }
 
-static enum pb_err
-decode(const char *json, size_t len, struct pb_history_rec **out, char *why)
-{
-	struct prod_hist_rec *r = NULL;
-	enum pb_err rc = prod_hist_rec_decode(json, len, &r, why);
+PB_HISTORY_DECODE_ADAPTER(decode, struct prod_hist_rec, prod_hist_rec_decode)
 
-	*out = r != NULL ? &r->base : NULL;
-	return rc;
-}
-
+/* the spec's rec_free: a record of another kind is left alone */
 static void
 rec_free(struct pb_history_rec *base)
 {
-	if (prod_of(base) == NULL)
-		return;
-	free(base->mvno);
-	/* base is the record's first member: the same address */
-	free(base);
+	if (prod_of(base) != NULL)
+		pb_history_rec_free_block(base);
 }
 
 /* --- the row

@@ -418,6 +418,74 @@ pb_history_parse(const char *json, size_t len, cJSON **out, char *why)
 	return PB_ERR_PARSE;
 }
 
+/* The record's answer ("response", a string or absent): its text's
+ * size with the NUL into *rlen (0 without one). */
+static enum pb_err
+response_of(const cJSON *o, const cJSON **resp, size_t *rlen, char *why)
+{
+	*resp = cJSON_GetObjectItemCaseSensitive(o, "response");
+	*rlen = 0;
+	if (*resp != NULL && !cJSON_IsNull(*resp) && !cJSON_IsString(*resp)) {
+		(void)pb_strlcpy(why, "response: not a string",
+		                 PB_HISTORY_WHY_MAX);
+		return PB_ERR_INVAL;
+	}
+	if (cJSON_IsString(*resp))
+		*rlen = strlen((*resp)->valuestring) + 1;
+	return PB_OK;
+}
+
+enum pb_err
+pb_history_decode_block(const char *json, size_t len,
+                        const struct pb_history_spec *spec, size_t size,
+                        size_t response_off, pb_history_fields_fn fields,
+                        void **out, char *why)
+{
+	const cJSON *resp;
+	struct pb_history_rec *base = NULL;
+	const char *copy = NULL;
+	size_t rlen;
+	cJSON *o = NULL;
+	enum pb_err rc;
+
+	*out = NULL;
+	rc = pb_history_parse(json, len, &o, why);
+	if (rc == PB_OK)
+		rc = response_of(o, &resp, &rlen, why);
+	if (rc != PB_OK)
+		goto out;
+	base = calloc(1, size + rlen);
+	if (base == NULL) {
+		rc = PB_ERR_NOMEM;
+		goto out;
+	}
+	base->spec = spec;
+	if (rlen > 0) {
+		memcpy((char *)base + size, resp->valuestring, rlen);
+		copy = (const char *)base + size;
+	}
+	memcpy((char *)base + response_off, &copy, sizeof(copy));
+	rc = fields(o, base, why);
+	if (rc == PB_OK) {
+		*out = base;
+		base = NULL;
+	}
+out:
+	pb_history_rec_free_block(base);
+	cJSON_Delete(o);
+	return rc;
+}
+
+void
+pb_history_rec_free_block(struct pb_history_rec *base)
+{
+	if (base == NULL)
+		return;
+	free(base->mvno);
+	/* base is the record's first member: the block's address */
+	free(base);
+}
+
 /* The member name of o: NULL when absent (or null). */
 static const cJSON *
 member(const cJSON *o, const char *name)
@@ -431,6 +499,28 @@ static enum pb_err
 bad(char *why, const char *name, const char *what)
 {
 	snprintf(why, PB_HISTORY_WHY_MAX, "%s: %s", name, what);
+	return PB_ERR_INVAL;
+}
+
+enum pb_err
+pb_history_get_strs(const cJSON *o, void *rec, const struct pb_history_str *f,
+                    size_t n, char *why)
+{
+	enum pb_err rc = PB_OK;
+	size_t i;
+
+	for (i = 0; rc == PB_OK && i < n; i++)
+		rc = pb_history_get_str(o, f[i].name, f[i].required,
+		                        (char *)rec + f[i].off, f[i].cap, why);
+	return rc;
+}
+
+enum pb_err
+pb_history_line_ok(const char *line, char *why)
+{
+	if (strlen(line) == 11)
+		return PB_OK;
+	(void)pb_strlcpy(why, "line: not 11 digits", PB_HISTORY_WHY_MAX);
 	return PB_ERR_INVAL;
 }
 

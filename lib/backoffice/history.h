@@ -217,9 +217,65 @@ enum pb_err pb_history_get_dup(const cJSON *o, const char *name, size_t max,
                                char **out, char *why);
 enum pb_err pb_history_get_int(const cJSON *o, const char *name, long long *out,
                                char *why);
+/* A string member of a record type for pb_history_get_strs: its JSON
+ * name, where it is in the record (a char array), and whether a record
+ * must have it. */
+struct pb_history_str {
+	const char *name;
+	size_t off;
+	size_t cap;
+	int required;
+};
+#define PB_HISTORY_STR(type, json, member, required)                           \
+	{                                                                      \
+		(json), offsetof(type, member), sizeof(((type *)0)->member),   \
+		    (required)                                                 \
+	}
+/* pb_history_get_str for each of f[0..n) into rec; stops at the first
+ * error. */
+enum pb_err pb_history_get_strs(const cJSON *o, void *rec,
+                                const struct pb_history_str *f, size_t n,
+                                char *why);
+/* PB_ERR_INVAL with why unless line is 11 characters (the digits). */
+enum pb_err pb_history_line_ok(const char *line, char *why);
 /* Parse a record's JSON text into an object (PB_ERR_PARSE with why). */
 enum pb_err pb_history_parse(const char *json, size_t len, cJSON **out,
                              char *why);
+/* The members of a record type read from o by its decode (why on
+ * PB_ERR_INVAL); rec is the record, already zeroed, spec set. */
+typedef enum pb_err (*pb_history_fields_fn)(const cJSON *o, void *rec,
+                                            char *why);
+/*
+ * The decode of a record type that carries the service's answer as
+ * "response" (a string, or absent/null): one malloc'd block of size bytes
+ * and a copy of the answer's text after it, zeroed, base.spec = spec, the
+ * const char * at response_off pointing at the copy (NULL without one),
+ * then fields.  *out is the block (free it with the spec's rec_free);
+ * PB_ERR_INVAL with why for a response that is not a string; on any error
+ * nothing is left allocated.
+ */
+enum pb_err pb_history_decode_block(const char *json, size_t len,
+                                    const struct pb_history_spec *spec,
+                                    size_t size, size_t response_off,
+                                    pb_history_fields_fn fields, void **out,
+                                    char *why);
+/* A spec's rec_free for a record that is one block whose only other
+ * allocation is base->mvno. */
+void pb_history_rec_free_block(struct pb_history_rec *base);
+/*
+ * A spec's decode, named name, over typed(json, len, type **, why) of a
+ * record type whose first member is its struct pb_history_rec base.
+ */
+#define PB_HISTORY_DECODE_ADAPTER(name, type, typed)                           \
+	static enum pb_err name(const char *json, size_t len,                  \
+	                        struct pb_history_rec **out, char *why)        \
+	{                                                                      \
+		type *r_ = NULL;                                               \
+		enum pb_err rc_ = typed(json, len, &r_, why);                  \
+                                                                               \
+		*out = r_ != NULL ? &r_->base : NULL;                          \
+		return rc_;                                                    \
+	}
 
 /* Helpers for apply functions. */
 /* ms since the epoch (UTC) -> "YYYY-MM-DD HH:MM:SS.mmm" for DATETIME(3). */

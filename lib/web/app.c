@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "cache.h"
+#include "cli.h"
 #include "history.h"
 #include "jwt.h"
 #include "session.h"
@@ -462,4 +463,22 @@ pb_app_main(const struct pb_app_spec *spec)
 	curl_global_cleanup();
 	pb_log_close();
 	return status;
+}
+
+int
+pb_app_cli(int argc, char **argv, const struct pb_app_spec *spec)
+{
+	char prog[64], help[1024];
+	int rc;
+
+	snprintf(prog, sizeof(prog), "phonebill-%s", spec->service);
+	snprintf(help, sizeof(help),
+	         "usage: %s [--version | --help]\n"
+	         "%s, a FastCGI responder: the web server\n"
+	         "starts it (socket on stdin) with PHONEBILL_CONFIG naming its "
+	         "config\nfile.  See %s.\n",
+	         prog, spec->what != NULL ? spec->what : "a phonebill service",
+	         spec->man != NULL ? spec->man : "phonebill-auth(8)");
+	rc = pb_cli_std(argc, argv, prog, help);
+	return rc >= 0 ? rc : pb_app_main(spec);
 }

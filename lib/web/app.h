@@ -49,7 +49,14 @@ struct pb_app_spec {
 	 * down (the answer is then 503) */
 	int (*health)(struct pb_app *app, cJSON *data);
 	const void *ctx; /* service-defined, for the hooks */
+	/* --help: what the program is, and its man page (NULL:
+	 * phonebill-auth(8), which describes the three services) */
+	const char *what;
+	const char *man;
 };
+
+/* .routes and .nroutes of a spec from a route array. */
+#define PB_APP_ROUTES(t) .routes = (t), .nroutes = sizeof(t) / sizeof((t)[0])
 
 struct pb_app {
 	const struct pb_app_spec *spec;
@@ -99,6 +106,17 @@ enum pb_err pb_app_redis_open(struct pb_app *app, struct pb_redis **out,
                               char *err, size_t errlen);
 /* Lend h the PII keys of app (NULL pointers when app has none). */
 void pb_app_history_keys(const struct pb_app *app, struct pb_history *h);
+/*
+ * main() of a FastCGI program phonebill-<service>: --version and --help
+ * (usage, then "<what>, a FastCGI responder: ...  See <man>."), else
+ * pb_app_main(spec).  PB_APP_MAIN(spec) defines that main().
+ */
+int pb_app_cli(int argc, char **argv, const struct pb_app_spec *spec);
+#define PB_APP_MAIN(spec)                                                      \
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		return pb_app_cli(argc, argv, &(spec));                        \
+	}
 /* init + pb_request_serve + fini; returns the process exit status. */
 int pb_app_main(const struct pb_app_spec *spec);
 

@@ -167,70 +167,26 @@ pb_authz_require(struct pb_req *req, unsigned perm, struct pb_principal *out)
 	return pb_authz_require_pipe(req, perm, out, NULL, 0, NULL);
 }
 
-/* The access token's claims into out->tok; answered (401, 500) unless
- * PB_OK. */
+/* The access token's signature, type and expiry into out->tok; answers
+ * 401 (TOKEN_EXPIRED or TOKEN_INVALID) itself when it fails. */
 static enum pb_err
-verify_access(struct pb_req *req, const struct pb_app *app, const char *tok,
-              struct pb_principal *out)
+token_check(struct pb_req *req, const struct pb_app *app, const char *tok,
+            struct pb_principal *out)
 {
 	enum pb_err rc;
 
-	if (app == NULL || app->jwt_secret == NULL || app->redis == NULL) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-		             NULL);
-		return PB_ERR_CONFIG;
-	}
 	rc = pb_jwt_verify_any(app->jwt_secret, app->jwt_accept, tok,
 	                       PB_JWT_ACCESS, pb_clock_now_ms() / 1000,
 	                       &out->tok);
-	if (rc == PB_ERR_TIMEOUT) {
+	if (rc == PB_ERR_TIMEOUT)
 		pb_req_error(req, 401, "TOKEN_EXPIRED",
 		             "토큰이 만료되었습니다.",
 		             "새로운 토큰을 발급받아주세요.", NULL);
-		return rc;
-	}
-	if (rc != PB_OK) {
+	else if (rc != PB_OK)
 		pb_req_error(req, 401, "TOKEN_INVALID",
 		             "유효하지 않은 토큰입니다.",
 		             "올바른 토큰을 제공해주세요.", NULL);
-		return rc;
-	}
-	return PB_OK;
-}
-
-/* The token's session, touched (with the caller's extra commands in the
- * same round trip) into out->s; answered (401, 503, 500) unless PB_OK. */
-static enum pb_err
-touch_session(struct pb_req *req, const struct pb_app *app,
-              struct pb_principal *out, const struct pb_redis_cmdv *extra,
-              size_t nextra, redisReply **replies)
-{
-	char ukey[PB_SESSION_UKEY_MAX + 1];
-	enum pb_err rc;
-
-	rc = pb_authz_user_key(app, out->tok.sub, ukey, sizeof(ukey));
-	if (rc != PB_OK) {
-		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
-		             NULL);
-		return rc;
-	}
-	rc = pb_session_touch_pipe(app->redis, out->tok.sid, out->tok.sub, ukey,
-	                           out->tok.jti, PB_AUTHZ_IDLE_MS, &out->s,
-	                           extra, nextra, replies);
-	if (rc == PB_ERR_UNAVAILABLE) {
-		(void)pb_req_add_header(req, "Retry-After", "5");
-		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL, NULL, NULL);
-		return rc;
-	}
-	if (rc != PB_OK) {
-		pb_req_error(req, 401, "TOKEN_INVALID",
-		             "유효하지 않은 토큰입니다.",
-		             "세션이 종료되었습니다. 다시 "
-		             "로그인해주세요.",
-		             NULL);
-		return rc;
-	}
-	return PB_OK;
+	return rc;
 }
 
 enum pb_err
@@ -239,7 +195,9 @@ pb_authz_require_pipe(struct pb_req *req, unsigned perm,
                       const struct pb_redis_cmdv *extra, size_t nextra,
                       redisReply **replies)
 {
+	const struct pb_app *app = req->app;
 	const char *tok;
+	char ukey[PB_SESSION_UKEY_MAX + 1];
 	struct pb_logline l;
 	enum pb_err rc;
 	size_t i;
@@ -254,11 +212,37 @@ pb_authz_require_pipe(struct pb_req *req, unsigned perm,
 		rc = PB_ERR_INVAL;
 		goto out;
 	}
-	rc = verify_access(req, req->app, tok, out);
-	if (rc == PB_OK)
-		rc = touch_session(req, req->app, out, extra, nextra, replies);
+	if (app == NULL || app->jwt_secret == NULL || app->redis == NULL) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
+		rc = PB_ERR_CONFIG;
+		goto out;
+	}
+	rc = token_check(req, app, tok, out);
 	if (rc != PB_OK)
 		goto out;
+	rc = pb_authz_user_key(app, out->tok.sub, ukey, sizeof(ukey));
+	if (rc != PB_OK) {
+		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
+		             NULL);
+		goto out;
+	}
+	rc = pb_session_touch_pipe(app->redis, out->tok.sid, out->tok.sub, ukey,
+	                           out->tok.jti, PB_AUTHZ_IDLE_MS, &out->s,
+	                           extra, nextra, replies);
+	if (rc == PB_ERR_UNAVAILABLE) {
+		(void)pb_req_add_header(req, "Retry-After", "5");
+		pb_req_error(req, 503, "SERVICE_UNAVAILABLE", NULL, NULL, NULL);
+		goto out;
+	}
+	if (rc != PB_OK) {
+		pb_req_error(req, 401, "TOKEN_INVALID",
+		             "유효하지 않은 토큰입니다.",
+		             "세션이 종료되었습니다. 다시 "
+		             "로그인해주세요.",
+		             NULL);
+		goto out;
+	}
 	if ((out->s.perms & perm) != perm) {
 		pb_log_begin(&l, PB_LOG_INFO, "forbidden");
 		pb_log_str(&l, "user", out->s.user_id);
