@@ -52,7 +52,7 @@ enum pb_err auth_uid_canon(const char *in, char *out, size_t outlen);
 enum pb_err auth_user_load(struct pb_app *app, const char *uid,
                            struct auth_user *out);
 /* Insert u (line already normalised; hash from pb_crypto_pwhash).
- * PB_ERR_STATE when the id exists. */
+ * PB_ERR_DUPLICATE when the id exists. */
 enum pb_err auth_user_add(struct pb_app *app, const struct auth_user *u);
 enum pb_err auth_user_set_password(struct pb_app *app, const char *uid,
                                    const char *hash);

@@ -326,7 +326,7 @@ login_admitted(struct pb_req *req, struct login *g)
 
 	rc = pb_ratelimit_hit(req->app->redis, "login", g->addr,
 	                      g->sv->rate_limit, g->sv->rate_window_ms, &retry);
-	if (rc == PB_ERR_TOOBIG) {
+	if (rc == PB_ERR_RATE_LIMITED) {
 		snprintf(retry_s, sizeof(retry_s), "%d", retry);
 		(void)pb_req_add_header(req, "Retry-After", retry_s);
 		pb_req_error(req, 429, "RATE_LIMITED", NULL, NULL, NULL);
@@ -398,7 +398,7 @@ login_reserve(struct pb_req *req, struct login *g)
 	g->now_ms = pb_clock_now_ms();
 	rc = pb_lockout_reserve(req->app->redis, g->ukey, &g->sv->lock,
 	                        g->now_ms, &g->slot, &g->until);
-	if (rc == PB_ERR_STATE) {
+	if (rc == PB_ERR_LOCKED) {
 		login_locked(req, g);
 		return 0;
 	}
@@ -682,7 +682,7 @@ refresh_user(struct pb_req *req, const struct pb_jwt_claims *c, unsigned *perms)
 		if (rc == PB_OK)
 			rc = pb_lockout_check(req->app->redis, ukey,
 			                      pb_clock_now_ms(), &until);
-		if (rc == PB_ERR_STATE)
+		if (rc == PB_ERR_LOCKED)
 			why = "locked";
 		else if (rc != PB_OK) {
 			pb_req_unavailable(req, "redis");
@@ -693,7 +693,7 @@ refresh_user(struct pb_req *req, const struct pb_jwt_claims *c, unsigned *perms)
 		(void)pb_session_delete(req->app->redis, c->sid);
 		refresh_log(c->sub, why);
 		refresh_invalid(req);
-		rc = PB_ERR_STATE;
+		rc = PB_ERR_FORBIDDEN;
 		goto out;
 	}
 	*perms = u.perms;
@@ -733,7 +733,7 @@ refresh_rotate(struct pb_req *req, const struct pb_jwt_claims *c,
 		pb_req_unavailable(req, "redis");
 		return rc;
 	}
-	if (rc == PB_ERR_STATE) {
+	if (rc == PB_ERR_REUSED) {
 		/* a used refresh token came back: stolen or replayed */
 		pb_log_begin(&l, PB_LOG_WARN, "security_refresh_reuse");
 		pb_log_str(&l, "user", c->sub);

@@ -449,7 +449,7 @@ change_insert(struct pb_req *req, struct change *c)
 	    "line_number, current_product_code, target_product_code, "
 	    "created_at) VALUES (?, ?, ?, ?, ?)",
 	    p, 5, NULL, &c->order_id);
-	if (rc == PB_ERR_STATE) {
+	if (rc == PB_ERR_DUPLICATE) {
 		/* the same requestId was (or is being) processed: its first
 		 * answer stands */
 		(void)pb_db_rollback(db);

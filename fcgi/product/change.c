@@ -916,7 +916,7 @@ change_start(struct pb_req *req, struct prod_ctx *c, struct row *r,
 	enum pb_err rc;
 
 	rc = insert_requested(c, r);
-	if (rc == PB_ERR_STATE && idem != NULL) {
+	if (rc == PB_ERR_DUPLICATE && idem != NULL) {
 		/* the same key raced us: answer what it became */
 		row_free(r);
 		if (load_row(c, NULL, uid, idem, r) == PB_OK)

@@ -217,7 +217,7 @@ apply_each(struct wk_sink *s, struct wk_entry **e, size_t n)
 		rc = apply_all(s, &e[i], 1);
 		if (rc == PB_ERR_UNAVAILABLE)
 			return rc;
-		if (rc == PB_OK || rc == PB_ERR_STATE) {
+		if (rc == PB_OK || rc == PB_ERR_DUPLICATE) {
 			s->written++;
 		} else {
 			e[i]->why = "refused_by_database";

@@ -292,32 +292,21 @@ out:
 	return rc;
 }
 
-enum pb_err
-pb_breaker_open(const char *path, const char *const *names, size_t ngroups,
-                const struct pb_breaker_opts *opts, struct pb_breaker **out)
+/*
+ * Map the shared state at path: a valid file as it is, any other file
+ * (or none) replaced by a fresh one under the flock of the file found,
+ * at most OPEN_TRIES times when another process replaces it meanwhile.
+ * *replaced is set when a file with content was replaced.
+ */
+static enum pb_err
+map_state(const char *path, const char *const *names, size_t ngroups,
+          uint32_t bucket_ms, struct shared_state **out, int *replaced)
 {
-	struct pb_breaker *b = NULL;
 	struct shared_state *s = MAP_FAILED;
 	struct stat st, pst;
-	enum pb_err rc = PB_ERR_INVAL;
-	int64_t bucket_ms, span;
-	int fd = -1, tries, replaced = 0;
+	enum pb_err rc = PB_ERR_IO;
+	int fd = -1, tries;
 
-	if (out == NULL)
-		return PB_ERR_INVAL;
-	*out = NULL;
-	if (path == NULL || *path == '\0' || !names_valid(names, ngroups))
-		goto out;
-	b = calloc(1, sizeof(*b));
-	if (b == NULL) {
-		rc = PB_ERR_NOMEM;
-		goto out;
-	}
-	apply_defaults(opts, &b->o);
-	if (!opts_valid(&b->o))
-		goto out;
-	/* the ring covers the window: ceil(window / NBUCKETS) ms per bucket */
-	bucket_ms = (b->o.window_ms + NBUCKETS - 1) / NBUCKETS;
 	for (tries = 0; tries < OPEN_TRIES && s == MAP_FAILED; tries++) {
 		rc = PB_ERR_IO;
 		fd =
@@ -344,17 +333,53 @@ pb_breaker_open(const char *path, const char *const *names, size_t ngroups,
 			munmap(s, sizeof(*s));
 			s = MAP_FAILED;
 		}
-		replaced |= st.st_size != 0;
-		rc = replace_file(path, names, ngroups, (uint32_t)bucket_ms);
+		*replaced |= st.st_size != 0;
+		rc = replace_file(path, names, ngroups, bucket_ms);
 		if (rc != PB_OK)
 			goto out;
 		close(fd); /* drops the flock; others retry */
 		fd = -1;
 	}
-	if (s == MAP_FAILED) {
-		rc = PB_ERR_IO;
+	rc = s != MAP_FAILED ? PB_OK : PB_ERR_IO;
+	*out = s;
+out:
+	/* explicitly: the mapping keeps the open file, and so the flock */
+	if (fd >= 0) {
+		(void)flock(fd, LOCK_UN);
+		close(fd);
+	}
+	return rc;
+}
+
+enum pb_err
+pb_breaker_open(const char *path, const char *const *names, size_t ngroups,
+                const struct pb_breaker_opts *opts, struct pb_breaker **out)
+{
+	struct pb_breaker *b = NULL;
+	struct shared_state *s = MAP_FAILED;
+	enum pb_err rc = PB_ERR_INVAL;
+	int64_t bucket_ms, span;
+	int replaced = 0;
+
+	if (out == NULL)
+		return PB_ERR_INVAL;
+	*out = NULL;
+	if (path == NULL || *path == '\0' || !names_valid(names, ngroups))
+		goto out;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		rc = PB_ERR_NOMEM;
 		goto out;
 	}
+	apply_defaults(opts, &b->o);
+	if (!opts_valid(&b->o))
+		goto out;
+	/* the ring covers the window: ceil(window / NBUCKETS) ms per bucket */
+	bucket_ms = (b->o.window_ms + NBUCKETS - 1) / NBUCKETS;
+	rc =
+	    map_state(path, names, ngroups, (uint32_t)bucket_ms, &s, &replaced);
+	if (rc != PB_OK)
+		goto out;
 	b->s = s;
 	s = MAP_FAILED;
 	b->ngroups = (int)ngroups;
@@ -364,11 +389,6 @@ pb_breaker_open(const char *path, const char *const *names, size_t ngroups,
 	b = NULL;
 	rc = PB_OK;
 out:
-	/* explicitly: the mapping keeps the open file, and so the flock */
-	if (fd >= 0) {
-		(void)flock(fd, LOCK_UN);
-		close(fd);
-	}
 	if (s != MAP_FAILED)
 		munmap(s, sizeof(*s));
 	free(b);

@@ -360,7 +360,7 @@ pb_cache_lock(struct pb_redis *r, const char *key, int64_t ms, char *token,
 	if (rc != PB_OK)
 		goto out;
 	if (rep->type == REDIS_REPLY_NIL)
-		rc = PB_ERR_STATE;
+		rc = PB_ERR_BUSY;
 	else if (rep->type != REDIS_REPLY_STATUS)
 		rc = PB_ERR_UNAVAILABLE;
 out:
@@ -571,7 +571,7 @@ pb_cache_fetch_pre(struct pb_redis *r, const struct pb_cache_opts *o,
 			pb_cache_unlock(r, o->key, token);
 			return rc;
 		}
-		if (rc != PB_ERR_STATE)
+		if (rc != PB_ERR_BUSY)
 			return do_load(r, o, 0, load, ud, res);
 		/* Someone else is loading: wait for the value. */
 		deadline = pb_clock_mono_ms() + wait_ms;

@@ -165,7 +165,7 @@ void pb_cache_setcmd_free(struct pb_cache_setcmd *c);
 enum pb_err pb_cache_del(struct pb_redis *r, const char *const *keys, size_t n);
 
 /* Single-flight lock: PB_OK (token filled, PB_CACHE_TOKEN_LEN + 1 bytes),
- * PB_ERR_STATE (held by someone else), PB_ERR_UNAVAILABLE. */
+ * PB_ERR_BUSY (held by someone else), PB_ERR_UNAVAILABLE. */
 enum pb_err pb_cache_lock(struct pb_redis *r, const char *key, int64_t ms,
                           char *token, size_t tokenlen);
 /* Release our lock only (compare-and-delete). */

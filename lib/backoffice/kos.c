@@ -299,31 +299,28 @@ out:
 /* --- client ----------------------------------------------------------------
  */
 
-enum pb_err
-pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
+/* Whether opts can make a client (a URL of http or https, sane limits). */
+static int
+opts_ok(const struct pb_kos_opts *opts)
 {
-	struct pb_kos *k = NULL;
-	const char *names[3];
-	int groups[3], i;
-	size_t n;
-	enum pb_err rc = PB_ERR_CONFIG;
+	return opts != NULL && opts->base_url != NULL &&
+	       (strncmp(opts->base_url, "http://", 7) == 0 ||
+	        strncmp(opts->base_url, "https://", 8) == 0) &&
+	       opts->connect_timeout_ms >= 0 && opts->total_timeout_ms >= 0 &&
+	       opts->read_retries >= -1 &&
+	       opts->read_retries <= PB_KOS_MAX_RETRIES;
+}
 
-	*out = NULL;
-	if (opts == NULL || opts->base_url == NULL ||
-	    (strncmp(opts->base_url, "http://", 7) != 0 &&
-	     strncmp(opts->base_url, "https://", 8) != 0) ||
-	    opts->connect_timeout_ms < 0 || opts->total_timeout_ms < 0 ||
-	    opts->read_retries < -1 || opts->read_retries > PB_KOS_MAX_RETRIES)
-		goto out;
-	rc = PB_ERR_NOMEM;
-	if (sodium_init() < 0)
-		goto out;
-	k = calloc(1, sizeof(*k));
-	if (k == NULL)
-		goto out;
-	rc = PB_ERR_CONFIG;
+/* Base URL (without trailing '/') and TLS files of opts into k;
+ * PB_ERR_CONFIG when one does not fit or the URL is not printable. */
+static enum pb_err
+set_endpoint(struct pb_kos *k, const struct pb_kos_opts *opts)
+{
+	size_t n;
+	int i;
+
 	if (pb_strlcpy(k->base, opts->base_url, sizeof(k->base)) != PB_OK)
-		goto out;
+		return PB_ERR_CONFIG;
 	n = strlen(k->base);
 	while (n > 0 && k->base[n - 1] == '/')
 		k->base[--n] = '\0';
@@ -331,7 +328,7 @@ pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
 		/* printable, no spaces: the URL goes to libcurl as is */
 		if ((unsigned char)k->base[i] <= 0x20 ||
 		    (unsigned char)k->base[i] >= 0x7f)
-			goto out;
+			return PB_ERR_CONFIG;
 	}
 	if ((opts->ca_file != NULL &&
 	     pb_strlcpy(k->ca, opts->ca_file, sizeof(k->ca)) != PB_OK) ||
@@ -341,6 +338,56 @@ pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
 	    (opts->client_key_file != NULL &&
 	     pb_strlcpy(k->key, opts->client_key_file, sizeof(k->key)) !=
 	         PB_OK))
+		return PB_ERR_CONFIG;
+	return PB_OK;
+}
+
+/* The breaker group of each operation (-1 without a breaker);
+ * PB_ERR_CONFIG when the breaker does not know a group's name. */
+static enum pb_err
+set_groups(struct pb_kos *k, const struct pb_kos_opts *opts)
+{
+	const char *names[3];
+	int groups[3], i;
+
+	names[0] = opts->bill_group != NULL ? opts->bill_group : "kos.bill";
+	names[1] =
+	    opts->product_group != NULL ? opts->product_group : "kos.product";
+	names[2] =
+	    opts->change_group != NULL ? opts->change_group : "kos.change";
+	for (i = 0; i < 3; i++) {
+		groups[i] = -1;
+		if (k->breaker != NULL) {
+			groups[i] = pb_breaker_group(k->breaker, names[i]);
+			if (groups[i] < 0)
+				return PB_ERR_CONFIG;
+		}
+	}
+	k->group[PB_KOS_BILL_INQUIRY] = groups[0];
+	k->group[PB_KOS_BILL_MONTHS] = groups[0];
+	k->group[PB_KOS_PRODUCT_INQUIRY] = groups[1];
+	k->group[PB_KOS_PRODUCT_LIST] = groups[1];
+	k->group[PB_KOS_PRODUCT_CHANGE] = groups[2];
+	return PB_OK;
+}
+
+enum pb_err
+pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
+{
+	struct pb_kos *k = NULL;
+	enum pb_err rc = PB_ERR_CONFIG;
+
+	*out = NULL;
+	if (!opts_ok(opts))
+		goto out;
+	rc = PB_ERR_NOMEM;
+	if (sodium_init() < 0)
+		goto out;
+	k = calloc(1, sizeof(*k));
+	if (k == NULL)
+		goto out;
+	rc = set_endpoint(k, opts);
+	if (rc != PB_OK)
 		goto out;
 	k->connect_ms = opts->connect_timeout_ms > 0
 	                    ? opts->connect_timeout_ms
@@ -353,24 +400,9 @@ pb_kos_new(const struct pb_kos_opts *opts, struct pb_kos **out)
 	             : opts->read_retries < 0 ? 0
 	                                      : (unsigned)opts->read_retries;
 	k->breaker = opts->breaker;
-	names[0] = opts->bill_group != NULL ? opts->bill_group : "kos.bill";
-	names[1] =
-	    opts->product_group != NULL ? opts->product_group : "kos.product";
-	names[2] =
-	    opts->change_group != NULL ? opts->change_group : "kos.change";
-	for (i = 0; i < 3; i++) {
-		groups[i] = -1;
-		if (k->breaker != NULL) {
-			groups[i] = pb_breaker_group(k->breaker, names[i]);
-			if (groups[i] < 0)
-				goto out;
-		}
-	}
-	k->group[PB_KOS_BILL_INQUIRY] = groups[0];
-	k->group[PB_KOS_BILL_MONTHS] = groups[0];
-	k->group[PB_KOS_PRODUCT_INQUIRY] = groups[1];
-	k->group[PB_KOS_PRODUCT_LIST] = groups[1];
-	k->group[PB_KOS_PRODUCT_CHANGE] = groups[2];
+	rc = set_groups(k, opts);
+	if (rc != PB_OK)
+		goto out;
 	if (opts->http != NULL) {
 		k->http = opts->http;
 	} else {

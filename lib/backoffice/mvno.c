@@ -131,6 +131,65 @@ pb_mvno_log_attempt(enum pb_err rc, const struct pb_mvno_attempt *a,
 	pb_log_end(&l);
 }
 
+/* Whether a delivery with these arguments may be sent at all. */
+static int
+deliver_args_ok(const struct pb_http *h, const struct pb_mvno_opts *o,
+                const char *body, size_t len, const char *idem_key,
+                const char *request_id)
+{
+	return h != NULL && o != NULL && pb_mvno_url_ok(o->url) &&
+	       o->secret != NULL && o->secret_len >= PB_MVNO_SECRET_MIN &&
+	       o->timeout_ms >= 0 && body != NULL && len != 0 &&
+	       len <= PB_MVNO_MAX_BODY &&
+	       pb_mvno_looks_like_object(body, len) &&
+	       pb_mvno_header_ok(idem_key, PB_MVNO_IDEM_MAX, 0x21) &&
+	       (request_id == NULL || pb_mvno_header_ok(request_id, 128, 0x20));
+}
+
+/* The attempt's result from pb_http_do's: PB_OK only for a 2xx the
+ * receiver did not refuse in its body; out->error names the failure. */
+static enum pb_err
+deliver_outcome(enum pb_err hrc, const struct pb_http_resp *resp,
+                struct pb_mvno_attempt *out)
+{
+	enum pb_err rc = PB_ERR_UNAVAILABLE;
+
+	switch (hrc) {
+	case PB_OK:
+		if (resp->status < 200 || resp->status > 299) {
+			snprintf(out->error, sizeof(out->error), "http_%ld",
+			         resp->status);
+		} else if (pb_mvno_refused_in_body(&resp->body,
+		                                   &out->duplicate)) {
+			snprintf(out->error, sizeof(out->error),
+			         "not_acknowledged");
+		} else {
+			out->error[0] = '\0';
+			rc = PB_OK;
+		}
+		break;
+	case PB_ERR_TIMEOUT:
+		snprintf(out->error, sizeof(out->error), "timeout");
+		break;
+	case PB_ERR_TOOBIG:
+		snprintf(out->error, sizeof(out->error), "response_too_big");
+		break;
+	case PB_ERR_NOMEM:
+		snprintf(out->error, sizeof(out->error), "nomem");
+		rc = PB_ERR_NOMEM;
+		break;
+	case PB_ERR_INVAL:
+		/* pb_http refused what we checked: a URL it cannot use */
+		snprintf(out->error, sizeof(out->error), "invalid");
+		rc = PB_ERR_INVAL;
+		break;
+	default:
+		snprintf(out->error, sizeof(out->error), "transport");
+		break;
+	}
+	return rc;
+}
+
 enum pb_err
 pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
                 const char *body, size_t len, const char *idem_key,
@@ -143,7 +202,6 @@ pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
 	char h_ts[48], h_sig[96], h_idem[PB_MVNO_IDEM_MAX + 32];
 	const char *hdrs[3];
 	long timeout;
-	int64_t now_s;
 	enum pb_err rc = PB_ERR_INVAL, hrc;
 
 	if (out == NULL)
@@ -151,17 +209,11 @@ pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
 	memset(out, 0, sizeof(*out));
 	memset(&resp, 0, sizeof(resp));
 	snprintf(out->error, sizeof(out->error), "invalid");
-	if (h == NULL || o == NULL || !pb_mvno_url_ok(o->url) ||
-	    o->secret == NULL || o->secret_len < PB_MVNO_SECRET_MIN ||
-	    o->timeout_ms < 0 || body == NULL || len == 0 ||
-	    len > PB_MVNO_MAX_BODY || !pb_mvno_looks_like_object(body, len) ||
-	    !pb_mvno_header_ok(idem_key, PB_MVNO_IDEM_MAX, 0x21) ||
-	    (request_id != NULL && !pb_mvno_header_ok(request_id, 128, 0x20)))
+	if (!deliver_args_ok(h, o, body, len, idem_key, request_id))
 		goto out;
 	timeout = o->timeout_ms > 0 ? o->timeout_ms : PB_MVNO_DEFAULT_TIMEOUT;
 
-	now_s = pb_clock_now_ms() / 1000;
-	snprintf(ts, sizeof(ts), "%" PRId64, now_s);
+	snprintf(ts, sizeof(ts), "%" PRId64, pb_clock_now_ms() / 1000);
 	rc = pb_mvno_sign(o->secret, o->secret_len, ts, body, len, sig,
 	                  sizeof(sig));
 	if (rc != PB_OK)
@@ -190,40 +242,7 @@ pb_mvno_deliver(struct pb_http *h, const struct pb_mvno_opts *o,
 	hrc = pb_http_do(h, &req, &resp);
 	out->http_status = resp.status;
 	out->elapsed_ms = resp.elapsed_ms;
-	rc = PB_ERR_UNAVAILABLE;
-	switch (hrc) {
-	case PB_OK:
-		if (resp.status < 200 || resp.status > 299) {
-			snprintf(out->error, sizeof(out->error), "http_%ld",
-			         resp.status);
-		} else if (pb_mvno_refused_in_body(&resp.body,
-		                                   &out->duplicate)) {
-			snprintf(out->error, sizeof(out->error),
-			         "not_acknowledged");
-		} else {
-			out->error[0] = '\0';
-			rc = PB_OK;
-		}
-		break;
-	case PB_ERR_TIMEOUT:
-		snprintf(out->error, sizeof(out->error), "timeout");
-		break;
-	case PB_ERR_TOOBIG:
-		snprintf(out->error, sizeof(out->error), "response_too_big");
-		break;
-	case PB_ERR_NOMEM:
-		snprintf(out->error, sizeof(out->error), "nomem");
-		rc = PB_ERR_NOMEM;
-		break;
-	case PB_ERR_INVAL:
-		/* pb_http refused what we checked: a URL it cannot use */
-		snprintf(out->error, sizeof(out->error), "invalid");
-		rc = PB_ERR_INVAL;
-		break;
-	default:
-		snprintf(out->error, sizeof(out->error), "transport");
-		break;
-	}
+	rc = deliver_outcome(hrc, &resp, out);
 	pb_mvno_log_attempt(rc, out, idem_key, request_id);
 out:
 	pb_http_resp_free(&resp);

@@ -112,7 +112,7 @@ struct pb_mvno_job {
 	/* out */
 	enum pb_err rc; /* PB_OK acknowledged; PB_ERR_UNAVAILABLE
 	                   not (retry later); PB_ERR_INVAL never
-	                   sent (bad job); PB_ERR_STATE not sent
+	                   sent (bad job); PB_ERR_SKIPPED not sent
 	                   because an earlier job of its group was
 	                   not acknowledged (order is kept) */
 	struct pb_mvno_attempt att;

@@ -6,7 +6,7 @@
  * to the MVNO AP reuse them (no TCP or TLS set-up per delivery).  Jobs of
  * one group (a customer's line) are sent one at a time in array order; a
  * job whose group has an unacknowledged earlier job is not sent at all
- * (PB_ERR_STATE), so the receiver never sees a line's results out of
+ * (PB_ERR_SKIPPED), so the receiver never sees a line's results out of
  * order.
  */
 #include <inttypes.h>
@@ -267,7 +267,7 @@ fill(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 		if (st[i] != J_WAIT || (ok = may_start(jobs, st, i)) == 0)
 			continue;
 		if (ok < 0) {
-			jobs[i].rc = PB_ERR_STATE;
+			jobs[i].rc = PB_ERR_SKIPPED;
 			snprintf(jobs[i].att.error, sizeof(jobs[i].att.error),
 			         "after_failure");
 			st[i] = J_DONE;

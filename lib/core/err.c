@@ -27,6 +27,24 @@ pb_strerror(enum pb_err err)
 		return "configuration error";
 	case PB_ERR_STATE:
 		return "invalid state";
+	case PB_ERR_METHOD:
+		return "method not allowed";
+	case PB_ERR_RATE_LIMITED:
+		return "rate limited";
+	case PB_ERR_LOCKED:
+		return "account locked";
+	case PB_ERR_BUSY:
+		return "held by another";
+	case PB_ERR_REUSED:
+		return "token reused";
+	case PB_ERR_DUPLICATE:
+		return "duplicate key";
+	case PB_ERR_FORBIDDEN:
+		return "forbidden";
+	case PB_ERR_READONLY:
+		return "read-only";
+	case PB_ERR_SKIPPED:
+		return "skipped";
 	case PB_ERR_INTERNAL:
 		return "internal error";
 	}

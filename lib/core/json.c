@@ -254,19 +254,109 @@ scan_literal(const unsigned char *p, size_t len, size_t *pos)
 	return "invalid literal";
 }
 
+/* The validator's position: the containers open at the moment are kept
+ * in fixed arrays indexed by depth (no recursion). */
+struct vscan {
+	const unsigned char *p;
+	size_t len;
+	size_t max_depth;
+	unsigned char kind[PB_JSON_MAX_DEPTH + 1]; /* '{' or '[' */
+	unsigned members[PB_JSON_MAX_DEPTH + 1];   /* count so far */
+	enum scan_state st;
+	size_t depth, pos;
+};
+
+/* A value starts with c at v->pos: open a container or scan a scalar. */
+static const char *
+on_value(struct vscan *v, unsigned char c)
+{
+	const char *why;
+
+	if (c == '{' || c == '[') {
+		if (v->depth >= v->max_depth)
+			return "nesting too deep";
+		v->kind[v->depth] = c;
+		v->members[v->depth] = 0;
+		v->depth++;
+		v->pos = skip_ws(v->p, v->len, v->pos + 1);
+		if (v->pos < v->len && v->p[v->pos] == (c == '{' ? '}' : ']')) {
+			v->depth--;
+			v->pos++;
+			v->st = ST_AFTER;
+		} else if (c == '{') {
+			v->st = ST_KEY;
+		} else {
+			v->members[v->depth - 1] = 1;
+		}
+		return NULL;
+	}
+	if (c == '"')
+		why = scan_string(v->p, v->len, &v->pos);
+	else if (c == '-' || is_digit(c))
+		why = scan_number(v->p, v->len, &v->pos);
+	else if (c == 't' || c == 'f' || c == 'n')
+		why = scan_literal(v->p, v->len, &v->pos);
+	else
+		why = "expected a JSON value";
+	if (why == NULL)
+		v->st = ST_AFTER;
+	return why;
+}
+
+/* A member's key starts with c at v->pos: the key and its ':'. */
+static const char *
+on_key(struct vscan *v, unsigned char c)
+{
+	const char *why;
+
+	if (c != '"')
+		return "expected string key";
+	if (++v->members[v->depth - 1] > PB_JSON_MAX_MEMBERS)
+		return "too many members";
+	why = scan_string(v->p, v->len, &v->pos);
+	if (why != NULL)
+		return why;
+	v->pos = skip_ws(v->p, v->len, v->pos);
+	if (v->pos >= v->len || v->p[v->pos] != ':')
+		return "expected ':' after key";
+	v->pos++;
+	v->st = ST_VALUE;
+	return NULL;
+}
+
+/* After a value inside a container: c is ',' or the closing bracket. */
+static const char *
+on_after(struct vscan *v, unsigned char c)
+{
+	int obj = v->kind[v->depth - 1] == '{';
+
+	if (c == ',') {
+		v->pos++;
+		if (obj) {
+			v->st = ST_KEY;
+		} else {
+			if (++v->members[v->depth - 1] > PB_JSON_MAX_MEMBERS)
+				return "too many members";
+			v->st = ST_VALUE;
+		}
+	} else if (c == (obj ? '}' : ']')) {
+		v->pos++;
+		v->depth--;
+	} else {
+		return obj ? "expected ',' or '}'" : "expected ',' or ']'";
+	}
+	return NULL;
+}
+
 /*
  * One pass over p[0..len): grammar, UTF-8, escapes, depth and member
- * counts, trailing bytes.  Containers open at the moment are kept in
- * fixed arrays indexed by depth (no recursion).  On success *vend is the
- * offset just past the top-level value (before trailing whitespace).
+ * counts, trailing bytes.  On success *vend is the offset just past the
+ * top-level value (before trailing whitespace).
  */
 static const char *
 validate(const unsigned char *p, size_t len, int max_depth, size_t *vend)
 {
-	unsigned char kind[PB_JSON_MAX_DEPTH + 1]; /* '{' or '[' */
-	unsigned members[PB_JSON_MAX_DEPTH + 1];   /* count so far */
-	enum scan_state st = ST_VALUE;
-	size_t depth = 0, pos = 0;
+	struct vscan v;
 	const char *why;
 	unsigned char c;
 
@@ -274,94 +364,36 @@ validate(const unsigned char *p, size_t len, int max_depth, size_t *vend)
 		return "byte order mark not allowed";
 	if (skip_ws(p, len, 0) == len)
 		return "empty input";
-
+	v.p = p;
+	v.len = len;
+	v.max_depth = max_depth > 0 ? (size_t)max_depth : 0;
+	v.st = ST_VALUE;
+	v.depth = 0;
+	v.pos = 0;
 	for (;;) {
-		if (st == ST_AFTER && depth == 0) {
-			*vend = pos;
-			pos = skip_ws(p, len, pos);
-			if (pos == len)
+		if (v.st == ST_AFTER && v.depth == 0) {
+			*vend = v.pos;
+			v.pos = skip_ws(p, len, v.pos);
+			if (v.pos == len)
 				return NULL;
-			if (p[pos] == '\0')
+			if (p[v.pos] == '\0')
 				return "NUL byte in input";
 			return "trailing characters after JSON value";
 		}
-		pos = skip_ws(p, len, pos);
-		if (pos >= len)
+		v.pos = skip_ws(p, len, v.pos);
+		if (v.pos >= len)
 			return "unexpected end of input";
-		c = p[pos];
+		c = p[v.pos];
 		if (c == '\0')
 			return "NUL byte in input";
-
-		switch (st) {
-		case ST_VALUE:
-			if (c == '{' || c == '[') {
-				if (depth >= (size_t)max_depth)
-					return "nesting too deep";
-				kind[depth] = c;
-				members[depth] = 0;
-				depth++;
-				pos = skip_ws(p, len, pos + 1);
-				if (pos < len &&
-				    p[pos] == (c == '{' ? '}' : ']')) {
-					depth--;
-					pos++;
-					st = ST_AFTER;
-				} else if (c == '{') {
-					st = ST_KEY;
-				} else {
-					members[depth - 1] = 1;
-				}
-				continue;
-			}
-			if (c == '"')
-				why = scan_string(p, len, &pos);
-			else if (c == '-' || is_digit(c))
-				why = scan_number(p, len, &pos);
-			else if (c == 't' || c == 'f' || c == 'n')
-				why = scan_literal(p, len, &pos);
-			else
-				why = "expected a JSON value";
-			if (why != NULL)
-				return why;
-			st = ST_AFTER;
-			break;
-
-		case ST_KEY:
-			if (c != '"')
-				return "expected string key";
-			if (++members[depth - 1] > PB_JSON_MAX_MEMBERS)
-				return "too many members";
-			why = scan_string(p, len, &pos);
-			if (why != NULL)
-				return why;
-			pos = skip_ws(p, len, pos);
-			if (pos >= len || p[pos] != ':')
-				return "expected ':' after key";
-			pos++;
-			st = ST_VALUE;
-			break;
-
-		case ST_AFTER:
-			if (c == ',') {
-				pos++;
-				if (kind[depth - 1] == '{') {
-					st = ST_KEY;
-				} else {
-					if (++members[depth - 1] >
-					    PB_JSON_MAX_MEMBERS)
-						return "too many members";
-					st = ST_VALUE;
-				}
-			} else if (c == (kind[depth - 1] == '{' ? '}' : ']')) {
-				pos++;
-				depth--;
-			} else {
-				return kind[depth - 1] == '{'
-				           ? "expected ',' or '}'"
-				           : "expected ',' or ']'";
-			}
-			break;
-		}
+		if (v.st == ST_VALUE)
+			why = on_value(&v, c);
+		else if (v.st == ST_KEY)
+			why = on_key(&v, c);
+		else
+			why = on_after(&v, c);
+		if (why != NULL)
+			return why;
 	}
 }
 

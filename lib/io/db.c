@@ -195,7 +195,7 @@ fail(struct pb_db *db, unsigned e, const char *msg)
 {
 	record(db, e, msg);
 	if (e == ER_DUP_ENTRY)
-		return PB_ERR_STATE;
+		return PB_ERR_DUPLICATE;
 	if (classify(e) != FAIL_SERVER || server_says_later(e) == 2) {
 		/* a read-only or not-ready server: the next connection may
 		 * reach the writer (haproxy, a failover) */
@@ -387,16 +387,95 @@ refetch_column(MYSQL_STMT *st, struct result_cols *c, unsigned i, size_t need)
 	return PB_OK;
 }
 
+/* Buffers of FIELD_INITIAL bytes for ncols text columns, bound to c->b
+ * (the caller frees them with cols_free, also after a failure). */
+static enum pb_err
+cols_alloc(struct result_cols *c, unsigned ncols)
+{
+	unsigned i;
+
+	for (i = 0; i < ncols; i++) {
+		c->buf[i] = malloc(FIELD_INITIAL);
+		if (c->buf[i] == NULL)
+			return PB_ERR_NOMEM;
+		c->size[i] = FIELD_INITIAL;
+		c->b[i].buffer_type = MYSQL_TYPE_STRING;
+		c->b[i].buffer = c->buf[i];
+		c->b[i].buffer_length = FIELD_INITIAL - 1;
+		c->b[i].length = &c->len[i];
+		c->b[i].is_null = &c->isnull[i];
+		c->b[i].error = &c->error[i];
+	}
+	return PB_OK;
+}
+
+/* The fetched row's columns into c->vals (a column longer than its
+ * buffer fetched again in a larger one, then bound again). */
+static enum pb_err
+row_values(struct pb_db *db, MYSQL_STMT *st, struct result_cols *c,
+           unsigned ncols)
+{
+	unsigned i;
+	int rebind = 0;
+	enum pb_err rc;
+
+	for (i = 0; i < ncols; i++) {
+		if (!c->isnull[i] && c->len[i] >= c->size[i]) {
+			rc = refetch_column(st, c, i, c->len[i]);
+			if (rc != PB_OK)
+				return rc;
+			rebind = 1;
+		}
+		if (c->isnull[i]) {
+			c->vals[i] = NULL;
+			c->vlens[i] = 0;
+		} else {
+			c->buf[i][c->len[i]] = '\0';
+			c->vals[i] = c->buf[i];
+			c->vlens[i] = c->len[i];
+		}
+	}
+	if (rebind && mysql_stmt_bind_result(st, c->b) != 0)
+		return fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+	return PB_OK;
+}
+
+/* Fetch every row of the stored result of st and call fn for each. */
+static enum pb_err
+each_row(struct pb_db *db, MYSQL_STMT *st, struct result_cols *c,
+         unsigned ncols, pb_db_row_fn fn, void *ud)
+{
+	struct pb_db_row row;
+	enum pb_err rc;
+	int f;
+
+	row.ncols = ncols;
+	row.vals = c->vals;
+	row.lens = c->vlens;
+	for (;;) {
+		f = mysql_stmt_fetch(st);
+		if (f == MYSQL_NO_DATA)
+			return PB_OK;
+		if (f == 1)
+			return fail(db, mysql_stmt_errno(st),
+			            mysql_stmt_error(st));
+		rc = row_values(db, st, c, ncols);
+		if (rc != PB_OK)
+			return rc;
+		rc = fn(ud, &row);
+		if (rc != PB_OK)
+			return rc;
+	}
+}
+
 enum pb_err
 pb_db_query(struct pb_db *db, const char *sql, const struct pb_db_param *p,
             unsigned n, pb_db_row_fn fn, void *ud)
 {
 	struct result_cols *c = NULL;
-	struct pb_db_row row;
 	MYSQL_STMT *st = NULL;
 	MYSQL_RES *meta = NULL;
-	unsigned ncols = 0, i;
-	int f, rebind;
+	unsigned ncols = 0;
 	enum pb_err rc;
 
 	rc = run(db, sql, p, n, 1, &st);
@@ -425,63 +504,14 @@ pb_db_query(struct pb_db *db, const char *sql, const struct pb_db_param *p,
 		rc = PB_ERR_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < ncols; i++) {
-		c->buf[i] = malloc(FIELD_INITIAL);
-		if (c->buf[i] == NULL) {
-			rc = PB_ERR_NOMEM;
-			goto out;
-		}
-		c->size[i] = FIELD_INITIAL;
-		c->b[i].buffer_type = MYSQL_TYPE_STRING;
-		c->b[i].buffer = c->buf[i];
-		c->b[i].buffer_length = FIELD_INITIAL - 1;
-		c->b[i].length = &c->len[i];
-		c->b[i].is_null = &c->isnull[i];
-		c->b[i].error = &c->error[i];
-	}
+	rc = cols_alloc(c, ncols);
+	if (rc != PB_OK)
+		goto out;
 	if (mysql_stmt_bind_result(st, c->b) != 0) {
 		rc = fail(db, mysql_stmt_errno(st), mysql_stmt_error(st));
 		goto out;
 	}
-	row.ncols = ncols;
-	row.vals = c->vals;
-	row.lens = c->vlens;
-	for (;;) {
-		f = mysql_stmt_fetch(st);
-		if (f == MYSQL_NO_DATA)
-			break;
-		if (f == 1) {
-			rc = fail(db, mysql_stmt_errno(st),
-			          mysql_stmt_error(st));
-			goto out;
-		}
-		rebind = 0;
-		for (i = 0; i < ncols; i++) {
-			if (!c->isnull[i] && c->len[i] >= c->size[i]) {
-				rc = refetch_column(st, c, i, c->len[i]);
-				if (rc != PB_OK)
-					goto out;
-				rebind = 1;
-			}
-			if (c->isnull[i]) {
-				c->vals[i] = NULL;
-				c->vlens[i] = 0;
-			} else {
-				c->buf[i][c->len[i]] = '\0';
-				c->vals[i] = c->buf[i];
-				c->vlens[i] = c->len[i];
-			}
-		}
-		if (rebind && mysql_stmt_bind_result(st, c->b) != 0) {
-			rc = fail(db, mysql_stmt_errno(st),
-			          mysql_stmt_error(st));
-			goto out;
-		}
-		rc = fn(ud, &row);
-		if (rc != PB_OK)
-			goto out;
-	}
-	rc = PB_OK;
+	rc = each_row(db, st, c, ncols, fn, ud);
 out:
 	/* st belongs to the cache; only its result set is released here.
 	 * After fail() dropped the connection the statement is gone. */
@@ -598,7 +628,7 @@ pb_db_writable(struct pb_db *db, const char **why)
 	    "WHERE VARIABLE_NAME = 'WSREP_READY')",
 	    NULL, 0, writable_row, &w);
 	if (rc == PB_OK && w != NULL)
-		rc = PB_ERR_STATE;
+		rc = PB_ERR_READONLY;
 	if (why != NULL)
 		*why = rc == PB_ERR_UNAVAILABLE ? "unavailable" : w;
 	return rc;

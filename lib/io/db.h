@@ -72,8 +72,8 @@ enum pb_err pb_db_ping(struct pb_db *db);
 
 /*
  * Execute a statement with n parameters.  affected / insert_id may be NULL.
- * PB_ERR_STATE for a duplicate key (ER_DUP_ENTRY), PB_ERR_UNAVAILABLE when
- * the server cannot be reached, PB_ERR_IO for other server errors.
+ * PB_ERR_DUPLICATE for a duplicate key (ER_DUP_ENTRY), PB_ERR_UNAVAILABLE
+ * when the server cannot be reached, PB_ERR_IO for other server errors.
  */
 enum pb_err pb_db_exec(struct pb_db *db, const char *sql,
                        const struct pb_db_param *params, unsigned n,
@@ -81,8 +81,9 @@ enum pb_err pb_db_exec(struct pb_db *db, const char *sql,
 
 /*
  * Whether this connection's server takes writes: PB_OK when @@read_only
- * is off and, on a Galera node (@@wsrep_on), wsrep_ready is ON; PB_ERR_STATE
- * when it is read-only or not ready (*why says which, static text);
+ * is off and, on a Galera node (@@wsrep_on), wsrep_ready is ON;
+ * PB_ERR_READONLY when it is read-only or not ready (*why says which,
+ * static text);
  * PB_ERR_UNAVAILABLE when it cannot be asked.
  */
 enum pb_err pb_db_writable(struct pb_db *db, const char **why);
@@ -92,6 +93,8 @@ enum pb_err pb_db_query(struct pb_db *db, const char *sql,
                         const struct pb_db_param *params, unsigned n,
                         pb_db_row_fn fn, void *ud);
 
+/* PB_ERR_STATE (a programming error) for a begin inside a transaction
+ * or a commit outside one. */
 enum pb_err pb_db_begin(struct pb_db *db);
 enum pb_err pb_db_commit(struct pb_db *db);
 /* Always safe to call; ends the transaction state even if the server is gone.

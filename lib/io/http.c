@@ -155,107 +155,103 @@ scheme_ok(const char *url)
 	       strncmp(url, "https://", 8) == 0;
 }
 
-enum pb_err
-pb_http_do(struct pb_http *h, const struct pb_http_req *req,
-           struct pb_http_resp *resp)
+/* The method of a valid req (GET or POST when not named), NULL when req
+ * is not one pb_http_do may send. */
+static const char *
+valid_method(const struct pb_http_req *req)
 {
-	struct curl_slist *hdrs = NULL, *tmp;
-	char line[PB_HTTP_HEADER_MAX + 32];
 	const char *method;
-	long connect_ms;
-	int64_t t0;
-	CURLcode cc;
 	size_t i;
-	int n;
-	enum pb_err rc = PB_ERR_INVAL;
 
-	memset(resp, 0, sizeof(*resp));
-	pb_buf_init(&resp->body, req != NULL ? req->max_response : 0);
-	resp->error_kind = "";
-	t0 = pb_clock_mono_ms();
-	if (h == NULL || req == NULL || req->url == NULL ||
-	    !scheme_ok(req->url) || req->total_timeout_ms <= 0 ||
-	    req->max_response == 0 || req->nheaders > PB_HTTP_MAX_HEADERS ||
+	if (req->url == NULL || !scheme_ok(req->url) ||
+	    req->total_timeout_ms <= 0 || req->max_response == 0 ||
+	    req->nheaders > PB_HTTP_MAX_HEADERS ||
 	    (req->nheaders > 0 && req->headers == NULL) ||
 	    (req->body == NULL && req->body_len > 0))
-		goto out;
+		return NULL;
 	if (req->request_id != NULL && !printable(req->request_id, 128))
-		goto out;
+		return NULL;
 	if (req->content_type != NULL && !printable(req->content_type, 128))
-		goto out;
+		return NULL;
 	for (i = 0; i < req->nheaders; i++) {
 		if (req->headers[i] == NULL ||
 		    !printable(req->headers[i], PB_HTTP_HEADER_MAX) ||
 		    strchr(req->headers[i], ':') == NULL)
-			goto out;
+			return NULL;
 	}
 	method = req->method;
 	if (method == NULL)
 		method = req->body != NULL ? "POST" : "GET";
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
 	    strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0)
-		goto out;
+		return NULL;
+	return method;
+}
 
-	/* After fork() the parent's connections must not be used. */
-	if (h->pid != getpid()) {
-		curl_easy_cleanup(h->curl);
-		h->curl = curl_easy_init();
-		h->pid = getpid();
-	}
-	rc = PB_ERR_NOMEM;
-	if (h->curl == NULL)
-		goto out;
+/* Append "name: value" to *hdrs; 0 when it did not fit or no memory. */
+static int
+add_header(struct curl_slist **hdrs, const char *name, const char *value)
+{
+	char line[PB_HTTP_HEADER_MAX + 32];
+	struct curl_slist *tmp;
+	int n;
 
-	/* Build the header list; each append may fail. */
-	if (req->body != NULL) {
-		n = snprintf(line, sizeof(line), "Content-Type: %s",
-		             req->content_type != NULL ? req->content_type
-		                                       : "application/json");
+	if (name != NULL) {
+		n = snprintf(line, sizeof(line), "%s: %s", name, value);
 		if (n < 0 || (size_t)n >= sizeof(line))
-			goto out;
-		tmp = curl_slist_append(hdrs, line);
-		if (tmp == NULL)
-			goto out;
-		hdrs = tmp;
+			return 0;
+		value = line;
 	}
-	if (req->request_id != NULL) {
-		n = snprintf(line, sizeof(line), "X-Request-ID: %s",
-		             req->request_id);
-		if (n < 0 || (size_t)n >= sizeof(line))
-			goto out;
-		tmp = curl_slist_append(hdrs, line);
-		if (tmp == NULL)
-			goto out;
-		hdrs = tmp;
-	}
+	tmp = curl_slist_append(*hdrs, value);
+	if (tmp == NULL)
+		return 0;
+	*hdrs = tmp;
+	return 1;
+}
+
+/* The request's header list into *hdrs (the caller frees it, also when
+ * this fails with PB_ERR_NOMEM half-way). */
+static enum pb_err
+build_headers(const struct pb_http_req *req, struct curl_slist **hdrs)
+{
+	size_t i;
+
+	if (req->body != NULL &&
+	    !add_header(hdrs, "Content-Type",
+	                req->content_type != NULL ? req->content_type
+	                                          : "application/json"))
+		return PB_ERR_NOMEM;
+	if (req->request_id != NULL &&
+	    !add_header(hdrs, "X-Request-ID", req->request_id))
+		return PB_ERR_NOMEM;
 	for (i = 0; i < req->nheaders; i++) {
-		tmp = curl_slist_append(hdrs, req->headers[i]);
-		if (tmp == NULL)
-			goto out;
-		hdrs = tmp;
+		if (!add_header(hdrs, NULL, req->headers[i]))
+			return PB_ERR_NOMEM;
 	}
 	/* No "Expect: 100-continue" round trip for larger POSTs. */
-	tmp = curl_slist_append(hdrs, "Expect:");
-	if (tmp == NULL)
-		goto out;
-	hdrs = tmp;
+	if (!add_header(hdrs, NULL, "Expect:"))
+		return PB_ERR_NOMEM;
+	return PB_OK;
+}
 
-	connect_ms =
-	    req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 1000;
-	if (connect_ms > req->total_timeout_ms)
-		connect_ms = req->total_timeout_ms;
-
-	/* reset keeps the connection cache: connections are reused. */
-	curl_easy_reset(h->curl);
-	h->sink = &resp->body;
-	h->toobig = 0;
-	h->errbuf[0] = '\0';
-	cc = CURLE_OK;
 #define SET(opt, val)                                                          \
 	do {                                                                   \
 		if (cc == CURLE_OK)                                            \
 			cc = curl_easy_setopt(h->curl, opt, val);              \
 	} while (0)
+
+/* Protocols, timeouts, limits, sink, headers and TLS files of req. */
+static CURLcode
+set_transport(struct pb_http *h, const struct pb_http_req *req,
+              struct curl_slist *hdrs)
+{
+	CURLcode cc = CURLE_OK;
+	long connect_ms;
+
+	connect_ms =
+	    req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 1000;
+	if (connect_ms > req->total_timeout_ms)
+		connect_ms = req->total_timeout_ms;
 	SET(CURLOPT_URL, req->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -286,6 +282,15 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 		SET(CURLOPT_SSLKEY, req->key_file);
 		SET(CURLOPT_SSLKEYTYPE, "PEM");
 	}
+	return cc;
+}
+
+/* The method and its body (GET sends none). */
+static CURLcode
+set_method(struct pb_http *h, const struct pb_http_req *req, const char *method)
+{
+	CURLcode cc = CURLE_OK;
+
 	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
 		SET(CURLOPT_POST, 1L);
 		SET(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
@@ -301,25 +306,34 @@ pb_http_do(struct pb_http *h, const struct pb_http_req *req,
 			    (curl_off_t)req->body_len);
 		}
 	}
+	return cc;
+}
 #undef SET
-	if (cc != CURLE_OK) {
-		rc = map_curl(cc, 0);
-		goto done;
-	}
-	cc = curl_easy_perform(h->curl);
-	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	{
-		long sent = 0;
 
-		/* bytes of request headers sent: 0 when no connection was made
-		 */
-		(void)curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &sent);
-		resp->sent = sent > 0;
-	}
-	rc = map_curl(cc, h->toobig);
+/* Run the configured transfer: status, whether anything was sent, and
+ * the body kept only on success. */
+static enum pb_err
+perform(struct pb_http *h, struct pb_http_resp *resp, CURLcode *cc)
+{
+	long sent = 0;
+	enum pb_err rc;
+
+	*cc = curl_easy_perform(h->curl);
+	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	/* bytes of request headers sent: 0 when no connection was made */
+	(void)curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &sent);
+	resp->sent = sent > 0;
+	rc = map_curl(*cc, h->toobig);
 	if (rc != PB_OK)
 		pb_buf_reset(&resp->body);
-done:
+	return rc;
+}
+
+/* The failure's class and text into resp; drop the pointers into this
+ * call's memory that h still holds. */
+static void
+finish(struct pb_http *h, CURLcode cc, struct pb_http_resp *resp)
+{
 	resp->error_kind = error_kind(cc);
 	/* TLS 1.3: a refused client certificate arrives as an alert on the
 	 * first read, which libcurl reports as a receive error */
@@ -332,10 +346,56 @@ done:
 		                 h->errbuf[0] != '\0' ? h->errbuf
 		                                      : curl_easy_strerror(cc),
 		                 sizeof(resp->error));
-	/* Drop the pointers into this call's memory before returning. */
 	(void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	h->sink = NULL;
+}
+
+enum pb_err
+pb_http_do(struct pb_http *h, const struct pb_http_req *req,
+           struct pb_http_resp *resp)
+{
+	struct curl_slist *hdrs = NULL;
+	const char *method = NULL;
+	int64_t t0;
+	CURLcode cc;
+	enum pb_err rc = PB_ERR_INVAL;
+
+	memset(resp, 0, sizeof(*resp));
+	pb_buf_init(&resp->body, req != NULL ? req->max_response : 0);
+	resp->error_kind = "";
+	t0 = pb_clock_mono_ms();
+	if (h != NULL && req != NULL)
+		method = valid_method(req);
+	if (method == NULL)
+		goto out;
+
+	/* After fork() the parent's connections must not be used. */
+	if (h->pid != getpid()) {
+		curl_easy_cleanup(h->curl);
+		h->curl = curl_easy_init();
+		h->pid = getpid();
+	}
+	rc = PB_ERR_NOMEM;
+	if (h->curl == NULL)
+		goto out;
+	rc = build_headers(req, &hdrs);
+	if (rc != PB_OK)
+		goto out;
+
+	/* reset keeps the connection cache: connections are reused. */
+	curl_easy_reset(h->curl);
+	h->sink = &resp->body;
+	h->toobig = 0;
+	h->errbuf[0] = '\0';
+	cc = set_transport(h, req, hdrs);
+	if (cc == CURLE_OK)
+		cc = set_method(h, req, method);
+	if (cc != CURLE_OK)
+		rc = map_curl(cc, 0);
+	else
+		rc = perform(h, resp, &cc);
+	finish(h, cc, resp);
 out:
 	curl_slist_free_all(hdrs);
 	resp->elapsed_ms = pb_clock_mono_ms() - t0;

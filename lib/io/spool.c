@@ -26,6 +26,7 @@
 #define NAME_LEN 39 /* "%013-%010-%010.rec" */
 #define NAME_BUF (NAME_LEN + 1)
 #define TMP_PREFIX ".tmp-"
+#define TMP_BUF 64 /* bytes: TMP_PREFIX, a record name and its NUL */
 #define FAILED_DIR "failed"
 #define COUNT_TTL_MS 1000           /* ms a cached record count is used */
 #define MAX_NAME_MS 9999999999999LL /* 13 digits of ms */
@@ -402,35 +403,23 @@ write_all(int fd, const void *p, size_t n)
 	return PB_OK;
 }
 
-enum pb_err
-pb_spool_put(struct pb_spool *s, const char *kind, const char *key,
-             const void *data, size_t len)
+/* PB_ERR_TOOBIG (and a log line) when a record of len bytes is over
+ * max_record or the spool holds max_records already. */
+static enum pb_err
+check_room(struct pb_spool *s, const char *kind, const char *key, size_t len)
 {
 	struct pb_logline l;
 	struct scan sc;
-	unsigned char *sealed = NULL;
-	const void *payload = data;
-	size_t plen = len;
-	char hdr[HDR_MAX], tmp[64], name[NAME_BUF];
-	int fd = -1, n, tmp_made = 0, saved_errno = 0;
-	unsigned seq;
-	int64_t now, mono;
-	enum pb_err rc = PB_ERR_INVAL;
+	int64_t mono;
 
-	if (s == NULL || !valid_kind(kind) || !valid_key(key) ||
-	    (data == NULL && len > 0))
-		goto out;
-	if (data == NULL)
-		payload = "";
 	if (len > s->max_record) {
-		rc = PB_ERR_TOOBIG;
 		pb_log_begin(&l, PB_LOG_ERROR, "spool_record_too_big");
 		pb_log_str(&l, "kind", kind);
 		pb_log_str(&l, "key", key);
 		pb_log_int(&l, "bytes", (long long)len);
 		pb_log_int(&l, "max", (long long)s->max_record);
 		pb_log_end(&l);
-		goto out;
+		return PB_ERR_TOOBIG;
 	}
 	mono = pb_clock_mono_ms();
 	if (s->count_at == 0 || mono - s->count_at >= COUNT_TTL_MS) {
@@ -438,15 +427,104 @@ pb_spool_put(struct pb_spool *s, const char *kind, const char *key,
 		(void)scan_dir(s, &sc, 0); /* on failure the old count stays */
 	}
 	if (s->count >= s->max_records) {
-		rc = PB_ERR_TOOBIG;
 		pb_log_begin(&l, PB_LOG_ERROR, "spool_full");
 		pb_log_str(&l, "kind", kind);
 		pb_log_str(&l, "key", key);
 		pb_log_int(&l, "records", (long long)s->count);
 		pb_log_int(&l, "max", (long long)s->max_records);
 		pb_log_end(&l);
+		return PB_ERR_TOOBIG;
+	}
+	return PB_OK;
+}
+
+/*
+ * A new record's name (NAME_BUF bytes) and its temp name (TMP_BUF).
+ * The name is unique by construction: the time, this process, and a
+ * sequence no other pb_spool of this process uses.  The temp file
+ * carries the final name behind a prefix that readers ignore.
+ */
+static enum pb_err
+new_names(char *name, char *tmp)
+{
+	unsigned seq;
+	int64_t now;
+
+	seq = __atomic_add_fetch(&spool_seq, 1, __ATOMIC_RELAXED);
+	now = pb_clock_now_ms();
+	if (now < 0)
+		now = 0;
+	if (now > MAX_NAME_MS)
+		now = MAX_NAME_MS;
+	if (snprintf(name, NAME_BUF, "%013" PRId64 "-%010ld-%010u.rec", now,
+	             (long)getpid(), seq) != NAME_LEN ||
+	    snprintf(tmp, TMP_BUF, TMP_PREFIX "%s", name) >= TMP_BUF)
+		return PB_ERR_INTERNAL;
+	return PB_OK;
+}
+
+/* Write header and payload to tmp, fsync it and rename it to name; on
+ * failure PB_ERR_IO with *err (errno) and no temp file left. */
+static enum pb_err
+write_record(struct pb_spool *s, const char *tmp, const char *name,
+             const char *hdr, size_t hlen, const void *payload, size_t plen,
+             int *err)
+{
+	int fd, tmp_made = 0;
+	enum pb_err rc = PB_ERR_IO;
+
+	fd = openat(s->dirfd, tmp,
+	            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		*err = errno;
 		goto out;
 	}
+	tmp_made = 1;
+	if (write_all(fd, hdr, hlen) != PB_OK ||
+	    write_all(fd, payload, plen) != PB_OK || fsync(fd) != 0) {
+		*err = errno;
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		*err = errno;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
+		*err = errno;
+		goto out;
+	}
+	tmp_made = 0;
+	rc = PB_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp_made)
+		(void)unlinkat(s->dirfd, tmp, 0);
+	return rc;
+}
+
+enum pb_err
+pb_spool_put(struct pb_spool *s, const char *kind, const char *key,
+             const void *data, size_t len)
+{
+	struct pb_logline l;
+	unsigned char *sealed = NULL;
+	const void *payload = data;
+	size_t plen = len;
+	char hdr[HDR_MAX], tmp[TMP_BUF], name[NAME_BUF];
+	int n, saved_errno = 0;
+	enum pb_err rc = PB_ERR_INVAL;
+
+	if (s == NULL || !valid_kind(kind) || !valid_key(key) ||
+	    (data == NULL && len > 0))
+		goto out;
+	if (data == NULL)
+		payload = "";
+	rc = check_room(s, kind, key, len);
+	if (rc != PB_OK)
+		goto out;
 	if (s->sealed) {
 		rc = pb_crypto_seal(s->key, payload, len, &sealed, &plen);
 		if (rc != PB_OK)
@@ -458,57 +536,22 @@ pb_spool_put(struct pb_spool *s, const char *kind, const char *key,
 	             s->sealed ? 's' : 'p', plen);
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		goto out;
-
-	/* The name is unique by construction: the time, this process, and
-	   a sequence no other pb_spool of this process uses.  The temp file
-	   carries the final name behind a prefix that readers ignore. */
-	seq = __atomic_add_fetch(&spool_seq, 1, __ATOMIC_RELAXED);
-	now = pb_clock_now_ms();
-	if (now < 0)
-		now = 0;
-	if (now > MAX_NAME_MS)
-		now = MAX_NAME_MS;
-	if (snprintf(name, sizeof(name), "%013" PRId64 "-%010ld-%010u.rec", now,
-	             (long)getpid(), seq) != NAME_LEN ||
-	    snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name) >=
-	        (int)sizeof(tmp))
+	rc = new_names(name, tmp);
+	if (rc != PB_OK)
 		goto out;
-	rc = PB_ERR_IO;
-	fd = openat(s->dirfd, tmp,
-	            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		saved_errno = errno;
+	rc = write_record(s, tmp, name, hdr, (size_t)n, payload, plen,
+	                  &saved_errno);
+	if (rc != PB_OK)
 		goto out;
-	}
-	tmp_made = 1;
-	if (write_all(fd, hdr, (size_t)n) != PB_OK ||
-	    write_all(fd, payload, plen) != PB_OK || fsync(fd) != 0) {
-		saved_errno = errno;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		saved_errno = errno;
-		goto out;
-	}
-	fd = -1;
-	if (renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
-		saved_errno = errno;
-		goto out;
-	}
-	tmp_made = 0;
 	s->count++;
 	if (fsync(s->dirfd) != 0) {
 		/* the record is in place but may not survive a power cut */
 		saved_errno = errno;
+		rc = PB_ERR_IO;
 		goto out;
 	}
 	rc = PB_OK;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp_made)
-		(void)unlinkat(s->dirfd, tmp, 0);
 	if (rc == PB_ERR_IO) {
 		pb_log_begin(&l, PB_LOG_ERROR, "spool_put_failed");
 		pb_log_str(&l, "kind", kind);
@@ -563,6 +606,127 @@ hdr_field(const char **p, const char *end, char *out, size_t outlen)
 	return 1;
 }
 
+/* The whole file open on fd (at most limit bytes) into r->raw,
+ * NUL-terminated; *size its length. */
+static enum pb_err
+read_whole(int fd, size_t limit, struct record *r, size_t *size,
+           const char **why)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0)
+		return PB_ERR_IO;
+	*size = (size_t)st.st_size;
+	if (*size > limit) {
+		*why = "file larger than max_record allows";
+		return PB_ERR_TOOBIG;
+	}
+	r->raw = malloc(*size + 1);
+	if (r->raw == NULL) {
+		*why = "out of memory";
+		return PB_ERR_NOMEM;
+	}
+	while (got < *size) {
+		n = pread(fd, r->raw + got, *size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return PB_ERR_IO;
+		got += (size_t)n;
+	}
+	r->raw[*size] = '\0';
+	return PB_OK;
+}
+
+/*
+ * Check the header line of r->raw (size bytes): kind and key into r,
+ * the flag ('s' sealed, 'p' plain) into *flag, the header's length with
+ * its newline into *hlen.  The data length it names must be the rest.
+ */
+static enum pb_err
+parse_header(struct record *r, size_t size, char *flag, size_t *hlen,
+             const char **why)
+{
+	const char *p, *nl;
+	char magic[16], f[4], lenstr[24];
+	unsigned long long v;
+	char *e;
+
+	*why = "malformed header";
+	nl = memchr(r->raw, '\n', size < HDR_MAX ? size : HDR_MAX);
+	/* a NUL would end a field early: "key\0junk" must not pass as "key"
+	   (found by tests/fuzz/fuzz_spool) */
+	if (nl == NULL || memchr(r->raw, '\0', (size_t)(nl - r->raw)) != NULL)
+		return PB_ERR_PARSE;
+	p = r->raw;
+	if (!hdr_field(&p, nl, magic, sizeof(magic)) ||
+	    strcmp(magic, MAGIC) != 0) {
+		*why = "unknown format version";
+		return PB_ERR_PARSE;
+	}
+	if (!hdr_field(&p, nl, r->kind, sizeof(r->kind)) ||
+	    !valid_kind(r->kind) ||
+	    !hdr_field(&p, nl, r->key, sizeof(r->key)) || !valid_key(r->key) ||
+	    !hdr_field(&p, nl, f, sizeof(f)) ||
+	    (strcmp(f, "s") != 0 && strcmp(f, "p") != 0) ||
+	    !hdr_field(&p, nl, lenstr, sizeof(lenstr)) || p != nl ||
+	    !all_digits(lenstr, strlen(lenstr))) {
+		/* only checked names go to the log */
+		if (!valid_kind(r->kind))
+			r->kind[0] = '\0';
+		if (!valid_key(r->key))
+			r->key[0] = '\0';
+		return PB_ERR_PARSE;
+	}
+	errno = 0;
+	v = strtoull(lenstr, &e, 10);
+	*hlen = (size_t)(nl - r->raw) + 1;
+	if (errno != 0 || *e != '\0' ||
+	    v != (unsigned long long)(size - *hlen)) {
+		*why = "truncated or padded record";
+		return PB_ERR_PARSE;
+	}
+	*flag = f[0];
+	return PB_OK;
+}
+
+/* Decrypt the dlen sealed bytes at r->raw + hlen into r->plain. */
+static enum pb_err
+open_sealed(struct pb_spool *s, struct record *r, size_t hlen, size_t dlen,
+            const char **why)
+{
+	enum pb_err rc;
+
+	if (!s->sealed) {
+		*why = "sealed record but the spool has no key";
+		return PB_ERR_INVAL;
+	}
+	if (dlen < PB_CRYPTO_SEAL_MIN ||
+	    dlen - PB_CRYPTO_SEAL_MIN >
+	        s->max_record +
+	            (PB_CRYPTO_SEAL_OVERHEAD - PB_CRYPTO_SEAL_MIN)) {
+		*why = "sealed data of a wrong size";
+		return PB_ERR_PARSE;
+	}
+	/* room for a record sealed before key versions (crypto.h) */
+	r->plain_size = dlen - PB_CRYPTO_SEAL_MIN + 1;
+	r->plain = malloc(r->plain_size);
+	if (r->plain == NULL) {
+		*why = "out of memory";
+		return PB_ERR_NOMEM;
+	}
+	rc = pb_crypto_open(s->key, r->raw + hlen, dlen, r->plain,
+	                    r->plain_size, &r->len);
+	if (rc != PB_OK) {
+		*why = "cannot decrypt (forged data or another key)";
+		return rc;
+	}
+	r->data = r->plain;
+	return PB_OK;
+}
+
 /*
  * Read and check the record open on fd; *why is set to a static reason
  * when it cannot be used.  kind/key are filled as soon as they are known
@@ -571,117 +735,30 @@ hdr_field(const char **p, const char *end, char *out, size_t outlen)
 static enum pb_err
 record_read(struct pb_spool *s, int fd, struct record *r, const char **why)
 {
-	struct stat st;
-	const char *p, *end, *nl;
-	char magic[16], flag[4], lenstr[24];
-	size_t size, got = 0, hlen, dlen, limit;
-	unsigned long long v;
-	char *e;
-	ssize_t n;
-	enum pb_err rc = PB_ERR_PARSE;
+	size_t size = 0, hlen = 0, dlen;
+	char flag = 0;
+	enum pb_err rc;
 
 	*why = "unreadable";
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0) {
-		rc = PB_ERR_IO;
+	rc = read_whole(fd, HDR_MAX + s->max_record + PB_CRYPTO_SEAL_OVERHEAD,
+	                r, &size, why);
+	if (rc != PB_OK)
 		goto out;
-	}
-	size = (size_t)st.st_size;
-	limit = HDR_MAX + s->max_record + PB_CRYPTO_SEAL_OVERHEAD;
-	if (size > limit) {
-		*why = "file larger than max_record allows";
+	rc = parse_header(r, size, &flag, &hlen, why);
+	if (rc != PB_OK)
+		goto out;
+	dlen = size - hlen;
+	if (flag == 's') {
+		rc = open_sealed(s, r, hlen, dlen, why);
+		if (rc != PB_OK)
+			goto out;
+	} else if (dlen > s->max_record) {
+		*why = "record larger than max_record";
 		rc = PB_ERR_TOOBIG;
 		goto out;
-	}
-	r->raw = malloc(size + 1);
-	if (r->raw == NULL) {
-		rc = PB_ERR_NOMEM;
-		*why = "out of memory";
-		goto out;
-	}
-	while (got < size) {
-		n = pread(fd, r->raw + got, size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = PB_ERR_IO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	r->raw[size] = '\0';
-
-	*why = "malformed header";
-	nl = memchr(r->raw, '\n', size < HDR_MAX ? size : HDR_MAX);
-	/* a NUL would end a field early: "key\0junk" must not pass as "key"
-	   (found by tests/fuzz/fuzz_spool) */
-	if (nl == NULL || memchr(r->raw, '\0', (size_t)(nl - r->raw)) != NULL)
-		goto out;
-	p = r->raw;
-	end = nl;
-	if (!hdr_field(&p, end, magic, sizeof(magic)) ||
-	    strcmp(magic, MAGIC) != 0) {
-		*why = "unknown format version";
-		goto out;
-	}
-	if (!hdr_field(&p, end, r->kind, sizeof(r->kind)) ||
-	    !valid_kind(r->kind) ||
-	    !hdr_field(&p, end, r->key, sizeof(r->key)) || !valid_key(r->key) ||
-	    !hdr_field(&p, end, flag, sizeof(flag)) ||
-	    (strcmp(flag, "s") != 0 && strcmp(flag, "p") != 0) ||
-	    !hdr_field(&p, end, lenstr, sizeof(lenstr)) || p != end ||
-	    !all_digits(lenstr, strlen(lenstr))) {
-		/* only checked names go to the log */
-		if (!valid_kind(r->kind))
-			r->kind[0] = '\0';
-		if (!valid_key(r->key))
-			r->key[0] = '\0';
-		goto out;
-	}
-	errno = 0;
-	v = strtoull(lenstr, &e, 10);
-	hlen = (size_t)(nl - r->raw) + 1;
-	if (errno != 0 || *e != '\0' ||
-	    v != (unsigned long long)(size - hlen)) {
-		*why = "truncated or padded record";
-		goto out;
-	}
-	dlen = size - hlen;
-	if (flag[0] == 'p') {
-		if (dlen > s->max_record) {
-			*why = "record larger than max_record";
-			rc = PB_ERR_TOOBIG;
-			goto out;
-		}
+	} else {
 		r->data = r->raw + hlen;
 		r->len = dlen;
-	} else {
-		if (!s->sealed) {
-			*why = "sealed record but the spool has no key";
-			rc = PB_ERR_INVAL;
-			goto out;
-		}
-		if (dlen < PB_CRYPTO_SEAL_MIN ||
-		    dlen - PB_CRYPTO_SEAL_MIN >
-		        s->max_record +
-		            (PB_CRYPTO_SEAL_OVERHEAD - PB_CRYPTO_SEAL_MIN)) {
-			*why = "sealed data of a wrong size";
-			goto out;
-		}
-		/* room for a record sealed before key versions (crypto.h) */
-		r->plain_size = dlen - PB_CRYPTO_SEAL_MIN + 1;
-		r->plain = malloc(r->plain_size);
-		if (r->plain == NULL) {
-			*why = "out of memory";
-			rc = PB_ERR_NOMEM;
-			goto out;
-		}
-		rc = pb_crypto_open(s->key, r->raw + hlen, dlen, r->plain,
-		                    r->plain_size, &r->len);
-		if (rc != PB_OK) {
-			*why = "cannot decrypt (forged data or another key)";
-			goto out;
-		}
-		r->data = r->plain;
 	}
 	*why = NULL;
 	rc = PB_OK;

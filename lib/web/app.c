@@ -278,44 +278,42 @@ pb_app_init(struct pb_app *app, const struct pb_app_spec *spec, char *err,
 	                          errlen);
 }
 
-enum pb_err
-pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
-                   const char *config_path, char *err, size_t errlen)
+/* The libraries' process-wide set-up and the clock override. */
+static enum pb_err
+init_libraries(char *err, size_t errlen)
 {
-	const char *keys[MAX_KEYS];
-	long max_body = PB_DEFAULT_MAX_BODY, tz = PB_CLOCK_KST_OFFSET_MIN;
 	enum pb_err rc;
 
-	memset(app, 0, sizeof(*app));
-	app->spec = spec;
-	err[0] = '\0';
-	pb_log_open(spec->service, -1, PB_LOG_INFO);
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium initialisation failed");
-		rc = PB_ERR_INTERNAL;
-		goto out;
+		return PB_ERR_INTERNAL;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "libcurl initialisation failed");
-		rc = PB_ERR_INTERNAL;
-		goto out;
+		return PB_ERR_INTERNAL;
 	}
 	if (pb_db_library_init() != PB_OK) {
 		snprintf(err, errlen,
 		         "MariaDB client library initialisation failed");
-		rc = PB_ERR_INTERNAL;
-		goto out;
+		return PB_ERR_INTERNAL;
 	}
 	rc = pb_clock_init_from_env();
-	if (rc != PB_OK) {
+	if (rc != PB_OK)
 		snprintf(err, errlen,
 		         "PHONEBILL_CLOCK_OFFSET_MS is malformed "
 		         "or not allowed");
-		goto out;
-	}
-	rc = pb_config_load(config_path, &app->cfg, err, errlen);
-	if (rc != PB_OK)
-		goto out;
+	return rc;
+}
+
+/* Known keys, the log, the body limit (*max_body, bytes), the time zone
+ * (*tz, minutes east of UTC) and the JWT keys from the loaded config. */
+static enum pb_err
+read_settings(struct pb_app *app, const struct pb_app_spec *spec,
+              long *max_body, long *tz, char *err, size_t errlen)
+{
+	const char *keys[MAX_KEYS];
+	enum pb_err rc;
+
 	known_keys(spec, keys, MAX_KEYS);
 	rc = (spec->flags & PB_APP_OTHERS_CONFIG)
 	         ? PB_OK
@@ -325,10 +323,10 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 	if (rc == PB_OK)
 		rc = pb_config_get_long(
 		    app->cfg, "http.max_body", PB_DEFAULT_MAX_BODY, 1024,
-		    16L * 1024 * 1024, &max_body, err, errlen);
+		    16L * 1024 * 1024, max_body, err, errlen);
 	if (rc == PB_OK)
 		rc = pb_config_get_long(app->cfg, "tz.offset_minutes",
-		                        PB_CLOCK_KST_OFFSET_MIN, -720, 840, &tz,
+		                        PB_CLOCK_KST_OFFSET_MIN, -720, 840, tz,
 		                        err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_JWT))
 		rc = pb_config_secret(app->cfg, "jwt.secret", PB_JWT_KEY_MIN,
@@ -341,7 +339,17 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 		rc = pb_config_secret(app->cfg, "jwt.accept_secret",
 		                      PB_JWT_KEY_MIN, &app->jwt_accept, err,
 		                      errlen);
-	if (rc == PB_OK && (spec->flags & PB_APP_PII))
+	return rc;
+}
+
+/* The personal-data keys, Redis and MariaDB (and its read address). */
+static enum pb_err
+open_stores(struct pb_app *app, const struct pb_app_spec *spec, char *err,
+            size_t errlen)
+{
+	enum pb_err rc = PB_OK;
+
+	if (spec->flags & PB_APP_PII)
 		rc = load_pii(app, err, errlen);
 	if (rc == PB_OK && !(spec->flags & PB_APP_NO_REDIS))
 		rc = pb_app_redis_open(app, &app->redis, err, errlen);
@@ -351,6 +359,29 @@ pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
 	if (rc == PB_OK &&
 	    pb_config_get(app->cfg, "db.read_host", NULL) != NULL)
 		rc = db_open(app, 1, &app->read_db, err, errlen);
+	return rc;
+}
+
+enum pb_err
+pb_app_init_config(struct pb_app *app, const struct pb_app_spec *spec,
+                   const char *config_path, char *err, size_t errlen)
+{
+	long max_body = PB_DEFAULT_MAX_BODY, tz = PB_CLOCK_KST_OFFSET_MIN;
+	enum pb_err rc;
+
+	memset(app, 0, sizeof(*app));
+	app->spec = spec;
+	err[0] = '\0';
+	pb_log_open(spec->service, -1, PB_LOG_INFO);
+	rc = init_libraries(err, errlen);
+	if (rc != PB_OK)
+		goto out;
+	rc = pb_config_load(config_path, &app->cfg, err, errlen);
+	if (rc != PB_OK)
+		goto out;
+	rc = read_settings(app, spec, &max_body, &tz, err, errlen);
+	if (rc == PB_OK)
+		rc = open_stores(app, spec, err, errlen);
 	if (rc != PB_OK)
 		goto out;
 	app->max_body = (size_t)max_body;

@@ -250,7 +250,7 @@ pb_authz_require_pipe(struct pb_req *req, unsigned perm,
 		pb_log_end(&l);
 		pb_req_error(req, 403, "FORBIDDEN",
 		             "서비스 이용 권한이 없습니다", NULL, NULL);
-		rc = PB_ERR_STATE;
+		rc = PB_ERR_FORBIDDEN;
 		goto out;
 	}
 	rc = PB_OK;

@@ -115,6 +115,58 @@ status_ok(const struct pb_listing_opts *o, const char *v)
 	return 0;
 }
 
+/* Check one parameter name=val into f; returns its bit in the "seen"
+ * mask, or 0 with details filled when it is refused. */
+static unsigned
+take_param(const char *name, const char *val, const struct pb_listing_opts *o,
+           struct pb_listing *f, char *details, size_t dlen)
+{
+	if (strcmp(name, "lineNumber") == 0) {
+		if (pb_authz_line_format(val, f->line, sizeof(f->line)) !=
+		    PB_OK) {
+			snprintf(details, dlen,
+			         "lineNumber: 010-1234-5678 or 01012345678");
+			return 0;
+		}
+		return 1;
+	}
+	if (strcmp(name, "startDate") == 0 || strcmp(name, "endDate") == 0) {
+		if (!date_valid(val)) {
+			snprintf(details, dlen, "%s: YYYY-MM-DD", name);
+			return 0;
+		}
+		(void)pb_strlcpy(name[0] == 's' ? f->start : f->end, val,
+		                 sizeof(f->start));
+		return name[0] == 's' ? 2 : 4;
+	}
+	if (strcmp(name, "page") == 0) {
+		if (!number(val, 1, PB_LISTING_PAGE_MAX, &f->page)) {
+			snprintf(details, dlen, "page: 1-%d",
+			         PB_LISTING_PAGE_MAX);
+			return 0;
+		}
+		return 8;
+	}
+	if (strcmp(name, "size") == 0) {
+		if (!number(val, 1, PB_LISTING_SIZE_MAX, &f->size)) {
+			snprintf(details, dlen, "size: 1-%d",
+			         PB_LISTING_SIZE_MAX);
+			return 0;
+		}
+		return 16;
+	}
+	if (strcmp(name, "status") == 0) {
+		if (!status_ok(o, val)) {
+			snprintf(details, dlen, "status: not a known status");
+			return 0;
+		}
+		(void)pb_strlcpy(f->status, val, sizeof(f->status));
+		return 32;
+	}
+	snprintf(details, dlen, "unknown query parameter");
+	return 0;
+}
+
 int
 pb_listing_parse(const char *query, const struct pb_listing_opts *o,
                  struct pb_listing *f, char *details, size_t dlen)
@@ -146,50 +198,9 @@ pb_listing_parse(const char *query, const struct pb_listing_opts *o,
 			snprintf(details, dlen, "%s: malformed value", name);
 			return 0;
 		}
-		if (strcmp(name, "lineNumber") == 0) {
-			bit = 1;
-			if (pb_authz_line_format(val, f->line,
-			                         sizeof(f->line)) != PB_OK) {
-				snprintf(
-				    details, dlen,
-				    "lineNumber: 010-1234-5678 or 01012345678");
-				return 0;
-			}
-		} else if (strcmp(name, "startDate") == 0 ||
-		           strcmp(name, "endDate") == 0) {
-			bit = name[0] == 's' ? 2 : 4;
-			if (!date_valid(val)) {
-				snprintf(details, dlen, "%s: YYYY-MM-DD", name);
-				return 0;
-			}
-			(void)pb_strlcpy(name[0] == 's' ? f->start : f->end,
-			                 val, sizeof(f->start));
-		} else if (strcmp(name, "page") == 0) {
-			bit = 8;
-			if (!number(val, 1, PB_LISTING_PAGE_MAX, &f->page)) {
-				snprintf(details, dlen, "page: 1-%d",
-				         PB_LISTING_PAGE_MAX);
-				return 0;
-			}
-		} else if (strcmp(name, "size") == 0) {
-			bit = 16;
-			if (!number(val, 1, PB_LISTING_SIZE_MAX, &f->size)) {
-				snprintf(details, dlen, "size: 1-%d",
-				         PB_LISTING_SIZE_MAX);
-				return 0;
-			}
-		} else if (strcmp(name, "status") == 0) {
-			bit = 32;
-			if (!status_ok(o, val)) {
-				snprintf(details, dlen,
-				         "status: not a known status");
-				return 0;
-			}
-			(void)pb_strlcpy(f->status, val, sizeof(f->status));
-		} else {
-			snprintf(details, dlen, "unknown query parameter");
+		bit = take_param(name, val, o, f, details, dlen);
+		if (bit == 0)
 			return 0;
-		}
 		if (seen & bit) {
 			snprintf(details, dlen, "%s: given twice", name);
 			return 0;

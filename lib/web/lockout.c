@@ -106,7 +106,7 @@ pb_lockout_reserve(struct pb_redis *r, const char *uid,
 		goto out;
 	if (a == 1) {
 		*until = b;
-		rc = PB_ERR_STATE;
+		rc = PB_ERR_LOCKED;
 		goto out;
 	}
 	*slot = (int)b;
@@ -188,7 +188,7 @@ pb_lockout_check(struct pb_redis *r, const char *uid, int64_t now_ms,
 		rc = PB_ERR_INTERNAL;
 	if (rc == PB_OK && u > now_ms) {
 		*until = (int64_t)u;
-		rc = PB_ERR_STATE;
+		rc = PB_ERR_LOCKED;
 	}
 out:
 	freeReplyObject(rep);

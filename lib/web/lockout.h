@@ -36,7 +36,7 @@ struct pb_lockout_opts {
 
 /*
  * Reserve an attempt for uid at now_ms.  PB_OK and *slot (1..max) when
- * the password may be checked; PB_ERR_STATE when locked (*until = lock
+ * the password may be checked; PB_ERR_LOCKED when locked (*until = lock
  * expiry, ms); PB_ERR_UNAVAILABLE when Redis is down (fail closed).
  */
 enum pb_err pb_lockout_reserve(struct pb_redis *r, const char *uid,
@@ -63,7 +63,7 @@ enum pb_err pb_lockout_cancel(struct pb_redis *r, const char *uid,
 
 /*
  * Whether uid is locked at now_ms, without reserving anything (for a
- * refresh): PB_ERR_STATE and *until when locked, PB_OK when not.
+ * refresh): PB_ERR_LOCKED and *until when locked, PB_OK when not.
  */
 enum pb_err pb_lockout_check(struct pb_redis *r, const char *uid,
                              int64_t now_ms, int64_t *until);

@@ -39,7 +39,7 @@ pb_ratelimit_hit(struct pb_redis *r, const char *name, const char *subject,
 		*retry_after_s = (int)((v[1] + 999) / 1000);
 		if (*retry_after_s < 1)
 			*retry_after_s = 1;
-		rc = PB_ERR_TOOBIG;
+		rc = PB_ERR_RATE_LIMITED;
 	}
 out:
 	return rc;

@@ -15,7 +15,7 @@
 #include "redis.h"
 
 /*
- * PB_OK when the request is within limit; PB_ERR_TOOBIG when over it
+ * PB_OK when the request is within limit; PB_ERR_RATE_LIMITED when over it
  * (*retry_after_s: whole seconds until the window ends, at least 1);
  * PB_ERR_UNAVAILABLE when Redis is down (the caller decides: login fails
  * closed).  name and subject: at most 64 bytes each.

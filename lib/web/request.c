@@ -369,7 +369,7 @@ pb_route_match(const struct pb_route *routes, size_t n, const char *method,
 		            strlen(routes[i].pattern) + 1);
 		return PB_OK;
 	}
-	return path_known ? PB_ERR_STATE : PB_ERR_NOTFOUND;
+	return path_known ? PB_ERR_METHOD : PB_ERR_NOTFOUND;
 }
 
 int
@@ -509,16 +509,12 @@ check_fields(const struct pb_req *req)
 	return PB_OK;
 }
 
-/* Everything between accept and the handler; returns after responding. */
-static void
-handle_one(const struct pb_serve *s, struct pb_req *req)
+/* Request id, method, peer and the header fields; 0 when answered. */
+static int
+take_envelope(struct pb_req *req)
 {
-	const char *uri, *rid, *ct, *m, *q;
-	char allow[128];
-	long long clen;
-	size_t plen;
+	const char *rid, *m;
 	enum pb_err rc;
-	const struct pb_route *route;
 
 	rid = pb_req_param(req, "HTTP_X_REQUEST_ID");
 	if (pb_req_id_valid(rid))
@@ -537,21 +533,30 @@ handle_one(const struct pb_serve *s, struct pb_req *req)
 		             "요청 헤더가 너무 "
 		             "많습니다.",
 		             "at most 100 request header fields", NULL);
-		return;
+		return 0;
 	}
 	if (rc != PB_OK) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
 		             "two header "
 		             "fields differ only by '-' and '_' in their names",
 		             NULL);
-		return;
+		return 0;
 	}
+	return 1;
+}
+
+/* req->path and req->query from REQUEST_URI; 0 when answered. */
+static int
+take_uri(struct pb_req *req)
+{
+	const char *uri, *q;
+	size_t plen;
 
 	uri = pb_req_param(req, "REQUEST_URI");
 	if (uri == NULL || uri[0] != '/' || strlen(uri) > PB_REQ_MAX_PATH) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
 		             "request URI missing or too long", NULL);
-		return;
+		return 0;
 	}
 	q = strchr(uri, '?');
 	plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
@@ -560,35 +565,51 @@ handle_one(const struct pb_serve *s, struct pb_req *req)
 	if (req->path == NULL || req->query == NULL) {
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
 		             NULL);
-		return;
+		return 0;
 	}
+	return 1;
+}
 
-	/* limits first: nothing is read that we would refuse anyway */
+/* The body, within max_body and of a JSON type; 0 when answered.
+ * Limits first: nothing is read that we would refuse anyway. */
+static int
+take_body(const struct pb_serve *s, struct pb_req *req)
+{
+	long long clen;
+
 	clen = pb_req_content_length(pb_req_param(req, "CONTENT_LENGTH"));
 	if (clen == -2) {
 		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
 		             "malformed Content-Length", NULL);
-		return;
+		return 0;
 	}
 	if (clen > (long long)s->max_body) {
 		pb_req_error(req, 413, "PAYLOAD_TOO_LARGE", NULL,
 		             "request body is over the limit", NULL);
-		return;
+		return 0;
 	}
-	if (clen > 0) {
-		ct = pb_req_param(req, "CONTENT_TYPE");
-		if (!pb_req_json_content_type(ct)) {
-			pb_req_error(req, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
-			             NULL, NULL);
-			return;
-		}
-		if (read_body(req, (size_t)clen) != PB_OK) {
-			pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
-			             "request body shorter than Content-Length",
-			             NULL);
-			return;
-		}
+	if (clen <= 0)
+		return 1;
+	if (!pb_req_json_content_type(pb_req_param(req, "CONTENT_TYPE"))) {
+		pb_req_error(req, 415, "UNSUPPORTED_MEDIA_TYPE", NULL, NULL,
+		             NULL);
+		return 0;
 	}
+	if (read_body(req, (size_t)clen) != PB_OK) {
+		pb_req_error(req, 400, "VALIDATION_ERROR", NULL,
+		             "request body shorter than Content-Length", NULL);
+		return 0;
+	}
+	return 1;
+}
+
+/* Route the request to its handler (404, 405 when none). */
+static void
+dispatch(const struct pb_serve *s, struct pb_req *req)
+{
+	const struct pb_route *route;
+	char allow[128];
+	enum pb_err rc;
 
 	rc = pb_route_match(s->routes, s->nroutes, req->method, req->path, req,
 	                    &route, allow, sizeof(allow));
@@ -596,7 +617,7 @@ handle_one(const struct pb_serve *s, struct pb_req *req)
 		pb_req_error(req, 404, "NOT_FOUND", NULL, NULL, NULL);
 		return;
 	}
-	if (rc == PB_ERR_STATE) {
+	if (rc == PB_ERR_METHOD) {
 		(void)pb_req_add_header(req, "Allow", allow);
 		pb_req_error(req, 405, "METHOD_NOT_ALLOWED", NULL, NULL, NULL);
 		return;
@@ -614,6 +635,14 @@ handle_one(const struct pb_serve *s, struct pb_req *req)
 		pb_req_error(req, 500, "INTERNAL_SERVER_ERROR", NULL, NULL,
 		             NULL);
 	}
+}
+
+/* Everything between accept and the handler; returns after responding. */
+static void
+handle_one(const struct pb_serve *s, struct pb_req *req)
+{
+	if (take_envelope(req) && take_uri(req) && take_body(s, req))
+		dispatch(s, req);
 }
 
 int

@@ -117,7 +117,7 @@ const char *pb_req_default_message(const char *code);
 /*
  * Match path against the table: on a match returns PB_OK and sets *route
  * (and the params of req when req != NULL).  PB_ERR_NOTFOUND when no
- * pattern matches the path; PB_ERR_STATE when a pattern matches but not
+ * pattern matches the path; PB_ERR_METHOD when a pattern matches but not
  * for this method -- then allow (if not NULL) receives "GET, POST".
  */
 enum pb_err pb_route_match(const struct pb_route *routes, size_t n,

@@ -342,7 +342,7 @@ pb_session_rotate(struct pb_redis *r, const struct pb_session_rotation *x,
 	if (rc != PB_OK)
 		goto out;
 	if (rep->type == REDIS_REPLY_INTEGER) {
-		rc = rep->integer == -1   ? PB_ERR_STATE
+		rc = rep->integer == -1   ? PB_ERR_REUSED
 		     : rep->integer == -2 ? PB_ERR_TIMEOUT
 		                          : PB_ERR_NOTFOUND;
 		goto out;

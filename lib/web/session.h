@@ -105,7 +105,7 @@ enum pb_err pb_session_touch_pipe(struct pb_redis *r, const char *sid,
  * the TTL renewed (the idle TTL, never past born + max_life; an auto-login
  * session keeps born + max_life) and PB_OK returned with *out.  When rjti
  * is not the live one (already used) the whole session is deleted and
- * PB_ERR_STATE returned: reuse revokes the family.  PB_ERR_TIMEOUT (and
+ * PB_ERR_REUSED returned: reuse revokes the family.  PB_ERR_TIMEOUT (and
  * the session deleted) when born + max_life has passed; PB_ERR_NOTFOUND
  * when the session does not exist (any more) or is of an older version.
  */

@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (req.params[i][0] == '\0' ||
 			    strchr(req.params[i], '/') != NULL)
 				abort(); /* a param is one non-empty segment */
-	} else if (rc == PB_ERR_STATE && allow[0] == '\0') {
+	} else if (rc == PB_ERR_METHOD && allow[0] == '\0') {
 		abort(); /* 405 must name what is allowed */
 	}
 	free(req.param_store);

@@ -4,8 +4,9 @@
 # libphonebill; 3. no C++ comments in lib/ and fcgi/; 4. no assignment in
 # an if or while condition (tests/checksrc/cond_assign.py); 5. no include
 # cycle between lib/ modules and no include of a higher layer
-# (tests/checksrc/include_cycles.py).  Both
-# python checks keep an allow-list of what is known (issue 17).
+# (tests/checksrc/include_cycles.py); 6. no function over 80 lines in
+# lib/ and fcgi/ (tests/checksrc/long_functions.py).  The python checks
+# keep an allow-list of what is known (issue 17).
 # `make checksrc` runs this and shellcheck and clang-format.
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"
@@ -45,8 +46,12 @@ if command -v python3 >/dev/null 2>&1; then
 	rc=$?
 	t $rc "no include cycle between lib/ modules, no upward include (beyond tests/checksrc/include_cycles.allow)"
 	[ "$rc" = 0 ] || echo "$out" | grep -E '^(not ok|#)' | sed 's/^/# /'
+	out=$(python3 "$chk/long_functions.py" --allow \
+		"$chk/long_functions.allow" "$top_srcdir/lib" "$top_srcdir/fcgi")
+	t $? "no function over 80 lines (beyond tests/checksrc/long_functions.allow)"
+	[ -n "$out" ] && echo "$out" | grep -v '(known, on the allow-list)$' | sed 's/^/# /'
 else
-	for w in "assignment in conditions" "include cycles"; do
+	for w in "assignment in conditions" "include cycles" "long functions"; do
 		n=$((n + 1)); echo "ok $n # SKIP $w: no python3"
 	done
 fi

@@ -266,10 +266,10 @@ main(void)
 
 	/* the lock is ours alone */
 	is_int(pb_cache_lock(r, key, 5000, tok, sizeof(tok)), PB_OK, "lock");
-	is_int(pb_cache_lock(r, key, 5000, tok2, sizeof(tok2)), PB_ERR_STATE,
+	is_int(pb_cache_lock(r, key, 5000, tok2, sizeof(tok2)), PB_ERR_BUSY,
 	       "second lock refused");
 	pb_cache_unlock(r, key, "not-my-token");
-	is_int(pb_cache_lock(r, key, 5000, tok2, sizeof(tok2)), PB_ERR_STATE,
+	is_int(pb_cache_lock(r, key, 5000, tok2, sizeof(tok2)), PB_ERR_BUSY,
 	       "a wrong token does not release");
 	pb_cache_unlock(r, key, tok);
 	is_int(pb_cache_lock(r, key, 5000, tok2, sizeof(tok2)), PB_OK,

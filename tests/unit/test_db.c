@@ -80,7 +80,7 @@ main(void)
 	           db, "INSERT INTO pb_unit (name, note) VALUES (?, ?)",
 	           (struct pb_db_param[]){PB_DB_P_STR("홍길동"), PB_DB_P_NULL},
 	           2, NULL, NULL),
-	       PB_ERR_STATE, "duplicate key is PB_ERR_STATE");
+	       PB_ERR_DUPLICATE, "duplicate key is PB_ERR_DUPLICATE");
 	is_int(pb_db_last_errno(db), 1062, "errno of duplicate");
 	is_int(pb_db_exec(db, "INSERT INTO pb_unit (name) VALUES (?)",
 	                  (struct pb_db_param[]){PB_DB_P_STR(inj)}, 1, NULL,

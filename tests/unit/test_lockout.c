@@ -47,12 +47,12 @@ main(void)
 	pb_clock_set_offset(10LL * 60 * 1000); /* +10 min */
 	is_int(
 	    pb_lockout_reserve(r, uid, &lo, pb_clock_now_ms(), &slot, &until),
-	    PB_ERR_STATE, "still locked after 10 min");
+	    PB_ERR_LOCKED, "still locked after 10 min");
 	is_int(until, first_until, "a failure while locked does not extend");
 	pb_clock_set_fixed(1800000000000LL + 29LL * 60 * 1000 + 59000);
 	is_int(
 	    pb_lockout_reserve(r, uid, &lo, pb_clock_now_ms(), &slot, &until),
-	    PB_ERR_STATE, "locked at 29:59");
+	    PB_ERR_LOCKED, "locked at 29:59");
 	pb_clock_set_fixed(1800000000000LL + 30LL * 60 * 1000);
 	is_int(
 	    pb_lockout_reserve(r, uid, &lo, pb_clock_now_ms(), &slot, &until),
@@ -70,12 +70,12 @@ main(void)
 	for (i = 0; i < 5; i++)
 		(void)pb_lockout_reserve(r, uid, &lo, now, &slot, &until);
 	is_int(pb_lockout_reserve(r, uid, &lo, now, &slot, &until),
-	       PB_ERR_STATE, "sixth concurrent reservation refused");
+	       PB_ERR_LOCKED, "sixth concurrent reservation refused");
 	is_int(pb_lockout_fail(r, uid, &lo, now, 5, &locked, &rem, &until),
 	       PB_OK, "fifth outcome");
 	ok(locked, "fifth outcome reports the lock");
 	is_int(pb_lockout_reserve(r, uid, &lo, now, &slot, &until),
-	       PB_ERR_STATE, "locked");
+	       PB_ERR_LOCKED, "locked");
 	is_int(pb_lockout_reserve(r, "", &lo, now, &slot, &until), PB_ERR_INVAL,
 	       "empty uid");
 	(void)pb_lockout_reset(r, uid);

@@ -1,12 +1,14 @@
 /*
- * test_mvno.c - lib/backoffice/mvno.c: the signature (known answer), backoff
- * bounds, argument checks and an unreachable receiver always; against the real
- * receiver (the KOS simulator, PHONEBILL_TEST_KOS_URL, with the stack's
- * signing secret in PHONEBILL_TEST_MVNO_SECRET_FILE) an acknowledged
- * delivery visible in the simulator, a duplicate, a wrong secret, the
- * "mvno" fault switch (503, 200 with 9999, redirect, hang).  Those skip
- * without the two variables.  The "mvno" switch is shared with
- * test_http: Makefile.am runs this test after that one.
+ * test_mvno.c - lib/backoffice/mvno.c: the signature (known answer),
+ * backoff bounds, argument checks and an unreachable receiver
+ * (pb_mvno_deliver, and pb_mvno_deliver_many: a group after its failed
+ * job is skipped) always; against the real receiver (the KOS simulator,
+ * PHONEBILL_TEST_KOS_URL, with the stack's signing secret in
+ * PHONEBILL_TEST_MVNO_SECRET_FILE) an acknowledged delivery visible in
+ * the simulator, a duplicate, a wrong secret, the "mvno" fault switch
+ * (503, 200 with 9999, redirect, hang).  Those skip without the two
+ * variables.  The "mvno" switch is shared with test_http: Makefile.am
+ * runs this test after that one.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -225,6 +227,41 @@ test_invalid(void)
 	       "no URL (out may be NULL)");
 }
 
+/* Several jobs to a closed port: the first of a group fails, the later
+ * one of that group is not sent at all (PB_ERR_SKIPPED), another group's
+ * job is tried on its own. */
+static void
+many_unreachable(const struct pb_mvno_opts *o)
+{
+	struct pb_mvno_multi *m = NULL;
+	struct pb_mvno_job jobs[3];
+	size_t i;
+
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < 3; i++) {
+		jobs[i].body = "{}";
+		jobs[i].len = 2;
+		jobs[i].attempt = 1;
+		jobs[i].group = i < 2 ? "line-a" : "line-b";
+	}
+	jobs[0].idem_key = "unreachable-a1";
+	jobs[1].idem_key = "unreachable-a2";
+	jobs[2].idem_key = "unreachable-b1";
+	if (pb_mvno_multi_new(2, &m) != PB_OK) {
+		ok(0, "multi handle");
+		return;
+	}
+	is_int((int)pb_mvno_deliver_many(m, o, jobs, 3), 0,
+	       "none acknowledged");
+	is_int(jobs[0].rc, PB_ERR_UNAVAILABLE,
+	       "first of the group: UNAVAILABLE");
+	is_int(jobs[1].rc, PB_ERR_SKIPPED, "second of the group: SKIPPED");
+	is_str(jobs[1].att.error, "after_failure", "skipped: after_failure");
+	is_int(jobs[2].rc, PB_ERR_UNAVAILABLE,
+	       "other group: tried, UNAVAILABLE");
+	pb_mvno_multi_free(m);
+}
+
 static void
 test_unreachable(void)
 {
@@ -258,6 +295,7 @@ test_unreachable(void)
 	is_str(a.error, "transport", "error transport");
 	is_int(a.http_status, 0, "no status");
 	ok(a.elapsed_ms >= 0 && a.elapsed_ms < 1000, "elapsed measured");
+	many_unreachable(&o);
 }
 
 /* --- against the receiver ------------------------------------------------- */

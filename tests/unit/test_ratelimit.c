@@ -27,7 +27,7 @@ main(void)
 		    pb_ratelimit_hit(r, "unit", subj, 3, 1000, &retry) == PB_OK;
 	is_int(okc, 3, "three within the limit");
 	is_int(pb_ratelimit_hit(r, "unit", subj, 3, 1000, &retry),
-	       PB_ERR_TOOBIG, "fourth over it");
+	       PB_ERR_RATE_LIMITED, "fourth over it");
 	ok(retry >= 1 && retry <= 1, "Retry-After 1 s");
 	usleep(1100 * 1000);
 	is_int(pb_ratelimit_hit(r, "unit", subj, 3, 1000, &retry), PB_OK,

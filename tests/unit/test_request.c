@@ -85,11 +85,11 @@ main(void)
 	       PB_ERR_NOTFOUND, "empty segment");
 	is_int(pb_route_match(routes, NR, "PUT", "/api/v1/bills/menu", &req, &r,
 	                      allow, sizeof(allow)),
-	       PB_ERR_STATE, "wrong method");
+	       PB_ERR_METHOD, "wrong method");
 	is_str(allow, "GET", "Allow lists the method");
 	is_int(pb_route_match(routes, NR, "POST", "/api/v1/bills/inquiry/abc",
 	                      &req, &r, allow, sizeof(allow)),
-	       PB_ERR_STATE, "param route method");
+	       PB_ERR_METHOD, "param route method");
 	is_str(allow, "GET, DELETE", "Allow lists every method once");
 	is_int(pb_route_match(routes, NR, "GET", "/api/v1/bills/inquiry/R-1",
 	                      &req, &r, allow, sizeof(allow)),

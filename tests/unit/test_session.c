@@ -106,7 +106,7 @@ main(void)
 	is_int(got.perms, 1, "rotate takes the re-read permissions");
 	is_int(rotate(r, &s, ukey, "rjti-one-0000000", "rjti-three-00000",
 	              born + 2000, 1, &got),
-	       PB_ERR_STATE, "reuse revokes the family");
+	       PB_ERR_REUSED, "reuse revokes the family");
 	is_int(
 	    pb_session_touch(r, s.sid, "demo01", ukey, "ajti-1", 60000, &got),
 	    PB_ERR_NOTFOUND, "session gone after reuse");
