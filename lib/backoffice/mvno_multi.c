@@ -264,7 +264,10 @@ fill(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 	for (si = 0; si < m->nslots; si++)
 		running += m->slots[si].busy;
 	for (i = 0; i < n && running < m->nslots; i++) {
-		if (st[i] != J_WAIT || (ok = may_start(jobs, st, i)) == 0)
+		if (st[i] != J_WAIT)
+			continue;
+		ok = may_start(jobs, st, i);
+		if (ok == 0)
 			continue;
 		if (ok < 0) {
 			jobs[i].rc = PB_ERR_SKIPPED;
@@ -312,7 +315,8 @@ pb_mvno_deliver_many(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 		return 0;
 	while (fill(m, o, jobs, n, st) > 0) {
 		(void)curl_multi_perform(m->multi, &still);
-		while ((msg = curl_multi_info_read(m->multi, &q)) != NULL) {
+		for (msg = curl_multi_info_read(m->multi, &q); msg != NULL;
+		     msg = curl_multi_info_read(m->multi, &q)) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			for (si = 0; si < m->nslots; si++)

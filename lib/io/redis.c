@@ -659,9 +659,11 @@ replicas_attached(struct pb_redis *r)
 	long n = -1;
 
 	if (pb_redis_cmd_str(r, &rep, 2, argv) == PB_OK &&
-	    rep->type == REDIS_REPLY_STRING && rep->str != NULL &&
-	    (p = strstr(rep->str, "connected_slaves:")) != NULL)
-		n = strtol(p + 17, NULL, 10);
+	    rep->type == REDIS_REPLY_STRING && rep->str != NULL) {
+		p = strstr(rep->str, "connected_slaves:");
+		if (p != NULL)
+			n = strtol(p + 17, NULL, 10);
+	}
 	freeReplyObject(rep);
 	return n;
 }

@@ -308,7 +308,7 @@ param_names(const char *pattern, const char **names, size_t n, char *store,
 	size_t i = 0, o = 0, len;
 	const char *p = pattern;
 
-	while (i < n && (p = strchr(p, '{')) != NULL) {
+	for (p = strchr(p, '{'); i < n && p != NULL; p = strchr(p, '{')) {
 		len = strcspn(p + 1, "}");
 		if (o + len + 1 > storelen)
 			break;
