@@ -36,15 +36,7 @@
 #include "lockout.h"
 #include "log.h"
 
-static const char *const admin_keys[] = {"auth.max_failures",
-                                         "auth.lock_seconds",
-                                         "auth.login_rate_limit",
-                                         "auth.login_rate_window_s",
-                                         "auth.trusted_proxies",
-                                         "auth.session_max_s",
-                                         "auth.hash_permits",
-                                         "auth.hash_permit_file",
-                                         NULL};
+static const char *const admin_keys[] = {AUTH_CONFIG_KEYS, NULL};
 
 static const struct pb_app_spec spec = {
     .service = "admin",

@@ -23,6 +23,13 @@
 #define AUTH_PW_MAX 128 /* bytes (ASVS 2.1.2: at least 64) */
 
 /* The service's settings (app->svc; handlers reach them by auth_svc()). */
+/* The auth service's own configuration keys (the service and the admin
+ * CLI read the same file). */
+#define AUTH_CONFIG_KEYS                                                       \
+	"auth.max_failures", "auth.lock_seconds", "auth.login_rate_limit",     \
+	    "auth.login_rate_window_s", "auth.trusted_proxies",                \
+	    "auth.session_max_s", "auth.hash_permits", "auth.hash_permit_file"
+
 struct auth_svc {
 	struct pb_app
 	    *app; /* the app whose svc this is: the accessor's check */

@@ -148,15 +148,7 @@ encode(const struct pb_history_rec *base, char **out, size_t *outlen)
 	return r != NULL ? auth_login_rec_encode(r, out, outlen) : PB_ERR_INVAL;
 }
 
-PB_HISTORY_DECODE_ADAPTER(decode, struct auth_login_rec, auth_login_rec_decode)
-
-/* the spec's rec_free: a record of another kind is left alone */
-static void
-rec_free(struct pb_history_rec *base)
-{
-	if (login_of(base) != NULL)
-		pb_history_rec_free_block(base);
-}
+PB_HISTORY_ADAPTERS(struct auth_login_rec, login_of, auth_login_rec_decode)
 
 static enum pb_err
 apply(struct pb_history *h, struct pb_db *db, const struct pb_history_rec *base)

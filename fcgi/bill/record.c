@@ -365,15 +365,7 @@ encode(const struct pb_history_rec *base, char **out, size_t *outlen)
 	return rc;
 }
 
-PB_HISTORY_DECODE_ADAPTER(decode, struct bill_hist_rec, bill_hist_rec_decode)
-
-/* the spec's rec_free: a record of another kind is left alone */
-static void
-rec_free(struct pb_history_rec *base)
-{
-	if (bill_of(base) != NULL)
-		pb_history_rec_free_block(base);
-}
+PB_HISTORY_ADAPTERS(struct bill_hist_rec, bill_of, bill_hist_rec_decode)
 
 /* --- the worker's side: prepare and apply
  * -------------------------------------------------------------------- */

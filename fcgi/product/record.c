@@ -205,15 +205,7 @@ encode(const struct pb_history_rec *base, char **out, size_t *outlen)
 	return r != NULL ? prod_hist_rec_encode(r, out, outlen) : PB_ERR_INVAL;
 }
 
-PB_HISTORY_DECODE_ADAPTER(decode, struct prod_hist_rec, prod_hist_rec_decode)
-
-/* the spec's rec_free: a record of another kind is left alone */
-static void
-rec_free(struct pb_history_rec *base)
-{
-	if (prod_of(base) != NULL)
-		pb_history_rec_free_block(base);
-}
+PB_HISTORY_ADAPTERS(struct prod_hist_rec, prod_of, prod_hist_rec_decode)
 
 /* --- the row
  * -------------------------------------------------------------------- */

@@ -263,18 +263,25 @@ enum pb_err pb_history_decode_block(const char *json, size_t len,
  * allocation is base->mvno. */
 void pb_history_rec_free_block(struct pb_history_rec *base);
 /*
- * A spec's decode, named name, over typed(json, len, type **, why) of a
- * record type whose first member is its struct pb_history_rec base.
+ * A spec's decode and rec_free, the static functions decode and rec_free,
+ * for a record type whose first member is its struct pb_history_rec
+ * base: decode over typed(json, len, type **, why); rec_free frees a
+ * record of this kind only (of(base) is NULL for another kind's).
  */
-#define PB_HISTORY_DECODE_ADAPTER(name, type, typed)                           \
-	static enum pb_err name(const char *json, size_t len,                  \
-	                        struct pb_history_rec **out, char *why)        \
+#define PB_HISTORY_ADAPTERS(type, of, typed)                                   \
+	static enum pb_err decode(const char *json, size_t len,                \
+	                          struct pb_history_rec **out, char *why)      \
 	{                                                                      \
 		type *r_ = NULL;                                               \
 		enum pb_err rc_ = typed(json, len, &r_, why);                  \
                                                                                \
 		*out = r_ != NULL ? &r_->base : NULL;                          \
 		return rc_;                                                    \
+	}                                                                      \
+	static void rec_free(struct pb_history_rec *base)                      \
+	{                                                                      \
+		if (of(base) != NULL)                                          \
+			pb_history_rec_free_block(base);                       \
 	}
 
 /* Helpers for apply functions. */

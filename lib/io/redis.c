@@ -467,12 +467,25 @@ stale_connection_error(const redisContext *c)
 	return 0;
 }
 
+/* After a failed exchange: a stale connection (retryable) is dropped and
+ * the caller tries once more; otherwise the failure is recorded (back
+ * off before the next connect).  Returns retryable. */
+static int
+retry_or_fail(struct pb_redis *r, int retryable)
+{
+	if (retryable)
+		drop(r, r->ctx->errstr);
+	else
+		connect_failed(r, r->ctx->errstr);
+	return retryable;
+}
+
 enum pb_err
 pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
              const char **argv, const size_t *argvlen)
 {
 	redisReply *rep;
-	int attempt, retryable;
+	int attempt;
 
 	*reply = NULL;
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -493,13 +506,9 @@ pb_redis_cmd(struct pb_redis *r, redisReply **reply, int argc,
 			*reply = rep;
 			return PB_OK;
 		}
-		retryable = r->used && stale_connection_error(r->ctx);
 		/* a fresh connection that fails is not "stale": back off */
-		if (retryable)
-			drop(r, r->ctx->errstr);
-		else
-			connect_failed(r, r->ctx->errstr);
-		if (!retryable)
+		if (!retry_or_fail(r,
+		                   r->used && stale_connection_error(r->ctx)))
 			break;
 	}
 	return PB_ERR_UNAVAILABLE;
@@ -562,7 +571,7 @@ enum pb_err
 pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
               redisReply **replies)
 {
-	int attempt, retryable, got_any;
+	int attempt, got_any;
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -578,13 +587,8 @@ pb_redis_pipe(struct pb_redis *r, const struct pb_redis_cmdv *cmds, size_t n,
 			r->used = 1;
 			return PB_OK;
 		}
-		retryable =
-		    r->used && !got_any && stale_connection_error(r->ctx);
-		if (retryable)
-			drop(r, r->ctx->errstr);
-		else
-			connect_failed(r, r->ctx->errstr);
-		if (!retryable)
+		if (!retry_or_fail(r, r->used && !got_any &&
+		                          stale_connection_error(r->ctx)))
 			break;
 	}
 	return PB_ERR_UNAVAILABLE;
