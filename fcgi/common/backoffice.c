@@ -30,13 +30,25 @@ get_long(struct pb_app *app, const char *key, long def, long min, long max,
  * bulkhead's default is half the service's FastCGI pool (at least 1), so
  * that a hanging KOS can park at most half the processes and the rest
  * keep answering what needs no KOS.
+ *
+ * How long a request waits on another's KOS call (a bulkhead slot, or a
+ * single-flight load of the same key), counted from that call's start,
+ * is short for the bill service, whose cached inquiries must not queue
+ * behind a process parked at the start of a hang, and long for the
+ * product service, whose KOS calls are plan changes that take hundreds of
+ * milliseconds and whose concurrent callers should get the change, not a
+ * 503.
  */
+#define BILL_SLOT_WAIT_MS 50
+#define BILL_CACHE_WAIT_MS 100
+#define PRODUCT_WAIT_MS 500
 static enum pb_err
 bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o, char *err,
               size_t errlen)
 {
 	struct pb_app *app = bo->app;
 	long run, probe, pool, max, ttl, wait, slot_wait;
+	int bill = strcmp(app->spec->service, "bill") == 0;
 	enum pb_err rc;
 
 	rc = get_long(app, "breaker.consecutive_slow", 5, 0, 1000, &run, err,
@@ -55,11 +67,13 @@ bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o, char *err,
 		rc = get_long(app, "bulkhead.slot_ttl_ms", 10000, 1000, 600000,
 		              &ttl, err, errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "bulkhead.max_wait_ms", 500, 0, 3000,
-		              &slot_wait, err, errlen);
+		rc = get_long(app, "bulkhead.max_wait_ms",
+		              bill ? BILL_SLOT_WAIT_MS : PRODUCT_WAIT_MS, 0,
+		              3000, &slot_wait, err, errlen);
 	if (rc == PB_OK)
-		rc = get_long(app, "cache.wait_ms", 500, 10, 3000, &wait, err,
-		              errlen);
+		rc = get_long(app, "cache.wait_ms",
+		              bill ? BILL_CACHE_WAIT_MS : PRODUCT_WAIT_MS, 10,
+		              3000, &wait, err, errlen);
 	if (rc != PB_OK)
 		return rc;
 	o->consecutive_slow = (unsigned)run;
@@ -68,8 +82,7 @@ bulkhead_opts(struct pb_backoffice *bo, struct pb_breaker_opts *o, char *err,
 	o->bulkhead_ttl_ms = ttl;
 	o->bulkhead_wait_ms = slot_wait;
 	/* one compartment per service: each keeps its own pool's share */
-	o->bulkhead_compartment =
-	    strcmp(app->spec->service, "bill") == 0 ? 1 : 2;
+	o->bulkhead_compartment = bill ? 1 : 2;
 	bo->cache_wait_ms = wait;
 	return PB_OK;
 }

@@ -495,8 +495,12 @@ find_slot(const struct pb_breaker *b, int64_t now)
 
 /*
  * Under the lock: whether every call holding a slot of ours looks healthy
- * (younger than slow_call_ms, its group CLOSED): only then is a slot worth
- * waiting for.  A probe of a half-open group is no sign of health.
+ * (younger than bulkhead_wait_ms, its group CLOSED): only then is a slot
+ * worth waiting for.  The patience is counted from the holder's start,
+ * not the waiter's: once a holder has run bulkhead_wait_ms, KOS is not
+ * answering as it does and nobody waits, so a fresh hang parks a process
+ * for bulkhead_wait_ms at most, once.  A probe of a half-open group is no
+ * sign of health.
  */
 static int
 holders_healthy(const struct pb_breaker *b, int64_t now)
@@ -508,7 +512,8 @@ holders_healthy(const struct pb_breaker *b, int64_t now)
 		k = &b->s->slots[i];
 		if (!slot_ours(b, k, now))
 			continue;
-		if (now - k->started_ms >= b->o.slow_call_ms || k->group < 0 ||
+		if (now - k->started_ms >= b->o.bulkhead_wait_ms ||
+		    now - k->started_ms >= b->o.slow_call_ms || k->group < 0 ||
 		    k->group >= b->ngroups ||
 		    b->s->g[k->group].state != PB_BREAKER_CLOSED)
 			return 0;

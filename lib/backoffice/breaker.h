@@ -28,13 +28,15 @@
  * The bulkhead: at most bulkhead_max calls of one compartment (a service's
  * pool of processes, all its groups together) run at once on the host.
  * A call over that is refused (the caller answers from a stale copy or
- * 503): at once when a call of the compartment has run slow_call_ms or
- * more or a breaker involved is not CLOSED (KOS is suspect: waiting would
- * park one more process), else after waiting for a slot bulkhead_wait_ms
- * at most (KOS answers; two calls at the same moment are no reason to
- * refuse).  A slot belongs to a pid and
- * lapses when that process is gone or after bulkhead_ttl_ms, so a process
- * killed mid-call cannot leak it.
+ * 503): at once when a call holding a slot of the compartment has run
+ * bulkhead_wait_ms or more, or a breaker involved is not CLOSED (KOS is
+ * suspect: waiting would park one more process); else it waits for a slot
+ * while every holder is younger than bulkhead_wait_ms (KOS answers; two
+ * calls at the same moment are no reason to refuse).  The patience runs
+ * from the holder's start, so the first moments of a hang park a waiter
+ * for bulkhead_wait_ms at most, and later callers are refused at once.  A
+ * slot belongs to a pid and lapses when that process is gone or after
+ * bulkhead_ttl_ms, so a process killed mid-call cannot leak it.
  *
  * Times are pb_clock_mono_ms() (never the overridable wall clock).
  */

@@ -387,23 +387,30 @@ pb_cache_unlock(struct pb_redis *r, const char *key, const char *token)
 		freeReplyObject(rep);
 }
 
-/* 1 when the lock of key is held (by anyone); 0 free; -1 Redis error. */
+/*
+ * The lock of key: *left_ms is what remains of its lifetime when it is held
+ * (by anyone).  1 held, 0 free, -1 Redis error.
+ */
 static int
-lock_held(struct pb_redis *r, const char *key)
+lock_held(struct pb_redis *r, const char *key, int64_t *left_ms)
 {
 	char lk[PB_CACHE_KEY_MAX];
 	const char *argv[2];
 	redisReply *rep = NULL;
 	int held = -1;
 
+	*left_ms = 0;
 	if (!lock_key(key, lk, sizeof(lk)))
 		return -1;
-	argv[0] = "EXISTS";
+	argv[0] = "PTTL";
 	argv[1] = lk;
 	if (pb_redis_cmd_str(r, &rep, 2, argv) != PB_OK)
 		return -1;
-	if (rep->type == REDIS_REPLY_INTEGER)
-		held = rep->integer > 0;
+	if (rep->type == REDIS_REPLY_INTEGER) {
+		/* -2: no such key; -1: no lifetime (not ours: held) */
+		held = rep->integer != -2;
+		*left_ms = rep->integer > 0 ? (int64_t)rep->integer : 0;
+	}
 	freeReplyObject(rep);
 	return held;
 }
@@ -573,8 +580,14 @@ pb_cache_fetch_pre(struct pb_redis *r, const struct pb_cache_opts *o,
 		}
 		if (rc != PB_ERR_BUSY)
 			return do_load(r, o, 0, load, ud, res);
-		/* Someone else is loading: wait for the value. */
+		/* Someone else is loading: wait for the value.  A waiter
+		 * that may give up counts its patience from the loader's
+		 * start (the lock's age), so a hanging load parks waiters
+		 * for wait_ms at most in all, not wait_ms each. */
 		deadline = pb_clock_mono_ms() + wait_ms;
+		if (o->give_up && lock_held(r, o->key, &left) == 1 &&
+		    left < lock_ms)
+			deadline -= lock_ms - left;
 		poll = POLL_FIRST_MS;
 		for (;;) {
 			if (stop_now(o, deadline))
@@ -591,7 +604,7 @@ pb_cache_fetch_pre(struct pb_redis *r, const struct pb_cache_opts *o,
 			}
 			if (rc != PB_ERR_NOTFOUND)
 				return do_load(r, o, 0, load, ud, res);
-			if (lock_held(r, o->key) == 0)
+			if (lock_held(r, o->key, &left) == 0)
 				break; /* the loader gave up: try to load */
 			if (pb_clock_mono_ms() >= deadline)
 				return o->give_up

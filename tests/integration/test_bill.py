@@ -336,7 +336,7 @@ def test_concurrent_misses_one_kos_call(ctx):
     ensure_closed(ctx)
     m = months_back(ctx, 3)
     drop_cache(ctx, DEMO01_DIGITS, m)
-    sim.set_fault(operation="bill.inquiry", mode="none", latencyMs=400)
+    sim.set_fault(operation="bill.inquiry", mode="none", latencyMs=40)
     tok = token(ctx)
     before = kos_calls()
     try:

@@ -305,7 +305,7 @@ def test_single_flight_across_nodes(ctx):
     m = bill.months_back(ctx, 5)
     key = "v1:bill:%s:%s" % (bill.DEMO01_DIGITS, m.replace("-", ""))
     ctl("redis-cli", "DEL", key)
-    sim.set_fault(operation="bill.inquiry", mode="none", latencyMs=400)
+    sim.set_fault(operation="bill.inquiry", mode="none", latencyMs=40)
     before = bill.kos_calls()
     body = json.dumps({"lineNumber": bill.DEMO01_LINE, "inquiryMonth": m})
     h = {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}

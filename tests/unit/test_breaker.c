@@ -747,16 +747,27 @@ test_compartments(const char *path)
 	ok(stats(b1, 0).bulkhead_in_use == 1 &&
 	       stats(b2, 0).bulkhead_in_use == 1,
 	   "each compartment counts its own");
-	/* full, holder young: waits bulkhead_wait_ms, then refused */
+	/* full, holder young: waited for until the holder has run
+	 * bulkhead_wait_ms (the patience runs from the holder's start) */
 	t0 = pb_clock_mono_ms();
 	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
 	       "full: refused after the wait");
 	waited = pb_clock_mono_ms() - t0;
-	ok(waited >= 150, "a young holder is waited for (bulkhead_wait_ms)");
+	ok(waited >= 150 - (t0 - t1.slot_ms),
+	   "a young holder is waited for (bulkhead_wait_ms from its start)");
 	is_int(t3.refused, PB_BREAKER_REFUSED_FULL, "refused FULL");
 	s = stats(b1, 0);
 	ok(s.bulkhead_rejected == 1 && s.slow_run == 0,
 	   "one refusal counted, no slow call");
+	/* the holder has now run bulkhead_wait_ms: refused without a wait
+	 * (a wait would be 150 ms; the refusal takes microseconds) */
+	t0 = pb_clock_mono_ms();
+	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
+	       "full, holder past bulkhead_wait_ms: refused");
+	ok(pb_clock_mono_ms() - t0 < 150,
+	   "an older holder is not waited for");
+	ok(stats(b1, 0).slow_run == 0,
+	   "not yet slow_call_ms: no slow call counted");
 	/* the holder leaves while we wait: the slot is ours */
 	p = fork();
 	if (p == 0) {

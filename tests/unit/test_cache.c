@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "tap.h"
 
 struct origin {
@@ -133,6 +134,7 @@ give_up(struct pb_redis *r, struct pb_cache_opts *co, const char *stale,
 	struct pb_cache_result res;
 	char tok[PB_CACHE_TOKEN_LEN + 1];
 	const char *sk = co->stale_key;
+	int64_t t0;
 
 	is_int(pb_cache_lock(r, co->key, 5000, tok, sizeof(tok)), PB_OK,
 	       "give_up: a loader holds the lock");
@@ -151,6 +153,19 @@ give_up(struct pb_redis *r, struct pb_cache_opts *co, const char *stale,
 	is_int(res.source, PB_CACHE_STALE, "give_up: source STALE");
 	is_int(org->calls, 0, "give_up: still no origin call");
 	pb_cache_result_free(&res);
+	/* The patience runs from the loader's start, which a waiter reads
+	 * from the lock's age (lock_ms minus what is left of it).  Told the
+	 * lock lives 60 s, the 5 s lock looks 55 s old: a waiter with 3 s of
+	 * patience stops at once instead of parking its process for 3 s. */
+	co->wait_ms = 3000;
+	co->lock_ms = 60000;
+	t0 = pb_clock_mono_ms();
+	is_int(pb_cache_fetch(r, co, load, org, &res), PB_OK,
+	       "give_up: an old load, the stale copy");
+	ok(pb_clock_mono_ms() - t0 < 3000 && res.source == PB_CACHE_STALE,
+	   "give_up: no wait on a load older than wait_ms");
+	pb_cache_result_free(&res);
+	co->lock_ms = 0;
 	co->wait_ms = 60000;
 	co->stop_waiting = stop_yes;
 	is_int(pb_cache_fetch(r, co, load, org, &res), PB_OK,
