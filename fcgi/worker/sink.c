@@ -390,6 +390,9 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 		/* full: this one and every later one go by the outbox until
 		 * it has caught up (wk_sink_catch_up), so that no later
 		 * result of a line overtakes it */
+		if (!s->via_outbox)
+			pb_log_msg(PB_LOG_WARN, "mvno_via_outbox",
+			           "queue_full");
 		s->via_outbox = 1;
 		if (ndue < WK_READ_COUNT)
 			due[ndue++] = rid;
@@ -403,6 +406,52 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 	    pb_history_due_now(&s->hist, s->app.db, due, ndue) != PB_OK)
 		pb_log_msg(PB_LOG_WARN, "mvno_overflow_leased",
 		           pb_db_last_error(s->app.db));
+}
+
+/*
+ * The MVNO AP refused a delivery of the chunk (jobs[0..k) at the head of
+ * dq).  The refused one is booked to be retried after a backoff; the later
+ * results of its line were not sent (PB_ERR_SKIPPED).  Those and whatever
+ * else waits in dq are made due at once and go by the outbox, where a
+ * line's deliveries are claimed only behind its older ones (history.h):
+ * the rest go out at once, the refused line's after its retry.  New
+ * results take the same way (via_outbox) until nothing is due or backing
+ * off, so no later result of a line overtakes the refused one.
+ */
+static void
+refused(struct wk_sink *s, const struct pb_mvno_job *jobs, size_t k)
+{
+	char(*rids)[sizeof(s->dq[0].rid)] = NULL;
+	const char **ptrs = NULL;
+	size_t i, n = 0, cap;
+
+	(void)pthread_mutex_lock(&s->mu);
+	cap = s->dq_n;
+	rids = calloc(cap > 0 ? cap : 1, sizeof(*rids));
+	ptrs = calloc(cap > 0 ? cap : 1, sizeof(*ptrs));
+	for (i = 0; rids != NULL && ptrs != NULL && i < cap; i++) {
+		const struct wk_delivery *d =
+		    &s->dq[(s->dq_head + i) % WK_DQ_MAX];
+
+		if (i < k && jobs[i].rc != PB_ERR_SKIPPED)
+			continue; /* sent: booked */
+		(void)pb_strlcpy(rids[n], d->rid, sizeof(rids[n]));
+		ptrs[n] = rids[n];
+		n++;
+	}
+	dq_drop(s, s->dq_n);
+	if (!s->via_outbox)
+		pb_log_msg(PB_LOG_WARN, "mvno_via_outbox", "refused");
+	s->via_outbox = 1;
+	s->fails++;
+	(void)pthread_mutex_unlock(&s->mu);
+	/* if this fails (or memory did), they are due when their lease
+	 * ends, still behind the refused one */
+	if (n > 0 && pb_history_due_now(&s->hist, s->ddb, ptrs, n) != PB_OK)
+		pb_log_msg(PB_LOG_WARN, "mvno_due_now_failed",
+		           pb_db_last_error(s->ddb));
+	free(ptrs);
+	free(rids);
 }
 
 /* One chunk from the head of dq: delivered (a line's results one after
@@ -431,13 +480,12 @@ deliver_chunk(struct wk_sink *s, struct pb_mvno_job *jobs, size_t k,
 		keep_unbooked(s, jobs, k);
 	for (i = 0; i < k; i++)
 		failed += jobs[i].rc != PB_OK;
+	if (failed > 0) {
+		refused(s, jobs, k);
+		return;
+	}
 	(void)pthread_mutex_lock(&s->mu);
 	dq_drop(s, k);
-	if (failed > 0) {
-		/* the MVNO AP refuses: what waits goes by the outbox, oldest
-		 * first, after its lease (a line's order kept) */
-		dq_drop(s, s->dq_n);
-	}
 	(void)pthread_mutex_unlock(&s->mu);
 }
 
@@ -531,37 +579,71 @@ queue_room(struct wk_sink *s)
 	return room;
 }
 
-/* Due deliveries (their lease ended: the worker that had them died, the
- * MVNO AP refused) into the queue, as many as it has room for; the
- * delivery thread sends them. */
+/* Whether new deliveries go by the outbox, and the refusals so far. */
+static int
+outbox_mode(struct wk_sink *s, unsigned long *fails)
+{
+	int on;
+
+	(void)pthread_mutex_lock(&s->mu);
+	on = s->via_outbox;
+	if (fails != NULL)
+		*fails = s->fails;
+	(void)pthread_mutex_unlock(&s->mu);
+	return on;
+}
+
+/* Due deliveries (their lease ended: the worker that had them died, or a
+ * refused one's backoff is over) or ones backing off: new results go by
+ * the outbox behind them (wk_sink_catch_up claims them all in order). */
 static void
 claim_due(struct wk_sink *s)
 {
-	size_t room;
+	int unsettled = 0;
 
-	if (!s->has_bo || !s->hist.mvno_on)
+	if (!s->has_bo || !s->hist.mvno_on || outbox_mode(s, NULL))
 		return;
-	room = queue_room(s);
-	if (room >= WK_DQ_MAX / 2)
-		(void)claim_into_queue(s, room < 1024 ? room : 1024);
+	if (pb_history_unsettled(&s->hist, s->app.db, &unsettled) != PB_OK ||
+	    !unsettled)
+		return;
+	(void)pthread_mutex_lock(&s->mu);
+	if (!s->via_outbox)
+		pb_log_msg(PB_LOG_WARN, "mvno_via_outbox", "due_in_outbox");
+	s->via_outbox = 1;
+	(void)pthread_mutex_unlock(&s->mu);
 }
 
 void
 wk_sink_catch_up(struct wk_sink *s)
 {
+	int64_t now = pb_clock_mono_ms();
+	unsigned long fails;
 	size_t room, want;
+	int unsettled = 1;
 
-	if (!s->has_bo || !s->via_outbox)
+	if (!s->has_bo || !outbox_mode(s, &fails))
 		return;
 	room = queue_room(s);
-	if (room < WK_DQ_MAX / 4)
-		return; /* the delivery thread is busy enough */
+	if (room < WK_DQ_MAX / 4 || now - s->last_catch_up < WK_CATCH_UP_MS)
+		return; /* the delivery thread is busy enough, or we just
+		           looked */
 	want = room < 1024 ? room : 1024;
-	if (claim_into_queue(s, want) < want) {
-		/* nothing due is left behind: new results may go by memory */
-		s->via_outbox = 0;
-		pb_log_msg(PB_LOG_INFO, "mvno_outbox_caught_up", s->kind);
+	if (claim_into_queue(s, want) >= want) {
+		s->last_catch_up = 0; /* more is due: again at once */
+		return;
 	}
+	s->last_catch_up = now;
+	if (pb_history_unsettled(&s->hist, s->app.db, &unsettled) != PB_OK ||
+	    unsettled)
+		return;
+	/* nothing due or backing off is left behind (and no refusal came
+	 * meanwhile): new results may go by memory */
+	(void)pthread_mutex_lock(&s->mu);
+	if (s->fails == fails) {
+		s->via_outbox = 0;
+		pb_log_msg(PB_LOG_WARN, "mvno_outbox_caught_up", s->kind);
+	}
+	(void)pthread_mutex_unlock(&s->mu);
 }
 
 /* --- periodic work

@@ -44,6 +44,7 @@
 #define WK_UNBOOKED_MAX 512 /* delivery outcomes waiting for MariaDB */
 #define WK_DQ_MAX 32768     /* deliveries waiting in memory (~1.4 KB each) */
 #define WK_DELIVER_WAKE_MS 1000 /* ms the delivery thread sleeps when idle */
+#define WK_CATCH_UP_MS 50 /* ms between outbox claims that found little */
 
 struct wk_delivery {
 	char *body; /* the payload (owned) */
@@ -87,10 +88,13 @@ struct wk_sink {
 	struct pb_db *ddb;
 	struct wk_delivery *dq;       /* WK_DQ_MAX, a ring; under mu */
 	size_t dq_head, dq_n;         /* under mu */
-	int via_outbox;               /* main thread: dq overflowed, so new
-	                                 deliveries go by the outbox (due at
-	                                 once) until it has caught up, keeping
-	                                 each line's order */
+	int via_outbox;               /* under mu: dq overflowed or the MVNO
+	                                 AP refused, so new deliveries go by
+	                                 the outbox (due at once) until
+	                                 nothing there is due or backing off,
+	                                 keeping each line's order */
+	unsigned long fails;          /* under mu: chunks with a refusal */
+	int64_t last_catch_up;        /* main thread, mono ms */
 	struct wk_unbooked *unbooked; /* WK_UNBOOKED_MAX of them */
 	size_t nunbooked;
 };

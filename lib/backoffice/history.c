@@ -341,6 +341,28 @@ pb_history_due_now(struct pb_history *h, struct pb_db *db,
 	return rc;
 }
 
+static enum pb_err
+count_cb(void *ud, const struct pb_db_row *row)
+{
+	int *n = ud;
+
+	*n = row->ncols == 1 && row->vals[0] != NULL &&
+	     strcmp(row->vals[0], "0") != 0;
+	return PB_OK;
+}
+
+enum pb_err
+pb_history_unsettled(struct pb_history *h, struct pb_db *db, int *unsettled)
+{
+	*unsettled = 1; /* not known: as if */
+	if (h->spec->sql_unsettled == NULL) {
+		*unsettled = 0;
+		return PB_OK;
+	}
+	return pb_db_query(db, h->spec->sql_unsettled, NULL, 0, count_cb,
+	                   unsettled);
+}
+
 struct claimed {
 	struct pb_history *h;
 	pb_history_due_fn fn;

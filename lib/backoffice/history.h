@@ -21,7 +21,10 @@
  * pb_history_record_deliveries books the outcome).  Rows the worker did
  * not get to are due when the lease ends: pb_history_claim_due() claims
  * due rows in bulk with a new lease (one UPDATE ... LIMIT that only one
- * worker can win per row, marked with the claimer's token) and hands
+ * worker can win per row, marked with the claimer's token), oldest
+ * first, and never a row of a line that has an older delivery waiting and
+ * not due (in flight, or backing off after a refusal: a line's results go
+ * out in the order they happened), and hands
  * each payload to the caller, who delivers it the same way and books it
  * with pb_history_book: delivered, due again after a growing backoff, or
  * -- after max_attempts -- a dead letter (mvno_dead_at).  Delivery never
@@ -106,6 +109,9 @@ struct pb_history_spec {
 	/*   due_many:       PB_HISTORY_BOOK_CHUNK request ids -> due now
 	 *                   (their lease is given up) */
 	const char *sql_due_many;
+	/*   unsettled: () -> 1 when a delivery is due or backing off after
+	 *              a refusal, else 0 */
+	const char *sql_unsettled;
 };
 
 /* The outbox SQL of a table with the standard columns (request_id,
@@ -122,10 +128,12 @@ struct pb_history_spec {
 	             "mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? "   \
 	             "MICROSECOND), mvno_last_error = ? WHERE request_id = ?", \
 	.sql_claim_many =                                                      \
-	    "UPDATE " t " SET mvno_next_at = DATE_ADD("                        \
-	    "UTC_TIMESTAMP(3), INTERVAL 30 SECOND), mvno_claim = ? WHERE "     \
-	    "mvno_next_at IS NOT NULL AND mvno_next_at <= UTC_TIMESTAMP(3) "   \
-	    "ORDER BY mvno_next_at LIMIT ?",                                   \
+	    "UPDATE " t " FORCE INDEX (ix_" t "_mvno) SET mvno_next_at = "     \
+	    "DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 30 SECOND), mvno_claim = ? "  \
+	    "WHERE mvno_next_at IS NOT NULL AND mvno_next_at <= "              \
+	    "UTC_TIMESTAMP(3) AND NOT EXISTS (SELECT 1 FROM " t " w WHERE "    \
+	    "w.line_number_bidx = " t ".line_number_bidx AND w.mvno_next_at "  \
+	    "> UTC_TIMESTAMP(3) AND w.id < " t ".id) ORDER BY id LIMIT ?",     \
 	.sql_claimed = "SELECT request_id, mvno_payload_enc, mvno_attempts, "  \
 	               "line_number_bidx FROM " t " WHERE mvno_claim = ? AND " \
 	               "mvno_next_at IS NOT NULL ORDER BY id",                 \
@@ -138,6 +146,10 @@ struct pb_history_spec {
 	    "mvno_next_at = NULL, mvno_payload_enc = NULL, "                   \
 	    "mvno_last_error = NULL WHERE mvno_delivered_at IS NULL AND "      \
 	    "request_id IN (" PB_HISTORY_Q16 ")",                              \
+	.sql_unsettled = "SELECT COUNT(*) FROM (SELECT 1 FROM " t " FORCE "    \
+	                 "INDEX (ix_" t "_mvno) WHERE mvno_next_at IS NOT "    \
+	                 "NULL AND (mvno_next_at <= UTC_TIMESTAMP(3) OR "      \
+	                 "mvno_attempts > 0) LIMIT 1) x",                      \
 	.sql_due_many = "UPDATE " t " SET mvno_next_at = UTC_TIMESTAMP(3) "    \
 	                "WHERE mvno_next_at IS NOT NULL AND request_id IN "    \
 	                "(" PB_HISTORY_Q16 ")",                                \
@@ -194,6 +206,12 @@ enum pb_err pb_history_write(struct pb_history *h, struct pb_db *db,
  * MariaDB is still away. */
 enum pb_err pb_history_replay(struct pb_history *h, struct pb_db *db,
                               size_t max, size_t *done);
+/* *unsettled: 1 when a delivery of h's outbox is due, or backing off
+ * after the MVNO AP refused it (while one is, a line's newer results must
+ * go by the outbox behind it); 0 when neither. */
+enum pb_err pb_history_unsettled(struct pb_history *h, struct pb_db *db,
+                                 int *unsettled);
+
 /* Claim up to max due deliveries (token: the claimer's, unique per
  * call) and call fn for each, oldest first: its request id, the opened
  * payload (borrowed for the call), the attempt it will be and the line's

@@ -234,28 +234,51 @@ same_group(const struct pb_mvno_job *a, const struct pb_mvno_job *b)
 	       strcmp(a->group, b->group) == 0;
 }
 
-/* The state of job i given the earlier jobs of its group: 1 may start,
- * 0 must wait, -1 never (an earlier one failed). */
-static int
-may_start(const struct pb_mvno_job *jobs, const unsigned char *st, size_t i)
+/*
+ * prev[i]: the nearest earlier job of job i's group, or n when none.  The
+ * search runs backwards and stops at the first match, so one line's chunk
+ * costs one comparison per job and many lines a few each; it is done once
+ * per call, not at every start (which made a chunk of one line quadratic
+ * in its length: milliseconds per delivery).
+ */
+static void
+link_groups(const struct pb_mvno_job *jobs, size_t n, size_t *prev)
 {
-	size_t k;
+	size_t i, k;
 
-	for (k = 0; k < i; k++) {
-		if (!same_group(&jobs[k], &jobs[i]))
-			continue;
-		if (st[k] != J_DONE)
-			return 0;
-		if (jobs[k].rc != PB_OK)
-			return -1;
+	for (i = 0; i < n; i++) {
+		prev[i] = n;
+		for (k = i; jobs[i].group != NULL && k-- > 0;) {
+			if (same_group(&jobs[k], &jobs[i])) {
+				prev[i] = k;
+				break;
+			}
+		}
 	}
-	return 1;
 }
 
-/* Start what may start in free slots; returns how many run. */
+/* The state of job i given the earlier job of its group: 1 may start,
+ * 0 must wait, -1 never (an earlier one failed; a job skipped after a
+ * failure fails in turn, so the refusal runs down the group). */
+static int
+may_start(const struct pb_mvno_job *jobs, const unsigned char *st,
+          const size_t *prev, size_t n, size_t i)
+{
+	size_t k = prev[i];
+
+	if (k == n)
+		return 1;
+	if (st[k] != J_DONE)
+		return 0;
+	return jobs[k].rc == PB_OK ? 1 : -1;
+}
+
+/* Start what may start in free slots; returns how many run.  *first is
+ * the first job not yet started (the scan starts there). */
 static unsigned
 fill(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
-     struct pb_mvno_job *jobs, size_t n, unsigned char *st)
+     struct pb_mvno_job *jobs, size_t n, unsigned char *st, const size_t *prev,
+     size_t *first)
 {
 	unsigned running = 0, si;
 	size_t i;
@@ -263,10 +286,12 @@ fill(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 
 	for (si = 0; si < m->nslots; si++)
 		running += m->slots[si].busy;
-	for (i = 0; i < n && running < m->nslots; i++) {
+	while (*first < n && st[*first] != J_WAIT)
+		(*first)++;
+	for (i = *first; i < n && running < m->nslots; i++) {
 		if (st[i] != J_WAIT)
 			continue;
-		ok = may_start(jobs, st, i);
+		ok = may_start(jobs, st, prev, n, i);
 		if (ok == 0)
 			continue;
 		if (ok < 0) {
@@ -296,24 +321,26 @@ pb_mvno_deliver_many(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
                      struct pb_mvno_job *jobs, size_t n)
 {
 	unsigned char *st = calloc(n > 0 ? n : 1, 1);
-	size_t i, acked = 0;
-	int still, q;
+	size_t *prev = calloc(n > 0 ? n : 1, sizeof(*prev));
+	size_t i, acked = 0, first = 0;
+	int still, q, nomem = st == NULL || prev == NULL;
 	CURLMsg *msg;
 	unsigned si;
 
 	for (i = 0; i < n; i++) {
 		memset(&jobs[i].att, 0, sizeof(jobs[i].att));
 		jobs[i].rc = PB_ERR_INVAL;
-		if (st == NULL || !job_ok(o, &jobs[i])) {
+		if (nomem || !job_ok(o, &jobs[i])) {
 			snprintf(jobs[i].att.error, sizeof(jobs[i].att.error),
-			         st == NULL ? "nomem" : "invalid");
-			if (st != NULL)
+			         nomem ? "nomem" : "invalid");
+			if (!nomem)
 				st[i] = J_DONE;
 		}
 	}
-	if (st == NULL)
-		return 0;
-	while (fill(m, o, jobs, n, st) > 0) {
+	if (nomem)
+		goto out;
+	link_groups(jobs, n, prev);
+	while (fill(m, o, jobs, n, st, prev, &first) > 0) {
 		(void)curl_multi_perform(m->multi, &still);
 		for (msg = curl_multi_info_read(m->multi, &q); msg != NULL;
 		     msg = curl_multi_info_read(m->multi, &q)) {
@@ -334,6 +361,8 @@ pb_mvno_deliver_many(struct pb_mvno_multi *m, const struct pb_mvno_opts *o,
 	}
 	for (i = 0; i < n; i++)
 		acked += jobs[i].rc == PB_OK;
+out:
+	free(prev);
 	free(st);
 	return acked;
 }

@@ -148,9 +148,32 @@ def verify(ctx, rids, what, timeout=60):
     rows = _sql(ctx, "SELECT COUNT(*), COALESCE(SUM(delivery_count - 1), 0) FROM "
                 "kos_sim.mvno_deliveries WHERE request_id IN (%s)" % ids)
     eq(int(rows[0][0]), n, "%s: results stored by the MVNO AP" % what)
+    in_order(ctx, ids, what)
     print("# %s: %d answered 200, %d recorded, %d delivered, %s re-deliveries "
           "de-duplicated by the receiver" % (what, n, n, n, rows[0][1]))
     return n
+
+
+def in_order(ctx, ids, what):
+    """Each line's results reached the MVNO AP in the order they happened:
+    the receiver's first receipts (its row ids) in the order of our
+    history rows (the worker writes them in the stream's order, which is
+    the order of the answers)."""
+    ours = [r[0] for r in _sql(
+        ctx, "SELECT request_id FROM phonebill_bill.bill_request_history "
+        "WHERE request_id IN (%s) ORDER BY line_number_bidx, id" % ids)]
+    lines = {r[0]: r[1] for r in _sql(
+        ctx, "SELECT request_id, HEX(line_number_bidx) FROM "
+        "phonebill_bill.bill_request_history WHERE request_id IN (%s)" % ids)}
+    theirs = [r[0] for r in _sql(
+        ctx, "SELECT request_id FROM kos_sim.mvno_deliveries WHERE request_id IN (%s) "
+        "ORDER BY id" % ids)]
+    theirs.sort(key=lambda rid: lines[rid])  # stable: per line, as received
+    if ours != theirs:
+        bad = next(i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b)
+        raise AssertionError("%s: a line's results reached the MVNO AP out of order "
+                             "(first difference at %d of %d: expected %s, got %s)"
+                             % (what, bad, len(ours), ours[bad], theirs[bad]))
 
 
 def _bill_pids(ctx):
@@ -276,6 +299,29 @@ def test_worker_kill9_during_batch(ctx):
     finally:
         _worker_up(ctx)
     verify(ctx, load.ok(), "kill -9 of the worker during a batch")
+
+
+def test_mvno_outage_keeps_a_lines_order(ctx):
+    """The MVNO AP refuses for about 4 s while one line's inquiries are
+    answered: the first results fail again and again (their retries back
+    off further each time), later ones fail fewer times.  When the AP is
+    back every result arrives once, and in the order the answers were
+    given, whatever each one's retry time."""
+    _warm(ctx)
+    before = _count(ctx, "SELECT COALESCE(MAX(id), 0) FROM "
+                    "phonebill_bill.mvno_delivery_attempts")
+    sim.set_fault(operation="mvno", mode="http503")
+    try:
+        load = Load(ctx, 40, threads=1, pause=0.1).start().join()
+    finally:
+        sim.reset_faults()
+    eq(load.codes().get(200, 0), 40, "answers while the MVNO AP refuses")
+    # the line's first refused result may be a warm-up's: every later one
+    # then waits behind it without being tried
+    failed = _count(ctx, "SELECT COUNT(*) FROM phonebill_bill.mvno_delivery_attempts "
+                    "WHERE id > %d AND outcome = 'FAILED'" % before)
+    assert failed >= 2, "the MVNO AP refused %d deliveries, not a retry" % failed
+    verify(ctx, load.ok(), "MVNO AP refusing for 4 s", timeout=90)
 
 
 def test_worker_stopped_30s_then_drained(ctx):

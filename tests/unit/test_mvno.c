@@ -228,37 +228,44 @@ test_invalid(void)
 }
 
 /* Several jobs to a closed port: the first of a group fails, the later
- * one of that group is not sent at all (PB_ERR_SKIPPED), another group's
- * job is tried on its own. */
+ * ones of that group are not sent at all (PB_ERR_SKIPPED, down the whole
+ * group, past another group's job in between), another group's job and
+ * a job of no group are tried on their own. */
 static void
 many_unreachable(const struct pb_mvno_opts *o)
 {
+	static const char *const groups[5] = {"line-a", "line-a", "line-b",
+	                                      "line-a", NULL};
+	static const char *const keys[5] = {"unreachable-a1", "unreachable-a2",
+	                                    "unreachable-b1", "unreachable-a3",
+	                                    "unreachable-none"};
 	struct pb_mvno_multi *m = NULL;
-	struct pb_mvno_job jobs[3];
+	struct pb_mvno_job jobs[5];
 	size_t i;
 
 	memset(jobs, 0, sizeof(jobs));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 5; i++) {
 		jobs[i].body = "{}";
 		jobs[i].len = 2;
 		jobs[i].attempt = 1;
-		jobs[i].group = i < 2 ? "line-a" : "line-b";
+		jobs[i].group = groups[i];
+		jobs[i].idem_key = keys[i];
 	}
-	jobs[0].idem_key = "unreachable-a1";
-	jobs[1].idem_key = "unreachable-a2";
-	jobs[2].idem_key = "unreachable-b1";
 	if (pb_mvno_multi_new(2, &m) != PB_OK) {
 		ok(0, "multi handle");
 		return;
 	}
-	is_int((int)pb_mvno_deliver_many(m, o, jobs, 3), 0,
+	is_int((int)pb_mvno_deliver_many(m, o, jobs, 5), 0,
 	       "none acknowledged");
 	is_int(jobs[0].rc, PB_ERR_UNAVAILABLE,
 	       "first of the group: UNAVAILABLE");
 	is_int(jobs[1].rc, PB_ERR_SKIPPED, "second of the group: SKIPPED");
 	is_str(jobs[1].att.error, "after_failure", "skipped: after_failure");
+	is_int(jobs[3].rc, PB_ERR_SKIPPED,
+	       "third of the group, after another line's: SKIPPED");
 	is_int(jobs[2].rc, PB_ERR_UNAVAILABLE,
 	       "other group: tried, UNAVAILABLE");
+	is_int(jobs[4].rc, PB_ERR_UNAVAILABLE, "no group: tried, UNAVAILABLE");
 	pb_mvno_multi_free(m);
 }
 
