@@ -764,8 +764,7 @@ test_compartments(const char *path)
 	t0 = pb_clock_mono_ms();
 	is_int(pb_breaker_acquire(b1, 0, &t3, &retry), PB_ERR_UNAVAILABLE,
 	       "full, holder past bulkhead_wait_ms: refused");
-	ok(pb_clock_mono_ms() - t0 < 150,
-	   "an older holder is not waited for");
+	ok(pb_clock_mono_ms() - t0 < 150, "an older holder is not waited for");
 	ok(stats(b1, 0).slow_run == 0,
 	   "not yet slow_call_ms: no slow call counted");
 	/* the holder leaves while we wait: the slot is ours */
