@@ -44,7 +44,7 @@
 #define WK_UNBOOKED_MAX 512 /* delivery outcomes waiting for MariaDB */
 #define WK_DQ_MAX 32768     /* deliveries waiting in memory (~1.4 KB each) */
 #define WK_DELIVER_WAKE_MS 1000 /* ms the delivery thread sleeps when idle */
-#define WK_CATCH_UP_MS 50       /* ms between outbox claims that found little */
+#define WK_CATCH_UP_MS 200      /* ms between outbox claims that found little */
 
 struct wk_delivery {
 	char *body; /* the payload (owned) */

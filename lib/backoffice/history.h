@@ -128,12 +128,14 @@ struct pb_history_spec {
 	             "mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? "   \
 	             "MICROSECOND), mvno_last_error = ? WHERE request_id = ?", \
 	.sql_claim_many =                                                      \
-	    "UPDATE " t " FORCE INDEX (ix_" t "_mvno) SET mvno_next_at = "     \
-	    "DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 30 SECOND), mvno_claim = ? "  \
-	    "WHERE mvno_next_at IS NOT NULL AND mvno_next_at <= "              \
-	    "UTC_TIMESTAMP(3) AND NOT EXISTS (SELECT 1 FROM " t " w WHERE "    \
-	    "w.line_number_bidx = " t ".line_number_bidx AND w.mvno_next_at "  \
-	    "> UTC_TIMESTAMP(3) AND w.id < " t ".id) ORDER BY id LIMIT ?",     \
+	    "UPDATE " t " o FORCE INDEX (ix_" t "_mvno) LEFT JOIN (SELECT "    \
+	    "line_number_bidx, MIN(id) AS b FROM " t " FORCE INDEX (ix_" t     \
+	    "_mvno) WHERE mvno_next_at > UTC_TIMESTAMP(3) GROUP BY "           \
+	    "line_number_bidx) k ON k.line_number_bidx = o.line_number_bidx "  \
+	    "SET o.mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL 30 "     \
+	    "SECOND), o.mvno_claim = ? WHERE o.mvno_next_at IS NOT NULL AND "  \
+	    "o.mvno_next_at <= UTC_TIMESTAMP(3) AND (k.b IS NULL OR o.id < "   \
+	    "k.b) ORDER BY o.id LIMIT ?",                                      \
 	.sql_claimed = "SELECT request_id, mvno_payload_enc, mvno_attempts, "  \
 	               "line_number_bidx FROM " t " WHERE mvno_claim = ? AND " \
 	               "mvno_next_at IS NOT NULL ORDER BY id",                 \
