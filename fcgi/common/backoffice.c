@@ -405,8 +405,8 @@ kos_slow(void *ud)
 {
 	const struct pb_backoffice_waiter *w = ud;
 
-	return pb_breaker_slow_now(w->bo->breaker,
-	                           pb_breaker_group(w->bo->breaker, w->group));
+	return pb_breaker_give_up(w->bo->breaker,
+	                          pb_breaker_group(w->bo->breaker, w->group));
 }
 
 void

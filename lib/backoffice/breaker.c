@@ -853,27 +853,56 @@ out:
 	t->slot = -1;
 }
 
-int
-pb_breaker_slow_now(struct pb_breaker *b, int group)
+/* Under the lock: whether group's breaker is not CLOSED (1) or a call of
+ * group holding a slot has run slow_call_ms (2); 0 when neither. */
+static int
+slow_locked(const struct pb_breaker *b, int group, int64_t now)
 {
 	const struct slot *k;
+	unsigned i;
+
+	if (b->s->g[group].state != PB_BREAKER_CLOSED)
+		return 1;
+	for (i = 0; i < NSLOTS; i++) {
+		k = &b->s->slots[i];
+		if (k->group == group && !slot_free(b, k, now) &&
+		    now - k->started_ms >= b->o.slow_call_ms)
+			return 2;
+	}
+	return 0;
+}
+
+static int
+slow_now(struct pb_breaker *b, int group, int count)
+{
+	struct change c = {0};
 	int64_t now;
 	int slow;
-	unsigned i;
 
 	if (b == NULL || group < 0 || group >= b->ngroups)
 		return 0;
 	now = pb_clock_mono_ms();
 	if (lock(b) != 0)
 		return 0;
-	slow = b->s->g[group].state != PB_BREAKER_CLOSED;
-	for (i = 0; !slow && i < NSLOTS; i++) {
-		k = &b->s->slots[i];
-		slow = k->group == group && !slot_free(b, k, now) &&
-		       now - k->started_ms >= b->o.slow_call_ms;
-	}
+	slow = slow_locked(b, group, now);
+	if (slow == 2 && count)
+		slow_run_add(b, group, now, &c);
 	unlock(b);
-	return slow;
+	if (c.changed)
+		log_change(b, group, &c);
+	return slow != 0;
+}
+
+int
+pb_breaker_slow_now(struct pb_breaker *b, int group)
+{
+	return slow_now(b, group, 0);
+}
+
+int
+pb_breaker_give_up(struct pb_breaker *b, int group)
+{
+	return slow_now(b, group, 1);
 }
 
 enum pb_err

@@ -180,6 +180,16 @@ void pb_breaker_release(struct pb_breaker *b, struct pb_breaker_ticket *t,
 int pb_breaker_slow_now(struct pb_breaker *b, int group);
 
 /*
+ * pb_breaker_slow_now() for a waiter that stops when it says 1: when the
+ * cause is a call of group past slow_call_ms (the breaker still CLOSED),
+ * the waiter counts as one more slow call in group's run, as a call the
+ * bulkhead refused does (it would have waited on the same slow KOS).  So
+ * a hang opens the breaker as fast when every request wants one hot key
+ * (one caller, the rest waiting) as when they want many.
+ */
+int pb_breaker_give_up(struct pb_breaker *b, int group);
+
+/*
  * Current state and counters of group (for /health and logs).  An open
  * breaker whose wait has passed still reads OPEN until the next acquire
  * moves it to half-open.  PB_ERR_INVAL for a bad group.

@@ -526,15 +526,17 @@ gave_up(struct pb_redis *r, const struct pb_cache_opts *o,
 	return PB_ERR_UNAVAILABLE;
 }
 
-/* Whether a waiter should stop now (give_up only). */
+/* Whether a waiter should stop now (give_up only).  stop_waiting is asked
+ * first, also past the deadline: its answer may count (a waiter that
+ * stops because the origin is slow tells the breaker, breaker.h). */
 static int
 stop_now(const struct pb_cache_opts *o, int64_t deadline)
 {
 	if (!o->give_up)
 		return 0;
-	if (pb_clock_mono_ms() >= deadline)
+	if (o->stop_waiting != NULL && o->stop_waiting(o->stop_ud))
 		return 1;
-	return o->stop_waiting != NULL && o->stop_waiting(o->stop_ud);
+	return pb_clock_mono_ms() >= deadline;
 }
 
 enum pb_err

@@ -20,7 +20,10 @@
 # The load generator is always this tree's.  Environment: BENCH_DURATION
 # (s per scenario, 20), BENCH_RATE (req/s at most, 175), BENCH_THREADS (8),
 # BENCH_PROCS (FastCGI processes per service, 2), PHONEBILL_PORT_OFFSET
-# (added to the ports 21080, 23443, 24080), BENCH_KEEP_STACK=1.
+# (added to the ports 21080, 23443, 24080), BENCH_KEEP_STACK=1,
+# BENCH_SERVER (lighttpd, or apache: the same stack behind Apache +
+# mod_fcgid, whose processes are started on demand, so the healthy
+# scenario is where they spawn).
 # Not part of script/test; nothing here passes or fails on a number.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,7 +52,11 @@ pb_stack_init
 stop_all() { [ "${BENCH_KEEP_STACK:-0}" = 1 ] || (pb_stack_stop) >/dev/null 2>&1; }
 trap stop_all EXIT
 pb_backends_start
-pb_lighttpd_start
+case ${BENCH_SERVER:-lighttpd} in
+lighttpd) pb_lighttpd_start ;;
+apache) pb_apache_start ;;
+*) pb_die "BENCH_SERVER: lighttpd or apache" ;;
+esac
 base=http://127.0.0.1:$PB_HTTP_PORT
 kos=http://127.0.0.1:$PB_KOS_PORT
 pb_wait_health "$base/api/v1/bills/health" 30 || pb_die "the bill service does not answer 200"
@@ -58,7 +65,7 @@ pb_wait_health "$kos/_sim/health" 30 || pb_die "the KOS simulator does not answe
 # demo01's password is the README's (script/lib/stack.sh seeds it).
 token=$(python3 "$ROOT/tests/bench/zipf.py" token --base "$base" --user demo01 \
 	--xff 10.250.0.9 <<<'Phonebill!1')
-echo "=== kos-hang: $TREE ($(git -C "$TREE" rev-parse --short HEAD 2>/dev/null || echo unpacked)), $PB_PROCS processes per service, $(nproc) cores"
+echo "=== kos-hang: $TREE ($(git -C "$TREE" rev-parse --short HEAD 2>/dev/null || echo unpacked)), ${BENCH_SERVER:-lighttpd}, $PB_PROCS processes per service, $(nproc) cores"
 python3 "$ROOT/tests/bench/kos_hang.py" --base "$base" --kos "$kos" \
 	--state "$PB_STATE" --token "$token" --duration "${BENCH_DURATION:-20}" \
 	--rate "${BENCH_RATE:-175}" --threads "${BENCH_THREADS:-8}" "${SCENARIOS[@]}"

@@ -678,12 +678,18 @@ test_bulkhead(const char *path)
 	sleep_ms(60);
 	is_int(pb_breaker_slow_now(b, 0), 1, "slow now: a holder is overdue");
 	is_int(pb_breaker_slow_now(b, 2), 0, "not for a group without holders");
-	(void)pb_breaker_acquire(b, 2, &t3, &retry);
+	is_int(stats(b, 0).slow_run, 0, "asking is no slow call");
+	is_int(pb_breaker_give_up(b, 2), 0,
+	       "a waiter on a group without holders waits on");
+	is_int(pb_breaker_give_up(b, 0), 1,
+	       "a waiter gives up on the overdue holder");
+	is_int(stats(b, 0).slow_run, 1, "and counts in the holder's run");
 	(void)pb_breaker_acquire(b, 2, &t3, &retry);
 	is_int(stats(b, 0).slow_run, 2, "refusals count in the holder's run");
 	(void)pb_breaker_acquire(b, 2, &t3, &retry);
 	is_int(stats(b, 0).state, PB_BREAKER_OPEN,
-	       "the third refusal opens the slow group");
+	       "the third slow one (a waiter, two refusals) opens the slow "
+	       "group");
 	is_int(stats(b, 2).state, PB_BREAKER_CLOSED, "the refused group stays");
 	pb_breaker_release(b, &t1, PB_BREAKER_FAILURE);
 	pb_breaker_release(b, &t2, PB_BREAKER_SUCCESS);
