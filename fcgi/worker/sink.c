@@ -21,6 +21,7 @@
 #define DELIVER_CHUNK 256 /* deliveries per pb_mvno_deliver_many call */
 
 static void dq_drop(struct wk_sink *s, size_t k);
+static void due_again(struct wk_sink *s);
 
 static const struct pb_app_spec app_spec = {
     .service = "worker",
@@ -160,6 +161,8 @@ wk_sinks_close(struct wk *w)
 		pb_db_free(s->ddb);
 		pb_mvno_multi_free(s->multi);
 		free(s->unbooked);
+		free(s->undue);
+		free(s->undue_ptrs);
 		if (s->dq != NULL)
 			dq_drop(s, s->dq_n);
 		free(s->dq);
@@ -286,6 +289,15 @@ book_again(struct wk_sink *s)
 		s->nunbooked = 0;
 }
 
+/* What MariaDB did not take before: the bookkeeping, then the deliveries
+ * a refusal left to be made due. */
+static void
+catch_up_books(struct wk_sink *s)
+{
+	book_again(s);
+	due_again(s);
+}
+
 enum pb_err
 wk_sink_apply(struct wk *w, struct wk_sink *s, struct wk_entry **e, size_t n)
 {
@@ -408,6 +420,22 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 		           pb_db_last_error(s->app.db));
 }
 
+/* Make the deliveries in undue due at once; kept for the next turn of
+ * the delivery thread while MariaDB does not take it. */
+static void
+due_again(struct wk_sink *s)
+{
+	if (s->nundue == 0)
+		return;
+	if (pb_history_due_now(&s->hist, s->ddb, s->undue_ptrs, s->nundue) ==
+	    PB_OK) {
+		s->nundue = 0;
+		return;
+	}
+	pb_log_msg(PB_LOG_WARN, "mvno_due_now_failed",
+	           pb_db_last_error(s->ddb));
+}
+
 /*
  * The MVNO AP refused a delivery of the chunk (jobs[0..k) at the head of
  * dq).  The refused one is booked to be retried after a backoff; the later
@@ -416,28 +444,32 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
  * line's deliveries are claimed only behind its older ones (history.h):
  * the rest go out at once, the refused line's after its retry.  New
  * results take the same way (via_outbox) until nothing is due or backing
- * off, so no later result of a line overtakes the refused one.
+ * off, so no later result of a line overtakes the refused one.  Until
+ * they are made due (MariaDB may be away) they keep their lease, and
+ * hold their lines that long.
  */
 static void
 refused(struct wk_sink *s, const struct pb_mvno_job *jobs, size_t k)
 {
-	char(*rids)[sizeof(s->dq[0].rid)] = NULL;
-	const char **ptrs = NULL;
-	size_t i, n = 0, cap;
+	size_t i, n;
 
+	if (s->undue == NULL) {
+		s->undue = calloc(WK_DQ_MAX, sizeof(*s->undue));
+		s->undue_ptrs = calloc(WK_DQ_MAX, sizeof(*s->undue_ptrs));
+	}
 	(void)pthread_mutex_lock(&s->mu);
-	cap = s->dq_n;
-	rids = calloc(cap > 0 ? cap : 1, sizeof(*rids));
-	ptrs = calloc(cap > 0 ? cap : 1, sizeof(*ptrs));
-	for (i = 0; rids != NULL && ptrs != NULL && i < cap; i++) {
+	n = s->dq_n;
+	for (i = 0; s->undue != NULL && s->undue_ptrs != NULL && i < n &&
+	            s->nundue < WK_DQ_MAX;
+	     i++) {
 		const struct wk_delivery *d =
 		    &s->dq[(s->dq_head + i) % WK_DQ_MAX];
 
 		if (i < k && jobs[i].rc != PB_ERR_SKIPPED)
 			continue; /* sent: booked */
-		(void)pb_strlcpy(rids[n], d->rid, sizeof(rids[n]));
-		ptrs[n] = rids[n];
-		n++;
+		(void)pb_strlcpy(s->undue[s->nundue], d->rid, WK_RID_MAX);
+		s->undue_ptrs[s->nundue] = s->undue[s->nundue];
+		s->nundue++;
 	}
 	dq_drop(s, s->dq_n);
 	if (!s->via_outbox)
@@ -445,13 +477,7 @@ refused(struct wk_sink *s, const struct pb_mvno_job *jobs, size_t k)
 	s->via_outbox = 1;
 	s->fails++;
 	(void)pthread_mutex_unlock(&s->mu);
-	/* if this fails (or memory did), they are due when their lease
-	 * ends, still behind the refused one */
-	if (n > 0 && pb_history_due_now(&s->hist, s->ddb, ptrs, n) != PB_OK)
-		pb_log_msg(PB_LOG_WARN, "mvno_due_now_failed",
-		           pb_db_last_error(s->ddb));
-	free(ptrs);
-	free(rids);
+	due_again(s);
 }
 
 /* One chunk from the head of dq: delivered (a line's results one after
@@ -511,7 +537,7 @@ deliverer(void *arg)
 		k = s->dq_n < DELIVER_CHUNK ? s->dq_n : DELIVER_CHUNK;
 		head = s->dq_head;
 		(void)pthread_mutex_unlock(&s->mu);
-		book_again(s);
+		catch_up_books(s);
 		if (k > 0)
 			deliver_chunk(s, jobs, k, head);
 	}

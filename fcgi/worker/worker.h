@@ -46,10 +46,12 @@
 #define WK_DELIVER_WAKE_MS 1000 /* ms the delivery thread sleeps when idle */
 #define WK_CATCH_UP_MS 200      /* ms between outbox claims that found little */
 
+#define WK_RID_MAX 65 /* bytes of a request id with the NUL */
+
 struct wk_delivery {
 	char *body; /* the payload (owned) */
 	size_t len;
-	char rid[65];
+	char rid[WK_RID_MAX];
 	char group[2 * PB_CRYPTO_INDEX_LEN + 1]; /* the line's blind index */
 	char idem[PB_MVNO_IDEM_MAX + 1];
 	long long attempt; /* 1 = first */
@@ -97,6 +99,12 @@ struct wk_sink {
 	int64_t last_catch_up;        /* main thread, mono ms */
 	struct wk_unbooked *unbooked; /* WK_UNBOOKED_MAX of them */
 	size_t nunbooked;
+	/* deliveries a refusal took out of dq, to be made due at once
+	 * (WK_DQ_MAX at most, allocated on first use; again until MariaDB
+	 * takes it); the delivery thread's alone */
+	char (*undue)[WK_RID_MAX];
+	const char **undue_ptrs;
+	size_t nundue;
 };
 
 /* One entry read from the stream. */
