@@ -105,7 +105,7 @@ script/setup
 if [ -f "$PB_STATE/stack.env" ]; then
 	(PB_REUSE_ENV=1 pb_stack_init && pb_stack_stop) >/dev/null 2>&1 || true
 fi
-rm -rf "$PB_STATE/mariadb" "$PB_STATE/redis" "$PB_STATE/spool"
+rm -rf "$PB_STATE/mariadb" "$PB_STATE/redis" "$PB_STATE/spool" "$PB_STATE/apache/log"
 pb_stack_init
 
 # MVNO delivery on or off for the bill service: pb_lighttpd_start and
@@ -208,6 +208,17 @@ fcgid_prewarm() {
 	else
 		echo "warning: mod_fcgid runs $n processes of $(basename "$bin") (want $want) after $((i * 2)) s of load"
 	fi
+}
+
+# fcgid_summary: under Apache, what mod_fcgid runs now and what it warned
+# of in this run (the log starts empty; "can't apply process slot" is a
+# request it gave up on, a 503).
+fcgid_summary() {
+	[ "$SERVER" = apache ] || return 0
+	echo "mod_fcgid now: $(fcgid_procs "$HELLO") hello-fcgi, $(fcgid_procs "$PB_BIN_BILL") phonebill-bill (with health) processes;" \
+		"$(awk '/mod_fcgid: / { n++ } /apply process slot/ { s++ }
+		    END { printf "error log: %d mod_fcgid warnings, %d without a process slot", n, s }' \
+			"$PB_APACHE_DIR/log/error.log")"
 }
 
 web_stop() { "pb_${SERVER}_stop"; }
@@ -519,6 +530,7 @@ bench_inquiry() {
 	echo "GET inquiry/{id}:  ${rpr[status]}"
 	echo "login flood: ${login_rate:-?} logins/s = $(awk -v r="${login_rate:-0}" -v c="$(nproc)" 'BEGIN { printf "%.1f", r / c }') password hashes per second per core (answers that needed a hash, 401: unknown ids get the dummy hash; 503s are logins the pool turned away)"
 	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, $SERVER plain HTTP, $(nproc) cores)"
+	fcgid_summary
 	for name in hello status inquiry inquiry_nomvno; do
 		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
 		case ${checked[$name]} in
