@@ -235,6 +235,8 @@ web_ready() {
 	pb_wait_health "$kos/_sim/health" 30 || pb_die "the KOS simulator does not answer 200"
 	[ "$SERVER" = apache ] || return 0
 	fcgid_prewarm "$base/hello" "$HELLO" "$PB_PROCS"
+	# (no login has run since the start: no process of the login pool)
+	fcgid_prewarm "$base/api/v1/auth/health" "$PB_BIN_AUTH" "$PB_PROCS"
 	# no token: the programs themselves answer 401 at once
 	fcgid_prewarm "$base/api/v1/bills/inquiry/prewarm" "$PB_BIN_BILL" $((PB_PROCS + 1))
 	fcgid_prewarm "$base/api/v1/products/menu" "$PB_BIN_PRODUCT" "$PB_PROCS"
