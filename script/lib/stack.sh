@@ -14,7 +14,7 @@
 #   PB_PROCS             FastCGI processes per service       (default 2)
 #   PB_LOGIN_PROCS       processes of the auth login pool    (default 2 x PB_PROCS)
 #   PB_KOS_PROCS         processes of the KOS simulator / MVNO AP stand-in
-#                        on lighttpd's plain port             (default PB_PROCS)
+#                        on lighttpd's plain port and Apache's (default PB_PROCS)
 #   PB_HASH_PERMITS      auth.hash_permits: hashes in flight  (default 2)
 #   PB_KOS_TLS_PORT      the KOS simulator over mutual TLS on lighttpd
 #                        (default PB_KOS_PORT + 1000)

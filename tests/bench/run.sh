@@ -2,6 +2,10 @@
 # tests/bench/run.sh - throughput and latency of our endpoints against the
 # smallest possible FastCGI program (tests/bench/hello-fcgi), both behind
 # the same lighttpd, same process count, plain HTTP, measured in one run.
+# BENCH_SERVER=apache: the same through Apache 2.4 + mod_fcgid instead (the
+# stack's conf/httpd/apache/ config; /hello a mod_fcgid class of its own with
+# the services' process count and recycling, every measured class pre-warmed
+# to its full process count first: mod_fcgid spawns on demand).
 #
 #   tests/bench/run.sh [health|inquiry|zipf|pipeline|all]     (default all)
 #
@@ -10,7 +14,7 @@
 #            as demo01, one line and month, cache warmed first), every answer
 #            checked for 200 (tests/bench/inquiry.lua); then the inquiry
 #            again with MVNO delivery off (mvno.url emptied in the rendered
-#            bill.conf, lighttpd restarted), then the default config back.
+#            bill.conf, the web server restarted), then the default config back.
 #            For reference also GET /bills/inquiry/{id} (same token check
 #            and Redis read, no history write or delivery behind it).
 #            Printed besides: the CPU share of each program, Redis
@@ -28,9 +32,11 @@
 #
 # Each mode builds, starts var/bench (ports 24080/24443, KOS 25080) if it is
 # not running, measures and prints; the stack is stopped at the end.
-# Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (health 32, inquiry
-# 50), BENCH_CHANGES (plan changes, 30), BENCH_LOGINS (the login flood,
-# 60), BENCH_REDIS_MAXMEMORY (512mb), BENCH_PERF=1 (perf record on the
+# Environment: BENCH_SERVER (lighttpd or apache, default lighttpd),
+# BENCH_PORT_OFFSET (added to the three default ports, 0; below 6600 keeps
+# every port below 32768), BENCH_DURATION (10s), BENCH_CONNECTIONS (health
+# 32, inquiry 50), BENCH_CHANGES (plan changes, 30), BENCH_LOGINS (the
+# login flood, 60), BENCH_REDIS_MAXMEMORY (512mb), BENCH_PERF=1 (perf record on the
 # stack during the cached inquiry run, top symbols printed), BENCH_THREADS
 # (wrk threads, 2), BENCH_PROCS (FastCGI processes per program, 2), BENCH_PATH, BENCH_MONTH (inquiry month YYYY-MM, default the
 # previous month in KST), BENCH_ZIPF_REQUESTS (3000), BENCH_ZIPF_THREADS
@@ -58,10 +64,23 @@ DURATION=${BENCH_DURATION:-10s}
 THREADS=${BENCH_THREADS:-2}
 TARGET=${BENCH_PATH:-/api/v1/auth/health}
 
+SERVER=${BENCH_SERVER:-lighttpd}
+case $SERVER in
+lighttpd|apache) ;;
+*)
+	echo "BENCH_SERVER must be lighttpd or apache" >&2
+	exit 2
+	;;
+esac
+OFF=${BENCH_PORT_OFFSET:-0}
+case $OFF in ''|*[!0-9]*) echo "BENCH_PORT_OFFSET must be a number" >&2; exit 2 ;; esac
+
 export PB_STATE=var/bench
 # Below 32768: Linux hands out the ports above to outgoing connections.
-export PB_HTTP_PORT=${BENCH_HTTP_PORT:-24080} PB_HTTPS_PORT=${BENCH_HTTPS_PORT:-24443}
-export PB_KOS_PORT=${BENCH_KOS_PORT:-25080}
+# Apache takes the same ports (PB_APACHE_* default to these): one web
+# server runs at a time.
+export PB_HTTP_PORT=${BENCH_HTTP_PORT:-$((24080 + OFF))} PB_HTTPS_PORT=${BENCH_HTTPS_PORT:-$((24443 + OFF))}
+export PB_KOS_PORT=${BENCH_KOS_PORT:-$((25080 + OFF))}
 export PB_PROCS=${BENCH_PROCS:-2}
 # The KOS simulator is also the MVNO AP's stand-in.  A real MVNO AP runs on
 # its own servers; here it shares the two cores, and with two processes it
@@ -86,13 +105,14 @@ script/setup
 if [ -f "$PB_STATE/stack.env" ]; then
 	(PB_REUSE_ENV=1 pb_stack_init && pb_stack_stop) >/dev/null 2>&1 || true
 fi
-rm -rf "$PB_STATE/mariadb" "$PB_STATE/redis" "$PB_STATE/spool"
+rm -rf "$PB_STATE/mariadb" "$PB_STATE/redis" "$PB_STATE/spool" "$PB_STATE/apache/log"
 pb_stack_init
 
-# MVNO delivery on or off for the bill service: pb_lighttpd_start renders
-# the service configs afresh from the templates, so the switch is applied
-# to the rendered bill.conf right after each rendering (the template stays
-# as it is).  BENCH_MVNO=off empties mvno.url, which disables delivery.
+# MVNO delivery on or off for the bill service: pb_lighttpd_start and
+# pb_apache_start render the service configs afresh from the templates, so
+# the switch is applied to the rendered bill.conf right after each
+# rendering (the template stays as it is).  BENCH_MVNO=off empties
+# mvno.url, which disables delivery.
 BENCH_MVNO=on
 eval "pb_service_configs_stock() $(declare -f pb_service_configs | tail -n +2)"
 # shellcheck disable=SC2317  # called by script/lib/stack.sh
@@ -116,20 +136,116 @@ BENCH_DIR=$PB_STATE/bench      # generated files (tokens are not kept)
 mkdir -p "$BENCH_DIR"
 chmod 0700 "$BENCH_DIR"
 
-# A fresh lighttpd config each run: /hello served like a service.
-pb_lighttpd_stop
-cat >"$PB_CONF_DIR/lighttpd.local.conf" <<EOF
+HELLO=$ROOT/tests/bench/hello-fcgi
+base=http://127.0.0.1:$PB_HTTP_PORT
+kos=http://127.0.0.1:$PB_KOS_PORT
+
+# hello_conf: a fresh per-stack config each run (included by the stack's),
+# /hello served like a service.
+hello_conf() {
+	if [ "$SERVER" = lighttpd ]; then
+		cat >"$PB_CONF_DIR/lighttpd.local.conf" <<EOF
 # benchmark baseline (tests/bench/run.sh)
 fastcgi.server += (
 	"/hello" => ((
 		"socket" => "$PB_LIGHTTPD_DIR/sockets/hello.sock",
-		"bin-path" => "$ROOT/tests/bench/hello-fcgi",
+		"bin-path" => "$HELLO",
 		"max-procs" => $PB_PROCS,
 		"min-procs" => $PB_PROCS,
 		"check-local" => "disable",
 	)),
 )
 EOF
+		return 0
+	fi
+	# mod_fcgid: a class of its own with the bill service's options
+	# (process count, recycling after MaxRequestsPerProcess requests, read
+	# from the template).  The state directory in its environment lets
+	# tests/bench/cpu.py --only find it (Apache's programs inherit nothing).
+	local recycle
+	recycle=$(sed -n '/^FcgidCmdOptions "@BIN_BILL@"/,/[^\\]$/p' \
+		"$ROOT/conf/httpd/apache/phonebill.conf.in" | grep -o 'MaxRequestsPerProcess [0-9]*')
+	[ -n "$recycle" ] || pb_die "no MaxRequestsPerProcess for the bill class in conf/httpd/apache/phonebill.conf.in"
+	cat >"$PB_CONF_DIR/apache.local.conf" <<EOF
+# benchmark baseline (tests/bench/run.sh)
+FcgidCmdOptions "$HELLO" \\
+	InitialEnv PHONEBILL_BENCH_STATE=$PB_STATE \\
+	MaxProcesses $PB_PROCS MinProcesses $PB_PROCS $recycle IOTimeout 40
+Alias /hello "$HELLO"
+<Location /hello>
+	SetHandler fcgid-script
+	Options +ExecCGI
+	Require all granted
+</Location>
+EOF
+}
+
+# fcgid_procs PROGRAM: how many processes run PROGRAM under the stack's Apache.
+fcgid_procs() {
+	local apid p n=0
+	apid=$(pb_pid_of "$PB_APACHE_DIR/run/apache2.pid" apache2) || { echo 0; return 0; }
+	for p in $(pb_descendants "$apid"); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$1" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# fcgid_prewarm URL PROGRAM WANT: load on URL until PROGRAM runs WANT
+# processes (60 s at most).  mod_fcgid starts a class's processes on
+# demand only, one per spawn request, and a request that finds every
+# process of its class busy sleeps a whole second before it asks again:
+# left to the measured run, that spawning would be measured.
+fcgid_prewarm() {
+	local url=$1 bin=$2 want=$3 conns=${BENCH_CONNECTIONS:-50} i n
+	[ "$conns" -gt "$want" ] || conns=$((want + 1))
+	for ((i = 0; i < 30; i++)); do
+		n=$(fcgid_procs "$bin")
+		[ "$n" -ge "$want" ] && break
+		wrk -t"$THREADS" -c"$conns" -d2s "$url" >/dev/null 2>&1 || true
+	done
+	if [ "$n" -ge "$want" ]; then
+		echo "mod_fcgid: $n processes of $(basename "$bin") after $((i * 2)) s of warm-up load"
+	else
+		echo "warning: mod_fcgid runs $n processes of $(basename "$bin") (want $want) after $((i * 2)) s of load"
+	fi
+}
+
+# fcgid_summary: under Apache, what mod_fcgid runs now and what it warned
+# of in this run (the log starts empty; "can't apply process slot" is a
+# request it gave up on, a 503).
+fcgid_summary() {
+	[ "$SERVER" = apache ] || return 0
+	echo "mod_fcgid now: $(fcgid_procs "$HELLO") hello-fcgi, $(fcgid_procs "$PB_BIN_BILL") phonebill-bill (with health) processes;" \
+		"$(awk '/mod_fcgid: / { n++ } /apply process slot/ { s++ }
+		    END { printf "error log: %d mod_fcgid warnings, %d without a process slot", n, s }' \
+			"$PB_APACHE_DIR/log/error.log")"
+}
+
+web_stop() { "pb_${SERVER}_stop"; }
+web_start() { "pb_${SERVER}_start"; }
+
+# web_ready: every program answers; under Apache every class the inquiry
+# bench uses runs at its full size, as lighttpd starts them (the bill
+# program's count includes the process of its health class; the login
+# pool is left to spawn on demand: warming it would hash passwords).
+web_ready() {
+	pb_wait_health "$base/hello" 30 || pb_die "/hello does not answer 200"
+	pb_wait_health "$base/api/v1/auth/health" 30 || pb_die "the auth service does not answer 200"
+	pb_wait_health "$base/api/v1/bills/health" 30 || pb_die "the bill service does not answer 200"
+	pb_wait_health "$kos/_sim/health" 30 || pb_die "the KOS simulator does not answer 200"
+	[ "$SERVER" = apache ] || return 0
+	fcgid_prewarm "$base/hello" "$HELLO" "$PB_PROCS"
+	# (no login has run since the start: no process of the login pool)
+	fcgid_prewarm "$base/api/v1/auth/health" "$PB_BIN_AUTH" "$PB_PROCS"
+	# no token: the programs themselves answer 401 at once
+	fcgid_prewarm "$base/api/v1/bills/inquiry/prewarm" "$PB_BIN_BILL" $((PB_PROCS + 1))
+	fcgid_prewarm "$base/api/v1/products/menu" "$PB_BIN_PRODUCT" "$PB_PROCS"
+	# the MVNO AP stand-in (deliveries) and KOS (plan changes)
+	fcgid_prewarm "$kos/_sim/health" "$PB_BIN_KOS" "$PB_KOS_PROCS"
+}
+
+web_stop
+hello_conf
 pb_backends_start
 # The stack's Redis has 128 MB (noeviction): at bench rates the stored
 # answers (an hour each) and the hand-off backlog outgrow it within one
@@ -138,14 +254,9 @@ pb_backends_start
 # BENCH_REDIS_MAXMEMORY (512mb).
 REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" \
 	config set maxmemory "${BENCH_REDIS_MAXMEMORY:-512mb}" >/dev/null
-pb_lighttpd_start
-pb_check_reachable "$ROOT/tests/bench/hello-fcgi"
-base=http://127.0.0.1:$PB_HTTP_PORT
-kos=http://127.0.0.1:$PB_KOS_PORT
-pb_wait_health "$base/hello" 30 || pb_die "/hello does not answer 200"
-pb_wait_health "$base/api/v1/auth/health" 30 || pb_die "the auth service does not answer 200"
-pb_wait_health "$base/api/v1/bills/health" 30 || pb_die "the bill service does not answer 200"
-pb_wait_health "$kos/_sim/health" 30 || pb_die "the KOS simulator does not answer 200"
+pb_check_reachable "$HELLO"
+web_start
+web_ready
 
 # --- helpers -----------------------------------------------------------------
 
@@ -283,16 +394,14 @@ sim_calls() {
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["operations"][sys.argv[1]]["calls"])' "$1"
 }
 
-# restart_mvno on|off: lighttpd (and every FastCGI program) again, with the
-# bill service's MVNO delivery on or off; checked through its health.
+# restart_mvno on|off: the web server (and every FastCGI program) again,
+# with the bill service's MVNO delivery on or off; checked through its health.
 restart_mvno() {
 	local want
 	BENCH_MVNO=$1
-	pb_lighttpd_stop 2>/dev/null
-	pb_lighttpd_start 2>/dev/null
-	pb_wait_health "$base/api/v1/bills/health" 30 || pb_die "the bill service does not answer after the restart"
-	pb_wait_health "$base/hello" 30 || pb_die "/hello does not answer after the restart"
-	pb_wait_health "$kos/_sim/health" 30 || pb_die "the KOS simulator does not answer after the restart"
+	web_stop 2>/dev/null
+	web_start 2>/dev/null
+	web_ready
 	want=ENABLED
 	[ "$1" = off ] && want=DISABLED
 	curl -s "$base/api/v1/bills/health" | grep -q "\"mvno\":\"$want\"" ||
@@ -312,7 +421,7 @@ bench_health() {
 	row /hello "${rps[hello]}" "${p50[hello]}" "${p99[hello]}"
 	row "$TARGET" "${rps[target]}" "${p50[target]}" "${p99[target]}"
 	echo "ratio $TARGET / hello (req/s): $(ratio target hello)"
-	echo "($THREADS threads, $conns connections, $DURATION, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
+	echo "($THREADS threads, $conns connections, $DURATION, $PB_PROCS processes each, $SERVER plain HTTP, $(nproc) cores)"
 	for name in hello target; do
 		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
 	done
@@ -391,7 +500,7 @@ bench_inquiry() {
 	echo "Redis after the run: $(redis_memory)"
 	clear_stored_results
 
-	echo "--- restarting lighttpd with MVNO delivery off (mvno.url empty in $PB_CONF_DIR/bill.conf)"
+	echo "--- restarting $SERVER with MVNO delivery off (mvno.url empty in $PB_CONF_DIR/bill.conf)"
 	restart_mvno off
 	before=$(sim_calls bill.inquiry)
 	ob_start[off]=$(outbox)
@@ -402,7 +511,7 @@ bench_inquiry() {
 	echo "MVNO outbox before: ${ob_start[off]}; after: ${ob_end[off]}"
 	echo "Redis after the run: $(redis_memory)"
 	clear_stored_results
-	echo "--- restarting lighttpd with the default config (MVNO delivery on)"
+	echo "--- restarting $SERVER with the default config (MVNO delivery on)"
 	restart_mvno on
 	unset BENCH_TOKEN
 	bench_change_login
@@ -415,12 +524,15 @@ bench_inquiry() {
 	row "inquiry (cached, MVNO off)" "${rps[inquiry_nomvno]}" "${p50[inquiry_nomvno]}" "${p99[inquiry_nomvno]}" "${checked[inquiry_nomvno]}"
 	row "plan change (full, one at a time)" "-" "${p50[change]:--}" "${p99[change]:--}" "${checked[change]:-}"
 	row "login (one at a time)" "-" "${p50[login]:--}" "-" "${checked[login]:-}"
-	echo "ratio inquiry / hello (req/s): MVNO on $(ratio inquiry hello), MVNO off $(ratio inquiry_nomvno hello)   (target >= 0.5, p99 <= 5 ms)"
+	local target="target >= 0.5, p99 <= 5 ms"
+	[ "$SERVER" = apache ] && target="target: lighttpd's ratio within 20 %, p99 <= 20 ms"
+	echo "ratio inquiry / hello (req/s): MVNO on $(ratio inquiry hello), MVNO off $(ratio inquiry_nomvno hello)   ($target)"
 	echo "reference GET inquiry/{id} / hello: $(ratio status hello) (no history write, no MVNO delivery)"
 	echo "inquiry (MVNO on): ${rpr[inquiry]}"
 	echo "GET inquiry/{id}:  ${rpr[status]}"
 	echo "login flood: ${login_rate:-?} logins/s = $(awk -v r="${login_rate:-0}" -v c="$(nproc)" 'BEGIN { printf "%.1f", r / c }') password hashes per second per core (answers that needed a hash, 401: unknown ids get the dummy hash; 503s are logins the pool turned away)"
-	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, lighttpd plain HTTP, $(nproc) cores)"
+	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, $SERVER plain HTTP, $(nproc) cores)"
+	fcgid_summary
 	for name in hello status inquiry inquiry_nomvno; do
 		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
 		case ${checked[$name]} in
