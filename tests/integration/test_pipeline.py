@@ -113,8 +113,11 @@ def _count(ctx, q):
     return int(_sql(ctx, q)[0][0])
 
 
-def verify(ctx, rids, what, timeout=60):
-    """Every rid: request row, process row, delivered, stored by the receiver."""
+def verify(ctx, rids, what, timeout=60, order=True):
+    """Every rid: request row, process row, delivered, stored by the receiver;
+    with order, each line's results in order at the receiver (one worker:
+    with workers on several nodes two may carry one line's results at once,
+    and Galera's interleaved ids are no order of events; DESIGN.md)."""
     assert rids, "%s: no inquiry answered 200" % what
     rids = sorted(set(rids))
     n = len(rids)
@@ -148,7 +151,8 @@ def verify(ctx, rids, what, timeout=60):
     rows = _sql(ctx, "SELECT COUNT(*), COALESCE(SUM(delivery_count - 1), 0) FROM "
                 "kos_sim.mvno_deliveries WHERE request_id IN (%s)" % ids)
     eq(int(rows[0][0]), n, "%s: results stored by the MVNO AP" % what)
-    in_order(ctx, ids, what)
+    if order:
+        in_order(ctx, ids, what)
     print("# %s: %d answered 200, %d recorded, %d delivered, %s re-deliveries "
           "de-duplicated by the receiver" % (what, n, n, n, rows[0][1]))
     return n
