@@ -371,6 +371,16 @@ dq_push(struct wk_sink *s, const char *rid, const char *body, size_t len,
 	return 1;
 }
 
+/* Under mu: new deliveries go by the outbox from now on (why: logged when
+ * this switches). */
+static void
+outbox_on(struct wk_sink *s, const char *why)
+{
+	if (!s->via_outbox)
+		pb_log_msg(PB_LOG_WARN, "mvno_via_outbox", why);
+	s->via_outbox = 1;
+}
+
 void
 wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 {
@@ -402,10 +412,7 @@ wk_sink_deliver(struct wk_sink *s, struct wk_entry **e, size_t n)
 		/* full: this one and every later one go by the outbox until
 		 * it has caught up (wk_sink_catch_up), so that no later
 		 * result of a line overtakes it */
-		if (!s->via_outbox)
-			pb_log_msg(PB_LOG_WARN, "mvno_via_outbox",
-			           "queue_full");
-		s->via_outbox = 1;
+		outbox_on(s, "queue_full");
 		if (ndue < WK_READ_COUNT)
 			due[ndue++] = rid;
 	}
@@ -472,9 +479,7 @@ refused(struct wk_sink *s, const struct pb_mvno_job *jobs, size_t k)
 		s->nundue++;
 	}
 	dq_drop(s, s->dq_n);
-	if (!s->via_outbox)
-		pb_log_msg(PB_LOG_WARN, "mvno_via_outbox", "refused");
-	s->via_outbox = 1;
+	outbox_on(s, "refused");
 	s->fails++;
 	(void)pthread_mutex_unlock(&s->mu);
 	due_again(s);
@@ -633,9 +638,7 @@ claim_due(struct wk_sink *s)
 	    !unsettled)
 		return;
 	(void)pthread_mutex_lock(&s->mu);
-	if (!s->via_outbox)
-		pb_log_msg(PB_LOG_WARN, "mvno_via_outbox", "due_in_outbox");
-	s->via_outbox = 1;
+	outbox_on(s, "due_in_outbox");
 	(void)pthread_mutex_unlock(&s->mu);
 }
 
