@@ -1,9 +1,12 @@
 /* prefork.c - children accepting on one FastCGI socket (prefork.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +69,7 @@ static int
 child_start(pid_t parent)
 {
 	handlers(SIG_DFL); /* pb_request_serve installs its own */
+	(void)unsetenv(PB_OWN_SOCKET_ENV); /* shared with the siblings */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 		_exit(0);
 	return 1;
@@ -92,6 +96,44 @@ reaped(pid_t *kids, int n, pid_t pid, int st)
 		return 1;
 	}
 	return 0;
+}
+
+/* The path listen_fd's unix socket is bound to, into sa; 0 if none. */
+static int
+socket_path(int listen_fd, struct sockaddr_un *sa)
+{
+	const socklen_t head = offsetof(struct sockaddr_un, sun_path);
+	socklen_t len = sizeof(*sa);
+
+	memset(sa, 0, sizeof(*sa));
+	if (getsockname(listen_fd, (struct sockaddr *)sa, &len) != 0)
+		return 0;
+	sa->sun_path[sizeof(sa->sun_path) - 1] = '\0';
+	/* abstract (leading NUL) and unnamed sockets have no path */
+	return sa->sun_family == AF_UNIX && len > head &&
+	       sa->sun_path[0] != '\0';
+}
+
+void
+pb_prefork_let_go(int listen_fd)
+{
+	struct sockaddr_un sa;
+	const char *own = getenv(PB_OWN_SOCKET_ENV);
+	struct pb_logline l;
+	char why[128];
+
+	if (own == NULL || strcmp(own, "1") != 0 ||
+	    !socket_path(listen_fd, &sa))
+		return;
+	if (unlink(sa.sun_path) != 0 && errno != ENOENT) {
+		/* GNU strerror_r: returns the text */
+		pb_log_msg(PB_LOG_WARN, "socket_unlink_failed",
+		           strerror_r(errno, why, sizeof(why)));
+		return;
+	}
+	pb_log_begin(&l, PB_LOG_INFO, "socket_released");
+	pb_log_str(&l, "path", sa.sun_path);
+	pb_log_end(&l);
 }
 
 int
@@ -139,6 +181,7 @@ pb_prefork(int *status)
 		/* a child that dies at once must not become a fork storm */
 		nap_ms(died ? PREFORK_RESPAWN_MS : PREFORK_POLL_MS);
 	}
+	pb_prefork_let_go(0); /* the children drain what is queued */
 	for (i = 0; i < n; i++)
 		if (kids[i] > 0)
 			(void)kill(kids[i], SIGTERM);

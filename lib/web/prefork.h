@@ -21,6 +21,7 @@
 
 #define PB_PREFORK_ENV "PHONEBILL_FCGI_CHILDREN"
 #define PB_PREFORK_MAX 64 /* children at most */
+#define PB_OWN_SOCKET_ENV "PHONEBILL_FCGI_OWN_SOCKET"
 
 /*
  * Read PB_PREFORK_ENV and fork.  Returns 1 in a child (and in the process
@@ -29,5 +30,16 @@
  * -1 for a bad value (*status 1; logged).
  */
 int pb_prefork(int *status);
+
+/*
+ * On a stop: with PB_OWN_SOCKET_ENV=1 in the environment (lighttpd's
+ * bin-path gives each process it spawns a socket of its own), unlink the
+ * path of the unix socket listen_fd listens on, so the web server's next
+ * connect fails and goes to another process, while the connections
+ * already queued stay acceptable.  Nothing otherwise: in a prefork child
+ * (its siblings share the socket; the variable is cleared there), for an
+ * abstract or non-unix socket.
+ */
+void pb_prefork_let_go(int listen_fd);
 
 #endif

@@ -1,10 +1,13 @@
 /* request.c - FastCGI accept loop, limits, routing, envelopes. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <sodium.h>
 
@@ -12,8 +15,13 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "prefork.h"
 #include "request.h"
 #include "uuid.h"
+
+#define PB_DRAIN_MAX 256       /* queued requests served after a stop */
+#define PB_DRAIN_MAX_MS 2000   /* ms the drain may take in all */
+#define PB_DRAIN_ACCEPT_MS 100 /* ms one accept() may block in it */
 
 static volatile sig_atomic_t shutdown_requested;
 
@@ -645,6 +653,104 @@ handle_one(const struct pb_serve *s, struct pb_req *req)
 		dispatch(s, req);
 }
 
+/* One accepted request, from envelope to access log. */
+static void
+serve_accepted(const struct pb_serve *s, FCGX_Request *fcgx, struct pb_req *req)
+{
+	int64_t t0;
+
+	req->app = s->app;
+	req->serve = s;
+	req->fcgx = fcgx;
+	req->start_ms = pb_clock_mono_ms();
+	t0 = pb_metrics_now_us();
+	pb_buf_init(&req->headers, PB_REQ_MAX_HEADERS);
+	handle_one(s, req);
+	pb_metrics_request(req->route, req->method, req->status,
+	                   pb_metrics_now_us() - t0);
+	access_log(req);
+	FCGX_Finish_r(fcgx);
+	pb_log_set_request_id(NULL);
+	req_reset(req);
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig; /* only there to cut a blocked accept() short */
+}
+
+/* SIGALRM after ms (0: disarmed), interrupting what blocks. */
+static void
+arm_alarm(long ms)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* The next connection queued on the listening socket, or -1 when none
+   is (now).  A sibling sharing the socket (prefork) may take it between
+   poll() and accept(), so accept() runs under an alarm. */
+static int
+queued_connection(int listen_fd)
+{
+	struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+	int fd;
+
+	if (poll(&p, 1, 0) != 1 || (p.revents & POLLIN) == 0)
+		return -1;
+	arm_alarm(PB_DRAIN_ACCEPT_MS);
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	arm_alarm(0);
+	return fd;
+}
+
+/* Asked to stop: serve the connections the web server already queued
+   on our socket.  lighttpd connects and writes a request to a process's
+   socket while that process is busy; exiting with it in the backlog
+   resets it and lighttpd answers the client 500 ("response not
+   received").  libfcgi refuses to accept once its shutdown flag is set,
+   so the connection is accepted here and handed over as a kept one
+   (ipcFd set, keepConnection: FCGX_Accept_r reads the request from it;
+   fcgiapp.h's public fields).  Bounded, so a steady stream of requests
+   cannot keep the process alive. */
+static void
+drain(const struct pb_serve *s, FCGX_Request *fcgx, struct pb_req *req)
+{
+	struct sigaction sa;
+	int64_t until = pb_clock_mono_ms() + PB_DRAIN_MAX_MS;
+	int n = 0, fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);        /* no SA_RESTART */
+	pb_prefork_let_go(fcgx->listen_sock); /* no new ones queue here */
+	while (n < PB_DRAIN_MAX && pb_clock_mono_ms() < until) {
+		fd = queued_connection(fcgx->listen_sock);
+		if (fd < 0)
+			break;
+		FCGX_Finish_r(fcgx); /* nothing open: closes nothing */
+		fcgx->ipcFd = fd;
+		fcgx->keepConnection = 1;
+		if (FCGX_Accept_r(fcgx) < 0)
+			break; /* libfcgi closed fd */
+		serve_accepted(s, fcgx, req);
+		n++;
+	}
+	if (n > 0) {
+		struct pb_logline l;
+
+		pb_log_begin(&l, PB_LOG_INFO, "drained");
+		pb_log_int(&l, "requests", n);
+		pb_log_end(&l);
+	}
+}
+
 int
 pb_request_serve(const struct pb_serve *s)
 {
@@ -652,7 +758,6 @@ pb_request_serve(const struct pb_serve *s)
 	struct pb_req req;
 	struct sigaction sa;
 	int status = 0;
-	int64_t t0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -673,20 +778,9 @@ pb_request_serve(const struct pb_serve *s)
 	while (!shutdown_requested) {
 		if (FCGX_Accept_r(&fcgx) < 0)
 			break;
-		req.app = s->app;
-		req.serve = s;
-		req.fcgx = &fcgx;
-		req.start_ms = pb_clock_mono_ms();
-		t0 = pb_metrics_now_us();
-		pb_buf_init(&req.headers, PB_REQ_MAX_HEADERS);
-		handle_one(s, &req);
-		pb_metrics_request(req.route, req.method, req.status,
-		                   pb_metrics_now_us() - t0);
-		access_log(&req);
-		FCGX_Finish_r(&fcgx);
-		pb_log_set_request_id(NULL);
-		req_reset(&req);
+		serve_accepted(s, &fcgx, &req);
 	}
+	drain(s, &fcgx, &req);
 	FCGX_Free(&fcgx, 1);
 	pb_log_msg(PB_LOG_INFO, "shutdown", "stopping");
 	return status;

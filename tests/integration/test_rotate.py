@@ -363,3 +363,51 @@ def test_db_password_rolling_change_under_load(ctx):
             if os.path.exists(pwf):
                 os.unlink(pwf)
     _check_load(load, ctx)
+
+
+def test_stopped_process_answers_what_was_queued(ctx):
+    """A process asked to stop serves the requests already queued on its
+    socket before it exits (lib/web/request.c, drain).  lighttpd gives each
+    auth process its own socket and queues at a busy one; a process that
+    exited with a request in its backlog made lighttpd answer 500.  Here:
+    logins from more clients than the login pool has processes (so requests
+    queue behind slow password hashes), while each auth process in turn is
+    stopped.  Every answer is a real one: 200, or 503/429 refusals."""
+    seen, stop = [], threading.Event()
+    users = sorted(ta.DEMO)
+
+    def client(i):
+        user = users[i % len(users)]
+        while not stop.is_set():
+            try:
+                r = ta.login(ctx, user, ta.DEMO[user][0])
+                seen.append((r.status, r.header("Retry-After")))
+            except OSError as e:
+                seen.append((str(e), None))
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(12)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        auth = [p for p in _pids(ctx) if os.path.basename(
+            os.readlink("/proc/%d/exe" % p)).startswith("phonebill-auth")]
+        assert auth, "no auth process found"
+        for p in auth:
+            try:
+                os.kill(p, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            ctx.wait_for("pid %d gone" % p, lambda: not os.path.exists("/proc/%d" % p),
+                         timeout=20)
+            time.sleep(0.3)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    ctx.wait_for("auth health", lambda: ctx.get("/api/v1/auth/health").status == 200,
+                 timeout=30)
+    bad = [s for s in seen if s[0] not in (200, 429, 503) or
+           (s[0] == 503 and s[1] is None)]
+    assert any(s[0] == 200 for s in seen), seen[:20]
+    eq(bad, [], "answers other than 200 or a refusal, of %d" % len(seen))
