@@ -734,7 +734,7 @@ drain(const struct pb_serve *s, FCGX_Request *fcgx, struct pb_req *req)
 		fd = queued_connection(fcgx->listen_sock);
 		if (fd < 0)
 			break;
-		FCGX_Finish_r(fcgx); /* nothing open: closes nothing */
+		FCGX_Free(fcgx, 1); /* closes one the server kept open */
 		fcgx->ipcFd = fd;
 		fcgx->keepConnection = 1;
 		if (FCGX_Accept_r(fcgx) < 0)
