@@ -290,17 +290,62 @@ out:
 	return rc;
 }
 
+#define HMAC_SLOTS 4     /* keys whose state a thread keeps */
+#define HMAC_KEY_MAX 128 /* bytes of a key kept; longer: not cached */
+
+struct hmac_slot {
+	size_t len; /* 0: empty */
+	unsigned char key[HMAC_KEY_MAX];
+	crypto_auth_hmacsha256_state st; /* after the key */
+};
+
+/* per thread: the worker's threads compute HMACs at the same time */
+static __thread struct hmac_slot hmac_slots[HMAC_SLOTS];
+static __thread unsigned hmac_next;
+
+/* *st = the HMAC state after key, from the cache or made (and kept). */
+static void
+hmac_start(crypto_auth_hmacsha256_state *st, const unsigned char *key,
+           size_t keylen)
+{
+	struct hmac_slot *slot;
+	unsigned i;
+
+	for (i = 0; i < HMAC_SLOTS; i++) {
+		slot = &hmac_slots[i];
+		if (slot->len == keylen && keylen > 0 &&
+		    sodium_memcmp(slot->key, key, keylen) == 0) {
+			*st = slot->st;
+			return;
+		}
+	}
+	crypto_auth_hmacsha256_init(st, key, keylen);
+	if (keylen == 0 || keylen > HMAC_KEY_MAX)
+		return;
+	slot = &hmac_slots[hmac_next++ % HMAC_SLOTS];
+	memcpy(slot->key, key, keylen);
+	slot->len = keylen;
+	slot->st = *st;
+}
+
+void
+pb_crypto_hmac(const unsigned char *key, size_t keylen, const void *data,
+               size_t len, unsigned char out[32])
+{
+	crypto_auth_hmacsha256_state st;
+
+	hmac_start(&st, key, keylen);
+	crypto_auth_hmacsha256_update(&st, data, len);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof(st));
+}
+
 void
 pb_crypto_blind_index(const unsigned char key[PB_CRYPTO_KEY_LEN],
                       const void *data, size_t len,
                       unsigned char out[PB_CRYPTO_INDEX_LEN])
 {
-	crypto_auth_hmacsha256_state st;
-
-	crypto_auth_hmacsha256_init(&st, key, PB_CRYPTO_KEY_LEN);
-	crypto_auth_hmacsha256_update(&st, data, len);
-	crypto_auth_hmacsha256_final(&st, out);
-	sodium_memzero(&st, sizeof(st));
+	pb_crypto_hmac(key, PB_CRYPTO_KEY_LEN, data, len, out);
 }
 
 enum pb_err

@@ -105,6 +105,16 @@ enum pb_err pb_crypto_open_alloc(const unsigned char key[PB_CRYPTO_KEY_LEN],
                                  const void *ct, size_t ctlen, size_t max_pt,
                                  char **out, size_t *ptlen);
 
+/*
+ * HMAC-SHA-256(key, data) -> out (32 bytes), for any key length.  The
+ * state after the key (its two padded blocks: two SHA-256 compressions)
+ * comes from a small per-thread cache of the last keys used, compared in
+ * constant time; a request computes several HMACs with the same few keys
+ * (the token's, the blind index's).
+ */
+void pb_crypto_hmac(const unsigned char *key, size_t keylen, const void *data,
+                    size_t len, unsigned char out[32]);
+
 /* HMAC-SHA256(key, data) -> out (PB_CRYPTO_INDEX_LEN bytes). */
 void pb_crypto_blind_index(const unsigned char key[PB_CRYPTO_KEY_LEN],
                            const void *data, size_t len,

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "json.h"
 #include "jwt.h"
 
@@ -275,22 +276,16 @@ check_claims(const cJSON *p, enum pb_jwt_type want, int64_t now_s,
 static int
 signature_ok(const char *key, size_t keylen, const char *token, const char *sig)
 {
-	crypto_auth_hmacsha256_state st;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	unsigned char got[crypto_auth_hmacsha256_BYTES];
 	size_t slen = strlen(sig + 1);
-	int ok;
 
 	if (slen != 43 ||
 	    b64url_decode(sig + 1, slen, got, sizeof(got)) != (long)sizeof(got))
 		return 0;
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, keylen);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)token,
-	                              (unsigned long long)(sig - token));
-	crypto_auth_hmacsha256_final(&st, mac);
-	ok = sodium_memcmp(mac, got, sizeof(mac)) == 0;
-	sodium_memzero(&st, sizeof(st));
-	return ok;
+	pb_crypto_hmac((const unsigned char *)key, keylen, token,
+	               (size_t)(sig - token), mac);
+	return sodium_memcmp(mac, got, sizeof(mac)) == 0;
 }
 
 enum pb_err

@@ -25,6 +25,50 @@ legacy_seal(const unsigned char *key, const char *pt, unsigned char *out)
 	return nlen + (size_t)clen;
 }
 
+/* hex of 32 bytes equals want */
+static int
+mac_is(const unsigned char mac[32], const char *want)
+{
+	char hex[65];
+
+	sodium_bin2hex(hex, sizeof(hex), mac, 32);
+	return strcmp(hex, want) == 0;
+}
+
+/* pb_crypto_hmac: RFC 4231's vectors, through the per-thread cache of key
+   states (hit, miss, eviction by more keys than slots, a key too long to
+   keep). */
+static void
+test_hmac(void)
+{
+	static const char jefe[] =
+	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+	static const char big[] =
+	    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+	static const char msg[] = "Test Using Larger Than Block-Size Key - "
+	                          "Hash Key First";
+	unsigned char k131[131], other[8][32], mac[32];
+	int i, round, good = 1;
+
+	memset(k131, 0xaa, sizeof(k131));
+	for (i = 0; i < 8; i++)
+		memset(other[i], 'a' + i, sizeof(other[i]));
+	for (round = 0; round < 3; round++) {
+		pb_crypto_hmac((const unsigned char *)"Jefe", 4,
+		               "what do ya want for nothing?", 28, mac);
+		good &= mac_is(mac, jefe);
+		pb_crypto_hmac(k131, sizeof(k131), msg, strlen(msg), mac);
+		good &= mac_is(mac, big);
+		/* more keys than the cache holds: "Jefe" is evicted */
+		for (i = 0; i < 8; i++)
+			pb_crypto_hmac(other[i], sizeof(other[i]), "x", 1, mac);
+	}
+	ok(good, "HMAC-SHA-256: RFC 4231 cases 2 and 6, cached or not");
+	pb_crypto_hmac((const unsigned char *)"Jefd", 4,
+	               "what do ya want for nothing?", 28, mac);
+	ok(!mac_is(mac, jefe), "HMAC: a key of the same length is not a hit");
+}
+
 /* Key versions: each value names its key; the ring opens old ones. */
 static void
 test_versions(void)
@@ -165,5 +209,6 @@ main(void)
 	free(ct);
 	free(ct2);
 	test_versions();
+	test_hmac();
 	return tap_done();
 }
