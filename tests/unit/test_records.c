@@ -7,8 +7,11 @@
  * reason that names the field.  Writing to MariaDB is covered by the
  * integration tests (test_pipeline).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "../../fcgi/auth/auth.h"
 #include "../../fcgi/bill/bill.h"
@@ -242,6 +245,43 @@ test_bill(void)
 /* --- product.change -------------------------------------------------------
  */
 
+/* The answer embedded in a record is escaped byte for byte as cJSON
+   prints it (every control character, quotes, backslashes, UTF-8 as it
+   is), and decodes back to itself. */
+static void
+test_bill_escapes(void)
+{
+	struct bill_hist_rec r;
+	struct bill_hist_rec *d = NULL;
+	struct pb_buf b;
+	char resp[200], why[128];
+	cJSON *str;
+	char *want = NULL;
+	size_t n = 0;
+	int c;
+
+	for (c = 1; c < 128; c++)
+		resp[n++] = (char)c;
+	snprintf(resp + n, sizeof(resp) - n, "%s", "요금\\\"");
+	bill_sample(&r);
+	r.response = resp;
+	str = cJSON_CreateString(resp);
+	want = str != NULL ? cJSON_PrintUnformatted(str) : NULL;
+	pb_buf_init(&b, PB_HANDOFF_REC_MAX);
+	is_int(bill_hist_rec_encode(&r, &b), PB_OK, "escapes: encode");
+	ok(want != NULL && b.data != NULL &&
+	       memmem(b.data, b.len, want, strlen(want)) != NULL,
+	   "escapes: the answer as cJSON prints it");
+	is_int(bill_hist_rec_decode(b.data, b.len, &d, why), PB_OK,
+	       "escapes: decode");
+	ok(d != NULL && d->response != NULL && strcmp(d->response, resp) == 0,
+	   "escapes: the answer back");
+	bill_history_spec.rec_free(d ? &d->base : NULL);
+	pb_buf_free(&b);
+	cJSON_free(want);
+	cJSON_Delete(str);
+}
+
 static void
 test_product(void)
 {
@@ -328,6 +368,7 @@ main(void)
 {
 	test_login();
 	test_bill();
+	test_bill_escapes();
 	test_product();
 	return tap_done();
 }
