@@ -31,15 +31,16 @@ def _kid(tok):
     return json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4))).get("kid")
 
 
-def _pids(ctx):
-    out = []
-    for p in ctx.stack("fcgi-pids").split():
-        try:
-            if os.path.basename(os.readlink("/proc/%s/exe" % p)).replace(" (deleted)", "") in SERVICES:
-                out.append(int(p))
-        except OSError:
-            pass
-    return out
+def _exe(pid):
+    """The program pid runs ("" once it is gone)."""
+    try:
+        return os.path.basename(os.readlink("/proc/%s/exe" % pid)).replace(" (deleted)", "")
+    except OSError:
+        return ""
+
+
+def _pids(ctx, services=SERVICES):
+    return [int(p) for p in ctx.stack("fcgi-pids").split() if _exe(p) in services]
 
 
 def _ppid(pid):
@@ -389,8 +390,7 @@ def test_stopped_process_answers_what_was_queued(ctx):
         t.start()
     try:
         time.sleep(0.5)
-        auth = [p for p in _pids(ctx) if os.path.basename(
-            os.readlink("/proc/%d/exe" % p)).startswith("phonebill-auth")]
+        auth = _pids(ctx, ("phonebill-auth",))
         assert auth, "no auth process found"
         for p in auth:
             try:
