@@ -266,6 +266,7 @@ keep_unbooked(struct wk_sink *s, const struct pb_mvno_job *jobs, size_t n)
 			continue;
 		(void)pb_strlcpy(u->rid, jobs[i].request_id, sizeof(u->rid));
 		u->rc = jobs[i].rc;
+		u->attempt = jobs[i].attempt;
 		u->att = jobs[i].att;
 		s->nunbooked++;
 	}
@@ -283,6 +284,7 @@ book_again(struct wk_sink *s)
 	for (i = 0; i < s->nunbooked; i++) {
 		jobs[i].request_id = s->unbooked[i].rid;
 		jobs[i].rc = s->unbooked[i].rc;
+		jobs[i].attempt = s->unbooked[i].attempt;
 		jobs[i].att = s->unbooked[i].att;
 	}
 	if (pb_history_book(&s->hist, s->ddb, jobs, s->nunbooked) == PB_OK)

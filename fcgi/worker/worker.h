@@ -60,6 +60,7 @@ struct wk_delivery {
 struct wk_unbooked {
 	char rid[65];
 	enum pb_err rc;
+	long long attempt; /* its number: the attempt row's key */
 	struct pb_mvno_attempt att;
 };
 

@@ -16,6 +16,7 @@ import os
 import secrets
 import socket
 import struct
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -326,6 +327,80 @@ def test_mvno_outage_keeps_a_lines_order(ctx):
                     "WHERE id > %d AND outcome = 'FAILED'" % before)
     assert failed >= 2, "the MVNO AP refused %d deliveries, not a retry" % failed
     verify(ctx, load.ok(), "MVNO AP refusing for 4 s", timeout=90)
+
+
+def _blocker(ctx, q):
+    """An admin session that ran q in an open transaction (its locks held
+    until the returned process's stdin gets ROLLBACK and closes)."""
+    p = subprocess.Popen(["mariadb", "--no-defaults", "--protocol=socket", "-S",
+                          os.path.join(auth._state(ctx), "mariadb", "mariadb.sock"),
+                          "-u", "root" if os.geteuid() == 0 else os.environ.get("USER", "root"),
+                          "--batch", "--skip-column-names", "-n"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(("START TRANSACTION; %s; SELECT 'held';\n" % q).encode())
+    p.stdin.flush()
+    line = p.stdout.readline()
+    if line.strip() != b"held":
+        p.kill()
+        raise AssertionError("the blocking statement did not run: %r %r"
+                             % (line, p.stderr.read()))
+    return p
+
+
+def _release(p):
+    try:
+        p.stdin.write(b"ROLLBACK;\n")
+        p.stdin.close()
+    except OSError:
+        pass
+    try:
+        p.wait(20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def test_retry_booked_again_under_its_own_number(ctx):
+    """A retry (attempt 2) acknowledged by the MVNO AP whose bookkeeping
+    MariaDB refused (here: its statement interrupted while it waits on a
+    lock; in the Galera drill: the writer killed under it) is booked again
+    later under its own number.  Booked again as attempt 1 it met the
+    refused first attempt's row, was ignored, and the delivery was marked
+    delivered with no acknowledged attempt in the books."""
+    _warm(ctx)
+    ctx.wait_for("no delivery waiting", lambda: _count(
+        ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history "
+        "WHERE mvno_next_at IS NOT NULL") == 0, timeout=60)
+    sim.set_fault(operation="mvno", mode="http503")
+    blocker = None
+    try:
+        load = Load(ctx, 1, threads=1).start().join()
+        rid = load.ok()[0]
+        ctx.wait_for("the first attempt refused", lambda: _count(
+            ctx, "SELECT COUNT(*) FROM phonebill_bill.mvno_delivery_attempts "
+            "WHERE request_id = '%s' AND attempt = 1 AND outcome = 'FAILED'" % rid) == 1,
+            timeout=20, interval=0.05)
+        # the retry comes 0.8-1.2 s later: its attempt row will wait on ours
+        blocker = _blocker(ctx, "INSERT INTO phonebill_bill.mvno_delivery_attempts "
+                           "(request_id, attempt, http_status, elapsed_ms, outcome, "
+                           "error) VALUES ('%s', 2, 0, 0, 'FAILED', 'test lock')" % rid)
+        sim.reset_faults()
+        waiting = ctx.wait_for("the retry's bookkeeping waits on the lock", lambda: _sql(
+            ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+            "'INSERT INTO mvno_delivery_attempts%'"), timeout=20, interval=0.05)
+        eq(len(sim.deliveries(rid)), 1, "the retry reached the MVNO AP")
+        _sql(ctx, "KILL QUERY %s" % waiting[0][0])
+        _release(blocker)
+        blocker = None
+    finally:
+        if blocker is not None:
+            _release(blocker)
+        sim.reset_faults()
+    verify(ctx, [rid], "a retry whose bookkeeping was refused once")
+    rows = _sql(ctx, "SELECT attempt, outcome FROM phonebill_bill.mvno_delivery_attempts "
+                "WHERE request_id = '%s' ORDER BY attempt" % rid)
+    eq([tuple(r) for r in rows], [("1", "FAILED"), ("2", "ACKNOWLEDGED")],
+       "the attempts in the books")
 
 
 def test_worker_stopped_30s_then_drained(ctx):
