@@ -97,7 +97,9 @@ struct pb_history_spec {
 	 *   claim_many: (token, limit) -> due rows leased and marked
 	 *   claimed:    (token) -> (request_id, mvno_payload_enc,
 	 *               mvno_attempts, line_number_bidx), oldest first
-	 *   dead:      (error, request_id) -> given up: a dead letter */
+	 *   dead:      (error, request_id) -> given up: a dead letter
+	 *   (retry and dead touch a row only while it waits, mvno_next_at
+	 *   set: an outcome booked late never reopens a delivered row) */
 	const char *sql_retry;
 	const char *sql_claim_many;
 	const char *sql_claimed;
@@ -126,7 +128,8 @@ struct pb_history_spec {
 #define PB_HISTORY_OUTBOX(t)                                                   \
 	.sql_retry = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, "    \
 	             "mvno_next_at = DATE_ADD(UTC_TIMESTAMP(3), INTERVAL ? "   \
-	             "MICROSECOND), mvno_last_error = ? WHERE request_id = ?", \
+	             "MICROSECOND), mvno_last_error = ? WHERE request_id = ? " \
+	             "AND mvno_next_at IS NOT NULL",                           \
 	.sql_claim_many =                                                      \
 	    "UPDATE " t " o FORCE INDEX (ix_" t "_mvno) LEFT JOIN (SELECT "    \
 	    "line_number_bidx, MIN(id) AS b FROM " t " FORCE INDEX (ix_" t     \
@@ -141,7 +144,8 @@ struct pb_history_spec {
 	               "mvno_next_at IS NOT NULL ORDER BY id",                 \
 	.sql_dead = "UPDATE " t " SET mvno_attempts = mvno_attempts + 1, "     \
 	            "mvno_next_at = NULL, mvno_dead_at = UTC_TIMESTAMP(3), "   \
-	            "mvno_last_error = ? WHERE request_id = ?",                \
+	            "mvno_last_error = ? WHERE request_id = ? AND "            \
+	            "mvno_next_at IS NOT NULL",                                \
 	.sql_delivered_many =                                                  \
 	    "UPDATE " t " SET mvno_delivered_at = "                            \
 	    "UTC_TIMESTAMP(3), mvno_attempts = mvno_attempts + 1, "            \

@@ -360,6 +360,41 @@ def _release(p):
         p.kill()
 
 
+def _booking_waits(ctx, what):
+    """The worker's attempt-row INSERT waiting on a lock: its connection id."""
+    return ctx.wait_for(what, lambda: _sql(
+        ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+        "'INSERT INTO mvno_delivery_attempts%'"), timeout=20, interval=0.05)[0][0]
+
+
+def _first_refused(ctx):
+    """One inquiry answered while the MVNO AP refuses (the caller sets the
+    fault), once its first attempt is booked as refused: its request id."""
+    _warm(ctx)
+    # the warm-up's results written (the stream empty), then delivered:
+    # one refused before ours would hold the line, and ours behind it
+    ctx.wait_for("the warm-up delivered", lambda: bill.health(ctx)["history"]
+                 ["backlog"] == 0 and _count(
+                     ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history "
+                     "WHERE mvno_next_at IS NOT NULL") == 0, timeout=60)
+    sim.set_fault(operation="mvno", mode="http503")
+    load = Load(ctx, 1, threads=1).start().join()
+    rid = load.ok()[0]
+    ctx.wait_for("the first attempt refused", lambda: _count(
+        ctx, "SELECT COUNT(*) FROM phonebill_bill.mvno_delivery_attempts "
+        "WHERE request_id = '%s' AND attempt = 1 AND outcome = 'FAILED'" % rid) == 1,
+        timeout=20, interval=0.05)
+    return rid
+
+
+def _attempt_lock(ctx, rid, attempt):
+    """Hold the attempt row (rid, attempt): the worker's booking of it waits."""
+    return _blocker(ctx, "INSERT INTO phonebill_bill.mvno_delivery_attempts "
+                    "(request_id, attempt, http_status, elapsed_ms, outcome, "
+                    "error) VALUES ('%s', %d, 0, 0, 'FAILED', 'test lock')"
+                    % (rid, attempt))
+
+
 def test_retry_booked_again_under_its_own_number(ctx):
     """A retry (attempt 2) acknowledged by the MVNO AP whose bookkeeping
     MariaDB refused (here: its statement interrupted while it waits on a
@@ -367,29 +402,15 @@ def test_retry_booked_again_under_its_own_number(ctx):
     later under its own number.  Booked again as attempt 1 it met the
     refused first attempt's row, was ignored, and the delivery was marked
     delivered with no acknowledged attempt in the books."""
-    _warm(ctx)
-    ctx.wait_for("no delivery waiting", lambda: _count(
-        ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history "
-        "WHERE mvno_next_at IS NOT NULL") == 0, timeout=60)
-    sim.set_fault(operation="mvno", mode="http503")
     blocker = None
     try:
-        load = Load(ctx, 1, threads=1).start().join()
-        rid = load.ok()[0]
-        ctx.wait_for("the first attempt refused", lambda: _count(
-            ctx, "SELECT COUNT(*) FROM phonebill_bill.mvno_delivery_attempts "
-            "WHERE request_id = '%s' AND attempt = 1 AND outcome = 'FAILED'" % rid) == 1,
-            timeout=20, interval=0.05)
+        rid = _first_refused(ctx)
         # the retry comes 0.8-1.2 s later: its attempt row will wait on ours
-        blocker = _blocker(ctx, "INSERT INTO phonebill_bill.mvno_delivery_attempts "
-                           "(request_id, attempt, http_status, elapsed_ms, outcome, "
-                           "error) VALUES ('%s', 2, 0, 0, 'FAILED', 'test lock')" % rid)
+        blocker = _attempt_lock(ctx, rid, 2)
         sim.reset_faults()
-        waiting = ctx.wait_for("the retry's bookkeeping waits on the lock", lambda: _sql(
-            ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE "
-            "'INSERT INTO mvno_delivery_attempts%'"), timeout=20, interval=0.05)
+        waiting = _booking_waits(ctx, "the retry's bookkeeping waits on the lock")
         eq(len(sim.deliveries(rid)), 1, "the retry reached the MVNO AP")
-        _sql(ctx, "KILL QUERY %s" % waiting[0][0])
+        _sql(ctx, "KILL QUERY %s" % waiting)
         _release(blocker)
         blocker = None
     finally:
@@ -401,6 +422,37 @@ def test_retry_booked_again_under_its_own_number(ctx):
                 "WHERE request_id = '%s' ORDER BY attempt" % rid)
     eq([tuple(r) for r in rows], [("1", "FAILED"), ("2", "ACKNOWLEDGED")],
        "the attempts in the books")
+
+
+def test_late_refusal_does_not_reopen_a_delivered_row(ctx):
+    """A refused retry whose bookkeeping MariaDB did not take at first is
+    booked later; by then the row may have been delivered (its lease
+    ended and the outbox sent it; here it is marked so by hand while the
+    booking waits).  The late booking adds its attempt row but does not
+    put the delivered row back in the outbox, where it would wait for
+    ever with no payload."""
+    blocker = None
+    try:
+        rid = _first_refused(ctx)
+        blocker = _attempt_lock(ctx, rid, 2)
+        waiting = _booking_waits(ctx, "the refused retry's bookkeeping waits on the lock")
+        _sql(ctx, "KILL QUERY %s" % waiting)
+        # booked again at once, it waits on the lock again until released
+        _sql(ctx, "UPDATE phonebill_bill.bill_request_history SET mvno_delivered_at = "
+             "UTC_TIMESTAMP(3), mvno_next_at = NULL WHERE request_id = '%s'" % rid)
+        _release(blocker)
+        blocker = None
+        ctx.wait_for("the late booking committed", lambda: _count(
+            ctx, "SELECT COUNT(*) FROM phonebill_bill.mvno_delivery_attempts "
+            "WHERE request_id = '%s' AND attempt = 2 AND outcome = 'FAILED' "
+            "AND error <> 'test lock'" % rid) == 1, timeout=20, interval=0.05)
+    finally:
+        if blocker is not None:
+            _release(blocker)
+        sim.reset_faults()
+    eq(_count(ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE "
+              "request_id = '%s' AND mvno_next_at IS NULL AND mvno_dead_at IS NULL"
+              % rid), 1, "the delivered row stays out of the outbox")
 
 
 def test_worker_stopped_30s_then_drained(ctx):
