@@ -75,13 +75,19 @@ def find_key(obj, key):
     return None
 
 
+def admin_client(state_dir):
+    """The mariadb client's command line as the stack's MariaDB admin over
+    its socket (batch output without column names)."""
+    return ["mariadb", "--no-defaults", "--protocol=socket", "-S",
+            os.path.join(state_dir, "mariadb", "mariadb.sock"), "-u",
+            "root" if os.geteuid() == 0 else os.environ.get("USER", "root"),
+            "--batch", "--skip-column-names"]
+
+
 def admin_sql(state_dir, query):
     """Rows (lists of strings) of a query run as the stack's MariaDB admin
     over its socket; None when that is not possible here."""
-    p = subprocess.run(["mariadb", "--no-defaults", "--protocol=socket", "-S",
-                        os.path.join(state_dir, "mariadb", "mariadb.sock"), "-u",
-                        "root" if os.geteuid() == 0 else os.environ.get("USER", "root"),
-                        "--batch", "--skip-column-names", "-e", query],
+    p = subprocess.run(admin_client(state_dir) + ["-e", query],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
     if p.returncode != 0:
         return None

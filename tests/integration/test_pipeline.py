@@ -10,6 +10,7 @@ while a dependency is away; a 200 without its history is not.
 
 Needs PHONEBILL_TEST_STACK_CTL (stackctl) and runs before test_outage.
 """
+import contextlib
 import http.client
 import json
 import os
@@ -329,35 +330,28 @@ def test_mvno_outage_keeps_a_lines_order(ctx):
     verify(ctx, load.ok(), "MVNO AP refusing for 4 s", timeout=90)
 
 
-def _blocker(ctx, q):
-    """An admin session that ran q in an open transaction (its locks held
-    until the returned process's stdin gets ROLLBACK and closes)."""
-    p = subprocess.Popen(["mariadb", "--no-defaults", "--protocol=socket", "-S",
-                          os.path.join(auth._state(ctx), "mariadb", "mariadb.sock"),
-                          "-u", "root" if os.geteuid() == 0 else os.environ.get("USER", "root"),
-                          "--batch", "--skip-column-names", "-n"],
+@contextlib.contextmanager
+def _holding(ctx, q):
+    """An admin session that ran q in an open transaction: its locks are
+    held inside the with block and rolled back when it ends."""
+    p = subprocess.Popen(helpers.admin_client(auth._state(ctx)) + ["-n"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    p.stdin.write(("START TRANSACTION; %s; SELECT 'held';\n" % q).encode())
-    p.stdin.flush()
-    line = p.stdout.readline()
-    if line.strip() != b"held":
-        p.kill()
-        raise AssertionError("the blocking statement did not run: %r %r"
-                             % (line, p.stderr.read()))
-    return p
-
-
-def _release(p):
     try:
+        p.stdin.write(("START TRANSACTION; %s; SELECT 'held';\n" % q).encode())
+        p.stdin.flush()
+        line = p.stdout.readline()
+        if line.strip() != b"held":
+            raise AssertionError("the blocking statement did not run: %r %r"
+                                 % (line, p.stderr.read()))
+        yield
         p.stdin.write(b"ROLLBACK;\n")
         p.stdin.close()
-    except OSError:
-        pass
-    try:
         p.wait(20)
-    except subprocess.TimeoutExpired:
-        p.kill()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def _booking_waits(ctx, what):
@@ -389,7 +383,7 @@ def _first_refused(ctx):
 
 def _attempt_lock(ctx, rid, attempt):
     """Hold the attempt row (rid, attempt): the worker's booking of it waits."""
-    return _blocker(ctx, "INSERT INTO phonebill_bill.mvno_delivery_attempts "
+    return _holding(ctx, "INSERT INTO phonebill_bill.mvno_delivery_attempts "
                     "(request_id, attempt, http_status, elapsed_ms, outcome, "
                     "error) VALUES ('%s', %d, 0, 0, 'FAILED', 'test lock')"
                     % (rid, attempt))
@@ -402,20 +396,15 @@ def test_retry_booked_again_under_its_own_number(ctx):
     later under its own number.  Booked again as attempt 1 it met the
     refused first attempt's row, was ignored, and the delivery was marked
     delivered with no acknowledged attempt in the books."""
-    blocker = None
     try:
         rid = _first_refused(ctx)
         # the retry comes 0.8-1.2 s later: its attempt row will wait on ours
-        blocker = _attempt_lock(ctx, rid, 2)
-        sim.reset_faults()
-        waiting = _booking_waits(ctx, "the retry's bookkeeping waits on the lock")
-        eq(len(sim.deliveries(rid)), 1, "the retry reached the MVNO AP")
-        _sql(ctx, "KILL QUERY %s" % waiting)
-        _release(blocker)
-        blocker = None
+        with _attempt_lock(ctx, rid, 2):
+            sim.reset_faults()
+            waiting = _booking_waits(ctx, "the retry's bookkeeping waits on the lock")
+            eq(len(sim.deliveries(rid)), 1, "the retry reached the MVNO AP")
+            _sql(ctx, "KILL QUERY %s" % waiting)
     finally:
-        if blocker is not None:
-            _release(blocker)
         sim.reset_faults()
     verify(ctx, [rid], "a retry whose bookkeeping was refused once")
     rows = _sql(ctx, "SELECT attempt, outcome FROM phonebill_bill.mvno_delivery_attempts "
@@ -431,24 +420,19 @@ def test_late_refusal_does_not_reopen_a_delivered_row(ctx):
     booking waits).  The late booking adds its attempt row but does not
     put the delivered row back in the outbox, where it would wait for
     ever with no payload."""
-    blocker = None
     try:
         rid = _first_refused(ctx)
-        blocker = _attempt_lock(ctx, rid, 2)
-        waiting = _booking_waits(ctx, "the refused retry's bookkeeping waits on the lock")
-        _sql(ctx, "KILL QUERY %s" % waiting)
-        # booked again at once, it waits on the lock again until released
-        _sql(ctx, "UPDATE phonebill_bill.bill_request_history SET mvno_delivered_at = "
-             "UTC_TIMESTAMP(3), mvno_next_at = NULL WHERE request_id = '%s'" % rid)
-        _release(blocker)
-        blocker = None
+        with _attempt_lock(ctx, rid, 2):
+            waiting = _booking_waits(ctx, "the refused retry's bookkeeping waits on the lock")
+            _sql(ctx, "KILL QUERY %s" % waiting)
+            # booked again at once, it waits on the lock again until released
+            _sql(ctx, "UPDATE phonebill_bill.bill_request_history SET mvno_delivered_at = "
+                 "UTC_TIMESTAMP(3), mvno_next_at = NULL WHERE request_id = '%s'" % rid)
         ctx.wait_for("the late booking committed", lambda: _count(
             ctx, "SELECT COUNT(*) FROM phonebill_bill.mvno_delivery_attempts "
             "WHERE request_id = '%s' AND attempt = 2 AND outcome = 'FAILED' "
             "AND error <> 'test lock'" % rid) == 1, timeout=20, interval=0.05)
     finally:
-        if blocker is not None:
-            _release(blocker)
         sim.reset_faults()
     eq(_count(ctx, "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE "
               "request_id = '%s' AND mvno_next_at IS NULL AND mvno_dead_at IS NULL"
