@@ -2,8 +2,11 @@
 """CPU time of the stack's processes, grouped by program, from /proc.
 
     cpu.py snap FILE [--only DIR]   write {pid: (program, ticks)} now
-    cpu.py diff FILE [--only DIR]   print each program's share of the CPU
+    cpu.py diff FILE [--only DIR] [--requests N]
+                                    print each program's share of the CPU
                                     time used by all of them since then
+                                    (with N: also its microseconds of CPU
+                                    per request)
     cpu.py pids - [--only DIR]      the stack's pids, comma-separated (for
                                     perf record -p), wrk left out
 
@@ -54,6 +57,13 @@ def snap(only=None):
 def main():
     args = sys.argv[1:]
     only = None
+    requests = 0
+    if len(args) == 6 and args[4] == "--requests":
+        try:
+            requests = int(args[5])
+        except ValueError:
+            sys.exit(__doc__)
+        args = args[:4]
     if len(args) == 4 and args[2] == "--only":
         only = args[3]
         args = args[:2]
@@ -81,6 +91,10 @@ def main():
     print("cpu: %s" % ", ".join("%s %.1f%%" % (k, 100.0 * v / total) for k, v in
                                 sorted(per.items(), key=lambda kv: -kv[1])[:8]))
     print("cpu seconds: %.1f" % (total / TICK))
+    if requests > 0:
+        print("cpu per request (us): %s" % ", ".join(
+            "%s %.0f" % (k, 1e6 * v / TICK / requests) for k, v in
+            sorted(per.items(), key=lambda kv: -kv[1])[:8]))
 
 
 if __name__ == "__main__":

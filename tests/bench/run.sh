@@ -14,10 +14,14 @@
 #            as demo01, one line and month, cache warmed first), every answer
 #            checked for 200 (tests/bench/inquiry.lua); then the inquiry
 #            again with MVNO delivery off (mvno.url emptied in the rendered
-#            bill.conf, the web server restarted), then the default config back.
+#            bill.conf, the web server restarted), then once more with
+#            phonebill-worker stopped (SIGSTOP: the answers alone, the
+#            history waiting in the stream), then the default config back.
 #            For reference also GET /bills/inquiry/{id} (same token check
 #            and Redis read, no history write or delivery behind it).
-#            Printed besides: the CPU share of each program, Redis
+#            Printed besides: the CPU share of each program (GET, inquiry,
+#            answers alone), MariaDB's CPU by account (our worker against
+#            the MVNO AP's stand-in), Redis
 #            commands and round trips per request, a plan change row
 #            (tests/bench/change.py) and a login row (login_flood.py)
 #   zipf     tests/bench/zipf.py: a user per simulator line with bills, a
@@ -254,6 +258,8 @@ pb_backends_start
 # BENCH_REDIS_MAXMEMORY (512mb).
 REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" \
 	config set maxmemory "${BENCH_REDIS_MAXMEMORY:-512mb}" >/dev/null
+# MariaDB counts busy time per account (db_stats); off by default.
+pb_mariadb_admin -e "SET GLOBAL userstat = 1" >/dev/null
 pb_check_reachable "$HELLO"
 web_start
 web_ready
@@ -346,6 +352,25 @@ redis_memory() {
 redis_stats() {
 	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info commandstats >"$1"
 	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info stats >>"$1"
+}
+
+# db_stats FILE: MariaDB's busy time per account (USER_STATISTICS; the
+# bench turns userstat on after the stack starts), so that mariadbd's CPU
+# share splits into our worker (phonebill_bill: history rows and their
+# delivery bookkeeping) and the MVNO AP's stand-in (kos_sim: every receipt
+# is a fault lookup and two commits), which in production runs elsewhere.
+db_stats() {
+	sql "SELECT USER, BUSY_TIME, CPU_TIME, COMMIT_TRANSACTIONS, ROWS_INSERTED + ROWS_UPDATED
+	    FROM information_schema.USER_STATISTICS" >"$1" 2>/dev/null || : >"$1"
+}
+
+# db_split BEFORE AFTER: one line, the accounts' CPU and busy seconds
+# between two db_stats snapshots, largest first.
+db_split() {
+	awk 'NR == FNR { b[$1] = $2; u[$1] = $3; c[$1] = $4; next }
+	    { d = $3 - u[$1]; if (d > 0.0005) printf "%s %.2f %.2f %d\n", $1, d, $2 - b[$1], $4 - c[$1] }' "$1" "$2" |
+		sort -k2,2 -rn | awk 'BEGIN { printf "mariadbd CPU by account (its statements; background threads not counted):" }
+		    { printf " %s %.2f s (busy %.2f s, %d commits)", $1, $2, $3, $4 } END { print "" }'
 }
 
 # redis_per_request BEFORE AFTER REQUESTS: Redis commands and round trips
@@ -455,22 +480,28 @@ bench_inquiry() {
 
 	# The baseline runs the same Lua (without a token: a plain GET) so that
 	# both pay the same client-side cost of checking every response.
-	wrk_run hello "$base/hello" "$conns" "$lua"
+	wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/hello" >/dev/null 2>&1 || true
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-hello.json" --only "$PB_STATE"
+	WRK_NO_WARMUP=1 wrk_run hello "$base/hello" "$conns" "$lua"
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-hello.json" --only "$PB_STATE" --requests "${reqs[hello]:-0}"
 	# A reference inside the bill service: the warming inquiry's stored
 	# result.  The same token check and a Redis read of the same size, but
 	# no history rows and no MVNO delivery behind it.
 	BENCH_GET=1 wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry/$rid" >/dev/null 2>&1 || true
 	redis_stats "$BENCH_DIR/redis.before"
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-status.json" --only "$PB_STATE"
 	BENCH_GET=1 WRK_NO_WARMUP=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-status.json" --only "$PB_STATE" --requests "${reqs[status]:-0}"
 	redis_stats "$BENCH_DIR/redis.after"
 	rpr[status]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[status]:-0}")
 	echo "${rpr[status]}"
 	before=$(sim_calls bill.inquiry)
 	ob_start[on]=$(outbox)
-	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
-	# the warm-up inside wrk_run is counted too: snapshot after it
+	# the warm-up inside wrk_run would be counted too: snapshots after it
 	wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry" >/dev/null 2>&1 || true
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	redis_stats "$BENCH_DIR/redis.before"
+	db_stats "$BENCH_DIR/db.before"
 	# BENCH_PERF=1: perf (software clock) on the stack's
 	# processes during the measured run; the top symbols after it
 	local perf_pid=
@@ -485,12 +516,14 @@ bench_inquiry() {
 		wait "$perf_pid" || true
 		echo "--- perf (cpu-clock) during the inquiry run: by program and object, then top symbols"
 		perf report -i "$BENCH_DIR/perf.data" --no-children -g none --sort comm,dso \
-			--stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 12
+			--stdio 2>/dev/null | grep -v '^#' | grep '%' | sed -n 1,12p
 		perf report -i "$BENCH_DIR/perf.data" --no-children -g none --sort comm,dso,sym \
-			--stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 20
+			--stdio 2>/dev/null | grep -v '^#' | grep '%' | sed -n 1,20p
 	fi
 	redis_stats "$BENCH_DIR/redis.after"
-	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE" --requests "${reqs[inquiry]:-0}"
+	db_stats "$BENCH_DIR/db.after"
+	db_split "$BENCH_DIR/db.before" "$BENCH_DIR/db.after"
 	rpr[inquiry]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[inquiry]:-0}")
 	echo "${rpr[inquiry]}"
 	ob_end[on]=$(outbox)
@@ -511,6 +544,19 @@ bench_inquiry() {
 	echo "MVNO outbox before: ${ob_start[off]}; after: ${ob_end[off]}"
 	echo "Redis after the run: $(redis_memory)"
 	clear_stored_results
+	# The answers alone: the same run with phonebill-worker stopped
+	# (SIGSTOP), so that the history waits in the stream and MariaDB and
+	# the worker take no CPU; what the path up to the answer costs when
+	# the work after it runs on other machines.  Then it drains.
+	local wpid
+	wpid=$(pb_pid_of "$PB_WORKER_DIR/worker.pid" phonebill-worker) || pb_die "no phonebill-worker"
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-front.json" --only "$PB_STATE"
+	kill -STOP "$wpid"
+	WRK_NO_WARMUP=1 wrk_run inquiry_front "$base/api/v1/bills/inquiry" "$conns" "$lua"
+	kill -CONT "$wpid"
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-front.json" --only "$PB_STATE" --requests "${reqs[inquiry_front]:-0}"
+	echo "history written $(drained_after 120 stream) s after the worker went on"
+	clear_stored_results
 	echo "--- restarting $SERVER with the default config (MVNO delivery on)"
 	restart_mvno on
 	unset BENCH_TOKEN
@@ -522,18 +568,20 @@ bench_inquiry() {
 	row "GET inquiry/{id} (reference)" "${rps[status]}" "${p50[status]}" "${p99[status]}" "${checked[status]}"
 	row "inquiry (cached, MVNO on)" "${rps[inquiry]}" "${p50[inquiry]}" "${p99[inquiry]}" "${checked[inquiry]}"
 	row "inquiry (cached, MVNO off)" "${rps[inquiry_nomvno]}" "${p50[inquiry_nomvno]}" "${p99[inquiry_nomvno]}" "${checked[inquiry_nomvno]}"
+	row "inquiry (MVNO off, worker stopped)" "${rps[inquiry_front]}" "${p50[inquiry_front]}" "${p99[inquiry_front]}" "${checked[inquiry_front]}"
 	row "plan change (full, one at a time)" "-" "${p50[change]:--}" "${p99[change]:--}" "${checked[change]:-}"
 	row "login (one at a time)" "-" "${p50[login]:--}" "-" "${checked[login]:-}"
 	local target="target >= 0.5, p99 <= 5 ms"
 	[ "$SERVER" = apache ] && target="target: lighttpd's ratio within 20 %, p99 <= 20 ms"
 	echo "ratio inquiry / hello (req/s): MVNO on $(ratio inquiry hello), MVNO off $(ratio inquiry_nomvno hello)   ($target)"
 	echo "reference GET inquiry/{id} / hello: $(ratio status hello) (no history write, no MVNO delivery)"
+	echo "answers alone (worker stopped: no MariaDB, no worker) / hello: $(ratio inquiry_front hello)"
 	echo "inquiry (MVNO on): ${rpr[inquiry]}"
 	echo "GET inquiry/{id}:  ${rpr[status]}"
 	echo "login flood: ${login_rate:-?} logins/s = $(awk -v r="${login_rate:-0}" -v c="$(nproc)" 'BEGIN { printf "%.1f", r / c }') password hashes per second per core (answers that needed a hash, 401: unknown ids get the dummy hash; 503s are logins the pool turned away)"
 	echo "($THREADS threads, $conns connections, $DURATION after a 2 s warm-up, $PB_PROCS processes each, $SERVER plain HTTP, $(nproc) cores)"
 	fcgid_summary
-	for name in hello status inquiry inquiry_nomvno; do
+	for name in hello status inquiry inquiry_nomvno inquiry_front; do
 		[ -n "${errs[$name]}" ] && echo "warning: $name: ${errs[$name]}"
 		case ${checked[$name]} in
 		*failed=0\ *) ;;
@@ -641,14 +689,16 @@ history_state() {
 		python3 -c 'import json, sys; h = json.load(sys.stdin)["data"]["history"]; print(" ".join("%s=%s" % kv for kv in sorted(h.items())))'
 }
 
-# drained_after SECONDS: poll until nothing waits (hand-off backlog and
-# MVNO outbox); print how long it took.
+# drained_after SECONDS [stream]: poll until nothing waits (hand-off
+# backlog and MVNO outbox; with "stream" the backlog only: the history
+# written, deliveries not waited for); print how long it took.
 drained_after() {
-	local limit=$1 t0 now b o
+	local limit=$1 t0 now b o=0
 	t0=$(date +%s%N)
 	while :; do
 		b=$(REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" XLEN v1:history)
-		o=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE mvno_next_at IS NOT NULL")
+		[ "${2:-}" = stream ] ||
+			o=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE mvno_next_at IS NOT NULL")
 		now=$(date +%s%N)
 		if [ "$b" = 0 ] && [ "$o" = 0 ]; then
 			awk -v n="$((now - t0))" 'BEGIN { printf "%.1f", n / 1e9 }'
