@@ -237,6 +237,7 @@ logfile $d/redis.log
 dir $d
 appendonly yes
 appendfsync everysec
+auto-aof-rewrite-min-size 256mb
 save ""
 maxmemory 128mb
 maxmemory-policy noeviction

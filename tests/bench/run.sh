@@ -377,7 +377,8 @@ db_split() {
 # per request between two redis_stats snapshots.  Round trips are the
 # server's socket reads (total_reads_processed): a pipeline sent in one
 # write is one read.  Every client counts (the worker's XREADGROUP/XACK and
-# health checks too, a small share at these rates).
+# health checks too, a small share at these rates); and the forks (INFO
+# stats total_forks) during the run.
 redis_per_request() {
 	python3 - "$1" "$2" "$3" <<'PYEOF'
 import re, sys
@@ -400,7 +401,9 @@ d.pop("info", None)
 total = sum(d.values())
 reads = int(as_.get("total_reads_processed", 0)) - int(bs.get("total_reads_processed", 0))
 top = " ".join("%s %.2f" % (k, v / n) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:8])
-print("Redis per request: %.2f commands, %.2f round trips (server reads); commands: %s" % (total / n, reads / n, top))
+forks = int(as_.get("total_forks", 0)) - int(bs.get("total_forks", 0))
+fork = "; %d fork(s) during the run (append-only file rewrites or dumps; the last held every client %s us)" % (forks, as_.get("latest_fork_usec", "?")) if forks > 0 else "; no fork during the run"
+print("Redis per request: %.2f commands, %.2f round trips (server reads); commands: %s%s" % (total / n, reads / n, top, fork))
 PYEOF
 }
 
