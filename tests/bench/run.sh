@@ -19,10 +19,10 @@
 #            history waiting in the stream), then the default config back.
 #            For reference also GET /bills/inquiry/{id} (same token check
 #            and Redis read, no history write or delivery behind it).
-#            Printed besides: the CPU share of each program (GET, inquiry,
-#            answers alone), MariaDB's CPU by account (our worker against
-#            the MVNO AP's stand-in), Redis
-#            commands and round trips per request, a plan change row
+#            Printed besides: each program's CPU share and microseconds
+#            per request (hello, GET, inquiry, answers alone), MariaDB's
+#            CPU by account (our worker against the MVNO AP's stand-in),
+#            Redis commands, round trips and forks, a plan change row
 #            (tests/bench/change.py) and a login row (login_flood.py)
 #   zipf     tests/bench/zipf.py: a user per simulator line with bills, a
 #            cold bill cache, N inquiries with Zipf-distributed line and
@@ -132,8 +132,14 @@ pb_service_configs() {
 	fi
 }
 
+# BENCH_STOPPED: the pid of a phonebill-worker stopped for a run (SIGSTOP),
+# let go again whatever ends the script.
+BENCH_STOPPED=
 # shellcheck disable=SC2317 # called by the trap below
-stop_all() { [ "${BENCH_KEEP_STACK:-0}" = 1 ] || (pb_stack_stop) >/dev/null 2>&1; }
+stop_all() {
+	[ -n "$BENCH_STOPPED" ] && kill -CONT "$BENCH_STOPPED" 2>/dev/null
+	[ "${BENCH_KEEP_STACK:-0}" = 1 ] || (pb_stack_stop) >/dev/null 2>&1
+}
 trap stop_all EXIT
 
 BENCH_DIR=$PB_STATE/bench      # generated files (tokens are not kept)
@@ -354,7 +360,7 @@ redis_stats() {
 	REDISCLI_AUTH=$(pb_secret redis_password) redis-cli -s "$PB_REDIS_SOCKET" info stats >>"$1"
 }
 
-# db_stats FILE: MariaDB's busy time per account (USER_STATISTICS; the
+# db_stats FILE: MariaDB's CPU and busy time per account (USER_STATISTICS; the
 # bench turns userstat on after the stack starts), so that mariadbd's CPU
 # share splits into our worker (phonebill_bill: history rows and their
 # delivery bookkeeping) and the MVNO AP's stand-in (kos_sim: every receipt
@@ -551,12 +557,12 @@ bench_inquiry() {
 	# (SIGSTOP), so that the history waits in the stream and MariaDB and
 	# the worker take no CPU; what the path up to the answer costs when
 	# the work after it runs on other machines.  Then it drains.
-	local wpid
-	wpid=$(pb_pid_of "$PB_WORKER_DIR/worker.pid" phonebill-worker) || pb_die "no phonebill-worker"
+	BENCH_STOPPED=$(pb_pid_of "$PB_WORKER_DIR/worker.pid" phonebill-worker) || pb_die "no phonebill-worker"
 	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-front.json" --only "$PB_STATE"
-	kill -STOP "$wpid"
+	kill -STOP "$BENCH_STOPPED"
 	WRK_NO_WARMUP=1 wrk_run inquiry_front "$base/api/v1/bills/inquiry" "$conns" "$lua"
-	kill -CONT "$wpid"
+	kill -CONT "$BENCH_STOPPED"
+	BENCH_STOPPED=
 	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-front.json" --only "$PB_STATE" --requests "${reqs[inquiry_front]:-0}"
 	echo "history written $(drained_after 120 stream) s after the worker went on"
 	clear_stored_results
