@@ -88,13 +88,13 @@ def main():
         if d > 0:
             per[exe] = per.get(exe, 0) + d
     total = sum(per.values()) or 1
-    print("cpu: %s" % ", ".join("%s %.1f%%" % (k, 100.0 * v / total) for k, v in
-                                sorted(per.items(), key=lambda kv: -kv[1])[:8]))
+    top = sorted(per.items(), key=lambda kv: -kv[1])[:8]
+    print("cpu: %s" % ", ".join("%s %.1f%%" % (k, 100.0 * v / total)
+                                for k, v in top))
     print("cpu seconds: %.1f" % (total / TICK))
     if requests > 0:
         print("cpu per request (us): %s" % ", ".join(
-            "%s %.0f" % (k, 1e6 * v / TICK / requests) for k, v in
-            sorted(per.items(), key=lambda kv: -kv[1])[:8]))
+            "%s %.0f" % (k, 1e6 * v / TICK / requests) for k, v in top))
 
 
 if __name__ == "__main__":

@@ -284,12 +284,14 @@ declare -A rps p50 p99 errs checked reqs
 
 # wrk_run NAME URL CONNECTIONS [LUA-SCRIPT]: a 2 s warm-up, then the
 # measured run; results in rps[NAME] p50[NAME] p99[NAME] errs[NAME] and,
-# with the Lua script, checked[NAME] ("ok=N failed=N statuses=...").
+# with the Lua script, checked[NAME] ("ok=N failed=N statuses=..."); prints
+# each program's CPU during the measured run (tests/bench/cpu.py).
 wrk_run() {
 	local name=$1 url=$2 conns=$3 lua=${4:-} out
 	local args=(-t"$THREADS" -c"$conns")
 	[ -n "$lua" ] && args+=(-s "$lua")
 	[ "${WRK_NO_WARMUP:-0}" = 1 ] || wrk "${args[@]}" -d2s "$url" >/dev/null 2>&1 || true # warm-up
+	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-$name.json" --only "$PB_STATE"
 	out=$(wrk "${args[@]}" -d"$DURATION" --latency "$url")
 	echo "--- wrk $name: $url ($conns connections)"
 	echo "$out" | sed -n '/Latency Distribution/,/Requests\/sec/p'
@@ -300,6 +302,7 @@ wrk_run() {
 	errs[$name]=$(echo "$out" | awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }')
 	reqs[$name]=$(echo "$out" | awk '/requests in/ { print $1 }')
 	checked[$name]=$(echo "$out" | sed -n 's/^bench-status \(ok=[0-9]* failed=[0-9]* statuses=[^ ]*\).*/\1/p')
+	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-$name.json" --only "$PB_STATE" --requests "${reqs[$name]:-0}"
 }
 
 row() {
@@ -489,18 +492,13 @@ bench_inquiry() {
 
 	# The baseline runs the same Lua (without a token: a plain GET) so that
 	# both pay the same client-side cost of checking every response.
-	wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/hello" >/dev/null 2>&1 || true
-	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-hello.json" --only "$PB_STATE"
-	WRK_NO_WARMUP=1 wrk_run hello "$base/hello" "$conns" "$lua"
-	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-hello.json" --only "$PB_STATE" --requests "${reqs[hello]:-0}"
+	wrk_run hello "$base/hello" "$conns" "$lua"
 	# A reference inside the bill service: the warming inquiry's stored
 	# result.  The same token check and a Redis read of the same size, but
 	# no history rows and no MVNO delivery behind it.
 	BENCH_GET=1 wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry/$rid" >/dev/null 2>&1 || true
 	redis_stats "$BENCH_DIR/redis.before"
-	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-status.json" --only "$PB_STATE"
 	BENCH_GET=1 WRK_NO_WARMUP=1 wrk_run status "$base/api/v1/bills/inquiry/$rid" "$conns" "$lua"
-	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-status.json" --only "$PB_STATE" --requests "${reqs[status]:-0}"
 	redis_stats "$BENCH_DIR/redis.after"
 	rpr[status]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[status]:-0}")
 	echo "${rpr[status]}"
@@ -508,7 +506,6 @@ bench_inquiry() {
 	ob_start[on]=$(outbox)
 	# the warm-up inside wrk_run would be counted too: snapshots after it
 	wrk -t"$THREADS" -c"$conns" -s "$lua" -d2s "$base/api/v1/bills/inquiry" >/dev/null 2>&1 || true
-	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	redis_stats "$BENCH_DIR/redis.before"
 	db_stats "$BENCH_DIR/db.before"
 	# BENCH_PERF=1: perf (software clock) on the stack's
@@ -530,7 +527,6 @@ bench_inquiry() {
 			--stdio 2>/dev/null | grep -v '^#' | grep '%' | sed -n 1,20p
 	fi
 	redis_stats "$BENCH_DIR/redis.after"
-	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE" --requests "${reqs[inquiry]:-0}"
 	db_stats "$BENCH_DIR/db.after"
 	db_split "$BENCH_DIR/db.before" "$BENCH_DIR/db.after"
 	rpr[inquiry]=$(redis_per_request "$BENCH_DIR/redis.before" "$BENCH_DIR/redis.after" "${reqs[inquiry]:-0}")
@@ -558,12 +554,10 @@ bench_inquiry() {
 	# the worker take no CPU; what the path up to the answer costs when
 	# the work after it runs on other machines.  Then it drains.
 	BENCH_STOPPED=$(pb_pid_of "$PB_WORKER_DIR/worker.pid" phonebill-worker) || pb_die "no phonebill-worker"
-	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-front.json" --only "$PB_STATE"
 	kill -STOP "$BENCH_STOPPED"
 	WRK_NO_WARMUP=1 wrk_run inquiry_front "$base/api/v1/bills/inquiry" "$conns" "$lua"
 	kill -CONT "$BENCH_STOPPED"
 	BENCH_STOPPED=
-	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu-front.json" --only "$PB_STATE" --requests "${reqs[inquiry_front]:-0}"
 	echo "history written $(drained_after 120 stream) s after the worker went on"
 	clear_stored_results
 	echo "--- restarting $SERVER with the default config (MVNO delivery on)"
@@ -727,9 +721,7 @@ saturate() {
 	local name=$1 before n
 	clear_stored_results
 	before=$(sql "SELECT COALESCE(MAX(id), 0) FROM phonebill_bill.bill_request_history")
-	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	wrk_run "$name" "$base/api/v1/bills/inquiry" "$conns" tests/bench/inquiry.lua
-	python3 tests/bench/cpu.py diff "$BENCH_DIR/cpu.json" --only "$PB_STATE"
 	n=$(sql "SELECT COUNT(*) FROM phonebill_bill.bill_request_history WHERE id > $before")
 	echo "right after the run: $(history_state)"
 	python3 tests/bench/cpu.py snap "$BENCH_DIR/cpu-drain.json" --only "$PB_STATE"
